@@ -1,0 +1,413 @@
+//! Applying feeds to the catalog: one transaction, counted, idempotent.
+//!
+//! Parsing and validation happen before the transaction opens, so a feed that is not
+//! well-formed never touches the database. Inside the transaction, each valid item is
+//! compared with what is stored by a content hash: equal rows are left alone (so a
+//! re-import changes nothing), and rows the feed no longer lists are removed (a feed is
+//! the full catalog, as Merchant Center treats it). Product groups, the search index and
+//! the result cards are rebuilt only for the groups an import touched.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt;
+
+use jiff::Timestamp;
+use rusqlite::{Transaction, params};
+use serde::Serialize;
+
+use super::Catalog;
+use super::feed::{self, FeedError, RawItem, Rejection};
+use crate::domain::{StockLevel, Variant};
+
+/// A product feed ready to import: its items and the language they are written in.
+#[derive(Debug)]
+pub struct ProductFeed {
+    pub lang: String,
+    pub items: Vec<RawItem>,
+}
+
+impl ProductFeed {
+    /// Reads a product feed. The language is `lang` if given, else the one the feed
+    /// declares (RSS `<language>`, Atom `xml:lang`), else English.
+    pub fn parse(bytes: &[u8], lang: Option<&str>) -> Result<ProductFeed, FeedError> {
+        let parsed = feed::read(bytes)?;
+        let lang = lang
+            .and_then(language_code)
+            .or_else(|| parsed.language.as_deref().and_then(language_code))
+            .unwrap_or_else(|| "en".to_owned());
+        Ok(ProductFeed { lang, items: parsed.items })
+    }
+}
+
+/// A local inventory feed ready to import.
+#[derive(Debug)]
+pub struct InventoryFeed {
+    pub items: Vec<RawItem>,
+}
+
+impl InventoryFeed {
+    pub fn parse(bytes: &[u8]) -> Result<InventoryFeed, FeedError> {
+        Ok(InventoryFeed { items: feed::read(bytes)?.items })
+    }
+}
+
+/// `fr-FR`, `fr_fr` and `FR` are all French. `None` for something that is not a
+/// language tag.
+pub fn language_code(tag: &str) -> Option<String> {
+    let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+    ((2..=3).contains(&primary.len()) && primary.chars().all(|c| c.is_ascii_lowercase())).then_some(primary)
+}
+
+/// What one feed did to the catalog.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub imported: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+    pub rejected: Vec<Rejection>,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "imported={} updated={} unchanged={} removed={} rejected={}",
+            self.imported,
+            self.updated,
+            self.unchanged,
+            self.removed,
+            self.rejected.len()
+        )
+    }
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    pub products: Option<Summary>,
+    pub inventory: Option<Summary>,
+}
+
+fn content_hash<T: Serialize>(value: &T) -> i64 {
+    let bytes = serde_json::to_vec(value).expect("catalog types serialise to JSON");
+    xxhash_rust::xxh3::xxh3_64(&bytes) as i64
+}
+
+fn unix(ts: Option<Timestamp>) -> Option<i64> {
+    ts.map(|t| t.as_second())
+}
+
+/// Validates items and drops repeated ids (the first one wins, as in Merchant Center).
+fn validate<T>(
+    items: &[RawItem],
+    normalise: impl Fn(&RawItem) -> Result<T, Rejection>,
+    key: impl Fn(&T) -> String,
+) -> (Vec<T>, Vec<Rejection>) {
+    let mut valid = Vec::with_capacity(items.len());
+    let mut rejected = Vec::new();
+    let mut seen: HashMap<String, Option<feed::Position>> = HashMap::with_capacity(items.len());
+    for item in items {
+        match normalise(item) {
+            Ok(value) => {
+                let k = key(&value);
+                if let Some(first) = seen.get(&k) {
+                    let at = first.map_or_else(String::new, |p| format!(" at {p}"));
+                    rejected.push(Rejection {
+                        position: item.position,
+                        id: Some(k),
+                        reason: format!("the same id was already listed{at}; only the first is kept"),
+                    });
+                } else {
+                    seen.insert(k, item.position);
+                    valid.push(value);
+                }
+            }
+            Err(rejection) => rejected.push(rejection),
+        }
+    }
+    (valid, rejected)
+}
+
+impl Catalog {
+    /// Imports a product feed and/or a local inventory feed in one transaction.
+    pub fn import(
+        &mut self,
+        products: Option<&ProductFeed>,
+        inventory: Option<&InventoryFeed>,
+        now: Timestamp,
+    ) -> Result<ImportReport, rusqlite::Error> {
+        let products = products.map(|feed| {
+            let (valid, rejected) = validate(&feed.items, feed::normalise_product, |v| v.sku.clone());
+            (feed.lang.as_str(), valid, rejected)
+        });
+        let inventory = inventory.map(|feed| {
+            validate(&feed.items, feed::normalise_stock, |s| format!("{}\t{}", s.store_code, s.sku))
+        });
+
+        let tx = self.conn.transaction()?;
+        let mut report = ImportReport::default();
+        if let Some((lang, valid, rejected)) = products {
+            let mut summary = apply_products(&tx, lang, &valid)?;
+            summary.rejected = rejected;
+            set_meta(&tx, &format!("products_imported_at.{lang}"), &now.to_string())?;
+            report.products = Some(summary);
+        }
+        if let Some((valid, rejected)) = inventory {
+            let mut summary = apply_inventory(&tx, &valid, now)?;
+            summary.rejected = rejected;
+            set_meta(&tx, "inventory_imported_at", &now.to_string())?;
+            report.inventory = Some(summary);
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+}
+
+fn set_meta(tx: &Transaction<'_>, key: &str, value: &str) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO catalog_meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+fn apply_products(tx: &Transaction<'_>, lang: &str, variants: &[Variant]) -> rusqlite::Result<Summary> {
+    let mut existing: HashMap<String, (i64, String)> = HashMap::new();
+    {
+        let mut stmt = tx.prepare("SELECT sku, content_hash, group_id FROM variant WHERE lang = ?1")?;
+        let rows = stmt.query_map([lang], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))?;
+        for row in rows {
+            let (sku, value) = row?;
+            existing.insert(sku, value);
+        }
+    }
+
+    let mut summary = Summary::default();
+    let mut touched: BTreeSet<String> = BTreeSet::new();
+    let mut upsert = tx.prepare(
+        "INSERT INTO variant (lang, sku, group_id, title, description, brand, gtin, mpn, category,
+             size, color, gender, age_group, price_minor, currency, sale_minor, sale_starts,
+             sale_ends, availability, link, image_link, additional_images, content_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+             ?18, ?19, ?20, ?21, ?22, ?23)
+         ON CONFLICT (lang, sku) DO UPDATE SET
+             group_id = excluded.group_id, title = excluded.title,
+             description = excluded.description, brand = excluded.brand, gtin = excluded.gtin,
+             mpn = excluded.mpn, category = excluded.category, size = excluded.size,
+             color = excluded.color, gender = excluded.gender, age_group = excluded.age_group,
+             price_minor = excluded.price_minor, currency = excluded.currency,
+             sale_minor = excluded.sale_minor, sale_starts = excluded.sale_starts,
+             sale_ends = excluded.sale_ends, availability = excluded.availability,
+             link = excluded.link, image_link = excluded.image_link,
+             additional_images = excluded.additional_images,
+             content_hash = excluded.content_hash",
+    )?;
+    for v in variants {
+        let hash = content_hash(v);
+        match existing.remove(&v.sku) {
+            Some((old_hash, _)) if old_hash == hash => {
+                summary.unchanged += 1;
+                continue;
+            }
+            Some((_, old_group)) => {
+                summary.updated += 1;
+                touched.insert(old_group);
+            }
+            None => summary.imported += 1,
+        }
+        touched.insert(v.group_id.clone());
+        let sale = v.sale.as_ref();
+        upsert.execute(params![
+            lang,
+            v.sku,
+            v.group_id,
+            v.title,
+            v.description,
+            v.brand,
+            v.gtin.as_ref().map(|g| g.as_str()),
+            v.mpn,
+            v.category,
+            v.size,
+            v.color,
+            v.gender,
+            v.age_group,
+            v.price.minor,
+            v.price.currency,
+            sale.map(|s| s.price.minor),
+            sale.and_then(|s| unix(s.starts)),
+            sale.and_then(|s| unix(s.ends)),
+            v.availability.as_str(),
+            v.link,
+            v.image_link,
+            serde_json::to_string(&v.additional_images).expect("strings serialise"),
+            hash,
+        ])?;
+    }
+    drop(upsert);
+
+    let mut delete = tx.prepare("DELETE FROM variant WHERE lang = ?1 AND sku = ?2")?;
+    for (sku, (_, group)) in existing {
+        delete.execute(params![lang, sku])?;
+        touched.insert(group);
+        summary.removed += 1;
+    }
+    drop(delete);
+
+    for group in &touched {
+        rebuild_group(tx, lang, group)?;
+    }
+    Ok(summary)
+}
+
+/// Recomputes a group's result card and search entry from its variants.
+fn rebuild_group(tx: &Transaction<'_>, lang: &str, group_id: &str) -> rusqlite::Result<()> {
+    let old_id: Option<i64> = tx
+        .prepare_cached("SELECT id FROM product WHERE lang = ?1 AND group_id = ?2")?
+        .query_row(params![lang, group_id], |r| r.get(0))
+        .ok();
+    if let Some(id) = old_id {
+        tx.prepare_cached("DELETE FROM product_fts WHERE rowid = ?1")?.execute([id])?;
+        tx.prepare_cached("DELETE FROM product WHERE id = ?1")?.execute([id])?;
+    }
+
+    struct Row {
+        title: String,
+        description: String,
+        brand: Option<String>,
+        category: Option<String>,
+        color: Option<String>,
+        price: i64,
+        sale: Option<i64>,
+        currency: String,
+        image: Option<String>,
+    }
+    let mut stmt = tx.prepare_cached(
+        "SELECT title, description, brand, category, color, price_minor, sale_minor, currency, image_link
+         FROM variant WHERE lang = ?1 AND group_id = ?2 ORDER BY sku",
+    )?;
+    let rows: Vec<Row> = stmt
+        .query_map(params![lang, group_id], |r| {
+            Ok(Row {
+                title: r.get(0)?,
+                description: r.get(1)?,
+                brand: r.get(2)?,
+                category: r.get(3)?,
+                color: r.get(4)?,
+                price: r.get(5)?,
+                sale: r.get(6)?,
+                currency: r.get(7)?,
+                image: r.get(8)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let Some(first) = rows.first() else {
+        return Ok(());
+    };
+    // Variant titles often end in their colour or size; the shortest is the group's name.
+    let title = rows.iter().map(|r| r.title.as_str()).min_by_key(|t| t.len()).unwrap_or_default();
+    let mut seen = HashSet::new();
+    let colors: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r.color.as_deref())
+        .filter(|c| seen.insert(*c))
+        .collect();
+    let price_min = rows.iter().map(|r| r.price).min().unwrap_or(first.price);
+    let sale_min = rows.iter().filter_map(|r| r.sale).min();
+    let image = rows.iter().find_map(|r| r.image.clone());
+    let colors = colors.join(", ");
+
+    tx.prepare_cached(
+        "INSERT INTO product (lang, group_id, title, brand, category, price_min, sale_min, currency,
+             image_link, colors, variant_count)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        lang,
+        group_id,
+        title,
+        first.brand,
+        first.category,
+        price_min,
+        sale_min,
+        first.currency,
+        image,
+        colors,
+        rows.len() as i64,
+    ])?;
+    let id = tx.last_insert_rowid();
+    let description: String = first.description.chars().take(1_000).collect();
+    tx.prepare_cached(
+        "INSERT INTO product_fts (rowid, title, brand, category, colors, description)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![id, title, first.brand, first.category, colors, description])?;
+    Ok(())
+}
+
+fn apply_inventory(tx: &Transaction<'_>, levels: &[StockLevel], now: Timestamp) -> rusqlite::Result<Summary> {
+    let mut existing: HashMap<(String, String), i64> = HashMap::new();
+    {
+        let mut stmt = tx.prepare("SELECT store_code, sku, content_hash FROM stock")?;
+        let rows = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?;
+        for row in rows {
+            let (key, hash) = row?;
+            existing.insert(key, hash);
+        }
+    }
+    let mut summary = Summary::default();
+    let mut upsert = tx.prepare(
+        "INSERT INTO stock (store_code, sku, quantity, availability, price_minor, currency,
+             sale_minor, sale_starts, sale_ends, content_hash, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (store_code, sku) DO UPDATE SET
+             quantity = excluded.quantity, availability = excluded.availability,
+             price_minor = excluded.price_minor, currency = excluded.currency,
+             sale_minor = excluded.sale_minor, sale_starts = excluded.sale_starts,
+             sale_ends = excluded.sale_ends, content_hash = excluded.content_hash,
+             updated_at = excluded.updated_at",
+    )?;
+    for level in levels {
+        let hash = content_hash(level);
+        match existing.remove(&(level.store_code.clone(), level.sku.clone())) {
+            Some(old) if old == hash => {
+                summary.unchanged += 1;
+                continue;
+            }
+            Some(_) => summary.updated += 1,
+            None => summary.imported += 1,
+        }
+        let sale = level.sale.as_ref();
+        upsert.execute(params![
+            level.store_code,
+            level.sku,
+            level.quantity,
+            level.availability.as_str(),
+            level.price.as_ref().map(|p| p.minor),
+            level.price.as_ref().map(|p| p.currency.as_str()),
+            sale.map(|s| s.price.minor),
+            sale.and_then(|s| unix(s.starts)),
+            sale.and_then(|s| unix(s.ends)),
+            hash,
+            now.as_second(),
+        ])?;
+    }
+    drop(upsert);
+    let mut delete = tx.prepare("DELETE FROM stock WHERE store_code = ?1 AND sku = ?2")?;
+    for ((store, sku), _) in existing {
+        delete.execute(params![store, sku])?;
+        summary.removed += 1;
+    }
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::language_code;
+
+    #[test]
+    fn language_tags() {
+        assert_eq!(language_code("fr-FR").as_deref(), Some("fr"));
+        assert_eq!(language_code("EN_gb").as_deref(), Some("en"));
+        assert_eq!(language_code("français"), None);
+    }
+}

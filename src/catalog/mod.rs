@@ -1,0 +1,581 @@
+//! The catalog: Merchant Center feeds in, product cards and sheets out.
+//!
+//! - [`feed`], [`xml`], [`tsv`]: reading feeds into validated items;
+//! - [`import`]: applying them to SQLite in one transaction;
+//! - this module: [`Catalog`], the queries the kiosk and the CLI ask.
+
+pub mod feed;
+pub mod import;
+mod tsv;
+mod xml;
+
+use std::path::Path;
+
+use jiff::Timestamp;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::db::{self, DbError};
+use crate::domain::{Availability, Gtin, Price, Sale, size_order};
+
+pub use import::{ImportReport, InventoryFeed, ProductFeed, Summary};
+
+/// Longest search text accepted; longer input is cut, never an error on screen.
+pub const MAX_QUERY_CHARS: usize = 100;
+/// At most this many words of a query are searched.
+pub const MAX_QUERY_WORDS: usize = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("catalog query failed: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+/// The kiosk's catalog database.
+pub struct Catalog {
+    conn: Connection,
+}
+
+/// What a shopper asked to see. Text, category and filters combine (AND).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub lang: String,
+    pub text: String,
+    pub category: Option<String>,
+    pub size: Option<String>,
+    pub color: Option<String>,
+    /// Effective price (sale price when a sale is on) within `[min, max)`, minor units.
+    pub price_band: Option<(i64, i64)>,
+    /// Only products with a variant available in this shop.
+    pub in_stock_at: Option<String>,
+    pub limit: usize,
+    pub now: Timestamp,
+}
+
+impl Query {
+    pub fn new(lang: &str, now: Timestamp) -> Query {
+        Query {
+            lang: lang.to_owned(),
+            text: String::new(),
+            category: None,
+            size: None,
+            color: None,
+            price_band: None,
+            in_stock_at: None,
+            limit: 48,
+            now,
+        }
+    }
+}
+
+/// A product group as a result card shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductCard {
+    pub group_id: String,
+    pub title: String,
+    pub brand: Option<String>,
+    pub category: Option<String>,
+    /// Lowest regular price of its variants.
+    pub price: Price,
+    /// Lowest sale price in force now, if any.
+    pub sale_price: Option<Price>,
+    pub image_link: Option<String>,
+    pub colors: Vec<String>,
+}
+
+/// The sizes and colours a result set offers, for filter chips.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facets {
+    pub sizes: Vec<String>,
+    pub colors: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Category {
+    pub path: String,
+    pub products: usize,
+    pub image_link: Option<String>,
+}
+
+/// Stock of one SKU in one shop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShopStock {
+    pub store_code: String,
+    pub quantity: Option<u32>,
+    pub availability: Availability,
+    pub updated_at: Timestamp,
+}
+
+impl ShopStock {
+    pub fn is_available(&self) -> bool {
+        self.availability.is_available() && self.quantity != Some(0)
+    }
+}
+
+/// One SKU of a product sheet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VariantInfo {
+    pub sku: String,
+    pub size: Option<String>,
+    pub color: Option<String>,
+    pub gtin: Option<String>,
+    pub price: Price,
+    pub sale: Option<Sale>,
+    pub online: Availability,
+    pub images: Vec<String>,
+    /// This shop's stock; `None` when the inventory feed does not list it here.
+    pub here: Option<ShopStock>,
+    /// Other shops where it is available now.
+    pub elsewhere: Vec<ShopStock>,
+}
+
+impl VariantInfo {
+    /// The sale in force at `now`, if any.
+    pub fn active_sale(&self, now: Timestamp) -> Option<&Sale> {
+        self.sale.as_ref().filter(|s| s.is_active(now))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductSheet {
+    pub group_id: String,
+    pub title: String,
+    pub brand: Option<String>,
+    pub description: String,
+    pub category: Option<String>,
+    pub link: Option<String>,
+    /// Colours then sizes in the order a shop shows them.
+    pub variants: Vec<VariantInfo>,
+}
+
+impl ProductSheet {
+    pub fn colors(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for c in self.variants.iter().filter_map(|v| v.color.clone()) {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    pub fn sizes(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for s in self.variants.iter().filter_map(|v| v.size.clone()) {
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        out.sort_by_key(|s| size_order(s));
+        out
+    }
+
+    /// The variant with this colour and size, or the closest one: same colour, then any.
+    pub fn pick(&self, color: Option<&str>, size: Option<&str>) -> Option<&VariantInfo> {
+        let exact = self
+            .variants
+            .iter()
+            .find(|v| v.color.as_deref() == color && v.size.as_deref() == size);
+        exact
+            .or_else(|| self.variants.iter().find(|v| v.color.as_deref() == color))
+            .or_else(|| self.variants.first())
+    }
+}
+
+/// Where a scanned or typed code leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookupHit {
+    pub lang: String,
+    pub group_id: String,
+    pub sku: String,
+}
+
+/// Turns what a shopper typed into an FTS5 query: every word must match as a prefix.
+/// Returns `None` when nothing searchable is left.
+pub fn fts_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .chars()
+        .take(MAX_QUERY_CHARS)
+        .collect::<String>()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(MAX_QUERY_WORDS)
+        .map(|w| format!("\"{}\"*", w.to_lowercase()))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+const EFFECTIVE_PRICE: &str = "CASE WHEN v.sale_minor IS NOT NULL
+        AND (v.sale_starts IS NULL OR v.sale_starts <= :now)
+        AND (v.sale_ends IS NULL OR v.sale_ends > :now)
+    THEN v.sale_minor ELSE v.price_minor END";
+
+impl Catalog {
+    pub fn open(path: &Path) -> Result<Catalog, CatalogError> {
+        Ok(Catalog { conn: db::open(path)? })
+    }
+
+    /// The language to show the catalog in: `wanted` if the catalog has it, else the
+    /// language most of the catalog is written in.
+    pub fn content_lang(&self, wanted: &str) -> Result<String, CatalogError> {
+        let has: bool = self
+            .conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM product WHERE lang = ?1)")?
+            .query_row([wanted], |r| r.get(0))?;
+        if has {
+            return Ok(wanted.to_owned());
+        }
+        let most: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT lang FROM product GROUP BY lang ORDER BY COUNT(*) DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(most.unwrap_or_else(|| wanted.to_owned()))
+    }
+
+    pub fn is_empty(&self) -> Result<bool, CatalogError> {
+        Ok(!self.conn.query_row("SELECT EXISTS (SELECT 1 FROM product)", [], |r| r.get(0))?)
+    }
+
+    /// Result cards for a query, best match first (alphabetical when there is no text).
+    pub fn search(&self, q: &Query) -> Result<Vec<ProductCard>, CatalogError> {
+        let (sql_where, mut args) = self.filter_sql(q);
+        let rank = if fts_query(&q.text).is_some() {
+            "bm25(product_fts, 10.0, 6.0, 4.0, 2.0, 1.0)"
+        } else {
+            "p.title"
+        };
+        let sql = format!(
+            "SELECT p.group_id, p.title, p.brand, p.category, p.price_min, p.currency, p.image_link, p.colors,
+                 (SELECT MIN(v.sale_minor) FROM variant v
+                  WHERE v.lang = p.lang AND v.group_id = p.group_id AND v.sale_minor IS NOT NULL
+                    AND (v.sale_starts IS NULL OR v.sale_starts <= :now)
+                    AND (v.sale_ends IS NULL OR v.sale_ends > :now))
+             FROM {sql_where}
+             ORDER BY {rank}
+             LIMIT :limit"
+        );
+        args.push((":limit", Value::Integer(q.limit.min(500) as i64)));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let named: Vec<(&str, &dyn rusqlite::ToSql)> =
+            args.iter().map(|(k, v)| (*k, v as &dyn rusqlite::ToSql)).collect();
+        let rows = stmt.query_map(named.as_slice(), |r| {
+            let currency: String = r.get(5)?;
+            let colors: String = r.get(7)?;
+            Ok(ProductCard {
+                group_id: r.get(0)?,
+                title: r.get(1)?,
+                brand: r.get(2)?,
+                category: r.get(3)?,
+                price: Price { minor: r.get(4)?, currency: currency.clone() },
+                image_link: r.get(6)?,
+                colors: colors.split(", ").filter(|c| !c.is_empty()).map(str::to_owned).collect(),
+                sale_price: r.get::<_, Option<i64>>(8)?.map(|minor| Price { minor, currency }),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many products match a query (all of them, not just one page).
+    pub fn count(&self, q: &Query) -> Result<usize, CatalogError> {
+        let (sql_where, args) = self.filter_sql(q);
+        let mut stmt = self.conn.prepare_cached(&format!("SELECT COUNT(*) FROM {sql_where}"))?;
+        let named: Vec<(&str, &dyn rusqlite::ToSql)> =
+            args.iter().map(|(k, v)| (*k, v as &dyn rusqlite::ToSql)).collect();
+        Ok(stmt.query_row(named.as_slice(), |r| r.get::<_, i64>(0))? as usize)
+    }
+
+    /// Sizes and colours among the products matching the text and category (ignoring the
+    /// size and colour filters themselves, so a shopper can switch between them).
+    pub fn facets(&self, q: &Query) -> Result<Facets, CatalogError> {
+        let base = Query { size: None, color: None, ..q.clone() };
+        let (sql_where, args) = self.filter_sql(&base);
+        let sql = format!(
+            "WITH hits AS (SELECT p.group_id FROM {sql_where} LIMIT 2000)
+             SELECT DISTINCT v.size, v.color FROM variant v JOIN hits h ON v.group_id = h.group_id
+             WHERE v.lang = :lang"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let named: Vec<(&str, &dyn rusqlite::ToSql)> =
+            args.iter().map(|(k, v)| (*k, v as &dyn rusqlite::ToSql)).collect();
+        let mut facets = Facets::default();
+        let mut rows = stmt.query(named.as_slice())?;
+        while let Some(row) = rows.next()? {
+            if let Some(size) = row.get::<_, Option<String>>(0)?
+                && !facets.sizes.contains(&size)
+            {
+                facets.sizes.push(size);
+            }
+            if let Some(color) = row.get::<_, Option<String>>(1)?
+                && !facets.colors.contains(&color)
+            {
+                facets.colors.push(color);
+            }
+        }
+        facets.sizes.sort_by_key(|s| size_order(s));
+        facets.colors.sort();
+        Ok(facets)
+    }
+
+    /// `FROM … WHERE …` for a query, with its named arguments.
+    fn filter_sql(&self, q: &Query) -> (String, Vec<(&'static str, Value)>) {
+        let mut args: Vec<(&'static str, Value)> = vec![
+            (":lang", Value::Text(q.lang.clone())),
+            (":now", Value::Integer(q.now.as_second())),
+        ];
+        let mut from = String::from("product p");
+        let mut conditions = vec!["p.lang = :lang".to_owned()];
+        if let Some(fts) = fts_query(&q.text) {
+            from.push_str(" JOIN product_fts ON product_fts.rowid = p.id");
+            conditions.push("product_fts MATCH :match".into());
+            args.push((":match", Value::Text(fts)));
+        }
+        if let Some(category) = &q.category {
+            conditions.push("(p.category = :category OR p.category LIKE :category_prefix ESCAPE '\\')".into());
+            let escaped = category.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            args.push((":category", Value::Text(category.clone())));
+            args.push((":category_prefix", Value::Text(format!("{escaped} > %"))));
+        }
+        let mut variant_conditions = Vec::new();
+        if let Some(size) = &q.size {
+            variant_conditions.push("v.size = :size".to_owned());
+            args.push((":size", Value::Text(size.clone())));
+        }
+        if let Some(color) = &q.color {
+            variant_conditions.push("v.color = :color".to_owned());
+            args.push((":color", Value::Text(color.clone())));
+        }
+        if let Some((min, max)) = q.price_band {
+            variant_conditions.push(format!("({EFFECTIVE_PRICE}) >= :price_min AND ({EFFECTIVE_PRICE}) < :price_max"));
+            args.push((":price_min", Value::Integer(min)));
+            args.push((":price_max", Value::Integer(max)));
+        }
+        if let Some(store) = &q.in_stock_at {
+            variant_conditions.push(
+                "EXISTS (SELECT 1 FROM stock s WHERE s.store_code = :store AND s.sku = v.sku
+                    AND s.availability IN ('in_stock', 'limited_availability')
+                    AND (s.quantity IS NULL OR s.quantity > 0))"
+                    .to_owned(),
+            );
+            args.push((":store", Value::Text(store.clone())));
+        }
+        if !variant_conditions.is_empty() {
+            conditions.push(format!(
+                "EXISTS (SELECT 1 FROM variant v WHERE v.lang = p.lang AND v.group_id = p.group_id AND {})",
+                variant_conditions.join(" AND ")
+            ));
+        }
+        (format!("{from} WHERE {}", conditions.join(" AND ")), args)
+    }
+
+    /// Categories with how many products each holds and a picture for the tile.
+    pub fn categories(&self, lang: &str) -> Result<Vec<Category>, CatalogError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT category, COUNT(*), MIN(image_link) FROM product
+             WHERE lang = ?1 AND category IS NOT NULL GROUP BY category ORDER BY category",
+        )?;
+        let rows = stmt.query_map([lang], |r| {
+            Ok(Category {
+                path: r.get(0)?,
+                products: r.get::<_, i64>(1)? as usize,
+                image_link: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Products to feature on the attract and home screens: those on sale first.
+    pub fn featured(&self, lang: &str, count: usize, now: Timestamp) -> Result<Vec<ProductCard>, CatalogError> {
+        let mut q = Query::new(lang, now);
+        q.limit = count;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.group_id FROM product p WHERE p.lang = ?1 AND p.sale_min IS NOT NULL
+               AND EXISTS (SELECT 1 FROM variant v WHERE v.lang = p.lang AND v.group_id = p.group_id
+                   AND v.sale_minor IS NOT NULL
+                   AND (v.sale_starts IS NULL OR v.sale_starts <= ?3)
+                   AND (v.sale_ends IS NULL OR v.sale_ends > ?3))
+             LIMIT ?2",
+        )?;
+        let on_sale: Vec<String> = stmt
+            .query_map(params![lang, count as i64, now.as_second()], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut cards = Vec::with_capacity(count);
+        for group in &on_sale {
+            if let Some(card) = self.card(lang, group, now)? {
+                cards.push(card);
+            }
+        }
+        if cards.len() < count {
+            q.limit = count * 2;
+            for card in self.search(&q)? {
+                if cards.len() == count {
+                    break;
+                }
+                if !on_sale.contains(&card.group_id) {
+                    cards.push(card);
+                }
+            }
+        }
+        Ok(cards)
+    }
+
+    /// The result card of one product group.
+    pub fn card(&self, lang: &str, group_id: &str, now: Timestamp) -> Result<Option<ProductCard>, CatalogError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.title, p.brand, p.category, p.price_min, p.currency, p.image_link, p.colors,
+                 (SELECT MIN(v.sale_minor) FROM variant v
+                  WHERE v.lang = p.lang AND v.group_id = p.group_id AND v.sale_minor IS NOT NULL
+                    AND (v.sale_starts IS NULL OR v.sale_starts <= ?3)
+                    AND (v.sale_ends IS NULL OR v.sale_ends > ?3))
+             FROM product p WHERE p.lang = ?1 AND p.group_id = ?2",
+        )?;
+        Ok(stmt
+            .query_row(params![lang, group_id, now.as_second()], |r| {
+                let currency: String = r.get(4)?;
+                let colors: String = r.get(6)?;
+                Ok(ProductCard {
+                    group_id: group_id.to_owned(),
+                    title: r.get(0)?,
+                    brand: r.get(1)?,
+                    category: r.get(2)?,
+                    price: Price { minor: r.get(3)?, currency: currency.clone() },
+                    image_link: r.get(5)?,
+                    colors: colors.split(", ").filter(|c| !c.is_empty()).map(str::to_owned).collect(),
+                    sale_price: r.get::<_, Option<i64>>(7)?.map(|minor| Price { minor, currency }),
+                })
+            })
+            .optional()?)
+    }
+
+    /// Finds a product by SKU, GTIN (any length, leading zeros or not) or MPN.
+    pub fn lookup(&self, code: &str) -> Result<Option<LookupHit>, CatalogError> {
+        let code = code.trim();
+        if code.is_empty() || code.len() > 200 {
+            return Ok(None);
+        }
+        let sql = "SELECT lang, group_id, sku FROM variant WHERE {col} = ?1 LIMIT 1";
+        let find = |col: &str, value: &str| -> Result<Option<LookupHit>, CatalogError> {
+            Ok(self
+                .conn
+                .prepare_cached(&sql.replace("{col}", col))?
+                .query_row([value], |r| Ok(LookupHit { lang: r.get(0)?, group_id: r.get(1)?, sku: r.get(2)? }))
+                .optional()?)
+        };
+        if let Some(hit) = find("sku", code)? {
+            return Ok(Some(hit));
+        }
+        if let Ok(gtin) = Gtin::parse(code)
+            && let Some(hit) = find("gtin", gtin.as_str())?
+        {
+            return Ok(Some(hit));
+        }
+        find("mpn", code)
+    }
+
+    /// Everything a product sheet shows, with stock here (`store`) and elsewhere.
+    pub fn product(&self, lang: &str, group_id: &str, store: &str) -> Result<Option<ProductSheet>, CatalogError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT sku, title, description, brand, category, link, size, color, gtin, price_minor,
+                 currency, sale_minor, sale_starts, sale_ends, availability, image_link, additional_images
+             FROM variant WHERE lang = ?1 AND group_id = ?2 ORDER BY sku",
+        )?;
+        let mut sheet: Option<ProductSheet> = None;
+        let mut rows = stmt.query(params![lang, group_id])?;
+        while let Some(r) = rows.next()? {
+            let currency: String = r.get(10)?;
+            let mut images: Vec<String> = r.get::<_, Option<String>>(15)?.into_iter().collect();
+            let extra: String = r.get(16)?;
+            images.extend(serde_json::from_str::<Vec<String>>(&extra).unwrap_or_default());
+            let ts = |v: Option<i64>| v.and_then(|s| Timestamp::from_second(s).ok());
+            let sale = r.get::<_, Option<i64>>(11)?.map(|minor| Sale {
+                price: Price { minor, currency: currency.clone() },
+                starts: ts(r.get(12).ok().flatten()),
+                ends: ts(r.get(13).ok().flatten()),
+            });
+            let online: String = r.get(14)?;
+            let variant = VariantInfo {
+                sku: r.get(0)?,
+                size: r.get(6)?,
+                color: r.get(7)?,
+                gtin: r.get(8)?,
+                price: Price { minor: r.get(9)?, currency },
+                sale,
+                online: Availability::parse(&online).unwrap_or(Availability::OutOfStock),
+                images,
+                here: None,
+                elsewhere: Vec::new(),
+            };
+            let sheet = sheet.get_or_insert_with(|| ProductSheet {
+                group_id: group_id.to_owned(),
+                title: String::new(),
+                brand: None,
+                description: String::new(),
+                category: None,
+                link: None,
+                variants: Vec::new(),
+            });
+            let title: String = r.get(1)?;
+            if sheet.title.is_empty() || title.len() < sheet.title.len() {
+                sheet.title = title;
+            }
+            if sheet.description.is_empty() {
+                sheet.description = r.get(2)?;
+                sheet.brand = r.get(3)?;
+                sheet.category = r.get(4)?;
+                sheet.link = r.get(5)?;
+            }
+            sheet.variants.push(variant);
+        }
+        drop(rows);
+        let Some(mut sheet) = sheet else { return Ok(None) };
+
+        let mut stock = self.conn.prepare_cached(
+            "SELECT store_code, quantity, availability, updated_at FROM stock WHERE sku = ?1 ORDER BY store_code",
+        )?;
+        for variant in &mut sheet.variants {
+            let levels = stock.query_map([&variant.sku], |r| {
+                let availability: String = r.get(2)?;
+                Ok(ShopStock {
+                    store_code: r.get(0)?,
+                    quantity: r.get(1)?,
+                    availability: Availability::parse(&availability).unwrap_or(Availability::OutOfStock),
+                    updated_at: Timestamp::from_second(r.get(3)?).unwrap_or(Timestamp::UNIX_EPOCH),
+                })
+            })?;
+            for level in levels {
+                let level = level?;
+                if level.store_code == store {
+                    variant.here = Some(level);
+                } else if level.is_available() {
+                    variant.elsewhere.push(level);
+                }
+            }
+        }
+        // Colours in feed order of first appearance, sizes in shop order within a colour.
+        let colors = sheet.colors();
+        sheet.variants.sort_by_key(|v| {
+            let color_rank = v.color.as_ref().and_then(|c| colors.iter().position(|x| x == c));
+            (color_rank, v.size.as_deref().map(size_order))
+        });
+        Ok(Some(sheet))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_query;
+
+    #[test]
+    fn fts_queries_are_prefix_words_and_safe() {
+        assert_eq!(fts_query("jea").as_deref(), Some("\"jea\"*"));
+        assert_eq!(fts_query("Robe  d'été").as_deref(), Some("\"robe\"* \"d\"* \"été\"*"));
+        assert_eq!(fts_query("\"OR* NEAR(").as_deref(), Some("\"or\"* \"near\"*"));
+        assert_eq!(fts_query("  -- "), None);
+        assert_eq!(fts_query(&"a ".repeat(50)).unwrap().matches('*').count(), 8);
+    }
+}

@@ -1,0 +1,169 @@
+//! RSS 2.0 and Atom product feeds, and XML local inventory feeds.
+//!
+//! Items are `rss/channel/item` or `feed/entry`; their direct children are fields, in the
+//! Google namespace (`g:price`) or plain (`title`, `link`, `description`). Nested groups
+//! such as `g:shipping` are skipped whole, so `g:shipping/g:price` never passes for the
+//! product's price. Atom's `<link href=…>` is the product link.
+//!
+//! Well-formedness is checked by quick-xml (tags must match, attributes must be quoted).
+//! One leniency: an undefined entity such as `&eacute;`, which HTML-minded exporters
+//! leave in descriptions, is kept as written and decoded later with the HTML.
+
+use quick_xml::NsReader;
+use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::Event;
+use quick_xml::name::ResolveResult;
+
+use super::feed::{FeedError, ParsedFeed, Position, RawItem};
+
+const GOOGLE_NS: &[u8] = b"http://base.google.com/ns/1.0";
+const MAX_FIELD_BYTES: usize = 64 * 1024;
+const MAX_DEPTH: usize = 64;
+
+pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
+    let bytes = text.as_bytes();
+    let mut reader = NsReader::from_str(text);
+    reader.config_mut().check_end_names = true;
+
+    let mut feed = ParsedFeed::default();
+    let mut stack: Vec<String> = Vec::new();
+    let mut item: Option<RawItem> = None;
+    // The field being read: its name and text so far.
+    let mut field: Option<(String, String)> = None;
+    // Depth of the item element, and of a nested group being skipped.
+    let mut item_depth = 0;
+    let mut lang_element = false;
+
+    let error = |reader: &NsReader<&[u8]>, e: &dyn std::fmt::Display| {
+        FeedError::at(bytes, reader.error_position() as usize, e.to_string())
+    };
+
+    loop {
+        let offset = reader.buffer_position() as usize;
+        let (in_google, event) = match reader.read_resolved_event() {
+            Ok((ns, event)) => (matches!(ns, ResolveResult::Bound(n) if n.as_ref() == GOOGLE_NS), event),
+            Err(e) => return Err(error(&reader, &e)),
+        };
+        match event {
+            Event::Start(e) => {
+                let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                stack.push(local.clone());
+                if stack.len() > MAX_DEPTH {
+                    return Err(FeedError::at(bytes, offset, "elements are nested too deeply"));
+                }
+                if stack.len() == 1 {
+                    match local.as_str() {
+                        "rss" | "feed" => {}
+                        other => {
+                            return Err(FeedError::at(bytes, offset, format!("<{other}> is not a product feed root; expected <rss> or <feed>")));
+                        }
+                    }
+                    if local == "feed" {
+                        feed.language = xml_lang(&e);
+                    }
+                }
+                if item.is_none() && is_item(&stack) {
+                    item_depth = stack.len();
+                    let (line, _) = super::feed::line_column(bytes, offset);
+                    item = Some(RawItem::new(Position { item: feed.items.len() + 1, line }));
+                } else if item.is_some() && stack.len() == item_depth + 1 {
+                    let name = if in_google { format!("g:{local}") } else { local.clone() };
+                    if local == "link"
+                        && let Some(href) = attribute(&e, "href")
+                    {
+                        field = Some((name, href));
+                    } else {
+                        field = Some((name, String::new()));
+                    }
+                } else if item.is_none() && stack == ["rss", "channel", "language"] {
+                    lang_element = true;
+                    field = Some(("language".into(), String::new()));
+                }
+            }
+            Event::Empty(e) => {
+                if let Some(item) = item.as_mut()
+                    && stack.len() == item_depth
+                    && e.local_name().as_ref() == b"link"
+                    && let Some(href) = attribute(&e, "href")
+                {
+                    item.push("link", href);
+                }
+            }
+            Event::Text(t) => {
+                if let Some((_, value)) = field.as_mut() {
+                    value.push_str(&t.xml10_content().map_err(|e| error(&reader, &e))?);
+                }
+            }
+            Event::CData(t) => {
+                if let Some((_, value)) = field.as_mut() {
+                    value.push_str(&t.decode().map_err(|e| error(&reader, &e))?);
+                }
+            }
+            Event::GeneralRef(r) => {
+                if let Some((_, value)) = field.as_mut() {
+                    let name = r.decode().map_err(|e| error(&reader, &e))?;
+                    if let Some(c) = r.resolve_char_ref().map_err(|e| error(&reader, &e))? {
+                        value.push(c);
+                    } else if let Some(s) = resolve_predefined_entity(&name) {
+                        value.push_str(s);
+                    } else {
+                        value.push('&');
+                        value.push_str(&name);
+                        value.push(';');
+                    }
+                }
+            }
+            Event::End(_) => {
+                let depth = stack.len();
+                stack.pop();
+                if let Some((name, value)) = field.take_if(|_| lang_element || depth == item_depth + 1) {
+                    if value.len() > MAX_FIELD_BYTES {
+                        return Err(FeedError::at(bytes, offset, format!("<{name}> is longer than {MAX_FIELD_BYTES} bytes")));
+                    }
+                    if lang_element {
+                        lang_element = false;
+                        feed.language = Some(value.trim().to_owned());
+                    } else if let Some(item) = item.as_mut() {
+                        item.push(&name, value);
+                    }
+                }
+                if depth == item_depth
+                    && let Some(done) = item.take()
+                {
+                    feed.items.push(done);
+                    if feed.items.len() > super::feed::MAX_ITEMS {
+                        return Err(FeedError::TooManyItems);
+                    }
+                }
+            }
+            Event::Eof => break,
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
+        }
+    }
+    if let Some(open) = stack.last() {
+        return Err(FeedError::at(bytes, bytes.len(), format!("the feed ends before </{open}>; it may have been cut off")));
+    }
+    Ok(feed)
+}
+
+fn is_item(stack: &[String]) -> bool {
+    match stack {
+        [root, channel, item] => root == "rss" && channel == "channel" && item == "item",
+        [root, entry] => root == "feed" && entry == "entry",
+        _ => false,
+    }
+}
+
+fn attribute(e: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == name.as_bytes())
+        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
+}
+
+fn xml_lang(e: &quick_xml::events::BytesStart<'_>) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == b"xml:lang")
+        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
+}

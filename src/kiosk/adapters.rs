@@ -1,0 +1,174 @@
+//! Domain data to UI structs: the one place catalog types become Slint types.
+
+use jiff::Timestamp;
+use slint::{Color, Image, SharedString};
+
+use super::ui::{CategoryData, ChipData, ProductCardData, StockState};
+use crate::catalog::{Category, ProductCard, ProductSheet, VariantInfo};
+use crate::domain::format_price;
+
+/// Below this many pieces, "only N left" rather than "in stock".
+const LOW_STOCK: u32 = 3;
+
+pub fn card(card: &ProductCard, lang: &str) -> ProductCardData {
+    ProductCardData {
+        id: card.group_id.as_str().into(),
+        title: card.title.as_str().into(),
+        brand: card.brand.as_deref().unwrap_or_default().to_uppercase().into(),
+        price: format_price(&card.price, lang).into(),
+        sale_price: card.sale_price.as_ref().map(|p| format_price(p, lang)).unwrap_or_default().into(),
+        colors: card.colors.join(", ").into(),
+        image: Image::default(),
+    }
+}
+
+pub fn category(category: &Category) -> CategoryData {
+    let mut levels = category.path.rsplitn(2, " > ");
+    let name = levels.next().unwrap_or_default();
+    let parent = levels.next().map(|p| p.rsplit(" > ").next().unwrap_or(p)).unwrap_or_default();
+    CategoryData {
+        path: category.path.as_str().into(),
+        name: name.into(),
+        parent: parent.to_uppercase().into(),
+        count: category.products as i32,
+        image: Image::default(),
+    }
+}
+
+/// The last level of a category path ("Femme > Robes" → "Robes").
+pub fn category_name(path: &str) -> &str {
+    path.rsplit(" > ").next().unwrap_or(path)
+}
+
+/// A swatch for a colour name as feeds write them, in French or English. Names we do not
+/// know get no swatch rather than a wrong one.
+pub fn swatch(name: &str) -> Option<Color> {
+    let lower = name.to_lowercase();
+    const NAMES: &[(&[&str], u32)] = &[
+        (&["marine", "navy"], 0x23304d),
+        (&["denim"], 0x3f5b7e),
+        (&["bordeaux", "burgundy"], 0x6b2130),
+        (&["terracotta", "rust", "rouille"], 0xbf5b3a),
+        (&["sauge", "sage", "kaki", "khaki", "olive"], 0x8f9d7e),
+        (&["camel", "cognac", "caramel"], 0xb8864f),
+        (&["ocre", "ochre", "moutarde", "mustard"], 0xc4922f),
+        (&["rose", "pink"], 0xdcaea6),
+        (&["écru", "ecru", "crème", "cream", "beige", "sable", "sand"], 0xeae1cf),
+        (&["gris", "grey", "gray", "anthracite"], 0xa3a2a0),
+        (&["noir", "black"], 0x1f1e1d),
+        (&["blanc", "white"], 0xf7f5f0),
+        (&["rouge", "red"], 0xb3261e),
+        (&["vert", "green"], 0x3f6b4b),
+        (&["bleu", "blue"], 0x35609c),
+        (&["jaune", "yellow"], 0xe3c04a),
+        (&["orange"], 0xd9782d),
+        (&["violet", "purple", "prune", "plum"], 0x5e3a6e),
+        (&["marron", "brown", "chocolat", "chocolate"], 0x5b3a29),
+    ];
+    NAMES
+        .iter()
+        .find(|(words, _)| words.iter().any(|w| lower.contains(w)))
+        .map(|(_, rgb)| Color::from_rgb_u8((rgb >> 16) as u8, (rgb >> 8) as u8, *rgb as u8))
+}
+
+/// A chip for a choice, with a swatch when the label names a colour.
+pub fn chip(label: &str, selected: bool, available: bool, with_swatch: bool) -> ChipData {
+    let swatch = if with_swatch { swatch(label) } else { None };
+    ChipData {
+        label: label.into(),
+        selected,
+        available,
+        swatch: swatch.unwrap_or_default(),
+        has_swatch: swatch.is_some(),
+    }
+}
+
+/// Where the chosen variant can be had.
+pub struct StockView {
+    pub state: StockState,
+    pub here: i32,
+    pub other_shops: i32,
+    pub online: bool,
+}
+
+pub fn stock(variant: &VariantInfo) -> StockView {
+    let (state, here) = match &variant.here {
+        None => (StockState::Unknown, 0),
+        Some(level) if !level.is_available() => (StockState::OutHere, 0),
+        Some(level) => match level.quantity {
+            Some(q) if q <= LOW_STOCK => (StockState::Low, q as i32),
+            Some(q) => (StockState::InStock, q as i32),
+            None => (StockState::InStock, 0),
+        },
+    };
+    StockView {
+        state,
+        here,
+        other_shops: variant.elsewhere.len() as i32,
+        online: variant.online.is_available(),
+    }
+}
+
+/// A sale's end date written the way the shopper's language writes dates.
+pub fn sale_end(variant: &VariantInfo, now: Timestamp, lang: &str) -> SharedString {
+    let Some(end) = variant.active_sale(now).and_then(|s| s.ends) else {
+        return SharedString::new();
+    };
+    // Shown in the shop's local time; the last instant of the sale is the day it ends.
+    let zone = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
+    let last = end.checked_sub(jiff::SignedDuration::from_secs(1)).unwrap_or(end).to_zoned(zone).date();
+    let text = if lang == "fr" {
+        last.strftime("%d/%m/%Y").to_string()
+    } else {
+        last.strftime("%B %-d, %Y").to_string()
+    };
+    text.into()
+}
+
+/// The colour and size chips of a sheet for the chosen variant: sizes are marked
+/// available when that size in that colour is in stock here.
+pub fn variant_chips(sheet: &ProductSheet, chosen: &VariantInfo) -> (Vec<ChipData>, Vec<ChipData>) {
+    let colors = sheet
+        .colors()
+        .iter()
+        .map(|c| {
+            let any_here = sheet
+                .variants
+                .iter()
+                .any(|v| v.color.as_ref() == Some(c) && v.here.as_ref().is_some_and(|h| h.is_available()));
+            chip(c, chosen.color.as_ref() == Some(c), any_here, true)
+        })
+        .collect();
+    let sizes = sheet
+        .sizes()
+        .iter()
+        .map(|s| {
+            let variant = sheet
+                .variants
+                .iter()
+                .find(|v| v.color == chosen.color && v.size.as_ref() == Some(s));
+            let here = variant.is_some_and(|v| v.here.as_ref().is_some_and(|h| h.is_available()));
+            chip(s, chosen.size.as_ref() == Some(s), here, false)
+        })
+        .collect();
+    (colors, sizes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_names_in_both_languages_get_swatches() {
+        assert_eq!(swatch("Bleu marine"), swatch("Navy"));
+        assert!(swatch("Vert sauge").is_some());
+        assert_eq!(swatch("Plaid tartan"), None);
+    }
+
+    #[test]
+    fn category_paths_split_into_name_and_parent() {
+        let data = category(&Category { path: "Femme > Robes".into(), products: 3, image_link: None });
+        assert_eq!((data.name.as_str(), data.parent.as_str()), ("Robes", "FEMME"));
+        assert_eq!(category_name("Robes"), "Robes");
+    }
+}

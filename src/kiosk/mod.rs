@@ -1,0 +1,115 @@
+//! The touchscreen app (feature `kiosk`): the only part of Vitrine that knows Slint.
+//!
+//! - [`app`]: the controller, what each tap does;
+//! - [`adapters`]: catalog types to UI structs;
+//! - [`workers`]: the catalog and picture threads;
+//! - [`images`]: picture decoding;
+//! - [`snapshot`]: a display-less platform for screenshots, tests and start-up probes.
+
+pub mod adapters;
+pub mod app;
+pub mod images;
+pub mod snapshot;
+pub mod workers;
+
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use anyhow::Context;
+use slint::ComponentHandle;
+
+use crate::catalog::Catalog;
+use crate::demo;
+use app::{Clock, Controller};
+use workers::{CatalogWorker, ImageSource, ImageWorker, Pending};
+
+/// The generated Slint code.
+#[allow(clippy::all, clippy::pedantic)]
+pub mod ui {
+    slint::include_modules!();
+}
+
+pub use ui::Screen as UiScreen;
+
+/// A screen, as named on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Screen {
+    Attract,
+    Home,
+    Search,
+    Results,
+    Product,
+}
+
+/// What `vitrine kiosk` needs to start.
+pub struct Config {
+    pub db: PathBuf,
+    pub store: String,
+    pub lang: String,
+}
+
+/// A running kiosk: its window, controller, and the counter of work in flight.
+pub struct Kiosk {
+    pub window: ui::AppWindow,
+    pub controller: Rc<Controller>,
+    pub pending: Pending,
+}
+
+impl Kiosk {
+    /// Creates the window and its workers. The platform (winit, or the headless one)
+    /// must be chosen before this is called.
+    pub fn new(db: &std::path::Path, store: &str, images: ImageSource, clock: Clock) -> anyhow::Result<Kiosk> {
+        let window = ui::AppWindow::new().context("cannot create the kiosk window")?;
+        let catalog = CatalogWorker::start(db).with_context(|| format!("cannot open the catalog {}", db.display()))?;
+        let images = ImageWorker::start(images);
+        let pending = Pending::default();
+        let store_name = demo::STORES
+            .iter()
+            .find(|(code, _)| *code == store)
+            .map_or(store, |(_, name)| name);
+        window.global::<ui::AppAdapter>().set_store_name(store_name.into());
+        window.global::<ui::AppAdapter>().set_screen(ui::Screen::Attract);
+        let controller = Controller::new(&window, catalog, images, store.to_owned(), clock, pending.clone());
+        Ok(Kiosk { window, controller, pending })
+    }
+}
+
+/// Pictures the kiosk can show today: the demo store's, embedded in the binary.
+pub fn image_source() -> ImageSource {
+    Arc::new(|url: &str| demo::image(url).map(<[u8]>::to_vec))
+}
+
+pub fn system_clock() -> Clock {
+    Arc::new(jiff::Timestamp::now)
+}
+
+/// `vitrine kiosk`: full screen on a catalog database.
+pub fn run(config: Config) -> anyhow::Result<()> {
+    if !config.db.exists() {
+        anyhow::bail!("{} does not exist; import feeds first with `vitrine catalog import`", config.db.display());
+    }
+    let kiosk = Kiosk::new(&config.db, &config.store, image_source(), system_clock())?;
+    kiosk.window.window().set_fullscreen(true);
+    kiosk.controller.start(&config.lang);
+    kiosk.window.run().context("the kiosk window failed")?;
+    Ok(())
+}
+
+/// Imports the embedded demo store into a fresh database in `dir`.
+pub fn demo_catalog(dir: &std::path::Path) -> anyhow::Result<PathBuf> {
+    let db = dir.join("demo-catalog.db");
+    let mut catalog = Catalog::open(&db)?;
+    demo::import_into(&mut catalog, jiff::Timestamp::now())?;
+    Ok(db)
+}
+
+/// `vitrine demo`: the kiosk on the bundled demo store, in a window.
+pub fn run_demo(lang: &str) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = demo_catalog(dir.path())?;
+    let kiosk = Kiosk::new(&db, demo::HOME_STORE, image_source(), system_clock())?;
+    kiosk.controller.start(lang);
+    kiosk.window.run().context("the kiosk window failed")?;
+    Ok(())
+}

@@ -1,0 +1,263 @@
+//! The kiosk without a display: a Slint platform with the software renderer, an event
+//! loop we pump ourselves, and pointer events sent as a finger would.
+//!
+//! Used by `vitrine snapshot`, by the start-up probe of `vitrine bench catalog`, and by
+//! the UI tests. Slint keeps one event-loop proxy per process, so one thread per process
+//! drives the headless kiosk.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
+use slint::platform::{EventLoopProxy, Platform, PointerEventButton, WindowAdapter, WindowEvent};
+use slint::{ComponentHandle, LogicalPosition, Model, PhysicalSize};
+
+use super::{Kiosk, Screen, app::Clock};
+use crate::demo;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+#[derive(Default)]
+struct Queue {
+    jobs: Mutex<VecDeque<Job>>,
+    ready: Condvar,
+}
+
+struct Proxy(Arc<Queue>);
+
+impl EventLoopProxy for Proxy {
+    fn quit_event_loop(&self) -> Result<(), slint::EventLoopError> {
+        Ok(())
+    }
+
+    fn invoke_from_event_loop(&self, job: Job) -> Result<(), slint::EventLoopError> {
+        self.0.jobs.lock().map_err(|_| slint::EventLoopError::EventLoopTerminated)?.push_back(job);
+        self.0.ready.notify_all();
+        Ok(())
+    }
+}
+
+type WindowSlot = Rc<RefCell<Option<Rc<MinimalSoftwareWindow>>>>;
+
+struct HeadlessPlatform {
+    window: WindowSlot,
+    queue: Arc<Queue>,
+}
+
+impl Platform for HeadlessPlatform {
+    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, slint::PlatformError> {
+        let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+        *self.window.borrow_mut() = Some(window.clone());
+        Ok(window)
+    }
+
+    fn new_event_loop_proxy(&self) -> Option<Box<dyn EventLoopProxy>> {
+        Some(Box::new(Proxy(self.queue.clone())))
+    }
+}
+
+thread_local! {
+    static INSTALLED: RefCell<Option<(WindowSlot, Arc<Queue>)>> = const { RefCell::new(None) };
+}
+
+/// Makes this thread's Slint platform the headless one (once per thread).
+fn install() -> anyhow::Result<(WindowSlot, Arc<Queue>)> {
+    INSTALLED.with(|installed| {
+        if let Some(pair) = &*installed.borrow() {
+            return Ok(pair.clone());
+        }
+        let window: WindowSlot = Rc::default();
+        let queue = Arc::new(Queue::default());
+        slint::platform::set_platform(Box::new(HeadlessPlatform { window: window.clone(), queue: queue.clone() }))
+            .context("another Slint platform is already in use in this process")?;
+        *installed.borrow_mut() = Some((window.clone(), queue.clone()));
+        Ok((window, queue))
+    })
+}
+
+/// A kiosk on the headless platform.
+pub struct Headless {
+    pub kiosk: Kiosk,
+    window: Rc<MinimalSoftwareWindow>,
+    queue: Arc<Queue>,
+}
+
+impl Headless {
+    pub fn new(db: &Path, store: &str, size: (u32, u32), clock: Clock) -> anyhow::Result<Headless> {
+        let (slot, queue) = install()?;
+        let kiosk = Kiosk::new(db, store, super::image_source(), clock)?;
+        let window = slot.borrow().clone().context("Slint created no window")?;
+        window.set_size(PhysicalSize::new(size.0, size.1));
+        kiosk.window.show()?;
+        Ok(Headless { kiosk, window, queue })
+    }
+
+    pub fn resize(&self, size: (u32, u32)) {
+        self.window.set_size(PhysicalSize::new(size.0, size.1));
+    }
+
+    /// Runs queued event-loop work and timers once; true if there was any.
+    fn pump(&self) -> bool {
+        let jobs: Vec<Job> = match self.queue.jobs.lock() {
+            Ok(mut jobs) => jobs.drain(..).collect(),
+            Err(_) => return false,
+        };
+        let busy = !jobs.is_empty();
+        for job in jobs {
+            job();
+        }
+        slint::platform::update_timers_and_animations();
+        busy
+    }
+
+    /// Waits until `done` holds, running the event loop meanwhile.
+    pub fn settle_until(&self, what: &str, done: impl Fn() -> bool) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let busy = self.pump();
+            if !busy && done() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("the kiosk did not settle within 30 s waiting for {what}");
+            }
+            if !busy && let Ok(jobs) = self.queue.jobs.lock() {
+                let _ = self.queue.ready.wait_timeout(jobs, Duration::from_millis(5));
+            }
+        }
+    }
+
+    /// Waits until every request has been answered and is on screen.
+    pub fn settle(&self) -> anyhow::Result<()> {
+        let pending = self.kiosk.pending.clone();
+        self.settle_until("pending work", move || pending.is_idle())
+    }
+
+    /// Renders the current frame.
+    pub fn render(&self) -> anyhow::Result<slint::SharedPixelBuffer<slint::Rgba8Pixel>> {
+        Ok(self.kiosk.window.window().take_snapshot()?)
+    }
+
+    /// A finger's tap at a logical position.
+    pub fn tap(&self, x: f32, y: f32) {
+        let position = LogicalPosition::new(x, y);
+        let window = self.kiosk.window.window();
+        window.dispatch_event(WindowEvent::PointerMoved { position });
+        window.dispatch_event(WindowEvent::PointerPressed { position, button: PointerEventButton::Left });
+        window.dispatch_event(WindowEvent::PointerReleased { position, button: PointerEventButton::Left });
+        window.dispatch_event(WindowEvent::PointerExited);
+    }
+
+    pub fn save_png(&self, path: &Path) -> anyhow::Result<()> {
+        let frame = self.render()?;
+        let image = image::RgbaImage::from_raw(frame.width(), frame.height(), frame.as_bytes().to_vec())
+            .context("the frame has the size it says")?;
+        image.save(path).with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(())
+    }
+}
+
+/// What `vitrine snapshot` renders.
+pub struct Request {
+    pub screen: Screen,
+    pub sku: Option<String>,
+    pub query: Option<String>,
+    pub lang: String,
+    pub size: (u32, u32),
+    pub out: PathBuf,
+}
+
+/// Renders one screen of the demo store to a PNG, driving the kiosk as a shopper would.
+pub fn render_demo(request: &Request) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = super::demo_catalog(dir.path())?;
+    let headless = Headless::new(&db, demo::HOME_STORE, request.size, super::system_clock())?;
+    show(&headless, &db, request)?;
+    headless.save_png(&request.out)
+}
+
+/// Brings a headless kiosk to the requested screen.
+pub fn show(headless: &Headless, db: &Path, request: &Request) -> anyhow::Result<()> {
+    let controller = &headless.kiosk.controller;
+    controller.start(&request.lang);
+    headless.settle()?;
+    let default_query = if request.lang == "fr" { "robe" } else { "dress" };
+    match request.screen {
+        Screen::Attract => {}
+        Screen::Home => controller.go(super::UiScreen::Home),
+        Screen::Search => {
+            controller.go(super::UiScreen::Search);
+            controller.type_text(request.query.as_deref().unwrap_or(default_query));
+        }
+        Screen::Results => match &request.query {
+            Some(text) => {
+                controller.type_text(text);
+                controller.show_all_results();
+            }
+            None => {
+                let first = headless.kiosk.window.global::<super::ui::HomeAdapter>().get_categories().row_data(0);
+                let path = first.context("the catalog has no categories")?.path;
+                controller.open_category(&path);
+            }
+        },
+        Screen::Product => {
+            let group = match &request.sku {
+                Some(sku) => {
+                    let hit = crate::catalog::Catalog::open(db)?.lookup(sku)?;
+                    hit.with_context(|| format!("no product has the SKU, GTIN or MPN {sku}"))?.group_id
+                }
+                None => {
+                    let first = headless.kiosk.window.global::<super::ui::HomeAdapter>().get_featured().row_data(0);
+                    first.context("the catalog has no products")?.id.to_string()
+                }
+            };
+            controller.open_product(&group);
+            headless.settle()?;
+            if let Some(sku) = &request.sku {
+                controller.choose_sku(sku);
+            }
+        }
+    }
+    headless.settle()
+}
+
+/// Resident and proportional memory of this process, in MiB.
+fn memory_mb() -> Option<(f64, f64)> {
+    let text = std::fs::read_to_string("/proc/self/smaps_rollup").ok()?;
+    let field = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+    };
+    Some((field("Rss:")?, field("Pss:")?))
+}
+
+/// Starts the kiosk headless at 1920×1080 on `db`; calls `report` with `first_frame` as
+/// soon as the attract screen with its featured products has rendered, then with memory
+/// figures once its pictures are in.
+pub fn probe_startup(db: &Path, store: &str, report: &mut dyn FnMut(&str)) -> anyhow::Result<()> {
+    let headless = Headless::new(db, store, (1920, 1080), super::system_clock())?;
+    headless.kiosk.controller.start("fr");
+    let window = headless.kiosk.window.as_weak();
+    headless.settle_until("the featured products", move || {
+        window.upgrade().is_some_and(|w| w.global::<super::ui::AttractAdapter>().get_featured().row_count() > 0)
+    })?;
+    headless.render()?;
+    report("first_frame");
+    let (rss, pss) = memory_mb().unwrap_or_default();
+    report(&format!("first_frame_rss_mb={rss:.0}"));
+    report(&format!("first_frame_pss_mb={pss:.0}"));
+    headless.settle()?;
+    headless.render()?;
+    let (rss, pss) = memory_mb().unwrap_or_default();
+    report(&format!("rss_mb={rss:.0}"));
+    report(&format!("pss_mb={pss:.0}"));
+    Ok(())
+}
