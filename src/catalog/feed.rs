@@ -182,23 +182,45 @@ fn reject(item: &RawItem, reason: impl Into<String>) -> Rejection {
 pub fn clean_text(raw: &str) -> String {
     let text = if raw.contains(['<', '&']) {
         html2text::config::plain_no_decorate()
-            .string_from_read(raw.as_bytes(), usize::MAX / 2)
+            .string_from_read(raw.as_bytes(), 100_000)
             .unwrap_or_else(|_| raw.to_owned())
     } else {
         raw.to_owned()
     };
+    // Paragraphs stay apart, list items get a bullet, other white space collapses.
     let mut out = String::with_capacity(text.len());
     for paragraph in text.split("\n\n") {
-        let words: Vec<&str> = paragraph.split_whitespace().collect();
-        if words.is_empty() {
+        let mut lines: Vec<String> = Vec::new();
+        for line in paragraph.lines() {
+            let line = line.trim();
+            let (bullet, rest) = match line.strip_prefix("* ").or_else(|| line.strip_prefix("- ")) {
+                Some(rest) => (true, rest),
+                None => (false, line),
+            };
+            let words = rest.split_whitespace().collect::<Vec<_>>().join(" ");
+            if words.is_empty() {
+                continue;
+            }
+            match lines.last_mut() {
+                Some(last) if !bullet && !last_is_bullet(last) => {
+                    *last = format!("{last} {words}");
+                }
+                _ => lines.push(if bullet { format!("• {words}") } else { words }),
+            }
+        }
+        if lines.is_empty() {
             continue;
         }
         if !out.is_empty() {
             out.push_str("\n\n");
         }
-        out.push_str(&words.join(" "));
+        out.push_str(&lines.join("\n"));
     }
     out
+}
+
+fn last_is_bullet(line: &str) -> bool {
+    line.starts_with("• ")
 }
 
 /// A TSV row whose cells do not line up with the header cannot be trusted field by field.
@@ -370,7 +392,7 @@ mod tests {
     fn html_descriptions_become_clean_text() {
         assert_eq!(
             clean_text("<p>Robe d&#39;&eacute;t&eacute; en <b>lin</b>.</p><ul><li>Coupe droite</li></ul>"),
-            "Robe d'été en lin.\n\nCoupe droite"
+            "Robe d'été en lin.\n\n• Coupe droite"
         );
         assert_eq!(clean_text("  plain\n text  "), "plain text");
         assert_eq!(clean_text("Tom &amp; Jerry"), "Tom & Jerry");

@@ -207,6 +207,14 @@ pub fn fts_query(text: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
+/// The named arguments a statement uses (SQLite refuses unknown names).
+fn bind<'a>(sql: &str, args: &'a [(&'static str, Value)]) -> Vec<(&'static str, &'a dyn rusqlite::ToSql)> {
+    args.iter()
+        .filter(|(name, _)| sql.contains(name))
+        .map(|(name, value)| (*name, value as &dyn rusqlite::ToSql))
+        .collect()
+}
+
 const EFFECTIVE_PRICE: &str = "CASE WHEN v.sale_minor IS NOT NULL
         AND (v.sale_starts IS NULL OR v.sale_starts <= :now)
         AND (v.sale_ends IS NULL OR v.sale_ends > :now)
@@ -262,8 +270,7 @@ impl Catalog {
         );
         args.push((":limit", Value::Integer(q.limit.min(500) as i64)));
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let named: Vec<(&str, &dyn rusqlite::ToSql)> =
-            args.iter().map(|(k, v)| (*k, v as &dyn rusqlite::ToSql)).collect();
+        let named = bind(&sql, &args);
         let rows = stmt.query_map(named.as_slice(), |r| {
             let currency: String = r.get(5)?;
             let colors: String = r.get(7)?;
@@ -284,9 +291,9 @@ impl Catalog {
     /// How many products match a query (all of them, not just one page).
     pub fn count(&self, q: &Query) -> Result<usize, CatalogError> {
         let (sql_where, args) = self.filter_sql(q);
-        let mut stmt = self.conn.prepare_cached(&format!("SELECT COUNT(*) FROM {sql_where}"))?;
-        let named: Vec<(&str, &dyn rusqlite::ToSql)> =
-            args.iter().map(|(k, v)| (*k, v as &dyn rusqlite::ToSql)).collect();
+        let sql = format!("SELECT COUNT(*) FROM {sql_where}");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let named = bind(&sql, &args);
         Ok(stmt.query_row(named.as_slice(), |r| r.get::<_, i64>(0))? as usize)
     }
 
@@ -301,8 +308,7 @@ impl Catalog {
              WHERE v.lang = :lang"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let named: Vec<(&str, &dyn rusqlite::ToSql)> =
-            args.iter().map(|(k, v)| (*k, v as &dyn rusqlite::ToSql)).collect();
+        let named = bind(&sql, &args);
         let mut facets = Facets::default();
         let mut rows = stmt.query(named.as_slice())?;
         while let Some(row) = rows.next()? {

@@ -33,6 +33,7 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
     // Depth of the item element, and of a nested group being skipped.
     let mut item_depth = 0;
     let mut lang_element = false;
+    let mut lines = LineCounter::default();
 
     let error = |reader: &NsReader<&[u8]>, e: &dyn std::fmt::Display| {
         FeedError::at(bytes, reader.error_position() as usize, e.to_string())
@@ -64,7 +65,7 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
                 }
                 if item.is_none() && is_item(&stack) {
                     item_depth = stack.len();
-                    let (line, _) = super::feed::line_column(bytes, offset);
+                    let line = lines.line_at(bytes, offset);
                     item = Some(RawItem::new(Position { item: feed.items.len() + 1, line }));
                 } else if item.is_some() && stack.len() == item_depth + 1 {
                     let name = if in_google { format!("g:{local}") } else { local.clone() };
@@ -144,6 +145,29 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
         return Err(FeedError::at(bytes, bytes.len(), format!("the feed ends before </{open}>; it may have been cut off")));
     }
     Ok(feed)
+}
+
+/// Line numbers of increasing offsets, counting each byte once.
+struct LineCounter {
+    offset: usize,
+    line: usize,
+}
+
+impl Default for LineCounter {
+    fn default() -> Self {
+        LineCounter { offset: 0, line: 1 }
+    }
+}
+
+impl LineCounter {
+    fn line_at(&mut self, bytes: &[u8], offset: usize) -> usize {
+        let offset = offset.min(bytes.len());
+        if offset > self.offset {
+            self.line += bytes[self.offset..offset].iter().filter(|b| **b == b'\n').count();
+            self.offset = offset;
+        }
+        self.line
+    }
 }
 
 fn is_item(stack: &[String]) -> bool {
