@@ -8,7 +8,9 @@ fn main() {
         // so one phrase used on two screens is translated once.
         let config = slint_build::CompilerConfiguration::new()
             .with_bundled_translations("ui/translations")
-            .with_default_translation_context(slint_build::DefaultTranslationContext::None);
+            .with_default_translation_context(slint_build::DefaultTranslationContext::None)
+            // Element names for the accessibility-driven UI tests (ElementHandle); small.
+            .with_debug_info(true);
         slint_build::compile_with_config("ui/app.slint", config).expect("ui/app.slint compiles");
     }
 }

@@ -15,18 +15,45 @@ use jiff::Timestamp;
 use crate::catalog::{Catalog, InventoryFeed, ProductFeed, Query};
 
 const NOUNS: &[&str] = &[
-    "Robe", "Chemise", "Jean", "Pull", "Veste", "Manteau", "Jupe", "T-shirt", "Baskets", "Bottines",
-    "Sac", "Écharpe", "Chapeau", "Pantalon", "Short", "Blouson", "Gilet", "Polo", "Sweat", "Parka",
+    "Robe", "Chemise", "Jean", "Pull", "Veste", "Manteau", "Jupe", "T-shirt", "Baskets", "Bottines", "Sac", "Écharpe",
+    "Chapeau", "Pantalon", "Short", "Blouson", "Gilet", "Polo", "Sweat", "Parka",
 ];
 const ADJECTIVES: &[&str] = &[
-    "été", "lin", "coton", "laine", "cachemire", "velours", "denim", "soie", "oversize", "ajusté",
-    "fluide", "côtelé", "imprimé", "rayé", "brodé", "matelassé", "léger", "chiné", "plissé", "délavé",
+    "été",
+    "lin",
+    "coton",
+    "laine",
+    "cachemire",
+    "velours",
+    "denim",
+    "soie",
+    "oversize",
+    "ajusté",
+    "fluide",
+    "côtelé",
+    "imprimé",
+    "rayé",
+    "brodé",
+    "matelassé",
+    "léger",
+    "chiné",
+    "plissé",
+    "délavé",
 ];
 const SYLLABLES: &[&str] = &[
-    "ka", "lo", "mi", "ren", "sa", "bel", "to", "ri", "na", "vé", "lu", "can", "dor", "fé", "gio", "ma",
-    "zé", "pol", "ti", "ar", "no", "li", "sé", "ra",
+    "ka", "lo", "mi", "ren", "sa", "bel", "to", "ri", "na", "vé", "lu", "can", "dor", "fé", "gio", "ma", "zé", "pol",
+    "ti", "ar", "no", "li", "sé", "ra",
 ];
-const COLORS: &[&str] = &["Noir", "Écru", "Marine", "Camel", "Terracotta", "Sauge", "Bordeaux", "Gris"];
+const COLORS: &[&str] = &[
+    "Noir",
+    "Écru",
+    "Marine",
+    "Camel",
+    "Terracotta",
+    "Sauge",
+    "Bordeaux",
+    "Gris",
+];
 const SIZES: &[&str] = &["XS", "S", "M", "L", "XL", "XXL", "38", "40", "42", "44"];
 pub const STORES: &[&str] = &["S01", "S02", "S03", "S04", "S05"];
 
@@ -61,12 +88,20 @@ fn model_name(rng: &mut Rng) -> String {
         name.push_str(rng.pick(SYLLABLES));
     }
     let mut chars = name.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn gtin(serial: u64) -> String {
     let body = format!("200{serial:09}");
-    let sum: u32 = body.bytes().rev().enumerate().map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 }).sum();
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 })
+        .sum();
     format!("{body}{}", (10 - sum % 10) % 10)
 }
 
@@ -77,8 +112,12 @@ pub fn generate(groups: usize, variants: usize) -> Generated {
         titles: Vec::with_capacity(groups),
         skus: Vec::with_capacity(groups * variants),
         gtins: Vec::with_capacity(groups * variants),
-        tsv: String::from("id\ttitle\tdescription\tlink\timage_link\tavailability\tprice\tsale_price\tbrand\tgtin\titem_group_id\tproduct_type\tcolor\tsize\n"),
-        xml: String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" xmlns:g=\"http://base.google.com/ns/1.0\"><channel><title>bench</title>\n"),
+        tsv: String::from(
+            "id\ttitle\tdescription\tlink\timage_link\tavailability\tprice\tsale_price\tbrand\tgtin\titem_group_id\tproduct_type\tcolor\tsize\n",
+        ),
+        xml: String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" xmlns:g=\"http://base.google.com/ns/1.0\"><channel><title>bench</title>\n",
+        ),
         inventory: String::from("store_code\tid\tquantity\tavailability\n"),
     };
     let mut serial = 0;
@@ -87,7 +126,7 @@ pub fn generate(groups: usize, variants: usize) -> Generated {
         let title = format!("{noun} {} {}", rng.pick(ADJECTIVES), model_name(&mut rng));
         let color = rng.pick(COLORS);
         let price = 1_000 + rng.next() % 40_000;
-        let sale = (rng.next() % 5 == 0).then(|| price * 7 / 10);
+        let sale = rng.next().is_multiple_of(5).then(|| price * 7 / 10);
         let category = format!("Mode > {noun}");
         for v in 0..variants {
             serial += 1;
@@ -95,16 +134,22 @@ pub fn generate(groups: usize, variants: usize) -> Generated {
             let size = SIZES[v % SIZES.len()];
             let code = gtin(serial);
             let price_text = format!("{}.{:02} EUR", price / 100, price % 100);
-            let sale_text = sale.map(|s| format!("{}.{:02} EUR", s / 100, s % 100)).unwrap_or_default();
+            let sale_text = sale
+                .map(|s| format!("{}.{:02} EUR", s / 100, s % 100))
+                .unwrap_or_default();
             let description = format!("{title}, coloris {color}, taille {size}. Pièce de la collection permanente.");
             let _ = writeln!(
                 g.tsv,
                 "{sku}\t{title}\t{description}\thttps://shop.example/p/{group}\thttps://shop.example/i/{group}.jpg\tin stock\t{price_text}\t{sale_text}\tBench\t{code}\tG{group}\t{category}\t{color}\t{size}"
             );
-            let _ = write!(
+            let _ = writeln!(
                 g.xml,
-                "<item><g:id>{sku}</g:id><title>{title}</title><description>{description}</description><link>https://shop.example/p/{group}</link><g:image_link>https://shop.example/i/{group}.jpg</g:image_link><g:availability>in stock</g:availability><g:price>{price_text}</g:price>{sale_xml}<g:brand>Bench</g:brand><g:gtin>{code}</g:gtin><g:item_group_id>G{group}</g:item_group_id><g:product_type>{category_xml}</g:product_type><g:color>{color}</g:color><g:size>{size}</g:size></item>\n",
-                sale_xml = if sale_text.is_empty() { String::new() } else { format!("<g:sale_price>{sale_text}</g:sale_price>") },
+                "<item><g:id>{sku}</g:id><title>{title}</title><description>{description}</description><link>https://shop.example/p/{group}</link><g:image_link>https://shop.example/i/{group}.jpg</g:image_link><g:availability>in stock</g:availability><g:price>{price_text}</g:price>{sale_xml}<g:brand>Bench</g:brand><g:gtin>{code}</g:gtin><g:item_group_id>G{group}</g:item_group_id><g:product_type>{category_xml}</g:product_type><g:color>{color}</g:color><g:size>{size}</g:size></item>",
+                sale_xml = if sale_text.is_empty() {
+                    String::new()
+                } else {
+                    format!("<g:sale_price>{sale_text}</g:sale_price>")
+                },
                 category_xml = category.replace('>', "&gt;"),
             );
             for store in STORES {
@@ -172,8 +217,15 @@ pub fn catalog(dir: &Path, groups: usize, variants: usize) -> anyhow::Result<(Ve
         let report = catalog.import(Some(&feed), None, now)?;
         let elapsed = started.elapsed().as_secs_f64();
         let summary = report.products.unwrap_or_default();
-        anyhow::ensure!(summary.rejected.is_empty(), "generated feed had rejections: {:?}", &summary.rejected[..1]);
-        lines.push(format!("import_{format}_variants_per_s={:.0}", summary.imported as f64 / elapsed));
+        anyhow::ensure!(
+            summary.rejected.is_empty(),
+            "generated feed had rejections: {:?}",
+            &summary.rejected[..1]
+        );
+        lines.push(format!(
+            "import_{format}_variants_per_s={:.0}",
+            summary.imported as f64 / elapsed
+        ));
         db_path = path;
     }
     let started = Instant::now();
@@ -181,11 +233,17 @@ pub fn catalog(dir: &Path, groups: usize, variants: usize) -> anyhow::Result<(Ve
     let inventory = InventoryFeed::parse(generated.inventory.as_bytes())?;
     let report = catalog.import(None, Some(&inventory), now)?;
     let rows = report.inventory.map_or(0, |s| s.imported);
-    lines.push(format!("import_inventory_rows_per_s={:.0}", rows as f64 / started.elapsed().as_secs_f64()));
+    lines.push(format!(
+        "import_inventory_rows_per_s={:.0}",
+        rows as f64 / started.elapsed().as_secs_f64()
+    ));
     let started = Instant::now();
     let feed = ProductFeed::parse(generated.tsv.as_bytes(), Some("fr"))?;
     let report = catalog.import(Some(&feed), None, now)?;
-    lines.push(format!("reimport_unchanged={}", report.products.map_or(0, |s| s.unchanged)));
+    lines.push(format!(
+        "reimport_unchanged={}",
+        report.products.map_or(0, |s| s.unchanged)
+    ));
     lines.push(format!("reimport_tsv_s={:.1}", started.elapsed().as_secs_f64()));
 
     // Search as you type: warm the cache the way a running kiosk has it warm.
@@ -225,7 +283,11 @@ pub fn catalog(dir: &Path, groups: usize, variants: usize) -> anyhow::Result<(Ve
     let mut samples = Vec::new();
     for i in 0..20_000 {
         let index = (rng.next() % generated.skus.len() as u64) as usize;
-        let code = if i % 2 == 0 { &generated.skus[index] } else { &generated.gtins[index] };
+        let code = if i % 2 == 0 {
+            &generated.skus[index]
+        } else {
+            &generated.gtins[index]
+        };
         let started = Instant::now();
         let hit = catalog.lookup(code)?;
         samples.push(started.elapsed().as_secs_f64() * 1e3);
@@ -258,7 +320,11 @@ mod tests {
         for text in [&g.tsv, &g.xml] {
             let feed = ProductFeed::parse(text.as_bytes(), Some("fr")).unwrap();
             assert_eq!(feed.items.len(), 200);
-            assert!(feed.items.iter().all(|i| crate::catalog::feed::normalise_product(i).is_ok()));
+            assert!(
+                feed.items
+                    .iter()
+                    .all(|i| crate::catalog::feed::normalise_product(i).is_ok())
+            );
         }
         let queries = typing_queries(&g.titles, 50);
         assert!(queries.iter().all(|q| !q.is_empty() && q.split(' ').count() <= 3));

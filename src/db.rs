@@ -12,8 +12,13 @@ use rusqlite_migration::{M, Migrations};
 pub enum DbError {
     #[error("cannot open the database {path}: {source}")]
     Open { path: String, source: rusqlite::Error },
-    #[error("cannot bring the database {path} to the current schema: {source}; restore a backup or start from an empty file")]
-    Migrate { path: String, source: rusqlite_migration::Error },
+    #[error(
+        "cannot bring the database {path} to the current schema: {source}; restore a backup or start from an empty file"
+    )]
+    Migrate {
+        path: String,
+        source: rusqlite_migration::Error,
+    },
     #[error(transparent)]
     Sql(#[from] rusqlite::Error),
 }
@@ -26,7 +31,10 @@ fn migrations() -> Migrations<'static> {
 /// Opens (creating if needed) a database file and migrates it to the current schema.
 pub fn open(path: &Path) -> Result<Connection, DbError> {
     let shown = path.display().to_string();
-    let mut conn = Connection::open(path).map_err(|source| DbError::Open { path: shown.clone(), source })?;
+    let mut conn = Connection::open(path).map_err(|source| DbError::Open {
+        path: shown.clone(),
+        source,
+    })?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", true)?;

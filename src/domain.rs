@@ -96,15 +96,16 @@ impl Price {
     pub fn parse(text: &str) -> Result<Price, PriceError> {
         let trimmed = text.trim();
         let (amount, code) = split_currency(trimmed)?;
-        let currency = iso_currency::Currency::from_code(&code).ok_or_else(|| {
-            PriceError::UnknownCurrency {
-                text: trimmed.to_owned(),
-                code: code.clone(),
-            }
+        let currency = iso_currency::Currency::from_code(&code).ok_or_else(|| PriceError::UnknownCurrency {
+            text: trimmed.to_owned(),
+            code: code.clone(),
         })?;
         let exponent = u32::from(currency.exponent().unwrap_or(0));
         let minor = parse_amount(amount, exponent).ok_or_else(|| {
-            if amount.chars().all(|c| c.is_ascii_digit() || ".,' \u{a0}\u{202f}".contains(c)) {
+            if amount
+                .chars()
+                .all(|c| c.is_ascii_digit() || ".,' \u{a0}\u{202f}".contains(c))
+            {
                 PriceError::Precision(trimmed.to_owned())
             } else {
                 PriceError::Format(trimmed.to_owned())
@@ -167,7 +168,11 @@ fn parse_amount(amount: &str, exponent: u32) -> Option<i64> {
     {
         return None;
     }
-    let major: i64 = if int_digits.is_empty() { 0 } else { int_digits.parse().ok()? };
+    let major: i64 = if int_digits.is_empty() {
+        0
+    } else {
+        int_digits.parse().ok()?
+    };
     let frac: i64 = format!("{frac_part:0<width$}", width = exponent as usize)
         .parse()
         .unwrap_or(0);
@@ -192,7 +197,13 @@ impl Availability {
         let key: String = text
             .trim()
             .chars()
-            .map(|c| if c == ' ' || c == '-' { '_' } else { c.to_ascii_lowercase() })
+            .map(|c| {
+                if c == ' ' || c == '-' {
+                    '_'
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
             .collect();
         Some(match key.as_str() {
             "in_stock" | "instock" | "available_for_order" => Availability::InStock,
@@ -240,10 +251,9 @@ impl Sale {
 /// (`2026-11-01T00:00+01:00/2026-11-30T23:59+01:00`, seconds optional, `Z` allowed;
 /// a bare date starts at 00:00 UTC and an end date covers its whole day).
 pub fn parse_date_range(text: &str) -> Result<(Timestamp, Timestamp), String> {
-    let (start, end) = text
-        .trim()
-        .split_once('/')
-        .ok_or_else(|| format!("'{text}' is not a date range: write it like 2026-11-01T00:00+01:00/2026-11-30T23:59+01:00"))?;
+    let (start, end) = text.trim().split_once('/').ok_or_else(|| {
+        format!("'{text}' is not a date range: write it like 2026-11-01T00:00+01:00/2026-11-30T23:59+01:00")
+    })?;
     let start = parse_instant(start, false)?;
     let end = parse_instant(end, true)?;
     if end <= start {
@@ -258,7 +268,11 @@ fn parse_instant(text: &str, end_of_day: bool) -> Result<Timestamp, String> {
         return Ok(ts);
     }
     if let Ok(date) = text.parse::<jiff::civil::Date>() {
-        let day = if end_of_day { date.tomorrow().map_err(|e| e.to_string())? } else { date };
+        let day = if end_of_day {
+            date.tomorrow().map_err(|e| e.to_string())?
+        } else {
+            date
+        };
         return day
             .to_zoned(jiff::tz::TimeZone::UTC)
             .map(|z| z.timestamp())
@@ -320,9 +334,7 @@ impl StockLevel {
 /// The order shoppers expect sizes in: letter sizes by size, numbers by value, the rest
 /// alphabetically after them.
 pub fn size_order(size: &str) -> (u8, i64, String) {
-    const LETTERS: [&str; 11] = [
-        "XXS", "XS", "S", "M", "L", "XL", "XXL", "2XL", "XXXL", "3XL", "4XL",
-    ];
+    const LETTERS: [&str; 11] = ["XXS", "XS", "S", "M", "L", "XL", "XXL", "2XL", "XXXL", "3XL", "4XL"];
     let upper = size.trim().to_uppercase();
     if let Some(i) = LETTERS.iter().position(|l| *l == upper) {
         return (0, i as i64, upper);
@@ -365,7 +377,7 @@ fn group_thousands(n: i64, sep: char) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(sep);
         }
         out.push(c);
@@ -382,9 +394,15 @@ mod tests {
         let ean13 = Gtin::parse("4006381333931").unwrap();
         assert_eq!(ean13.as_str(), "04006381333931");
         assert_eq!(Gtin::parse("04006381333931").unwrap(), ean13);
-        assert_eq!(Gtin::parse("0004006381333931").unwrap_err(), GtinError::NotDigits("0004006381333931".into()));
+        assert_eq!(
+            Gtin::parse("0004006381333931").unwrap_err(),
+            GtinError::NotDigits("0004006381333931".into())
+        );
         // UPC-A 036000291452 written with and without its leading zero.
-        assert_eq!(Gtin::parse("36000291452").unwrap(), Gtin::parse("036000291452").unwrap());
+        assert_eq!(
+            Gtin::parse("36000291452").unwrap(),
+            Gtin::parse("036000291452").unwrap()
+        );
         assert!(matches!(Gtin::parse("4006381333932"), Err(GtinError::CheckDigit(_))));
         assert!(matches!(Gtin::parse("40063813339AB"), Err(GtinError::NotDigits(_))));
     }
@@ -403,7 +421,10 @@ mod tests {
         assert_eq!(p("1500 JPY"), Ok((1500, "JPY".into())));
         assert!(matches!(Price::parse("19.99"), Err(PriceError::NoCurrency(_))));
         assert!(matches!(Price::parse("19.99 EURO"), Err(PriceError::Format(_))));
-        assert!(matches!(Price::parse("19.99 ABC"), Err(PriceError::UnknownCurrency { .. })));
+        assert!(matches!(
+            Price::parse("19.99 ABC"),
+            Err(PriceError::UnknownCurrency { .. })
+        ));
         assert!(matches!(Price::parse("free EUR"), Err(PriceError::Format(_))));
         assert_eq!(p("19.999 EUR"), Ok((1_999_900, "EUR".into())));
         assert!(matches!(Price::parse("19.9999 EUR"), Err(PriceError::Precision(_))));
@@ -414,7 +435,10 @@ mod tests {
         assert_eq!(Availability::parse("in stock"), Some(Availability::InStock));
         assert_eq!(Availability::parse("in_stock"), Some(Availability::InStock));
         assert_eq!(Availability::parse("Out-Of-Stock"), Some(Availability::OutOfStock));
-        assert_eq!(Availability::parse("limited availability"), Some(Availability::LimitedAvailability));
+        assert_eq!(
+            Availability::parse("limited availability"),
+            Some(Availability::LimitedAvailability)
+        );
         assert_eq!(Availability::parse("maybe"), None);
     }
 
@@ -428,7 +452,11 @@ mod tests {
         assert_eq!(e.to_string(), "2026-12-01T00:00:00Z");
         assert!(parse_date_range("2026-11-30/2026-11-01").is_err());
         assert!(parse_date_range("next week").is_err());
-        let sale = Sale { price: Price::parse("5 EUR").unwrap(), starts: Some(s), ends: Some(e) };
+        let sale = Sale {
+            price: Price::parse("5 EUR").unwrap(),
+            starts: Some(s),
+            ends: Some(e),
+        };
         assert!(sale.is_active("2026-11-15T12:00:00Z".parse().unwrap()));
         assert!(!sale.is_active("2026-12-01T00:00:00Z".parse().unwrap()));
     }

@@ -12,7 +12,11 @@ use jiff::Timestamp;
 use vitrine::catalog::{Catalog, InventoryFeed, ProductFeed, Query};
 
 #[derive(Parser)]
-#[command(name = "vitrine", version, about = "In-store kiosk: product sheets, search, wishlists that sync to the web store")]
+#[command(
+    name = "vitrine",
+    version,
+    about = "In-store kiosk: product sheets, search, wishlists that sync to the web store"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -37,7 +41,12 @@ enum Command {
     /// Internal: start the kiosk headless, report its first frame and memory, exit.
     #[cfg(feature = "kiosk")]
     #[command(hide = true)]
-    ProbeStartup { #[arg(long)] db: PathBuf, #[arg(long)] store: String },
+    ProbeStartup {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        store: String,
+    },
 }
 
 #[derive(Args, Default)]
@@ -127,7 +136,9 @@ enum BenchCommand {
 }
 
 fn parse_size(text: &str) -> Result<(u32, u32), String> {
-    let (w, h) = text.split_once('x').ok_or("write the size as WIDTHxHEIGHT, e.g. 1080x1920")?;
+    let (w, h) = text
+        .split_once('x')
+        .ok_or("write the size as WIDTHxHEIGHT, e.g. 1080x1920")?;
     let parse = |s: &str| s.parse::<u32>().ok().filter(|v| (200..=8192).contains(v));
     match (parse(w), parse(h)) {
         (Some(w), Some(h)) => Ok((w, h)),
@@ -157,12 +168,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         #[cfg(feature = "kiosk")]
         Command::Kiosk(args) => {
             let lang = ui_lang(&args.lang)?;
-            vitrine::kiosk::run(vitrine::kiosk::Config { db: args.db, store: args.store, lang })
+            vitrine::kiosk::run(vitrine::kiosk::Config {
+                db: args.db,
+                store: args.store,
+                lang,
+            })
         }
-        Command::Catalog(CatalogCommand::Import { db, products, inventory, lang }) => {
-            import(&db, products.as_deref(), inventory.as_deref(), lang.as_deref())
+        Command::Catalog(CatalogCommand::Import {
+            db,
+            products,
+            inventory,
+            lang,
+        }) => import(&db, products.as_deref(), inventory.as_deref(), lang.as_deref()),
+        Command::Catalog(CatalogCommand::Search { db, lang, limit, query }) => {
+            search(&db, &lang, limit, &query.join(" "))
         }
-        Command::Catalog(CatalogCommand::Search { db, lang, limit, query }) => search(&db, &lang, limit, &query.join(" ")),
         #[cfg(feature = "kiosk")]
         Command::Snapshot(args) => {
             let lang = ui_lang(&args.lang)?;
@@ -208,9 +228,15 @@ fn demo(args: DemoArgs) -> anyhow::Result<()> {
 }
 
 fn read_feed(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let size = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?.len();
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len();
     if size > vitrine::catalog::feed::MAX_FEED_BYTES as u64 {
-        bail!("{}: {}", path.display(), vitrine::catalog::feed::FeedError::TooLarge { size });
+        bail!(
+            "{}: {}",
+            path.display(),
+            vitrine::catalog::feed::FeedError::TooLarge { size }
+        );
     }
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
@@ -220,7 +246,10 @@ fn import(db: &Path, products: Option<&Path>, inventory: Option<&Path>, lang: Op
         bail!("give --products FEED, --inventory FEED, or both");
     }
     let refused = |path: &Path, e: vitrine::catalog::feed::FeedError| {
-        anyhow::anyhow!("{}: {e}. Nothing was imported; the catalog is as it was.", path.display())
+        anyhow::anyhow!(
+            "{}: {e}. Nothing was imported; the catalog is as it was.",
+            path.display()
+        )
     };
     let products = products
         .map(|p| ProductFeed::parse(&read_feed(p)?, lang).map_err(|e| refused(p, e)))
@@ -246,7 +275,10 @@ fn import(db: &Path, products: Option<&Path>, inventory: Option<&Path>, lang: Op
 
 fn search(db: &Path, lang: &str, limit: usize, text: &str) -> anyhow::Result<()> {
     if !db.exists() {
-        bail!("{} does not exist; import feeds first with `vitrine catalog import`", db.display());
+        bail!(
+            "{} does not exist; import feeds first with `vitrine catalog import`",
+            db.display()
+        );
     }
     let catalog = Catalog::open(db)?;
     let lang = catalog.content_lang(lang)?;
@@ -320,7 +352,10 @@ fn startup_in_child(db: &Path, store: &str) -> anyhow::Result<Vec<String>> {
     }
     let (p50, _) = vitrine::bench::percentiles(times.clone());
     let worst = times.iter().copied().fold(0.0, f64::max);
-    let mut out = vec![format!("first_frame_ms={p50:.0}"), format!("first_frame_max_ms={worst:.0}")];
+    let mut out = vec![
+        format!("first_frame_ms={p50:.0}"),
+        format!("first_frame_max_ms={worst:.0}"),
+    ];
     out.extend(last);
     Ok(out)
 }

@@ -8,9 +8,7 @@
 
 use std::fmt;
 
-use crate::domain::{
-    Availability, Gtin, Price, Sale, StockLevel, Variant, limits, parse_date_range,
-};
+use crate::domain::{Availability, Gtin, Price, Sale, StockLevel, Variant, limits, parse_date_range};
 
 /// Largest feed accepted, in bytes. A 500,000-variant TSV feed is about 250 MB.
 pub const MAX_FEED_BYTES: usize = 1 << 30;
@@ -42,7 +40,10 @@ pub struct RawItem {
 
 impl RawItem {
     pub fn new(position: Position) -> RawItem {
-        RawItem { position: Some(position), fields: Vec::new() }
+        RawItem {
+            position: Some(position),
+            fields: Vec::new(),
+        }
     }
 
     pub fn push(&mut self, name: &str, value: String) {
@@ -70,7 +71,13 @@ pub fn field_name(name: &str) -> String {
     let name = name.trim().trim_start_matches('\u{feff}');
     let name = name.strip_prefix("g:").unwrap_or(name);
     name.chars()
-        .map(|c| if c == ' ' || c == '-' { '_' } else { c.to_ascii_lowercase() })
+        .map(|c| {
+            if c == ' ' || c == '-' {
+                '_'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
         .collect()
 }
 
@@ -93,7 +100,11 @@ impl FeedError {
     /// A malformed-feed error at a byte offset of `text`.
     pub fn at(text: &[u8], offset: usize, reason: impl Into<String>) -> FeedError {
         let (line, column) = line_column(text, offset);
-        FeedError::Malformed { line, column, reason: reason.into() }
+        FeedError::Malformed {
+            line,
+            column,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -130,7 +141,9 @@ pub struct ParsedFeed {
 /// Reads a feed in whichever format its first bytes announce.
 pub fn read(bytes: &[u8]) -> Result<ParsedFeed, FeedError> {
     if bytes.len() > MAX_FEED_BYTES {
-        return Err(FeedError::TooLarge { size: bytes.len() as u64 });
+        return Err(FeedError::TooLarge {
+            size: bytes.len() as u64,
+        });
     }
     let text = utf8_text(bytes)?;
     let feed = if text.trim_start().starts_with('<') {
@@ -249,7 +262,10 @@ fn text_field(item: &RawItem, name: &str, max: usize) -> Result<Option<String>, 
 
 fn url_field(item: &RawItem, value: &str, name: &str) -> Result<String, Rejection> {
     if value.len() > limits::URL_CHARS {
-        return Err(reject(item, format!("{name} is longer than {} characters", limits::URL_CHARS)));
+        return Err(reject(
+            item,
+            format!("{name} is longer than {} characters", limits::URL_CHARS),
+        ));
     }
     if !(value.starts_with("https://") || value.starts_with("http://")) {
         return Err(reject(item, format!("{name} '{value}' is not an http(s) URL")));
@@ -277,13 +293,17 @@ fn sale_fields(item: &RawItem, price: Option<&Price>) -> Result<Option<Sale>, Re
     }
     let (starts, ends) = match item.get("sale_price_effective_date") {
         Some(range) => {
-            let (s, e) = parse_date_range(range)
-                .map_err(|e| reject(item, format!("sale_price_effective_date: {e}")))?;
+            let (s, e) =
+                parse_date_range(range).map_err(|e| reject(item, format!("sale_price_effective_date: {e}")))?;
             (Some(s), Some(e))
         }
         None => (None, None),
     };
-    Ok(Some(Sale { price: sale_price, starts, ends }))
+    Ok(Some(Sale {
+        price: sale_price,
+        starts,
+        ends,
+    }))
 }
 
 /// A product feed item as a [`Variant`], or the reason it cannot be one.
@@ -291,17 +311,22 @@ pub fn normalise_product(item: &RawItem) -> Result<Variant, Rejection> {
     check_shape(item)?;
     let sku = item.get("id").ok_or_else(|| reject(item, "id is missing"))?.to_owned();
     if sku.chars().count() > limits::ID_CHARS {
-        return Err(reject(item, format!("id is longer than {} characters", limits::ID_CHARS)));
+        return Err(reject(
+            item,
+            format!("id is longer than {} characters", limits::ID_CHARS),
+        ));
     }
-    let title = text_field(item, "title", limits::TITLE_CHARS)?
-        .ok_or_else(|| reject(item, "title is missing"))?;
+    let title = text_field(item, "title", limits::TITLE_CHARS)?.ok_or_else(|| reject(item, "title is missing"))?;
     let description = text_field(item, "description", limits::DESCRIPTION_CHARS)?.unwrap_or_default();
     let price = price_field(item, "price")?.ok_or_else(|| reject(item, "price is missing"))?;
     let sale = sale_fields(item, Some(&price))?;
     let availability = match item.get("availability") {
         None => return Err(reject(item, "availability is missing")),
         Some(v) => Availability::parse(v).ok_or_else(|| {
-            reject(item, format!("availability '{v}' is not one of in_stock, out_of_stock, preorder, backorder"))
+            reject(
+                item,
+                format!("availability '{v}' is not one of in_stock, out_of_stock, preorder, backorder"),
+            )
         })?,
     };
     let gtin = item
@@ -316,7 +341,10 @@ pub fn normalise_product(item: &RawItem) -> Result<Variant, Rejection> {
         None => short("google_product_category")?.filter(|c| !c.chars().all(|ch| ch.is_ascii_digit())),
     };
     let link = item.get("link").map(|v| url_field(item, v, "link")).transpose()?;
-    let image_link = item.get("image_link").map(|v| url_field(item, v, "image_link")).transpose()?;
+    let image_link = item
+        .get("image_link")
+        .map(|v| url_field(item, v, "image_link"))
+        .transpose()?;
     // TSV feeds list additional images comma-separated; XML repeats the element.
     // Merchant Center uses the first ten and ignores the rest; so do we.
     let additional_images = item
@@ -363,7 +391,10 @@ pub fn normalise_stock(item: &RawItem) -> Result<StockLevel, Rejection> {
         .ok_or_else(|| reject(item, "id is missing"))?
         .to_owned();
     if sku.chars().count() > limits::ID_CHARS || store_code.chars().count() > limits::ID_CHARS {
-        return Err(reject(item, format!("id or store_code is longer than {} characters", limits::ID_CHARS)));
+        return Err(reject(
+            item,
+            format!("id or store_code is longer than {} characters", limits::ID_CHARS),
+        ));
     }
     let quantity = item
         .get("quantity")
@@ -373,15 +404,28 @@ pub fn normalise_stock(item: &RawItem) -> Result<StockLevel, Rejection> {
         })
         .transpose()?;
     let availability = match (item.get("availability"), quantity) {
-        (Some(v), _) => Availability::parse(v)
-            .ok_or_else(|| reject(item, format!("availability '{v}' is not one of in_stock, limited_availability, on_display_to_order, out_of_stock")))?,
+        (Some(v), _) => Availability::parse(v).ok_or_else(|| {
+            reject(
+                item,
+                format!(
+                    "availability '{v}' is not one of in_stock, limited_availability, on_display_to_order, out_of_stock"
+                ),
+            )
+        })?,
         (None, Some(0)) => Availability::OutOfStock,
         (None, Some(_)) => Availability::InStock,
         (None, None) => return Err(reject(item, "give availability or quantity")),
     };
     let price = price_field(item, "price")?;
     let sale = sale_fields(item, price.as_ref())?;
-    Ok(StockLevel { store_code, sku, quantity, availability, price, sale })
+    Ok(StockLevel {
+        store_code,
+        sku,
+        quantity,
+        availability,
+        price,
+        sale,
+    })
 }
 
 #[cfg(test)]
@@ -392,7 +436,7 @@ mod tests {
     fn html_descriptions_become_clean_text() {
         assert_eq!(
             clean_text("<p>Robe d&#39;&eacute;t&eacute; en <b>lin</b>.</p><ul><li>Coupe droite</li></ul>"),
-            "Robe d'été en lin.\n\n• Coupe droite"
+            "Robe d'été en lin.\n• Coupe droite"
         );
         assert_eq!(clean_text("  plain\n text  "), "plain text");
         assert_eq!(clean_text("Tom &amp; Jerry"), "Tom & Jerry");

@@ -34,7 +34,10 @@ impl ProductFeed {
             .and_then(language_code)
             .or_else(|| parsed.language.as_deref().and_then(language_code))
             .unwrap_or_else(|| "en".to_owned());
-        Ok(ProductFeed { lang, items: parsed.items })
+        Ok(ProductFeed {
+            lang,
+            items: parsed.items,
+        })
     }
 }
 
@@ -46,7 +49,9 @@ pub struct InventoryFeed {
 
 impl InventoryFeed {
     pub fn parse(bytes: &[u8]) -> Result<InventoryFeed, FeedError> {
-        Ok(InventoryFeed { items: feed::read(bytes)?.items })
+        Ok(InventoryFeed {
+            items: feed::read(bytes)?.items,
+        })
     }
 }
 
@@ -140,7 +145,9 @@ impl Catalog {
             (feed.lang.as_str(), valid, rejected)
         });
         let inventory = inventory.map(|feed| {
-            validate(&feed.items, feed::normalise_stock, |s| format!("{}\t{}", s.store_code, s.sku))
+            validate(&feed.items, feed::normalise_stock, |s| {
+                format!("{}\t{}", s.store_code, s.sku)
+            })
         });
 
         let tx = self.conn.transaction()?;
@@ -266,7 +273,8 @@ fn rebuild_group(tx: &Transaction<'_>, lang: &str, group_id: &str) -> rusqlite::
         .query_row(params![lang, group_id], |r| r.get(0))
         .ok();
     if let Some(id) = old_id {
-        tx.prepare_cached("DELETE FROM product_fts WHERE rowid = ?1")?.execute([id])?;
+        tx.prepare_cached("DELETE FROM product_fts WHERE rowid = ?1")?
+            .execute([id])?;
         tx.prepare_cached("DELETE FROM product WHERE id = ?1")?.execute([id])?;
     }
 
@@ -304,7 +312,11 @@ fn rebuild_group(tx: &Transaction<'_>, lang: &str, group_id: &str) -> rusqlite::
         return Ok(());
     };
     // Variant titles often end in their colour or size; the shortest is the group's name.
-    let title = rows.iter().map(|r| r.title.as_str()).min_by_key(|t| t.len()).unwrap_or_default();
+    let title = rows
+        .iter()
+        .map(|r| r.title.as_str())
+        .min_by_key(|t| t.len())
+        .unwrap_or_default();
     let mut seen = HashSet::new();
     let colors: Vec<&str> = rows
         .iter()

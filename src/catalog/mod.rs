@@ -247,7 +247,9 @@ impl Catalog {
     }
 
     pub fn is_empty(&self) -> Result<bool, CatalogError> {
-        Ok(!self.conn.query_row("SELECT EXISTS (SELECT 1 FROM product)", [], |r| r.get(0))?)
+        Ok(!self
+            .conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM product)", [], |r| r.get(0))?)
     }
 
     /// Result cards for a query, best match first (alphabetical when there is no text).
@@ -279,9 +281,16 @@ impl Catalog {
                 title: r.get(1)?,
                 brand: r.get(2)?,
                 category: r.get(3)?,
-                price: Price { minor: r.get(4)?, currency: currency.clone() },
+                price: Price {
+                    minor: r.get(4)?,
+                    currency: currency.clone(),
+                },
                 image_link: r.get(6)?,
-                colors: colors.split(", ").filter(|c| !c.is_empty()).map(str::to_owned).collect(),
+                colors: colors
+                    .split(", ")
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
                 sale_price: r.get::<_, Option<i64>>(8)?.map(|minor| Price { minor, currency }),
             })
         })?;
@@ -300,7 +309,11 @@ impl Catalog {
     /// Sizes and colours among the products matching the text and category (ignoring the
     /// size and colour filters themselves, so a shopper can switch between them).
     pub fn facets(&self, q: &Query) -> Result<Facets, CatalogError> {
-        let base = Query { size: None, color: None, ..q.clone() };
+        let base = Query {
+            size: None,
+            color: None,
+            ..q.clone()
+        };
         let (sql_where, args) = self.filter_sql(&base);
         let sql = format!(
             "WITH hits AS (SELECT p.group_id FROM {sql_where} LIMIT 2000)
@@ -357,7 +370,9 @@ impl Catalog {
             args.push((":color", Value::Text(color.clone())));
         }
         if let Some((min, max)) = q.price_band {
-            variant_conditions.push(format!("({EFFECTIVE_PRICE}) >= :price_min AND ({EFFECTIVE_PRICE}) < :price_max"));
+            variant_conditions.push(format!(
+                "({EFFECTIVE_PRICE}) >= :price_min AND ({EFFECTIVE_PRICE}) < :price_max"
+            ));
             args.push((":price_min", Value::Integer(min)));
             args.push((":price_max", Value::Integer(max)));
         }
@@ -377,6 +392,19 @@ impl Catalog {
             ));
         }
         (format!("{from} WHERE {}", conditions.join(" AND ")), args)
+    }
+
+    /// The same category in another language: the one most of its products have there.
+    pub fn translate_category(&self, path: &str, from: &str, to: &str) -> Result<Option<String>, CatalogError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT t.category FROM product f JOIN product t ON t.group_id = f.group_id AND t.lang = ?3
+                 WHERE f.lang = ?2 AND f.category = ?1 AND t.category IS NOT NULL
+                 GROUP BY t.category ORDER BY COUNT(*) DESC LIMIT 1",
+            )?
+            .query_row(params![path, from, to], |r| r.get(0))
+            .optional()?)
     }
 
     /// Categories with how many products each holds and a picture for the tile.
@@ -449,9 +477,16 @@ impl Catalog {
                     title: r.get(0)?,
                     brand: r.get(1)?,
                     category: r.get(2)?,
-                    price: Price { minor: r.get(3)?, currency: currency.clone() },
+                    price: Price {
+                        minor: r.get(3)?,
+                        currency: currency.clone(),
+                    },
                     image_link: r.get(5)?,
-                    colors: colors.split(", ").filter(|c| !c.is_empty()).map(str::to_owned).collect(),
+                    colors: colors
+                        .split(", ")
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
                     sale_price: r.get::<_, Option<i64>>(7)?.map(|minor| Price { minor, currency }),
                 })
             })
@@ -469,7 +504,13 @@ impl Catalog {
             Ok(self
                 .conn
                 .prepare_cached(&sql.replace("{col}", col))?
-                .query_row([value], |r| Ok(LookupHit { lang: r.get(0)?, group_id: r.get(1)?, sku: r.get(2)? }))
+                .query_row([value], |r| {
+                    Ok(LookupHit {
+                        lang: r.get(0)?,
+                        group_id: r.get(1)?,
+                        sku: r.get(2)?,
+                    })
+                })
                 .optional()?)
         };
         if let Some(hit) = find("sku", code)? {
@@ -499,7 +540,10 @@ impl Catalog {
             images.extend(serde_json::from_str::<Vec<String>>(&extra).unwrap_or_default());
             let ts = |v: Option<i64>| v.and_then(|s| Timestamp::from_second(s).ok());
             let sale = r.get::<_, Option<i64>>(11)?.map(|minor| Sale {
-                price: Price { minor, currency: currency.clone() },
+                price: Price {
+                    minor,
+                    currency: currency.clone(),
+                },
                 starts: ts(r.get(12).ok().flatten()),
                 ends: ts(r.get(13).ok().flatten()),
             });
@@ -509,7 +553,10 @@ impl Catalog {
                 size: r.get(6)?,
                 color: r.get(7)?,
                 gtin: r.get(8)?,
-                price: Price { minor: r.get(9)?, currency },
+                price: Price {
+                    minor: r.get(9)?,
+                    currency,
+                },
                 sale,
                 online: Availability::parse(&online).unwrap_or(Availability::OutOfStock),
                 images,

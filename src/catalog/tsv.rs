@@ -22,7 +22,11 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
         .map(field_name)
         .collect();
     if headers.len() > MAX_COLUMNS {
-        return Err(FeedError::at(text.as_bytes(), 0, format!("the header row has more than {MAX_COLUMNS} columns")));
+        return Err(FeedError::at(
+            text.as_bytes(),
+            0,
+            format!("the header row has more than {MAX_COLUMNS} columns"),
+        ));
     }
     if !headers.iter().any(|h| h == "id" || h == "item_id") {
         let hint = if headers.len() == 1 && headers[0].contains([',', ';']) {
@@ -30,7 +34,11 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
         } else {
             ""
         };
-        return Err(FeedError::at(text.as_bytes(), 0, format!("the header row has no id column{hint}")));
+        return Err(FeedError::at(
+            text.as_bytes(),
+            0,
+            format!("the header row has no id column{hint}"),
+        ));
     }
 
     let mut feed = ParsedFeed::default();
@@ -41,16 +49,15 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
         if record.iter().all(|cell| cell.trim().is_empty()) {
             continue;
         }
+        for (name, cell) in headers.iter().zip(record.iter()) {
+            item.push(name, cell.to_owned());
+        }
         if record.len() != headers.len() {
-            // Keep it so the normaliser reports it with its position.
+            // Kept so the normaliser rejects it with its position and id.
             item.push(
                 "_shape_error",
                 format!("has {} cells but the header row has {}", record.len(), headers.len()),
             );
-        } else {
-            for (name, cell) in headers.iter().zip(record.iter()) {
-                item.push(name, cell.to_owned());
-            }
         }
         feed.items.push(item);
         if feed.items.len() > super::feed::MAX_ITEMS {

@@ -56,7 +56,11 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
                     match local.as_str() {
                         "rss" | "feed" => {}
                         other => {
-                            return Err(FeedError::at(bytes, offset, format!("<{other}> is not a product feed root; expected <rss> or <feed>")));
+                            return Err(FeedError::at(
+                                bytes,
+                                offset,
+                                format!("<{other}> is not a product feed root; expected <rss> or <feed>"),
+                            ));
                         }
                     }
                     if local == "feed" {
@@ -66,7 +70,10 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
                 if item.is_none() && is_item(&stack) {
                     item_depth = stack.len();
                     let line = lines.line_at(bytes, offset);
-                    item = Some(RawItem::new(Position { item: feed.items.len() + 1, line }));
+                    item = Some(RawItem::new(Position {
+                        item: feed.items.len() + 1,
+                        line,
+                    }));
                 } else if item.is_some() && stack.len() == item_depth + 1 {
                     let name = if in_google { format!("g:{local}") } else { local.clone() };
                     if local == "link"
@@ -119,7 +126,11 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
                 stack.pop();
                 if let Some((name, value)) = field.take_if(|_| lang_element || depth == item_depth + 1) {
                     if value.len() > MAX_FIELD_BYTES {
-                        return Err(FeedError::at(bytes, offset, format!("<{name}> is longer than {MAX_FIELD_BYTES} bytes")));
+                        return Err(FeedError::at(
+                            bytes,
+                            offset,
+                            format!("<{name}> is longer than {MAX_FIELD_BYTES} bytes"),
+                        ));
                     }
                     if lang_element {
                         lang_element = false;
@@ -142,7 +153,11 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
         }
     }
     if let Some(open) = stack.last() {
-        return Err(FeedError::at(bytes, bytes.len(), format!("the feed ends before </{open}>; it may have been cut off")));
+        return Err(FeedError::at(
+            bytes,
+            bytes.len(),
+            format!("the feed ends before </{open}>; it may have been cut off"),
+        ));
     }
     Ok(feed)
 }
@@ -182,12 +197,20 @@ fn attribute(e: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String
     e.attributes()
         .flatten()
         .find(|a| a.key.local_name().as_ref() == name.as_bytes())
-        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.into_owned())
+        })
 }
 
 fn xml_lang(e: &quick_xml::events::BytesStart<'_>) -> Option<String> {
     e.attributes()
         .flatten()
         .find(|a| a.key.as_ref() == b"xml:lang")
-        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.into_owned())
+        })
 }

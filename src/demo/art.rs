@@ -124,16 +124,24 @@ pub fn illustration(kind: &str, hex: &str, view: &str) -> String {
     let line = if light { shade(hex, -0.35) } else { shade(hex, -0.45) };
     let fold = shade(hex, -0.18);
     let highlight = shade(hex, 0.12);
-    let accent = if kind == "bag" { "#c9a86a".to_owned() } else { "#f4f1ea".to_owned() };
+    let accent = if kind == "bag" {
+        "#c9a86a".to_owned()
+    } else {
+        "#f4f1ea".to_owned()
+    };
     let (view_box, backdrop) = match view {
         "detail" => ("110 90 180 225", "#efe7dc"),
         "plinth" => ("0 0 400 500", "#e7ddd0"),
         _ => ("0 0 400 500", "#f3eee7"),
     };
     let stage = match view {
-        "plinth" => r##"<rect x="60" y="430" width="280" height="70" rx="6" fill="#d8cbbb"/><ellipse cx="200" cy="432" rx="150" ry="12" fill="#cbbcab"/>"##,
+        "plinth" => {
+            r##"<rect x="60" y="430" width="280" height="70" rx="6" fill="#d8cbbb"/><ellipse cx="200" cy="432" rx="150" ry="12" fill="#cbbcab"/>"##
+        }
         "detail" => "",
-        _ => r##"<circle cx="200" cy="250" r="170" fill="#ebe3d8"/><ellipse cx="200" cy="470" rx="140" ry="10" fill="#e2d8cb"/>"##,
+        _ => {
+            r##"<circle cx="200" cy="250" r="170" fill="#ebe3d8"/><ellipse cx="200" cy="470" rx="140" ry="10" fill="#e2d8cb"/>"##
+        }
     };
     format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="{view_box}" width="800" height="1000">

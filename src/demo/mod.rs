@@ -30,7 +30,8 @@ pub fn asset(path: &str) -> Option<&'static [u8]> {
 
 /// The embedded bytes of a demo image URL.
 pub fn image(url: &str) -> Option<&'static [u8]> {
-    url.strip_prefix(IMAGE_BASE).and_then(|name| asset(&format!("images/{name}")))
+    url.strip_prefix(IMAGE_BASE)
+        .and_then(|name| asset(&format!("images/{name}")))
 }
 
 pub const STORES: [(&str, &str); 5] = [
@@ -46,6 +47,7 @@ struct Kind {
     category: (&'static str, &'static str),
     noun: (&'static str, &'static str),
     sizes: &'static [&'static str],
+    /// Base price in euros.
     price: i64,
     /// Model names; each makes one product group.
     models: &'static [&'static str],
@@ -58,20 +60,132 @@ const SHOES: &[&str] = &["36", "37", "38", "39", "40", "41", "42", "43", "44"];
 const ONE_SIZE: &[&str] = &["TU"];
 
 const KINDS: &[Kind] = &[
-    Kind { key: "dress", category: ("Femme > Robes", "Women > Dresses"), noun: ("Robe", "dress"), sizes: APPAREL, price: 129_00, models: &["Lina", "Céleste", "Margaux", "Anaïs", "Solène", "Suzanne"], material: ("lin lavé", "washed linen") },
-    Kind { key: "blouse", category: ("Femme > Chemisiers", "Women > Blouses"), noun: ("Chemisier", "blouse"), sizes: APPAREL, price: 89_00, models: &["Éloïse", "Joséphine", "Iris", "Romane", "Clémence"], material: ("voile de coton", "cotton voile") },
-    Kind { key: "skirt", category: ("Femme > Jupes", "Women > Skirts"), noun: ("Jupe", "skirt"), sizes: APPAREL, price: 95_00, models: &["Capucine", "Alma", "Rosalie", "Nina", "Léonie"], material: ("crêpe fluide", "fluid crepe") },
-    Kind { key: "sweater", category: ("Femme > Mailles", "Women > Knitwear"), noun: ("Pull", "sweater"), sizes: APPAREL, price: 119_00, models: &["Hélène", "Maëlle", "Garance", "Louise", "Agathe"], material: ("laine mérinos", "merino wool") },
-    Kind { key: "coat", category: ("Femme > Manteaux", "Women > Coats"), noun: ("Manteau", "coat"), sizes: APPAREL, price: 289_00, models: &["Victoire", "Blanche", "Constance", "Apolline"], material: ("drap de laine", "wool broadcloth") },
-    Kind { key: "shirt", category: ("Homme > Chemises", "Men > Shirts"), noun: ("Chemise", "shirt"), sizes: APPAREL, price: 85_00, models: &["Rivoli", "Oberkampf", "Lepic", "Martyrs", "Turenne"], material: ("popeline de coton", "cotton poplin") },
-    Kind { key: "tshirt", category: ("Homme > T-shirts", "Men > T-shirts"), noun: ("T-shirt", "T-shirt"), sizes: APPAREL, price: 39_00, models: &["Essentiel", "Bastille", "Canal", "Ménilmontant", "Belleville"], material: ("jersey de coton bio", "organic cotton jersey") },
-    Kind { key: "jeans", category: ("Homme > Jeans", "Men > Jeans"), noun: ("Jean", "jeans"), sizes: TROUSERS, price: 110_00, models: &["Droit 501", "Fuselé Étienne", "Large Gaston", "Slim Marcel"], material: ("denim japonais", "Japanese denim") },
-    Kind { key: "jacket", category: ("Homme > Vestes", "Men > Jackets"), noun: ("Veste", "jacket"), sizes: APPAREL, price: 219_00, models: &["Saint-Germain", "Montmartre", "Batignolles", "Odéon"], material: ("velours côtelé", "corduroy") },
-    Kind { key: "sneaker", category: ("Chaussures > Baskets", "Shoes > Sneakers"), noun: ("Baskets", "sneakers"), sizes: SHOES, price: 139_00, models: &["Court", "Runner 72", "Montante", "Tennis"], material: ("cuir pleine fleur", "full-grain leather") },
-    Kind { key: "boot", category: ("Chaussures > Bottines", "Shoes > Boots"), noun: ("Bottines", "boots"), sizes: SHOES, price: 195_00, models: &["Chelsea", "Lacées", "Western", "Rangers"], material: ("daim", "suede") },
-    Kind { key: "bag", category: ("Accessoires > Sacs", "Accessories > Bags"), noun: ("Sac", "bag"), sizes: ONE_SIZE, price: 175_00, models: &["Cabas Seine", "Besace Loire", "Mini Rhône", "Tote Garonne"], material: ("cuir tannage végétal", "vegetable-tanned leather") },
-    Kind { key: "scarf", category: ("Accessoires > Écharpes", "Accessories > Scarves"), noun: ("Écharpe", "scarf"), sizes: ONE_SIZE, price: 65_00, models: &["Cachemire", "Brume", "Fjord", "Tweed"], material: ("cachemire recyclé", "recycled cashmere") },
-    Kind { key: "hat", category: ("Accessoires > Chapeaux", "Accessories > Hats"), noun: ("Chapeau", "hat"), sizes: &["S/M", "L/XL"], price: 79_00, models: &["Fedora Brume", "Cloche Lune", "Panama Sable", "Béret Aube"], material: ("feutre de laine", "wool felt") },
+    Kind {
+        key: "dress",
+        category: ("Femme > Robes", "Women > Dresses"),
+        noun: ("Robe", "dress"),
+        sizes: APPAREL,
+        price: 129,
+        models: &["Lina", "Céleste", "Margaux", "Anaïs", "Solène", "Suzanne"],
+        material: ("lin lavé", "washed linen"),
+    },
+    Kind {
+        key: "blouse",
+        category: ("Femme > Chemisiers", "Women > Blouses"),
+        noun: ("Chemisier", "blouse"),
+        sizes: APPAREL,
+        price: 89,
+        models: &["Éloïse", "Joséphine", "Iris", "Romane", "Clémence"],
+        material: ("voile de coton", "cotton voile"),
+    },
+    Kind {
+        key: "skirt",
+        category: ("Femme > Jupes", "Women > Skirts"),
+        noun: ("Jupe", "skirt"),
+        sizes: APPAREL,
+        price: 95,
+        models: &["Capucine", "Alma", "Rosalie", "Nina", "Léonie"],
+        material: ("crêpe fluide", "fluid crepe"),
+    },
+    Kind {
+        key: "sweater",
+        category: ("Femme > Mailles", "Women > Knitwear"),
+        noun: ("Pull", "sweater"),
+        sizes: APPAREL,
+        price: 119,
+        models: &["Hélène", "Maëlle", "Garance", "Louise", "Agathe"],
+        material: ("laine mérinos", "merino wool"),
+    },
+    Kind {
+        key: "coat",
+        category: ("Femme > Manteaux", "Women > Coats"),
+        noun: ("Manteau", "coat"),
+        sizes: APPAREL,
+        price: 289,
+        models: &["Victoire", "Blanche", "Constance", "Apolline"],
+        material: ("drap de laine", "wool broadcloth"),
+    },
+    Kind {
+        key: "shirt",
+        category: ("Homme > Chemises", "Men > Shirts"),
+        noun: ("Chemise", "shirt"),
+        sizes: APPAREL,
+        price: 85,
+        models: &["Rivoli", "Oberkampf", "Lepic", "Martyrs", "Turenne"],
+        material: ("popeline de coton", "cotton poplin"),
+    },
+    Kind {
+        key: "tshirt",
+        category: ("Homme > T-shirts", "Men > T-shirts"),
+        noun: ("T-shirt", "T-shirt"),
+        sizes: APPAREL,
+        price: 39,
+        models: &["Essentiel", "Bastille", "Canal", "Ménilmontant", "Belleville"],
+        material: ("jersey de coton bio", "organic cotton jersey"),
+    },
+    Kind {
+        key: "jeans",
+        category: ("Homme > Jeans", "Men > Jeans"),
+        noun: ("Jean", "jeans"),
+        sizes: TROUSERS,
+        price: 110,
+        models: &["Droit 501", "Fuselé Étienne", "Large Gaston", "Slim Marcel"],
+        material: ("denim japonais", "Japanese denim"),
+    },
+    Kind {
+        key: "jacket",
+        category: ("Homme > Vestes", "Men > Jackets"),
+        noun: ("Veste", "jacket"),
+        sizes: APPAREL,
+        price: 219,
+        models: &["Saint-Germain", "Montmartre", "Batignolles", "Odéon"],
+        material: ("velours côtelé", "corduroy"),
+    },
+    Kind {
+        key: "sneaker",
+        category: ("Chaussures > Baskets", "Shoes > Sneakers"),
+        noun: ("Baskets", "sneakers"),
+        sizes: SHOES,
+        price: 139,
+        models: &["Court", "Runner 72", "Montante", "Tennis"],
+        material: ("cuir pleine fleur", "full-grain leather"),
+    },
+    Kind {
+        key: "boot",
+        category: ("Chaussures > Bottines", "Shoes > Boots"),
+        noun: ("Bottines", "boots"),
+        sizes: SHOES,
+        price: 195,
+        models: &["Chelsea", "Lacées", "Western", "Rangers"],
+        material: ("daim", "suede"),
+    },
+    Kind {
+        key: "bag",
+        category: ("Accessoires > Sacs", "Accessories > Bags"),
+        noun: ("Sac", "bag"),
+        sizes: ONE_SIZE,
+        price: 175,
+        models: &["Cabas Seine", "Besace Loire", "Mini Rhône", "Tote Garonne"],
+        material: ("cuir tannage végétal", "vegetable-tanned leather"),
+    },
+    Kind {
+        key: "scarf",
+        category: ("Accessoires > Écharpes", "Accessories > Scarves"),
+        noun: ("Écharpe", "scarf"),
+        sizes: ONE_SIZE,
+        price: 65,
+        models: &["Cachemire", "Brume", "Fjord", "Tweed"],
+        material: ("cachemire recyclé", "recycled cashmere"),
+    },
+    Kind {
+        key: "hat",
+        category: ("Accessoires > Chapeaux", "Accessories > Hats"),
+        noun: ("Chapeau", "hat"),
+        sizes: &["S/M", "L/XL"],
+        price: 79,
+        models: &["Fedora Brume", "Cloche Lune", "Panama Sable", "Béret Aube"],
+        material: ("feutre de laine", "wool felt"),
+    },
 ];
 
 /// (slug, French, English, hex)
@@ -130,7 +244,7 @@ fn items() -> Vec<Item> {
             let r = roll(&group);
             let color_count = 2 + (r % 3) as usize;
             let first = (r / 7) as usize % COLORS.len();
-            let price = kind.price + ((r / 13) % 4) as i64 * 10_00;
+            let price = (kind.price + ((r / 13) % 4) as i64 * 10) * 100;
             // One group in four is on sale: some until the end of winter, some open-ended.
             let sale = match r % 8 {
                 0 => Some((price * 7 / 10, Some("2026-11-01T00:00+01:00/2027-02-28T23:59+01:00"))),
@@ -142,7 +256,11 @@ fn items() -> Vec<Item> {
                 for size in kind.sizes {
                     serial += 1;
                     let sku = format!("{group}-{}-{}", color.0.to_uppercase(), size.replace('/', ""));
-                    let online = if roll(&format!("{sku}/online")) % 9 == 0 { "out_of_stock" } else { "in_stock" };
+                    let online = if roll(&format!("{sku}/online")).is_multiple_of(9) {
+                        "out_of_stock"
+                    } else {
+                        "in_stock"
+                    };
                     items.push(Item {
                         sku,
                         group: group.clone(),
@@ -176,7 +294,11 @@ fn title(item: &Item, fr: bool) -> String {
 }
 
 fn description(item: &Item, fr: bool) -> String {
-    let (material, noun) = if fr { (item.kind.material.0, item.kind.noun.0) } else { (item.kind.material.1, item.kind.noun.1) };
+    let (material, noun) = if fr {
+        (item.kind.material.0, item.kind.noun.0)
+    } else {
+        (item.kind.material.1, item.kind.noun.1)
+    };
     if fr {
         format!(
             "<p>{noun} {model} en {material}, coupée et finie dans notre atelier.</p>\
@@ -233,7 +355,10 @@ pub fn products_fr() -> String {
         if let Some((sale, window)) = item.sale {
             let _ = writeln!(out, "<g:sale_price>{}</g:sale_price>", price_text(sale, true));
             if let Some(window) = window {
-                let _ = writeln!(out, "<g:sale_price_effective_date>{window}</g:sale_price_effective_date>");
+                let _ = writeln!(
+                    out,
+                    "<g:sale_price_effective_date>{window}</g:sale_price_effective_date>"
+                );
             }
         }
         let _ = write!(
@@ -264,9 +389,25 @@ fn gender(kind: &Kind) -> &'static str {
 pub fn products_en() -> String {
     let mut writer = csv::WriterBuilder::new().delimiter(b'\t').from_writer(Vec::new());
     let header = [
-        "id", "title", "description", "link", "image_link", "additional_image_link", "availability",
-        "price", "sale_price", "sale_price_effective_date", "brand", "gtin", "item_group_id",
-        "product_type", "color", "size", "gender", "age_group", "condition",
+        "id",
+        "title",
+        "description",
+        "link",
+        "image_link",
+        "additional_image_link",
+        "availability",
+        "price",
+        "sale_price",
+        "sale_price_effective_date",
+        "brand",
+        "gtin",
+        "item_group_id",
+        "product_type",
+        "color",
+        "size",
+        "gender",
+        "age_group",
+        "condition",
     ];
     writer.write_record(header).expect("writing to memory");
     for item in items() {

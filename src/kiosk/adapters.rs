@@ -16,7 +16,12 @@ pub fn card(card: &ProductCard, lang: &str) -> ProductCardData {
         title: card.title.as_str().into(),
         brand: card.brand.as_deref().unwrap_or_default().to_uppercase().into(),
         price: format_price(&card.price, lang).into(),
-        sale_price: card.sale_price.as_ref().map(|p| format_price(p, lang)).unwrap_or_default().into(),
+        sale_price: card
+            .sale_price
+            .as_ref()
+            .map(|p| format_price(p, lang))
+            .unwrap_or_default()
+            .into(),
         colors: card.colors.join(", ").into(),
         image: Image::default(),
     }
@@ -25,7 +30,10 @@ pub fn card(card: &ProductCard, lang: &str) -> ProductCardData {
 pub fn category(category: &Category) -> CategoryData {
     let mut levels = category.path.rsplitn(2, " > ");
     let name = levels.next().unwrap_or_default();
-    let parent = levels.next().map(|p| p.rsplit(" > ").next().unwrap_or(p)).unwrap_or_default();
+    let parent = levels
+        .next()
+        .map(|p| p.rsplit(" > ").next().unwrap_or(p))
+        .unwrap_or_default();
     CategoryData {
         path: category.path.as_str().into(),
         name: name.into(),
@@ -116,7 +124,11 @@ pub fn sale_end(variant: &VariantInfo, now: Timestamp, lang: &str) -> SharedStri
     };
     // Shown in the shop's local time; the last instant of the sale is the day it ends.
     let zone = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
-    let last = end.checked_sub(jiff::SignedDuration::from_secs(1)).unwrap_or(end).to_zoned(zone).date();
+    let last = end
+        .checked_sub(jiff::SignedDuration::from_secs(1))
+        .unwrap_or(end)
+        .to_zoned(zone)
+        .date();
     let text = if lang == "fr" {
         last.strftime("%d/%m/%Y").to_string()
     } else {
@@ -167,7 +179,11 @@ mod tests {
 
     #[test]
     fn category_paths_split_into_name_and_parent() {
-        let data = category(&Category { path: "Femme > Robes".into(), products: 3, image_link: None });
+        let data = category(&Category {
+            path: "Femme > Robes".into(),
+            products: 3,
+            image_link: None,
+        });
         assert_eq!((data.name.as_str(), data.parent.as_str()), ("Robes", "FEMME"));
         assert_eq!(category_name("Robes"), "Robes");
     }

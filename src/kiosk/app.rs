@@ -76,7 +76,10 @@ impl Controller {
             store,
             clock,
             pending,
-            state: RefCell::new(State { screen: Screen::Attract, ..State::default() }),
+            state: RefCell::new(State {
+                screen: Screen::Attract,
+                ..State::default()
+            }),
         });
         controller.connect(window);
         controller
@@ -106,19 +109,27 @@ impl Controller {
         on!(HomeAdapter.on_open_product, |this, id| this.open_product(&id));
         on!(SearchAdapter.on_open_product, |this, id| this.open_product(&id));
         on!(ResultsAdapter.on_open_product, |this, id| this.open_product(&id));
-        on!(SearchAdapter.on_typed, |this, text| this.edit_search(|q| q.push_str(&text)));
+        on!(SearchAdapter.on_typed, |this, text| this
+            .edit_search(|q| q.push_str(&text)));
         on!(SearchAdapter.on_backspace, |this| this.edit_search(|q| {
             q.pop();
         }));
         on!(SearchAdapter.on_clear, |this| this.edit_search(String::clear));
         on!(SearchAdapter.on_show_all, |this| this.show_all_results());
-        on!(ResultsAdapter.on_toggle_size, |this, i| this.toggle_filter(Filter::Size(i as usize)));
-        on!(ResultsAdapter.on_toggle_color, |this, i| this.toggle_filter(Filter::Color(i as usize)));
-        on!(ResultsAdapter.on_toggle_price, |this, i| this.toggle_filter(Filter::Price(i as usize)));
-        on!(ResultsAdapter.on_toggle_in_stock, |this| this.toggle_filter(Filter::InStockHere));
-        on!(ResultsAdapter.on_clear_filters, |this| this.toggle_filter(Filter::Clear));
-        on!(ProductAdapter.on_select_color, |this, i| this.choose_variant(Some(i as usize), None));
-        on!(ProductAdapter.on_select_size, |this, i| this.choose_variant(None, Some(i as usize)));
+        on!(ResultsAdapter.on_toggle_size, |this, i| this
+            .toggle_filter(Filter::Size(i as usize)));
+        on!(ResultsAdapter.on_toggle_color, |this, i| this
+            .toggle_filter(Filter::Color(i as usize)));
+        on!(ResultsAdapter.on_toggle_price, |this, i| this
+            .toggle_filter(Filter::Price(i as usize)));
+        on!(ResultsAdapter.on_toggle_in_stock, |this| this
+            .toggle_filter(Filter::InStockHere));
+        on!(ResultsAdapter.on_clear_filters, |this| this
+            .toggle_filter(Filter::Clear));
+        on!(ProductAdapter.on_select_color, |this, i| this
+            .choose_variant(Some(i as usize), None));
+        on!(ProductAdapter.on_select_size, |this, i| this
+            .choose_variant(None, Some(i as usize)));
     }
 
     fn with_window(&self, f: impl FnOnce(&AppWindow)) {
@@ -202,6 +213,8 @@ impl Controller {
         let this = self.clone();
         let lang = lang.to_owned();
         let now = self.now();
+        let previous = self.state.borrow().content_lang.clone();
+        let category = self.state.borrow().results.as_ref().and_then(|q| q.category.clone());
         self.spawn(async move {
             let answer = this
                 .catalog
@@ -209,29 +222,53 @@ impl Controller {
                     let content = c.content_lang(&lang)?;
                     let categories = c.categories(&content)?;
                     let featured = c.featured(&content, 8, now)?;
-                    Ok((content, categories, featured))
+                    // A category page stays on the same category in the new language.
+                    let category = match category {
+                        Some(path) if previous != content => c.translate_category(&path, &previous, &content)?,
+                        other => other,
+                    };
+                    Ok((content, categories, featured, category))
                 })
                 .await;
-            let (content, categories, featured) = match answer {
+            let (content, categories, featured, category) = match answer {
                 Ok(answer) => answer,
                 Err(e) => return tracing::error!("cannot load the home screen: {e}"),
             };
-            this.state.borrow_mut().content_lang = content;
+            {
+                let mut state = this.state.borrow_mut();
+                state.content_lang = content;
+                if let Some(query) = state.results.as_mut() {
+                    query.category = category;
+                }
+            }
             let lang = this.state.borrow().lang.clone();
             let cards: Vec<ProductCardData> = featured.iter().map(|c| adapters::card(c, &lang)).collect();
             let tiles: Vec<_> = categories.iter().map(adapters::category).collect();
             this.with_window(|w| {
-                w.global::<AttractAdapter>().set_featured(ModelRc::new(VecModel::from(cards.clone())));
-                w.global::<HomeAdapter>().set_featured(ModelRc::new(VecModel::from(cards)));
-                w.global::<HomeAdapter>().set_categories(ModelRc::new(VecModel::from(tiles)));
+                w.global::<AttractAdapter>()
+                    .set_featured(ModelRc::new(VecModel::from(cards.clone())));
+                w.global::<HomeAdapter>()
+                    .set_featured(ModelRc::new(VecModel::from(cards)));
+                w.global::<HomeAdapter>()
+                    .set_categories(ModelRc::new(VecModel::from(tiles)));
             });
-            this.load_card_images(&featured, |w| w.global::<AttractAdapter>().get_featured(), SHEET_PICTURE);
+            this.load_card_images(
+                &featured,
+                |w| w.global::<AttractAdapter>().get_featured(),
+                SHEET_PICTURE,
+            );
             this.load_card_images(&featured, |w| w.global::<HomeAdapter>().get_featured(), CARD_PICTURE);
             for (i, category) in categories.iter().enumerate() {
                 if let Some(url) = category.image_link.clone() {
-                    this.load_row_image(url, TILE_PICTURE, i, |w| w.global::<HomeAdapter>().get_categories(), |row, image| {
-                        row.image = image;
-                    });
+                    this.load_row_image(
+                        url,
+                        TILE_PICTURE,
+                        i,
+                        |w| w.global::<HomeAdapter>().get_categories(),
+                        |row, image| {
+                            row.image = image;
+                        },
+                    );
                 }
             }
             // Whatever else is on screen is redone in the new language.
@@ -272,7 +309,9 @@ impl Controller {
     ) {
         let this = self.clone();
         self.spawn(async move {
-            let Some(pixels) = this.images.load(&url, size).await else { return };
+            let Some(pixels) = this.images.load(&url, size).await else {
+                return;
+            };
             this.with_window(|w| {
                 let model = model_of(w);
                 if let Some(mut row) = model.row_data(index) {
@@ -449,27 +488,44 @@ impl Controller {
             let lang = this.state.borrow().lang.clone();
             this.state.borrow_mut().facets = facets.clone();
             let rows: Vec<ProductCardData> = cards.iter().map(|c| adapters::card(c, &lang)).collect();
-            let sizes: Vec<ChipData> =
-                facets.sizes.iter().map(|s| adapters::chip(s, query.size.as_ref() == Some(s), true, false)).collect();
-            let colors: Vec<ChipData> =
-                facets.colors.iter().map(|c| adapters::chip(c, query.color.as_ref() == Some(c), true, true)).collect();
-            let currency = cards.first().map_or_else(|| "EUR".to_owned(), |c| c.price.currency.clone());
+            let sizes: Vec<ChipData> = facets
+                .sizes
+                .iter()
+                .map(|s| adapters::chip(s, query.size.as_ref() == Some(s), true, false))
+                .collect();
+            let colors: Vec<ChipData> = facets
+                .colors
+                .iter()
+                .map(|c| adapters::chip(c, query.color.as_ref() == Some(c), true, true))
+                .collect();
+            let currency = cards
+                .first()
+                .map_or_else(|| "EUR".to_owned(), |c| c.price.currency.clone());
             let prices: Vec<ChipData> = PRICE_BANDS
                 .iter()
                 .map(|(lo, hi)| {
                     let band = (lo * 100, hi.saturating_mul(100));
-                    adapters::chip(&price_band_label(*lo, *hi, &currency, &lang), query.price_band == Some(band), true, false)
+                    adapters::chip(
+                        &price_band_label(*lo, *hi, &currency, &lang),
+                        query.price_band == Some(band),
+                        true,
+                        false,
+                    )
                 })
                 .collect();
             let (title, eyebrow) = match &query.category {
                 Some(path) => (
                     adapters::category_name(path).to_owned(),
-                    path.rsplit_once(" > ").map(|(p, _)| p.to_uppercase()).unwrap_or_default(),
+                    path.rsplit_once(" > ")
+                        .map(|(p, _)| p.to_uppercase())
+                        .unwrap_or_default(),
                 ),
                 None => (format!("« {} »", query.text.trim()), String::new()),
             };
-            let any_filter =
-                query.size.is_some() || query.color.is_some() || query.price_band.is_some() || query.in_stock_at.is_some();
+            let any_filter = query.size.is_some()
+                || query.color.is_some()
+                || query.price_band.is_some()
+                || query.in_stock_at.is_some();
             this.with_window(|w| {
                 let results = w.global::<ResultsAdapter>();
                 results.set_title(title.as_str().into());
@@ -540,7 +596,10 @@ impl Controller {
     fn choose_variant(self: &Rc<Self>, color: Option<usize>, size: Option<usize>) {
         let state = self.state.borrow();
         let Some(sheet) = state.sheet.clone() else { return };
-        let current = state.chosen_sku.as_ref().and_then(|sku| sheet.variants.iter().find(|v| &v.sku == sku));
+        let current = state
+            .chosen_sku
+            .as_ref()
+            .and_then(|sku| sheet.variants.iter().find(|v| &v.sku == sku));
         let mut want_color = current.and_then(|v| v.color.clone());
         let mut want_size = current.and_then(|v| v.size.clone());
         drop(state);
@@ -550,7 +609,9 @@ impl Controller {
         if let Some(i) = size {
             want_size = sheet.sizes().get(i).cloned();
         }
-        let sku = sheet.pick(want_color.as_deref(), want_size.as_deref()).map(|v| v.sku.clone());
+        let sku = sheet
+            .pick(want_color.as_deref(), want_size.as_deref())
+            .map(|v| v.sku.clone());
         let color_changed = color.is_some();
         self.state.borrow_mut().chosen_sku = sku;
         self.show_product(color_changed);
@@ -586,7 +647,11 @@ impl Controller {
             p.set_colors(ModelRc::new(VecModel::from(colors)));
             p.set_sizes(ModelRc::new(VecModel::from(sizes)));
             p.set_price(crate::domain::format_price(&chosen.price, &lang).into());
-            p.set_sale_price(sale.map(|s| crate::domain::format_price(&s.price, &lang)).unwrap_or_default().into());
+            p.set_sale_price(
+                sale.map(|s| crate::domain::format_price(&s.price, &lang))
+                    .unwrap_or_default()
+                    .into(),
+            );
             p.set_sale_ends(adapters::sale_end(&chosen, now, &lang));
             p.set_stock(stock.state);
             p.set_stock_here(stock.here);
@@ -600,9 +665,15 @@ impl Controller {
         });
         if new_pictures {
             for (i, url) in chosen.images.iter().enumerate() {
-                self.load_row_image(url.clone(), SHEET_PICTURE, i, |w| w.global::<ProductAdapter>().get_images(), |row, image| {
-                    *row = image;
-                });
+                self.load_row_image(
+                    url.clone(),
+                    SHEET_PICTURE,
+                    i,
+                    |w| w.global::<ProductAdapter>().get_images(),
+                    |row, image| {
+                        *row = image;
+                    },
+                );
             }
         }
     }
@@ -627,7 +698,13 @@ enum Filter {
 
 fn price_band_label(lo: i64, hi: i64, currency: &str, lang: &str) -> String {
     let whole = |major: i64| {
-        let text = crate::domain::format_price(&crate::domain::Price { minor: major * 100, currency: currency.to_owned() }, lang);
+        let text = crate::domain::format_price(
+            &crate::domain::Price {
+                minor: major * 100,
+                currency: currency.to_owned(),
+            },
+            lang,
+        );
         text.replace(",00", "").replace(".00", "")
     };
     if lo == 0 {

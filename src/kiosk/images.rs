@@ -38,7 +38,11 @@ pub fn decode(data: &[u8], target: (u32, u32)) -> Result<SharedPixelBuffer<Rgb8P
     if data.len() > MAX_BYTES {
         return Err(ImageError::TooLarge(data.len()));
     }
-    if is_svg(data) { decode_svg(data, target) } else { decode_raster(data, target) }
+    if is_svg(data) {
+        decode_svg(data, target)
+    } else {
+        decode_raster(data, target)
+    }
 }
 
 fn decode_svg(data: &[u8], target: (u32, u32)) -> Result<SharedPixelBuffer<Rgb8Pixel>, ImageError> {
@@ -52,7 +56,11 @@ fn decode_svg(data: &[u8], target: (u32, u32)) -> Result<SharedPixelBuffer<Rgb8P
     );
     let mut pixmap = tiny_skia::Pixmap::new(w, h).ok_or_else(|| ImageError::Decode("empty picture".into()))?;
     pixmap.fill(tiny_skia::Color::from_rgba8(PAPER[0], PAPER[1], PAPER[2], 255));
-    resvg::render(&tree, tiny_skia::Transform::from_scale(scale, scale), &mut pixmap.as_mut());
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
     // Opaque after the fill, so premultiplied RGBA is plain RGBA: drop alpha.
     let mut buffer = SharedPixelBuffer::<Rgb8Pixel>::new(w, h);
     for (dst, src) in buffer.make_mut_slice().iter_mut().zip(pixmap.data().chunks_exact(4)) {
@@ -106,7 +114,9 @@ mod tests {
     fn png_is_scaled_down_never_up_and_flattened_on_paper() {
         let mut png = Vec::new();
         let transparent = image::RgbaImage::from_pixel(100, 50, image::Rgba([0, 0, 0, 0]));
-        transparent.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+        transparent
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
         let big = decode(&png, (400, 400)).unwrap();
         assert_eq!((big.width(), big.height()), (100, 50));
         assert_eq!(big.as_slice()[0], Rgb8Pixel::new(PAPER[0], PAPER[1], PAPER[2]));

@@ -71,7 +71,11 @@ impl Kiosk {
         window.global::<ui::AppAdapter>().set_store_name(store_name.into());
         window.global::<ui::AppAdapter>().set_screen(ui::Screen::Attract);
         let controller = Controller::new(&window, catalog, images, store.to_owned(), clock, pending.clone());
-        Ok(Kiosk { window, controller, pending })
+        Ok(Kiosk {
+            window,
+            controller,
+            pending,
+        })
     }
 }
 
@@ -87,7 +91,10 @@ pub fn system_clock() -> Clock {
 /// `vitrine kiosk`: full screen on a catalog database.
 pub fn run(config: Config) -> anyhow::Result<()> {
     if !config.db.exists() {
-        anyhow::bail!("{} does not exist; import feeds first with `vitrine catalog import`", config.db.display());
+        anyhow::bail!(
+            "{} does not exist; import feeds first with `vitrine catalog import`",
+            config.db.display()
+        );
     }
     let kiosk = Kiosk::new(&config.db, &config.store, image_source(), system_clock())?;
     kiosk.window.window().set_fullscreen(true);

@@ -36,7 +36,11 @@ impl EventLoopProxy for Proxy {
     }
 
     fn invoke_from_event_loop(&self, job: Job) -> Result<(), slint::EventLoopError> {
-        self.0.jobs.lock().map_err(|_| slint::EventLoopError::EventLoopTerminated)?.push_back(job);
+        self.0
+            .jobs
+            .lock()
+            .map_err(|_| slint::EventLoopError::EventLoopTerminated)?
+            .push_back(job);
         self.0.ready.notify_all();
         Ok(())
     }
@@ -73,8 +77,11 @@ fn install() -> anyhow::Result<(WindowSlot, Arc<Queue>)> {
         }
         let window: WindowSlot = Rc::default();
         let queue = Arc::new(Queue::default());
-        slint::platform::set_platform(Box::new(HeadlessPlatform { window: window.clone(), queue: queue.clone() }))
-            .context("another Slint platform is already in use in this process")?;
+        slint::platform::set_platform(Box::new(HeadlessPlatform {
+            window: window.clone(),
+            queue: queue.clone(),
+        }))
+        .context("another Slint platform is already in use in this process")?;
         *installed.borrow_mut() = Some((window.clone(), queue.clone()));
         Ok((window, queue))
     })
@@ -148,8 +155,14 @@ impl Headless {
         let position = LogicalPosition::new(x, y);
         let window = self.kiosk.window.window();
         window.dispatch_event(WindowEvent::PointerMoved { position });
-        window.dispatch_event(WindowEvent::PointerPressed { position, button: PointerEventButton::Left });
-        window.dispatch_event(WindowEvent::PointerReleased { position, button: PointerEventButton::Left });
+        window.dispatch_event(WindowEvent::PointerPressed {
+            position,
+            button: PointerEventButton::Left,
+        });
+        window.dispatch_event(WindowEvent::PointerReleased {
+            position,
+            button: PointerEventButton::Left,
+        });
         window.dispatch_event(WindowEvent::PointerExited);
     }
 
@@ -157,7 +170,9 @@ impl Headless {
         let frame = self.render()?;
         let image = image::RgbaImage::from_raw(frame.width(), frame.height(), frame.as_bytes().to_vec())
             .context("the frame has the size it says")?;
-        image.save(path).with_context(|| format!("cannot write {}", path.display()))?;
+        image
+            .save(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
         Ok(())
     }
 }
@@ -200,7 +215,12 @@ pub fn show(headless: &Headless, db: &Path, request: &Request) -> anyhow::Result
                 controller.show_all_results();
             }
             None => {
-                let first = headless.kiosk.window.global::<super::ui::HomeAdapter>().get_categories().row_data(0);
+                let first = headless
+                    .kiosk
+                    .window
+                    .global::<super::ui::HomeAdapter>()
+                    .get_categories()
+                    .row_data(0);
                 let path = first.context("the catalog has no categories")?.path;
                 controller.open_category(&path);
             }
@@ -209,10 +229,16 @@ pub fn show(headless: &Headless, db: &Path, request: &Request) -> anyhow::Result
             let group = match &request.sku {
                 Some(sku) => {
                     let hit = crate::catalog::Catalog::open(db)?.lookup(sku)?;
-                    hit.with_context(|| format!("no product has the SKU, GTIN or MPN {sku}"))?.group_id
+                    hit.with_context(|| format!("no product has the SKU, GTIN or MPN {sku}"))?
+                        .group_id
                 }
                 None => {
-                    let first = headless.kiosk.window.global::<super::ui::HomeAdapter>().get_featured().row_data(0);
+                    let first = headless
+                        .kiosk
+                        .window
+                        .global::<super::ui::HomeAdapter>()
+                        .get_featured()
+                        .row_data(0);
                     first.context("the catalog has no products")?.id.to_string()
                 }
             };
@@ -247,7 +273,9 @@ pub fn probe_startup(db: &Path, store: &str, report: &mut dyn FnMut(&str)) -> an
     headless.kiosk.controller.start("fr");
     let window = headless.kiosk.window.as_weak();
     headless.settle_until("the featured products", move || {
-        window.upgrade().is_some_and(|w| w.global::<super::ui::AttractAdapter>().get_featured().row_count() > 0)
+        window
+            .upgrade()
+            .is_some_and(|w| w.global::<super::ui::AttractAdapter>().get_featured().row_count() > 0)
     })?;
     headless.render()?;
     report("first_frame");

@@ -148,7 +148,13 @@ impl ImageWorker {
     /// Decodes the picture at `url` to cover `size`; `None` if it cannot be shown.
     pub async fn load(&self, url: &str, size: (u32, u32)) -> Option<Decoded> {
         let (done, rx) = oneshot::channel();
-        self.jobs.send(ImageJob { url: url.to_owned(), size, done }).ok()?;
+        self.jobs
+            .send(ImageJob {
+                url: url.to_owned(),
+                size,
+                done,
+            })
+            .ok()?;
         rx.await.ok().flatten()
     }
 }

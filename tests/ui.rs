@@ -1,0 +1,354 @@
+//! The kiosk driven headlessly as a shopper would: taps at the place of elements found by
+//! their accessible label, real catalog thread, real pictures, the software renderer.
+//!
+//! Slint keeps one event-loop proxy per process, so every test runs its body on one UI
+//! thread, in turn.
+
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+
+use i_slint_backend_testing::{ElementHandle, ElementQuery};
+use slint::{ComponentHandle, Model};
+use vitrine::kiosk::snapshot::Headless;
+use vitrine::kiosk::ui::{AppAdapter, ProductAdapter, ResultsAdapter, Screen, SearchAdapter, StockState};
+
+type Job = Box<dyn FnOnce() + Send>;
+
+fn on_ui_thread<R: Send + 'static>(body: impl FnOnce() -> R + Send + 'static) -> R {
+    static UI: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
+    let sender = UI.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("ui".into())
+            .spawn(move || {
+                for job in rx {
+                    job();
+                }
+            })
+            .unwrap();
+        Mutex::new(tx)
+    });
+    let (done, result) = mpsc::channel();
+    let job: Job = Box::new(move || {
+        let _ = done.send(std::panic::catch_unwind(AssertUnwindSafe(body)));
+    });
+    sender.lock().unwrap().send(job).unwrap();
+    match result.recv().unwrap() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// The demo catalog, imported once for all UI tests (they only read it).
+fn demo_db() -> PathBuf {
+    static DB: OnceLock<PathBuf> = OnceLock::new();
+    DB.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap().keep();
+        vitrine::kiosk::demo_catalog(&dir).unwrap()
+    })
+    .clone()
+}
+
+struct Ui {
+    h: Headless,
+}
+
+impl Ui {
+    fn start(size: (u32, u32), lang: &str) -> Ui {
+        let clock = Arc::new(|| "2026-11-22T12:00:00Z".parse().unwrap());
+        let h = Headless::new(&demo_db(), vitrine::demo::HOME_STORE, size, clock).unwrap();
+        h.kiosk.controller.start(lang);
+        h.settle().unwrap();
+        h.render().unwrap();
+        Ui { h }
+    }
+
+    fn window(&self) -> &vitrine::kiosk::ui::AppWindow {
+        &self.h.kiosk.window
+    }
+
+    fn screen(&self) -> Screen {
+        self.window().global::<AppAdapter>().get_screen()
+    }
+
+    /// The first element with this accessible label that is on screen.
+    fn find(&self, label: &str) -> ElementHandle {
+        let (w, h) = self.size();
+        ElementHandle::find_by_accessible_label(self.window(), label)
+            .find(|e| {
+                let (p, s) = (e.absolute_position(), e.size());
+                s.width > 0.0 && p.x >= 0.0 && p.y >= 0.0 && p.x + s.width <= w + 0.5 && p.y + s.height <= h + 0.5
+            })
+            .unwrap_or_else(|| panic!("no element labelled {label:?} on the {:?} screen", self.screen()))
+    }
+
+    fn has(&self, label: &str) -> bool {
+        ElementHandle::find_by_accessible_label(self.window(), label)
+            .next()
+            .is_some()
+    }
+
+    fn size(&self) -> (f32, f32) {
+        let s = self.window().window().size();
+        (s.width as f32, s.height as f32)
+    }
+
+    /// Taps the middle of the element labelled `label`, then waits for the kiosk to settle.
+    fn tap(&self, label: &str) {
+        let e = self.find(label);
+        let (p, s) = (e.absolute_position(), e.size());
+        self.h.tap(p.x + s.width / 2.0, p.y + s.height / 2.0);
+        self.h.settle().unwrap();
+        self.h.render().unwrap();
+    }
+
+    /// Vertical spans of rows that scroll sideways (ids ending in `sideways`): text there
+    /// may run past the window edge, a finger brings it in.
+    fn sideways_rows(&self) -> Vec<(f32, f32)> {
+        ElementQuery::from_root(self.window())
+            .match_descendants()
+            .match_predicate(|e| e.id().is_some_and(|id| id.ends_with("sideways")))
+            .find_all()
+            .into_iter()
+            .map(|e| (e.absolute_position().y, e.absolute_position().y + e.size().height))
+            .collect()
+    }
+
+    /// Visible text elements: their text and rectangle.
+    fn texts(&self) -> Vec<(String, (f32, f32, f32, f32))> {
+        let (w, h) = self.size();
+        let mut found = ElementQuery::from_root(self.window())
+            .match_descendants()
+            .match_type_name("Text")
+            .find_all()
+            .into_iter()
+            .filter(|e| e.computed_opacity() > 0.0)
+            .filter_map(|e| {
+                let (p, s) = (e.absolute_position(), e.size());
+                let text = e.accessible_label().map(|t| t.to_string()).unwrap_or_default();
+                let on_screen = p.y >= 0.0 && p.y + s.height <= h && p.x < w && s.width > 0.0 && s.height > 0.0;
+                (on_screen && !text.trim().is_empty()).then_some((text, (p.x, p.y, s.width, s.height)))
+            })
+            .collect::<Vec<_>>();
+        // An element inherited through a component is reported once per level.
+        found.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        found.dedup();
+        found
+    }
+}
+
+#[test]
+fn tapping_a_category_opens_its_products() {
+    on_ui_thread(|| {
+        let ui = Ui::start((1920, 1080), "fr");
+        assert_eq!(ui.screen(), Screen::Attract);
+        ui.tap("Touchez l’écran pour commencer");
+        assert_eq!(ui.screen(), Screen::Home);
+        ui.tap("Sacs");
+        assert_eq!(ui.screen(), Screen::Results);
+        let results = ui.window().global::<ResultsAdapter>();
+        assert_eq!(results.get_title(), "Sacs");
+        assert_eq!(results.get_eyebrow(), "ACCESSOIRES");
+        let total = results.get_total();
+        assert!(total >= 4, "{total}");
+        let titles: Vec<String> = results.get_results().iter().map(|c| c.title.to_string()).collect();
+        assert!(titles.iter().all(|t| t.starts_with("Sac ")), "{titles:?}");
+
+        // Filters narrow the list, and clearing them brings it back.
+        ui.tap("En stock ici");
+        let here = results.get_total();
+        assert!(results.get_in_stock_here() && here <= total);
+        ui.tap("Taille TU");
+        assert!(results.get_total() <= here);
+        ui.tap("Effacer les filtres");
+        assert_eq!(results.get_total(), total);
+        ui.tap("Retour");
+        assert_eq!(ui.screen(), Screen::Home);
+    });
+}
+
+#[test]
+fn typing_on_the_on_screen_keyboard_shows_results_as_you_type() {
+    on_ui_thread(|| {
+        let ui = Ui::start((1080, 1920), "fr");
+        ui.tap("Touchez l’écran pour commencer");
+        ui.tap("Chercher dans la boutique");
+        assert_eq!(ui.screen(), Screen::Search);
+        let search = ui.window().global::<SearchAdapter>();
+        ui.tap("j");
+        ui.tap("e");
+        assert_eq!(search.get_query(), "je");
+        let titles: Vec<String> = search.get_results().iter().map(|c| c.title.to_string()).collect();
+        // Titles weigh most: the jeans first, then pieces whose description says "jersey".
+        assert!(
+            titles.len() > 4 && titles[..4].iter().all(|t| t.starts_with("Jean ")),
+            "{titles:?}"
+        );
+        // Accented letters from the French layout, and backspace.
+        ui.tap("Supprimer");
+        ui.tap("Supprimer");
+        for key in ["é", "c", "h"] {
+            ui.tap(key);
+        }
+        assert_eq!(search.get_query(), "éch");
+        let titles: Vec<String> = search.get_results().iter().map(|c| c.title.to_string()).collect();
+        assert!(titles.iter().any(|t| t.starts_with("Écharpe")), "{titles:?}");
+        ui.tap("Effacer");
+        assert_eq!(search.get_query(), "");
+        assert_eq!(search.get_results().row_count(), 0);
+        // A reference typed in full opens the way to its product.
+        for key in ["x", "y", "z"] {
+            ui.tap(key);
+        }
+        assert_eq!(search.get_total(), 0);
+        assert!(ui.has("Rien ne correspond à « xyz ». Essayez moins de lettres ou un autre mot."));
+    });
+}
+
+#[test]
+fn choosing_a_variant_shows_its_own_stock() {
+    on_ui_thread(|| {
+        let ui = Ui::start((1920, 1080), "fr");
+        let catalog = vitrine::catalog::Catalog::open(&demo_db()).unwrap();
+        let sheet = catalog
+            .product("fr", "ML-DRESS-01", vitrine::demo::HOME_STORE)
+            .unwrap()
+            .unwrap();
+        ui.h.kiosk.controller.open_product("ML-DRESS-01");
+        ui.h.settle().unwrap();
+        ui.h.render().unwrap();
+        assert_eq!(ui.screen(), Screen::Product);
+        let product = ui.window().global::<ProductAdapter>();
+        assert_eq!(product.get_title(), sheet.title.as_str());
+        assert_eq!(product.get_images().row_count(), 3);
+        assert!(
+            product.get_images().iter().all(|i| i.size().width > 0),
+            "pictures are decoded"
+        );
+
+        let mut seen = std::collections::BTreeSet::new();
+        for color in sheet.colors() {
+            ui.tap(&format!("Couleur {color}"));
+            for size in sheet.sizes() {
+                ui.tap(&format!("Taille {size}"));
+                let sku = product.get_sku().to_string();
+                let variant = sheet.variants.iter().find(|v| v.sku == sku).unwrap();
+                assert_eq!(
+                    (variant.color.as_ref(), variant.size.as_ref()),
+                    (Some(&color), Some(&size))
+                );
+                let expected = match variant.here.as_ref() {
+                    Some(h) if !h.is_available() => StockState::OutHere,
+                    Some(h) if h.quantity.is_some_and(|q| q <= 3) => StockState::Low,
+                    Some(_) => StockState::InStock,
+                    None => StockState::Unknown,
+                };
+                assert_eq!(product.get_stock(), expected, "{sku}");
+                assert_eq!(product.get_other_shops() as usize, variant.elsewhere.len(), "{sku}");
+                seen.insert(format!("{:?}", product.get_stock()));
+            }
+        }
+        assert!(
+            seen.len() >= 2,
+            "the demo dress has variants in different stock states: {seen:?}"
+        );
+    });
+}
+
+#[test]
+fn switching_language_translates_the_interface_and_the_catalog() {
+    on_ui_thread(|| {
+        let ui = Ui::start((1280, 800), "fr");
+        assert!(ui.has("Touchez l’écran pour commencer"));
+        ui.tap("English");
+        assert!(ui.has("Touch to start"), "interface in English");
+        ui.tap("Touch to start");
+        ui.tap("Bags");
+        let titles: Vec<String> = ui
+            .window()
+            .global::<ResultsAdapter>()
+            .get_results()
+            .iter()
+            .map(|c| c.title.to_string())
+            .collect();
+        assert!(
+            !titles.is_empty() && titles.iter().all(|t| t.ends_with(" bag")),
+            "catalog in English: {titles:?}"
+        );
+        ui.tap("Français");
+        // The same category, now in French.
+        assert_eq!(ui.window().global::<ResultsAdapter>().get_title(), "Sacs");
+        assert!(ui.has("En stock ici"), "interface back in French");
+        let titles: Vec<String> = ui
+            .window()
+            .global::<ResultsAdapter>()
+            .get_results()
+            .iter()
+            .map(|c| c.title.to_string())
+            .collect();
+        assert!(
+            !titles.is_empty() && titles.iter().all(|t| t.starts_with("Sac ")),
+            "catalog in French: {titles:?}"
+        );
+    });
+}
+
+/// Every screen, in the three sizes and both languages: texts stay inside the window
+/// and never overlap one another.
+#[test]
+fn every_screen_fits_every_size_in_both_languages() {
+    on_ui_thread(|| {
+        let db = demo_db();
+        for lang in ["fr", "en"] {
+            for size in [(1080, 1920), (1920, 1080), (1280, 800)] {
+                for screen in [
+                    vitrine::kiosk::Screen::Attract,
+                    vitrine::kiosk::Screen::Home,
+                    vitrine::kiosk::Screen::Search,
+                    vitrine::kiosk::Screen::Results,
+                    vitrine::kiosk::Screen::Product,
+                ] {
+                    let clock = Arc::new(|| "2026-11-22T12:00:00Z".parse().unwrap());
+                    let h = Headless::new(&db, vitrine::demo::HOME_STORE, size, clock).unwrap();
+                    let request = vitrine::kiosk::snapshot::Request {
+                        screen,
+                        sku: None,
+                        query: None,
+                        lang: lang.to_owned(),
+                        size,
+                        out: PathBuf::new(),
+                    };
+                    vitrine::kiosk::snapshot::show(&h, &db, &request).unwrap();
+                    h.render().unwrap();
+                    let ui = Ui { h };
+                    let texts = ui.texts();
+                    let (w, _) = ui.size();
+                    let context = format!("{screen:?} {lang} {}x{}", size.0, size.1);
+                    assert!(texts.len() >= 3, "{context}: nothing rendered?");
+                    let sideways = ui.sideways_rows();
+                    assert!(
+                        screen != vitrine::kiosk::Screen::Results || !sideways.is_empty(),
+                        "{context}: the filter row is not found"
+                    );
+                    for (text, (x, y, width, _)) in &texts {
+                        if sideways.iter().any(|(top, bottom)| y >= top && y <= bottom) {
+                            continue;
+                        }
+                        assert!(
+                            *x >= -0.5 && x + width <= w + 0.5,
+                            "{context}: {text:?} is cut by the window edge ({x} + {width} > {w})"
+                        );
+                    }
+                    for (i, (a, ra)) in texts.iter().enumerate() {
+                        for (b, rb) in &texts[i + 1..] {
+                            let overlap_x = (ra.0 + ra.2).min(rb.0 + rb.2) - ra.0.max(rb.0);
+                            let overlap_y = (ra.1 + ra.3).min(rb.1 + rb.3) - ra.1.max(rb.1);
+                            assert!(overlap_x <= 2.0 || overlap_y <= 2.0, "{context}: {a:?} overlaps {b:?}");
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
