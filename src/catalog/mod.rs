@@ -410,7 +410,7 @@ impl Catalog {
     /// Categories with how many products each holds and a picture for the tile.
     pub fn categories(&self, lang: &str) -> Result<Vec<Category>, CatalogError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT category, COUNT(*), MIN(image_link) FROM product
+            "SELECT category, COUNT(*), MAX(image_link) FROM product
              WHERE lang = ?1 AND category IS NOT NULL GROUP BY category ORDER BY category",
         )?;
         let rows = stmt.query_map([lang], |r| {
