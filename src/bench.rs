@@ -96,13 +96,7 @@ fn model_name(rng: &mut Rng) -> String {
 
 fn gtin(serial: u64) -> String {
     let body = format!("200{serial:09}");
-    let sum: u32 = body
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 })
-        .sum();
-    format!("{body}{}", (10 - sum % 10) % 10)
+    format!("{body}{}", crate::domain::gs1_check_digit(&body))
 }
 
 /// Generates `groups` product groups of `variants` sizes each.

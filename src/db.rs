@@ -23,6 +23,9 @@ pub enum DbError {
     Sql(#[from] rusqlite::Error),
 }
 
+/// Page cache per connection, in KiB: enough for search to stay in memory on a tablet.
+pub const CACHE_KIB: i64 = 16 * 1024;
+
 /// The kiosk database schema, oldest first. Append; never edit a released step.
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![M::up(include_str!("catalog/schema_v1.sql"))])
@@ -38,6 +41,7 @@ pub fn open(path: &Path) -> Result<Connection, DbError> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     migrations()
         .to_latest(&mut conn)

@@ -51,17 +51,20 @@ impl Gtin {
     }
 }
 
-/// GS1 mod-10: weights 3,1,3,1… from the digit left of the check digit.
-fn check_digit_ok(gtin14: &str) -> bool {
-    let digits: Vec<u32> = gtin14.bytes().map(|b| u32::from(b - b'0')).collect();
-    let (body, check) = digits.split_at(13);
+/// The GS1 mod-10 check digit of a run of digits (weights 3,1,3,1… from the right).
+pub fn gs1_check_digit(body: &str) -> u32 {
     let sum: u32 = body
-        .iter()
+        .bytes()
         .rev()
         .enumerate()
-        .map(|(i, d)| if i % 2 == 0 { d * 3 } else { *d })
+        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 })
         .sum();
-    (10 - sum % 10) % 10 == check[0]
+    (10 - sum % 10) % 10
+}
+
+fn check_digit_ok(gtin14: &str) -> bool {
+    let (body, check) = gtin14.split_at(13);
+    gs1_check_digit(body) == u32::from(check.as_bytes()[0] - b'0')
 }
 
 impl fmt::Display for Gtin {

@@ -83,6 +83,11 @@ impl Ui {
             .unwrap_or_else(|| panic!("no element labelled {label:?} on the {:?} screen", self.screen()))
     }
 
+    fn result_titles(&self) -> Vec<String> {
+        let results = self.window().global::<ResultsAdapter>().get_results();
+        results.iter().map(|c| c.title.to_string()).collect()
+    }
+
     fn has(&self, label: &str) -> bool {
         ElementHandle::find_by_accessible_label(self.window(), label)
             .next()
@@ -152,7 +157,7 @@ fn tapping_a_category_opens_its_products() {
         assert_eq!(results.get_eyebrow(), "ACCESSOIRES");
         let total = results.get_total();
         assert!(total >= 4, "{total}");
-        let titles: Vec<String> = results.get_results().iter().map(|c| c.title.to_string()).collect();
+        let titles = ui.result_titles();
         assert!(titles.iter().all(|t| t.starts_with("Sac ")), "{titles:?}");
 
         // Filters narrow the list, and clearing them brings it back.
@@ -265,13 +270,7 @@ fn switching_language_translates_the_interface_and_the_catalog() {
         assert!(ui.has("Touch to start"), "interface in English");
         ui.tap("Touch to start");
         ui.tap("Bags");
-        let titles: Vec<String> = ui
-            .window()
-            .global::<ResultsAdapter>()
-            .get_results()
-            .iter()
-            .map(|c| c.title.to_string())
-            .collect();
+        let titles = ui.result_titles();
         assert!(
             !titles.is_empty() && titles.iter().all(|t| t.ends_with(" bag")),
             "catalog in English: {titles:?}"
@@ -280,13 +279,7 @@ fn switching_language_translates_the_interface_and_the_catalog() {
         // The same category, now in French.
         assert_eq!(ui.window().global::<ResultsAdapter>().get_title(), "Sacs");
         assert!(ui.has("En stock ici"), "interface back in French");
-        let titles: Vec<String> = ui
-            .window()
-            .global::<ResultsAdapter>()
-            .get_results()
-            .iter()
-            .map(|c| c.title.to_string())
-            .collect();
+        let titles = ui.result_titles();
         assert!(
             !titles.is_empty() && titles.iter().all(|t| t.starts_with("Sac ")),
             "catalog in French: {titles:?}"

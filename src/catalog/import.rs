@@ -18,6 +18,9 @@ use super::Catalog;
 use super::feed::{self, FeedError, RawItem, Rejection};
 use crate::domain::{StockLevel, Variant};
 
+/// Page cache while an import runs, in KiB.
+const IMPORT_CACHE_KIB: i64 = 512 * 1024;
+
 /// A product feed ready to import: its items and the language they are written in.
 #[derive(Debug)]
 pub struct ProductFeed {
@@ -150,6 +153,20 @@ impl Catalog {
             })
         });
 
+        // A full import touches every index page; with the kiosk's small page cache SQLite
+        // would re-read them from the WAL for every row. Borrow more for the import only.
+        self.conn.pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)?;
+        let result = self.import_validated(products, inventory, now);
+        self.conn.pragma_update(None, "cache_size", -crate::db::CACHE_KIB)?;
+        result
+    }
+
+    fn import_validated(
+        &mut self,
+        products: Option<(&str, Vec<Variant>, Vec<Rejection>)>,
+        inventory: Option<(Vec<StockLevel>, Vec<Rejection>)>,
+        now: Timestamp,
+    ) -> Result<ImportReport, rusqlite::Error> {
         let tx = self.conn.transaction()?;
         let mut report = ImportReport::default();
         if let Some((lang, valid, rejected)) = products {
@@ -165,6 +182,8 @@ impl Catalog {
             report.inventory = Some(summary);
         }
         tx.commit()?;
+        // Keeps the planner's statistics current after large changes (cheap when not).
+        self.conn.execute_batch("PRAGMA optimize")?;
         Ok(report)
     }
 }
@@ -288,12 +307,16 @@ fn rebuild_group(tx: &Transaction<'_>, lang: &str, group_id: &str) -> rusqlite::
         sale: Option<i64>,
         currency: String,
         image: Option<String>,
+        sku: String,
     }
     let mut stmt = tx.prepare_cached(
-        "SELECT title, description, brand, category, color, price_minor, sale_minor, currency, image_link
-         FROM variant WHERE lang = ?1 AND group_id = ?2 ORDER BY sku",
+        "SELECT title, description, brand, category, color, price_minor, sale_minor, currency, image_link, sku
+         FROM variant INDEXED BY variant_by_group WHERE lang = ?1 AND group_id = ?2",
     )?;
-    let rows: Vec<Row> = stmt
+    // Without statistics SQLite prefers walking the covering (lang, sku) key of the whole
+    // catalog to the group index, hence INDEXED BY; for the same reason rows are sorted
+    // here rather than with ORDER BY.
+    let mut rows: Vec<Row> = stmt
         .query_map(params![lang, group_id], |r| {
             Ok(Row {
                 title: r.get(0)?,
@@ -305,9 +328,11 @@ fn rebuild_group(tx: &Transaction<'_>, lang: &str, group_id: &str) -> rusqlite::
                 sale: r.get(6)?,
                 currency: r.get(7)?,
                 image: r.get(8)?,
+                sku: r.get(9)?,
             })
         })?
         .collect::<Result<_, _>>()?;
+    rows.sort_by(|a, b| a.sku.cmp(&b.sku));
     let Some(first) = rows.first() else {
         return Ok(());
     };

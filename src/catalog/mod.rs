@@ -215,6 +215,36 @@ fn bind<'a>(sql: &str, args: &'a [(&'static str, Value)]) -> Vec<(&'static str, 
         .collect()
 }
 
+/// The columns of a result card, with the lowest sale price in force at `:now`.
+const CARD_SELECT: &str = "SELECT p.group_id, p.title, p.brand, p.category, p.price_min, p.currency, p.image_link,
+        p.colors,
+        (SELECT MIN(v.sale_minor) FROM variant v INDEXED BY variant_by_group
+         WHERE v.lang = p.lang AND v.group_id = p.group_id AND v.sale_minor IS NOT NULL
+           AND (v.sale_starts IS NULL OR v.sale_starts <= :now)
+           AND (v.sale_ends IS NULL OR v.sale_ends > :now))";
+
+fn card_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProductCard> {
+    let currency: String = r.get(5)?;
+    let colors: String = r.get(7)?;
+    Ok(ProductCard {
+        group_id: r.get(0)?,
+        title: r.get(1)?,
+        brand: r.get(2)?,
+        category: r.get(3)?,
+        price: Price {
+            minor: r.get(4)?,
+            currency: currency.clone(),
+        },
+        image_link: r.get(6)?,
+        colors: colors
+            .split(", ")
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        sale_price: r.get::<_, Option<i64>>(8)?.map(|minor| Price { minor, currency }),
+    })
+}
+
 const EFFECTIVE_PRICE: &str = "CASE WHEN v.sale_minor IS NOT NULL
         AND (v.sale_starts IS NULL OR v.sale_starts <= :now)
         AND (v.sale_ends IS NULL OR v.sale_ends > :now)
@@ -260,40 +290,11 @@ impl Catalog {
         } else {
             "p.title"
         };
-        let sql = format!(
-            "SELECT p.group_id, p.title, p.brand, p.category, p.price_min, p.currency, p.image_link, p.colors,
-                 (SELECT MIN(v.sale_minor) FROM variant v
-                  WHERE v.lang = p.lang AND v.group_id = p.group_id AND v.sale_minor IS NOT NULL
-                    AND (v.sale_starts IS NULL OR v.sale_starts <= :now)
-                    AND (v.sale_ends IS NULL OR v.sale_ends > :now))
-             FROM {sql_where}
-             ORDER BY {rank}
-             LIMIT :limit"
-        );
+        let sql = format!("{CARD_SELECT} FROM {sql_where} ORDER BY {rank} LIMIT :limit");
         args.push((":limit", Value::Integer(q.limit.min(500) as i64)));
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let named = bind(&sql, &args);
-        let rows = stmt.query_map(named.as_slice(), |r| {
-            let currency: String = r.get(5)?;
-            let colors: String = r.get(7)?;
-            Ok(ProductCard {
-                group_id: r.get(0)?,
-                title: r.get(1)?,
-                brand: r.get(2)?,
-                category: r.get(3)?,
-                price: Price {
-                    minor: r.get(4)?,
-                    currency: currency.clone(),
-                },
-                image_link: r.get(6)?,
-                colors: colors
-                    .split(", ")
-                    .filter(|c| !c.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-                sale_price: r.get::<_, Option<i64>>(8)?.map(|minor| Price { minor, currency }),
-            })
-        })?;
+        let rows = stmt.query_map(named.as_slice(), card_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -317,7 +318,7 @@ impl Catalog {
         let (sql_where, args) = self.filter_sql(&base);
         let sql = format!(
             "WITH hits AS (SELECT p.group_id FROM {sql_where} LIMIT 2000)
-             SELECT DISTINCT v.size, v.color FROM variant v JOIN hits h ON v.group_id = h.group_id
+             SELECT DISTINCT v.size, v.color FROM hits h JOIN variant v INDEXED BY variant_by_group ON v.group_id = h.group_id
              WHERE v.lang = :lang"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -387,7 +388,7 @@ impl Catalog {
         }
         if !variant_conditions.is_empty() {
             conditions.push(format!(
-                "EXISTS (SELECT 1 FROM variant v WHERE v.lang = p.lang AND v.group_id = p.group_id AND {})",
+                "EXISTS (SELECT 1 FROM variant v INDEXED BY variant_by_group WHERE v.lang = p.lang AND v.group_id = p.group_id AND {})",
                 variant_conditions.join(" AND ")
             ));
         }
@@ -429,7 +430,7 @@ impl Catalog {
         q.limit = count;
         let mut stmt = self.conn.prepare_cached(
             "SELECT p.group_id FROM product p WHERE p.lang = ?1 AND p.sale_min IS NOT NULL
-               AND EXISTS (SELECT 1 FROM variant v WHERE v.lang = p.lang AND v.group_id = p.group_id
+               AND EXISTS (SELECT 1 FROM variant v INDEXED BY variant_by_group WHERE v.lang = p.lang AND v.group_id = p.group_id
                    AND v.sale_minor IS NOT NULL
                    AND (v.sale_starts IS NULL OR v.sale_starts <= ?3)
                    AND (v.sale_ends IS NULL OR v.sale_ends > ?3))
@@ -460,37 +461,14 @@ impl Catalog {
 
     /// The result card of one product group.
     pub fn card(&self, lang: &str, group_id: &str, now: Timestamp) -> Result<Option<ProductCard>, CatalogError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT p.title, p.brand, p.category, p.price_min, p.currency, p.image_link, p.colors,
-                 (SELECT MIN(v.sale_minor) FROM variant v
-                  WHERE v.lang = p.lang AND v.group_id = p.group_id AND v.sale_minor IS NOT NULL
-                    AND (v.sale_starts IS NULL OR v.sale_starts <= ?3)
-                    AND (v.sale_ends IS NULL OR v.sale_ends > ?3))
-             FROM product p WHERE p.lang = ?1 AND p.group_id = ?2",
-        )?;
-        Ok(stmt
-            .query_row(params![lang, group_id, now.as_second()], |r| {
-                let currency: String = r.get(4)?;
-                let colors: String = r.get(6)?;
-                Ok(ProductCard {
-                    group_id: group_id.to_owned(),
-                    title: r.get(0)?,
-                    brand: r.get(1)?,
-                    category: r.get(2)?,
-                    price: Price {
-                        minor: r.get(3)?,
-                        currency: currency.clone(),
-                    },
-                    image_link: r.get(5)?,
-                    colors: colors
-                        .split(", ")
-                        .filter(|c| !c.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
-                    sale_price: r.get::<_, Option<i64>>(7)?.map(|minor| Price { minor, currency }),
-                })
-            })
-            .optional()?)
+        let sql = format!("{CARD_SELECT} FROM product p WHERE p.lang = :lang AND p.group_id = :group");
+        let args = [
+            (":lang", Value::Text(lang.to_owned())),
+            (":group", Value::Text(group_id.to_owned())),
+            (":now", Value::Integer(now.as_second())),
+        ];
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        Ok(stmt.query_row(bind(&sql, &args).as_slice(), card_row).optional()?)
     }
 
     /// Finds a product by SKU, GTIN (any length, leading zeros or not) or MPN.
@@ -529,7 +507,7 @@ impl Catalog {
         let mut stmt = self.conn.prepare_cached(
             "SELECT sku, title, description, brand, category, link, size, color, gtin, price_minor,
                  currency, sale_minor, sale_starts, sale_ends, availability, image_link, additional_images
-             FROM variant WHERE lang = ?1 AND group_id = ?2 ORDER BY sku",
+             FROM variant INDEXED BY variant_by_group WHERE lang = ?1 AND group_id = ?2",
         )?;
         let mut sheet: Option<ProductSheet> = None;
         let mut rows = stmt.query(params![lang, group_id])?;
@@ -586,6 +564,8 @@ impl Catalog {
         }
         drop(rows);
         let Some(mut sheet) = sheet else { return Ok(None) };
+        // SKU order is stable and usually groups colours. (Not ORDER BY: see rebuild_group.)
+        sheet.variants.sort_by(|a, b| a.sku.cmp(&b.sku));
 
         let mut stock = self.conn.prepare_cached(
             "SELECT store_code, quantity, availability, updated_at FROM stock WHERE sku = ?1 ORDER BY store_code",

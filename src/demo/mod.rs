@@ -212,13 +212,7 @@ fn roll(key: &str) -> u64 {
 /// A valid EAN-13 in France's GS1 prefix range, from a serial number.
 fn ean13(serial: u64) -> String {
     let body = format!("376{:09}", serial % 1_000_000_000);
-    let sum: u32 = body
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 })
-        .sum();
-    format!("{body}{}", (10 - sum % 10) % 10)
+    format!("{body}{}", crate::domain::gs1_check_digit(&body))
 }
 
 /// One demo variant, before it is written to a feed.
