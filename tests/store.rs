@@ -195,3 +195,31 @@ fn the_demo_store_imports_cleanly_and_is_big_enough() {
         .unwrap();
     assert!(out_here_in_elsewhere > 20);
 }
+
+#[test]
+fn broad_prefixes_on_a_large_catalog_still_return_title_matches() {
+    let mut f = fixture();
+    let generated = vitrine::bench::generate(vitrine::catalog::RANKED_MATCHES + 200, 1);
+    let feed = vitrine::catalog::ProductFeed::parse(generated.tsv.as_bytes(), Some("fr")).unwrap();
+    f.catalog.import(Some(&feed), None, now()).unwrap();
+    for prefix in ["s", "r", "ma"] {
+        let mut q = Query::new("fr", now());
+        q.text = prefix.to_owned();
+        let cards = f.catalog.search(&q).unwrap();
+        assert_eq!(cards.len(), q.limit, "{prefix}: a full page");
+        for card in cards {
+            let words = format!("{} {}", card.title, card.brand.unwrap_or_default()).to_lowercase();
+            assert!(
+                words
+                    .split(|c: char| !c.is_alphanumeric())
+                    .any(|w| w.starts_with(prefix)),
+                "{prefix}: {words}"
+            );
+        }
+    }
+    // A specific query is still ranked: the exact title comes first.
+    let title = generated.titles[generated.titles.len() / 2].clone();
+    let mut q = Query::new("fr", now());
+    q.text = title.clone();
+    assert_eq!(f.catalog.search(&q).unwrap()[0].title, title);
+}

@@ -12,8 +12,9 @@ use crate::domain::{Availability, Gtin, Price, Sale, StockLevel, Variant, limits
 
 /// Largest feed accepted, in bytes. A 500,000-variant TSV feed is about 250 MB.
 pub const MAX_FEED_BYTES: usize = 1 << 30;
-/// Largest number of items in one feed.
-pub const MAX_ITEMS: usize = 2_000_000;
+/// Largest number of items in one feed: a local inventory feed lists every SKU in every
+/// shop (500,000 SKUs in 20 shops is 10 million rows).
+pub const MAX_ITEMS: usize = 10_000_000;
 
 /// Where an item stands in its feed, for messages a merchant can act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

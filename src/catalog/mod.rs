@@ -24,6 +24,8 @@ pub use import::{ImportReport, InventoryFeed, ProductFeed, Summary};
 pub const MAX_QUERY_CHARS: usize = 100;
 /// At most this many words of a query are searched.
 pub const MAX_QUERY_WORDS: usize = 8;
+/// Above this many matches, search results are not ranked (see [`Catalog::search`]).
+pub const RANKED_MATCHES: usize = 1_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -283,14 +285,22 @@ impl Catalog {
     }
 
     /// Result cards for a query, best match first (alphabetical when there is no text).
+    ///
+    /// Ranking scores every match, so a one- or two-letter prefix matching most of a large
+    /// catalog would cost a frame or more. Past [`RANKED_MATCHES`] matches the query is
+    /// narrowed to titles and brands and streamed unranked: the shopper is still typing.
     pub fn search(&self, q: &Query) -> Result<Vec<ProductCard>, CatalogError> {
-        let (sql_where, mut args) = self.filter_sql(q);
-        let rank = if fts_query(&q.text).is_some() {
-            "bm25(product_fts, 10.0, 6.0, 4.0, 2.0, 1.0)"
-        } else {
-            "p.title"
+        let broad = match fts_query(&q.text) {
+            Some(m) => !self.matches_at_most(&m, RANKED_MATCHES)?,
+            None => false,
         };
-        let sql = format!("{CARD_SELECT} FROM {sql_where} ORDER BY {rank} LIMIT :limit");
+        let (sql_where, mut args) = self.filter_sql_with(q, broad);
+        let order = match (fts_query(&q.text).is_some(), broad) {
+            (false, _) => "ORDER BY p.title",
+            (true, false) => "ORDER BY bm25(product_fts, 10.0, 6.0, 4.0, 2.0, 1.0)",
+            (true, true) => "",
+        };
+        let sql = format!("{CARD_SELECT} FROM {sql_where} {order} LIMIT :limit");
         args.push((":limit", Value::Integer(q.limit.min(500) as i64)));
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let named = bind(&sql, &args);
@@ -342,8 +352,22 @@ impl Catalog {
         Ok(facets)
     }
 
+    /// Whether an FTS5 expression matches fewer than `limit` products (any language).
+    fn matches_at_most(&self, fts: &str, limit: usize) -> Result<bool, CatalogError> {
+        let found: i64 = self
+            .conn
+            .prepare_cached("SELECT COUNT(*) FROM (SELECT 1 FROM product_fts WHERE product_fts MATCH ?1 LIMIT ?2)")?
+            .query_row(params![fts, limit as i64], |r| r.get(0))?;
+        Ok((found as usize) < limit)
+    }
+
     /// `FROM … WHERE …` for a query, with its named arguments.
     fn filter_sql(&self, q: &Query) -> (String, Vec<(&'static str, Value)>) {
+        self.filter_sql_with(q, false)
+    }
+
+    /// As [`Self::filter_sql`]; `titles_only` restricts the text to titles and brands.
+    fn filter_sql_with(&self, q: &Query, titles_only: bool) -> (String, Vec<(&'static str, Value)>) {
         let mut args: Vec<(&'static str, Value)> = vec![
             (":lang", Value::Text(q.lang.clone())),
             (":now", Value::Integer(q.now.as_second())),
@@ -353,6 +377,11 @@ impl Catalog {
         if let Some(fts) = fts_query(&q.text) {
             from.push_str(" JOIN product_fts ON product_fts.rowid = p.id");
             conditions.push("product_fts MATCH :match".into());
+            let fts = if titles_only {
+                format!("{{title brand}} : ({fts})")
+            } else {
+                fts
+            };
             args.push((":match", Value::Text(fts)));
         }
         if let Some(category) = &q.category {
