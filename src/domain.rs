@@ -234,6 +234,12 @@ impl Availability {
     pub fn is_available(self) -> bool {
         matches!(self, Availability::InStock | Availability::LimitedAvailability)
     }
+
+    /// A shop's stock line is available when its status says so and its count, if
+    /// given, is not zero. (The "in stock here" filter in `catalog` is the same rule in SQL.)
+    pub fn with_quantity(self, quantity: Option<u32>) -> bool {
+        self.is_available() && quantity != Some(0)
+    }
 }
 
 /// A sale price and, when the feed gives one, the window in which it applies.
@@ -330,7 +336,7 @@ pub struct StockLevel {
 
 impl StockLevel {
     pub fn is_available(&self) -> bool {
-        self.availability.is_available() && self.quantity != Some(0)
+        self.availability.with_quantity(self.quantity)
     }
 }
 

@@ -112,7 +112,7 @@ pub struct ShopStock {
 
 impl ShopStock {
     pub fn is_available(&self) -> bool {
-        self.availability.is_available() && self.quantity != Some(0)
+        self.availability.with_quantity(self.quantity)
     }
 }
 
@@ -153,23 +153,14 @@ pub struct ProductSheet {
 }
 
 impl ProductSheet {
+    /// Colours in variant order, each once.
     pub fn colors(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for c in self.variants.iter().filter_map(|v| v.color.clone()) {
-            if !out.contains(&c) {
-                out.push(c);
-            }
-        }
-        out
+        distinct(self.variants.iter().filter_map(|v| v.color.clone()))
     }
 
+    /// Sizes in the order a shop shows them, each once.
     pub fn sizes(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for s in self.variants.iter().filter_map(|v| v.size.clone()) {
-            if !out.contains(&s) {
-                out.push(s);
-            }
-        }
+        let mut out = distinct(self.variants.iter().filter_map(|v| v.size.clone()));
         out.sort_by_key(|s| size_order(s));
         out
     }
@@ -184,6 +175,17 @@ impl ProductSheet {
             .or_else(|| self.variants.iter().find(|v| v.color.as_deref() == color))
             .or_else(|| self.variants.first())
     }
+}
+
+/// The values of `items`, each once, in first-seen order.
+fn distinct(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
 }
 
 /// Where a scanned or typed code leads.
@@ -287,19 +289,18 @@ impl Catalog {
     /// Result cards for a query, best match first (alphabetical when there is no text).
     ///
     /// Ranking scores every match, so a one- or two-letter prefix matching most of a large
-    /// catalog would cost a frame or more. Past [`RANKED_MATCHES`] matches (bm25 costs ~20 µs per match with prefixes) the query is
-    /// narrowed to titles and brands and streamed unranked: the shopper is still typing.
+    /// catalog would cost a frame or more (bm25 over prefix expansions is ~20 µs a match).
+    /// Past [`RANKED_MATCHES`] matches the query is narrowed to titles and brands and
+    /// streamed unranked: the shopper is still typing.
     pub fn search(&self, q: &Query) -> Result<Vec<ProductCard>, CatalogError> {
-        let broad = match fts_query(&q.text) {
-            Some(m) => !self.matches_at_most(&m, RANKED_MATCHES)?,
-            None => false,
+        let (broad, order) = match fts_query(&q.text) {
+            None => (false, "ORDER BY p.title"),
+            Some(m) if self.matches_at_most(&m, RANKED_MATCHES)? => {
+                (false, "ORDER BY bm25(product_fts, 10.0, 6.0, 4.0, 2.0, 1.0)")
+            }
+            Some(_) => (true, ""),
         };
         let (sql_where, mut args) = self.filter_sql_with(q, broad);
-        let order = match (fts_query(&q.text).is_some(), broad) {
-            (false, _) => "ORDER BY p.title",
-            (true, false) => "ORDER BY bm25(product_fts, 10.0, 6.0, 4.0, 2.0, 1.0)",
-            (true, true) => "",
-        };
         let sql = format!("{CARD_SELECT} FROM {sql_where} {order} LIMIT :limit");
         args.push((":limit", Value::Integer(q.limit.min(500) as i64)));
         let mut stmt = self.conn.prepare_cached(&sql)?;
