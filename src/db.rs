@@ -1,7 +1,9 @@
-//! Opening the kiosk's SQLite database: pragmas and versioned migrations.
+//! Opening a SQLite database: pragmas and versioned migrations.
 //!
 //! Every connection goes through [`open`], so every file is in WAL mode with foreign
-//! keys on and the schema at the latest version before anything reads it.
+//! keys on and the schema at the latest version before anything reads it. A kiosk and a
+//! hub share the catalog tables and add their own; the file records which it is
+//! (`PRAGMA application_id`), so one is never opened as the other.
 
 use std::path::Path;
 
@@ -19,31 +21,86 @@ pub enum DbError {
         path: String,
         source: rusqlite_migration::Error,
     },
+    #[error("{path} is a {found} database, not a {wanted} one")]
+    WrongKind {
+        path: String,
+        found: &'static str,
+        wanted: &'static str,
+    },
     #[error(transparent)]
     Sql(#[from] rusqlite::Error),
+}
+
+/// Which program a database belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schema {
+    /// Catalog, local wishlist, outbox and sync state.
+    Kiosk,
+    /// Catalog and its change log, devices, keys, streams and wishlists.
+    Hub,
+}
+
+impl Schema {
+    fn application_id(self) -> i32 {
+        match self {
+            Schema::Kiosk => 0x5654_4b31, // "VTK1"
+            Schema::Hub => 0x5654_4831,   // "VTH1"
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Schema::Kiosk => "kiosk",
+            Schema::Hub => "hub",
+        }
+    }
 }
 
 /// Page cache per connection, in KiB: enough for search to stay in memory on a tablet.
 pub const CACHE_KIB: i64 = 16 * 1024;
 
-/// The kiosk database schema, oldest first. Append; never edit a released step.
-fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("catalog/schema_v1.sql"))])
+/// Each program's schema, oldest step first. Append; never edit a released step.
+fn migrations(schema: Schema) -> Migrations<'static> {
+    let catalog = M::up(include_str!("catalog/schema_v1.sql"));
+    Migrations::new(match schema {
+        Schema::Kiosk => vec![catalog, M::up(include_str!("sync/schema_v1.sql"))],
+        Schema::Hub => vec![catalog, M::up(include_str!("hub/schema_v1.sql"))],
+    })
 }
 
 /// Opens (creating if needed) a database file and migrates it to the current schema.
-pub fn open(path: &Path) -> Result<Connection, DbError> {
+///
+/// Commits are `synchronous = FULL`: a wishlist edit the kiosk has shown as saved, or an
+/// op the hub has acknowledged, survives a power cut. Writes are batched into few
+/// transactions, so the cost is one flush per transaction.
+pub fn open(path: &Path, schema: Schema) -> Result<Connection, DbError> {
     let shown = path.display().to_string();
     let mut conn = Connection::open(path).map_err(|source| DbError::Open {
         path: shown.clone(),
         source,
     })?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    migrations()
+    let id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
+    let version: i32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    // Catalogs made before the hub existed carry no id: they are kiosk catalogs.
+    if id == 0 && (version == 0 || schema == Schema::Kiosk) {
+        conn.pragma_update(None, "application_id", schema.application_id())?;
+    } else if id != schema.application_id() {
+        let found = [Schema::Kiosk, Schema::Hub]
+            .into_iter()
+            .find(|s| s.application_id() == id)
+            .map_or("foreign", Schema::name);
+        return Err(DbError::WrongKind {
+            path: shown,
+            found,
+            wanted: schema.name(),
+        });
+    }
+    migrations(schema)
         .to_latest(&mut conn)
         .map_err(|source| DbError::Migrate { path: shown, source })?;
     Ok(conn)
@@ -53,6 +110,17 @@ pub fn open(path: &Path) -> Result<Connection, DbError> {
 mod tests {
     #[test]
     fn migrations_are_valid() {
-        assert!(super::migrations().validate().is_ok());
+        for schema in [super::Schema::Kiosk, super::Schema::Hub] {
+            assert!(super::migrations(schema).validate().is_ok());
+        }
+    }
+
+    #[test]
+    fn a_hub_database_is_not_opened_as_a_kiosk_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hub.db");
+        super::open(&path, super::Schema::Hub).unwrap();
+        let err = super::open(&path, super::Schema::Kiosk).unwrap_err();
+        assert!(err.to_string().ends_with("is a hub database, not a kiosk one"), "{err}");
     }
 }

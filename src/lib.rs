@@ -8,5 +8,9 @@ pub mod catalog;
 pub mod db;
 pub mod demo;
 pub mod domain;
+#[cfg(feature = "hub")]
+pub mod hub;
 #[cfg(feature = "kiosk")]
 pub mod kiosk;
+pub mod protocol;
+pub mod sync;

@@ -35,6 +35,42 @@ enum Command {
     /// Renders one kiosk screen of the demo store to a PNG, without a display.
     #[cfg(feature = "kiosk")]
     Snapshot(SnapshotArgs),
+    /// Runs the hub, or manages its devices and keys.
+    #[cfg(feature = "hub")]
+    Hub(HubArgs),
+    /// Enrolls this kiosk with a hub, using a one-time code from store ops.
+    Enroll {
+        /// The kiosk's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The hub's address, e.g. https://hub.example.com
+        #[arg(long)]
+        hub: String,
+        #[arg(long)]
+        code: String,
+        /// A name for this tablet on the hub (default: the host name).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Adds or removes a SKU on a wishlist, exactly as a tap on the heart does.
+    #[command(subcommand)]
+    Wishlist(WishlistCommand),
+    /// Sends the outbox to the hub and pulls catalog changes.
+    Sync {
+        #[arg(long)]
+        data: PathBuf,
+        /// One pass, then exit (non-zero if something is left to send).
+        #[arg(long)]
+        once: bool,
+    },
+    /// Prints the kiosk's sync state as `name=value` pairs.
+    Status {
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// The web store's side of the hub API (also its reference client).
+    #[command(subcommand)]
+    Webstore(WebstoreCommand),
     /// Measures performance and prints `name=value` lines.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -46,6 +82,103 @@ enum Command {
         db: PathBuf,
         #[arg(long)]
         store: String,
+    },
+}
+
+#[cfg(feature = "hub")]
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct HubArgs {
+    #[command(subcommand)]
+    command: Option<HubCommand>,
+    /// The hub's data directory (its SQLite file lives there).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// Optional TOML configuration (feeds to fetch, limits).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+#[cfg(feature = "hub")]
+#[derive(Subcommand)]
+enum HubCommand {
+    /// Prints a one-time code that enrolls one kiosk in a shop.
+    EnrollCode {
+        #[arg(long)]
+        data: PathBuf,
+        /// The shop's code, as in the local inventory feed.
+        #[arg(long)]
+        store: String,
+    },
+    /// Web store API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[cfg(feature = "hub")]
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Creates a key and prints it (once) on the last line.
+    Create {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        name: String,
+        /// Limit the key to these scopes (default: all). Repeatable.
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum WishlistCommand {
+    Add(WishlistEdit),
+    Remove(WishlistEdit),
+}
+
+#[derive(Args)]
+struct WishlistEdit {
+    #[arg(long)]
+    data: PathBuf,
+    /// The web store's customer reference.
+    #[arg(long)]
+    customer: String,
+    #[arg(long)]
+    sku: String,
+}
+
+#[derive(Subcommand)]
+enum WebstoreCommand {
+    /// Uploads feeds to the hub, which imports them; prints one summary line per feed.
+    Upload {
+        #[arg(long)]
+        hub: String,
+        #[arg(long, env = "VITRINE_KEY", hide_env_values = true)]
+        key: String,
+        #[arg(long, value_name = "FEED")]
+        products: Option<PathBuf>,
+        #[arg(long, value_name = "FEED")]
+        inventory: Option<PathBuf>,
+        /// Language of the product feed if it does not declare one.
+        #[arg(long)]
+        lang: Option<String>,
+    },
+    /// Prints wishlist changes as JSON lines, then the next cursor on the last line.
+    Pull {
+        #[arg(long)]
+        hub: String,
+        #[arg(long, env = "VITRINE_KEY", hide_env_values = true)]
+        key: String,
+        #[arg(long)]
+        cursor: Option<String>,
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+        /// Start over from a snapshot of every present line.
+        #[arg(long)]
+        snapshot: bool,
     },
 }
 
@@ -197,10 +330,239 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", args.out.display());
             Ok(())
         }
+        #[cfg(feature = "hub")]
+        Command::Hub(args) => hub(args),
+        Command::Enroll { data, hub, code, name } => {
+            let name = name.or_else(|| std::env::var("HOSTNAME").ok());
+            let db = kiosk_db(&data, true)?;
+            let device = runtime()?.block_on(vitrine::sync::driver::enroll(&db, &hub, &code, name.as_deref()))?;
+            println!(
+                "enrolled as device {} of store {} with {}",
+                device.device_id, device.store_code, device.hub_url
+            );
+            Ok(())
+        }
+        Command::Wishlist(edit) => wishlist(edit),
+        Command::Sync { data, once } => sync(&data, once),
+        Command::Status { data } => status(&data),
+        Command::Webstore(command) => runtime()?.block_on(webstore(command)),
         Command::Bench(BenchCommand::Catalog { groups, variants, dir }) => bench_catalog(groups, variants, dir),
         #[cfg(feature = "kiosk")]
         Command::ProbeStartup { db, store } => {
             vitrine::kiosk::snapshot::probe_startup(&db, &store, &mut |line| println!("{line}"))
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
+}
+
+/// The kiosk database in a data directory. `create` makes the directory if needed.
+fn kiosk_db(data: &Path, create: bool) -> anyhow::Result<PathBuf> {
+    if create {
+        std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    }
+    let db = data.join(vitrine::sync::KIOSK_DB);
+    if !create && !db.exists() {
+        bail!(
+            "{} holds no kiosk database; enroll first with `vitrine enroll --data {} --hub URL --code CODE`",
+            data.display(),
+            data.display()
+        );
+    }
+    Ok(db)
+}
+
+#[cfg(feature = "hub")]
+fn hub(args: HubArgs) -> anyhow::Result<()> {
+    use vitrine::hub::{auth::Scope, store};
+    let open = |data: &Path| -> anyhow::Result<rusqlite::Connection> {
+        std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+        Ok(vitrine::db::open(&vitrine::hub::db_path(data), vitrine::db::Schema::Hub)?)
+    };
+    match args.command {
+        None => {
+            let data = args.data.context("give the hub a data directory: --data DIR")?;
+            vitrine::hub::run(&data, args.listen, args.config.as_deref())
+        }
+        Some(HubCommand::EnrollCode { data, store: shop }) => {
+            anyhow::ensure!(vitrine::protocol::valid_ref(&shop), "a store code is 1 to 128 printable characters");
+            let code = store::create_enroll_code(&open(&data)?, &shop, Timestamp::now())?;
+            println!(
+                "one-time enrollment code for store {shop}, valid {} hours:",
+                vitrine::hub::auth::ENROLL_CODE_HOURS
+            );
+            println!("{code}");
+            Ok(())
+        }
+        Some(HubCommand::Key(KeyCommand::Create { data, name, scopes })) => {
+            let scopes = if scopes.is_empty() {
+                Scope::ALL.to_vec()
+            } else {
+                scopes
+                    .iter()
+                    .map(|s| {
+                        Scope::parse(s).with_context(|| {
+                            let known: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+                            format!("unknown scope '{s}'; scopes are {}", known.join(", "))
+                        })
+                    })
+                    .collect::<anyhow::Result<_>>()?
+            };
+            anyhow::ensure!(vitrine::protocol::valid_ref(&name), "a key name is 1 to 128 printable characters");
+            let conn = open(&data)?;
+            let key = store::create_key(&conn, &name, &scopes, Timestamp::now()).map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    anyhow::anyhow!("a key named '{name}' already exists")
+                }
+                other => other.into(),
+            })?;
+            let shown: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+            println!("web store key '{name}' with scopes {}; it is shown only once:", shown.join(" "));
+            println!("{key}");
+            Ok(())
+        }
+    }
+}
+
+fn wishlist(command: WishlistCommand) -> anyhow::Result<()> {
+    use vitrine::protocol::{Action, Owner};
+    let (edit, action) = match command {
+        WishlistCommand::Add(e) => (e, Action::Add),
+        WishlistCommand::Remove(e) => (e, Action::Remove),
+    };
+    anyhow::ensure!(
+        vitrine::protocol::valid_ref(&edit.customer) && vitrine::protocol::valid_ref(&edit.sku),
+        "customer references and SKUs are 1 to 128 printable characters"
+    );
+    let mut catalog = Catalog::open(&kiosk_db(&edit.data, true)?)?;
+    if catalog.lookup(&edit.sku)?.is_none() {
+        eprintln!("note: {} is not in this kiosk's catalog; the hub will decide", edit.sku);
+    }
+    let owner = Owner::Customer(edit.customer);
+    let edited = vitrine::sync::outbox::edit(catalog.connection(), Timestamp::now(), &owner, &edit.sku, action, None)?;
+    match edited {
+        vitrine::sync::outbox::Edited::Queued { seq } => println!("saved (op {seq} queued for the hub)"),
+        vitrine::sync::outbox::Edited::Unchanged => println!("unchanged (the wishlist already says so)"),
+    }
+    Ok(())
+}
+
+fn sync(data: &Path, once: bool) -> anyhow::Result<()> {
+    use vitrine::sync::driver::{Step, Syncer};
+    let db = kiosk_db(data, false)?;
+    let syncer = Syncer::open(&db, vitrine::sync::engine::Policy::default())?;
+    let rt = runtime()?;
+    if !once {
+        let (_stop, stopped) = tokio::sync::watch::channel(false);
+        rt.block_on(syncer.run(std::sync::Arc::default(), stopped));
+        return Ok(());
+    }
+    let step = rt.block_on(syncer.drain())?;
+    let pulled = rt.block_on(syncer.pull_catalog());
+    status(data)?;
+    if let Step::Waiting(at) = step {
+        bail!("the hub did not take everything; next attempt after {at} (see last_error)");
+    }
+    let pulled = pulled.context("catalog pull failed")?;
+    println!("catalog_changes={pulled}");
+    Ok(())
+}
+
+fn status(data: &Path) -> anyhow::Result<()> {
+    let mut catalog = Catalog::open(&kiosk_db(data, false)?)?;
+    let cursor = catalog.cursor()?;
+    let s = vitrine::sync::outbox::status(catalog.connection())?;
+    let show = |t: Option<Timestamp>| t.map_or_else(|| "never".to_owned(), |t| t.to_string());
+    println!(
+        "outbox_pending={} outbox_rejected={} last_push={} last_pull={} catalog_cursor={}",
+        s.pending,
+        s.rejected,
+        show(s.last_push),
+        show(s.last_pull),
+        if cursor.is_empty() { "none" } else { &cursor }
+    );
+    if let Some(error) = s.last_error {
+        println!("last_error={error}");
+    }
+    Ok(())
+}
+
+async fn webstore(command: WebstoreCommand) -> anyhow::Result<()> {
+    use vitrine::protocol::{ImportSummary, WishlistPage};
+    let http = reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .build()?;
+    async fn answer<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> anyhow::Result<T> {
+        let status = response.status();
+        if status.is_success() {
+            return response.json().await.context("the hub's answer was unreadable");
+        }
+        match response.json::<vitrine::protocol::Problem>().await {
+            Ok(p) => bail!("the hub refused ({status}, {}): {}", p.code, p.message),
+            Err(_) => bail!("the hub answered {status}"),
+        }
+    }
+    match command {
+        WebstoreCommand::Upload {
+            hub,
+            key,
+            products,
+            inventory,
+            lang,
+        } => {
+            if products.is_none() && inventory.is_none() {
+                bail!("give --products FEED, --inventory FEED, or both");
+            }
+            let base = hub.trim_end_matches('/');
+            let feeds = [("products", products), ("inventory", inventory)];
+            for (kind, path) in feeds.into_iter().filter_map(|(k, p)| Some((k, p?))) {
+                let body = read_feed(&path)?;
+                let mut request = http
+                    .post(format!("{base}/v1/webstore/feeds/{kind}"))
+                    .bearer_auth(&key)
+                    .body(body);
+                if let (Some(lang), "products") = (&lang, kind) {
+                    request = request.query(&[("lang", lang)]);
+                }
+                let response = request
+                    .send()
+                    .await
+                    .with_context(|| format!("cannot reach the hub at {hub}"))?;
+                let summary: ImportSummary = answer(response).await.with_context(|| path.display().to_string())?;
+                println!("{summary}");
+                for rejection in &summary.rejected {
+                    println!("rejected {kind} {rejection}");
+                }
+            }
+            Ok(())
+        }
+        WebstoreCommand::Pull {
+            hub,
+            key,
+            cursor,
+            limit,
+            snapshot,
+        } => {
+            let feed = if snapshot { "snapshot" } else { "changes" };
+            let mut query = vec![("limit", limit.to_string())];
+            if let Some(cursor) = cursor {
+                query.push(("cursor", cursor));
+            }
+            let response = http
+                .get(format!("{}/v1/webstore/wishlist/{feed}", hub.trim_end_matches('/')))
+                .bearer_auth(&key)
+                .query(&query)
+                .send()
+                .await
+                .with_context(|| format!("cannot reach the hub at {hub}"))?;
+            let page: WishlistPage = answer(response).await?;
+            for change in &page.changes {
+                println!("{}", serde_json::to_string(change)?);
+            }
+            println!("{}", page.next_cursor);
+            Ok(())
         }
     }
 }

@@ -11,12 +11,13 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use jiff::Timestamp;
-use rusqlite::{Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use super::Catalog;
 use super::feed::{self, FeedError, RawItem, Rejection};
 use crate::domain::{StockLevel, Variant};
+use crate::protocol::CatalogChange;
 
 /// Page cache while an import runs, in KiB.
 const IMPORT_CACHE_KIB: i64 = 512 * 1024;
@@ -170,13 +171,13 @@ impl Catalog {
         let tx = self.conn.transaction()?;
         let mut report = ImportReport::default();
         if let Some((lang, valid, rejected)) = products {
-            let mut summary = apply_products(&tx, lang, &valid)?;
+            let mut summary = apply_products(&tx, lang, &valid, self.log_changes)?;
             summary.rejected = rejected;
             set_meta(&tx, &format!("products_imported_at.{lang}"), &now.to_string())?;
             report.products = Some(summary);
         }
         if let Some((valid, rejected)) = inventory {
-            let mut summary = apply_inventory(&tx, &valid, now)?;
+            let mut summary = apply_inventory(&tx, &valid, now, self.log_changes)?;
             summary.rejected = rejected;
             set_meta(&tx, "inventory_imported_at", &now.to_string())?;
             report.inventory = Some(summary);
@@ -197,7 +198,7 @@ fn set_meta(tx: &Transaction<'_>, key: &str, value: &str) -> rusqlite::Result<()
     Ok(())
 }
 
-fn apply_products(tx: &Transaction<'_>, lang: &str, variants: &[Variant]) -> rusqlite::Result<Summary> {
+fn apply_products(tx: &Transaction<'_>, lang: &str, variants: &[Variant], log: bool) -> rusqlite::Result<Summary> {
     let mut existing: HashMap<String, (i64, String)> = HashMap::new();
     {
         let mut stmt = tx.prepare("SELECT sku, content_hash, group_id FROM variant WHERE lang = ?1")?;
@@ -210,24 +211,7 @@ fn apply_products(tx: &Transaction<'_>, lang: &str, variants: &[Variant]) -> rus
 
     let mut summary = Summary::default();
     let mut touched: BTreeSet<String> = BTreeSet::new();
-    let mut upsert = tx.prepare(
-        "INSERT INTO variant (lang, sku, group_id, title, description, brand, gtin, mpn, category,
-             size, color, gender, age_group, price_minor, currency, sale_minor, sale_starts,
-             sale_ends, availability, link, image_link, additional_images, content_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-             ?18, ?19, ?20, ?21, ?22, ?23)
-         ON CONFLICT (lang, sku) DO UPDATE SET
-             group_id = excluded.group_id, title = excluded.title,
-             description = excluded.description, brand = excluded.brand, gtin = excluded.gtin,
-             mpn = excluded.mpn, category = excluded.category, size = excluded.size,
-             color = excluded.color, gender = excluded.gender, age_group = excluded.age_group,
-             price_minor = excluded.price_minor, currency = excluded.currency,
-             sale_minor = excluded.sale_minor, sale_starts = excluded.sale_starts,
-             sale_ends = excluded.sale_ends, availability = excluded.availability,
-             link = excluded.link, image_link = excluded.image_link,
-             additional_images = excluded.additional_images,
-             content_hash = excluded.content_hash",
-    )?;
+    let mut upsert = tx.prepare(UPSERT_VARIANT)?;
     for v in variants {
         let hash = content_hash(v);
         match existing.remove(&v.sku) {
@@ -242,38 +226,19 @@ fn apply_products(tx: &Transaction<'_>, lang: &str, variants: &[Variant]) -> rus
             None => summary.imported += 1,
         }
         touched.insert(v.group_id.clone());
-        let sale = v.sale.as_ref();
-        upsert.execute(params![
-            lang,
-            v.sku,
-            v.group_id,
-            v.title,
-            v.description,
-            v.brand,
-            v.gtin.as_ref().map(|g| g.as_str()),
-            v.mpn,
-            v.category,
-            v.size,
-            v.color,
-            v.gender,
-            v.age_group,
-            v.price.minor,
-            v.price.currency,
-            sale.map(|s| s.price.minor),
-            sale.and_then(|s| unix(s.starts)),
-            sale.and_then(|s| unix(s.ends)),
-            v.availability.as_str(),
-            v.link,
-            v.image_link,
-            serde_json::to_string(&v.additional_images).expect("strings serialise"),
-            hash,
-        ])?;
+        upsert_variant(&mut upsert, lang, v, hash)?;
+        if log {
+            log_change(tx, "variant", lang, &v.sku, Some(v))?;
+        }
     }
     drop(upsert);
 
     let mut delete = tx.prepare("DELETE FROM variant WHERE lang = ?1 AND sku = ?2")?;
     for (sku, (_, group)) in existing {
         delete.execute(params![lang, sku])?;
+        if log {
+            log_change::<Variant>(tx, "variant", lang, &sku, None)?;
+        }
         touched.insert(group);
         summary.removed += 1;
     }
@@ -381,7 +346,12 @@ fn rebuild_group(tx: &Transaction<'_>, lang: &str, group_id: &str) -> rusqlite::
     Ok(())
 }
 
-fn apply_inventory(tx: &Transaction<'_>, levels: &[StockLevel], now: Timestamp) -> rusqlite::Result<Summary> {
+fn apply_inventory(
+    tx: &Transaction<'_>,
+    levels: &[StockLevel],
+    now: Timestamp,
+    log: bool,
+) -> rusqlite::Result<Summary> {
     let mut existing: HashMap<(String, String), i64> = HashMap::new();
     {
         let mut stmt = tx.prepare("SELECT store_code, sku, content_hash FROM stock")?;
@@ -392,17 +362,7 @@ fn apply_inventory(tx: &Transaction<'_>, levels: &[StockLevel], now: Timestamp) 
         }
     }
     let mut summary = Summary::default();
-    let mut upsert = tx.prepare(
-        "INSERT INTO stock (store_code, sku, quantity, availability, price_minor, currency,
-             sale_minor, sale_starts, sale_ends, content_hash, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-         ON CONFLICT (store_code, sku) DO UPDATE SET
-             quantity = excluded.quantity, availability = excluded.availability,
-             price_minor = excluded.price_minor, currency = excluded.currency,
-             sale_minor = excluded.sale_minor, sale_starts = excluded.sale_starts,
-             sale_ends = excluded.sale_ends, content_hash = excluded.content_hash,
-             updated_at = excluded.updated_at",
-    )?;
+    let mut upsert = tx.prepare(UPSERT_STOCK)?;
     for level in levels {
         let hash = content_hash(level);
         match existing.remove(&(level.store_code.clone(), level.sku.clone())) {
@@ -413,29 +373,169 @@ fn apply_inventory(tx: &Transaction<'_>, levels: &[StockLevel], now: Timestamp) 
             Some(_) => summary.updated += 1,
             None => summary.imported += 1,
         }
-        let sale = level.sale.as_ref();
-        upsert.execute(params![
-            level.store_code,
-            level.sku,
-            level.quantity,
-            level.availability.as_str(),
-            level.price.as_ref().map(|p| p.minor),
-            level.price.as_ref().map(|p| p.currency.as_str()),
-            sale.map(|s| s.price.minor),
-            sale.and_then(|s| unix(s.starts)),
-            sale.and_then(|s| unix(s.ends)),
-            hash,
-            now.as_second(),
-        ])?;
+        upsert_stock(&mut upsert, level, hash, now)?;
+        if log {
+            log_change(tx, "stock", &level.store_code, &level.sku, Some(level))?;
+        }
     }
     drop(upsert);
     let mut delete = tx.prepare("DELETE FROM stock WHERE store_code = ?1 AND sku = ?2")?;
     for ((store, sku), _) in existing {
         delete.execute(params![store, sku])?;
+        if log {
+            log_change::<StockLevel>(tx, "stock", &store, &sku, None)?;
+        }
         summary.removed += 1;
     }
     Ok(summary)
 }
+
+const UPSERT_VARIANT: &str = "INSERT INTO variant (lang, sku, group_id, title, description, brand, gtin, mpn,
+         category, size, color, gender, age_group, price_minor, currency, sale_minor, sale_starts,
+         sale_ends, availability, link, image_link, additional_images, content_hash)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+         ?18, ?19, ?20, ?21, ?22, ?23)
+     ON CONFLICT (lang, sku) DO UPDATE SET
+         group_id = excluded.group_id, title = excluded.title,
+         description = excluded.description, brand = excluded.brand, gtin = excluded.gtin,
+         mpn = excluded.mpn, category = excluded.category, size = excluded.size,
+         color = excluded.color, gender = excluded.gender, age_group = excluded.age_group,
+         price_minor = excluded.price_minor, currency = excluded.currency,
+         sale_minor = excluded.sale_minor, sale_starts = excluded.sale_starts,
+         sale_ends = excluded.sale_ends, availability = excluded.availability,
+         link = excluded.link, image_link = excluded.image_link,
+         additional_images = excluded.additional_images,
+         content_hash = excluded.content_hash";
+
+fn upsert_variant(stmt: &mut rusqlite::Statement<'_>, lang: &str, v: &Variant, hash: i64) -> rusqlite::Result<()> {
+    let sale = v.sale.as_ref();
+    stmt.execute(params![
+        lang,
+        v.sku,
+        v.group_id,
+        v.title,
+        v.description,
+        v.brand,
+        v.gtin.as_ref().map(|g| g.as_str()),
+        v.mpn,
+        v.category,
+        v.size,
+        v.color,
+        v.gender,
+        v.age_group,
+        v.price.minor,
+        v.price.currency,
+        sale.map(|s| s.price.minor),
+        sale.and_then(|s| unix(s.starts)),
+        sale.and_then(|s| unix(s.ends)),
+        v.availability.as_str(),
+        v.link,
+        v.image_link,
+        serde_json::to_string(&v.additional_images).expect("strings serialise"),
+        hash,
+    ])?;
+    Ok(())
+}
+
+const UPSERT_STOCK: &str = "INSERT INTO stock (store_code, sku, quantity, availability, price_minor, currency,
+         sale_minor, sale_starts, sale_ends, content_hash, updated_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+     ON CONFLICT (store_code, sku) DO UPDATE SET
+         quantity = excluded.quantity, availability = excluded.availability,
+         price_minor = excluded.price_minor, currency = excluded.currency,
+         sale_minor = excluded.sale_minor, sale_starts = excluded.sale_starts,
+         sale_ends = excluded.sale_ends, content_hash = excluded.content_hash,
+         updated_at = excluded.updated_at";
+
+fn upsert_stock(
+    stmt: &mut rusqlite::Statement<'_>,
+    level: &StockLevel,
+    hash: i64,
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    let sale = level.sale.as_ref();
+    stmt.execute(params![
+        level.store_code,
+        level.sku,
+        level.quantity,
+        level.availability.as_str(),
+        level.price.as_ref().map(|p| p.minor),
+        level.price.as_ref().map(|p| p.currency.as_str()),
+        sale.map(|s| s.price.minor),
+        sale.and_then(|s| unix(s.starts)),
+        sale.and_then(|s| unix(s.ends)),
+        hash,
+        now.as_second(),
+    ])?;
+    Ok(())
+}
+
+/// Records a row's new state (or its removal, `None`) in the hub's change log. A key has
+/// one entry, the latest: replacing it gives it a new, higher id, so "changes since id N"
+/// is every key whose latest state came after N.
+fn log_change<T: Serialize>(tx: &Transaction<'_>, kind: &str, scope: &str, sku: &str, body: Option<&T>) -> rusqlite::Result<()> {
+    let body = body.map(|b| serde_json::to_string(b).expect("catalog types serialise to JSON"));
+    tx.prepare_cached("INSERT OR REPLACE INTO catalog_log (kind, scope, sku, body) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![kind, scope, sku, body])?;
+    Ok(())
+}
+
+impl Catalog {
+    /// Applies changes pulled from the hub, and the cursor that follows them, in one
+    /// transaction: the kiosk's catalog is always at some cursor, never between two.
+    pub fn apply_changes(&mut self, changes: &[CatalogChange], cursor: &str, now: Timestamp) -> rusqlite::Result<()> {
+        let tx = self.conn.transaction()?;
+        let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
+        {
+            let mut group_of = tx.prepare_cached("SELECT group_id FROM variant WHERE lang = ?1 AND sku = ?2")?;
+            let mut upsert_v = tx.prepare_cached(UPSERT_VARIANT)?;
+            let mut upsert_s = tx.prepare_cached(UPSERT_STOCK)?;
+            let mut delete_v = tx.prepare_cached("DELETE FROM variant WHERE lang = ?1 AND sku = ?2")?;
+            let mut delete_s = tx.prepare_cached("DELETE FROM stock WHERE store_code = ?1 AND sku = ?2")?;
+            for change in changes {
+                match change {
+                    CatalogChange::Variant { lang, variant } => {
+                        if let Some(old) = group_of
+                            .query_row(params![lang, variant.sku], |r| r.get::<_, String>(0))
+                            .optional()?
+                        {
+                            touched.insert((lang.clone(), old));
+                        }
+                        touched.insert((lang.clone(), variant.group_id.clone()));
+                        upsert_variant(&mut upsert_v, lang, variant, content_hash(variant))?;
+                    }
+                    CatalogChange::VariantRemoved { lang, sku } => {
+                        if let Some(old) = group_of.query_row(params![lang, sku], |r| r.get::<_, String>(0)).optional()? {
+                            touched.insert((lang.clone(), old));
+                        }
+                        delete_v.execute(params![lang, sku])?;
+                    }
+                    CatalogChange::Stock { stock } => upsert_stock(&mut upsert_s, stock, content_hash(stock), now)?,
+                    CatalogChange::StockRemoved { store_code, sku } => {
+                        delete_s.execute(params![store_code, sku])?;
+                    }
+                }
+            }
+        }
+        for (lang, group) in &touched {
+            rebuild_group(&tx, lang, group)?;
+        }
+        set_meta(&tx, CURSOR_KEY, cursor)?;
+        set_meta(&tx, "catalog_pulled_at", &now.to_string())?;
+        tx.commit()
+    }
+
+    /// Where the kiosk's catalog stands in the hub's change log (empty: nothing pulled).
+    pub fn cursor(&self) -> rusqlite::Result<String> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM catalog_meta WHERE key = ?1", [CURSOR_KEY], |r| r.get(0))
+            .optional()?
+            .unwrap_or_default())
+    }
+}
+
+const CURSOR_KEY: &str = "catalog_cursor";
 
 #[cfg(test)]
 mod tests {

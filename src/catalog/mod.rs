@@ -35,9 +35,11 @@ pub enum CatalogError {
     Sql(#[from] rusqlite::Error),
 }
 
-/// The kiosk's catalog database.
+/// A catalog database: the kiosk's, or the catalog tables of the hub's.
 pub struct Catalog {
     conn: Connection,
+    /// The hub records every change in `catalog_log`, for kiosks to pull.
+    log_changes: bool,
 }
 
 /// What a shopper asked to see. Text, category and filters combine (AND).
@@ -255,8 +257,20 @@ const EFFECTIVE_PRICE: &str = "CASE WHEN v.sale_minor IS NOT NULL
     THEN v.sale_minor ELSE v.price_minor END";
 
 impl Catalog {
+    /// Opens a kiosk database (creating it if needed).
     pub fn open(path: &Path) -> Result<Catalog, CatalogError> {
-        Ok(Catalog { conn: db::open(path)? })
+        Ok(Catalog::with_connection(db::open(path, db::Schema::Kiosk)?, false))
+    }
+
+    /// Wraps an open connection. With `log_changes`, imports record every changed row
+    /// in the hub's change log.
+    pub fn with_connection(conn: Connection, log_changes: bool) -> Catalog {
+        Catalog { conn, log_changes }
+    }
+
+    /// The connection, for the tables that live beside the catalog's.
+    pub fn connection(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 
     /// The language to show the catalog in: `wanted` if the catalog has it, else the

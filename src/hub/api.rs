@@ -1,0 +1,648 @@
+//! The hub's HTTP API (axum). Each handler carries its OpenAPI description
+//! (`utoipa::path`), and the router is built from the same list, so the published
+//! document and the served routes cannot drift apart.
+//!
+//! Every refusal is a [`Problem`] with a stable `code`: a client can act on it, a
+//! developer can read it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use serde::Deserialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
+
+use super::auth::{DEVICE_PREFIX, KEY_PREFIX, Scope};
+use super::store::{self, EnrollError, Feed, Principal, PushError, Store, StoreError};
+use crate::catalog::{InventoryFeed, ProductFeed, Summary};
+use crate::protocol::{
+    CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, EraseResponse, ImportSummary, MAX_BATCH_OPS,
+    MAX_PAGE, Problem, PushRequest, PushResponse, WishlistPage, valid_ref,
+};
+
+/// Largest JSON body accepted.
+pub const MAX_JSON_BYTES: usize = 1024 * 1024;
+/// Items in a page when the client does not say.
+pub const DEFAULT_PAGE: usize = 1_000;
+
+/// Faults the tests can switch on in a running hub.
+#[derive(Debug, Default)]
+pub struct Failpoints {
+    /// This many pushes commit and then answer 500, as if the response was lost.
+    pub fail_after_commit: AtomicU32,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub failpoints: Arc<Failpoints>,
+    pub max_feed_bytes: usize,
+}
+
+// ---- errors --------------------------------------------------------------------------
+
+/// A refusal: an HTTP status and a [`Problem`].
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    problem: Problem,
+    retry_after: Option<u32>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            problem: Problem {
+                code: code.to_owned(),
+                message: message.into(),
+                expected_seq: None,
+                seq: None,
+            },
+            retry_after: None,
+        }
+    }
+
+    fn bad_request(code: &str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.problem)).into_response();
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        tracing::error!(error = %e, "store error");
+        ApiError {
+            retry_after: Some(5),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the hub cannot reach its database right now; retry later",
+            )
+        }
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> ApiError {
+        StoreError::from(e).into()
+    }
+}
+
+impl From<PushError> for ApiError {
+    fn from(e: PushError) -> ApiError {
+        let message = e.to_string();
+        match e {
+            PushError::Gap { expected } => {
+                let mut err = ApiError::new(StatusCode::CONFLICT, "seq_gap", message);
+                err.problem.expected_seq = Some(expected);
+                err
+            }
+            PushError::Diverged { seq } => {
+                let mut err = ApiError::new(StatusCode::CONFLICT, "seq_diverged", message);
+                err.problem.seq = Some(seq);
+                err
+            }
+            PushError::StreamTaken => ApiError::new(StatusCode::CONFLICT, "stream_taken", message),
+            PushError::Invalid(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_batch", message),
+            PushError::Store(_) => ApiError {
+                retry_after: Some(2),
+                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+            },
+        }
+    }
+}
+
+/// `Json<T>`, with malformed bodies answered as a [`Problem`].
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => {
+                let code = match &rejection {
+                    JsonRejection::JsonDataError(_) => "invalid_field",
+                    JsonRejection::JsonSyntaxError(_) => "malformed_json",
+                    JsonRejection::MissingJsonContentType(_) => "not_json",
+                    _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+                    _ => "unreadable_body",
+                };
+                Err(ApiError::new(rejection.status(), code, rejection.body_text()))
+            }
+        }
+    }
+}
+
+/// `Query<T>`, with bad parameters answered as a [`Problem`].
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e: QueryRejection| ApiError::bad_request("invalid_query", e.body_text()))
+    }
+}
+
+// ---- credentials ---------------------------------------------------------------------
+
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let value = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "missing_credential",
+                "send a credential as `Authorization: Bearer <token>`",
+            )
+        })?;
+    value
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 128)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "missing_credential",
+                "the Authorization header must be `Bearer <token>`",
+            )
+        })
+}
+
+async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    let token = bearer(parts)?.to_owned();
+    state
+        .store
+        .read(move |conn| store::principal(conn, &token))
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credential",
+                "this credential is not known to the hub, or was revoked",
+            )
+        })
+}
+
+/// A kiosk, authenticated by its device credential.
+pub struct DeviceAuth {
+    pub id: i64,
+    pub store_code: String,
+}
+
+impl FromRequestParts<AppState> for DeviceAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if bearer(parts)?.starts_with(KEY_PREFIX) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "wrong_credential",
+                "this is a web store API key; kiosk endpoints take a device credential",
+            ));
+        }
+        match principal(parts, state).await? {
+            Principal::Device { id, store_code } => Ok(DeviceAuth { id, store_code }),
+            Principal::Key { .. } => unreachable!("keys carry the key prefix"),
+        }
+    }
+}
+
+/// The web store, authenticated by an API key.
+pub struct WebStoreAuth {
+    pub id: i64,
+    pub name: String,
+    scopes: Vec<Scope>,
+}
+
+impl WebStoreAuth {
+    fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.scopes.contains(&scope) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "missing_scope",
+                format!("the key '{}' does not have the scope {}", self.name, scope.as_str()),
+            ))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for WebStoreAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if bearer(parts)?.starts_with(DEVICE_PREFIX) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "wrong_credential",
+                "this is a kiosk's device credential; web store endpoints take a web store API key",
+            ));
+        }
+        match principal(parts, state).await? {
+            Principal::Key { id, name, scopes } => Ok(WebStoreAuth { id, name, scopes }),
+            Principal::Device { .. } => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "wrong_credential",
+                "web store endpoints take a web store API key",
+            )),
+        }
+    }
+}
+
+// ---- handlers ------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Where to continue; absent or empty to start from the beginning.
+    cursor: Option<String>,
+    /// Items per page, 1 to 5000 (default 1000).
+    limit: Option<usize>,
+}
+
+impl PageQuery {
+    fn position(&self, feed: Feed) -> Result<(i64, usize), ApiError> {
+        let position = store::decode_cursor(feed, self.cursor.as_deref()).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_cursor",
+                "this cursor was not issued by this feed; start again without one",
+            )
+        })?;
+        let limit = self.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(ApiError::bad_request(
+                "invalid_limit",
+                format!("limit must be between 1 and {MAX_PAGE}"),
+            ));
+        }
+        Ok((position, limit))
+    }
+}
+
+fn check_push(request: &PushRequest) -> Result<(), ApiError> {
+    if request.ops.len() > MAX_BATCH_OPS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_ops",
+            format!("send at most {MAX_BATCH_OPS} ops per batch"),
+        ));
+    }
+    Ok(())
+}
+
+async fn push(state: &AppState, principal: Principal, request: PushRequest) -> Result<Json<PushResponse>, ApiError> {
+    check_push(&request)?;
+    let response = state.store.push(principal, request, Timestamp::now()).await??;
+    let armed = &state.failpoints.fail_after_commit;
+    if armed
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+    {
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "failpoint",
+            "stored, then failed on purpose (test failpoint)",
+        ));
+    }
+    Ok(Json(response))
+}
+
+/// Exchanges a one-time enrollment code for a device credential.
+#[utoipa::path(post, path = "/v1/kiosk/enroll", tag = "kiosk", request_body = EnrollRequest,
+    responses((status = 200, body = EnrollResponse), (status = 403, body = Problem)))]
+async fn enroll(State(state): State<AppState>, ApiJson(request): ApiJson<EnrollRequest>) -> Result<Json<EnrollResponse>, ApiError> {
+    if request.code.len() > 64 || request.name.as_deref().is_some_and(|n| !valid_ref(n)) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "code is at most 64 characters; name 1 to 128 printable characters",
+        ));
+    }
+    let result = state
+        .store
+        .write(move |w| store::enroll(w.catalog.connection(), &request.code, request.name.as_deref(), Timestamp::now()))
+        .await??;
+    result.map(Json).map_err(|e: EnrollError| {
+        ApiError::new(StatusCode::FORBIDDEN, "invalid_enroll_code", e.to_string())
+    })
+}
+
+/// Sends a batch of wishlist ops from a kiosk's stream.
+#[utoipa::path(post, path = "/v1/kiosk/ops", tag = "kiosk", request_body = PushRequest,
+    responses((status = 200, body = PushResponse), (status = 409, body = Problem), (status = 503, body = Problem)),
+    security(("device" = [])))]
+async fn kiosk_ops(
+    State(state): State<AppState>,
+    device: DeviceAuth,
+    ApiJson(request): ApiJson<PushRequest>,
+) -> Result<Json<PushResponse>, ApiError> {
+    let principal = Principal::Device {
+        id: device.id,
+        store_code: device.store_code,
+    };
+    push(&state, principal, request).await
+}
+
+/// Catalog changes since a cursor, for a kiosk's own database.
+#[utoipa::path(get, path = "/v1/kiosk/catalog/changes", tag = "kiosk", params(PageQuery),
+    responses((status = 200, body = CatalogPage), (status = 400, body = Problem)), security(("device" = [])))]
+async fn catalog_changes(
+    State(state): State<AppState>,
+    _device: DeviceAuth,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Json<CatalogPage>, ApiError> {
+    let (after, limit) = query.position(Feed::Catalog)?;
+    let (changes, last, has_more) = state.store.read(move |c| store::catalog_page(c, after, limit)).await?;
+    Ok(Json(CatalogPage {
+        changes,
+        next_cursor: store::encode_cursor(Feed::Catalog, last),
+        has_more,
+    }))
+}
+
+fn check_customer(customer: &str) -> Result<(), ApiError> {
+    if valid_ref(customer) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "invalid_customer",
+            "a customer reference is 1 to 128 printable characters",
+        ))
+    }
+}
+
+async fn wishlist_of(state: &AppState, customer: String) -> Result<Json<CustomerWishlist>, ApiError> {
+    check_customer(&customer)?;
+    let key = customer.clone();
+    let items = state.store.read(move |c| store::customer_wishlist(c, &key)).await?;
+    Ok(Json(CustomerWishlist { customer, items }))
+}
+
+/// A customer's current wishlist, for the kiosk they signed in at.
+#[utoipa::path(get, path = "/v1/kiosk/customers/{customer}/wishlist", tag = "kiosk",
+    params(("customer" = String, Path, description = "The web store's customer reference")),
+    responses((status = 200, body = CustomerWishlist)), security(("device" = [])))]
+async fn kiosk_customer_wishlist(
+    State(state): State<AppState>,
+    _device: DeviceAuth,
+    Path(customer): Path<String>,
+) -> Result<Json<CustomerWishlist>, ApiError> {
+    wishlist_of(&state, customer).await
+}
+
+/// Sends a batch of the web store's own wishlist edits, on a stream of its own.
+#[utoipa::path(post, path = "/v1/webstore/ops", tag = "webstore", request_body = PushRequest,
+    responses((status = 200, body = PushResponse), (status = 409, body = Problem)), security(("webstore" = [])))]
+async fn webstore_ops(
+    State(state): State<AppState>,
+    key: WebStoreAuth,
+    ApiJson(request): ApiJson<PushRequest>,
+) -> Result<Json<PushResponse>, ApiError> {
+    key.require(Scope::WishlistWrite)?;
+    let principal = Principal::Key {
+        id: key.id,
+        name: key.name,
+        scopes: key.scopes,
+    };
+    push(&state, principal, request).await
+}
+
+async fn wishlist_feed(state: &AppState, query: PageQuery, snapshot: bool) -> Result<Json<WishlistPage>, ApiError> {
+    let feed = if snapshot { Feed::Snapshot } else { Feed::Wishlist };
+    let (after, limit) = query.position(feed)?;
+    let (changes, last, has_more) = state
+        .store
+        .read(move |c| store::wishlist_page(c, after, limit, snapshot))
+        .await?;
+    // A snapshot's last page hands over to the changes feed.
+    let next = if snapshot && has_more { Feed::Snapshot } else { Feed::Wishlist };
+    Ok(Json(WishlistPage {
+        changes,
+        next_cursor: store::encode_cursor(next, last),
+        has_more,
+    }))
+}
+
+/// Wishlist lines changed since a cursor, oldest change first, removals included.
+#[utoipa::path(get, path = "/v1/webstore/wishlist/changes", tag = "webstore", params(PageQuery),
+    responses((status = 200, body = WishlistPage), (status = 400, body = Problem)), security(("webstore" = [])))]
+async fn wishlist_changes(
+    State(state): State<AppState>,
+    key: WebStoreAuth,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Json<WishlistPage>, ApiError> {
+    key.require(Scope::WishlistRead)?;
+    wishlist_feed(&state, query, false).await
+}
+
+/// Every present wishlist line, to start over; the last page's cursor continues with
+/// `/v1/webstore/wishlist/changes`.
+#[utoipa::path(get, path = "/v1/webstore/wishlist/snapshot", tag = "webstore", params(PageQuery),
+    responses((status = 200, body = WishlistPage)), security(("webstore" = [])))]
+async fn wishlist_snapshot(
+    State(state): State<AppState>,
+    key: WebStoreAuth,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Json<WishlistPage>, ApiError> {
+    key.require(Scope::WishlistRead)?;
+    wishlist_feed(&state, query, true).await
+}
+
+/// One customer's current wishlist.
+#[utoipa::path(get, path = "/v1/webstore/customers/{customer}/wishlist", tag = "webstore",
+    params(("customer" = String, Path, description = "The web store's customer reference")),
+    responses((status = 200, body = CustomerWishlist)), security(("webstore" = [])))]
+async fn webstore_customer_wishlist(
+    State(state): State<AppState>,
+    key: WebStoreAuth,
+    Path(customer): Path<String>,
+) -> Result<Json<CustomerWishlist>, ApiError> {
+    key.require(Scope::WishlistRead)?;
+    wishlist_of(&state, customer).await
+}
+
+/// Erases a customer (GDPR): their lines go in one transaction, and later ops naming
+/// them are rejected.
+#[utoipa::path(delete, path = "/v1/webstore/customers/{customer}", tag = "webstore",
+    params(("customer" = String, Path, description = "The web store's customer reference")),
+    responses((status = 200, body = EraseResponse)), security(("webstore" = [])))]
+async fn erase_customer(
+    State(state): State<AppState>,
+    key: WebStoreAuth,
+    Path(customer): Path<String>,
+) -> Result<Json<EraseResponse>, ApiError> {
+    key.require(Scope::CustomersErase)?;
+    check_customer(&customer)?;
+    let target = customer.clone();
+    let removed_lines = state
+        .store
+        .write(move |w| store::erase_customer(w.catalog.connection(), &target, Timestamp::now()))
+        .await??;
+    tracing::info!(key = key.name, removed_lines, "customer erased");
+    Ok(Json(EraseResponse {
+        customer,
+        removed_lines,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FeedQuery {
+    /// Language of a product feed if it does not declare one (e.g. `fr`).
+    lang: Option<String>,
+}
+
+fn summary(feed: &str, s: Summary) -> ImportSummary {
+    ImportSummary {
+        feed: feed.to_owned(),
+        imported: s.imported,
+        updated: s.updated,
+        unchanged: s.unchanged,
+        removed: s.removed,
+        rejected: s.rejected.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn refused(e: crate::catalog::feed::FeedError) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_feed",
+        format!("{e}. Nothing was imported; the catalog is as it was."),
+    )
+}
+
+/// Imports a Merchant Center product feed (RSS, Atom or TSV): the full catalog in one
+/// language.
+#[utoipa::path(post, path = "/v1/webstore/feeds/products", tag = "webstore", params(FeedQuery),
+    request_body(content = String, content_type = "application/xml"),
+    responses((status = 200, body = ImportSummary), (status = 422, body = Problem)), security(("webstore" = [])))]
+async fn upload_products(
+    State(state): State<AppState>,
+    key: WebStoreAuth,
+    ApiQuery(query): ApiQuery<FeedQuery>,
+    body: Bytes,
+) -> Result<Json<ImportSummary>, ApiError> {
+    key.require(Scope::CatalogWrite)?;
+    let feed = tokio::task::spawn_blocking(move || ProductFeed::parse(&body, query.lang.as_deref()))
+        .await
+        .map_err(|_| ApiError::bad_request("invalid_feed", "the feed could not be read"))?
+        .map_err(refused)?;
+    let report = state
+        .store
+        .write(move |w| w.catalog.import(Some(&feed), None, Timestamp::now()))
+        .await??;
+    let s = summary("products", report.products.unwrap_or_default());
+    tracing::info!(key = key.name, "{s}");
+    Ok(Json(s))
+}
+
+/// Imports a local inventory feed: stock for every shop.
+#[utoipa::path(post, path = "/v1/webstore/feeds/inventory", tag = "webstore",
+    request_body(content = String, content_type = "text/tab-separated-values"),
+    responses((status = 200, body = ImportSummary), (status = 422, body = Problem)), security(("webstore" = [])))]
+async fn upload_inventory(
+    State(state): State<AppState>,
+    key: WebStoreAuth,
+    body: Bytes,
+) -> Result<Json<ImportSummary>, ApiError> {
+    key.require(Scope::CatalogWrite)?;
+    let feed = tokio::task::spawn_blocking(move || InventoryFeed::parse(&body))
+        .await
+        .map_err(|_| ApiError::bad_request("invalid_feed", "the feed could not be read"))?
+        .map_err(refused)?;
+    let report = state
+        .store
+        .write(move |w| w.catalog.import(None, Some(&feed), Timestamp::now()))
+        .await??;
+    let s = summary("inventory", report.inventory.unwrap_or_default());
+    tracing::info!(key = key.name, "{s}");
+    Ok(Json(s))
+}
+
+/// Liveness: the hub answers and its database can be read.
+#[utoipa::path(get, path = "/healthz", tag = "hub", responses((status = 200, description = "ok")))]
+async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    state.store.read(|c| c.execute_batch("SELECT 1")).await?;
+    Ok("ok")
+}
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let bearer = |what: &str| {
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(what.to_owned()))
+                    .build(),
+            )
+        };
+        components.add_security_scheme("device", bearer("A kiosk's device credential (vtk_…), from enrollment"));
+        components.add_security_scheme("webstore", bearer("A web store API key (vws_…), from `vitrine hub key create`"));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Vitrine hub", description = "Catalog distribution and wishlist sync between kiosks and the web store."),
+    modifiers(&Security)
+)]
+struct ApiDoc;
+
+/// The router and the OpenAPI document it serves at `/openapi.json`.
+pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
+    let feeds_limit = DefaultBodyLimit::max(state.max_feed_bytes);
+    let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(enroll))
+        .routes(routes!(kiosk_ops))
+        .routes(routes!(catalog_changes))
+        .routes(routes!(kiosk_customer_wishlist))
+        .routes(routes!(webstore_ops))
+        .routes(routes!(wishlist_changes))
+        .routes(routes!(wishlist_snapshot))
+        .routes(routes!(webstore_customer_wishlist, erase_customer))
+        .routes(routes!(upload_products).layer(feeds_limit.clone()))
+        .routes(routes!(upload_inventory).layer(feeds_limit))
+        .routes(routes!(healthz))
+        .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .with_state(state)
+        .split_for_parts();
+    let doc = api.clone();
+    let router = router
+        .route("/openapi.json", axum::routing::get(move || async move { Json(doc) }))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint; see /openapi.json")
+        });
+    (router, api)
+}

@@ -1,0 +1,270 @@
+//! What crosses the wire between kiosks, the hub and the web store: every request and
+//! response body, in one place. The hub publishes these as its OpenAPI document; the
+//! kiosk's sync driver and `vitrine webstore` send and read them.
+//!
+//! Unknown fields are refused (`deny_unknown_fields`) on everything the hub receives, so
+//! a typo in a client is an error rather than a silently ignored field.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{StockLevel, Variant};
+
+#[cfg(feature = "hub")]
+use utoipa::ToSchema;
+
+/// Most ops in one push.
+pub const MAX_BATCH_OPS: usize = 500;
+/// Most items in one page of a changes feed.
+pub const MAX_PAGE: usize = 5_000;
+/// Longest customer reference, visit id, stream id or SKU accepted.
+pub const MAX_REF_CHARS: usize = 128;
+
+/// An error body: a stable machine `code` and a sentence for the developer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct Problem {
+    pub code: String,
+    pub message: String,
+    /// With `code = "seq_gap"`: the sequence number the hub expects next on this stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_seq: Option<u64>,
+    /// With `code = "seq_diverged"`: the sequence number whose content differs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+}
+
+// ---- devices -------------------------------------------------------------------------
+
+/// `POST /v1/kiosk/enroll`: a one-time code for a per-device credential.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EnrollRequest {
+    pub code: String,
+    /// A name for the tablet, shown to store ops (e.g. its host name).
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct EnrollResponse {
+    pub device_id: i64,
+    pub store_code: String,
+    /// The device's bearer credential. The hub keeps only its hash: this is the one copy.
+    pub token: String,
+}
+
+// ---- wishlist ops --------------------------------------------------------------------
+
+/// Whose wishlist an op changes: a signed-in customer, or an anonymous visit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Owner {
+    /// The web store's opaque customer reference.
+    Customer(String),
+    /// A kiosk visit nobody has signed in to (yet).
+    Visit(String),
+}
+
+impl Owner {
+    pub fn customer(&self) -> Option<&str> {
+        match self {
+            Owner::Customer(c) => Some(c),
+            Owner::Visit(_) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Add,
+    Remove,
+}
+
+/// One wishlist edit, as a stream sends it. `(stream, seq)` names it; `hlc` orders it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Op {
+    /// Gap-free, from 1, per stream.
+    pub seq: u64,
+    /// Hybrid logical clock: milliseconds since the Unix epoch << 16 | counter.
+    pub hlc: u64,
+    pub owner: Owner,
+    pub sku: String,
+    pub action: Action,
+    /// The kiosk visit the edit was made in (absent for the web store's own edits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+}
+
+/// `POST /v1/kiosk/ops` and `POST /v1/webstore/ops`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    /// The sender's stream: random, chosen once per kiosk database.
+    pub stream: String,
+    /// In sequence order, at most [`MAX_BATCH_OPS`].
+    pub ops: Vec<Op>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum OpStatus {
+    /// Merged into the wishlist (it may have lost to a later edit: last writer wins).
+    Applied,
+    /// Already received with the same content: no effect.
+    Duplicate,
+    /// Refused for good; the reason says why. The stream moves on.
+    Rejected,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct OpResult {
+    pub seq: u64,
+    pub status: OpStatus,
+    /// With `rejected`: `unknown_sku`, `customer_erased` or `invalid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct PushResponse {
+    /// Every op up to this sequence number is stored (or was rejected for good).
+    pub acked_seq: u64,
+    pub results: Vec<OpResult>,
+    /// The hub's clock, for the sender's hybrid logical clock.
+    pub hub_hlc: u64,
+}
+
+// ---- wishlists, as the web store reads them ------------------------------------------
+
+/// Where a wishlist line was last written from, so a later purchase can be credited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct Origin {
+    /// `kiosk` or `webstore`.
+    pub channel: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+}
+
+/// One wishlist line's current state, as the changes feed and snapshots give it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct WishlistLine {
+    pub owner: Owner,
+    pub sku: String,
+    /// `false` is a removal (a tombstone).
+    pub present: bool,
+    pub hlc: u64,
+    pub stream: String,
+    pub seq: u64,
+    pub origin: Origin,
+    /// When the hub stored this state (RFC 3339).
+    pub changed_at: String,
+}
+
+/// A page of the wishlist changes feed or of a snapshot.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct WishlistPage {
+    pub changes: Vec<WishlistLine>,
+    /// Opaque: give it back to continue after this page.
+    pub next_cursor: String,
+    /// Whether another page is ready now.
+    pub has_more: bool,
+}
+
+/// `GET /v1/webstore/customers/{customer}/wishlist` and the kiosk's equivalent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct CustomerWishlist {
+    pub customer: String,
+    pub items: Vec<WishlistLine>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct EraseResponse {
+    pub customer: String,
+    pub removed_lines: u64,
+}
+
+// ---- catalog -------------------------------------------------------------------------
+
+/// One change of the catalog since a cursor: the new state of a row, or its removal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CatalogChange {
+    Variant {
+        lang: String,
+        #[cfg_attr(feature = "hub", schema(value_type = Object))]
+        variant: Box<Variant>,
+    },
+    VariantRemoved {
+        lang: String,
+        sku: String,
+    },
+    Stock {
+        #[cfg_attr(feature = "hub", schema(value_type = Object))]
+        stock: StockLevel,
+    },
+    StockRemoved {
+        store_code: String,
+        sku: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct CatalogPage {
+    pub changes: Vec<CatalogChange>,
+    pub next_cursor: String,
+    pub has_more: bool,
+}
+
+/// What one uploaded feed did, as `vitrine catalog import` prints it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct ImportSummary {
+    pub feed: String,
+    pub imported: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+    pub rejected: Vec<String>,
+}
+
+impl std::fmt::Display for ImportSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} imported={} updated={} unchanged={} removed={} rejected={}",
+            self.feed,
+            self.imported,
+            self.updated,
+            self.unchanged,
+            self.removed,
+            self.rejected.len()
+        )
+    }
+}
+
+/// Checks a reference (customer, visit, stream, SKU): not empty, not too long, printable.
+pub fn valid_ref(text: &str) -> bool {
+    !text.is_empty() && text.chars().count() <= MAX_REF_CHARS && !text.chars().any(char::is_control)
+}

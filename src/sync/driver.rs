@@ -1,0 +1,354 @@
+//! The thin I/O around the sync engine: reqwest for the hub, SQLite for the outbox.
+//!
+//! One [`Syncer`] per kiosk database, so one push is in flight at a time and ops go out
+//! in order. The engine decides; this file only sends, reads the answer, and records.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use jiff::{SignedDuration, Timestamp};
+use reqwest::StatusCode;
+use tokio::sync::{Notify, watch};
+
+use super::engine::{self, Next, Outcome, Policy};
+use super::outbox::{self, Device};
+use crate::catalog::Catalog;
+use crate::protocol::{CatalogPage, EnrollRequest, EnrollResponse, Problem, PushRequest};
+
+/// Catalog changes asked for per page.
+pub const CATALOG_PAGE: usize = 2_000;
+/// How often a running kiosk asks the hub for catalog changes.
+pub const PULL_EVERY: Duration = Duration::from_secs(300);
+
+/// An HTTP client for one hub.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Client {
+    pub fn new(hub_url: &str, token: &str) -> anyhow::Result<Client> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            .user_agent(concat!("vitrine/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Client {
+            http,
+            base: hub_url.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+        })
+    }
+
+    /// Exchanges an enrollment code for a device credential.
+    pub async fn enroll(hub_url: &str, code: &str, name: Option<&str>) -> anyhow::Result<EnrollResponse> {
+        let client = Client::new(hub_url, "")?;
+        let response = client
+            .http
+            .post(format!("{}/v1/kiosk/enroll", client.base))
+            .json(&EnrollRequest {
+                code: code.to_owned(),
+                name: name.map(str::to_owned),
+            })
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the hub at {hub_url}"))?;
+        parse(response).await
+    }
+
+    /// Sends one batch and says how it went. Never fails: every failure is an outcome.
+    pub async fn push(&self, request: &PushRequest, now: Timestamp) -> Outcome {
+        let sent = self
+            .http
+            .post(format!("{}/v1/kiosk/ops", self.base))
+            .bearer_auth(&self.token)
+            .json(request)
+            .send()
+            .await;
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                return Outcome::Failed {
+                    reason: describe(&e),
+                };
+            }
+        };
+        let status = response.status();
+        let retry_after = retry_after(response.headers(), now);
+        match status {
+            StatusCode::OK => match response.json().await {
+                Ok(body) => Outcome::Accepted(body),
+                Err(e) => Outcome::Failed {
+                    reason: format!("the hub's answer was cut or unreadable: {}", describe(&e)),
+                },
+            },
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => Outcome::Busy { retry_after },
+            StatusCode::CONFLICT => match response.json::<Problem>().await {
+                Ok(p) if p.code == "seq_gap" => Outcome::Gap {
+                    expected: p.expected_seq.unwrap_or(1),
+                },
+                Ok(p) if p.code == "seq_diverged" => Outcome::Diverged { seq: p.seq.unwrap_or(0) },
+                Ok(p) if p.code == "stream_taken" => Outcome::Diverged { seq: 0 },
+                Ok(p) => Outcome::Failed {
+                    reason: format!("409 {}: {}", p.code, p.message),
+                },
+                Err(e) => Outcome::Failed {
+                    reason: format!("409 with an unreadable body: {}", describe(&e)),
+                },
+            },
+            other => {
+                let message = response
+                    .json::<Problem>()
+                    .await
+                    .map_or_else(|_| String::new(), |p| format!(": {}", p.message));
+                Outcome::Failed {
+                    reason: format!("the hub answered {other}{message}"),
+                }
+            }
+        }
+    }
+
+    pub async fn catalog_page(&self, cursor: &str, limit: usize) -> anyhow::Result<CatalogPage> {
+        let response = self
+            .http
+            .get(format!("{}/v1/kiosk/catalog/changes", self.base))
+            .bearer_auth(&self.token)
+            .query(&[("cursor", cursor), ("limit", &limit.to_string())])
+            .timeout(Duration::from_secs(300))
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the hub at {}", self.base))?;
+        parse(response).await
+    }
+}
+
+async fn parse<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> anyhow::Result<T> {
+    let status = response.status();
+    if status.is_success() {
+        return response.json().await.context("the hub's answer was cut or unreadable");
+    }
+    match response.json::<Problem>().await {
+        Ok(p) => anyhow::bail!("the hub refused ({status}, {}): {}", p.code, p.message),
+        Err(_) => anyhow::bail!("the hub answered {status}"),
+    }
+}
+
+/// A short reason for a transport error, without the URL (it holds no secret, but it
+/// is long and the same every time).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else if e.is_decode() || e.is_body() {
+        "the answer was cut"
+    } else {
+        "the request failed"
+    };
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    let mut deepest = String::new();
+    while let Some(s) = source {
+        deepest = s.to_string();
+        source = s.source();
+    }
+    if deepest.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}: {deepest}")
+    }
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+fn retry_after(headers: &reqwest::header::HeaderMap, now: Timestamp) -> Option<SignedDuration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<i64>() {
+        return Some(SignedDuration::from_secs(secs.max(0)));
+    }
+    let date = jiff::fmt::rfc2822::parse(value).ok()?;
+    Some(date.timestamp().duration_since(now).max(SignedDuration::ZERO))
+}
+
+/// How one push step ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Idle,
+    Waiting(Timestamp),
+    Sent { ops: usize, outcome: String },
+}
+
+/// Drives the outbox of one kiosk database against its hub.
+#[derive(Clone)]
+pub struct Syncer {
+    db: Arc<Mutex<Catalog>>,
+    client: Client,
+    policy: Policy,
+}
+
+impl Syncer {
+    /// Opens the kiosk database; it must be enrolled.
+    pub fn open(db: &Path, policy: Policy) -> anyhow::Result<Syncer> {
+        let catalog = Catalog::open(db)?;
+        Syncer::new(catalog, policy)
+    }
+
+    pub fn new(mut catalog: Catalog, policy: Policy) -> anyhow::Result<Syncer> {
+        let device: Device = outbox::device(catalog.connection())?
+            .context("this kiosk is not enrolled; run `vitrine enroll --data DIR --hub URL --code CODE` first")?;
+        Ok(Syncer {
+            db: Arc::new(Mutex::new(catalog)),
+            client: Client::new(&device.hub_url, &device.token)?,
+            policy,
+        })
+    }
+
+    async fn with_db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Catalog) -> rusqlite::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let db = self.db.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let mut catalog = db.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(&mut catalog)
+        })
+        .await?;
+        Ok(result?)
+    }
+
+    /// One decision of the engine: send a batch, or say why not.
+    pub async fn push_step(&self) -> anyhow::Result<Step> {
+        let now = Timestamp::now();
+        let batch = self.policy.batch;
+        let (state, stream, ops) = self
+            .with_db(move |c| {
+                let state = outbox::sender_state(c.connection())?;
+                let (stream, ops) = outbox::pending(c.connection(), batch)?;
+                Ok((state, stream, ops))
+            })
+            .await?;
+        match engine::next(&state, &self.policy, now, ops.len()) {
+            Next::Idle => return Ok(Step::Idle),
+            Next::WaitUntil(at) => return Ok(Step::Waiting(at)),
+            Next::Send { .. } => {}
+        }
+        let count = ops.len();
+        let request = PushRequest { stream, ops };
+        let outcome = self.client.push(&request, Timestamp::now()).await;
+        let shown = match &outcome {
+            Outcome::Accepted(r) => format!("acked through {}", r.acked_seq),
+            other => format!("{other:?}"),
+        };
+        let mut state = state;
+        let effects = engine::on_outcome(&mut state, &self.policy, Timestamp::now(), outcome, rand::random());
+        self.with_db(move |c| outbox::record(c.connection(), &state, &effects, new_stream_id))
+            .await?;
+        tracing::debug!(ops = count, outcome = shown, "push");
+        Ok(Step::Sent {
+            ops: count,
+            outcome: shown,
+        })
+    }
+
+    /// Pushes until the outbox is empty or the engine says to wait.
+    pub async fn drain(&self) -> anyhow::Result<Step> {
+        loop {
+            match self.push_step().await? {
+                Step::Sent { .. } => continue,
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// Pulls catalog pages until the kiosk is up to date; returns the changes applied.
+    pub async fn pull_catalog(&self) -> anyhow::Result<usize> {
+        let mut total = 0;
+        loop {
+            let cursor = self.with_db(|c| c.cursor()).await?;
+            let page = self.client.catalog_page(&cursor, CATALOG_PAGE).await?;
+            let count = page.changes.len();
+            total += count;
+            let has_more = page.has_more;
+            self.with_db(move |c| {
+                let now = Timestamp::now();
+                if count > 0 || page.next_cursor != cursor {
+                    c.apply_changes(&page.changes, &page.next_cursor, now)?;
+                }
+                outbox::pulled(c.connection(), now)
+            })
+            .await?;
+            // An empty page ends the pull even if the hub says more: never spin.
+            if !has_more || count == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Runs until `shutdown` turns true: pushes whenever there is something to send (or
+    /// `wake` is notified after an edit), pulls the catalog every [`PULL_EVERY`].
+    pub async fn run(self, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+        let mut next_pull = tokio::time::Instant::now();
+        loop {
+            let wait = match self.push_step().await {
+                Ok(Step::Sent { .. }) => continue,
+                Ok(Step::Idle) => PULL_EVERY,
+                Ok(Step::Waiting(at)) => at.duration_since(Timestamp::now()).unsigned_abs(),
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "the outbox cannot be read");
+                    Duration::from_secs(30)
+                }
+            };
+            if tokio::time::Instant::now() >= next_pull {
+                match self.pull_catalog().await {
+                    Ok(n) if n > 0 => tracing::info!(changes = n, "catalog updated"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %format!("{e:#}"), "catalog pull failed"),
+                }
+                next_pull = tokio::time::Instant::now() + PULL_EVERY;
+            }
+            let until_pull = next_pull.saturating_duration_since(tokio::time::Instant::now());
+            tokio::select! {
+                _ = tokio::time::sleep(wait.min(until_pull)) => {}
+                _ = wake.notified() => {}
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+        }
+    }
+}
+
+/// A fresh random stream id.
+pub fn new_stream_id() -> String {
+    let bytes: [u8; 16] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `vitrine enroll`: exchanges the code and records the credential in the kiosk database.
+pub async fn enroll(db: &Path, hub_url: &str, code: &str, name: Option<&str>) -> anyhow::Result<Device> {
+    let response = Client::enroll(hub_url, code, name).await?;
+    let device = Device {
+        hub_url: hub_url.trim_end_matches('/').to_owned(),
+        device_id: response.device_id,
+        store_code: response.store_code,
+        token: response.token,
+    };
+    let mut catalog = Catalog::open(db)?;
+    let conn = catalog.connection();
+    let previous = outbox::device(conn)?;
+    outbox::save_device(conn, &device, Timestamp::now())?;
+    // A stream belongs to the device that first sent on it: a re-enrolled kiosk goes on
+    // with a new stream, resending what it holds.
+    if previous.is_some_and(|p| p.device_id != device.device_id || p.hub_url != device.hub_url) {
+        let state = outbox::sender_state(conn)?;
+        let effects = engine::Effects {
+            restart_stream: true,
+            ..engine::Effects::default()
+        };
+        outbox::record(conn, &state, &effects, new_stream_id)?;
+    }
+    Ok(device)
+}

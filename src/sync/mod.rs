@@ -1,0 +1,14 @@
+//! Offline-first wishlist sync, kiosk side.
+//!
+//! - [`hlc`]: the hybrid logical clock that orders edits;
+//! - [`engine`]: the sender's decisions, without I/O (time and randomness are inputs);
+//! - [`outbox`]: the local wishlist view, the outbox and the sender's state in SQLite;
+//! - [`driver`]: reqwest and tokio around the engine, and enrollment.
+
+pub mod driver;
+pub mod engine;
+pub mod hlc;
+pub mod outbox;
+
+/// The kiosk's database file inside its data directory.
+pub const KIOSK_DB: &str = "kiosk.sqlite";

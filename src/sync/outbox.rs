@@ -1,0 +1,347 @@
+//! The kiosk's side of sync, in its SQLite file: the local wishlist view, the outbox of
+//! ops for the hub, the sender's state and the device credential.
+//!
+//! A shopper's action is one transaction ([`edit`]): the view and the outbox change
+//! together, so what the screen calls saved is saved, and what is saved will be sent.
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::engine::{Effects, SenderState};
+use super::hlc;
+use crate::protocol::{Action, Op, Owner};
+
+/// The hub a kiosk is enrolled with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub hub_url: String,
+    pub device_id: i64,
+    pub store_code: String,
+    pub token: String,
+}
+
+/// What `vitrine status` prints and the staff screen shows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Status {
+    pub pending: u64,
+    pub rejected: u64,
+    pub last_push: Option<Timestamp>,
+    pub last_pull: Option<Timestamp>,
+    pub last_error: Option<String>,
+    pub retry_at: Option<Timestamp>,
+    pub stream: String,
+}
+
+/// One line of a wishlist as the screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub sku: String,
+    pub hlc: u64,
+}
+
+/// Whether an edit changed anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edited {
+    /// Saved locally and queued for the hub as this op.
+    Queued { seq: u64 },
+    /// The list already said so: nothing to save or send.
+    Unchanged,
+}
+
+fn owner_parts(owner: &Owner) -> (&'static str, &str) {
+    match owner {
+        Owner::Customer(c) => ("customer", c),
+        Owner::Visit(v) => ("visit", v),
+    }
+}
+
+fn owner_from(kind: &str, id: String) -> Owner {
+    if kind == "customer" {
+        Owner::Customer(id)
+    } else {
+        Owner::Visit(id)
+    }
+}
+
+fn ms(ts: Option<i64>) -> Option<Timestamp> {
+    ts.and_then(|v| Timestamp::from_millisecond(v).ok())
+}
+
+pub fn device(conn: &Connection) -> rusqlite::Result<Option<Device>> {
+    conn.query_row(
+        "SELECT hub_url, device_id, store_code, token FROM device WHERE id = 1",
+        [],
+        |r| {
+            Ok(Device {
+                hub_url: r.get(0)?,
+                device_id: r.get(1)?,
+                store_code: r.get(2)?,
+                token: r.get(3)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// Records the credential an enrollment gave. A kiosk re-enrolled (say, after it was
+/// moved to another shop) keeps its stream: the hub binds the stream to the new device.
+pub fn save_device(conn: &Connection, device: &Device, now: Timestamp) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO device (id, hub_url, device_id, store_code, token, enrolled_at)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (id) DO UPDATE SET hub_url = excluded.hub_url, device_id = excluded.device_id,
+             store_code = excluded.store_code, token = excluded.token, enrolled_at = excluded.enrolled_at",
+        params![
+            device.hub_url,
+            device.device_id,
+            device.store_code,
+            device.token,
+            now.as_second()
+        ],
+    )?;
+    Ok(())
+}
+
+/// Adds or removes a SKU on a wishlist: one transaction for the view and the outbox.
+pub fn edit(
+    conn: &mut Connection,
+    now: Timestamp,
+    owner: &Owner,
+    sku: &str,
+    action: Action,
+    session: Option<&str>,
+) -> rusqlite::Result<Edited> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let (kind, id) = owner_parts(owner);
+    let present: Option<bool> = tx
+        .query_row(
+            "SELECT present FROM wishlist WHERE owner_kind = ?1 AND owner = ?2 AND sku = ?3",
+            params![kind, id, sku],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let wanted = action == Action::Add;
+    if present.unwrap_or(false) == wanted {
+        return Ok(Edited::Unchanged);
+    }
+    let (stream, seq, last): (String, u64, u64) = tx.query_row(
+        "SELECT stream, next_seq, hlc FROM sync_state WHERE id = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let clock = hlc::tick(last, now);
+    tx.execute(
+        "UPDATE sync_state SET next_seq = ?1, hlc = ?2 WHERE id = 1",
+        params![seq + 1, clock],
+    )?;
+    tx.execute(
+        "INSERT INTO wishlist (owner_kind, owner, sku, present, hlc, session, local)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
+         ON CONFLICT DO UPDATE SET present = excluded.present, hlc = excluded.hlc,
+             session = excluded.session, local = 1",
+        params![kind, id, sku, wanted, clock, session],
+    )?;
+    tx.execute(
+        "INSERT INTO outbox (stream, seq, hlc, owner_kind, owner, sku, action, session, state)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending')",
+        params![stream, seq, clock, kind, id, sku, action_name(action), session],
+    )?;
+    tx.commit()?;
+    Ok(Edited::Queued { seq })
+}
+
+fn action_name(action: Action) -> &'static str {
+    match action {
+        Action::Add => "add",
+        Action::Remove => "remove",
+    }
+}
+
+/// The SKUs on a wishlist, most recently added first.
+pub fn wishlist(conn: &Connection, owner: &Owner) -> rusqlite::Result<Vec<Line>> {
+    let (kind, id) = owner_parts(owner);
+    let mut stmt = conn.prepare_cached(
+        "SELECT sku, hlc FROM wishlist WHERE owner_kind = ?1 AND owner = ?2 AND present
+         ORDER BY hlc DESC",
+    )?;
+    stmt.query_map(params![kind, id], |r| {
+        Ok(Line {
+            sku: r.get(0)?,
+            hlc: r.get(1)?,
+        })
+    })?
+    .collect()
+}
+
+/// The oldest pending ops, in order, with the stream they belong to.
+pub fn pending(conn: &Connection, max: usize) -> rusqlite::Result<(String, Vec<Op>)> {
+    let stream: String = conn.query_row("SELECT stream FROM sync_state WHERE id = 1", [], |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, hlc, owner_kind, owner, sku, action, session FROM outbox
+         WHERE state = 'pending' ORDER BY id LIMIT ?1",
+    )?;
+    let ops = stmt
+        .query_map([max as i64], |r| {
+            let kind: String = r.get(2)?;
+            let action: String = r.get(5)?;
+            Ok(Op {
+                seq: r.get(0)?,
+                hlc: r.get(1)?,
+                owner: owner_from(&kind, r.get(3)?),
+                sku: r.get(4)?,
+                action: if action == "add" { Action::Add } else { Action::Remove },
+                session: r.get(6)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<Op>>>()?;
+    Ok((stream, ops))
+}
+
+pub fn sender_state(conn: &Connection) -> rusqlite::Result<SenderState> {
+    conn.query_row(
+        "SELECT attempts, retry_at, last_push, last_error FROM sync_state WHERE id = 1",
+        [],
+        |r| {
+            Ok(SenderState {
+                attempts: r.get(0)?,
+                retry_at: ms(r.get(1)?),
+                last_push: ms(r.get(2)?),
+                last_error: r.get(3)?,
+            })
+        },
+    )
+}
+
+/// Records the outcome of a push: the sender's new state and its effects, in one
+/// transaction. `new_stream` is called only when the stream must restart.
+pub fn record(
+    conn: &mut Connection,
+    state: &SenderState,
+    effects: &Effects,
+    new_stream: impl FnOnce() -> String,
+) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute(
+        "UPDATE sync_state SET attempts = ?1, retry_at = ?2, last_push = COALESCE(?3, last_push),
+             last_error = ?4 WHERE id = 1",
+        params![
+            state.attempts,
+            state.retry_at.map(|t| t.as_millisecond()),
+            state.last_push.map(|t| t.as_millisecond()),
+            state.last_error,
+        ],
+    )?;
+    if let Some(remote) = effects.observed_hlc {
+        tx.execute(
+            "UPDATE sync_state SET hlc = MAX(hlc, ?1) WHERE id = 1",
+            [hlc::observe(0, remote)],
+        )?;
+    }
+    let stream: String = tx.query_row("SELECT stream FROM sync_state WHERE id = 1", [], |r| r.get(0))?;
+    for (seq, reason) in &effects.rejected {
+        tx.execute(
+            "UPDATE outbox SET state = 'rejected', reason = ?1 WHERE stream = ?2 AND seq = ?3",
+            params![reason, stream, seq],
+        )?;
+    }
+    if let Some(through) = effects.acked_through {
+        tx.execute(
+            "DELETE FROM outbox WHERE state = 'pending' AND stream = ?1 AND seq <= ?2",
+            params![stream, through],
+        )?;
+    }
+    if effects.restart_stream {
+        restart_stream(&tx, &new_stream())?;
+    }
+    tx.commit()
+}
+
+/// Moves to a new stream: pending ops are renumbered from 1 in their order, then every
+/// line this kiosk wrote and has no pending op for is queued again with its original
+/// clock. The hub's last-writer-wins merge makes the resent lines harmless where it
+/// already had them, and restores them where it did not.
+fn restart_stream(tx: &rusqlite::Transaction<'_>, stream: &str) -> rusqlite::Result<()> {
+    let ids: Vec<i64> = tx
+        .prepare("SELECT id FROM outbox WHERE state = 'pending' ORDER BY id")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut seq = 1_u64;
+    {
+        let mut renumber = tx.prepare("UPDATE outbox SET stream = ?1, seq = ?2 WHERE id = ?3")?;
+        for id in ids {
+            renumber.execute(params![stream, seq, id])?;
+            seq += 1;
+        }
+    }
+    let resent = tx.execute(
+        "INSERT INTO outbox (stream, seq, hlc, owner_kind, owner, sku, action, session, state)
+         SELECT ?1, ?2 + ROW_NUMBER() OVER (ORDER BY w.hlc) - 1, w.hlc, w.owner_kind, w.owner, w.sku,
+                CASE WHEN w.present THEN 'add' ELSE 'remove' END, w.session, 'pending'
+         FROM wishlist w
+         WHERE w.local AND NOT EXISTS (
+             SELECT 1 FROM outbox o WHERE o.state = 'pending' AND o.owner_kind = w.owner_kind
+                 AND o.owner = w.owner AND o.sku = w.sku)",
+        params![stream, seq],
+    )?;
+    tx.execute(
+        "UPDATE sync_state SET stream = ?1, next_seq = ?2 WHERE id = 1",
+        params![stream, seq + resent as u64],
+    )?;
+    tracing::warn!(stream, resent, "restarted the op stream");
+    Ok(())
+}
+
+pub fn status(conn: &Connection) -> rusqlite::Result<Status> {
+    let (pending, rejected): (u64, u64) = conn.query_row(
+        "SELECT COUNT(*) FILTER (WHERE state = 'pending'), COUNT(*) FILTER (WHERE state = 'rejected')
+         FROM outbox",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    conn.query_row(
+        "SELECT last_push, last_pull, last_error, retry_at, stream FROM sync_state WHERE id = 1",
+        [],
+        |r| {
+            Ok(Status {
+                pending,
+                rejected,
+                last_push: ms(r.get(0)?),
+                last_pull: ms(r.get(1)?),
+                last_error: r.get(2)?,
+                retry_at: ms(r.get(3)?),
+                stream: r.get(4)?,
+            })
+        },
+    )
+}
+
+/// Records a successful catalog pull.
+pub fn pulled(conn: &Connection, now: Timestamp) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE sync_state SET last_pull = ?1 WHERE id = 1",
+        [now.as_millisecond()],
+    )?;
+    Ok(())
+}
+
+/// Replaces a customer's lines with the hub's (when they sign in at the kiosk), keeping
+/// any line this kiosk has not yet sent.
+pub fn merge_remote(conn: &mut Connection, owner: &Owner, lines: &[(String, bool, u64)]) -> rusqlite::Result<()> {
+    let (kind, id) = owner_parts(owner);
+    let tx = conn.transaction()?;
+    for (sku, present, clock) in lines {
+        tx.execute(
+            "INSERT INTO wishlist (owner_kind, owner, sku, present, hlc, session, local)
+             VALUES (?1, ?2, ?3, ?4, ?5, NULL, 0)
+             ON CONFLICT DO UPDATE SET present = excluded.present, hlc = excluded.hlc,
+                 session = NULL, local = 0
+             WHERE excluded.hlc > wishlist.hlc",
+            params![kind, id, sku, present, clock],
+        )?;
+    }
+    tx.execute(
+        "UPDATE sync_state SET hlc = MAX(hlc, ?1) WHERE id = 1",
+        [lines.iter().map(|l| l.2).max().unwrap_or(0)],
+    )?;
+    tx.commit()
+}
