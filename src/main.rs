@@ -74,6 +74,19 @@ enum Command {
     /// Measures performance and prints `name=value` lines.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Internal, for the crash test: toggles random SKUs on a wishlist and syncs, printing
+    /// `op SEQ SKU PRESENT` after each local commit.
+    #[command(hide = true)]
+    Exercise {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        customer: String,
+        #[arg(long, value_delimiter = ',')]
+        skus: Vec<String>,
+        #[arg(long, default_value_t = 1000)]
+        steps: usize,
+    },
     /// Internal: start the kiosk headless, report its first frame and memory, exit.
     #[cfg(feature = "kiosk")]
     #[command(hide = true)]
@@ -347,6 +360,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status { data } => status(&data),
         Command::Webstore(command) => runtime()?.block_on(webstore(command)),
         Command::Bench(BenchCommand::Catalog { groups, variants, dir }) => bench_catalog(groups, variants, dir),
+        Command::Exercise {
+            data,
+            customer,
+            skus,
+            steps,
+        } => exercise(&data, &customer, &skus, steps),
         #[cfg(feature = "kiosk")]
         Command::ProbeStartup { db, store } => {
             vitrine::kiosk::snapshot::probe_startup(&db, &store, &mut |line| println!("{line}"))
@@ -355,7 +374,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
 }
 
 /// The kiosk database in a data directory. `create` makes the directory if needed.
@@ -379,7 +401,10 @@ fn hub(args: HubArgs) -> anyhow::Result<()> {
     use vitrine::hub::{auth::Scope, store};
     let open = |data: &Path| -> anyhow::Result<rusqlite::Connection> {
         std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
-        Ok(vitrine::db::open(&vitrine::hub::db_path(data), vitrine::db::Schema::Hub)?)
+        Ok(vitrine::db::open(
+            &vitrine::hub::db_path(data),
+            vitrine::db::Schema::Hub,
+        )?)
     };
     match args.command {
         None => {
@@ -387,7 +412,10 @@ fn hub(args: HubArgs) -> anyhow::Result<()> {
             vitrine::hub::run(&data, args.listen, args.config.as_deref())
         }
         Some(HubCommand::EnrollCode { data, store: shop }) => {
-            anyhow::ensure!(vitrine::protocol::valid_ref(&shop), "a store code is 1 to 128 printable characters");
+            anyhow::ensure!(
+                vitrine::protocol::valid_ref(&shop),
+                "a store code is 1 to 128 printable characters"
+            );
             let code = store::create_enroll_code(&open(&data)?, &shop, Timestamp::now())?;
             println!(
                 "one-time enrollment code for store {shop}, valid {} hours:",
@@ -410,7 +438,10 @@ fn hub(args: HubArgs) -> anyhow::Result<()> {
                     })
                     .collect::<anyhow::Result<_>>()?
             };
-            anyhow::ensure!(vitrine::protocol::valid_ref(&name), "a key name is 1 to 128 printable characters");
+            anyhow::ensure!(
+                vitrine::protocol::valid_ref(&name),
+                "a key name is 1 to 128 printable characters"
+            );
             let conn = open(&data)?;
             let key = store::create_key(&conn, &name, &scopes, Timestamp::now()).map_err(|e| match e {
                 rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
@@ -419,7 +450,10 @@ fn hub(args: HubArgs) -> anyhow::Result<()> {
                 other => other.into(),
             })?;
             let shown: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
-            println!("web store key '{name}' with scopes {}; it is shown only once:", shown.join(" "));
+            println!(
+                "web store key '{name}' with scopes {}; it is shown only once:",
+                shown.join(" ")
+            );
             println!("{key}");
             Ok(())
         }
@@ -467,6 +501,40 @@ fn sync(data: &Path, once: bool) -> anyhow::Result<()> {
     }
     let pulled = pulled.context("catalog pull failed")?;
     println!("catalog_changes={pulled}");
+    Ok(())
+}
+
+fn exercise(data: &Path, customer: &str, skus: &[String], steps: usize) -> anyhow::Result<()> {
+    use std::io::Write;
+    use vitrine::protocol::{Action, Owner};
+    use vitrine::sync::outbox::{self, Edited};
+    anyhow::ensure!(!skus.is_empty(), "give --skus");
+    let db = kiosk_db(data, false)?;
+    let policy = vitrine::sync::engine::Policy {
+        base: jiff::SignedDuration::from_millis(5),
+        cap: jiff::SignedDuration::from_millis(50),
+        ..Default::default()
+    };
+    let syncer = vitrine::sync::driver::Syncer::open(&db, policy)?;
+    let mut catalog = Catalog::open(&db)?;
+    let rt = runtime()?;
+    let owner = Owner::Customer(customer.to_owned());
+    let mut stdout = std::io::stdout().lock();
+    for step in 0..steps {
+        let sku = &skus[rand::random_range(0..skus.len())];
+        let present = vitrine::sync::outbox::wishlist(catalog.connection(), &owner)?
+            .iter()
+            .any(|l| &l.sku == sku);
+        let action = if present { Action::Remove } else { Action::Add };
+        if let Edited::Queued { seq } = outbox::edit(catalog.connection(), Timestamp::now(), &owner, sku, action, None)?
+        {
+            writeln!(stdout, "op {seq} {sku} {}", !present)?;
+            stdout.flush()?;
+        }
+        if step % 4 == 3 {
+            rt.block_on(syncer.drain())?;
+        }
+    }
     Ok(())
 }
 

@@ -2,7 +2,10 @@
 
 mod cli;
 mod importer;
+mod proxy;
 mod store;
+mod sync;
 mod tidy;
 #[cfg(feature = "kiosk")]
 mod ui;
+mod world;

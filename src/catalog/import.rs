@@ -473,7 +473,13 @@ fn upsert_stock(
 /// Records a row's new state (or its removal, `None`) in the hub's change log. A key has
 /// one entry, the latest: replacing it gives it a new, higher id, so "changes since id N"
 /// is every key whose latest state came after N.
-fn log_change<T: Serialize>(tx: &Transaction<'_>, kind: &str, scope: &str, sku: &str, body: Option<&T>) -> rusqlite::Result<()> {
+fn log_change<T: Serialize>(
+    tx: &Transaction<'_>,
+    kind: &str,
+    scope: &str,
+    sku: &str,
+    body: Option<&T>,
+) -> rusqlite::Result<()> {
     let body = body.map(|b| serde_json::to_string(b).expect("catalog types serialise to JSON"));
     tx.prepare_cached("INSERT OR REPLACE INTO catalog_log (kind, scope, sku, body) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![kind, scope, sku, body])?;
@@ -505,7 +511,10 @@ impl Catalog {
                         upsert_variant(&mut upsert_v, lang, variant, content_hash(variant))?;
                     }
                     CatalogChange::VariantRemoved { lang, sku } => {
-                        if let Some(old) = group_of.query_row(params![lang, sku], |r| r.get::<_, String>(0)).optional()? {
+                        if let Some(old) = group_of
+                            .query_row(params![lang, sku], |r| r.get::<_, String>(0))
+                            .optional()?
+                        {
                             touched.insert((lang.clone(), old));
                         }
                         delete_v.execute(params![lang, sku])?;
@@ -529,7 +538,9 @@ impl Catalog {
     pub fn cursor(&self) -> rusqlite::Result<String> {
         Ok(self
             .conn
-            .query_row("SELECT value FROM catalog_meta WHERE key = ?1", [CURSOR_KEY], |r| r.get(0))
+            .query_row("SELECT value FROM catalog_meta WHERE key = ?1", [CURSOR_KEY], |r| {
+                r.get(0)
+            })
             .optional()?
             .unwrap_or_default())
     }

@@ -40,6 +40,9 @@ pub const DEFAULT_PAGE: usize = 1_000;
 pub struct Failpoints {
     /// This many pushes commit and then answer 500, as if the response was lost.
     pub fail_after_commit: AtomicU32,
+    /// Pushes being handled right now, and the most seen at once.
+    pub pushes_in_flight: AtomicU32,
+    pub max_pushes_in_flight: AtomicU32,
 }
 
 #[derive(Clone)]
@@ -82,7 +85,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.problem)).into_response();
         if let Some(secs) = self.retry_after {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -321,7 +326,12 @@ fn check_push(request: &PushRequest) -> Result<(), ApiError> {
 
 async fn push(state: &AppState, principal: Principal, request: PushRequest) -> Result<Json<PushResponse>, ApiError> {
     check_push(&request)?;
-    let response = state.store.push(principal, request, Timestamp::now()).await??;
+    let gauge = &state.failpoints;
+    let now_in_flight = gauge.pushes_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    gauge.max_pushes_in_flight.fetch_max(now_in_flight, Ordering::SeqCst);
+    let stored = state.store.push(principal, request, Timestamp::now()).await;
+    gauge.pushes_in_flight.fetch_sub(1, Ordering::SeqCst);
+    let response = stored??;
     let armed = &state.failpoints.fail_after_commit;
     if armed
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -339,7 +349,10 @@ async fn push(state: &AppState, principal: Principal, request: PushRequest) -> R
 /// Exchanges a one-time enrollment code for a device credential.
 #[utoipa::path(post, path = "/v1/kiosk/enroll", tag = "kiosk", request_body = EnrollRequest,
     responses((status = 200, body = EnrollResponse), (status = 403, body = Problem)))]
-async fn enroll(State(state): State<AppState>, ApiJson(request): ApiJson<EnrollRequest>) -> Result<Json<EnrollResponse>, ApiError> {
+async fn enroll(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<EnrollRequest>,
+) -> Result<Json<EnrollResponse>, ApiError> {
     if request.code.len() > 64 || request.name.as_deref().is_some_and(|n| !valid_ref(n)) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -349,11 +362,18 @@ async fn enroll(State(state): State<AppState>, ApiJson(request): ApiJson<EnrollR
     }
     let result = state
         .store
-        .write(move |w| store::enroll(w.catalog.connection(), &request.code, request.name.as_deref(), Timestamp::now()))
+        .write(move |w| {
+            store::enroll(
+                w.catalog.connection(),
+                &request.code,
+                request.name.as_deref(),
+                Timestamp::now(),
+            )
+        })
         .await??;
-    result.map(Json).map_err(|e: EnrollError| {
-        ApiError::new(StatusCode::FORBIDDEN, "invalid_enroll_code", e.to_string())
-    })
+    result
+        .map(Json)
+        .map_err(|e: EnrollError| ApiError::new(StatusCode::FORBIDDEN, "invalid_enroll_code", e.to_string()))
 }
 
 /// Sends a batch of wishlist ops from a kiosk's stream.
@@ -444,7 +464,11 @@ async fn wishlist_feed(state: &AppState, query: PageQuery, snapshot: bool) -> Re
         .read(move |c| store::wishlist_page(c, after, limit, snapshot))
         .await?;
     // A snapshot's last page hands over to the changes feed.
-    let next = if snapshot && has_more { Feed::Snapshot } else { Feed::Wishlist };
+    let next = if snapshot && has_more {
+        Feed::Snapshot
+    } else {
+        Feed::Wishlist
+    };
     Ok(Json(WishlistPage {
         changes,
         next_cursor: store::encode_cursor(next, last),
@@ -609,7 +633,10 @@ impl Modify for Security {
             )
         };
         components.add_security_scheme("device", bearer("A kiosk's device credential (vtk_…), from enrollment"));
-        components.add_security_scheme("webstore", bearer("A web store API key (vws_…), from `vitrine hub key create`"));
+        components.add_security_scheme(
+            "webstore",
+            bearer("A web store API key (vws_…), from `vitrine hub key create`"),
+        );
     }
 }
 
@@ -642,7 +669,11 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
     let router = router
         .route("/openapi.json", axum::routing::get(move || async move { Json(doc) }))
         .fallback(|| async {
-            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint; see /openapi.json")
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such endpoint; see /openapi.json",
+            )
         });
     (router, api)
 }

@@ -66,7 +66,11 @@ pub fn new_enroll_code() -> String {
     let chars: Vec<char> = (0..12)
         .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
         .collect();
-    chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// An enrollment code as typed: case, dashes, spaces and look-alike letters forgiven.

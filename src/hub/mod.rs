@@ -21,8 +21,8 @@ use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::catalog::{InventoryFeed, ProductFeed};
 use crate::catalog::feed::MAX_FEED_BYTES;
+use crate::catalog::{InventoryFeed, ProductFeed};
 use api::{AppState, Failpoints};
 use store::Store;
 
@@ -81,7 +81,8 @@ impl Config {
     pub fn load(path: &Path) -> anyhow::Result<Config> {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
         anyhow::ensure!(text.len() <= 64 * 1024, "{} is larger than 64 KiB", path.display());
-        let config: Config = toml::from_str(&text).with_context(|| format!("{} is not a valid hub config", path.display()))?;
+        let config: Config =
+            toml::from_str(&text).with_context(|| format!("{} is not a valid hub config", path.display()))?;
         anyhow::ensure!(
             (1..=MAX_FEED_BYTES / (1024 * 1024)).contains(&config.max_feed_mib),
             "max_feed_mib must be between 1 and {}",
@@ -119,9 +120,17 @@ impl Hub {
     }
 
     /// Serves until `shutdown` resolves, then finishes the requests in flight.
-    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         for source in self.config.feeds.clone() {
-            tokio::spawn(fetch_on_schedule(self.store.clone(), source, self.config.max_feed_mib * 1024 * 1024));
+            tokio::spawn(fetch_on_schedule(
+                self.store.clone(),
+                source,
+                self.config.max_feed_mib * 1024 * 1024,
+            ));
         }
         let state = AppState {
             store: self.store.clone(),
@@ -156,7 +165,8 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},
@@ -236,7 +246,9 @@ async fn fetch_on_schedule(store: Store, source: FeedSource, max_bytes: usize) {
         match fetch_once(&client, &store, &source, max_bytes, &mut etag).await {
             Ok(Some(line)) => tracing::info!(url = source.url, "{line}"),
             Ok(None) => tracing::debug!(url = source.url, "feed unchanged"),
-            Err(e) => tracing::warn!(url = source.url, error = %format!("{e:#}"), "feed fetch failed; the catalog is as it was"),
+            Err(e) => {
+                tracing::warn!(url = source.url, error = %format!("{e:#}"), "feed fetch failed; the catalog is as it was")
+            }
         }
     }
 }
@@ -263,7 +275,10 @@ async fn fetch_once(
         .map(str::to_owned);
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await? {
-        anyhow::ensure!(body.len() + chunk.len() <= max_bytes, "the feed is larger than {max_bytes} bytes");
+        anyhow::ensure!(
+            body.len() + chunk.len() <= max_bytes,
+            "the feed is larger than {max_bytes} bytes"
+        );
         body.extend_from_slice(&chunk);
     }
     let kind = source.kind;
@@ -277,7 +292,10 @@ async fn fetch_once(
     .await??;
     let (products, inventory) = report;
     let report = store
-        .write(move |w| w.catalog.import(products.as_ref(), inventory.as_ref(), jiff::Timestamp::now()))
+        .write(move |w| {
+            w.catalog
+                .import(products.as_ref(), inventory.as_ref(), jiff::Timestamp::now())
+        })
         .await??;
     *etag = new_tag;
     let line = match (report.products, report.inventory) {

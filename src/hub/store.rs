@@ -128,9 +128,8 @@ impl Store {
     /// Opens (creating and migrating) the database and starts the writer thread.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let conn = db::open(path, Schema::Hub)?;
-        let next_change: i64 = conn.query_row("SELECT COALESCE(MAX(change_id), 0) + 1 FROM wishlist", [], |r| {
-            r.get(0)
-        })?;
+        let next_change: i64 =
+            conn.query_row("SELECT COALESCE(MAX(change_id), 0) + 1 FROM wishlist", [], |r| r.get(0))?;
         let mut writer = Writer {
             catalog: Catalog::with_connection(conn, true),
             next_change,
@@ -225,8 +224,14 @@ fn commit_pushes(writer: &mut Writer, group: Vec<PushJob>) {
     let next_change = writer.next_change;
     let mut results = Vec::with_capacity(group.len());
     let outcome = (|| -> rusqlite::Result<()> {
-        let Writer { catalog, next_change, hlc } = writer;
-        let tx = catalog.connection().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let Writer {
+            catalog,
+            next_change,
+            hlc,
+        } = writer;
+        let tx = catalog
+            .connection()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         for job in &group {
             // A savepoint per push: a refused batch is rolled back alone.
             let mut sp_change = *next_change;
@@ -332,7 +337,11 @@ fn apply_push(
                     request.stream,
                     op.seq,
                     hash,
-                    if status == OpStatus::Applied { "applied" } else { "rejected" },
+                    if status == OpStatus::Applied {
+                        "applied"
+                    } else {
+                        "rejected"
+                    },
                     reason
                 ])
             })
@@ -619,11 +628,7 @@ pub fn customer_wishlist(conn: &Connection, customer: &str) -> rusqlite::Result<
 }
 
 /// A page of catalog changes after log id `after`.
-pub fn catalog_page(
-    conn: &Connection,
-    after: i64,
-    limit: usize,
-) -> rusqlite::Result<(Vec<CatalogChange>, i64, bool)> {
+pub fn catalog_page(conn: &Connection, after: i64, limit: usize) -> rusqlite::Result<(Vec<CatalogChange>, i64, bool)> {
     let mut stmt =
         conn.prepare_cached("SELECT id, kind, scope, sku, body FROM catalog_log WHERE id > ?1 ORDER BY id LIMIT ?2")?;
     let mut rows = stmt.query(params![after, limit as i64 + 1])?;

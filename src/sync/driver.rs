@@ -61,20 +61,19 @@ impl Client {
     }
 
     /// Sends one batch and says how it went. Never fails: every failure is an outcome.
-    pub async fn push(&self, request: &PushRequest, now: Timestamp) -> Outcome {
+    pub async fn push(&self, request: &PushRequest, now: Timestamp, timeout: Duration) -> Outcome {
         let sent = self
             .http
             .post(format!("{}/v1/kiosk/ops", self.base))
             .bearer_auth(&self.token)
+            .timeout(timeout)
             .json(request)
             .send()
             .await;
         let response = match sent {
             Ok(r) => r,
             Err(e) => {
-                return Outcome::Failed {
-                    reason: describe(&e),
-                };
+                return Outcome::Failed { reason: describe(&e) };
             }
         };
         let status = response.status();
@@ -91,7 +90,9 @@ impl Client {
                 Ok(p) if p.code == "seq_gap" => Outcome::Gap {
                     expected: p.expected_seq.unwrap_or(1),
                 },
-                Ok(p) if p.code == "seq_diverged" => Outcome::Diverged { seq: p.seq.unwrap_or(0) },
+                Ok(p) if p.code == "seq_diverged" => Outcome::Diverged {
+                    seq: p.seq.unwrap_or(0),
+                },
                 Ok(p) if p.code == "stream_taken" => Outcome::Diverged { seq: 0 },
                 Ok(p) => Outcome::Failed {
                     reason: format!("409 {}: {}", p.code, p.message),
@@ -236,7 +237,8 @@ impl Syncer {
         }
         let count = ops.len();
         let request = PushRequest { stream, ops };
-        let outcome = self.client.push(&request, Timestamp::now()).await;
+        let timeout = self.policy.timeout.unsigned_abs();
+        let outcome = self.client.push(&request, Timestamp::now(), timeout).await;
         let shown = match &outcome {
             Outcome::Accepted(r) => format!("acked through {}", r.acked_seq),
             other => format!("{other:?}"),

@@ -21,6 +21,8 @@ pub struct Policy {
     pub retry_after_cap: SignedDuration,
     /// Most ops in one push.
     pub batch: usize,
+    /// A push that has not been answered after this long has failed.
+    pub timeout: SignedDuration,
 }
 
 impl Default for Policy {
@@ -30,6 +32,7 @@ impl Default for Policy {
             cap: SignedDuration::from_mins(5),
             retry_after_cap: SignedDuration::from_mins(10),
             batch: 200,
+            timeout: SignedDuration::from_secs(30),
         }
     }
 }
@@ -102,13 +105,7 @@ pub fn next(state: &SenderState, policy: &Policy, now: Timestamp, pending: usize
 }
 
 /// Records what one push did. `jitter` is a uniform random number in `[0, 1)`.
-pub fn on_outcome(
-    state: &mut SenderState,
-    policy: &Policy,
-    now: Timestamp,
-    outcome: Outcome,
-    jitter: f64,
-) -> Effects {
+pub fn on_outcome(state: &mut SenderState, policy: &Policy, now: Timestamp, outcome: Outcome, jitter: f64) -> Effects {
     match outcome {
         Outcome::Accepted(response) => {
             *state = SenderState {
@@ -221,7 +218,9 @@ mod tests {
                 &mut state,
                 &policy,
                 now,
-                Outcome::Failed { reason: "timeout".into() },
+                Outcome::Failed {
+                    reason: "timeout".into(),
+                },
                 0.999_999,
             );
             ceilings.push(state.retry_at.unwrap().duration_since(now).as_secs());

@@ -124,11 +124,10 @@ pub fn edit(
     if present.unwrap_or(false) == wanted {
         return Ok(Edited::Unchanged);
     }
-    let (stream, seq, last): (String, u64, u64) = tx.query_row(
-        "SELECT stream, next_seq, hlc FROM sync_state WHERE id = 1",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?;
+    let (stream, seq, last): (String, u64, u64) =
+        tx.query_row("SELECT stream, next_seq, hlc FROM sync_state WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
     let clock = hlc::tick(last, now);
     tx.execute(
         "UPDATE sync_state SET next_seq = ?1, hlc = ?2 WHERE id = 1",

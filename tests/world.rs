@@ -1,0 +1,240 @@
+//! A hub on `127.0.0.1:0` with the demo catalog, a web store key, and kiosks enrolled
+//! with one-time codes: the world the sync tests run in. Everything is real: SQLite files
+//! in a temp dir, HTTP on loopback, the same code paths as production.
+
+use std::path::{Path, PathBuf};
+
+use jiff::{SignedDuration, Timestamp};
+use vitrine::hub::{self, auth::Scope, store};
+use vitrine::protocol::{Action, Owner, WishlistLine, WishlistPage};
+use vitrine::sync::driver::Syncer;
+use vitrine::sync::engine::Policy;
+use vitrine::sync::outbox;
+
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub hub: hub::Running,
+    pub key: String,
+    pub rt: tokio::runtime::Runtime,
+    pub http: reqwest::Client,
+}
+
+/// A policy that retries in milliseconds, so fault tests do not wait.
+pub fn quick_policy() -> Policy {
+    Policy {
+        base: SignedDuration::from_millis(5),
+        cap: SignedDuration::from_millis(40),
+        retry_after_cap: SignedDuration::from_millis(40),
+        batch: 50,
+        timeout: SignedDuration::from_millis(800),
+    }
+}
+
+pub fn hub_conn(data: &Path) -> rusqlite::Connection {
+    vitrine::db::open(&hub::db_path(data), vitrine::db::Schema::Hub).unwrap()
+}
+
+impl World {
+    /// A hub with the demo catalog uploaded through its API.
+    pub fn new() -> World {
+        let world = World::empty();
+        world.upload("products", vitrine::demo::products_fr().into_bytes(), Some("fr"));
+        world.upload("inventory", vitrine::demo::inventory().into_bytes(), None);
+        world
+    }
+
+    /// A hub with no catalog.
+    pub fn empty() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = hub::spawn(&dir.path().join("hub")).unwrap();
+        let key = store::create_key(
+            &hub_conn(&dir.path().join("hub")),
+            "test",
+            &Scope::ALL,
+            Timestamp::now(),
+        )
+        .unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        World {
+            dir,
+            hub,
+            key,
+            rt,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn hub_data(&self) -> PathBuf {
+        self.dir.path().join("hub")
+    }
+
+    pub fn upload(&self, kind: &str, body: Vec<u8>, lang: Option<&str>) -> serde_json::Value {
+        let mut url = format!("{}/v1/webstore/feeds/{kind}", self.hub.url());
+        if let Some(lang) = lang {
+            url.push_str(&format!("?lang={lang}"));
+        }
+        let (status, body) = self.request(reqwest::Method::POST, &url, Some(&self.key), Some(body), None);
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Sends a request and returns the status and the JSON body (Null if none).
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        token: Option<&str>,
+        body: Option<Vec<u8>>,
+        content_type: Option<&str>,
+    ) -> (u16, serde_json::Value) {
+        self.rt.block_on(async {
+            let mut req = self.http.request(method, url);
+            if let Some(token) = token {
+                req = req.bearer_auth(token);
+            }
+            if let Some(ct) = content_type {
+                req = req.header("content-type", ct);
+            }
+            if let Some(body) = body {
+                req = req.body(body);
+            }
+            let response = req.send().await.unwrap();
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+        })
+    }
+
+    pub fn json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let url = format!("{}{path}", self.hub.url());
+        self.request(
+            method,
+            &url,
+            token,
+            Some(serde_json::to_vec(body).unwrap()),
+            Some("application/json"),
+        )
+    }
+
+    /// SKUs of the catalog, for tests to put on wishlists.
+    pub fn skus(&self, n: usize) -> Vec<String> {
+        let conn = hub_conn(&self.hub_data());
+        let mut stmt = conn
+            .prepare("SELECT DISTINCT sku FROM variant ORDER BY sku LIMIT ?1")
+            .unwrap();
+        stmt.query_map([n as i64], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    /// A kiosk enrolled in `store` with `hub_url` (the hub itself, or a proxy in front).
+    pub fn kiosk_at(&self, name: &str, store: &str, hub_url: &str) -> Kiosk {
+        let data = self.dir.path().join(name);
+        std::fs::create_dir_all(&data).unwrap();
+        let db = data.join(vitrine::sync::KIOSK_DB);
+        let code = store::create_enroll_code(&hub_conn(&self.hub_data()), store, Timestamp::now()).unwrap();
+        self.rt
+            .block_on(vitrine::sync::driver::enroll(&db, hub_url, &code, Some(name)))
+            .unwrap();
+        Kiosk { db }
+    }
+
+    pub fn kiosk(&self, name: &str) -> Kiosk {
+        self.kiosk_at(name, vitrine::demo::HOME_STORE, &self.hub.url())
+    }
+
+    /// Every line of the changes feed, paging with `limit`; also the number of pages.
+    pub fn pull_all(&self, limit: usize) -> (Vec<WishlistLine>, usize) {
+        let mut cursor = String::new();
+        let mut lines = Vec::new();
+        let mut pages = 0;
+        loop {
+            let path = format!("/v1/webstore/wishlist/changes?limit={limit}&cursor={cursor}");
+            let (status, body) = self.request(
+                reqwest::Method::GET,
+                &format!("{}{path}", self.hub.url()),
+                Some(&self.key),
+                None,
+                None,
+            );
+            assert_eq!(status, 200, "{body}");
+            let page: WishlistPage = serde_json::from_value(body).unwrap();
+            pages += 1;
+            assert!(pages < 10_000, "the feed does not end");
+            lines.extend(page.changes);
+            cursor = page.next_cursor;
+            if !page.has_more {
+                return (lines, pages);
+            }
+        }
+    }
+
+    /// The hub's present lines per (owner, sku).
+    pub fn hub_state(&self) -> std::collections::BTreeMap<(Owner, String), bool> {
+        self.pull_all(5_000)
+            .0
+            .into_iter()
+            .map(|l| ((l.owner, l.sku), l.present))
+            .collect()
+    }
+}
+
+pub struct Kiosk {
+    pub db: PathBuf,
+}
+
+impl Kiosk {
+    pub fn syncer(&self, policy: Policy) -> Syncer {
+        Syncer::open(&self.db, policy).unwrap()
+    }
+
+    pub fn edit(&self, customer: &str, sku: &str, action: Action) -> outbox::Edited {
+        let mut catalog = vitrine::catalog::Catalog::open(&self.db).unwrap();
+        outbox::edit(
+            catalog.connection(),
+            Timestamp::now(),
+            &Owner::Customer(customer.to_owned()),
+            sku,
+            action,
+            Some("visit-1"),
+        )
+        .unwrap()
+    }
+
+    pub fn status(&self) -> outbox::Status {
+        let mut catalog = vitrine::catalog::Catalog::open(&self.db).unwrap();
+        outbox::status(catalog.connection()).unwrap()
+    }
+
+    /// The kiosk's local view per (owner, sku), tombstones included.
+    pub fn local_state(&self) -> std::collections::BTreeMap<(Owner, String), bool> {
+        let conn = rusqlite::Connection::open(&self.db).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT owner_kind, owner, sku, present FROM wishlist")
+            .unwrap();
+        stmt.query_map([], |r| {
+            let kind: String = r.get(0)?;
+            let owner: String = r.get(1)?;
+            let owner = if kind == "customer" {
+                Owner::Customer(owner)
+            } else {
+                Owner::Visit(owner)
+            };
+            Ok(((owner, r.get::<_, String>(2)?), r.get::<_, bool>(3)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    }
+}
