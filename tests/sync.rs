@@ -414,3 +414,180 @@ fn a_snapshot_hands_over_to_the_changes_feed() {
     ));
     assert_eq!(after["changes"].as_array().unwrap().len(), 1);
 }
+
+/// SIGKILLs a kiosk process at random points while it edits and syncs. Every op it
+/// reported as saved is at the hub exactly once afterwards, and the hub agrees with the
+/// kiosk's own view.
+#[test]
+fn killed_at_random_points_nothing_saved_is_lost_or_doubled() {
+    use std::io::{BufRead, BufReader};
+    let world = World::new();
+    let kiosk = world.kiosk("tablet");
+    let skus = world.skus(6).join(",");
+    let data = kiosk.db.parent().unwrap().to_owned();
+    let mut reported = std::collections::BTreeSet::new();
+    let iterations = 200;
+    for i in 0..iterations {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vitrine"))
+            .args(["exercise", "--customer", "c-crash", "--steps", "40", "--skus", &skus, "--data"])
+            .arg(&data)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<_>>()
+        });
+        // Somewhere between start-up and the end of the run.
+        let pause = 2 + (i * 7919 % 40) as u64;
+        std::thread::sleep(std::time::Duration::from_millis(pause));
+        let _ = child.kill();
+        let _ = child.wait();
+        for line in reader.join().unwrap() {
+            let seq: u64 = line.split(' ').nth(1).unwrap().parse().unwrap();
+            assert!(reported.insert(seq), "seq {seq} reported twice");
+        }
+    }
+    assert!(reported.len() > iterations, "the kiosk got work done between kills");
+    let syncer = kiosk.syncer(quick_policy());
+    assert_eq!(world.rt.block_on(syncer.drain()).unwrap(), Step::Idle);
+
+    let conn = crate::world::hub_conn(&world.hub_data());
+    let at_hub: Vec<u64> = conn
+        .prepare("SELECT seq FROM op WHERE status = 'applied' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let unique: std::collections::BTreeSet<u64> = at_hub.iter().copied().collect();
+    assert_eq!(unique.len(), at_hub.len(), "no op applied twice");
+    let missing: Vec<_> = reported.difference(&unique).collect();
+    assert!(missing.is_empty(), "ops saved locally but lost: {missing:?}");
+    // The ops the hub has that were never reported were saved just before a kill.
+    assert_eq!(at_hub.len() as u64, *unique.last().unwrap(), "gap-free");
+    assert_eq!(world.hub_state(), kiosk.local_state());
+}
+
+mod convergence {
+    //! Several kiosks and the web store edit the same wishlists with skewed clocks;
+    //! deliveries are reordered, duplicated and dropped (and retried until they get
+    //! through). The hub must end equal to a reference model of last-writer-wins.
+
+    use std::collections::BTreeMap;
+
+    use jiff::Timestamp;
+    use proptest::prelude::*;
+    use vitrine::hub::store::{Principal, Store};
+    use vitrine::protocol::{Action, Op, Owner, PushRequest};
+
+    #[derive(Debug, Clone)]
+    struct Edit {
+        sender: usize,
+        customer: u8,
+        sku: u8,
+        add: bool,
+        /// This sender's clock skew, in milliseconds.
+        skew: i64,
+    }
+
+    fn edits() -> impl Strategy<Value = Vec<Edit>> {
+        prop::collection::vec(
+            (0..4_usize, 0..3_u8, 0..4_u8, any::<bool>(), -5_000..5_000_i64).prop_map(|(sender, customer, sku, add, skew)| Edit {
+                sender,
+                customer,
+                sku,
+                add,
+                skew,
+            }),
+            1..40,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+        #[test]
+        fn the_hub_converges_to_last_writer_wins(edits in edits(), order in prop::collection::vec(any::<u16>(), 200)) {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open(&dir.path().join("hub.sqlite")).unwrap();
+            let conn = vitrine::db::open(&dir.path().join("hub.sqlite"), vitrine::db::Schema::Hub).unwrap();
+            conn.execute_batch(
+                "INSERT INTO device (id, store_code, token_hash, enrolled_at) VALUES (1, 'A', x'01', 0), (2, 'B', x'02', 0), (3, 'A', x'03', 0);
+                 INSERT INTO api_key (id, name, key_hash, scopes, created_at) VALUES (1, 'web', x'04', '', 0);
+                 INSERT INTO variant (lang, sku, group_id, title, description, price_minor, currency, availability, additional_images, content_hash)
+                 VALUES ('fr', 'S0', 'G', 't', 'd', 1, 'EUR', 'in_stock', '[]', 0), ('fr', 'S1', 'G', 't', 'd', 1, 'EUR', 'in_stock', '[]', 0),
+                        ('fr', 'S2', 'G', 't', 'd', 1, 'EUR', 'in_stock', '[]', 0), ('fr', 'S3', 'G', 't', 'd', 1, 'EUR', 'in_stock', '[]', 0);",
+            ).unwrap();
+            let senders: Vec<Principal> = vec![
+                Principal::Device { id: 1, store_code: "A".into() },
+                Principal::Device { id: 2, store_code: "B".into() },
+                Principal::Device { id: 3, store_code: "A".into() },
+                Principal::Key { id: 1, name: "web".into(), scopes: vec![] },
+            ];
+            // Each sender builds its ops with its own (skewed) hybrid logical clock.
+            let base: Timestamp = "2026-11-22T10:00:00Z".parse().unwrap();
+            let mut clocks = [0_u64; 4];
+            let mut streams: Vec<Vec<Op>> = vec![Vec::new(); 4];
+            let mut model: BTreeMap<(String, String), (u64, String, u64, bool)> = BTreeMap::new();
+            for (i, e) in edits.iter().enumerate() {
+                let now = base + jiff::SignedDuration::from_millis(i as i64 * 10 + e.skew);
+                clocks[e.sender] = vitrine::sync::hlc::tick(clocks[e.sender], now);
+                let seq = streams[e.sender].len() as u64 + 1;
+                let op = Op {
+                    seq,
+                    hlc: clocks[e.sender],
+                    owner: Owner::Customer(format!("c{}", e.customer)),
+                    sku: format!("S{}", e.sku),
+                    action: if e.add { Action::Add } else { Action::Remove },
+                    session: None,
+                };
+                let stream = format!("stream-{}", e.sender);
+                let key = (format!("c{}", e.customer), op.sku.clone());
+                let candidate = (op.hlc, stream, seq, e.add);
+                let entry = model.entry(key).or_insert(candidate.clone());
+                if (candidate.0, &candidate.1, candidate.2) > (entry.0, &entry.1, entry.2) {
+                    *entry = candidate;
+                }
+                streams[e.sender].push(op);
+            }
+            // Deliveries: random batches from random senders, possibly out of order or
+            // repeated; a refused batch is retried later from the hub's expected seq.
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let mut acked = [0_u64; 4];
+            let mut draw = order.into_iter().cycle();
+            let mut rounds = 0;
+            while (0..4).any(|s| (acked[s] as usize) < streams[s].len()) {
+                rounds += 1;
+                prop_assert!(rounds < 10_000, "deliveries never finish");
+                let sender = draw.next().unwrap() as usize % 4;
+                let ops = &streams[sender];
+                if ops.is_empty() { continue; }
+                let r = draw.next().unwrap() as usize;
+                // Mostly where the hub expects (a sender retries from there), else anywhere:
+                // before it (a duplicate) or after it (a gap).
+                let start = if r % 3 == 0 || acked[sender] as usize >= ops.len() {
+                    r % ops.len()
+                } else {
+                    acked[sender] as usize
+                };
+                let len = 1 + (r / 7) % 5;
+                let batch: Vec<Op> = ops[start..(start + len).min(ops.len())].to_vec();
+                if r % 5 == 0 { continue; } // dropped on the way
+                let request = PushRequest { stream: format!("stream-{sender}"), ops: batch };
+                let result = rt.block_on(store.push(senders[sender].clone(), request, base)).unwrap();
+                if let Ok(response) = result {
+                    acked[sender] = acked[sender].max(response.acked_seq);
+                }
+            }
+            let mut stmt = conn.prepare("SELECT owner, sku, present FROM wishlist").unwrap();
+            let hub: BTreeMap<(String, String), bool> = stmt
+                .query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            let expected: BTreeMap<(String, String), bool> = model.into_iter().map(|(k, v)| (k, v.3)).collect();
+            prop_assert_eq!(hub, expected);
+        }
+    }
+}
