@@ -422,7 +422,7 @@ fn apply_op(
                  seq = excluded.seq, channel = excluded.channel, store_code = excluded.store_code,
                  device_id = excluded.device_id, session = excluded.session,
                  change_id = excluded.change_id, changed_at = excluded.changed_at
-             ",
+             WHERE (excluded.hlc, excluded.stream, excluded.seq) > (wishlist.hlc, wishlist.stream, wishlist.seq)",
         )?
         .execute(params![
             kind,
