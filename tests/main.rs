@@ -1,6 +1,7 @@
 //! Vitrine's integration tests: one binary, one module per area.
 
 mod cli;
+mod hub;
 mod importer;
 mod proxy;
 mod store;

@@ -429,16 +429,24 @@ fn killed_at_random_points_nothing_saved_is_lost_or_doubled() {
     let iterations = 200;
     for i in 0..iterations {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vitrine"))
-            .args(["exercise", "--customer", "c-crash", "--steps", "40", "--skus", &skus, "--data"])
+            .args([
+                "exercise",
+                "--customer",
+                "c-crash",
+                "--steps",
+                "40",
+                "--skus",
+                &skus,
+                "--data",
+            ])
             .arg(&data)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<_>>()
-        });
+        let reader =
+            std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<_>>());
         // Somewhere between start-up and the end of the run.
         let pause = 2 + (i * 7919 % 40) as u64;
         std::thread::sleep(std::time::Duration::from_millis(pause));
@@ -494,13 +502,15 @@ mod convergence {
 
     fn edits() -> impl Strategy<Value = Vec<Edit>> {
         prop::collection::vec(
-            (0..4_usize, 0..3_u8, 0..4_u8, any::<bool>(), -5_000..5_000_i64).prop_map(|(sender, customer, sku, add, skew)| Edit {
-                sender,
-                customer,
-                sku,
-                add,
-                skew,
-            }),
+            (0..4_usize, 0..3_u8, 0..4_u8, any::<bool>(), -5_000..5_000_i64).prop_map(
+                |(sender, customer, sku, add, skew)| Edit {
+                    sender,
+                    customer,
+                    sku,
+                    add,
+                    skew,
+                },
+            ),
             1..40,
         )
     }

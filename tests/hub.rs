@@ -1,0 +1,330 @@
+//! The hub's API at its edges: credentials, bad input, the published document, catalog
+//! distribution to kiosks.
+
+use reqwest::Method;
+use serde_json::json;
+use vitrine::catalog::Catalog;
+use vitrine::protocol::Action;
+
+use crate::world::{World, quick_policy};
+
+fn token_of(kiosk: &crate::world::Kiosk) -> String {
+    let mut catalog = Catalog::open(&kiosk.db).unwrap();
+    vitrine::sync::outbox::device(catalog.connection())
+        .unwrap()
+        .unwrap()
+        .token
+}
+
+#[test]
+fn credentials_are_checked_and_named_precisely() {
+    let world = World::new();
+    let device = token_of(&world.kiosk("tablet"));
+    let batch = json!({ "stream": "s", "ops": [] });
+    let cases: [(&str, Option<&str>, u16, &str); 5] = [
+        ("/v1/kiosk/ops", None, 401, "missing_credential"),
+        ("/v1/kiosk/ops", Some("vtk_not-a-real-one"), 401, "invalid_credential"),
+        ("/v1/kiosk/ops", Some(&world.key), 403, "wrong_credential"),
+        ("/v1/webstore/ops", Some(&device), 403, "wrong_credential"),
+        ("/v1/webstore/ops", Some("vws_unknown"), 401, "invalid_credential"),
+    ];
+    for (path, token, status, code) in cases {
+        let (got, body) = world.json(Method::POST, path, token, &batch);
+        assert_eq!(
+            (got, body["code"].as_str()),
+            (status, Some(code)),
+            "{path} {token:?}: {body}"
+        );
+    }
+    let (got, body) = world.request(
+        Method::GET,
+        &format!("{}/v1/webstore/wishlist/changes", world.hub.url()),
+        Some(&device),
+        None,
+        None,
+    );
+    assert_eq!((got, body["code"].as_str()), (403, Some("wrong_credential")));
+
+    // A key without a scope is refused what the scope allows.
+    let conn = crate::world::hub_conn(&world.hub_data());
+    let reader = vitrine::hub::store::create_key(
+        &conn,
+        "reader",
+        &[vitrine::hub::auth::Scope::WishlistRead],
+        jiff::Timestamp::now(),
+    )
+    .unwrap();
+    let (got, body) = world.json(
+        Method::DELETE,
+        "/v1/webstore/customers/c-1",
+        Some(&reader),
+        &json!(null),
+    );
+    assert_eq!((got, body["code"].as_str()), (403, Some("missing_scope")), "{body}");
+}
+
+#[test]
+fn enrollment_codes_work_once_and_only_for_their_shop() {
+    let world = World::new();
+    let conn = crate::world::hub_conn(&world.hub_data());
+    let code = vitrine::hub::store::create_enroll_code(&conn, "LYON", jiff::Timestamp::now()).unwrap();
+    let sloppy = code.to_lowercase().replace('-', " ");
+    let (status, body) = world.json(Method::POST, "/v1/kiosk/enroll", None, &json!({ "code": sloppy }));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["store_code"], "LYON");
+    let token = body["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("vtk_"));
+    let (status, body) = world.json(Method::POST, "/v1/kiosk/enroll", None, &json!({ "code": code }));
+    assert_eq!((status, body["code"].as_str()), (403, Some("invalid_enroll_code")));
+    assert!(body["message"].as_str().unwrap().contains("already used"));
+    let (status, _) = world.json(
+        Method::POST,
+        "/v1/kiosk/enroll",
+        None,
+        &json!({ "code": "AAAA-BBBB-CCCC" }),
+    );
+    assert_eq!(status, 403);
+    // The hub keeps only the token's hash.
+    let count = |value: Vec<u8>| -> i64 {
+        conn.query_row("SELECT COUNT(*) FROM device WHERE token_hash = ?1", [value], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    };
+    assert_eq!(count(token.clone().into_bytes()), 0);
+    assert_eq!(count(vitrine::hub::auth::hash(&token)), 1);
+}
+
+#[test]
+fn bad_bodies_get_precise_answers_and_change_nothing() {
+    let world = World::new();
+    let device = token_of(&world.kiosk("tablet"));
+    let url = format!("{}/v1/kiosk/ops", world.hub.url());
+    let send = |body: Vec<u8>, ct: &str| world.request(Method::POST, &url, Some(&device), Some(body), Some(ct));
+    let sku = world.skus(1).remove(0);
+    let good_op = json!({ "seq": 1, "hlc": 1, "owner": { "customer": "c" }, "sku": sku, "action": "add" });
+
+    let (status, body) = send(b"{\"stream\": \"s\", \"ops\": [".to_vec(), "application/json");
+    assert_eq!((status, body["code"].as_str()), (400, Some("malformed_json")), "{body}");
+    let (status, body) = send(b"{}".to_vec(), "text/plain");
+    assert_eq!((status, body["code"].as_str()), (415, Some("not_json")));
+    let unknown = json!({ "stream": "s", "ops": [good_op], "extra": 1 });
+    let (status, body) = send(serde_json::to_vec(&unknown).unwrap(), "application/json");
+    assert_eq!((status, body["code"].as_str()), (422, Some("invalid_field")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("extra"), "{body}");
+    let huge = vec![b' '; 2 * 1024 * 1024];
+    let (status, body) = send(huge, "application/json");
+    assert_eq!((status, body["code"].as_str()), (413, Some("too_large")), "{body}");
+    let long_stream = json!({ "stream": "s".repeat(10_000), "ops": [good_op] });
+    let (status, body) = send(serde_json::to_vec(&long_stream).unwrap(), "application/json");
+    assert_eq!((status, body["code"].as_str()), (422, Some("invalid_batch")), "{body}");
+    let ops: Vec<_> = (1..=501)
+        .map(|seq| json!({ "seq": seq, "hlc": 1, "owner": { "customer": "c" }, "sku": "X", "action": "add" }))
+        .collect();
+    let (status, body) = send(
+        serde_json::to_vec(&json!({ "stream": "s", "ops": ops })).unwrap(),
+        "application/json",
+    );
+    assert_eq!((status, body["code"].as_str()), (413, Some("too_many_ops")));
+    // A huge SKU in one op: that op is rejected, the batch is stored.
+    let batch = json!({ "stream": "s", "ops": [good_op, { "seq": 2, "hlc": 2, "owner": { "customer": "c" }, "sku": "x".repeat(5000), "action": "add" }] });
+    let (status, body) = send(serde_json::to_vec(&batch).unwrap(), "application/json");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["results"][1]["reason"], "invalid");
+    assert_eq!(
+        world.pull_all(10).0.len(),
+        1,
+        "only the valid op, and nothing from the refused bodies"
+    );
+
+    let (status, body) = world.request(
+        Method::GET,
+        &format!("{}/v1/webstore/wishlist/changes?cursor=bm9wZQ&limit=5", world.hub.url()),
+        Some(&world.key),
+        None,
+        None,
+    );
+    assert_eq!((status, body["code"].as_str()), (400, Some("invalid_cursor")));
+    let (status, body) = world.request(
+        Method::GET,
+        &format!("{}/v1/webstore/wishlist/changes?limit=0", world.hub.url()),
+        Some(&world.key),
+        None,
+        None,
+    );
+    assert_eq!((status, body["code"].as_str()), (400, Some("invalid_limit")));
+    let (status, body) = world.request(
+        Method::POST,
+        &format!("{}/v1/webstore/feeds/products", world.hub.url()),
+        Some(&world.key),
+        Some(b"<rss><channel><item><g:id>".to_vec()),
+        None,
+    );
+    assert_eq!((status, body["code"].as_str()), (422, Some("invalid_feed")), "{body}");
+    assert!(world.skus(2000).len() > 100, "the catalog is as it was");
+}
+
+#[test]
+fn the_published_document_matches_the_routes() {
+    let world = World::empty();
+    let (status, doc) = world.request(
+        Method::GET,
+        &format!("{}/openapi.json", world.hub.url()),
+        None,
+        None,
+        None,
+    );
+    assert_eq!(status, 200);
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 10, "{:?}", paths.keys());
+    for (path, methods) in paths {
+        let concrete = path.replace("{customer}", "c-1");
+        for method in methods.as_object().unwrap().keys() {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let (status, body) = world.request(
+                method.clone(),
+                &format!("{}{concrete}", world.hub.url()),
+                None,
+                None,
+                None,
+            );
+            assert!(
+                status != 404 && status != 405,
+                "{method} {path} is documented but not served: {status} {body}"
+            );
+        }
+    }
+    let (status, body) = world.request(
+        Method::GET,
+        &format!("{}/v1/nothing-here", world.hub.url()),
+        None,
+        None,
+        None,
+    );
+    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
+    for schema in ["PushRequest", "PushResponse", "WishlistPage", "CatalogPage", "Problem"] {
+        assert!(
+            doc["components"]["schemas"][schema].is_object(),
+            "{schema} is documented"
+        );
+    }
+}
+
+#[test]
+fn a_kiosk_pulls_the_catalog_and_then_only_what_changed() {
+    let world = World::new();
+    world.upload("products", vitrine::demo::products_en().into_bytes(), Some("en"));
+    let kiosk = world.kiosk("tablet");
+    let syncer = kiosk.syncer(quick_policy());
+    let pulled = world.rt.block_on(syncer.pull_catalog()).unwrap();
+    let hub_count: i64 = crate::world::hub_conn(&world.hub_data())
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM variant) + (SELECT COUNT(*) FROM stock)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(pulled as i64, hub_count);
+    let catalog = Catalog::open(&kiosk.db).unwrap();
+    assert!(catalog.lookup(&world.skus(1)[0]).unwrap().is_some());
+    let mut q = vitrine::catalog::Query::new("fr", jiff::Timestamp::now());
+    q.text = "robe".into();
+    let before = catalog.search(&q).unwrap();
+    assert!(!before.is_empty());
+    assert_eq!(world.rt.block_on(syncer.pull_catalog()).unwrap(), 0, "nothing new");
+
+    // The web store drops one shop's line and a product: only that travels.
+    let inventory = vitrine::demo::inventory();
+    let mut lines: Vec<&str> = inventory.lines().collect();
+    let dropped = lines.remove(1).to_owned();
+    world.upload("inventory", lines.join("\n").into_bytes(), None);
+    let feed = vitrine::demo::products_fr();
+    let first_item_end = feed.find("</item>").unwrap() + "</item>".len();
+    let first_item_start = feed.find("<item>").unwrap();
+    let removed_sku = {
+        let item = &feed[first_item_start..first_item_end];
+        let id = item.split("<g:id>").nth(1).unwrap();
+        id.split("</g:id>").next().unwrap().to_owned()
+    };
+    let smaller = format!("{}{}", &feed[..first_item_start], &feed[first_item_end..]);
+    world.upload("products", smaller.into_bytes(), Some("fr"));
+    assert_eq!(world.rt.block_on(syncer.pull_catalog()).unwrap(), 2);
+    let mut catalog = Catalog::open(&kiosk.db).unwrap();
+    let (store, sku) = {
+        let mut cells = dropped.split('\t');
+        (cells.next().unwrap().to_owned(), cells.next().unwrap().to_owned())
+    };
+    let left: i64 = catalog
+        .connection()
+        .query_row(
+            "SELECT COUNT(*) FROM stock WHERE store_code = ?1 AND sku = ?2",
+            [&store, &sku],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0);
+    let gone: i64 = catalog
+        .connection()
+        .query_row(
+            "SELECT COUNT(*) FROM variant WHERE lang = 'fr' AND sku = ?1",
+            [&removed_sku],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(gone, 0);
+    // An edit made before and a sync after: the outbox and the catalog live side by side.
+    kiosk.edit("c-1", &world.skus(3)[2], Action::Add);
+    world.rt.block_on(syncer.drain()).unwrap();
+    assert_eq!(kiosk.status().pending, 0);
+}
+
+#[test]
+fn catalog_pages_end_at_every_edge() {
+    let page = 4;
+    for n in [0_usize, 1, page - 1, page, page + 1] {
+        let world = World::empty();
+        let token = token_of(&world.kiosk("tablet"));
+        if n > 0 {
+            let rows: String = (0..n).map(|i| format!("P-{i}\tT\t1.00 EUR\tin stock\n")).collect();
+            world.upload(
+                "products",
+                format!("id\ttitle\tprice\tavailability\n{rows}").into_bytes(),
+                Some("fr"),
+            );
+        }
+        let mut cursor = String::new();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut pages = 0;
+        loop {
+            let url = format!(
+                "{}/v1/kiosk/catalog/changes?limit={page}&cursor={cursor}",
+                world.hub.url()
+            );
+            let (status, body) = world.request(Method::GET, &url, Some(&token), None, None);
+            assert_eq!(status, 200, "{body}");
+            pages += 1;
+            for change in body["changes"].as_array().unwrap() {
+                assert!(
+                    seen.insert(change["variant"]["sku"].as_str().unwrap().to_owned()),
+                    "twice: {change}"
+                );
+            }
+            let next = body["next_cursor"].as_str().unwrap().to_owned();
+            if body["has_more"] == false {
+                // Asking again from the end gives an empty page with the same cursor.
+                let url = format!(
+                    "{}/v1/kiosk/catalog/changes?limit={page}&cursor={next}",
+                    world.hub.url()
+                );
+                let (_, again) = world.request(Method::GET, &url, Some(&token), None, None);
+                assert_eq!(again["changes"].as_array().unwrap().len(), 0);
+                assert_eq!(again["next_cursor"].as_str(), Some(next.as_str()));
+                break;
+            }
+            cursor = next;
+            assert!(pages < 100);
+        }
+        assert_eq!(seen.len(), n, "n={n}");
+        assert_eq!(pages, n.div_ceil(page).max(1), "n={n}");
+    }
+}
