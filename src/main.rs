@@ -281,6 +281,7 @@ enum BenchCommand {
     },
 }
 
+#[cfg(feature = "kiosk")]
 fn parse_size(text: &str) -> Result<(u32, u32), String> {
     let (w, h) = text
         .split_once('x')
@@ -635,6 +636,7 @@ async fn webstore(command: WebstoreCommand) -> anyhow::Result<()> {
     }
 }
 
+#[cfg(feature = "kiosk")]
 fn ui_lang(lang: &str) -> anyhow::Result<String> {
     match lang {
         "fr" | "en" => Ok(lang.to_owned()),

@@ -576,14 +576,14 @@ mod convergence {
                 let r = draw.next().unwrap() as usize;
                 // Mostly where the hub expects (a sender retries from there), else anywhere:
                 // before it (a duplicate) or after it (a gap).
-                let start = if r % 3 == 0 || acked[sender] as usize >= ops.len() {
+                let start = if r.is_multiple_of(3) || acked[sender] as usize >= ops.len() {
                     r % ops.len()
                 } else {
                     acked[sender] as usize
                 };
                 let len = 1 + (r / 7) % 5;
                 let batch: Vec<Op> = ops[start..(start + len).min(ops.len())].to_vec();
-                if r % 5 == 0 { continue; } // dropped on the way
+                if r.is_multiple_of(5) { continue; } // dropped on the way
                 let request = PushRequest { stream: format!("stream-{sender}"), ops: batch };
                 let result = rt.block_on(store.push(senders[sender].clone(), request, base)).unwrap();
                 if let Ok(response) = result {

@@ -659,7 +659,7 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .routes(routes!(wishlist_changes))
         .routes(routes!(wishlist_snapshot))
         .routes(routes!(webstore_customer_wishlist, erase_customer))
-        .routes(routes!(upload_products).layer(feeds_limit.clone()))
+        .routes(routes!(upload_products).layer(feeds_limit))
         .routes(routes!(upload_inventory).layer(feeds_limit))
         .routes(routes!(healthz))
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
