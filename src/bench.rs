@@ -6,6 +6,9 @@
 //! prefixes and SKU/GTIN lookups and reports medians and p99s. The kiosk start-up
 //! figures are measured by the caller in a child process (see `cli`).
 
+#[cfg(feature = "hub")]
+pub mod sync;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -279,6 +279,22 @@ enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Hub ingest, kiosk drain, web store pull and catalog pull over loopback HTTP.
+    #[cfg(feature = "hub")]
+    Sync {
+        #[arg(long, default_value_t = 100)]
+        kiosks: usize,
+        /// Batches each kiosk pushes.
+        #[arg(long, default_value_t = 20)]
+        batches: usize,
+        #[arg(long, default_value_t = 25)]
+        batch_ops: usize,
+        /// Product groups in the generated catalog (5 variants each).
+        #[arg(long, default_value_t = 100_000)]
+        groups: usize,
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[cfg(feature = "kiosk")]
@@ -361,6 +377,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status { data } => status(&data),
         Command::Webstore(command) => runtime()?.block_on(webstore(command)),
         Command::Bench(BenchCommand::Catalog { groups, variants, dir }) => bench_catalog(groups, variants, dir),
+        #[cfg(feature = "hub")]
+        Command::Bench(BenchCommand::Sync {
+            kiosks,
+            batches,
+            batch_ops,
+            groups,
+            dir,
+        }) => {
+            let temp = tempfile::tempdir()?;
+            let dir = dir.unwrap_or_else(|| temp.path().to_owned());
+            std::fs::create_dir_all(&dir)?;
+            let options = vitrine::bench::sync::Options {
+                kiosks,
+                batches,
+                batch_ops,
+                groups,
+            };
+            for line in vitrine::bench::sync::run(&dir, &options)? {
+                println!("{line}");
+            }
+            Ok(())
+        }
         Command::Exercise {
             data,
             customer,

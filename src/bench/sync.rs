@@ -1,0 +1,180 @@
+//! `vitrine bench sync`: the hub and the sync engine under load, over real HTTP on
+//! loopback, with the hub's SQLite file on disk.
+//!
+//! - `ingest_ops_per_s`, `push_p50_ms`, `push_p99_ms`: 100 kiosks push batches at once;
+//! - `drain_10k_s`: one kiosk sends 10,000 queued ops;
+//! - `pull_changes_per_s`: the web store pages through every change;
+//! - `catalog_pull_s`: an empty kiosk pulls the generated catalog.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use jiff::Timestamp;
+
+use super::{generate, percentiles};
+use crate::catalog::{Catalog, InventoryFeed, ProductFeed};
+use crate::hub::{self, auth::Scope, store};
+use crate::protocol::{Action, Op, Owner, PushRequest, PushResponse, WishlistPage};
+use crate::sync::driver::{Step, Syncer};
+use crate::sync::{engine::Policy, outbox};
+
+pub struct Options {
+    pub kiosks: usize,
+    pub batches: usize,
+    pub batch_ops: usize,
+    pub groups: usize,
+}
+
+/// Runs every measurement and returns the `name=value` lines.
+pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
+    let mut lines = vec![
+        format!("kiosks={}", options.kiosks),
+        format!("batch_ops={}", options.batch_ops),
+    ];
+    let hub_dir = dir.join("hub");
+    let running = hub::spawn(&hub_dir)?;
+    let conn = crate::db::open(&hub::db_path(&hub_dir), crate::db::Schema::Hub)?;
+    let key = store::create_key(&conn, "bench", &Scope::ALL, Timestamp::now())?;
+
+    // The catalog, imported straight into the hub's file (as an upload would).
+    let generated = generate(options.groups, 5);
+    let started = Instant::now();
+    let mut hub_catalog = Catalog::with_connection(crate::db::open(&hub::db_path(&hub_dir), crate::db::Schema::Hub)?, true);
+    hub_catalog.import(
+        Some(&ProductFeed::parse(generated.tsv.as_bytes(), Some("fr"))?),
+        Some(&InventoryFeed::parse(generated.inventory.as_bytes())?),
+        Timestamp::now(),
+    )?;
+    lines.push(format!("hub_import_s={:.1}", started.elapsed().as_secs_f64()));
+    let skus = Arc::new(generated.skus);
+
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let tokens: Vec<String> = (0..options.kiosks)
+        .map(|i| {
+            let code = store::create_enroll_code(&conn, super::STORES[i % super::STORES.len()], Timestamp::now())?;
+            let mut c = crate::db::open(&hub::db_path(&hub_dir), crate::db::Schema::Hub)?;
+            let enrolled = store::enroll(&mut c, &code, None, Timestamp::now())?.map_err(anyhow::Error::msg)?;
+            Ok(enrolled.token)
+        })
+        .collect::<anyhow::Result<_>>()?;
+
+    // Ingest: every kiosk pushes its batches in order, all kiosks at once.
+    let url = running.url();
+    let http = reqwest::Client::builder().pool_max_idle_per_host(options.kiosks).build()?;
+    let started = Instant::now();
+    let latencies: Vec<f64> = rt.block_on(async {
+        let tasks: Vec<_> = tokens
+            .into_iter()
+            .enumerate()
+            .map(|(k, token)| {
+                let (http, url, skus) = (http.clone(), url.clone(), skus.clone());
+                let (batches, batch_ops) = (options.batches, options.batch_ops);
+                tokio::spawn(async move {
+                    let mut times = Vec::with_capacity(batches);
+                    let base = crate::sync::hlc::from_wall(Timestamp::now());
+                    for b in 0..batches {
+                        let ops: Vec<Op> = (0..batch_ops)
+                            .map(|i| {
+                                let n = b * batch_ops + i;
+                                Op {
+                                    seq: n as u64 + 1,
+                                    hlc: base + n as u64,
+                                    owner: Owner::Customer(format!("c{}", (k * 7919 + n * 31) % 5_000)),
+                                    sku: skus[(k * 104_729 + n * 7) % skus.len()].clone(),
+                                    action: if n % 4 == 3 { Action::Remove } else { Action::Add },
+                                    session: Some(format!("visit-{k}")),
+                                }
+                            })
+                            .collect();
+                        let request = PushRequest {
+                            stream: format!("bench-{k}"),
+                            ops,
+                        };
+                        let sent = Instant::now();
+                        let response = http
+                            .post(format!("{url}/v1/kiosk/ops"))
+                            .bearer_auth(&token)
+                            .json(&request)
+                            .send()
+                            .await?
+                            .error_for_status()?
+                            .json::<PushResponse>()
+                            .await?;
+                        anyhow::ensure!(response.acked_seq == ((b + 1) * batch_ops) as u64, "push not acked");
+                        times.push(sent.elapsed().as_secs_f64() * 1e3);
+                    }
+                    Ok(times)
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for task in tasks {
+            all.extend(task.await??);
+        }
+        anyhow::Ok(all)
+    })?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let total = options.kiosks * options.batches * options.batch_ops;
+    let (p50, p99) = percentiles(latencies);
+    lines.push(format!("ingest_ops={total}"));
+    lines.push(format!("ingest_ops_per_s={:.0}", total as f64 / elapsed));
+    lines.push(format!("push_p50_ms={p50:.1}"));
+    lines.push(format!("push_p99_ms={p99:.1}"));
+
+    // The web store pulls every change, 5,000 a page.
+    let started = Instant::now();
+    let pulled = rt.block_on(async {
+        let mut cursor = String::new();
+        let mut count = 0;
+        loop {
+            let page: WishlistPage = http
+                .get(format!("{url}/v1/webstore/wishlist/changes"))
+                .bearer_auth(&key)
+                .query(&[("cursor", cursor.as_str()), ("limit", "5000")])
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            count += page.changes.len();
+            cursor = page.next_cursor;
+            if !page.has_more {
+                return anyhow::Ok(count);
+            }
+        }
+    })?;
+    lines.push(format!("pull_changes={pulled}"));
+    lines.push(format!("pull_changes_per_s={:.0}", pulled as f64 / started.elapsed().as_secs_f64()));
+
+    // One kiosk with 10,000 ops queued (say, after a day offline).
+    let kiosk_db = dir.join("kiosk.sqlite");
+    rt.block_on(crate::sync::driver::enroll(
+        &kiosk_db,
+        &url,
+        &store::create_enroll_code(&conn, super::STORES[0], Timestamp::now())?,
+        None,
+    ))?;
+    {
+        let mut kiosk = Catalog::open(&kiosk_db)?;
+        let now = Timestamp::now();
+        for n in 0..10_000 {
+            let owner = Owner::Customer(format!("offline-{}", n % 500));
+            outbox::edit(kiosk.connection(), now, &owner, &skus[n % skus.len()], Action::Add, None)?;
+        }
+    }
+    let syncer = Syncer::open(&kiosk_db, Policy::default())?;
+    let started = Instant::now();
+    let step = rt.block_on(syncer.drain())?;
+    anyhow::ensure!(step == Step::Idle, "the drain stopped early: {step:?}");
+    lines.push(format!("drain_10k_s={:.2}", started.elapsed().as_secs_f64()));
+
+    // The same kiosk pulls the whole catalog into its empty database.
+    let started = Instant::now();
+    let changes = rt.block_on(syncer.pull_catalog()).context("catalog pull")?;
+    lines.push(format!("catalog_changes={changes}"));
+    lines.push(format!("catalog_pull_s={:.1}", started.elapsed().as_secs_f64()));
+    drop(running);
+    Ok(lines)
+}
