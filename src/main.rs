@@ -208,12 +208,9 @@ struct DemoArgs {
 #[cfg(feature = "kiosk")]
 #[derive(Args)]
 struct KioskArgs {
-    /// Catalog database (see `vitrine catalog import`).
+    /// The kiosk's data directory, enrolled with a hub (see `vitrine enroll`).
     #[arg(long)]
-    db: PathBuf,
-    /// Code of the shop this kiosk stands in, as in the local inventory feed.
-    #[arg(long)]
-    store: String,
+    data: PathBuf,
     /// Interface language at start (fr or en).
     #[arg(long, default_value = "fr")]
     lang: String,
@@ -331,11 +328,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         #[cfg(feature = "kiosk")]
         Command::Kiosk(args) => {
             let lang = ui_lang(&args.lang)?;
-            vitrine::kiosk::run(vitrine::kiosk::Config {
-                db: args.db,
-                store: args.store,
-                lang,
-            })
+            vitrine::kiosk::run(vitrine::kiosk::Config { data: args.data, lang })
         }
         Command::Catalog(CatalogCommand::Import {
             db,

@@ -515,3 +515,31 @@ mod tests {
         assert!(items.iter().any(|i| i.sale.is_some_and(|s| s.1.is_some())));
     }
 }
+
+/// Starts a hub on loopback with the demo store imported, for `vitrine demo`.
+#[cfg(feature = "hub")]
+pub fn start_hub(data: &Path) -> anyhow::Result<crate::hub::Running> {
+    std::fs::create_dir_all(data)?;
+    let conn = crate::db::open(&crate::hub::db_path(data), crate::db::Schema::Hub)?;
+    let mut catalog = crate::catalog::Catalog::with_connection(conn, true);
+    import_into(&mut catalog, jiff::Timestamp::now())?;
+    drop(catalog);
+    crate::hub::spawn(data)
+}
+
+/// Enrolls a kiosk of the demo's home store with `hub` and pulls its catalog over HTTP.
+/// Returns the kiosk's database.
+#[cfg(feature = "hub")]
+pub fn enroll_kiosk(hub: &crate::hub::Running, data: &Path) -> anyhow::Result<std::path::PathBuf> {
+    std::fs::create_dir_all(data)?;
+    let db = data.join(crate::sync::KIOSK_DB);
+    let conn = crate::db::open(&crate::hub::db_path(&hub.data), crate::db::Schema::Hub)?;
+    let code = crate::hub::store::create_enroll_code(&conn, HOME_STORE, jiff::Timestamp::now())?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        crate::sync::driver::enroll(&db, &hub.url(), &code, Some("demo-kiosk")).await?;
+        let syncer = crate::sync::driver::Syncer::open(&db, crate::sync::engine::Policy::default())?;
+        syncer.pull_catalog().await
+    })?;
+    Ok(db)
+}

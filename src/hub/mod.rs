@@ -180,6 +180,8 @@ async fn shutdown_signal() {
 pub struct Running {
     pub addr: SocketAddr,
     pub hub: Hub,
+    /// The data directory it serves.
+    pub data: PathBuf,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -227,6 +229,7 @@ pub fn spawn(data: &Path) -> anyhow::Result<Running> {
     Ok(Running {
         addr,
         hub,
+        data: data.to_owned(),
         stop: Some(stop),
         thread: Some(thread),
     })

@@ -21,6 +21,8 @@ use slint::ComponentHandle;
 
 use crate::catalog::Catalog;
 use crate::demo;
+use crate::sync::driver::{Background, Syncer};
+use crate::sync::engine::Policy;
 use app::{Clock, Controller};
 use workers::{CatalogWorker, ImageSource, ImageWorker, Pending};
 
@@ -44,8 +46,8 @@ pub enum Screen {
 
 /// What `vitrine kiosk` needs to start.
 pub struct Config {
-    pub db: PathBuf,
-    pub store: String,
+    /// The kiosk's data directory (its database, enrolled with a hub).
+    pub data: PathBuf,
     pub lang: String,
 }
 
@@ -88,15 +90,19 @@ pub fn system_clock() -> Clock {
     Arc::new(jiff::Timestamp::now)
 }
 
-/// `vitrine kiosk`: full screen on a catalog database.
+/// `vitrine kiosk`: full screen, syncing with the hub it is enrolled with.
 pub fn run(config: Config) -> anyhow::Result<()> {
-    if !config.db.exists() {
-        anyhow::bail!(
-            "{} does not exist; import feeds first with `vitrine catalog import`",
-            config.db.display()
-        );
-    }
-    let kiosk = Kiosk::new(&config.db, &config.store, image_source(), system_clock())?;
+    let db = config.data.join(crate::sync::KIOSK_DB);
+    let mut catalog = Catalog::open(&db)?;
+    let device = crate::sync::outbox::device(catalog.connection())?.with_context(|| {
+        format!(
+            "this kiosk is not enrolled; run `vitrine enroll --data {} --hub URL --code CODE` first",
+            config.data.display()
+        )
+    })?;
+    drop(catalog);
+    let _sync = Background::start(Syncer::open(&db, Policy::default())?)?;
+    let kiosk = Kiosk::new(&db, &device.store_code, image_source(), system_clock())?;
     kiosk.window.window().set_fullscreen(true);
     kiosk.controller.start(&config.lang);
     kiosk.window.run().context("the kiosk window failed")?;
@@ -111,10 +117,13 @@ pub fn demo_catalog(dir: &std::path::Path) -> anyhow::Result<PathBuf> {
     Ok(db)
 }
 
-/// `vitrine demo`: the kiosk on the bundled demo store, in a window.
+/// `vitrine demo`: a hub on loopback with the demo store, and a kiosk enrolled with it
+/// that pulls its catalog and syncs through real HTTP, in a window.
 pub fn run_demo(lang: &str) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let db = demo_catalog(dir.path())?;
+    let hub = demo::start_hub(&dir.path().join("hub"))?;
+    let db = demo::enroll_kiosk(&hub, &dir.path().join("kiosk"))?;
+    let _sync = Background::start(Syncer::open(&db, Policy::default())?)?;
     let kiosk = Kiosk::new(&db, demo::HOME_STORE, image_source(), system_clock())?;
     kiosk.controller.start(lang);
     kiosk.window.run().context("the kiosk window failed")?;

@@ -354,3 +354,40 @@ pub async fn enroll(db: &Path, hub_url: &str, code: &str, name: Option<&str>) ->
     }
     Ok(device)
 }
+
+/// A [`Syncer`] running on its own thread and runtime, beside the kiosk's UI.
+pub struct Background {
+    /// Notify after a local edit: the sender goes at once instead of at its next wake-up.
+    pub wake: Arc<Notify>,
+    stop: watch::Sender<bool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    pub fn start(syncer: Syncer) -> anyhow::Result<Background> {
+        let wake = Arc::new(Notify::new());
+        let (stop, stopped) = watch::channel(false);
+        let notified = wake.clone();
+        let thread = std::thread::Builder::new().name("sync".into()).spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a tokio runtime");
+            runtime.block_on(syncer.run(notified, stopped));
+        })?;
+        Ok(Background {
+            wake,
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
