@@ -143,3 +143,82 @@ fn snapshot_writes_a_png_of_the_requested_size() {
     ]);
     assert!(!ok && err.contains("between 200 and 8192"), "{err}");
 }
+
+/// The store-ops, kiosk and web-store commands, end to end against a real hub.
+#[test]
+fn ops_kiosk_and_web_store_commands_work_together() {
+    let world = crate::world::World::empty();
+    let hub_data = world.hub_data();
+    let hub_data = hub_data.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let feeds = dir.path().join("feeds");
+    let (ok, _, err) = vitrine(&["demo", "--write-assets", feeds.to_str().unwrap()]);
+    assert!(ok, "{err}");
+
+    let (ok, out, err) = vitrine(&["hub", "key", "create", "--data", hub_data, "--name", "shop-web"]);
+    assert!(ok, "{err}");
+    let key = out.lines().last().unwrap().to_owned();
+    assert!(key.starts_with("vws_"));
+    let (ok, _, err) = vitrine(&["hub", "key", "create", "--data", hub_data, "--name", "shop-web"]);
+    assert!(!ok && err.contains("already exists"), "{err}");
+
+    let url = world.hub.url();
+    let products = feeds.join(vitrine::demo::PRODUCTS_FR);
+    let inventory = feeds.join(vitrine::demo::INVENTORY);
+    let (ok, out, err) = vitrine(&[
+        "webstore",
+        "upload",
+        "--hub",
+        &url,
+        "--key",
+        &key,
+        "--products",
+        products.to_str().unwrap(),
+        "--inventory",
+        inventory.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("products imported=914 updated=0"), "{out}");
+    assert!(lines[1].starts_with("inventory imported="), "{out}");
+
+    let (ok, out, err) = vitrine(&["hub", "enroll-code", "--data", hub_data, "--store", "PARIS-MARAIS"]);
+    assert!(ok, "{err}");
+    let code = out.lines().last().unwrap().to_owned();
+    let kiosk = dir.path().join("kiosk");
+    let kiosk = kiosk.to_str().unwrap();
+    let (ok, out, err) = vitrine(&["enroll", "--data", kiosk, "--hub", &url, "--code", &code]);
+    assert!(ok, "{err}");
+    assert!(out.contains("store PARIS-MARAIS"), "{out}");
+    let (ok, _, err) = vitrine(&["enroll", "--data", kiosk, "--hub", &url, "--code", &code]);
+    assert!(!ok && err.contains("already used"), "{err}");
+
+    let sku = world.skus(1).remove(0);
+    let (ok, out, _) = vitrine(&["wishlist", "add", "--data", kiosk, "--customer", "c-7", "--sku", &sku]);
+    assert!(ok && out.starts_with("saved"), "{out}");
+    let (ok, out, _) = vitrine(&["status", "--data", kiosk]);
+    assert!(ok);
+    assert!(
+        out.starts_with("outbox_pending=1 outbox_rejected=0 last_push=never"),
+        "{out}"
+    );
+    let (ok, out, err) = vitrine(&["sync", "--data", kiosk, "--once"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("outbox_pending=0 outbox_rejected=0 last_push=2"), "{out}");
+    assert!(out.lines().last().unwrap().starts_with("catalog_changes="), "{out}");
+    assert!(!out.contains("catalog_cursor=none"), "{out}");
+
+    let (ok, out, err) = vitrine(&["webstore", "pull", "--hub", &url, "--key", &key, "--limit", "10"]);
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    let change: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(change["owner"]["customer"], "c-7");
+    assert_eq!(change["sku"], sku.as_str());
+    assert_eq!(change["origin"]["store_code"], "PARIS-MARAIS");
+    let (ok, out, _) = vitrine(&["webstore", "pull", "--hub", &url, "--key", &key, "--cursor", lines[1]]);
+    assert!(ok);
+    assert_eq!(out.lines().count(), 1, "nothing new: {out}");
+    let (ok, _, err) = vitrine(&["webstore", "pull", "--hub", &url, "--key", "vws_wrong"]);
+    assert!(!ok && err.contains("invalid_credential"), "{err}");
+}

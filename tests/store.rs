@@ -157,7 +157,7 @@ fn a_new_file_is_migrated_and_reopening_keeps_the_data() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, 2, "catalog, then the kiosk's sync tables");
     let mode: String = rusqlite::Connection::open(&path)
         .unwrap()
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))

@@ -47,7 +47,8 @@ impl Load<'_> {
             .iter()
             .enumerate()
             .map(|(k, token)| {
-                let (http, url, skus, token) = (self.http.clone(), self.url.to_owned(), self.skus.clone(), token.clone());
+                let (http, url, skus, token) =
+                    (self.http.clone(), self.url.to_owned(), self.skus.clone(), token.clone());
                 let (batches, batch_ops, kiosks) = (self.options.batches, self.options.batch_ops, self.options.kiosks);
                 let stream = format!("{name}-{k}");
                 tokio::spawn(async move {
@@ -117,7 +118,8 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
     // The catalog, imported straight into the hub's file (as an upload would).
     let generated = generate(options.groups, 5);
     let started = Instant::now();
-    let mut hub_catalog = Catalog::with_connection(crate::db::open(&hub::db_path(&hub_dir), crate::db::Schema::Hub)?, true);
+    let mut hub_catalog =
+        Catalog::with_connection(crate::db::open(&hub::db_path(&hub_dir), crate::db::Schema::Hub)?, true);
     hub_catalog.import(
         Some(&ProductFeed::parse(generated.tsv.as_bytes(), Some("fr"))?),
         Some(&InventoryFeed::parse(generated.inventory.as_bytes())?),
@@ -126,7 +128,10 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
     lines.push(format!("hub_import_s={:.1}", started.elapsed().as_secs_f64()));
     let skus = Arc::new(generated.skus);
 
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     let tokens: Vec<String> = (0..options.kiosks)
         .map(|i| {
             let code = store::create_enroll_code(&conn, super::STORES[i % super::STORES.len()], Timestamp::now())?;
@@ -138,7 +143,9 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
 
     // Ingest, saturated: every kiosk pushes its batches back to back, all at once.
     let url = running.url();
-    let http = reqwest::Client::builder().pool_max_idle_per_host(options.kiosks).build()?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(options.kiosks)
+        .build()?;
     let load = Load {
         http: &http,
         url: &url,
@@ -188,7 +195,10 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
         }
     })?;
     lines.push(format!("pull_changes={pulled}"));
-    lines.push(format!("pull_changes_per_s={:.0}", pulled as f64 / started.elapsed().as_secs_f64()));
+    lines.push(format!(
+        "pull_changes_per_s={:.0}",
+        pulled as f64 / started.elapsed().as_secs_f64()
+    ));
 
     // One kiosk with 10,000 ops queued (say, after a day offline).
     let kiosk_db = dir.join("kiosk.sqlite");
@@ -203,7 +213,14 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
         let now = Timestamp::now();
         for n in 0..10_000 {
             let owner = Owner::Customer(format!("offline-{}", n % 500));
-            outbox::edit(kiosk.connection(), now, &owner, &skus[n % skus.len()], Action::Add, None)?;
+            outbox::edit(
+                kiosk.connection(),
+                now,
+                &owner,
+                &skus[n % skus.len()],
+                Action::Add,
+                None,
+            )?;
         }
     }
     let syncer = Syncer::open(&kiosk_db, Policy::default())?;

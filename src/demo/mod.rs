@@ -495,27 +495,6 @@ pub fn import_into(catalog: &mut crate::catalog::Catalog, now: jiff::Timestamp) 
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ean13_check_digits_are_valid() {
-        for serial in [0, 1, 999, 123_456] {
-            assert!(crate::domain::Gtin::parse(&ean13(serial)).is_ok());
-        }
-    }
-
-    #[test]
-    fn demo_store_is_big_enough() {
-        let items = items();
-        let groups: std::collections::BTreeSet<_> = items.iter().map(|i| i.group.clone()).collect();
-        assert!(groups.len() >= 60, "{} groups", groups.len());
-        assert!(items.len() >= 400, "{} variants", items.len());
-        assert!(items.iter().any(|i| i.sale.is_some_and(|s| s.1.is_some())));
-    }
-}
-
 /// Starts a hub on loopback with the demo store imported, for `vitrine demo`.
 #[cfg(feature = "hub")]
 pub fn start_hub(data: &Path) -> anyhow::Result<crate::hub::Running> {
@@ -542,4 +521,25 @@ pub fn enroll_kiosk(hub: &crate::hub::Running, data: &Path) -> anyhow::Result<st
         syncer.pull_catalog().await
     })?;
     Ok(db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ean13_check_digits_are_valid() {
+        for serial in [0, 1, 999, 123_456] {
+            assert!(crate::domain::Gtin::parse(&ean13(serial)).is_ok());
+        }
+    }
+
+    #[test]
+    fn demo_store_is_big_enough() {
+        let items = items();
+        let groups: std::collections::BTreeSet<_> = items.iter().map(|i| i.group.clone()).collect();
+        assert!(groups.len() >= 60, "{} groups", groups.len());
+        assert!(items.len() >= 400, "{} variants", items.len());
+        assert!(items.iter().any(|i| i.sale.is_some_and(|s| s.1.is_some())));
+    }
 }
