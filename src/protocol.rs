@@ -69,6 +69,23 @@ pub enum Owner {
 }
 
 impl Owner {
+    /// `("customer" | "visit", id)`, as the databases store an owner.
+    pub fn parts(&self) -> (&'static str, &str) {
+        match self {
+            Owner::Customer(c) => ("customer", c),
+            Owner::Visit(v) => ("visit", v),
+        }
+    }
+
+    /// The inverse of [`Owner::parts`].
+    pub fn from_parts(kind: &str, id: String) -> Owner {
+        if kind == "customer" {
+            Owner::Customer(id)
+        } else {
+            Owner::Visit(id)
+        }
+    }
+
     pub fn customer(&self) -> Option<&str> {
         match self {
             Owner::Customer(c) => Some(c),

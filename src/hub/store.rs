@@ -364,13 +364,6 @@ fn apply_push(
     })
 }
 
-fn owner_parts(owner: &Owner) -> (&'static str, &str) {
-    match owner {
-        Owner::Customer(c) => ("customer", c),
-        Owner::Visit(v) => ("visit", v),
-    }
-}
-
 fn is_erased(conn: &Connection, customer: &str) -> rusqlite::Result<bool> {
     conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM erased_customer WHERE ref_hash = ?1)")?
         .query_row([auth::hash(customer)], |r| r.get(0))
@@ -386,7 +379,7 @@ fn apply_op(
     op: &Op,
     now: Timestamp,
 ) -> rusqlite::Result<(OpStatus, Option<&'static str>)> {
-    let (kind, owner) = owner_parts(&op.owner);
+    let (kind, owner) = op.owner.parts();
     let from_webstore = matches!(principal, Principal::Key { .. });
     let valid = valid_ref(owner)
         && valid_ref(&op.sku)
@@ -565,11 +558,7 @@ fn line(r: &rusqlite::Row<'_>) -> rusqlite::Result<(WishlistLine, i64)> {
     let changed: i64 = r.get(11)?;
     Ok((
         WishlistLine {
-            owner: if kind == "customer" {
-                Owner::Customer(owner)
-            } else {
-                Owner::Visit(owner)
-            },
+            owner: Owner::from_parts(&kind, owner),
             sku: r.get(2)?,
             present: r.get(3)?,
             hlc: r.get(4)?,

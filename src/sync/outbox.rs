@@ -48,21 +48,6 @@ pub enum Edited {
     Unchanged,
 }
 
-fn owner_parts(owner: &Owner) -> (&'static str, &str) {
-    match owner {
-        Owner::Customer(c) => ("customer", c),
-        Owner::Visit(v) => ("visit", v),
-    }
-}
-
-fn owner_from(kind: &str, id: String) -> Owner {
-    if kind == "customer" {
-        Owner::Customer(id)
-    } else {
-        Owner::Visit(id)
-    }
-}
-
 fn ms(ts: Option<i64>) -> Option<Timestamp> {
     ts.and_then(|v| Timestamp::from_millisecond(v).ok())
 }
@@ -112,7 +97,7 @@ pub fn edit(
     session: Option<&str>,
 ) -> rusqlite::Result<Edited> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let (kind, id) = owner_parts(owner);
+    let (kind, id) = owner.parts();
     let present: Option<bool> = tx
         .query_row(
             "SELECT present FROM wishlist WHERE owner_kind = ?1 AND owner = ?2 AND sku = ?3",
@@ -158,7 +143,7 @@ fn action_name(action: Action) -> &'static str {
 
 /// The SKUs on a wishlist, most recently added first.
 pub fn wishlist(conn: &Connection, owner: &Owner) -> rusqlite::Result<Vec<Line>> {
-    let (kind, id) = owner_parts(owner);
+    let (kind, id) = owner.parts();
     let mut stmt = conn.prepare_cached(
         "SELECT sku, hlc FROM wishlist WHERE owner_kind = ?1 AND owner = ?2 AND present
          ORDER BY hlc DESC",
@@ -186,7 +171,7 @@ pub fn pending(conn: &Connection, max: usize) -> rusqlite::Result<(String, Vec<O
             Ok(Op {
                 seq: r.get(0)?,
                 hlc: r.get(1)?,
-                owner: owner_from(&kind, r.get(3)?),
+                owner: Owner::from_parts(&kind, r.get(3)?),
                 sku: r.get(4)?,
                 action: if action == "add" { Action::Add } else { Action::Remove },
                 session: r.get(6)?,
@@ -326,7 +311,7 @@ pub fn pulled(conn: &Connection, now: Timestamp) -> rusqlite::Result<()> {
 /// Replaces a customer's lines with the hub's (when they sign in at the kiosk), keeping
 /// any line this kiosk has not yet sent.
 pub fn merge_remote(conn: &mut Connection, owner: &Owner, lines: &[(String, bool, u64)]) -> rusqlite::Result<()> {
-    let (kind, id) = owner_parts(owner);
+    let (kind, id) = owner.parts();
     let tx = conn.transaction()?;
     for (sku, present, clock) in lines {
         tx.execute(
