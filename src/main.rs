@@ -594,16 +594,7 @@ async fn webstore(command: WebstoreCommand) -> anyhow::Result<()> {
     let http = reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(10))
         .build()?;
-    async fn answer<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> anyhow::Result<T> {
-        let status = response.status();
-        if status.is_success() {
-            return response.json().await.context("the hub's answer was unreadable");
-        }
-        match response.json::<vitrine::protocol::Problem>().await {
-            Ok(p) => bail!("the hub refused ({status}, {}): {}", p.code, p.message),
-            Err(_) => bail!("the hub answered {status}"),
-        }
-    }
+    use vitrine::sync::driver::read_answer as answer;
     match command {
         WebstoreCommand::Upload {
             hub,

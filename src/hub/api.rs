@@ -24,7 +24,8 @@ use utoipa_axum::routes;
 
 use super::auth::{DEVICE_PREFIX, KEY_PREFIX, Scope};
 use super::store::{self, EnrollError, Feed, Principal, PushError, Store, StoreError};
-use crate::catalog::{InventoryFeed, ProductFeed, Summary};
+use super::{FeedKind, ImportError};
+use crate::catalog::Summary;
 use crate::protocol::{
     CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, EraseResponse, ImportSummary, MAX_BATCH_OPS,
     MAX_PAGE, Problem, PushRequest, PushResponse, WishlistPage, valid_ref,
@@ -216,6 +217,10 @@ async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiErro
         })
 }
 
+fn wrong_credential(message: &str) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "wrong_credential", message)
+}
+
 /// A kiosk, authenticated by its device credential.
 pub struct DeviceAuth {
     pub id: i64,
@@ -227,15 +232,15 @@ impl FromRequestParts<AppState> for DeviceAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if bearer(parts)?.starts_with(KEY_PREFIX) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "wrong_credential",
+            return Err(wrong_credential(
                 "this is a web store API key; kiosk endpoints take a device credential",
             ));
         }
         match principal(parts, state).await? {
             Principal::Device { id, store_code } => Ok(DeviceAuth { id, store_code }),
-            Principal::Key { .. } => unreachable!("keys carry the key prefix"),
+            Principal::Key { .. } => Err(wrong_credential(
+                "this is a web store API key; kiosk endpoints take a device credential",
+            )),
         }
     }
 }
@@ -265,20 +270,13 @@ impl FromRequestParts<AppState> for WebStoreAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        const WRONG: &str = "this is a kiosk's device credential; web store endpoints take a web store API key";
         if bearer(parts)?.starts_with(DEVICE_PREFIX) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "wrong_credential",
-                "this is a kiosk's device credential; web store endpoints take a web store API key",
-            ));
+            return Err(wrong_credential(WRONG));
         }
         match principal(parts, state).await? {
             Principal::Key { id, name, scopes } => Ok(WebStoreAuth { id, name, scopes }),
-            Principal::Device { .. } => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "wrong_credential",
-                "web store endpoints take a web store API key",
-            )),
+            Principal::Device { .. } => Err(wrong_credential(WRONG)),
         }
     }
 }
@@ -575,16 +573,28 @@ async fn upload_products(
     ApiQuery(query): ApiQuery<FeedQuery>,
     body: Bytes,
 ) -> Result<Json<ImportSummary>, ApiError> {
+    upload(&state, &key, FeedKind::Products, body, query.lang).await
+}
+
+async fn upload(
+    state: &AppState,
+    key: &WebStoreAuth,
+    kind: FeedKind,
+    body: Bytes,
+    lang: Option<String>,
+) -> Result<Json<ImportSummary>, ApiError> {
     key.require(Scope::CatalogWrite)?;
-    let feed = tokio::task::spawn_blocking(move || ProductFeed::parse(&body, query.lang.as_deref()))
+    let imported = super::import_feed(&state.store, kind, body, lang)
         .await
-        .map_err(|_| ApiError::bad_request("invalid_feed", "the feed could not be read"))?
-        .map_err(refused)?;
-    let report = state
-        .store
-        .write(move |w| w.catalog.import(Some(&feed), None, Timestamp::now()))
-        .await??;
-    let s = summary("products", report.products.unwrap_or_default());
+        .map_err(|e| match e {
+            ImportError::Feed(e) => refused(e),
+            ImportError::Store(e) => e.into(),
+        })?;
+    let name = match kind {
+        FeedKind::Products => "products",
+        FeedKind::Inventory => "inventory",
+    };
+    let s = summary(name, imported);
     tracing::info!(key = key.name, "{s}");
     Ok(Json(s))
 }
@@ -598,18 +608,7 @@ async fn upload_inventory(
     key: WebStoreAuth,
     body: Bytes,
 ) -> Result<Json<ImportSummary>, ApiError> {
-    key.require(Scope::CatalogWrite)?;
-    let feed = tokio::task::spawn_blocking(move || InventoryFeed::parse(&body))
-        .await
-        .map_err(|_| ApiError::bad_request("invalid_feed", "the feed could not be read"))?
-        .map_err(refused)?;
-    let report = state
-        .store
-        .write(move |w| w.catalog.import(None, Some(&feed), Timestamp::now()))
-        .await??;
-    let s = summary("inventory", report.inventory.unwrap_or_default());
-    tracing::info!(key = key.name, "{s}");
-    Ok(Json(s))
+    upload(&state, &key, FeedKind::Inventory, body, None).await
 }
 
 /// Liveness: the hub answers and its database can be read.

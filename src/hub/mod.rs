@@ -284,29 +284,49 @@ async fn fetch_once(
         );
         body.extend_from_slice(&chunk);
     }
-    let kind = source.kind;
-    let lang = source.lang.clone();
-    let report = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-        Ok(match kind {
-            FeedKind::Products => (Some(ProductFeed::parse(&body, lang.as_deref())?), None),
-            FeedKind::Inventory => (None, Some(InventoryFeed::parse(&body)?)),
+    let summary = import_feed(store, source.kind, body, source.lang.clone()).await?;
+    *etag = new_tag;
+    let line = match source.kind {
+        FeedKind::Products => format!("products {summary}"),
+        FeedKind::Inventory => format!("inventory {summary}"),
+    };
+    Ok(Some(line))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Feed(#[from] crate::catalog::feed::FeedError),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+/// Parses a feed off the async threads and imports it on the writer thread: the one
+/// path for uploads and scheduled fetches.
+pub async fn import_feed(
+    store: &Store,
+    kind: FeedKind,
+    body: impl AsRef<[u8]> + Send + 'static,
+    lang: Option<String>,
+) -> Result<crate::catalog::Summary, ImportError> {
+    let parsed = tokio::task::spawn_blocking(move || {
+        let body = body.as_ref();
+        Ok::<_, crate::catalog::feed::FeedError>(match kind {
+            FeedKind::Products => (Some(ProductFeed::parse(body, lang.as_deref())?), None),
+            FeedKind::Inventory => (None, Some(InventoryFeed::parse(body)?)),
         })
     })
-    .await??;
-    let (products, inventory) = report;
+    .await
+    .map_err(|_| store::StoreError::Closed)?;
+    let (products, inventory) = parsed?;
     let report = store
         .write(move |w| {
             w.catalog
                 .import(products.as_ref(), inventory.as_ref(), jiff::Timestamp::now())
         })
-        .await??;
-    *etag = new_tag;
-    let line = match (report.products, report.inventory) {
-        (Some(s), _) => format!("products {s}"),
-        (_, Some(s)) => format!("inventory {s}"),
-        _ => String::new(),
-    };
-    Ok(Some(line))
+        .await?
+        .map_err(store::StoreError::from)?;
+    Ok(report.products.or(report.inventory).unwrap_or_default())
 }
 
 /// The data directory's database path, for the CLI's offline commands.

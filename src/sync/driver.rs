@@ -57,7 +57,7 @@ impl Client {
             .send()
             .await
             .with_context(|| format!("cannot reach the hub at {hub_url}"))?;
-        parse(response).await
+        read_answer(response).await
     }
 
     /// Sends one batch and says how it went. Never fails: every failure is an outcome.
@@ -123,11 +123,12 @@ impl Client {
             .send()
             .await
             .with_context(|| format!("cannot reach the hub at {}", self.base))?;
-        parse(response).await
+        read_answer(response).await
     }
 }
 
-async fn parse<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> anyhow::Result<T> {
+/// Reads a hub answer: the body on success, the hub's `Problem` as the error otherwise.
+pub async fn read_answer<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> anyhow::Result<T> {
     let status = response.status();
     if status.is_success() {
         return response.json().await.context("the hub's answer was cut or unreadable");
@@ -267,15 +268,17 @@ impl Syncer {
     /// Pulls catalog pages until the kiosk is up to date; returns the changes applied.
     pub async fn pull_catalog(&self) -> anyhow::Result<usize> {
         let mut total = 0;
+        let mut cursor = self.with_db(|c| c.cursor()).await?;
         loop {
-            let cursor = self.with_db(|c| c.cursor()).await?;
             let page = self.client.catalog_page(&cursor, CATALOG_PAGE).await?;
             let count = page.changes.len();
             total += count;
             let has_more = page.has_more;
+            let moved = page.next_cursor != cursor;
+            cursor = page.next_cursor.clone();
             self.with_db(move |c| {
                 let now = Timestamp::now();
-                if count > 0 || page.next_cursor != cursor {
+                if count > 0 || moved {
                     c.apply_changes(&page.changes, &page.next_cursor, now)?;
                 }
                 outbox::pulled(c.connection(), now)
