@@ -260,6 +260,9 @@ struct SnapshotArgs {
     /// Window size in pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "1920x1080", value_parser = parse_size)]
     size: (u32, u32),
+    /// Show the kiosk after a failed push to an unreachable hub (the offline banner).
+    #[arg(long)]
+    offline: bool,
     #[arg(long)]
     out: PathBuf,
 }
@@ -348,6 +351,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 query: args.query,
                 lang,
                 size: args.size,
+                offline: args.offline,
                 out: args.out.clone(),
             })?;
             println!("{}", args.out.display());

@@ -11,7 +11,13 @@ use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use i_slint_backend_testing::{ElementHandle, ElementQuery};
 use slint::{ComponentHandle, Model};
 use vitrine::kiosk::snapshot::Headless;
-use vitrine::kiosk::ui::{AppAdapter, ProductAdapter, ResultsAdapter, Screen, SearchAdapter, StockState};
+use vitrine::kiosk::ui::{
+    AppAdapter, Notice, ProductAdapter, ResultsAdapter, Screen, SearchAdapter, StockState, WishlistAdapter,
+};
+use vitrine::protocol::Owner;
+
+use crate::proxy::{Fault, Proxy};
+use crate::world::World;
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -40,7 +46,8 @@ fn on_ui_thread<R: Send + 'static>(body: impl FnOnce() -> R + Send + 'static) ->
     }
 }
 
-/// The demo catalog, imported once for all UI tests (they only read it).
+/// The demo catalog, imported once for all UI tests. They only read the catalog; the
+/// wishlists they fill belong each to its own anonymous visit.
 fn demo_db() -> PathBuf {
     static DB: OnceLock<PathBuf> = OnceLock::new();
     DB.get_or_init(|| {
@@ -57,11 +64,28 @@ struct Ui {
 impl Ui {
     fn start(size: (u32, u32), lang: &str) -> Ui {
         let clock = Arc::new(|| "2026-11-22T12:00:00Z".parse().unwrap());
-        let h = Headless::new(&demo_db(), vitrine::demo::HOME_STORE, size, clock).unwrap();
+        Ui::on(&demo_db(), size, lang, clock)
+    }
+
+    fn on(db: &std::path::Path, size: (u32, u32), lang: &str, clock: vitrine::kiosk::app::Clock) -> Ui {
+        let h = Headless::new(db, vitrine::demo::HOME_STORE, size, clock).unwrap();
         h.kiosk.controller.start(lang);
         h.settle().unwrap();
         h.render().unwrap();
         Ui { h }
+    }
+
+    /// Runs the event loop until `done` holds (a timer-driven change).
+    fn wait_for(&self, what: &str, done: impl Fn(&vitrine::kiosk::ui::AppWindow) -> bool) {
+        let window = self.window().as_weak();
+        self.h
+            .settle_until(what, move || window.upgrade().is_some_and(|w| done(&w)))
+            .unwrap();
+        self.h.render().unwrap();
+    }
+
+    fn wishlist(&self) -> Vec<vitrine::kiosk::ui::WishlistItemData> {
+        self.window().global::<WishlistAdapter>().get_items().iter().collect()
     }
 
     fn window(&self) -> &vitrine::kiosk::ui::AppWindow {
@@ -117,6 +141,25 @@ impl Ui {
             .find_all()
             .into_iter()
             .map(|e| (e.absolute_position().y, e.absolute_position().y + e.size().height))
+            .collect()
+    }
+
+    /// Rectangles of what floats over a screen (ids ending in `overlay`): a toast may
+    /// cover the text under it for a moment.
+    fn overlays(&self) -> Vec<(f32, f32, f32, f32)> {
+        ElementQuery::from_root(self.window())
+            .match_descendants()
+            .match_predicate(|e| e.id().is_some_and(|id| id.ends_with("overlay")))
+            .find_all()
+            .into_iter()
+            .map(|e| {
+                (
+                    e.absolute_position().x,
+                    e.absolute_position().y,
+                    e.size().width,
+                    e.size().height,
+                )
+            })
             .collect()
     }
 
@@ -301,6 +344,7 @@ fn every_screen_fits_every_size_in_both_languages() {
                     vitrine::kiosk::Screen::Search,
                     vitrine::kiosk::Screen::Results,
                     vitrine::kiosk::Screen::Product,
+                    vitrine::kiosk::Screen::Wishlist,
                 ] {
                     let clock = Arc::new(|| "2026-11-22T12:00:00Z".parse().unwrap());
                     let h = Headless::new(&db, vitrine::demo::HOME_STORE, size, clock).unwrap();
@@ -310,6 +354,7 @@ fn every_screen_fits_every_size_in_both_languages() {
                         query: None,
                         lang: lang.to_owned(),
                         size,
+                        offline: false,
                         out: PathBuf::new(),
                     };
                     vitrine::kiosk::snapshot::show(&h, &db, &request).unwrap();
@@ -333,8 +378,19 @@ fn every_screen_fits_every_size_in_both_languages() {
                             "{context}: {text:?} is cut by the window edge ({x} + {width} > {w})"
                         );
                     }
+                    let overlays = ui.overlays();
+                    let floating = |r: &(f32, f32, f32, f32)| {
+                        overlays.iter().any(|o| {
+                            let overlap_x = (r.0 + r.2).min(o.0 + o.2) - r.0.max(o.0);
+                            let overlap_y = (r.1 + r.3).min(o.1 + o.3) - r.1.max(o.1);
+                            overlap_x > 0.0 && overlap_y > 0.0
+                        })
+                    };
                     for (i, (a, ra)) in texts.iter().enumerate() {
                         for (b, rb) in &texts[i + 1..] {
+                            if floating(ra) || floating(rb) {
+                                continue;
+                            }
                             let overlap_x = (ra.0 + ra.2).min(rb.0 + rb.2) - ra.0.max(rb.0);
                             let overlap_y = (ra.1 + ra.3).min(rb.1 + rb.3) - ra.1.max(rb.1);
                             assert!(overlap_x <= 2.0 || overlap_y <= 2.0, "{context}: {a:?} overlaps {b:?}");
@@ -343,5 +399,149 @@ fn every_screen_fits_every_size_in_both_languages() {
                 }
             }
         }
+    });
+}
+
+/// The latest op the kiosk queued for `sku`: its owner, action and session.
+fn last_op(db: &std::path::Path, sku: &str) -> (Owner, String, Option<String>) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row(
+        "SELECT owner_kind, owner, action, session FROM outbox WHERE sku = ?1 ORDER BY id DESC LIMIT 1",
+        [sku],
+        |r| {
+            let kind: String = r.get(0)?;
+            Ok((Owner::from_parts(&kind, r.get(1)?), r.get(2)?, r.get(3)?))
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_sheet_heart_saves_the_chosen_size_and_colour_for_this_visit() {
+    on_ui_thread(|| {
+        let ui = Ui::start((1280, 800), "en");
+        ui.tap("Touch to start");
+        ui.h.kiosk.controller.open_product("ML-DRESS-01");
+        ui.h.settle().unwrap();
+        ui.h.render().unwrap();
+        let product = ui.window().global::<ProductAdapter>();
+        let app = ui.window().global::<AppAdapter>();
+        let size = product.get_sizes().row_data(1).unwrap().label.to_string();
+        ui.tap(&format!("Size {size}"));
+        let sku = product.get_sku().to_string();
+        assert!(!product.get_saved());
+
+        ui.tap("Add to my wishlist");
+        assert!(product.get_saved() && ui.has("Saved to my wishlist"));
+        assert_eq!(app.get_notice(), Notice::Saved);
+        assert_eq!(app.get_wishlist_count(), 1);
+        // One transaction put it on the list and in the outbox, for the anonymous visit.
+        let (owner, action, session) = last_op(&demo_db(), &sku);
+        let Owner::Visit(visit) = &owner else {
+            panic!("{owner:?} is not a visit")
+        };
+        assert_eq!((action.as_str(), session.as_deref()), ("add", Some(visit.as_str())));
+
+        ui.tap("My wishlist");
+        assert_eq!(ui.screen(), Screen::Wishlist);
+        let items = ui.wishlist();
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].sku, sku.as_str());
+        assert!(items[0].variant.ends_with(&format!("· {size}")), "{}", items[0].variant);
+        assert!(items[0].image.size().width > 0, "the line has its picture");
+
+        // The line opens its product on the saved size and colour.
+        ui.tap(&format!("{}, {}", items[0].title, items[0].variant));
+        assert_eq!(ui.screen(), Screen::Product);
+        assert_eq!(product.get_sku(), sku.as_str());
+        assert!(product.get_saved());
+
+        ui.tap("My wishlist");
+        ui.tap(&format!("Remove {} from my wishlist", items[0].title));
+        assert!(ui.wishlist().is_empty() && ui.has("Your wishlist is empty"));
+        assert_eq!(app.get_wishlist_count(), 0);
+        assert_eq!(app.get_notice(), Notice::Removed);
+        assert_eq!(last_op(&demo_db(), &sku).1, "remove");
+
+        // The next shopper starts with an empty list.
+        ui.h.kiosk.controller.save_sku(&sku);
+        ui.h.settle().unwrap();
+        assert_eq!(app.get_wishlist_count(), 1);
+        ui.h.kiosk.controller.begin_visit();
+        ui.h.settle().unwrap();
+        assert_eq!(app.get_wishlist_count(), 0);
+        assert!(ui.wishlist().is_empty());
+    });
+}
+
+#[test]
+fn a_card_heart_saves_the_size_the_shopper_filtered_on() {
+    on_ui_thread(|| {
+        let ui = Ui::start((1920, 1080), "fr");
+        ui.tap("Touchez l’écran pour commencer");
+        ui.h.kiosk.controller.open_category("Femme > Robes");
+        ui.h.settle().unwrap();
+        ui.h.render().unwrap();
+        let results = ui.window().global::<ResultsAdapter>();
+        let size = results.get_sizes().row_data(1).unwrap().label.to_string();
+        ui.tap(&format!("Taille {size}"));
+        let first = results.get_results().row_data(0).unwrap();
+        assert!(!first.saved);
+
+        ui.tap(&format!("Ajouter {} à mes favoris", first.title));
+        assert!(
+            results.get_results().row_data(0).unwrap().saved,
+            "the card's heart is filled"
+        );
+        let items = ui.wishlist();
+        assert_eq!(items.len(), 1);
+        assert!(items[0].variant.ends_with(&format!("· {size}")), "{}", items[0].variant);
+
+        // Tapped again, the heart takes every size of the product off the list.
+        ui.tap(&format!("Retirer {} de mes favoris", first.title));
+        assert!(!results.get_results().row_data(0).unwrap().saved);
+        assert!(ui.wishlist().is_empty());
+    });
+}
+
+/// The whole way with the network down then back: the heart says saved at once, the
+/// banner counts what waits, and the hub ends with the line once, from this shop.
+#[test]
+fn saved_offline_reaches_the_web_store_once_the_network_is_back() {
+    on_ui_thread(|| {
+        let world = World::new();
+        let proxy = Proxy::start(world.hub.addr);
+        let kiosk = world.kiosk_at("tablet", vitrine::demo::HOME_STORE, &proxy.url());
+        let syncer = kiosk.syncer(crate::world::quick_policy());
+        world.rt.block_on(syncer.pull_catalog()).unwrap();
+
+        let ui = Ui::on(&kiosk.db, (1280, 800), "en", Arc::new(jiff::Timestamp::now));
+        ui.tap("Touch to start");
+        ui.h.kiosk.controller.open_product("ML-DRESS-01");
+        ui.h.settle().unwrap();
+        ui.h.render().unwrap();
+        let sku = ui.window().global::<ProductAdapter>().get_sku().to_string();
+
+        proxy.set(Fault::Reset);
+        ui.tap("Add to my wishlist");
+        assert!(ui.has("Saved to my wishlist"), "saved before any network");
+        world.rt.block_on(syncer.push_step()).unwrap();
+        ui.wait_for("the offline banner", |w| w.global::<AppAdapter>().get_offline());
+        assert_eq!(ui.window().global::<AppAdapter>().get_waiting(), 1);
+        assert!(ui.has("Offline: 1 item kept on this kiosk, sent when the network is back"));
+
+        proxy.set(Fault::None);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        world.rt.block_on(syncer.drain()).unwrap();
+        ui.wait_for("the banner to go", |w| !w.global::<AppAdapter>().get_offline());
+        assert_eq!(ui.window().global::<AppAdapter>().get_waiting(), 0);
+
+        let (lines, _) = world.pull_all(100);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        let line = &lines[0];
+        assert_eq!(line.sku, sku);
+        assert!(line.present && matches!(line.owner, Owner::Visit(_)));
+        assert_eq!(line.origin.store_code.as_deref(), Some(vitrine::demo::HOME_STORE));
+        assert!(matches!(&line.owner, Owner::Visit(v) if line.origin.session.as_ref() == Some(v)));
     });
 }

@@ -3,14 +3,14 @@
 use jiff::Timestamp;
 use slint::{Color, Image, SharedString};
 
-use super::ui::{CategoryData, ChipData, ProductCardData, StockState};
+use super::ui::{CategoryData, ChipData, ProductCardData, StockState, WishlistItemData};
 use crate::catalog::{Category, ProductCard, ProductSheet, VariantInfo};
 use crate::domain::format_price;
 
 /// Below this many pieces, "only N left" rather than "in stock".
 const LOW_STOCK: u32 = 3;
 
-pub fn card(card: &ProductCard, lang: &str) -> ProductCardData {
+pub fn card(card: &ProductCard, lang: &str, saved: bool) -> ProductCardData {
     ProductCardData {
         id: card.group_id.as_str().into(),
         title: card.title.as_str().into(),
@@ -23,6 +23,46 @@ pub fn card(card: &ProductCard, lang: &str) -> ProductCardData {
             .unwrap_or_default()
             .into(),
         colors: card.colors.join(", ").into(),
+        image: Image::default(),
+        saved,
+    }
+}
+
+/// A wishlist line: the saved SKU with its product, or alone when the catalog no longer
+/// has it.
+pub fn wishlist_item(
+    sku: &str,
+    found: Option<(&ProductSheet, &VariantInfo)>,
+    lang: &str,
+    now: Timestamp,
+) -> WishlistItemData {
+    let Some((sheet, variant)) = found else {
+        return WishlistItemData {
+            sku: sku.into(),
+            title: sku.into(),
+            ..WishlistItemData::default()
+        };
+    };
+    let stock = stock(variant);
+    let chosen: Vec<&str> = [variant.color.as_deref(), variant.size.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    WishlistItemData {
+        sku: sku.into(),
+        title: sheet.title.as_str().into(),
+        brand: sheet.brand.as_deref().unwrap_or_default().to_uppercase().into(),
+        variant: chosen.join(" · ").into(),
+        price: format_price(&variant.price, lang).into(),
+        sale_price: variant
+            .active_sale(now)
+            .map(|s| format_price(&s.price, lang))
+            .unwrap_or_default()
+            .into(),
+        stock: stock.state,
+        stock_here: stock.here,
+        other_shops: stock.other_shops,
+        known: true,
         image: Image::default(),
     }
 }

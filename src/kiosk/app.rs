@@ -6,31 +6,41 @@
 //! kind of request carries a sequence number and only the latest is shown.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 use jiff::Timestamp;
-use slint::{ComponentHandle, Image, Model, ModelRc, VecModel};
+use slint::{ComponentHandle, Image, Model, ModelRc, Timer, TimerMode, VecModel};
+use tokio::sync::Notify;
 
 use super::adapters;
 use super::ui::{
-    AppAdapter, AppWindow, AttractAdapter, ChipData, HomeAdapter, ProductAdapter, ProductCardData, ResultsAdapter,
-    Screen, SearchAdapter,
+    AppAdapter, AppWindow, AttractAdapter, ChipData, HomeAdapter, Notice, ProductAdapter, ProductCardData,
+    ResultsAdapter, Screen, SearchAdapter, WishlistAdapter,
 };
 use super::workers::{CatalogWorker, ImageWorker, Pending};
-use crate::catalog::{self, Facets, ProductCard, ProductSheet, Query};
+use crate::catalog::{self, Catalog, CatalogError, Facets, ProductCard, ProductSheet, Query};
+use crate::protocol::{Action, Owner};
+use crate::sync::outbox::{self, Edited};
 
 /// Pixel sizes pictures are decoded at, per place they are shown (4:5 pictures).
 const CARD_PICTURE: (u32, u32) = (400, 500);
 const ROW_PICTURE: (u32, u32) = (100, 125);
 const TILE_PICTURE: (u32, u32) = (640, 480);
 const SHEET_PICTURE: (u32, u32) = (960, 1200);
+const LINE_PICTURE: (u32, u32) = (160, 200);
 
 /// How many results search-as-you-type shows under the field.
 const SEARCH_ROWS: usize = 12;
 /// Price bands for the filter chips, in major units of the catalog's currency.
 const PRICE_BANDS: [(i64, i64); 4] = [(0, 50), (50, 100), (100, 200), (200, i64::MAX / 1000)];
+/// How often the offline banner looks at the outbox.
+const STATUS_EVERY: Duration = Duration::from_secs(2);
+/// How long "saved" and its kin stay on screen.
+const NOTICE_FOR: Duration = Duration::from_millis(2500);
 
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
@@ -48,6 +58,28 @@ struct State {
     sheet: Option<Rc<ProductSheet>>,
     chosen_sku: Option<String>,
     product_seq: u64,
+    /// The anonymous visit the wishlist belongs to until the shopper identifies.
+    visit: String,
+    /// This visit's wishlist, newest first.
+    saved: Vec<Saved>,
+    wishlist_seq: u64,
+}
+
+/// A wishlist line and the product group it belongs to (`None` when the catalog no
+/// longer has the SKU).
+struct Saved {
+    sku: String,
+    group_id: Option<String>,
+}
+
+impl State {
+    fn saved_groups(&self) -> HashSet<&str> {
+        self.saved.iter().filter_map(|s| s.group_id.as_deref()).collect()
+    }
+
+    fn is_saved(&self, sku: &str) -> bool {
+        self.saved.iter().any(|s| s.sku == sku)
+    }
 }
 
 pub struct Controller {
@@ -57,6 +89,10 @@ pub struct Controller {
     store: String,
     clock: Clock,
     pending: Pending,
+    /// Wakes the sync sender after an edit, so it pushes at once.
+    sync_wake: Option<Arc<Notify>>,
+    status_timer: Timer,
+    notice_timer: Timer,
     state: RefCell<State>,
 }
 
@@ -68,6 +104,7 @@ impl Controller {
         store: String,
         clock: Clock,
         pending: Pending,
+        sync_wake: Option<Arc<Notify>>,
     ) -> Rc<Controller> {
         let controller = Rc::new(Controller {
             window: window.as_weak(),
@@ -76,12 +113,24 @@ impl Controller {
             store,
             clock,
             pending,
+            sync_wake,
+            status_timer: Timer::default(),
+            notice_timer: Timer::default(),
             state: RefCell::new(State {
                 screen: Screen::Attract,
+                visit: crate::sync::driver::random_id(),
                 ..State::default()
             }),
         });
         controller.connect(window);
+        let weak = Rc::downgrade(&controller);
+        controller
+            .status_timer
+            .start(TimerMode::Repeated, STATUS_EVERY, move || {
+                if let Some(this) = weak.upgrade() {
+                    this.refresh_status();
+                }
+            });
         controller
     }
 
@@ -98,12 +147,23 @@ impl Controller {
                 });
             }};
         }
-        on!(AttractAdapter.on_start, |this| this.go(Screen::Home));
+        on!(AttractAdapter.on_start, |this| {
+            this.begin_visit();
+            this.go(Screen::Home);
+        });
         on!(AttractAdapter.on_choose_language, |this, lang| this.set_language(&lang));
         on!(AppAdapter.on_set_language, |this, lang| this.set_language(&lang));
         on!(AppAdapter.on_back, |this| this.back());
         on!(AppAdapter.on_home, |this| this.home());
         on!(AppAdapter.on_open_search, |this| this.go(Screen::Search));
+        on!(AppAdapter.on_open_wishlist, |this| this.go(Screen::Wishlist));
+        on!(ProductAdapter.on_toggle_saved, |this| this.toggle_chosen());
+        on!(HomeAdapter.on_toggle_saved, |this, id| this.toggle_card(&id, false));
+        on!(ResultsAdapter.on_toggle_saved, |this, id| this.toggle_card(&id, true));
+        on!(WishlistAdapter.on_open, |this, sku| this.open_saved(&sku));
+        on!(WishlistAdapter.on_remove, |this, sku| this
+            .edit_wishlist(vec![(sku.to_string(), Action::Remove)]));
+        on!(WishlistAdapter.on_browse, |this| this.home());
         on!(HomeAdapter.on_open_search, |this| this.go(Screen::Search));
         on!(HomeAdapter.on_open_category, |this, path| this.open_category(&path));
         on!(HomeAdapter.on_open_product, |this, id| this.open_product(&id));
@@ -241,8 +301,7 @@ impl Controller {
                     query.category = category;
                 }
             }
-            let lang = this.state.borrow().lang.clone();
-            let cards: Vec<ProductCardData> = featured.iter().map(|c| adapters::card(c, &lang)).collect();
+            let cards = this.card_rows(&featured);
             let tiles: Vec<_> = categories.iter().map(adapters::category).collect();
             this.with_window(|w| {
                 w.global::<AttractAdapter>()
@@ -272,10 +331,21 @@ impl Controller {
                 }
             }
             // Whatever else is on screen is redone in the new language.
+            this.refresh_wishlist();
             this.refresh_search();
             this.refresh_results();
             this.refresh_product();
         });
+    }
+
+    /// Result cards for `cards`, hearts filled for groups on the wishlist.
+    fn card_rows(&self, cards: &[ProductCard]) -> Vec<ProductCardData> {
+        let state = self.state.borrow();
+        let saved = state.saved_groups();
+        cards
+            .iter()
+            .map(|c| adapters::card(c, &state.lang, saved.contains(c.group_id.as_str())))
+            .collect()
     }
 
     // ----- pictures -----
@@ -387,8 +457,7 @@ impl Controller {
             }
             let total = cards.len();
             cards.truncate(SEARCH_ROWS);
-            let lang = this.state.borrow().lang.clone();
-            let rows: Vec<ProductCardData> = cards.iter().map(|c| adapters::card(c, &lang)).collect();
+            let rows = this.card_rows(&cards);
             this.with_window(|w| {
                 let search = w.global::<SearchAdapter>();
                 search.set_results(ModelRc::new(VecModel::from(rows)));
@@ -487,7 +556,7 @@ impl Controller {
             };
             let lang = this.state.borrow().lang.clone();
             this.state.borrow_mut().facets = facets.clone();
-            let rows: Vec<ProductCardData> = cards.iter().map(|c| adapters::card(c, &lang)).collect();
+            let rows = this.card_rows(&cards);
             let sizes: Vec<ChipData> = facets
                 .sizes
                 .iter()
@@ -631,6 +700,7 @@ impl Controller {
         let Some(chosen) = chosen else { return };
         state.chosen_sku = Some(chosen.sku.clone());
         let lang = state.lang.clone();
+        let saved = state.is_saved(&chosen.sku);
         drop(state);
         let now = self.now();
         let (colors, sizes) = adapters::variant_chips(&sheet, &chosen);
@@ -657,6 +727,7 @@ impl Controller {
             p.set_stock_here(stock.here);
             p.set_other_shops(stock.other_shops);
             p.set_online(stock.online);
+            p.set_saved(saved);
             if new_pictures {
                 p.set_image_index(0);
                 let blanks: Vec<Image> = chosen.images.iter().map(|_| Image::default()).collect();
@@ -677,6 +748,293 @@ impl Controller {
             }
         }
     }
+
+    // ----- wishlist -----
+
+    /// Starts a new anonymous visit: an empty wishlist that belongs to no one yet.
+    pub fn begin_visit(self: &Rc<Self>) {
+        {
+            let mut state = self.state.borrow_mut();
+            state.visit = crate::sync::driver::random_id();
+            state.saved.clear();
+        }
+        self.refresh_wishlist();
+    }
+
+    fn owner(&self) -> Owner {
+        Owner::Visit(self.state.borrow().visit.clone())
+    }
+
+    /// Saves or removes the chosen variant of the open product.
+    fn toggle_chosen(self: &Rc<Self>) {
+        let state = self.state.borrow();
+        let Some(sku) = state.chosen_sku.clone() else { return };
+        let action = if state.is_saved(&sku) {
+            Action::Remove
+        } else {
+            Action::Add
+        };
+        drop(state);
+        self.edit_wishlist(vec![(sku, action)]);
+    }
+
+    /// A card's heart: removes every variant of the product from the list, or saves the
+    /// one the shopper's filters point to (`use_filters`, on the results screen), else the
+    /// one its sheet would open on.
+    fn toggle_card(self: &Rc<Self>, group_id: &str, use_filters: bool) {
+        let state = self.state.borrow();
+        let saved: Vec<(String, Action)> = state
+            .saved
+            .iter()
+            .filter(|s| s.group_id.as_deref() == Some(group_id))
+            .map(|s| (s.sku.clone(), Action::Remove))
+            .collect();
+        let filters = match (&state.results, use_filters) {
+            (Some(q), true) => (q.color.clone(), q.size.clone()),
+            _ => (None, None),
+        };
+        let lang = state.content_lang.clone();
+        drop(state);
+        if !saved.is_empty() {
+            return self.edit_wishlist(saved);
+        }
+        let (store, group, this) = (self.store.clone(), group_id.to_owned(), self.clone());
+        self.spawn(async move {
+            let sku = match this.catalog.run(move |c| c.product(&lang, &group, &store)).await {
+                Ok(sheet) => sheet
+                    .and_then(|s| card_variant(&s, filters.0.as_deref(), filters.1.as_deref()).map(|v| v.sku.clone())),
+                Err(e) => {
+                    tracing::error!("cannot load the product to save: {e}");
+                    None
+                }
+            };
+            match sku {
+                Some(sku) => this.edit_wishlist(vec![(sku, Action::Add)]),
+                None => this.notify(Notice::SaveFailed),
+            }
+        });
+    }
+
+    /// Saves `sku` on this visit's list, as a tap on its heart would.
+    pub fn save_sku(self: &Rc<Self>, sku: &str) {
+        self.edit_wishlist(vec![(sku.to_owned(), Action::Add)]);
+    }
+
+    /// Applies edits to this visit's list, each one transaction for the list and the
+    /// outbox; then wakes the sender and shows the list as it now is.
+    fn edit_wishlist(self: &Rc<Self>, edits: Vec<(String, Action)>) {
+        let owner = self.owner();
+        let visit = self.state.borrow().visit.clone();
+        let now = self.now();
+        let notice = match edits.last() {
+            Some((_, Action::Add)) => Notice::Saved,
+            _ => Notice::Removed,
+        };
+        let this = self.clone();
+        self.spawn(async move {
+            let answer = this
+                .catalog
+                .run(move |c| {
+                    let mut queued = false;
+                    for (sku, action) in &edits {
+                        let edited = outbox::edit(c.connection(), now, &owner, sku, *action, Some(&visit))?;
+                        queued |= matches!(edited, Edited::Queued { .. });
+                    }
+                    Ok(queued)
+                })
+                .await;
+            match answer {
+                Ok(queued) => {
+                    if queued && let Some(wake) = &this.sync_wake {
+                        wake.notify_one();
+                    }
+                    this.notify(notice);
+                }
+                Err(e) => {
+                    tracing::error!("cannot save the wishlist: {e}");
+                    this.notify(Notice::SaveFailed);
+                }
+            }
+            this.refresh_wishlist();
+        });
+    }
+
+    /// Reloads this visit's list with its products, and every heart on screen.
+    fn refresh_wishlist(self: &Rc<Self>) {
+        let mut state = self.state.borrow_mut();
+        state.wishlist_seq += 1;
+        let seq = state.wishlist_seq;
+        let lang = state.content_lang.clone();
+        drop(state);
+        let (owner, store, now, this) = (self.owner(), self.store.clone(), self.now(), self.clone());
+        self.spawn(async move {
+            let answer = this
+                .catalog
+                .run(move |c| {
+                    let lines = outbox::wishlist(c.connection(), &owner)?;
+                    lines
+                        .into_iter()
+                        .map(|line| Ok((saved_sheet(c, &lang, &line.sku, &store)?, line.sku)))
+                        .collect::<Result<Vec<_>, CatalogError>>()
+                })
+                .await;
+            if this.state.borrow().wishlist_seq != seq {
+                return;
+            }
+            let lines = match answer {
+                Ok(lines) => lines,
+                Err(e) => return tracing::error!("cannot load the wishlist: {e}"),
+            };
+            let lang = this.state.borrow().lang.clone();
+            let mut rows = Vec::with_capacity(lines.len());
+            let mut pictures = Vec::new();
+            for (i, (sheet, sku)) in lines.iter().enumerate() {
+                let variant = sheet
+                    .as_ref()
+                    .and_then(|s| s.variants.iter().find(|v| &v.sku == sku).map(|v| (s, v)));
+                if let Some(url) = variant.and_then(|(_, v)| v.images.first()) {
+                    pictures.push((i, sku.clone(), url.clone()));
+                }
+                rows.push(adapters::wishlist_item(sku, variant, &lang, now));
+            }
+            this.state.borrow_mut().saved = lines
+                .into_iter()
+                .map(|(sheet, sku)| Saved {
+                    sku,
+                    group_id: sheet.map(|s| s.group_id),
+                })
+                .collect();
+            this.with_window(|w| {
+                w.global::<AppAdapter>().set_wishlist_count(rows.len() as i32);
+                w.global::<WishlistAdapter>()
+                    .set_items(ModelRc::new(VecModel::from(rows)));
+            });
+            for (i, sku, url) in pictures {
+                this.load_row_image(
+                    url,
+                    LINE_PICTURE,
+                    i,
+                    |w| w.global::<WishlistAdapter>().get_items(),
+                    move |row, image| {
+                        if row.sku == sku.as_str() {
+                            row.image = image;
+                        }
+                    },
+                );
+            }
+            this.show_hearts();
+            this.refresh_status();
+        });
+    }
+
+    /// Fills or empties the hearts on the cards and the sheet on screen.
+    fn show_hearts(&self) {
+        let state = self.state.borrow();
+        let groups = state.saved_groups();
+        let sheet_saved = state.chosen_sku.as_ref().is_some_and(|sku| state.is_saved(sku));
+        self.with_window(|w| {
+            let models = [
+                w.global::<HomeAdapter>().get_featured(),
+                w.global::<ResultsAdapter>().get_results(),
+            ];
+            for model in models {
+                for i in 0..model.row_count() {
+                    let Some(mut row) = model.row_data(i) else { continue };
+                    let saved = groups.contains(row.id.as_str());
+                    if row.saved != saved {
+                        row.saved = saved;
+                        model.set_row_data(i, row);
+                    }
+                }
+            }
+            w.global::<ProductAdapter>().set_saved(sheet_saved);
+        });
+    }
+
+    /// Updates the offline banner: this visit's edits not yet on the hub, and whether the
+    /// last push failed.
+    fn refresh_status(self: &Rc<Self>) {
+        let (owner, this) = (self.owner(), self.clone());
+        self.spawn(async move {
+            let answer = this
+                .catalog
+                .run(move |c| {
+                    let waiting = outbox::waiting(c.connection(), &owner)?;
+                    let failing = outbox::status(c.connection())?.last_error.is_some();
+                    Ok((waiting, failing))
+                })
+                .await;
+            match answer {
+                Ok((waiting, failing)) => this.with_window(|w| {
+                    let app = w.global::<AppAdapter>();
+                    app.set_waiting(waiting.min(i32::MAX as u64) as i32);
+                    app.set_offline(failing);
+                }),
+                Err(e) => tracing::warn!("cannot read the outbox: {e}"),
+            }
+        });
+    }
+
+    /// Opens a wishlist line's product on its saved size and colour.
+    fn open_saved(self: &Rc<Self>, sku: &str) {
+        let group = self
+            .state
+            .borrow()
+            .saved
+            .iter()
+            .find(|s| s.sku == sku)
+            .and_then(|s| s.group_id.clone());
+        let Some(group) = group else { return };
+        self.open_product(&group);
+        self.state.borrow_mut().chosen_sku = Some(sku.to_owned());
+    }
+
+    /// Shows `notice` for a moment.
+    fn notify(&self, notice: Notice) {
+        self.with_window(|w| w.global::<AppAdapter>().set_notice(notice));
+        let window = self.window.clone();
+        self.notice_timer.start(TimerMode::SingleShot, NOTICE_FOR, move || {
+            if let Some(w) = window.upgrade() {
+                w.global::<AppAdapter>().set_notice(Notice::None);
+            }
+        });
+    }
+}
+
+/// The sheet of the product a saved SKU belongs to, in the shopper's language if it is
+/// translated, else in the SKU's own; `None` when the catalog no longer has the SKU.
+fn saved_sheet(c: &Catalog, lang: &str, sku: &str, store: &str) -> Result<Option<ProductSheet>, CatalogError> {
+    let Some(hit) = c.lookup(sku)? else { return Ok(None) };
+    for lang in [lang, hit.lang.as_str()] {
+        if let Some(sheet) = c.product(lang, &hit.group_id, store)?
+            && sheet.variants.iter().any(|v| v.sku == sku)
+        {
+            return Ok(Some(sheet));
+        }
+    }
+    Ok(None)
+}
+
+/// The variant a card's heart saves: among those matching the colour and size filters,
+/// the first in stock here; without a match, the one the sheet opens on.
+fn card_variant<'a>(
+    sheet: &'a ProductSheet,
+    color: Option<&str>,
+    size: Option<&str>,
+) -> Option<&'a catalog::VariantInfo> {
+    let matching: Vec<&catalog::VariantInfo> = sheet
+        .variants
+        .iter()
+        .filter(|v| {
+            color.is_none_or(|c| v.color.as_deref() == Some(c)) && size.is_none_or(|s| v.size.as_deref() == Some(s))
+        })
+        .collect();
+    matching
+        .iter()
+        .find(|v| v.here.as_ref().is_some_and(|h| h.is_available()))
+        .or(matching.first())
+        .copied()
+        .or_else(|| first_available(sheet))
 }
 
 /// The variant a sheet opens on: the first one in stock here, else the first.

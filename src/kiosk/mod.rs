@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use slint::ComponentHandle;
+use tokio::sync::Notify;
 
 use crate::catalog::Catalog;
 use crate::demo;
@@ -42,6 +43,7 @@ pub enum Screen {
     Search,
     Results,
     Product,
+    Wishlist,
 }
 
 /// What `vitrine kiosk` needs to start.
@@ -60,8 +62,15 @@ pub struct Kiosk {
 
 impl Kiosk {
     /// Creates the window and its workers. The platform (winit, or the headless one)
-    /// must be chosen before this is called.
-    pub fn new(db: &std::path::Path, store: &str, images: ImageSource, clock: Clock) -> anyhow::Result<Kiosk> {
+    /// must be chosen before this is called. `sync_wake`, when the kiosk syncs, is
+    /// notified after each wishlist edit.
+    pub fn new(
+        db: &std::path::Path,
+        store: &str,
+        images: ImageSource,
+        clock: Clock,
+        sync_wake: Option<Arc<Notify>>,
+    ) -> anyhow::Result<Kiosk> {
         let window = ui::AppWindow::new().context("cannot create the kiosk window")?;
         let catalog = CatalogWorker::start(db).with_context(|| format!("cannot open the catalog {}", db.display()))?;
         let images = ImageWorker::start(images);
@@ -72,7 +81,15 @@ impl Kiosk {
             .map_or(store, |(_, name)| name);
         window.global::<ui::AppAdapter>().set_store_name(store_name.into());
         window.global::<ui::AppAdapter>().set_screen(ui::Screen::Attract);
-        let controller = Controller::new(&window, catalog, images, store.to_owned(), clock, pending.clone());
+        let controller = Controller::new(
+            &window,
+            catalog,
+            images,
+            store.to_owned(),
+            clock,
+            pending.clone(),
+            sync_wake,
+        );
         Ok(Kiosk {
             window,
             controller,
@@ -101,8 +118,14 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         )
     })?;
     drop(catalog);
-    let _sync = Background::start(Syncer::open(&db, Policy::default())?)?;
-    let kiosk = Kiosk::new(&db, &device.store_code, image_source(), system_clock())?;
+    let sync = Background::start(Syncer::open(&db, Policy::default())?)?;
+    let kiosk = Kiosk::new(
+        &db,
+        &device.store_code,
+        image_source(),
+        system_clock(),
+        Some(sync.wake.clone()),
+    )?;
     kiosk.window.window().set_fullscreen(true);
     kiosk.controller.start(&config.lang);
     kiosk.window.run().context("the kiosk window failed")?;
@@ -123,8 +146,14 @@ pub fn run_demo(lang: &str) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let hub = demo::start_hub(&dir.path().join("hub"))?;
     let db = demo::enroll_kiosk(&hub, &dir.path().join("kiosk"))?;
-    let _sync = Background::start(Syncer::open(&db, Policy::default())?)?;
-    let kiosk = Kiosk::new(&db, demo::HOME_STORE, image_source(), system_clock())?;
+    let sync = Background::start(Syncer::open(&db, Policy::default())?)?;
+    let kiosk = Kiosk::new(
+        &db,
+        demo::HOME_STORE,
+        image_source(),
+        system_clock(),
+        Some(sync.wake.clone()),
+    )?;
     kiosk.controller.start(lang);
     kiosk.window.run().context("the kiosk window failed")?;
     Ok(())

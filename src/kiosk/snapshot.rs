@@ -97,7 +97,7 @@ pub struct Headless {
 impl Headless {
     pub fn new(db: &Path, store: &str, size: (u32, u32), clock: Clock) -> anyhow::Result<Headless> {
         let (slot, queue) = install()?;
-        let kiosk = Kiosk::new(db, store, super::image_source(), clock)?;
+        let kiosk = Kiosk::new(db, store, super::image_source(), clock, None)?;
         let window = slot.borrow().clone().context("Slint created no window")?;
         window.set_size(PhysicalSize::new(size.0, size.1));
         kiosk.window.show()?;
@@ -184,6 +184,7 @@ pub struct Request {
     pub query: Option<String>,
     pub lang: String,
     pub size: (u32, u32),
+    pub offline: bool,
     pub out: PathBuf,
 }
 
@@ -193,7 +194,35 @@ pub fn render_demo(request: &Request) -> anyhow::Result<()> {
     let db = super::demo_catalog(dir.path())?;
     let headless = Headless::new(&db, demo::HOME_STORE, request.size, super::system_clock())?;
     show(&headless, &db, request)?;
+    if request.offline {
+        fail_a_push(&db)?;
+        let window = headless.kiosk.window.as_weak();
+        headless.settle_until("the offline banner", move || {
+            window
+                .upgrade()
+                .is_some_and(|w| w.global::<super::ui::AppAdapter>().get_offline())
+        })?;
+    }
     headless.save_png(&request.out)
+}
+
+/// Enrolls the kiosk database with a hub nobody listens for and tries one push, so the
+/// outbox records a real failure.
+pub fn fail_a_push(db: &Path) -> anyhow::Result<()> {
+    use crate::sync::{driver, engine, outbox};
+    let mut catalog = crate::catalog::Catalog::open(db)?;
+    let nowhere = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let device = outbox::Device {
+        hub_url: format!("http://{nowhere}"),
+        device_id: 1,
+        store_code: demo::HOME_STORE.to_owned(),
+        token: "vtk_unreachable".to_owned(),
+    };
+    outbox::save_device(catalog.connection(), &device, jiff::Timestamp::now())?;
+    let syncer = driver::Syncer::new(catalog, engine::Policy::default())?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(syncer.push_step())?;
+    Ok(())
 }
 
 /// Brings a headless kiosk to the requested screen.
@@ -247,6 +276,16 @@ pub fn show(headless: &Headless, db: &Path, request: &Request) -> anyhow::Result
             if let Some(sku) = &request.sku {
                 controller.choose_sku(sku);
             }
+        }
+        Screen::Wishlist => {
+            // Three hearts tapped on the home screen's featured pieces.
+            let home = headless.kiosk.window.global::<super::ui::HomeAdapter>();
+            let featured = home.get_featured();
+            for card in featured.iter().take(3) {
+                home.invoke_toggle_saved(card.id.clone());
+                headless.settle()?;
+            }
+            controller.go(super::UiScreen::Wishlist);
         }
     }
     headless.settle()

@@ -40,7 +40,7 @@ impl Drop for Ticket {
     }
 }
 
-type CatalogJob = Box<dyn FnOnce(&Catalog) + Send>;
+type CatalogJob = Box<dyn FnOnce(&mut Catalog) + Send>;
 
 /// The thread that owns the catalog connection.
 #[derive(Clone)]
@@ -58,23 +58,24 @@ pub enum WorkerError {
 
 impl CatalogWorker {
     pub fn start(path: &Path) -> Result<CatalogWorker, CatalogError> {
-        let catalog = Catalog::open(path)?;
+        let mut catalog = Catalog::open(path)?;
         let (jobs, queue) = mpsc::channel::<CatalogJob>();
         thread::Builder::new()
             .name("catalog".into())
             .spawn(move || {
                 for job in queue {
-                    job(&catalog);
+                    job(&mut catalog);
                 }
             })
             .expect("the OS lets us start a thread");
         Ok(CatalogWorker { jobs })
     }
 
-    /// Runs `query` on the catalog thread.
+    /// Runs `query` on the catalog thread. It gets the connection mutably for the few
+    /// writes the kiosk makes itself (wishlist edits).
     pub async fn run<R: Send + 'static>(
         &self,
-        query: impl FnOnce(&Catalog) -> Result<R, CatalogError> + Send + 'static,
+        query: impl FnOnce(&mut Catalog) -> Result<R, CatalogError> + Send + 'static,
     ) -> Result<R, WorkerError> {
         let (tx, rx) = oneshot::channel();
         let job: CatalogJob = Box::new(move |catalog| {

@@ -246,7 +246,7 @@ impl Syncer {
         };
         let mut state = state;
         let effects = engine::on_outcome(&mut state, &self.policy, Timestamp::now(), outcome, rand::random());
-        self.with_db(move |c| outbox::record(c.connection(), &state, &effects, new_stream_id))
+        self.with_db(move |c| outbox::record(c.connection(), &state, &effects, random_id))
             .await?;
         tracing::debug!(ops = count, outcome = shown, "push");
         Ok(Step::Sent {
@@ -326,8 +326,8 @@ impl Syncer {
     }
 }
 
-/// A fresh random stream id.
-pub fn new_stream_id() -> String {
+/// A fresh random id, 128 bits in hex: stream ids, visit ids.
+pub fn random_id() -> String {
     let bytes: [u8; 16] = rand::random();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -353,7 +353,7 @@ pub async fn enroll(db: &Path, hub_url: &str, code: &str, name: Option<&str>) ->
             restart_stream: true,
             ..engine::Effects::default()
         };
-        outbox::record(conn, &state, &effects, new_stream_id)?;
+        outbox::record(conn, &state, &effects, random_id)?;
     }
     Ok(device)
 }

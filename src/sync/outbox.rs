@@ -157,6 +157,15 @@ pub fn wishlist(conn: &Connection, owner: &Owner) -> rusqlite::Result<Vec<Line>>
     .collect()
 }
 
+/// How many SKUs of one wishlist have edits the hub has not acknowledged yet.
+pub fn waiting(conn: &Connection, owner: &Owner) -> rusqlite::Result<u64> {
+    let (kind, id) = owner.parts();
+    conn.prepare_cached(
+        "SELECT COUNT(DISTINCT sku) FROM outbox WHERE state = 'pending' AND owner_kind = ?1 AND owner = ?2",
+    )?
+    .query_row(params![kind, id], |r| r.get(0))
+}
+
 /// The oldest pending ops, in order, with the stream they belong to.
 pub fn pending(conn: &Connection, max: usize) -> rusqlite::Result<(String, Vec<Op>)> {
     let stream: String = conn.query_row("SELECT stream FROM sync_state WHERE id = 1", [], |r| r.get(0))?;
