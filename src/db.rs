@@ -64,7 +64,11 @@ fn migrations(schema: Schema) -> Migrations<'static> {
     let catalog = M::up(include_str!("catalog/schema_v1.sql"));
     Migrations::new(match schema {
         Schema::Kiosk => vec![catalog, M::up(include_str!("sync/schema_v1.sql"))],
-        Schema::Hub => vec![catalog, M::up(include_str!("hub/schema_v1.sql"))],
+        Schema::Hub => vec![
+            catalog,
+            M::up(include_str!("hub/schema_v1.sql")),
+            M::up(include_str!("hub/schema_v2.sql")),
+        ],
     })
 }
 

@@ -214,6 +214,9 @@ struct KioskArgs {
     /// Interface language at start (fr or en).
     #[arg(long, default_value = "fr")]
     lang: String,
+    /// Disk space for catalog pictures, in MiB; the least recently shown go first.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(16..=1_048_576))]
+    picture_cache_mib: u64,
 }
 
 #[derive(Subcommand)]
@@ -331,7 +334,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         #[cfg(feature = "kiosk")]
         Command::Kiosk(args) => {
             let lang = ui_lang(&args.lang)?;
-            vitrine::kiosk::run(vitrine::kiosk::Config { data: args.data, lang })
+            vitrine::kiosk::run(vitrine::kiosk::Config {
+                data: args.data,
+                lang,
+                picture_cache_mib: args.picture_cache_mib,
+            })
         }
         Command::Catalog(CatalogCommand::Import {
             db,

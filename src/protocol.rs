@@ -18,6 +18,10 @@ pub const MAX_BATCH_OPS: usize = 500;
 pub const MAX_PAGE: usize = 5_000;
 /// Longest customer reference, visit id, stream id or SKU accepted.
 pub const MAX_REF_CHARS: usize = 128;
+/// The largest catalog picture the hub passes on to kiosks.
+pub const MAX_IMAGE_BYTES: usize = 8 * 1024 * 1024;
+/// The longest picture URL the hub accepts.
+pub const MAX_IMAGE_URL_CHARS: usize = 2048;
 
 /// An error body: a stable machine `code` and a sentence for the developer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

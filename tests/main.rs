@@ -3,6 +3,7 @@
 mod cli;
 mod hub;
 mod importer;
+mod pictures;
 mod proxy;
 mod store;
 mod sync;

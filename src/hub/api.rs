@@ -23,12 +23,13 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use super::auth::{DEVICE_PREFIX, KEY_PREFIX, Scope};
+use super::images::{self, FetchError};
 use super::store::{self, EnrollError, Feed, Principal, PushError, Store, StoreError};
 use super::{FeedKind, ImportError};
 use crate::catalog::Summary;
 use crate::protocol::{
     CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, EraseResponse, ImportSummary, MAX_BATCH_OPS,
-    MAX_PAGE, Problem, PushRequest, PushResponse, WishlistPage, valid_ref,
+    MAX_IMAGE_URL_CHARS, MAX_PAGE, Problem, PushRequest, PushResponse, WishlistPage, valid_ref,
 };
 
 /// Largest JSON body accepted.
@@ -51,6 +52,8 @@ pub struct AppState {
     pub store: Store,
     pub failpoints: Arc<Failpoints>,
     pub max_feed_bytes: usize,
+    /// Fetches catalog pictures for kiosks.
+    pub http: reqwest::Client,
 }
 
 // ---- errors --------------------------------------------------------------------------
@@ -407,6 +410,50 @@ async fn catalog_changes(
     }))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ImageQuery {
+    /// The picture's URL, as the catalog names it.
+    url: String,
+}
+
+/// A catalog picture, for a kiosk's disk cache. Only pictures the catalog names are
+/// served: the hub is not an open proxy.
+#[utoipa::path(get, path = "/v1/kiosk/images", tag = "kiosk", params(ImageQuery),
+    responses((status = 200, description = "The picture", content_type = "image/*"),
+        (status = 400, body = Problem), (status = 404, body = Problem), (status = 502, body = Problem)),
+    security(("device" = [])))]
+async fn image(
+    State(state): State<AppState>,
+    _device: DeviceAuth,
+    ApiQuery(query): ApiQuery<ImageQuery>,
+) -> Result<Response, ApiError> {
+    let url = query.url;
+    let web = url.starts_with("https://") || url.starts_with("http://");
+    if !web || url.chars().count() > MAX_IMAGE_URL_CHARS {
+        return Err(ApiError::bad_request(
+            "invalid_url",
+            format!("a picture URL is http(s) and at most {MAX_IMAGE_URL_CHARS} characters"),
+        ));
+    }
+    let key = url.clone();
+    if !state.store.read(move |c| store::names_image(c, &key)).await? {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_image",
+            "the catalog names no picture at this URL",
+        ));
+    }
+    let picture = images::fetch(&state.http, &url).await.map_err(|e: FetchError| {
+        tracing::warn!(url, error = %e, "picture fetch failed");
+        ApiError::new(StatusCode::BAD_GATEWAY, "image_unavailable", e.to_string())
+    })?;
+    let headers = [
+        (header::CONTENT_TYPE, picture.content_type),
+        (header::CACHE_CONTROL, "private, max-age=86400".to_owned()),
+    ];
+    Ok((headers, picture.bytes).into_response())
+}
+
 fn check_customer(customer: &str) -> Result<(), ApiError> {
     if valid_ref(customer) {
         Ok(())
@@ -653,6 +700,7 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .routes(routes!(enroll))
         .routes(routes!(kiosk_ops))
         .routes(routes!(catalog_changes))
+        .routes(routes!(image))
         .routes(routes!(kiosk_customer_wishlist))
         .routes(routes!(webstore_ops))
         .routes(routes!(wishlist_changes))

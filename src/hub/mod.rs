@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod images;
 pub mod store;
 
 use std::future::Future;
@@ -136,6 +137,7 @@ impl Hub {
             store: self.store.clone(),
             failpoints: self.failpoints.clone(),
             max_feed_bytes: self.config.max_feed_mib * 1024 * 1024,
+            http: images::client(),
         };
         let (router, _) = api::router(state);
         let router = router

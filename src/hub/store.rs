@@ -616,6 +616,12 @@ pub fn customer_wishlist(conn: &Connection, customer: &str) -> rusqlite::Result<
     stmt.query_map([customer], |r| line(r).map(|(l, _)| l))?.collect()
 }
 
+/// Whether the catalog names this picture URL, now or before.
+pub fn names_image(conn: &Connection, url: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM catalog_image WHERE url = ?1)")?
+        .query_row([url], |r| r.get(0))
+}
+
 /// A page of catalog changes after log id `after`.
 pub fn catalog_page(conn: &Connection, after: i64, limit: usize) -> rusqlite::Result<(Vec<CatalogChange>, i64, bool)> {
     let mut stmt =

@@ -24,6 +24,8 @@ use crate::catalog::Catalog;
 use crate::demo;
 use crate::sync::driver::{Background, Syncer};
 use crate::sync::engine::Policy;
+use crate::sync::outbox::Device;
+use crate::sync::pictures::PictureCache;
 use app::{Clock, Controller};
 use workers::{CatalogWorker, ImageSource, ImageWorker, Pending};
 
@@ -51,6 +53,8 @@ pub struct Config {
     /// The kiosk's data directory (its database, enrolled with a hub).
     pub data: PathBuf,
     pub lang: String,
+    /// Disk space for catalog pictures.
+    pub picture_cache_mib: u64,
 }
 
 /// A running kiosk: its window, controller, and the counter of work in flight.
@@ -98,9 +102,29 @@ impl Kiosk {
     }
 }
 
-/// Pictures the kiosk can show today: the demo store's, embedded in the binary.
-pub fn image_source() -> ImageSource {
+/// The demo store's pictures, embedded in the binary: for snapshots and tests without a hub.
+pub fn demo_pictures() -> ImageSource {
     Arc::new(|url: &str| demo::image(url).map(<[u8]>::to_vec))
+}
+
+/// Pictures through the hub `device` is enrolled with, kept in `data`'s disk cache.
+pub fn hub_pictures(data: &std::path::Path, device: &Device, cap_mib: u64) -> anyhow::Result<ImageSource> {
+    let client = crate::sync::driver::Client::new(&device.hub_url, &device.token)?;
+    let dir = data.join(crate::sync::PICTURES_DIR);
+    let cache = PictureCache::open(&dir, cap_mib << 20, client)
+        .with_context(|| format!("cannot open the picture cache {}", dir.display()))?;
+    Ok(Arc::new(move |url: &str| cache.get(url)))
+}
+
+/// The device a kiosk database is enrolled as.
+fn enrolled(db: &std::path::Path) -> anyhow::Result<Device> {
+    let mut catalog = Catalog::open(db)?;
+    crate::sync::outbox::device(catalog.connection())?.with_context(|| {
+        format!(
+            "this kiosk is not enrolled; run `vitrine enroll --data {} --hub URL --code CODE` first",
+            db.parent().unwrap_or(db).display()
+        )
+    })
 }
 
 pub fn system_clock() -> Clock {
@@ -110,19 +134,13 @@ pub fn system_clock() -> Clock {
 /// `vitrine kiosk`: full screen, syncing with the hub it is enrolled with.
 pub fn run(config: Config) -> anyhow::Result<()> {
     let db = config.data.join(crate::sync::KIOSK_DB);
-    let mut catalog = Catalog::open(&db)?;
-    let device = crate::sync::outbox::device(catalog.connection())?.with_context(|| {
-        format!(
-            "this kiosk is not enrolled; run `vitrine enroll --data {} --hub URL --code CODE` first",
-            config.data.display()
-        )
-    })?;
-    drop(catalog);
+    let device = enrolled(&db)?;
+    let pictures = hub_pictures(&config.data, &device, config.picture_cache_mib)?;
     let sync = Background::start(Syncer::open(&db, Policy::default())?)?;
     let kiosk = Kiosk::new(
         &db,
         &device.store_code,
-        image_source(),
+        pictures,
         system_clock(),
         Some(sync.wake.clone()),
     )?;
@@ -145,15 +163,11 @@ pub fn demo_catalog(dir: &std::path::Path) -> anyhow::Result<PathBuf> {
 pub fn run_demo(lang: &str) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let hub = demo::start_hub(&dir.path().join("hub"))?;
-    let db = demo::enroll_kiosk(&hub, &dir.path().join("kiosk"))?;
+    let data = dir.path().join("kiosk");
+    let db = demo::enroll_kiosk(&hub, &data)?;
+    let pictures = hub_pictures(&data, &enrolled(&db)?, 64)?;
     let sync = Background::start(Syncer::open(&db, Policy::default())?)?;
-    let kiosk = Kiosk::new(
-        &db,
-        demo::HOME_STORE,
-        image_source(),
-        system_clock(),
-        Some(sync.wake.clone()),
-    )?;
+    let kiosk = Kiosk::new(&db, demo::HOME_STORE, pictures, system_clock(), Some(sync.wake.clone()))?;
     kiosk.controller.start(lang);
     kiosk.window.run().context("the kiosk window failed")?;
     Ok(())

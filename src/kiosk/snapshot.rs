@@ -97,7 +97,7 @@ pub struct Headless {
 impl Headless {
     pub fn new(db: &Path, store: &str, size: (u32, u32), clock: Clock) -> anyhow::Result<Headless> {
         let (slot, queue) = install()?;
-        let kiosk = Kiosk::new(db, store, super::image_source(), clock, None)?;
+        let kiosk = Kiosk::new(db, store, super::demo_pictures(), clock, None)?;
         let window = slot.borrow().clone().context("Slint created no window")?;
         window.set_size(PhysicalSize::new(size.0, size.1));
         kiosk.window.show()?;

@@ -127,6 +127,50 @@ impl Client {
     }
 }
 
+/// Why a picture did not come.
+#[derive(Debug, thiserror::Error)]
+pub enum PictureError {
+    /// The hub could not be reached or did not answer in time: try again later.
+    #[error("cannot reach the hub: {0}")]
+    Unreachable(String),
+    /// The hub answered, and not with the picture.
+    #[error("the hub refused the picture ({0})")]
+    Refused(StatusCode),
+    #[error("the picture is larger than {} bytes", crate::protocol::MAX_IMAGE_BYTES)]
+    TooLarge,
+}
+
+impl Client {
+    /// A catalog picture through the hub.
+    pub async fn picture(&self, url: &str) -> Result<Vec<u8>, PictureError> {
+        let limit = crate::protocol::MAX_IMAGE_BYTES;
+        let unreachable = |e: reqwest::Error| PictureError::Unreachable(describe(&e));
+        let mut response = self
+            .http
+            .get(format!("{}/v1/kiosk/images", self.base))
+            .bearer_auth(&self.token)
+            .query(&[("url", url)])
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(unreachable)?;
+        match response.status() {
+            StatusCode::OK => {}
+            // The hub is there but cannot get it now (origin down, database busy).
+            s if s.is_server_error() => return Err(PictureError::Unreachable(format!("the hub answered {s}"))),
+            s => return Err(PictureError::Refused(s)),
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+            if body.len() + chunk.len() > limit {
+                return Err(PictureError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
 /// Reads a hub answer: the body on success, the hub's `Problem` as the error otherwise.
 pub async fn read_answer<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> anyhow::Result<T> {
     let status = response.status();

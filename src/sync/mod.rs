@@ -3,12 +3,16 @@
 //! - [`hlc`]: the hybrid logical clock that orders edits;
 //! - [`engine`]: the sender's decisions, without I/O (time and randomness are inputs);
 //! - [`outbox`]: the local wishlist view, the outbox and the sender's state in SQLite;
-//! - [`driver`]: reqwest and tokio around the engine, and enrollment.
+//! - [`driver`]: reqwest and tokio around the engine, and enrollment;
+//! - [`pictures`]: catalog pictures fetched through the hub into a capped disk cache.
 
 pub mod driver;
 pub mod engine;
 pub mod hlc;
 pub mod outbox;
+pub mod pictures;
 
 /// The kiosk's database file inside its data directory.
 pub const KIOSK_DB: &str = "kiosk.sqlite";
+/// The kiosk's picture cache inside its data directory.
+pub const PICTURES_DIR: &str = "pictures";

@@ -1,0 +1,69 @@
+//! Catalog pictures for kiosks. The hub passes on only the pictures its catalog names,
+//! fetched from wherever the web store keeps them; the demo store's come from the binary.
+//! Kiosks keep what they get in their own disk cache, so the hub keeps none.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+
+use crate::protocol::MAX_IMAGE_BYTES;
+
+pub struct Picture {
+    pub bytes: Bytes,
+    pub content_type: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("the picture's server could not be reached or refused: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("the picture's server answered {0:?}, not a picture")]
+    NotAPicture(String),
+    #[error("the picture is larger than {MAX_IMAGE_BYTES} bytes")]
+    TooLarge,
+}
+
+/// The client pictures are fetched with: bounded in time and in redirects.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .user_agent(concat!("vitrine-hub/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("an HTTP client")
+}
+
+/// The picture at `url`, which the caller has checked the catalog names.
+pub async fn fetch(client: &reqwest::Client, url: &str) -> Result<Picture, FetchError> {
+    if let Some(bytes) = crate::demo::image(url) {
+        return Ok(Picture {
+            bytes: Bytes::from_static(bytes),
+            content_type: "image/svg+xml".to_owned(),
+        });
+    }
+    let mut response = client.get(url).send().await?.error_for_status()?;
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    if !content_type.starts_with("image/") {
+        return Err(FetchError::NotAPicture(content_type));
+    }
+    if response.content_length().is_some_and(|n| n > MAX_IMAGE_BYTES as u64) {
+        return Err(FetchError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_IMAGE_BYTES {
+            return Err(FetchError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Picture {
+        bytes: body.into(),
+        content_type,
+    })
+}
