@@ -13,4 +13,6 @@ pub mod hub;
 #[cfg(feature = "kiosk")]
 pub mod kiosk;
 pub mod protocol;
+#[cfg(feature = "kiosk")]
+pub mod scan;
 pub mod sync;

@@ -71,6 +71,10 @@ enum Command {
     /// The web store's side of the hub API (also its reference client).
     #[command(subcommand)]
     Webstore(WebstoreCommand),
+    /// Measures how well the kiosk does on real-world material; prints `name=value` lines.
+    #[cfg(feature = "kiosk")]
+    #[command(subcommand)]
+    Eval(EvalCommand),
     /// Measures performance and prints `name=value` lines.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -270,6 +274,17 @@ struct SnapshotArgs {
     out: PathBuf,
 }
 
+#[cfg(feature = "kiosk")]
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Decodes every picture of a QR manifest (path, expected text as JSON, category; tab
+    /// separated): a line per category, then the totals.
+    Qr {
+        #[arg(long)]
+        manifest: PathBuf,
+    },
+}
+
 #[derive(Subcommand)]
 enum BenchCommand {
     /// Catalog import, search, lookup and kiosk start-up on a generated catalog.
@@ -380,6 +395,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sync { data, once } => sync(&data, once),
         Command::Status { data } => status(&data),
         Command::Webstore(command) => runtime()?.block_on(webstore(command)),
+        #[cfg(feature = "kiosk")]
+        Command::Eval(EvalCommand::Qr { manifest }) => {
+            let cases = vitrine::scan::eval::read_manifest(&manifest)?;
+            for line in vitrine::scan::eval::run(&cases)? {
+                println!("{line}");
+            }
+            Ok(())
+        }
         Command::Bench(BenchCommand::Catalog { groups, variants, dir }) => bench_catalog(groups, variants, dir),
         #[cfg(feature = "hub")]
         Command::Bench(BenchCommand::Sync {

@@ -5,6 +5,7 @@ mod hub;
 mod importer;
 mod pictures;
 mod proxy;
+mod scan;
 mod store;
 mod sync;
 mod tidy;

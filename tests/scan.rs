@@ -1,0 +1,75 @@
+//! QR decoding as `vitrine eval qr` measures it, on pictures made here with the qrcode
+//! crate (the real-photo set lives outside the repository, in `../shared/data/qr`).
+
+use image::{GrayImage, Luma};
+use vitrine::scan::eval;
+
+fn code(text: &str) -> GrayImage {
+    qrcode::QrCode::new(text.as_bytes())
+        .unwrap()
+        .render::<Luma<u8>>()
+        .module_dimensions(6, 6)
+        .build()
+}
+
+#[test]
+fn the_eval_counts_reads_misses_and_false_reads_per_category() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut inverted = code("dark mode");
+    image::imageops::invert(&mut inverted);
+    code("ML-DRESS-01-TERRACOTTA-M")
+        .save(dir.path().join("sku.png"))
+        .unwrap();
+    inverted.save(dir.path().join("dark.png")).unwrap();
+    GrayImage::from_pixel(200, 200, Luma([235]))
+        .save(dir.path().join("blank.png"))
+        .unwrap();
+    let manifest = dir.path().join("manifest.tsv");
+    std::fs::write(
+        &manifest,
+        "path\texpected\tcategory\tsource\tlicence\n\
+         sku.png\t\"ML-DRESS-01-TERRACOTTA-M\"\tprinted\there\tMIT\n\
+         dark.png\t\"dark mode\"\tinverted\there\tMIT\n\
+         blank.png\t\"\"\tno_code\there\tMIT\n\
+         sku.png\t\"not what it says\"\tprinted\there\tMIT\n",
+    )
+    .unwrap();
+    let lines = eval::run(&eval::read_manifest(&manifest).unwrap()).unwrap();
+    assert_eq!(lines.len(), 4, "{lines:#?}");
+    assert!(
+        lines[0].starts_with("category=inverted images=1 decoded=1 rate=1.000 false_reads=0"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("category=no_code images=1 decoded=0 rate=0.000 false_reads=0"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with("category=printed images=2 decoded=1 rate=0.500"),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[3].starts_with("images=4 decoded=2 rate=0.667 false_reads=0 median_ms="),
+        "{}",
+        lines[3]
+    );
+}
+
+#[test]
+fn a_broken_manifest_says_which_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("manifest.tsv");
+    std::fs::write(&manifest, "path\texpected\tcategory\nsku.png\tnot json\tprinted\n").unwrap();
+    let error = format!("{:#}", eval::read_manifest(&manifest).err().unwrap());
+    assert!(error.contains("line 2") && error.contains("JSON"), "{error}");
+    std::fs::write(&manifest, "path\texpected\tcategory\nsku.png only\n").unwrap();
+    let error = format!("{:#}", eval::read_manifest(&manifest).err().unwrap());
+    assert!(error.contains("line 2") && error.contains("tabs"), "{error}");
+    std::fs::write(&manifest, "path\texpected\tcategory\nmissing.png\t\"x\"\tprinted\n").unwrap();
+    let cases = eval::read_manifest(&manifest).unwrap();
+    let error = format!("{:#}", eval::run(&cases).err().unwrap());
+    assert!(error.contains("missing.png"), "{error}");
+}
