@@ -71,6 +71,17 @@ enum Command {
     /// The web store's side of the hub API (also its reference client).
     #[command(subcommand)]
     Webstore(WebstoreCommand),
+    /// Reads QR codes from a frame source and prints each payload with its latency (for
+    /// staff checking a camera set-up, and for scripted checks).
+    #[cfg(feature = "kiosk")]
+    Scan {
+        /// `dir:PATH` (pictures in name order) or `file:PATH` (a picture or an MJPEG
+        /// stream), replayed at `--fps`.
+        #[arg(long)]
+        source: String,
+        #[arg(long, default_value_t = 15.0)]
+        fps: f64,
+    },
     /// Measures how well the kiosk does on real-world material; prints `name=value` lines.
     #[cfg(feature = "kiosk")]
     #[command(subcommand)]
@@ -343,6 +354,39 @@ fn main() -> ExitCode {
     }
 }
 
+#[cfg(feature = "kiosk")]
+fn scan(source: &str, fps: f64) -> anyhow::Result<()> {
+    use std::sync::atomic::Ordering;
+    use vitrine::scan::scanner::{Event, Scanner};
+    let replay = vitrine::scan::source::Replay::parse(source, fps)?;
+    let scanner = Scanner::start(Box::new(replay), std::time::Duration::from_secs(3))?;
+    for event in scanner.events() {
+        match event {
+            Event::Read {
+                text,
+                strategy,
+                latency,
+            } => println!(
+                "payload={} strategy={} latency_ms={:.1}",
+                serde_json::to_string(&text)?,
+                strategy.name(),
+                latency.as_secs_f64() * 1000.0
+            ),
+            Event::Ended => break,
+            Event::Failed(why) => anyhow::bail!("the frame source failed: {why}"),
+        }
+    }
+    let stats = scanner.stats();
+    println!(
+        "frames={} decoded_frames={} dropped={} slowest_ms={:.1}",
+        stats.frames.load(Ordering::Relaxed),
+        stats.decoded.load(Ordering::Relaxed),
+        stats.dropped.load(Ordering::Relaxed),
+        stats.slowest_us.load(Ordering::Relaxed) as f64 / 1000.0
+    );
+    Ok(())
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Demo(DemoArgs::default())) {
         Command::Demo(args) => demo(args),
@@ -395,6 +439,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sync { data, once } => sync(&data, once),
         Command::Status { data } => status(&data),
         Command::Webstore(command) => runtime()?.block_on(webstore(command)),
+        #[cfg(feature = "kiosk")]
+        Command::Scan { source, fps } => scan(&source, fps),
         #[cfg(feature = "kiosk")]
         Command::Eval(EvalCommand::Qr { manifest }) => {
             let cases = vitrine::scan::eval::read_manifest(&manifest)?;

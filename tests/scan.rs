@@ -73,3 +73,62 @@ fn a_broken_manifest_says_which_line() {
     let error = format!("{:#}", eval::run(&cases).err().unwrap());
     assert!(error.contains("missing.png"), "{error}");
 }
+
+/// Frames a camera might deliver as a shopper walks up: nothing, a code held for a while,
+/// nothing, another code.
+#[test]
+fn the_scanner_reports_each_code_once_while_it_stays_in_view() {
+    use std::time::Duration;
+    use vitrine::scan::scanner::{Event, Scanner};
+    use vitrine::scan::source::Replay;
+
+    let dir = tempfile::tempdir().unwrap();
+    let blank = GrayImage::from_pixel(240, 240, Luma([230]));
+    let mut frames = vec![blank.clone(); 3];
+    frames.extend(std::iter::repeat_n(code("vitrine:customer:c-1"), 5));
+    frames.extend(std::iter::repeat_n(blank, 2));
+    frames.extend(std::iter::repeat_n(code("ML-DRESS-01-TERRACOTTA-M"), 4));
+    for (i, frame) in frames.iter().enumerate() {
+        frame.save(dir.path().join(format!("{i:03}.png"))).unwrap();
+    }
+    let replay = Replay::dir(dir.path(), 30.0).unwrap();
+    assert_eq!(replay.len(), 14);
+    let scanner = Scanner::start(Box::new(replay), Duration::from_secs(3)).unwrap();
+    let mut reads = Vec::new();
+    for event in scanner.events() {
+        match event {
+            Event::Read { text, latency, .. } => {
+                assert!(latency < Duration::from_secs(10));
+                reads.push(text);
+            }
+            Event::Ended => break,
+            Event::Failed(why) => panic!("{why}"),
+        }
+    }
+    assert_eq!(reads, ["vitrine:customer:c-1", "ML-DRESS-01-TERRACOTTA-M"]);
+    let frames_seen = scanner.stats().frames.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(frames_seen, 14);
+}
+
+#[test]
+fn a_broken_frame_stops_the_scanner_with_a_reason() {
+    use std::time::Duration;
+    use vitrine::scan::scanner::{Event, Scanner};
+    use vitrine::scan::source::Replay;
+
+    let dir = tempfile::tempdir().unwrap();
+    code("first").save(dir.path().join("0.png")).unwrap();
+    std::fs::write(dir.path().join("1.png"), b"\x89PNG but not really").unwrap();
+    let scanner = Scanner::start(Box::new(Replay::dir(dir.path(), 30.0).unwrap()), Duration::from_secs(3)).unwrap();
+    let events: Vec<Event> = scanner.events().iter().take(2).collect();
+    assert!(
+        matches!(&events[0], Event::Read { text, .. } if text == "first"),
+        "{events:?}"
+    );
+    assert!(
+        matches!(&events[1], Event::Failed(why) if why.contains("1.png") || why.contains("frame 2")),
+        "{events:?}"
+    );
+    assert!(Replay::parse("device:0", 15.0).is_err());
+    assert!(Replay::dir(dir.path(), 0.0).is_err());
+}
