@@ -132,3 +132,45 @@ fn a_broken_frame_stops_the_scanner_with_a_reason() {
     assert!(Replay::parse("device:0", 15.0).is_err());
     assert!(Replay::dir(dir.path(), 0.0).is_err());
 }
+
+/// A product's GS1 Digital Link, printed on its tag and held up to the camera, finds the
+/// product in the kiosk's catalog.
+#[test]
+fn a_digital_link_on_a_tag_finds_its_product() {
+    use std::time::Duration;
+    use vitrine::scan::payload::{Payload, classify};
+    use vitrine::scan::scanner::{Event, Scanner};
+    use vitrine::scan::source::Replay;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = vitrine::kiosk::demo_catalog(dir.path()).unwrap();
+    let catalog = vitrine::catalog::Catalog::open(&db).unwrap();
+    let sheet = catalog
+        .product("fr", "ML-DRESS-01", vitrine::demo::HOME_STORE)
+        .unwrap()
+        .unwrap();
+    let variant = sheet
+        .variants
+        .iter()
+        .find(|v| v.gtin.is_some())
+        .expect("the demo dress has GTINs");
+    let gtin = variant.gtin.clone().unwrap();
+    let link = format!("https://id.gs1.org/01/{}/10/LOT42", gtin.trim_start_matches('0'));
+    let frames = dir.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    for i in 0..3 {
+        code(&link).save(frames.join(format!("{i}.png"))).unwrap();
+    }
+    let scanner = Scanner::start(Box::new(Replay::dir(&frames, 30.0).unwrap()), Duration::from_secs(3)).unwrap();
+    let Ok(Event::Read { text, .. }) = scanner.events().recv() else {
+        panic!("nothing read")
+    };
+    let Payload::Product(code) = classify(&text) else {
+        panic!("{text} is not a product code")
+    };
+    let hit = catalog.lookup(code.as_lookup()).unwrap().expect("found in the catalog");
+    assert_eq!(
+        (hit.group_id.as_str(), hit.sku.as_str()),
+        ("ML-DRESS-01", variant.sku.as_str())
+    );
+}
