@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
@@ -72,12 +72,13 @@ impl PictureCache {
     /// be had now.
     pub fn get(&self, url: &str) -> Option<Vec<u8>> {
         let path = self.path_of(url);
-        if let Ok(bytes) = fs::read(&path) {
-            // Shown now: the last to go. Best effort, a failure only ages it.
-            if let Ok(file) = fs::File::open(&path) {
+        if let Ok(mut file) = fs::File::open(&path) {
+            let mut bytes = Vec::new();
+            if file.read_to_end(&mut bytes).is_ok() {
+                // Shown now: the last to go. Best effort, a failure only ages it.
                 let _ = file.set_modified(SystemTime::now());
+                return Some(bytes);
             }
-            return Some(bytes);
         }
         {
             let state = self.lock();
