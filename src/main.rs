@@ -186,13 +186,8 @@ enum WebstoreCommand {
         hub: String,
         #[arg(long, env = "VITRINE_KEY", hide_env_values = true)]
         key: String,
-        #[arg(long, value_name = "FEED")]
-        products: Option<PathBuf>,
-        #[arg(long, value_name = "FEED")]
-        inventory: Option<PathBuf>,
-        /// Language of the product feed if it does not declare one.
-        #[arg(long)]
-        lang: Option<String>,
+        #[command(flatten)]
+        feeds: FeedFiles,
     },
     /// Prints wishlist changes as JSON lines, then the next cursor on the last line.
     Pull {
@@ -234,19 +229,43 @@ struct KioskArgs {
     picture_cache_mib: u64,
 }
 
+/// The feeds a command reads: a product feed, a local inventory feed, or both.
+#[derive(Args)]
+struct FeedFiles {
+    #[arg(long, value_name = "FEED")]
+    products: Option<PathBuf>,
+    #[arg(long, value_name = "FEED")]
+    inventory: Option<PathBuf>,
+    /// Language of the product feed if it does not declare one (default: en).
+    #[arg(long)]
+    lang: Option<String>,
+}
+
+impl FeedFiles {
+    /// The files given, by kind; a command given none is refused.
+    fn given(&self) -> anyhow::Result<Vec<(&'static str, &Path)>> {
+        let given: Vec<_> = [
+            ("products", self.products.as_deref()),
+            ("inventory", self.inventory.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(kind, path)| Some((kind, path?)))
+        .collect();
+        if given.is_empty() {
+            bail!("give --products FEED, --inventory FEED, or both");
+        }
+        Ok(given)
+    }
+}
+
 #[derive(Subcommand)]
 enum CatalogCommand {
     /// Imports a product feed and/or a local inventory feed (RSS, Atom or TSV).
     Import {
         #[arg(long)]
         db: PathBuf,
-        #[arg(long, value_name = "FEED")]
-        products: Option<PathBuf>,
-        #[arg(long, value_name = "FEED")]
-        inventory: Option<PathBuf>,
-        /// Language of the product feed if it does not declare one (default: en).
-        #[arg(long)]
-        lang: Option<String>,
+        #[command(flatten)]
+        feeds: FeedFiles,
     },
     /// Prints the products matching a search, best first.
     Search {
@@ -399,12 +418,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 picture_cache_mib: args.picture_cache_mib,
             })
         }
-        Command::Catalog(CatalogCommand::Import {
-            db,
-            products,
-            inventory,
-            lang,
-        }) => import(&db, products.as_deref(), inventory.as_deref(), lang.as_deref()),
+        Command::Catalog(CatalogCommand::Import { db, feeds }) => import(&db, &feeds),
         Command::Catalog(CatalogCommand::Search { db, lang, limit, query }) => {
             search(&db, &lang, limit, &query.join(" "))
         }
@@ -676,25 +690,15 @@ async fn webstore(command: WebstoreCommand) -> anyhow::Result<()> {
         .build()?;
     use vitrine::sync::driver::read_answer as answer;
     match command {
-        WebstoreCommand::Upload {
-            hub,
-            key,
-            products,
-            inventory,
-            lang,
-        } => {
-            if products.is_none() && inventory.is_none() {
-                bail!("give --products FEED, --inventory FEED, or both");
-            }
+        WebstoreCommand::Upload { hub, key, feeds } => {
             let base = hub.trim_end_matches('/');
-            let feeds = [("products", products), ("inventory", inventory)];
-            for (kind, path) in feeds.into_iter().filter_map(|(k, p)| Some((k, p?))) {
-                let body = read_feed(&path)?;
+            for (kind, path) in feeds.given()? {
+                let body = read_feed(path)?;
                 let mut request = http
                     .post(format!("{base}/v1/webstore/feeds/{kind}"))
                     .bearer_auth(&key)
                     .body(body);
-                if let (Some(lang), "products") = (&lang, kind) {
+                if let (Some(lang), "products") = (&feeds.lang, kind) {
                     request = request.query(&[("lang", lang)]);
                 }
                 let response = request
@@ -775,10 +779,13 @@ fn read_feed(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-fn import(db: &Path, products: Option<&Path>, inventory: Option<&Path>, lang: Option<&str>) -> anyhow::Result<()> {
-    if products.is_none() && inventory.is_none() {
-        bail!("give --products FEED, --inventory FEED, or both");
-    }
+fn import(db: &Path, feeds: &FeedFiles) -> anyhow::Result<()> {
+    feeds.given()?;
+    let (products, inventory, lang) = (
+        feeds.products.as_deref(),
+        feeds.inventory.as_deref(),
+        feeds.lang.as_deref(),
+    );
     let refused = |path: &Path, e: vitrine::catalog::feed::FeedError| {
         anyhow::anyhow!(
             "{}: {e}. Nothing was imported; the catalog is as it was.",

@@ -75,6 +75,14 @@ impl Ui {
         Ui { h }
     }
 
+    /// Does what a shopper's gesture would through the controller, then waits for the
+    /// kiosk to settle and draws the frame.
+    fn act(&self, gesture: impl FnOnce(&std::rc::Rc<vitrine::kiosk::app::Controller>)) {
+        gesture(&self.h.kiosk.controller);
+        self.h.settle().unwrap();
+        self.h.render().unwrap();
+    }
+
     /// Runs the event loop until `done` holds (a timer-driven change).
     fn wait_for(&self, what: &str, done: impl Fn(&vitrine::kiosk::ui::AppWindow) -> bool) {
         let window = self.window().as_weak();
@@ -263,9 +271,7 @@ fn choosing_a_variant_shows_its_own_stock() {
             .product("fr", "ML-DRESS-01", vitrine::demo::HOME_STORE)
             .unwrap()
             .unwrap();
-        ui.h.kiosk.controller.open_product("ML-DRESS-01");
-        ui.h.settle().unwrap();
-        ui.h.render().unwrap();
+        ui.act(|c| c.open_product("ML-DRESS-01"));
         assert_eq!(ui.screen(), Screen::Product);
         let product = ui.window().global::<ProductAdapter>();
         assert_eq!(product.get_title(), sheet.title.as_str());
@@ -421,9 +427,7 @@ fn the_sheet_heart_saves_the_chosen_size_and_colour_for_this_visit() {
     on_ui_thread(|| {
         let ui = Ui::start((1280, 800), "en");
         ui.tap("Touch to start");
-        ui.h.kiosk.controller.open_product("ML-DRESS-01");
-        ui.h.settle().unwrap();
-        ui.h.render().unwrap();
+        ui.act(|c| c.open_product("ML-DRESS-01"));
         let product = ui.window().global::<ProductAdapter>();
         let app = ui.window().global::<AppAdapter>();
         let size = product.get_sizes().row_data(1).unwrap().label.to_string();
@@ -464,11 +468,9 @@ fn the_sheet_heart_saves_the_chosen_size_and_colour_for_this_visit() {
         assert_eq!(last_op(&demo_db(), &sku).1, "remove");
 
         // The next shopper starts with an empty list.
-        ui.h.kiosk.controller.save_sku(&sku);
-        ui.h.settle().unwrap();
+        ui.act(|c| c.save_sku(&sku));
         assert_eq!(app.get_wishlist_count(), 1);
-        ui.h.kiosk.controller.begin_visit();
-        ui.h.settle().unwrap();
+        ui.act(|c| c.begin_visit());
         assert_eq!(app.get_wishlist_count(), 0);
         assert!(ui.wishlist().is_empty());
     });
@@ -479,9 +481,7 @@ fn a_card_heart_saves_the_size_the_shopper_filtered_on() {
     on_ui_thread(|| {
         let ui = Ui::start((1920, 1080), "fr");
         ui.tap("Touchez l’écran pour commencer");
-        ui.h.kiosk.controller.open_category("Femme > Robes");
-        ui.h.settle().unwrap();
-        ui.h.render().unwrap();
+        ui.act(|c| c.open_category("Femme > Robes"));
         let results = ui.window().global::<ResultsAdapter>();
         let size = results.get_sizes().row_data(1).unwrap().label.to_string();
         ui.tap(&format!("Taille {size}"));
@@ -517,9 +517,7 @@ fn saved_offline_reaches_the_web_store_once_the_network_is_back() {
 
         let ui = Ui::on(&kiosk.db, (1280, 800), "en", Arc::new(jiff::Timestamp::now));
         ui.tap("Touch to start");
-        ui.h.kiosk.controller.open_product("ML-DRESS-01");
-        ui.h.settle().unwrap();
-        ui.h.render().unwrap();
+        ui.act(|c| c.open_product("ML-DRESS-01"));
         let sku = ui.window().global::<ProductAdapter>().get_sku().to_string();
 
         proxy.set(Fault::Reset);

@@ -136,6 +136,11 @@ pub struct VariantInfo {
 }
 
 impl VariantInfo {
+    /// Whether this shop can hand it over now.
+    pub fn in_stock_here(&self) -> bool {
+        self.here.as_ref().is_some_and(ShopStock::is_available)
+    }
+
     /// The sale in force at `now`, if any.
     pub fn active_sale(&self, now: Timestamp) -> Option<&Sale> {
         self.sale.as_ref().filter(|s| s.is_active(now))

@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 
 use crate::protocol::MAX_IMAGE_BYTES;
+use crate::sync::driver::{BodyError, read_body};
 
 pub struct Picture {
     pub bytes: Bytes,
@@ -21,6 +22,15 @@ pub enum FetchError {
     NotAPicture(String),
     #[error("the picture is larger than {MAX_IMAGE_BYTES} bytes")]
     TooLarge,
+}
+
+impl From<BodyError> for FetchError {
+    fn from(e: BodyError) -> FetchError {
+        match e {
+            BodyError::TooLarge(_) => FetchError::TooLarge,
+            BodyError::Http(e) => FetchError::Http(e),
+        }
+    }
 }
 
 /// The client pictures are fetched with: bounded in time and in redirects.
@@ -42,7 +52,7 @@ pub async fn fetch(client: &reqwest::Client, url: &str) -> Result<Picture, Fetch
             content_type: "image/svg+xml".to_owned(),
         });
     }
-    let mut response = client.get(url).send().await?.error_for_status()?;
+    let response = client.get(url).send().await?.error_for_status()?;
     let content_type = response
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
@@ -52,16 +62,7 @@ pub async fn fetch(client: &reqwest::Client, url: &str) -> Result<Picture, Fetch
     if !content_type.starts_with("image/") {
         return Err(FetchError::NotAPicture(content_type));
     }
-    if response.content_length().is_some_and(|n| n > MAX_IMAGE_BYTES as u64) {
-        return Err(FetchError::TooLarge);
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > MAX_IMAGE_BYTES {
-            return Err(FetchError::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_body(response, MAX_IMAGE_BYTES).await?;
     Ok(Picture {
         bytes: body.into(),
         content_type,

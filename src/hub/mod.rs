@@ -269,7 +269,7 @@ async fn fetch_once(
     if let Some(tag) = etag.as_deref() {
         request = request.header(reqwest::header::IF_NONE_MATCH, tag);
     }
-    let mut response = request.send().await?.error_for_status()?;
+    let response = request.send().await?.error_for_status()?;
     if response.status() == reqwest::StatusCode::NOT_MODIFIED {
         return Ok(None);
     }
@@ -278,14 +278,9 @@ async fn fetch_once(
         .get(reqwest::header::ETAG)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        anyhow::ensure!(
-            body.len() + chunk.len() <= max_bytes,
-            "the feed is larger than {max_bytes} bytes"
-        );
-        body.extend_from_slice(&chunk);
-    }
+    let body = crate::sync::driver::read_body(response, max_bytes)
+        .await
+        .context("the feed was not read")?;
     let summary = import_feed(store, source.kind, body, source.lang.clone()).await?;
     *etag = new_tag;
     let line = match source.kind {

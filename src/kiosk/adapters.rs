@@ -187,7 +187,7 @@ pub fn variant_chips(sheet: &ProductSheet, chosen: &VariantInfo) -> (Vec<ChipDat
             let any_here = sheet
                 .variants
                 .iter()
-                .any(|v| v.color.as_ref() == Some(c) && v.here.as_ref().is_some_and(|h| h.is_available()));
+                .any(|v| v.color.as_ref() == Some(c) && v.in_stock_here());
             chip(c, chosen.color.as_ref() == Some(c), any_here, true)
         })
         .collect();
@@ -199,7 +199,7 @@ pub fn variant_chips(sheet: &ProductSheet, chosen: &VariantInfo) -> (Vec<ChipDat
                 .variants
                 .iter()
                 .find(|v| v.color == chosen.color && v.size.as_ref() == Some(s));
-            let here = variant.is_some_and(|v| v.here.as_ref().is_some_and(|h| h.is_available()));
+            let here = variant.is_some_and(VariantInfo::in_stock_here);
             chip(s, chosen.size.as_ref() == Some(s), here, false)
         })
         .collect();

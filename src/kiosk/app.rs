@@ -1022,28 +1022,21 @@ fn card_variant<'a>(
     color: Option<&str>,
     size: Option<&str>,
 ) -> Option<&'a catalog::VariantInfo> {
-    let matching: Vec<&catalog::VariantInfo> = sheet
-        .variants
-        .iter()
-        .filter(|v| {
-            color.is_none_or(|c| v.color.as_deref() == Some(c)) && size.is_none_or(|s| v.size.as_deref() == Some(s))
-        })
-        .collect();
-    matching
-        .iter()
-        .find(|v| v.here.as_ref().is_some_and(|h| h.is_available()))
-        .or(matching.first())
-        .copied()
-        .or_else(|| first_available(sheet))
+    let matching = sheet.variants.iter().filter(|v| {
+        color.is_none_or(|c| v.color.as_deref() == Some(c)) && size.is_none_or(|s| v.size.as_deref() == Some(s))
+    });
+    in_stock_first(matching).or_else(|| first_available(sheet))
 }
 
 /// The variant a sheet opens on: the first one in stock here, else the first.
 fn first_available(sheet: &ProductSheet) -> Option<&catalog::VariantInfo> {
-    sheet
-        .variants
-        .iter()
-        .find(|v| v.here.as_ref().is_some_and(|h| h.is_available()))
-        .or_else(|| sheet.variants.first())
+    in_stock_first(sheet.variants.iter())
+}
+
+fn in_stock_first<'a>(
+    mut variants: impl Iterator<Item = &'a catalog::VariantInfo> + Clone,
+) -> Option<&'a catalog::VariantInfo> {
+    variants.clone().find(|v| v.in_stock_here()).or_else(|| variants.next())
 }
 
 enum Filter {

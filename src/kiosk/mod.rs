@@ -116,15 +116,8 @@ pub fn hub_pictures(data: &std::path::Path, device: &Device, cap_mib: u64) -> an
     Ok(Arc::new(move |url: &str| cache.get(url)))
 }
 
-/// The device a kiosk database is enrolled as.
 fn enrolled(db: &std::path::Path) -> anyhow::Result<Device> {
-    let mut catalog = Catalog::open(db)?;
-    crate::sync::outbox::device(catalog.connection())?.with_context(|| {
-        format!(
-            "this kiosk is not enrolled; run `vitrine enroll --data {} --hub URL --code CODE` first",
-            db.parent().unwrap_or(db).display()
-        )
-    })
+    crate::sync::driver::enrolled(&mut Catalog::open(db)?)
 }
 
 pub fn system_clock() -> Clock {

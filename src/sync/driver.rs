@@ -143,9 +143,8 @@ pub enum PictureError {
 impl Client {
     /// A catalog picture through the hub.
     pub async fn picture(&self, url: &str) -> Result<Vec<u8>, PictureError> {
-        let limit = crate::protocol::MAX_IMAGE_BYTES;
         let unreachable = |e: reqwest::Error| PictureError::Unreachable(describe(&e));
-        let mut response = self
+        let response = self
             .http
             .get(format!("{}/v1/kiosk/images", self.base))
             .bearer_auth(&self.token)
@@ -160,15 +159,38 @@ impl Client {
             s if s.is_server_error() => return Err(PictureError::Unreachable(format!("the hub answered {s}"))),
             s => return Err(PictureError::Refused(s)),
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
-            if body.len() + chunk.len() > limit {
-                return Err(PictureError::TooLarge);
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+        read_body(response, crate::protocol::MAX_IMAGE_BYTES)
+            .await
+            .map_err(|e| match e {
+                BodyError::TooLarge(_) => PictureError::TooLarge,
+                BodyError::Http(e) => unreachable(e),
+            })
     }
+}
+
+/// Why a response body was not read.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error("the answer is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error(transparent)]
+    Http(#[from] reqwest::Error),
+}
+
+/// Reads a response body whole, refusing it as soon as it passes `limit` bytes: by its
+/// announced length first, then as it arrives.
+pub async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, BodyError> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge(limit));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Reads a hub answer: the body on success, the hub's `Problem` as the error otherwise.
@@ -218,6 +240,12 @@ fn retry_after(headers: &reqwest::header::HeaderMap, now: Timestamp) -> Option<S
     Some(date.timestamp().duration_since(now).max(SignedDuration::ZERO))
 }
 
+/// The device a kiosk database is enrolled as, or how to enroll it.
+pub fn enrolled(catalog: &mut Catalog) -> anyhow::Result<Device> {
+    outbox::device(catalog.connection())?
+        .context("this kiosk is not enrolled; run `vitrine enroll --data DIR --hub URL --code CODE` first")
+}
+
 /// How one push step ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
@@ -242,8 +270,7 @@ impl Syncer {
     }
 
     pub fn new(mut catalog: Catalog, policy: Policy) -> anyhow::Result<Syncer> {
-        let device: Device = outbox::device(catalog.connection())?
-            .context("this kiosk is not enrolled; run `vitrine enroll --data DIR --hub URL --code CODE` first")?;
+        let device = enrolled(&mut catalog)?;
         Ok(Syncer {
             db: Arc::new(Mutex::new(catalog)),
             client: Client::new(&device.hub_url, &device.token)?,

@@ -104,6 +104,16 @@ pub fn next(state: &SenderState, policy: &Policy, now: Timestamp, pending: usize
     }
 }
 
+/// Moves to a new stream, retrying at once: nothing is wrong with the network.
+fn restart(state: &mut SenderState, why: String) -> Effects {
+    state.last_error = Some(why);
+    state.retry_at = None;
+    Effects {
+        restart_stream: true,
+        ..Effects::default()
+    }
+}
+
 /// Records what one push did. `jitter` is a uniform random number in `[0, 1)`.
 pub fn on_outcome(state: &mut SenderState, policy: &Policy, now: Timestamp, outcome: Outcome, jitter: f64) -> Effects {
     match outcome {
@@ -124,27 +134,14 @@ pub fn on_outcome(state: &mut SenderState, policy: &Policy, now: Timestamp, outc
                 ..Effects::default()
             }
         }
-        Outcome::Gap { expected } => {
-            // Retry at once on the new stream: nothing is wrong with the network.
-            state.last_error = Some(format!(
-                "the hub lost ops of this stream from seq {expected}; resending on a new stream"
-            ));
-            state.retry_at = None;
-            Effects {
-                restart_stream: true,
-                ..Effects::default()
-            }
-        }
-        Outcome::Diverged { seq } => {
-            state.last_error = Some(format!(
-                "another database sent seq {seq} on this stream; continuing on a new stream"
-            ));
-            state.retry_at = None;
-            Effects {
-                restart_stream: true,
-                ..Effects::default()
-            }
-        }
+        Outcome::Gap { expected } => restart(
+            state,
+            format!("the hub lost ops of this stream from seq {expected}; resending on a new stream"),
+        ),
+        Outcome::Diverged { seq } => restart(
+            state,
+            format!("another database sent seq {seq} on this stream; continuing on a new stream"),
+        ),
         Outcome::Busy { retry_after } => {
             state.attempts = state.attempts.saturating_add(1);
             let wait = match retry_after {
