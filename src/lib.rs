@@ -16,3 +16,4 @@ pub mod protocol;
 #[cfg(feature = "kiosk")]
 pub mod scan;
 pub mod sync;
+pub mod token;
