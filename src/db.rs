@@ -63,11 +63,16 @@ pub const CACHE_KIB: i64 = 16 * 1024;
 fn migrations(schema: Schema) -> Migrations<'static> {
     let catalog = M::up(include_str!("catalog/schema_v1.sql"));
     Migrations::new(match schema {
-        Schema::Kiosk => vec![catalog, M::up(include_str!("sync/schema_v1.sql"))],
+        Schema::Kiosk => vec![
+            catalog,
+            M::up(include_str!("sync/schema_v1.sql")),
+            M::up(include_str!("sync/schema_v2.sql")),
+        ],
         Schema::Hub => vec![
             catalog,
             M::up(include_str!("hub/schema_v1.sql")),
             M::up(include_str!("hub/schema_v2.sql")),
+            M::up(include_str!("hub/schema_v3.sql")),
         ],
     })
 }

@@ -38,6 +38,10 @@ enum Command {
     /// Runs the hub, or manages its devices and keys.
     #[cfg(feature = "hub")]
     Hub(HubArgs),
+    /// Customer QR tokens, for ops and tests.
+    #[cfg(feature = "hub")]
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Enrolls this kiosk with a hub, using a one-time code from store ops.
     Enroll {
         /// The kiosk's data directory.
@@ -144,6 +148,35 @@ enum HubCommand {
     /// Web store API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Starts the hub's next key for customer tokens, and ends the current one at the same
+    /// moment. Kiosks fetch keys every few minutes: no redeploy is needed.
+    RotateTokenKey {
+        #[arg(long)]
+        data: PathBuf,
+        /// When the new key starts signing, from now.
+        #[arg(long, default_value_t = 60)]
+        ahead_minutes: u32,
+    },
+}
+
+#[cfg(feature = "hub")]
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Signs a customer token with the hub's current key and prints it (202 digits, for a
+    /// QR code) and the customer's alias.
+    Mint {
+        /// The hub's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The web store's customer reference.
+        #[arg(long)]
+        customer: String,
+        #[arg(long, default_value_t = 5)]
+        minutes: u8,
+        /// As in the hub's config.
+        #[arg(long, default_value = "vitrine")]
+        audience: String,
+    },
 }
 
 #[cfg(feature = "hub")]
@@ -439,6 +472,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         #[cfg(feature = "hub")]
         Command::Hub(args) => hub(args),
+        #[cfg(feature = "hub")]
+        Command::Token(TokenCommand::Mint {
+            data,
+            customer,
+            minutes,
+            audience,
+        }) => mint_token(&data, &customer, minutes, &audience),
         Command::Enroll { data, hub, code, name } => {
             let name = name.or_else(|| std::env::var("HOSTNAME").ok());
             let db = kiosk_db(&data, true)?;
@@ -523,15 +563,37 @@ fn kiosk_db(data: &Path, create: bool) -> anyhow::Result<PathBuf> {
 }
 
 #[cfg(feature = "hub")]
+fn open_hub_db(data: &Path) -> anyhow::Result<rusqlite::Connection> {
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    Ok(vitrine::db::open(
+        &vitrine::hub::db_path(data),
+        vitrine::db::Schema::Hub,
+    )?)
+}
+
+#[cfg(feature = "hub")]
+fn mint_token(data: &Path, customer: &str, minutes: u8, audience: &str) -> anyhow::Result<()> {
+    use vitrine::hub::customers;
+    anyhow::ensure!(
+        vitrine::protocol::valid_ref(customer),
+        "a customer reference is 1 to 128 printable characters"
+    );
+    let conn = open_hub_db(data)?;
+    let now = Timestamp::now();
+    customers::ensure_hub_key(&conn, now)?;
+    let alias = customers::alias_for(&conn, customer, now)?.context("this customer was erased")?;
+    let (key_id, key) = customers::hub_key(&conn, now)?.context("the hub has no key valid now")?;
+    let claims = vitrine::token::Claims::new(key_id, alias, audience, now, minutes);
+    let token = vitrine::token::mint(&claims, &key)?;
+    println!("customer {customer} alias {alias} key {key_id} expires {}", claims.expires_at());
+    println!("{token}");
+    Ok(())
+}
+
+#[cfg(feature = "hub")]
 fn hub(args: HubArgs) -> anyhow::Result<()> {
     use vitrine::hub::{auth::Scope, store};
-    let open = |data: &Path| -> anyhow::Result<rusqlite::Connection> {
-        std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
-        Ok(vitrine::db::open(
-            &vitrine::hub::db_path(data),
-            vitrine::db::Schema::Hub,
-        )?)
-    };
+    let open = open_hub_db;
     match args.command {
         None => {
             let data = args.data.context("give the hub a data directory: --data DIR")?;
@@ -581,6 +643,15 @@ fn hub(args: HubArgs) -> anyhow::Result<()> {
                 shown.join(" ")
             );
             println!("{key}");
+            Ok(())
+        }
+        Some(HubCommand::RotateTokenKey { data, ahead_minutes }) => {
+            let mut conn = open(&data)?;
+            let ahead = jiff::SignedDuration::from_mins(i64::from(ahead_minutes));
+            let now = Timestamp::now();
+            vitrine::hub::customers::ensure_hub_key(&conn, now)?;
+            let id = vitrine::hub::customers::rotate(&mut conn, now, ahead)?;
+            println!("token key {id} signs from {}", now + ahead);
             Ok(())
         }
     }

@@ -68,32 +68,36 @@ pub struct EnrollResponse {
 pub enum Owner {
     /// The web store's opaque customer reference.
     Customer(String),
+    /// A customer as a kiosk knows them: the alias their QR token carried (16 hex
+    /// digits). The hub stores and reports the line under the customer's reference.
+    Alias(String),
     /// A kiosk visit nobody has signed in to (yet).
     Visit(String),
 }
 
 impl Owner {
-    /// `("customer" | "visit", id)`, as the databases store an owner.
+    /// `("customer" | "alias" | "visit", id)`, as the databases store an owner.
     pub fn parts(&self) -> (&'static str, &str) {
         match self {
             Owner::Customer(c) => ("customer", c),
+            Owner::Alias(a) => ("alias", a),
             Owner::Visit(v) => ("visit", v),
         }
     }
 
     /// The inverse of [`Owner::parts`].
     pub fn from_parts(kind: &str, id: String) -> Owner {
-        if kind == "customer" {
-            Owner::Customer(id)
-        } else {
-            Owner::Visit(id)
+        match kind {
+            "customer" => Owner::Customer(id),
+            "alias" => Owner::Alias(id),
+            _ => Owner::Visit(id),
         }
     }
 
     pub fn customer(&self) -> Option<&str> {
         match self {
             Owner::Customer(c) => Some(c),
-            Owner::Visit(_) => None,
+            Owner::Alias(_) | Owner::Visit(_) => None,
         }
     }
 }
@@ -104,6 +108,9 @@ impl Owner {
 pub enum Action {
     Add,
     Remove,
+    /// The customer (`owner`, an alias) signed in at a kiosk during the visit `session`;
+    /// `sku` is empty. The hub records the visit for the web store.
+    SignIn,
 }
 
 /// One wishlist edit, as a stream sends it. `(stream, seq)` names it; `hlc` orders it.
@@ -151,7 +158,7 @@ pub enum OpStatus {
 pub struct OpResult {
     pub seq: u64,
     pub status: OpStatus,
-    /// With `rejected`: `unknown_sku`, `customer_erased` or `invalid`.
+    /// With `rejected`: `unknown_sku`, `unknown_customer`, `customer_erased` or `invalid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -222,6 +229,102 @@ pub struct CustomerWishlist {
 pub struct EraseResponse {
     pub customer: String,
     pub removed_lines: u64,
+}
+
+// ---- customer tokens and visits ------------------------------------------------------
+
+/// A public key kiosks accept customer tokens from, for tokens issued inside its window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct TokenKey {
+    pub key_id: u16,
+    /// The Ed25519 public key, 32 bytes, base64url without padding.
+    pub public_key: String,
+    #[cfg_attr(feature = "hub", schema(value_type = String, format = DateTime))]
+    pub not_before: jiff::Timestamp,
+    #[cfg_attr(feature = "hub", schema(value_type = String, format = DateTime))]
+    pub not_after: jiff::Timestamp,
+}
+
+/// `GET /v1/kiosk/token-keys`: what a kiosk needs to check customer tokens offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct TokenKeys {
+    /// The audience tokens for this brand's kiosks name.
+    pub audience: String,
+    pub keys: Vec<TokenKey>,
+}
+
+/// `POST /v1/webstore/tokens`: a token for the customer's app to show as a QR code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MintRequest {
+    /// The web store's customer reference.
+    pub customer: String,
+    /// 1 to 60; default 5. The app shows a new token every ~30 s anyway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime_minutes: Option<u8>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct MintResponse {
+    /// 202 digits: put them in a QR code as they are (numeric mode, version 5, level M).
+    pub token: String,
+    pub key_id: u16,
+    /// The alias the token names the customer by.
+    pub customer_alias: String,
+    #[cfg_attr(feature = "hub", schema(value_type = String, format = DateTime))]
+    pub expires_at: jiff::Timestamp,
+}
+
+/// `POST /v1/webstore/customers/{customer}/alias`: for a web store that signs tokens with
+/// its own key, the alias to put in them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct AliasResponse {
+    pub customer: String,
+    pub alias: String,
+}
+
+/// `POST /v1/webstore/signing-keys`: a web store's own Ed25519 key for customer tokens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RegisterKeyRequest {
+    /// 32 bytes, base64url without padding.
+    pub public_key: String,
+    /// Default: now. Kiosks fetch keys every few minutes: start a new key an hour ahead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "hub", schema(value_type = Option<String>, format = DateTime))]
+    pub not_before: Option<jiff::Timestamp>,
+    /// Default: one year after `not_before`; at most five years.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "hub", schema(value_type = Option<String>, format = DateTime))]
+    pub not_after: Option<jiff::Timestamp>,
+}
+
+/// A customer who signed in at a kiosk, for the web store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct Visit {
+    /// The kiosk visit: the `session` of the wishlist lines saved during it.
+    pub session: String,
+    pub customer: String,
+    pub store_code: String,
+    pub device_id: i64,
+    #[cfg_attr(feature = "hub", schema(value_type = String, format = DateTime))]
+    pub signed_in_at: jiff::Timestamp,
+}
+
+/// `GET /v1/webstore/visits`: visits in the order the hub learnt of them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct VisitPage {
+    pub visits: Vec<Visit>,
+    pub next_cursor: String,
+    pub has_more: bool,
 }
 
 // ---- catalog -------------------------------------------------------------------------

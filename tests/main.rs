@@ -2,6 +2,7 @@
 
 mod cli;
 mod hub;
+mod identify;
 mod importer;
 mod pictures;
 mod proxy;

@@ -157,7 +157,7 @@ fn a_new_file_is_migrated_and_reopening_keeps_the_data() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2, "catalog, then the kiosk's sync tables");
+    assert_eq!(version, 3, "catalog, the kiosk's sync tables, then its token keys");
     let mode: String = rusqlite::Connection::open(&path)
         .unwrap()
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))

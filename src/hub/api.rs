@@ -23,19 +23,24 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use super::auth::{DEVICE_PREFIX, KEY_PREFIX, Scope};
+use super::customers;
 use super::images::{self, FetchError};
 use super::store::{self, EnrollError, Feed, Principal, PushError, Store, StoreError};
 use super::{FeedKind, ImportError};
 use crate::catalog::Summary;
 use crate::protocol::{
-    CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, EraseResponse, ImportSummary, MAX_BATCH_OPS,
-    MAX_IMAGE_URL_CHARS, MAX_PAGE, Problem, PushRequest, PushResponse, WishlistPage, valid_ref,
+    AliasResponse, CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, EraseResponse, ImportSummary,
+    MAX_BATCH_OPS, MAX_IMAGE_URL_CHARS, MAX_PAGE, MintRequest, MintResponse, Owner, Problem, PushRequest,
+    PushResponse, RegisterKeyRequest, TokenKey, TokenKeys, VisitPage, WishlistLine, WishlistPage, valid_ref,
 };
+use crate::token::{self, Alias};
 
 /// Largest JSON body accepted.
 pub const MAX_JSON_BYTES: usize = 1024 * 1024;
 /// Items in a page when the client does not say.
 pub const DEFAULT_PAGE: usize = 1_000;
+/// A customer token's lifetime when the web store does not say.
+pub const DEFAULT_TOKEN_MINUTES: u8 = 5;
 
 /// Faults the tests can switch on in a running hub.
 #[derive(Debug, Default)]
@@ -54,6 +59,10 @@ pub struct AppState {
     pub max_feed_bytes: usize,
     /// Fetches catalog pictures for kiosks.
     pub http: reqwest::Client,
+    /// The audience customer tokens for this hub's kiosks name.
+    pub audience: Arc<str>,
+    /// Customers with a demo pass page.
+    pub demo_passes: Arc<[String]>,
 }
 
 // ---- errors --------------------------------------------------------------------------
@@ -472,16 +481,199 @@ async fn wishlist_of(state: &AppState, customer: String) -> Result<Json<Customer
     Ok(Json(CustomerWishlist { customer, items }))
 }
 
-/// A customer's current wishlist, for the kiosk they signed in at.
-#[utoipa::path(get, path = "/v1/kiosk/customers/{customer}/wishlist", tag = "kiosk",
-    params(("customer" = String, Path, description = "The web store's customer reference")),
-    responses((status = 200, body = CustomerWishlist)), security(("device" = [])))]
+/// A signed-in customer's current wishlist, for the kiosk they signed in at. The kiosk
+/// names them by the alias their token carried, and gets lines under that alias.
+#[utoipa::path(get, path = "/v1/kiosk/customers/{alias}/wishlist", tag = "kiosk",
+    params(("alias" = String, Path, description = "The customer's alias, from their QR token")),
+    responses((status = 200, body = CustomerWishlist), (status = 404, body = Problem)), security(("device" = [])))]
 async fn kiosk_customer_wishlist(
     State(state): State<AppState>,
     _device: DeviceAuth,
-    Path(customer): Path<String>,
+    Path(alias): Path<String>,
 ) -> Result<Json<CustomerWishlist>, ApiError> {
-    wishlist_of(&state, customer).await
+    let unknown = || ApiError::new(StatusCode::NOT_FOUND, "unknown_customer", "no customer has this alias");
+    if Alias::parse(&alias).is_none() {
+        return Err(unknown());
+    }
+    let key = alias.clone();
+    let items = state
+        .store
+        .read(move |c| match customers::customer_of(c, &key)? {
+            Some(customer) => store::customer_wishlist(c, &customer).map(Some),
+            None => Ok(None),
+        })
+        .await?
+        .ok_or_else(unknown)?;
+    let items = items
+        .into_iter()
+        .map(|line| WishlistLine {
+            owner: Owner::Alias(alias.clone()),
+            ..line
+        })
+        .collect();
+    Ok(Json(CustomerWishlist { customer: alias, items }))
+}
+
+/// The public keys customer tokens may be signed with, and the audience they name: a
+/// kiosk fetches them with its catalog and checks tokens offline.
+#[utoipa::path(get, path = "/v1/kiosk/token-keys", tag = "kiosk",
+    responses((status = 200, body = TokenKeys)), security(("device" = [])))]
+async fn token_keys(State(state): State<AppState>, _device: DeviceAuth) -> Result<Json<TokenKeys>, ApiError> {
+    let keys = state.store.read(|c| customers::published(c, Timestamp::now())).await?;
+    Ok(Json(TokenKeys {
+        audience: state.audience.to_string(),
+        keys,
+    }))
+}
+
+/// Signs a customer token with the hub's key, for the web store's app to show as a QR
+/// code (a new one every ~30 s).
+#[utoipa::path(post, path = "/v1/webstore/tokens", tag = "webstore", request_body = MintRequest,
+    responses((status = 200, body = MintResponse), (status = 400, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)),
+    security(("webstore" = [])))]
+async fn mint_token(
+    State(state): State<AppState>,
+    key: WebStoreAuth,
+    ApiJson(request): ApiJson<MintRequest>,
+) -> Result<Json<MintResponse>, ApiError> {
+    key.require(Scope::TokensIssue)?;
+    check_customer(&request.customer)?;
+    let lifetime_minutes = request.lifetime_minutes.unwrap_or(DEFAULT_TOKEN_MINUTES);
+    if !(1..=token::MAX_LIFETIME_MINUTES).contains(&lifetime_minutes) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            format!("lifetime_minutes is 1 to {}", token::MAX_LIFETIME_MINUTES),
+        ));
+    }
+    Ok(Json(mint_for(&state, request.customer, lifetime_minutes).await?))
+}
+
+/// Signs a token for `customer` with the hub's current key.
+pub async fn mint_for(state: &AppState, customer: String, lifetime_minutes: u8) -> Result<MintResponse, ApiError> {
+    let now = Timestamp::now();
+    let (alias, signing) = state
+        .store
+        .write(move |w| {
+            let conn = w.catalog.connection();
+            Ok::<_, rusqlite::Error>((customers::alias_for(conn, &customer, now)?, customers::hub_key(conn, now)?))
+        })
+        .await??;
+    let alias = alias.ok_or_else(erased)?;
+    let (key_id, signing) = signing.ok_or_else(|| {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_signing_key", "the hub has no key valid now")
+    })?;
+    let claims = token::Claims::new(key_id, alias, &state.audience, now, lifetime_minutes);
+    let token = token::mint(&claims, &signing)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "mint_failed", e.to_string()))?;
+    Ok(MintResponse {
+        token,
+        key_id,
+        customer_alias: alias.to_string(),
+        expires_at: claims.expires_at(),
+    })
+}
+
+fn erased() -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, "customer_erased", "this customer was erased")
+}
+
+/// The alias to put in tokens a web store signs with its own key.
+#[utoipa::path(post, path = "/v1/webstore/customers/{customer}/alias", tag = "webstore",
+    params(("customer" = String, Path, description = "The web store's customer reference")),
+    responses((status = 200, body = AliasResponse), (status = 409, body = Problem)), security(("webstore" = [])))]
+async fn customer_alias(
+    State(state): State<AppState>,
+    key: WebStoreAuth,
+    Path(customer): Path<String>,
+) -> Result<Json<AliasResponse>, ApiError> {
+    key.require(Scope::TokensIssue)?;
+    check_customer(&customer)?;
+    let target = customer.clone();
+    let alias = state
+        .store
+        .write(move |w| customers::alias_for(w.catalog.connection(), &target, Timestamp::now()))
+        .await??
+        .ok_or_else(erased)?;
+    Ok(Json(AliasResponse {
+        customer,
+        alias: alias.to_string(),
+    }))
+}
+
+/// Registers the web store's own Ed25519 key for customer tokens. Kiosks trust it from
+/// their next key fetch (every few minutes): give a new key a `not_before` an hour ahead.
+#[utoipa::path(post, path = "/v1/webstore/signing-keys", tag = "webstore", request_body = RegisterKeyRequest,
+    responses((status = 201, body = TokenKey), (status = 422, body = Problem)), security(("webstore" = [])))]
+async fn register_signing_key(
+    State(state): State<AppState>,
+    key: WebStoreAuth,
+    ApiJson(request): ApiJson<RegisterKeyRequest>,
+) -> Result<(StatusCode, Json<TokenKey>), ApiError> {
+    key.require(Scope::TokensIssue)?;
+    let api_key = key.id;
+    let registered = state
+        .store
+        .write(move |w| {
+            customers::register(
+                w.catalog.connection(),
+                api_key,
+                &request.public_key,
+                request.not_before,
+                request.not_after,
+                Timestamp::now(),
+            )
+        })
+        .await?
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_key", e.to_string()))??;
+    Ok((StatusCode::CREATED, Json(registered)))
+}
+
+/// Revokes a key the web store registered: tokens it signed stop working on each kiosk
+/// at its next key fetch.
+#[utoipa::path(delete, path = "/v1/webstore/signing-keys/{key_id}", tag = "webstore",
+    params(("key_id" = u16, Path)),
+    responses((status = 204), (status = 404, body = Problem)), security(("webstore" = [])))]
+async fn revoke_signing_key(
+    State(state): State<AppState>,
+    key: WebStoreAuth,
+    Path(key_id): Path<u16>,
+) -> Result<StatusCode, ApiError> {
+    key.require(Scope::TokensIssue)?;
+    let api_key = key.id;
+    let revoked = state
+        .store
+        .write(move |w| customers::revoke(w.catalog.connection(), api_key, key_id, Timestamp::now()))
+        .await??;
+    if revoked {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_key",
+            "this API key registered no such signing key, or it is already revoked",
+        ))
+    }
+}
+
+/// Customers who signed in at a kiosk, in the order the hub learnt of them: each visit's
+/// shop, kiosk and time. Wishlist lines saved during a visit carry it as `session`.
+#[utoipa::path(get, path = "/v1/webstore/visits", tag = "webstore", params(PageQuery),
+    responses((status = 200, body = VisitPage), (status = 400, body = Problem)), security(("webstore" = [])))]
+async fn visits(
+    State(state): State<AppState>,
+    key: WebStoreAuth,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Json<VisitPage>, ApiError> {
+    key.require(Scope::WishlistRead)?;
+    let (after, limit) = query.position(Feed::Visits)?;
+    let (visits, last, has_more) = state.store.read(move |c| customers::visits_page(c, after, limit)).await?;
+    Ok(Json(VisitPage {
+        visits,
+        next_cursor: store::encode_cursor(Feed::Visits, last),
+        has_more,
+    }))
 }
 
 /// Sends a batch of the web store's own wishlist edits, on a stream of its own.
@@ -702,6 +894,12 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .routes(routes!(catalog_changes))
         .routes(routes!(image))
         .routes(routes!(kiosk_customer_wishlist))
+        .routes(routes!(token_keys))
+        .routes(routes!(mint_token))
+        .routes(routes!(customer_alias))
+        .routes(routes!(register_signing_key))
+        .routes(routes!(revoke_signing_key))
+        .routes(routes!(visits))
         .routes(routes!(webstore_ops))
         .routes(routes!(wishlist_changes))
         .routes(routes!(wishlist_snapshot))
@@ -709,6 +907,7 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .routes(routes!(upload_products).layer(feeds_limit))
         .routes(routes!(upload_inventory).layer(feeds_limit))
         .routes(routes!(healthz))
+        .merge(super::pass::routes().into())
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .with_state(state)
         .split_for_parts();

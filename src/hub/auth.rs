@@ -28,14 +28,17 @@ pub enum Scope {
     WishlistWrite,
     /// Erase a customer.
     CustomersErase,
+    /// Mint customer tokens, get customer aliases, register signing keys.
+    TokensIssue,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [
+    pub const ALL: [Scope; 5] = [
         Scope::CatalogWrite,
         Scope::WishlistRead,
         Scope::WishlistWrite,
         Scope::CustomersErase,
+        Scope::TokensIssue,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +47,7 @@ impl Scope {
             Scope::WishlistRead => "wishlist:read",
             Scope::WishlistWrite => "wishlist:write",
             Scope::CustomersErase => "customers:erase",
+            Scope::TokensIssue => "tokens:issue",
         }
     }
 

@@ -7,7 +7,9 @@
 
 pub mod api;
 pub mod auth;
+pub mod customers;
 pub mod images;
+pub mod pass;
 pub mod store;
 
 use std::future::Future;
@@ -40,6 +42,17 @@ pub struct Config {
     /// Feeds the hub fetches itself, on a schedule.
     #[serde(default, rename = "feed")]
     pub feeds: Vec<FeedSource>,
+    /// The audience customer tokens for this brand's kiosks name (default `vitrine`).
+    #[serde(default = "default_audience")]
+    pub audience: String,
+    /// Customers whose demo pass (a page with their rotating QR code) the hub serves at
+    /// `/pass/CUSTOMER`. For demos only: anyone who can reach the hub can open it.
+    #[serde(default)]
+    pub demo_passes: Vec<String>,
+}
+
+fn default_audience() -> String {
+    "vitrine".to_owned()
 }
 
 fn default_feed_mib() -> usize {
@@ -51,6 +64,8 @@ impl Default for Config {
         Config {
             max_feed_mib: default_feed_mib(),
             feeds: Vec::new(),
+            audience: default_audience(),
+            demo_passes: Vec::new(),
         }
     }
 }
@@ -97,6 +112,16 @@ impl Config {
             );
             anyhow::ensure!(feed.every_minutes >= 1, "every_minutes must be at least 1");
         }
+        anyhow::ensure!(
+            crate::protocol::valid_ref(&config.audience),
+            "audience must be 1 to 128 printable characters"
+        );
+        for name in &config.demo_passes {
+            anyhow::ensure!(
+                pass::valid_pass_name(name),
+                "demo pass '{name}' must be 1 to 64 letters, digits, '-' or '_'"
+            );
+        }
         Ok(config)
     }
 }
@@ -138,6 +163,8 @@ impl Hub {
             failpoints: self.failpoints.clone(),
             max_feed_bytes: self.config.max_feed_mib * 1024 * 1024,
             http: images::client(),
+            audience: self.config.audience.as_str().into(),
+            demo_passes: self.config.demo_passes.clone().into(),
         };
         let (router, _) = api::router(state);
         let router = router

@@ -18,11 +18,12 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tokio::sync::oneshot;
 
 use super::auth::{self, Scope};
+use super::customers;
 use crate::catalog::Catalog;
 use crate::db::{self, DbError, Schema};
 use crate::protocol::{
     Action, CatalogChange, EnrollResponse, Op, OpResult, OpStatus, Origin, Owner, PushRequest, PushResponse,
-    WishlistLine, valid_ref,
+    Visit, WishlistLine, valid_ref,
 };
 use crate::sync::hlc;
 
@@ -128,6 +129,7 @@ impl Store {
     /// Opens (creating and migrating) the database and starts the writer thread.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let conn = db::open(path, Schema::Hub)?;
+        customers::ensure_hub_key(&conn, Timestamp::now())?;
         let next_change: i64 =
             conn.query_row("SELECT COALESCE(MAX(change_id), 0) + 1 FROM wishlist", [], |r| r.get(0))?;
         let mut writer = Writer {
@@ -381,17 +383,47 @@ fn apply_op(
 ) -> rusqlite::Result<(OpStatus, Option<&'static str>)> {
     let (kind, owner) = op.owner.parts();
     let from_webstore = matches!(principal, Principal::Key { .. });
+    let sign_in = op.action == Action::SignIn;
     let valid = valid_ref(owner)
-        && valid_ref(&op.sku)
         && op.session.as_deref().is_none_or(valid_ref)
-        && !(from_webstore && kind == "visit");
+        && (kind == "customer" || !from_webstore)
+        && if sign_in {
+            // Only a kiosk signs a customer in, during a visit.
+            op.sku.is_empty() && kind == "alias" && op.session.is_some()
+        } else {
+            valid_ref(&op.sku)
+        };
     if !valid {
         return Ok((OpStatus::Rejected, Some("invalid")));
     }
-    if let Owner::Customer(customer) = &op.owner
+    // A kiosk names a signed-in customer by the alias their token carried.
+    let customer = match &op.owner {
+        Owner::Alias(alias) => match customers::customer_of(tx, alias)? {
+            Some(customer) => Some(customer),
+            None => return Ok((OpStatus::Rejected, Some("unknown_customer"))),
+        },
+        Owner::Customer(customer) => Some(customer.clone()),
+        Owner::Visit(_) => None,
+    };
+    if let Some(customer) = &customer
         && is_erased(tx, customer)?
     {
         return Ok((OpStatus::Rejected, Some("customer_erased")));
+    }
+    let (kind, owner) = match &customer {
+        Some(customer) => ("customer", customer.as_str()),
+        None => (kind, owner),
+    };
+    if let (true, Principal::Device { id, store_code }) = (sign_in, principal) {
+        let visit = Visit {
+            session: op.session.clone().unwrap_or_default(),
+            customer: owner.to_owned(),
+            store_code: store_code.clone(),
+            device_id: *id,
+            signed_in_at: Timestamp::from_millisecond((op.hlc >> 16) as i64).unwrap_or(now),
+        };
+        customers::record_visit(tx, &visit)?;
+        return Ok((OpStatus::Applied, None));
     }
     if op.action == Action::Add {
         let known: bool = tx
@@ -541,6 +573,7 @@ pub fn erase_customer(conn: &mut Connection, customer: &str, now: Timestamp) -> 
         "DELETE FROM wishlist WHERE owner_kind = 'customer' AND owner = ?1",
         [customer],
     )?;
+    customers::forget(&tx, customer)?;
     tx.execute(
         "INSERT OR IGNORE INTO erased_customer (ref_hash, erased_at) VALUES (?1, ?2)",
         params![auth::hash(customer), now.as_second()],
@@ -666,6 +699,7 @@ pub enum Feed {
     Wishlist,
     Snapshot,
     Catalog,
+    Visits,
 }
 
 impl Feed {
@@ -674,6 +708,7 @@ impl Feed {
             Feed::Wishlist => "w",
             Feed::Snapshot => "s",
             Feed::Catalog => "c",
+            Feed::Visits => "v",
         }
     }
 }

@@ -14,8 +14,9 @@ use tokio::sync::{Notify, watch};
 
 use super::engine::{self, Next, Outcome, Policy};
 use super::outbox::{self, Device};
+use super::trust;
 use crate::catalog::Catalog;
-use crate::protocol::{CatalogPage, EnrollRequest, EnrollResponse, Problem, PushRequest};
+use crate::protocol::{CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, Problem, PushRequest, TokenKeys};
 
 /// Catalog changes asked for per page.
 pub const CATALOG_PAGE: usize = 2_000;
@@ -111,6 +112,31 @@ impl Client {
                 }
             }
         }
+    }
+
+    /// The keys customer tokens may be signed with.
+    pub async fn token_keys(&self) -> anyhow::Result<TokenKeys> {
+        let response = self
+            .http
+            .get(format!("{}/v1/kiosk/token-keys", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot reach the hub: {}", describe(&e)))?;
+        read_answer(response).await
+    }
+
+    /// A signed-in customer's wishlist, by the alias their token carried.
+    pub async fn customer_wishlist(&self, alias: &str) -> anyhow::Result<CustomerWishlist> {
+        let response = self
+            .http
+            .get(format!("{}/v1/kiosk/customers/{alias}/wishlist", self.base))
+            .bearer_auth(&self.token)
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot reach the hub: {}", describe(&e)))?;
+        read_answer(response).await
     }
 
     pub async fn catalog_page(&self, cursor: &str, limit: usize) -> anyhow::Result<CatalogPage> {
@@ -336,8 +362,12 @@ impl Syncer {
         }
     }
 
-    /// Pulls catalog pages until the kiosk is up to date; returns the changes applied.
+    /// Pulls catalog pages until the kiosk is up to date, then the customer-token keys;
+    /// returns the catalog changes applied.
     pub async fn pull_catalog(&self) -> anyhow::Result<usize> {
+        let keys = self.client.token_keys().await?;
+        self.with_db(move |c| trust::save(c.connection(), &keys, Timestamp::now()))
+            .await?;
         let mut total = 0;
         let mut cursor = self.with_db(|c| c.cursor()).await?;
         loop {

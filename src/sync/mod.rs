@@ -4,13 +4,15 @@
 //! - [`engine`]: the sender's decisions, without I/O (time and randomness are inputs);
 //! - [`outbox`]: the local wishlist view, the outbox and the sender's state in SQLite;
 //! - [`driver`]: reqwest and tokio around the engine, and enrollment;
-//! - [`pictures`]: catalog pictures fetched through the hub into a capped disk cache.
+//! - [`pictures`]: catalog pictures fetched through the hub into a capped disk cache;
+//! - [`trust`]: the customer-token keys the hub published, for checking tokens offline.
 
 pub mod driver;
 pub mod engine;
 pub mod hlc;
 pub mod outbox;
 pub mod pictures;
+pub mod trust;
 
 /// The kiosk's database file inside its data directory.
 pub const KIOSK_DB: &str = "kiosk.sqlite";

@@ -97,18 +97,55 @@ pub fn edit(
     session: Option<&str>,
 ) -> rusqlite::Result<Edited> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let (kind, id) = owner.parts();
-    let present: Option<bool> = tx
-        .query_row(
-            "SELECT present FROM wishlist WHERE owner_kind = ?1 AND owner = ?2 AND sku = ?3",
-            params![kind, id, sku],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let wanted = action == Action::Add;
-    if present.unwrap_or(false) == wanted {
+    if is_present(&tx, owner, sku)? == (action == Action::Add) {
         return Ok(Edited::Unchanged);
     }
+    let seq = queue(&tx, now, owner, sku, action, session)?;
+    tx.commit()?;
+    Ok(Edited::Queued { seq })
+}
+
+/// Signs `customer` in to the visit: one op for the hub's visit record, and the visit's
+/// lines moved to the customer's list, in one transaction.
+pub fn sign_in(conn: &mut Connection, now: Timestamp, visit: &str, customer: &Owner) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    queue(&tx, now, customer, "", Action::SignIn, Some(visit))?;
+    let anonymous = Owner::Visit(visit.to_owned());
+    for line in wishlist(&tx, &anonymous)?.iter().rev() {
+        if !is_present(&tx, customer, &line.sku)? {
+            queue(&tx, now, customer, &line.sku, Action::Add, Some(visit))?;
+        }
+        queue(&tx, now, &anonymous, &line.sku, Action::Remove, Some(visit))?;
+    }
+    tx.commit()
+}
+
+/// Drops an owner's lines from the local view when their session ends. Ops not yet sent
+/// stay in the outbox.
+pub fn forget(conn: &Connection, owner: &Owner) -> rusqlite::Result<()> {
+    let (kind, id) = owner.parts();
+    conn.execute("DELETE FROM wishlist WHERE owner_kind = ?1 AND owner = ?2", params![kind, id])?;
+    Ok(())
+}
+
+fn is_present(conn: &Connection, owner: &Owner, sku: &str) -> rusqlite::Result<bool> {
+    let (kind, id) = owner.parts();
+    conn.prepare_cached("SELECT present FROM wishlist WHERE owner_kind = ?1 AND owner = ?2 AND sku = ?3")?
+        .query_row(params![kind, id, sku], |r| r.get(0))
+        .optional()
+        .map(|p| p.unwrap_or(false))
+}
+
+/// Appends one op to the outbox and applies it to the local view.
+fn queue(
+    tx: &Connection,
+    now: Timestamp,
+    owner: &Owner,
+    sku: &str,
+    action: Action,
+    session: Option<&str>,
+) -> rusqlite::Result<u64> {
+    let (kind, id) = owner.parts();
     let (stream, seq, last): (String, u64, u64) =
         tx.query_row("SELECT stream, next_seq, hlc FROM sync_state WHERE id = 1", [], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -118,26 +155,36 @@ pub fn edit(
         "UPDATE sync_state SET next_seq = ?1, hlc = ?2 WHERE id = 1",
         params![seq + 1, clock],
     )?;
-    tx.execute(
-        "INSERT INTO wishlist (owner_kind, owner, sku, present, hlc, session, local)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
-         ON CONFLICT DO UPDATE SET present = excluded.present, hlc = excluded.hlc,
-             session = excluded.session, local = 1",
-        params![kind, id, sku, wanted, clock, session],
-    )?;
+    if action != Action::SignIn {
+        tx.execute(
+            "INSERT INTO wishlist (owner_kind, owner, sku, present, hlc, session, local)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
+             ON CONFLICT DO UPDATE SET present = excluded.present, hlc = excluded.hlc,
+                 session = excluded.session, local = 1",
+            params![kind, id, sku, action == Action::Add, clock, session],
+        )?;
+    }
     tx.execute(
         "INSERT INTO outbox (stream, seq, hlc, owner_kind, owner, sku, action, session, state)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending')",
         params![stream, seq, clock, kind, id, sku, action_name(action), session],
     )?;
-    tx.commit()?;
-    Ok(Edited::Queued { seq })
+    Ok(seq)
 }
 
 fn action_name(action: Action) -> &'static str {
     match action {
         Action::Add => "add",
         Action::Remove => "remove",
+        Action::SignIn => "sign_in",
+    }
+}
+
+fn action_named(name: &str) -> Action {
+    match name {
+        "add" => Action::Add,
+        "sign_in" => Action::SignIn,
+        _ => Action::Remove,
     }
 }
 
@@ -161,7 +208,8 @@ pub fn wishlist(conn: &Connection, owner: &Owner) -> rusqlite::Result<Vec<Line>>
 pub fn waiting(conn: &Connection, owner: &Owner) -> rusqlite::Result<u64> {
     let (kind, id) = owner.parts();
     conn.prepare_cached(
-        "SELECT COUNT(DISTINCT sku) FROM outbox WHERE state = 'pending' AND owner_kind = ?1 AND owner = ?2",
+        "SELECT COUNT(DISTINCT sku) FROM outbox
+         WHERE state = 'pending' AND action != 'sign_in' AND owner_kind = ?1 AND owner = ?2",
     )?
     .query_row(params![kind, id], |r| r.get(0))
 }
@@ -182,7 +230,7 @@ pub fn pending(conn: &Connection, max: usize) -> rusqlite::Result<(String, Vec<O
                 hlc: r.get(1)?,
                 owner: Owner::from_parts(&kind, r.get(3)?),
                 sku: r.get(4)?,
-                action: if action == "add" { Action::Add } else { Action::Remove },
+                action: action_named(&action),
                 session: r.get(6)?,
             })
         })?

@@ -1,0 +1,243 @@
+//! Who the shopper is, on the hub's side: the keys that sign customer tokens, the
+//! aliases tokens name customers by, and the visits customers signed in to at a kiosk
+//! (`src/hub/schema_v3.sql`).
+//!
+//! The hub keeps one signing key of its own at a time; `rotate` starts the next one a
+//! little ahead, so that every kiosk has fetched it before the first token it signs is
+//! shown. A web store may register its own public keys instead. Kiosks fetch the list of
+//! keys (`published`) with their catalog and check tokens offline.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use jiff::{SignedDuration, Timestamp};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::auth;
+use crate::protocol::{TokenKey, Visit};
+use crate::token::{self, Alias};
+
+/// The hub's own key has no end until the next rotation.
+const OPEN_END: i64 = 4_102_444_800; // 2100-01-01
+/// Keys whose window closed longer ago than the longest token lifetime verify nothing.
+const KEPT_AFTER_WINDOW: SignedDuration = SignedDuration::from_mins(token::MAX_LIFETIME_MINUTES as i64 + 2);
+/// The longest window a web store's own key may have.
+pub const MAX_KEY_YEARS: i64 = 5;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("public_key must be 32 bytes of a valid Ed25519 key, base64url without padding")]
+    PublicKey,
+    #[error("not_after must be after not_before, at most {MAX_KEY_YEARS} years later, and in the future")]
+    Window,
+    #[error("every key id is in use")]
+    Exhausted,
+}
+
+fn timestamp(seconds: i64) -> Timestamp {
+    Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn next_id(conn: &Connection) -> Result<u16, KeyError> {
+    let max: i64 = conn
+        .query_row("SELECT COALESCE(MAX(id), 0) FROM signing_key", [], |r| r.get(0))
+        .map_err(|_| KeyError::Exhausted)?;
+    u16::try_from(max + 1).map_err(|_| KeyError::Exhausted)
+}
+
+fn insert_hub_key(conn: &Connection, not_before: Timestamp, now: Timestamp) -> rusqlite::Result<u16> {
+    let secret = SigningKey::from_bytes(&rand::random());
+    let id = next_id(conn).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    conn.execute(
+        "INSERT INTO signing_key (id, public_key, secret, not_before, not_after, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            id,
+            secret.verifying_key().as_bytes(),
+            secret.to_bytes(),
+            not_before.as_second(),
+            OPEN_END,
+            now.as_second()
+        ],
+    )?;
+    Ok(id)
+}
+
+/// Makes sure the hub has a key of its own to sign with; called when the hub opens.
+pub fn ensure_hub_key(conn: &Connection, now: Timestamp) -> rusqlite::Result<()> {
+    if hub_key(conn, now)?.is_none() {
+        insert_hub_key(conn, now, now)?;
+    }
+    Ok(())
+}
+
+/// Starts a new hub key at `now + ahead` and ends the current one there. Tokens signed
+/// before stay good until they expire. Returns the new key's id.
+pub fn rotate(conn: &mut Connection, now: Timestamp, ahead: SignedDuration) -> rusqlite::Result<u16> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let switch = now + ahead;
+    tx.execute(
+        "UPDATE signing_key SET not_after = ?1
+         WHERE secret IS NOT NULL AND revoked_at IS NULL AND not_after > ?1",
+        [switch.as_second()],
+    )?;
+    let id = insert_hub_key(&tx, switch, now)?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// The hub key to sign with `now`: the newest whose window has begun.
+pub fn hub_key(conn: &Connection, now: Timestamp) -> rusqlite::Result<Option<(u16, SigningKey)>> {
+    conn.prepare_cached(
+        "SELECT id, secret FROM signing_key
+         WHERE secret IS NOT NULL AND revoked_at IS NULL AND not_before <= ?1 AND not_after >= ?1
+         ORDER BY not_before DESC LIMIT 1",
+    )?
+    .query_row([now.as_second()], |r| {
+        let secret: [u8; 32] = r.get(1)?;
+        Ok((r.get(0)?, SigningKey::from_bytes(&secret)))
+    })
+    .optional()
+}
+
+/// The keys kiosks should trust now: every key not revoked whose window has not long
+/// closed, including those that start later (so kiosks have them in time).
+pub fn published(conn: &Connection, now: Timestamp) -> rusqlite::Result<Vec<TokenKey>> {
+    let oldest = (now - KEPT_AFTER_WINDOW).as_second();
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, public_key, not_before, not_after FROM signing_key
+         WHERE revoked_at IS NULL AND not_after >= ?1 ORDER BY id",
+    )?;
+    stmt.query_map([oldest], |r| {
+        let public: Vec<u8> = r.get(1)?;
+        Ok(TokenKey {
+            key_id: r.get(0)?,
+            public_key: URL_SAFE_NO_PAD.encode(public),
+            not_before: timestamp(r.get(2)?),
+            not_after: timestamp(r.get(3)?),
+        })
+    })?
+    .collect()
+}
+
+/// Registers a web store's own public key; returns its key id.
+pub fn register(
+    conn: &Connection,
+    api_key_id: i64,
+    public_key: &str,
+    not_before: Option<Timestamp>,
+    not_after: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<rusqlite::Result<TokenKey>, KeyError> {
+    let bytes: [u8; 32] = URL_SAFE_NO_PAD
+        .decode(public_key)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or(KeyError::PublicKey)?;
+    VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::PublicKey)?;
+    let not_before = not_before.unwrap_or(now);
+    let longest = SignedDuration::from_hours(24 * 366 * MAX_KEY_YEARS);
+    let not_after = not_after.unwrap_or(not_before + SignedDuration::from_hours(24 * 365));
+    if not_after <= not_before || not_after <= now || not_after - longest > not_before {
+        return Err(KeyError::Window);
+    }
+    let id = next_id(conn)?;
+    Ok(conn
+        .execute(
+            "INSERT INTO signing_key (id, public_key, api_key_id, not_before, not_after, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id, bytes, api_key_id, not_before.as_second(), not_after.as_second(), now.as_second()],
+        )
+        .map(|_| TokenKey {
+            key_id: id,
+            public_key: public_key.to_owned(),
+            not_before: timestamp(not_before.as_second()),
+            not_after: timestamp(not_after.as_second()),
+        }))
+}
+
+/// Revokes a key the web store registered: kiosks drop it at their next fetch. Whether
+/// there was such a key.
+pub fn revoke(conn: &Connection, api_key_id: i64, key_id: u16, now: Timestamp) -> rusqlite::Result<bool> {
+    Ok(conn.execute(
+        "UPDATE signing_key SET revoked_at = ?1 WHERE id = ?2 AND api_key_id = ?3 AND revoked_at IS NULL",
+        params![now.as_second(), key_id, api_key_id],
+    )? > 0)
+}
+
+/// The alias of a customer, made on first use. `None` if the customer was erased.
+pub fn alias_for(conn: &Connection, customer: &str, now: Timestamp) -> rusqlite::Result<Option<Alias>> {
+    let erased: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM erased_customer WHERE ref_hash = ?1)")?
+        .query_row([auth::hash(customer)], |r| r.get(0))?;
+    if erased {
+        return Ok(None);
+    }
+    let known: Option<String> = conn
+        .prepare_cached("SELECT alias FROM customer_alias WHERE customer = ?1")?
+        .query_row([customer], |r| r.get(0))
+        .optional()?;
+    if let Some(alias) = known.as_deref().and_then(Alias::parse) {
+        return Ok(Some(alias));
+    }
+    let alias = Alias::random();
+    conn.prepare_cached("INSERT INTO customer_alias (alias, customer, created_at) VALUES (?1, ?2, ?3)")?
+        .execute(params![alias.to_string(), customer, now.as_second()])?;
+    Ok(Some(alias))
+}
+
+/// The web store's reference for an alias a kiosk sent.
+pub fn customer_of(conn: &Connection, alias: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT customer FROM customer_alias WHERE alias = ?1")?
+        .query_row([alias], |r| r.get(0))
+        .optional()
+}
+
+/// Records a sign-in; the first record of a visit stands.
+pub fn record_visit(conn: &Connection, visit: &Visit) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO visit (session, customer, store_code, device_id, signed_in_at)
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (session) DO NOTHING",
+    )?
+    .execute(params![
+        visit.session,
+        visit.customer,
+        visit.store_code,
+        visit.device_id,
+        visit.signed_in_at.as_millisecond()
+    ])?;
+    Ok(())
+}
+
+/// Visits after position `after`, the last one's position, and whether more follow.
+pub fn visits_page(conn: &Connection, after: i64, limit: usize) -> rusqlite::Result<(Vec<Visit>, i64, bool)> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, session, customer, store_code, device_id, signed_in_at FROM visit
+         WHERE id > ?1 ORDER BY id LIMIT ?2",
+    )?;
+    let mut rows: Vec<(i64, Visit)> = stmt
+        .query_map(params![after, limit as i64 + 1], |r| {
+            Ok((
+                r.get(0)?,
+                Visit {
+                    session: r.get(1)?,
+                    customer: r.get(2)?,
+                    store_code: r.get(3)?,
+                    device_id: r.get(4)?,
+                    signed_in_at: Timestamp::from_millisecond(r.get(5)?).unwrap_or(Timestamp::UNIX_EPOCH),
+                },
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let has_more = rows.len() > limit;
+    rows.truncate(limit);
+    let last = rows.last().map_or(after, |(id, _)| *id);
+    Ok((rows.into_iter().map(|(_, v)| v).collect(), last, has_more))
+}
+
+/// Forgets a customer's alias and visits (part of erasing them).
+pub fn forget(conn: &Connection, customer: &str) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM customer_alias WHERE customer = ?1", [customer])?;
+    conn.execute("DELETE FROM visit WHERE customer = ?1", [customer])?;
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! The customer-token keys a kiosk trusts, as the hub published them last
+//! (`src/sync/schema_v2.sql`). The sync driver refreshes them with each catalog pull; the
+//! kiosk checks tokens against them offline, so a key rotation needs no redeploy.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::VerifyingKey;
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::protocol::TokenKeys;
+use crate::token::TrustedKey;
+
+/// Replaces the trusted keys with the hub's list. Keys that are not valid Ed25519 keys
+/// are left out (and logged); the rest still count.
+pub fn save(conn: &mut Connection, published: &TokenKeys, now: Timestamp) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute("DELETE FROM token_key", [])?;
+    for key in &published.keys {
+        let bytes: Option<[u8; 32]> = URL_SAFE_NO_PAD.decode(&key.public_key).ok().and_then(|b| b.try_into().ok());
+        let Some(bytes) = bytes.filter(|b| VerifyingKey::from_bytes(b).is_ok()) else {
+            tracing::warn!(key_id = key.key_id, "the hub published a key that is not an Ed25519 key");
+            continue;
+        };
+        tx.execute(
+            "INSERT INTO token_key (key_id, public_key, not_before, not_after) VALUES (?1, ?2, ?3, ?4)",
+            params![key.key_id, bytes, key.not_before.as_second(), key.not_after.as_second()],
+        )?;
+    }
+    tx.execute(
+        "INSERT INTO token_trust (id, audience, fetched_at) VALUES (1, ?1, ?2)
+         ON CONFLICT (id) DO UPDATE SET audience = excluded.audience, fetched_at = excluded.fetched_at",
+        params![published.audience, now.as_millisecond()],
+    )?;
+    tx.commit()
+}
+
+/// The audience and keys to check tokens with; `None` before the first fetch.
+pub fn load(conn: &Connection) -> rusqlite::Result<Option<(String, HashMap<u16, TrustedKey>)>> {
+    let Some(audience) = conn
+        .query_row("SELECT audience FROM token_trust WHERE id = 1", [], |r| r.get::<_, String>(0))
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare_cached("SELECT key_id, public_key, not_before, not_after FROM token_key")?;
+    let keys = stmt
+        .query_map([], |r| {
+            let bytes: [u8; 32] = r.get(1)?;
+            let at = |s: i64| Timestamp::from_second(s).unwrap_or(Timestamp::UNIX_EPOCH);
+            Ok((r.get::<_, u16>(0)?, bytes, at(r.get(2)?), at(r.get(3)?)))
+        })?
+        .filter_map(|row| match row {
+            Ok((id, bytes, not_before, not_after)) => VerifyingKey::from_bytes(&bytes).ok().map(|key| {
+                Ok((
+                    id,
+                    TrustedKey {
+                        key,
+                        not_before,
+                        not_after,
+                    },
+                ))
+            }),
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<rusqlite::Result<HashMap<_, _>>>()?;
+    Ok(Some((audience, keys)))
+}
