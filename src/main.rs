@@ -585,7 +585,10 @@ fn mint_token(data: &Path, customer: &str, minutes: u8, audience: &str) -> anyho
     let (key_id, key) = customers::hub_key(&conn, now)?.context("the hub has no key valid now")?;
     let claims = vitrine::token::Claims::new(key_id, alias, audience, now, minutes);
     let token = vitrine::token::mint(&claims, &key)?;
-    println!("customer {customer} alias {alias} key {key_id} expires {}", claims.expires_at());
+    println!(
+        "customer {customer} alias {alias} key {key_id} expires {}",
+        claims.expires_at()
+    );
     println!("{token}");
     Ok(())
 }
@@ -687,7 +690,8 @@ fn sync(data: &Path, once: bool) -> anyhow::Result<()> {
     let rt = runtime()?;
     if !once {
         let (_stop, stopped) = tokio::sync::watch::channel(false);
-        rt.block_on(syncer.run(std::sync::Arc::default(), stopped));
+        let (_requests, received) = tokio::sync::mpsc::unbounded_channel();
+        rt.block_on(syncer.run(std::sync::Arc::default(), received, stopped));
         return Ok(());
     }
     let step = rt.block_on(syncer.drain())?;

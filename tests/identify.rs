@@ -62,12 +62,9 @@ fn a_rotation_reaches_kiosks_without_a_redeploy() {
     let world = World::new();
     let kiosk = world.kiosk("tablet-1");
     let before = mint(&world, "c-alice");
-    let new_key = vitrine::hub::customers::rotate(
-        &mut hub_conn(&world.hub_data()),
-        Timestamp::now(),
-        SignedDuration::ZERO,
-    )
-    .unwrap();
+    let new_key =
+        vitrine::hub::customers::rotate(&mut hub_conn(&world.hub_data()), Timestamp::now(), SignedDuration::ZERO)
+            .unwrap();
     let after = mint(&world, "c-alice");
     assert_eq!(after.key_id, new_key);
     assert_ne!(before.key_id, after.key_id);
@@ -141,11 +138,17 @@ fn token_requests_get_precise_refusals() {
     let post = |path: &str, body: serde_json::Value| world.json(Method::POST, path, Some(&world.key), &body);
     let code = |(status, body): (u16, serde_json::Value)| (status, body["code"].as_str().unwrap_or("").to_owned());
     assert_eq!(
-        code(post("/v1/webstore/tokens", json!({ "customer": "c-1", "lifetime_minutes": 0 }))),
+        code(post(
+            "/v1/webstore/tokens",
+            json!({ "customer": "c-1", "lifetime_minutes": 0 })
+        )),
         (422, "invalid_field".into())
     );
     assert_eq!(
-        code(post("/v1/webstore/tokens", json!({ "customer": "c-1", "lifetime_minutes": 61 }))),
+        code(post(
+            "/v1/webstore/tokens",
+            json!({ "customer": "c-1", "lifetime_minutes": 61 })
+        )),
         (422, "invalid_field".into())
     );
     assert_eq!(
@@ -153,7 +156,10 @@ fn token_requests_get_precise_refusals() {
         (400, "invalid_customer".into())
     );
     assert_eq!(
-        code(post("/v1/webstore/tokens", json!({ "customer": "c-1", "audience": "x" }))),
+        code(post(
+            "/v1/webstore/tokens",
+            json!({ "customer": "c-1", "audience": "x" })
+        )),
         (422, "invalid_field".into())
     );
     for bad in ["", "AAAA", &URL_SAFE_NO_PAD.encode([0u8; 33])] {
@@ -238,12 +244,19 @@ fn signing_in_moves_the_visit_into_the_account_and_records_the_visit() {
     }
     outbox::sign_in(conn, now, "visit-9", &alias).unwrap();
     assert!(outbox::wishlist(conn, &visit).unwrap().is_empty());
-    let moved: Vec<String> = outbox::wishlist(conn, &alias).unwrap().into_iter().map(|l| l.sku).collect();
+    let moved: Vec<String> = outbox::wishlist(conn, &alias)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.sku)
+        .collect();
     assert_eq!(moved, vec![skus[1].clone(), skus[0].clone()], "newest first");
     // The sign-in is not a line the offline banner counts.
     assert_eq!(outbox::waiting(conn, &alias).unwrap(), 2);
 
-    assert_eq!(world.rt.block_on(kiosk.syncer(quick_policy()).drain()).unwrap(), Step::Idle);
+    assert_eq!(
+        world.rt.block_on(kiosk.syncer(quick_policy()).drain()).unwrap(),
+        Step::Idle
+    );
     assert_eq!(kiosk.status().rejected, 0);
     let page = visits(&world);
     assert_eq!(page.visits.len(), 1);
@@ -253,14 +266,25 @@ fn signing_in_moves_the_visit_into_the_account_and_records_the_visit() {
     assert!(v.signed_in_at.duration_since(now).abs() < SignedDuration::from_secs(5));
     let state = world.hub_state();
     for sku in &skus {
-        assert_eq!(state.get(&(Owner::Customer("c-alice".into()), sku.clone())), Some(&true), "{sku}");
+        assert_eq!(
+            state.get(&(Owner::Customer("c-alice".into()), sku.clone())),
+            Some(&true),
+            "{sku}"
+        );
     }
     for sku in &skus[..2] {
-        assert_eq!(state.get(&(visit.clone(), sku.clone())), Some(&false), "{sku} left the visit");
+        assert_eq!(
+            state.get(&(visit.clone(), sku.clone())),
+            Some(&false),
+            "{sku} left the visit"
+        );
     }
     // The kiosk reads the whole list, online saves included, under the alias only.
     let client = vitrine::sync::driver::Client::new(&world.hub.url(), &device_token(&kiosk)).unwrap();
-    let list = world.rt.block_on(client.customer_wishlist(&minted.customer_alias)).unwrap();
+    let list = world
+        .rt
+        .block_on(client.customer_wishlist(&minted.customer_alias))
+        .unwrap();
     assert_eq!(list.customer, minted.customer_alias);
     assert_eq!(list.items.len(), 3);
     assert!(list.items.iter().all(|l| l.owner == alias));
@@ -281,7 +305,15 @@ fn ops_naming_an_unknown_or_erased_customer_are_rejected() {
     let mut catalog = vitrine::catalog::Catalog::open(&kiosk.db).unwrap();
     let conn = catalog.connection();
     let now = Timestamp::now();
-    outbox::edit(conn, now, &Owner::Alias("0000000000000001".into()), &sku, Action::Add, Some("v")).unwrap();
+    outbox::edit(
+        conn,
+        now,
+        &Owner::Alias("0000000000000001".into()),
+        &sku,
+        Action::Add,
+        Some("v"),
+    )
+    .unwrap();
     let (status, _) = world.request(
         Method::DELETE,
         &format!("{}/v1/webstore/customers/c-gone", world.hub.url()),

@@ -7,6 +7,7 @@ mod importer;
 mod pictures;
 mod proxy;
 mod scan;
+mod session;
 mod store;
 mod sync;
 mod tidy;

@@ -21,7 +21,7 @@ use crate::world::World;
 
 type Job = Box<dyn FnOnce() + Send>;
 
-fn on_ui_thread<R: Send + 'static>(body: impl FnOnce() -> R + Send + 'static) -> R {
+pub(crate) fn on_ui_thread<R: Send + 'static>(body: impl FnOnce() -> R + Send + 'static) -> R {
     static UI: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
     let sender = UI.get_or_init(|| {
         let (tx, rx) = mpsc::channel::<Job>();
@@ -57,18 +57,28 @@ fn demo_db() -> PathBuf {
     .clone()
 }
 
-struct Ui {
-    h: Headless,
+pub(crate) struct Ui {
+    pub(crate) h: Headless,
 }
 
 impl Ui {
-    fn start(size: (u32, u32), lang: &str) -> Ui {
+    pub(crate) fn start(size: (u32, u32), lang: &str) -> Ui {
         let clock = Arc::new(|| "2026-11-22T12:00:00Z".parse().unwrap());
         Ui::on(&demo_db(), size, lang, clock)
     }
 
-    fn on(db: &std::path::Path, size: (u32, u32), lang: &str, clock: vitrine::kiosk::app::Clock) -> Ui {
-        let h = Headless::new(db, vitrine::demo::HOME_STORE, size, clock).unwrap();
+    pub(crate) fn on(db: &std::path::Path, size: (u32, u32), lang: &str, clock: vitrine::kiosk::app::Clock) -> Ui {
+        Ui::with_sync(db, size, lang, clock, None)
+    }
+
+    pub(crate) fn with_sync(
+        db: &std::path::Path,
+        size: (u32, u32),
+        lang: &str,
+        clock: vitrine::kiosk::app::Clock,
+        sync: Option<vitrine::sync::driver::SyncLink>,
+    ) -> Ui {
+        let h = Headless::new(db, vitrine::demo::HOME_STORE, size, clock, sync).unwrap();
         h.kiosk.controller.start(lang);
         h.settle().unwrap();
         h.render().unwrap();
@@ -77,14 +87,14 @@ impl Ui {
 
     /// Does what a shopper's gesture would through the controller, then waits for the
     /// kiosk to settle and draws the frame.
-    fn act(&self, gesture: impl FnOnce(&std::rc::Rc<vitrine::kiosk::app::Controller>)) {
+    pub(crate) fn act(&self, gesture: impl FnOnce(&std::rc::Rc<vitrine::kiosk::app::Controller>)) {
         gesture(&self.h.kiosk.controller);
         self.h.settle().unwrap();
         self.h.render().unwrap();
     }
 
     /// Runs the event loop until `done` holds (a timer-driven change).
-    fn wait_for(&self, what: &str, done: impl Fn(&vitrine::kiosk::ui::AppWindow) -> bool) {
+    pub(crate) fn wait_for(&self, what: &str, done: impl Fn(&vitrine::kiosk::ui::AppWindow) -> bool) {
         let window = self.window().as_weak();
         self.h
             .settle_until(what, move || window.upgrade().is_some_and(|w| done(&w)))
@@ -92,20 +102,20 @@ impl Ui {
         self.h.render().unwrap();
     }
 
-    fn wishlist(&self) -> Vec<vitrine::kiosk::ui::WishlistItemData> {
+    pub(crate) fn wishlist(&self) -> Vec<vitrine::kiosk::ui::WishlistItemData> {
         self.window().global::<WishlistAdapter>().get_items().iter().collect()
     }
 
-    fn window(&self) -> &vitrine::kiosk::ui::AppWindow {
+    pub(crate) fn window(&self) -> &vitrine::kiosk::ui::AppWindow {
         &self.h.kiosk.window
     }
 
-    fn screen(&self) -> Screen {
+    pub(crate) fn screen(&self) -> Screen {
         self.window().global::<AppAdapter>().get_screen()
     }
 
     /// The first element with this accessible label that is on screen.
-    fn find(&self, label: &str) -> ElementHandle {
+    pub(crate) fn find(&self, label: &str) -> ElementHandle {
         let (w, h) = self.size();
         ElementHandle::find_by_accessible_label(self.window(), label)
             .find(|e| {
@@ -120,7 +130,7 @@ impl Ui {
         results.iter().map(|c| c.title.to_string()).collect()
     }
 
-    fn has(&self, label: &str) -> bool {
+    pub(crate) fn has(&self, label: &str) -> bool {
         ElementHandle::find_by_accessible_label(self.window(), label)
             .next()
             .is_some()
@@ -132,7 +142,7 @@ impl Ui {
     }
 
     /// Taps the middle of the element labelled `label`, then waits for the kiosk to settle.
-    fn tap(&self, label: &str) {
+    pub(crate) fn tap(&self, label: &str) {
         let e = self.find(label);
         let (p, s) = (e.absolute_position(), e.size());
         self.h.tap(p.x + s.width / 2.0, p.y + s.height / 2.0);
@@ -353,7 +363,7 @@ fn every_screen_fits_every_size_in_both_languages() {
                     vitrine::kiosk::Screen::Wishlist,
                 ] {
                     let clock = Arc::new(|| "2026-11-22T12:00:00Z".parse().unwrap());
-                    let h = Headless::new(&db, vitrine::demo::HOME_STORE, size, clock).unwrap();
+                    let h = Headless::new(&db, vitrine::demo::HOME_STORE, size, clock, None).unwrap();
                     let request = vitrine::kiosk::snapshot::Request {
                         screen,
                         sku: None,

@@ -30,8 +30,8 @@ use super::{FeedKind, ImportError};
 use crate::catalog::Summary;
 use crate::protocol::{
     AliasResponse, CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, EraseResponse, ImportSummary,
-    MAX_BATCH_OPS, MAX_IMAGE_URL_CHARS, MAX_PAGE, MintRequest, MintResponse, Owner, Problem, PushRequest,
-    PushResponse, RegisterKeyRequest, TokenKey, TokenKeys, VisitPage, WishlistLine, WishlistPage, valid_ref,
+    MAX_BATCH_OPS, MAX_IMAGE_URL_CHARS, MAX_PAGE, MintRequest, MintResponse, Owner, Problem, PushRequest, PushResponse,
+    RegisterKeyRequest, TokenKey, TokenKeys, VisitPage, WishlistLine, WishlistPage, valid_ref,
 };
 use crate::token::{self, Alias};
 
@@ -557,12 +557,19 @@ pub async fn mint_for(state: &AppState, customer: String, lifetime_minutes: u8) 
         .store
         .write(move |w| {
             let conn = w.catalog.connection();
-            Ok::<_, rusqlite::Error>((customers::alias_for(conn, &customer, now)?, customers::hub_key(conn, now)?))
+            Ok::<_, rusqlite::Error>((
+                customers::alias_for(conn, &customer, now)?,
+                customers::hub_key(conn, now)?,
+            ))
         })
         .await??;
     let alias = alias.ok_or_else(erased)?;
     let (key_id, signing) = signing.ok_or_else(|| {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_signing_key", "the hub has no key valid now")
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_signing_key",
+            "the hub has no key valid now",
+        )
     })?;
     let claims = token::Claims::new(key_id, alias, &state.audience, now, lifetime_minutes);
     let token = token::mint(&claims, &signing)
@@ -668,7 +675,10 @@ async fn visits(
 ) -> Result<Json<VisitPage>, ApiError> {
     key.require(Scope::WishlistRead)?;
     let (after, limit) = query.position(Feed::Visits)?;
-    let (visits, last, has_more) = state.store.read(move |c| customers::visits_page(c, after, limit)).await?;
+    let (visits, last, has_more) = state
+        .store
+        .read(move |c| customers::visits_page(c, after, limit))
+        .await?;
     Ok(Json(VisitPage {
         visits,
         next_cursor: store::encode_cursor(Feed::Visits, last),

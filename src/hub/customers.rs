@@ -146,7 +146,14 @@ pub fn register(
         .execute(
             "INSERT INTO signing_key (id, public_key, api_key_id, not_before, not_after, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![id, bytes, api_key_id, not_before.as_second(), not_after.as_second(), now.as_second()],
+            params![
+                id,
+                bytes,
+                api_key_id,
+                not_before.as_second(),
+                not_after.as_second(),
+                now.as_second()
+            ],
         )
         .map(|_| TokenKey {
             key_id: id,

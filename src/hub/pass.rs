@@ -24,11 +24,16 @@ pub fn routes() -> Router<AppState> {
 
 /// Whether a name may be a demo pass: plain enough to need no escaping in a page.
 pub fn valid_pass_name(name: &str) -> bool {
-    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn page(title: &str, body: &str, refresh: Option<u32>) -> Html<String> {
-    let refresh = refresh.map_or(String::new(), |s| format!(r#"<meta http-equiv="refresh" content="{s}">"#));
+    let refresh = refresh.map_or(String::new(), |s| {
+        format!(r#"<meta http-equiv="refresh" content="{s}">"#)
+    });
     Html(format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">{refresh}

@@ -22,8 +22,8 @@ use super::customers;
 use crate::catalog::Catalog;
 use crate::db::{self, DbError, Schema};
 use crate::protocol::{
-    Action, CatalogChange, EnrollResponse, Op, OpResult, OpStatus, Origin, Owner, PushRequest, PushResponse,
-    Visit, WishlistLine, valid_ref,
+    Action, CatalogChange, EnrollResponse, Op, OpResult, OpStatus, Origin, Owner, PushRequest, PushResponse, Visit,
+    WishlistLine, valid_ref,
 };
 use crate::sync::hlc;
 

@@ -5,7 +5,9 @@
 //! arrives after the shopper moved on (a newer search, another product) drops it: each
 //! kind of request carries a sequence number and only the latest is shown.
 
-use std::cell::RefCell;
+mod identify;
+
+use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::future::Future;
 use std::rc::Rc;
@@ -14,9 +16,9 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use slint::{ComponentHandle, Image, Model, ModelRc, Timer, TimerMode, VecModel};
-use tokio::sync::Notify;
 
 use super::adapters;
+use super::session::{Limits, Session};
 use super::ui::{
     AppAdapter, AppWindow, AttractAdapter, ChipData, HomeAdapter, Notice, ProductAdapter, ProductCardData,
     ResultsAdapter, Screen, SearchAdapter, WishlistAdapter,
@@ -24,7 +26,9 @@ use super::ui::{
 use super::workers::{CatalogWorker, ImageWorker, Pending};
 use crate::catalog::{self, Catalog, CatalogError, Facets, ProductCard, ProductSheet, Query};
 use crate::protocol::{Action, Owner};
+use crate::sync::driver::SyncLink;
 use crate::sync::outbox::{self, Edited};
+use crate::token::{Alias, Verifier};
 
 /// Pixel sizes pictures are decoded at, per place they are shown (4:5 pictures).
 const CARD_PICTURE: (u32, u32) = (400, 500);
@@ -58,8 +62,12 @@ struct State {
     sheet: Option<Rc<ProductSheet>>,
     chosen_sku: Option<String>,
     product_seq: u64,
-    /// The anonymous visit the wishlist belongs to until the shopper identifies.
+    /// The visit: anonymous until a customer signs in to it.
     visit: String,
+    /// The signed-in customer, by the alias their token carried.
+    customer: Option<Alias>,
+    /// The clock of the visit under way; `None` on the attract screen.
+    session: Option<Session>,
     /// This visit's wishlist, newest first.
     saved: Vec<Saved>,
     wishlist_seq: u64,
@@ -89,10 +97,15 @@ pub struct Controller {
     store: String,
     clock: Clock,
     pending: Pending,
-    /// Wakes the sync sender after an edit, so it pushes at once.
-    sync_wake: Option<Arc<Notify>>,
+    /// The sync thread, when the kiosk syncs: woken after an edit, asked for a signed-in
+    /// customer's list.
+    sync: Option<SyncLink>,
+    /// Checks customer tokens; its replay cache outlives sessions.
+    verifier: RefCell<Verifier>,
+    limits: Cell<Limits>,
     status_timer: Timer,
     notice_timer: Timer,
+    session_timer: Timer,
     state: RefCell<State>,
 }
 
@@ -104,7 +117,7 @@ impl Controller {
         store: String,
         clock: Clock,
         pending: Pending,
-        sync_wake: Option<Arc<Notify>>,
+        sync: Option<SyncLink>,
     ) -> Rc<Controller> {
         let controller = Rc::new(Controller {
             window: window.as_weak(),
@@ -113,9 +126,12 @@ impl Controller {
             store,
             clock,
             pending,
-            sync_wake,
+            sync,
+            verifier: RefCell::new(Verifier::new("", Default::default())),
+            limits: Cell::new(Limits::default()),
             status_timer: Timer::default(),
             notice_timer: Timer::default(),
+            session_timer: Timer::default(),
             state: RefCell::new(State {
                 screen: Screen::Attract,
                 visit: crate::sync::driver::random_id(),
@@ -131,17 +147,32 @@ impl Controller {
                     this.refresh_status();
                 }
             });
+        let weak = Rc::downgrade(&controller);
+        controller
+            .session_timer
+            .start(TimerMode::Repeated, Duration::from_secs(1), move || {
+                if let Some(this) = weak.upgrade() {
+                    this.session_tick();
+                }
+            });
         controller
     }
 
+    /// How long sessions may stay idle, warn, and last; applies from the next visit.
+    pub fn set_limits(&self, limits: Limits) {
+        self.limits.set(limits);
+    }
+
     /// Wires every UI callback to the controller. Callbacks hold a weak reference so the
-    /// window does not keep the controller alive in a cycle.
+    /// window does not keep the controller alive in a cycle. Each tap also tells the
+    /// session the shopper is still there.
     fn connect(self: &Rc<Self>, window: &AppWindow) {
         macro_rules! on {
             ($global:ident . $callback:ident, |$this:ident $(, $arg:ident)*| $body:expr) => {{
                 let weak = Rc::downgrade(self);
                 window.global::<$global>().$callback(move |$($arg),*| {
                     if let Some($this) = weak.upgrade() {
+                        $this.touch();
                         $body
                     }
                 });
@@ -154,6 +185,9 @@ impl Controller {
         on!(AttractAdapter.on_choose_language, |this, lang| this.set_language(&lang));
         on!(AppAdapter.on_set_language, |this, lang| this.set_language(&lang));
         on!(AppAdapter.on_back, |this| this.back());
+        on!(AppAdapter.on_done, |this| this.end_session());
+        on!(AppAdapter.on_still_here, |this| ());
+        on!(AppAdapter.on_scanned, |this, text| this.scanned(&text));
         on!(AppAdapter.on_home, |this| this.home());
         on!(AppAdapter.on_open_search, |this| this.go(Screen::Search));
         on!(AppAdapter.on_open_wishlist, |this| this.go(Screen::Wishlist));
@@ -756,13 +790,20 @@ impl Controller {
         {
             let mut state = self.state.borrow_mut();
             state.visit = crate::sync::driver::random_id();
+            state.customer = None;
             state.saved.clear();
         }
+        self.start_session_clock();
         self.refresh_wishlist();
     }
 
+    /// Whose list the hearts edit: the signed-in customer's, else the visit's.
     fn owner(&self) -> Owner {
-        Owner::Visit(self.state.borrow().visit.clone())
+        let state = self.state.borrow();
+        match state.customer {
+            Some(alias) => Owner::Alias(alias.to_string()),
+            None => Owner::Visit(state.visit.clone()),
+        }
     }
 
     /// Saves or removes the chosen variant of the open product.
@@ -845,8 +886,8 @@ impl Controller {
                 .await;
             match answer {
                 Ok(queued) => {
-                    if queued && let Some(wake) = &this.sync_wake {
-                        wake.notify_one();
+                    if queued && let Some(sync) = &this.sync {
+                        sync.wake();
                     }
                     this.notify(notice);
                 }

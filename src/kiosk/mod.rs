@@ -9,6 +9,7 @@
 pub mod adapters;
 pub mod app;
 pub mod images;
+pub mod session;
 pub mod snapshot;
 pub mod workers;
 
@@ -18,11 +19,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use slint::ComponentHandle;
-use tokio::sync::Notify;
 
 use crate::catalog::Catalog;
 use crate::demo;
-use crate::sync::driver::{Background, Syncer};
+use crate::scan::scanner::{Event as ScanEvent, Scanner};
+use crate::sync::driver::{Background, SyncLink, Syncer};
 use crate::sync::engine::Policy;
 use crate::sync::outbox::Device;
 use crate::sync::pictures::PictureCache;
@@ -66,14 +67,14 @@ pub struct Kiosk {
 
 impl Kiosk {
     /// Creates the window and its workers. The platform (winit, or the headless one)
-    /// must be chosen before this is called. `sync_wake`, when the kiosk syncs, is
+    /// must be chosen before this is called. `sync`, when the kiosk syncs, is
     /// notified after each wishlist edit.
     pub fn new(
         db: &std::path::Path,
         store: &str,
         images: ImageSource,
         clock: Clock,
-        sync_wake: Option<Arc<Notify>>,
+        sync: Option<SyncLink>,
     ) -> anyhow::Result<Kiosk> {
         let window = ui::AppWindow::new().context("cannot create the kiosk window")?;
         let catalog = CatalogWorker::start(db).with_context(|| format!("cannot open the catalog {}", db.display()))?;
@@ -85,20 +86,44 @@ impl Kiosk {
             .map_or(store, |(_, name)| name);
         window.global::<ui::AppAdapter>().set_store_name(store_name.into());
         window.global::<ui::AppAdapter>().set_screen(ui::Screen::Attract);
-        let controller = Controller::new(
-            &window,
-            catalog,
-            images,
-            store.to_owned(),
-            clock,
-            pending.clone(),
-            sync_wake,
-        );
+        let controller = Controller::new(&window, catalog, images, store.to_owned(), clock, pending.clone(), sync);
         Ok(Kiosk {
             window,
             controller,
             pending,
         })
+    }
+}
+
+impl Kiosk {
+    /// Hands what `scanner` reads to the controller, on the UI thread, until the scanner
+    /// stops. The thread owns the scanner.
+    pub fn attach_scanner(&self, scanner: Scanner) -> anyhow::Result<std::thread::JoinHandle<()>> {
+        let window = self.window.as_weak();
+        Ok(std::thread::Builder::new().name("scan-events".into()).spawn(move || {
+            while let Ok(event) = scanner.events().recv() {
+                match event {
+                    ScanEvent::Read {
+                        text,
+                        latency,
+                        strategy,
+                    } => {
+                        tracing::debug!(?latency, strategy = strategy.name(), "code read");
+                        let window = window.clone();
+                        let sent = slint::invoke_from_event_loop(move || {
+                            if let Some(w) = window.upgrade() {
+                                w.global::<ui::AppAdapter>().invoke_scanned(text.into());
+                            }
+                        });
+                        if sent.is_err() {
+                            return;
+                        }
+                    }
+                    ScanEvent::Ended => return,
+                    ScanEvent::Failed(why) => return tracing::error!("the camera stopped: {why}"),
+                }
+            }
+        })?)
     }
 }
 
@@ -135,7 +160,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         &device.store_code,
         pictures,
         system_clock(),
-        Some(sync.wake.clone()),
+        Some(sync.link.clone()),
     )?;
     kiosk.window.window().set_fullscreen(true);
     kiosk.controller.start(&config.lang);
@@ -160,7 +185,7 @@ pub fn run_demo(lang: &str) -> anyhow::Result<()> {
     let db = demo::enroll_kiosk(&hub, &data)?;
     let pictures = hub_pictures(&data, &enrolled(&db)?, 64)?;
     let sync = Background::start(Syncer::open(&db, Policy::default())?)?;
-    let kiosk = Kiosk::new(&db, demo::HOME_STORE, pictures, system_clock(), Some(sync.wake.clone()))?;
+    let kiosk = Kiosk::new(&db, demo::HOME_STORE, pictures, system_clock(), Some(sync.link.clone()))?;
     kiosk.controller.start(lang);
     kiosk.window.run().context("the kiosk window failed")?;
     Ok(())

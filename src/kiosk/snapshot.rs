@@ -19,6 +19,7 @@ use slint::{ComponentHandle, LogicalPosition, Model, PhysicalSize};
 
 use super::{Kiosk, Screen, app::Clock};
 use crate::demo;
+use crate::sync::driver::SyncLink;
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -95,9 +96,15 @@ pub struct Headless {
 }
 
 impl Headless {
-    pub fn new(db: &Path, store: &str, size: (u32, u32), clock: Clock) -> anyhow::Result<Headless> {
+    pub fn new(
+        db: &Path,
+        store: &str,
+        size: (u32, u32),
+        clock: Clock,
+        sync: Option<SyncLink>,
+    ) -> anyhow::Result<Headless> {
         let (slot, queue) = install()?;
-        let kiosk = Kiosk::new(db, store, super::demo_pictures(), clock, None)?;
+        let kiosk = Kiosk::new(db, store, super::demo_pictures(), clock, sync)?;
         let window = slot.borrow().clone().context("Slint created no window")?;
         window.set_size(PhysicalSize::new(size.0, size.1));
         kiosk.window.show()?;
@@ -192,7 +199,7 @@ pub struct Request {
 pub fn render_demo(request: &Request) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let db = super::demo_catalog(dir.path())?;
-    let headless = Headless::new(&db, demo::HOME_STORE, request.size, super::system_clock())?;
+    let headless = Headless::new(&db, demo::HOME_STORE, request.size, super::system_clock(), None)?;
     show(&headless, &db, request)?;
     if request.offline {
         fail_a_push(&db)?;
@@ -308,7 +315,7 @@ fn memory_mb() -> Option<(f64, f64)> {
 /// soon as the attract screen with its featured products has rendered, then with memory
 /// figures once its pictures are in.
 pub fn probe_startup(db: &Path, store: &str, report: &mut dyn FnMut(&str)) -> anyhow::Result<()> {
-    let headless = Headless::new(db, store, (1920, 1080), super::system_clock())?;
+    let headless = Headless::new(db, store, (1920, 1080), super::system_clock(), None)?;
     headless.kiosk.controller.start("fr");
     let window = headless.kiosk.window.as_weak();
     headless.settle_until("the featured products", move || {

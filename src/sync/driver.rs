@@ -10,13 +10,15 @@ use std::time::Duration;
 use anyhow::Context;
 use jiff::{SignedDuration, Timestamp};
 use reqwest::StatusCode;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use super::engine::{self, Next, Outcome, Policy};
 use super::outbox::{self, Device};
 use super::trust;
 use crate::catalog::Catalog;
-use crate::protocol::{CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, Problem, PushRequest, TokenKeys};
+use crate::protocol::{
+    CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, Owner, Problem, PushRequest, TokenKeys,
+};
 
 /// Catalog changes asked for per page.
 pub const CATALOG_PAGE: usize = 2_000;
@@ -392,9 +394,27 @@ impl Syncer {
         }
     }
 
+    /// Fetches a signed-in customer's list from the hub into the local view (lines this
+    /// kiosk has not sent yet stay as they are); returns how many lines the hub has.
+    pub async fn fetch_customer(&self, alias: &str) -> anyhow::Result<usize> {
+        let list = self.client.customer_wishlist(alias).await?;
+        let owner = Owner::Alias(alias.to_owned());
+        let lines: Vec<(String, bool, u64)> = list.items.into_iter().map(|l| (l.sku, l.present, l.hlc)).collect();
+        let count = lines.len();
+        self.with_db(move |c| outbox::merge_remote(c.connection(), &owner, &lines))
+            .await?;
+        Ok(count)
+    }
+
     /// Runs until `shutdown` turns true: pushes whenever there is something to send (or
-    /// `wake` is notified after an edit), pulls the catalog every [`PULL_EVERY`].
-    pub async fn run(self, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+    /// `wake` is notified after an edit), pulls the catalog every [`PULL_EVERY`], and
+    /// answers the UI's requests.
+    pub async fn run(
+        self,
+        wake: Arc<Notify>,
+        mut requests: mpsc::UnboundedReceiver<Request>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
         let mut next_pull = tokio::time::Instant::now();
         loop {
             let wait = match self.push_step().await {
@@ -418,6 +438,11 @@ impl Syncer {
             tokio::select! {
                 _ = tokio::time::sleep(wait.min(until_pull)) => {}
                 _ = wake.notified() => {}
+                Some(request) = requests.recv() => match request {
+                    Request::Customer { alias, reply } => {
+                        let _ = reply.send(self.fetch_customer(&alias).await);
+                    }
+                },
                 _ = shutdown.changed() => {}
             }
             if *shutdown.borrow() {
@@ -459,10 +484,47 @@ pub async fn enroll(db: &Path, hub_url: &str, code: &str, name: Option<&str>) ->
     Ok(device)
 }
 
+/// What the UI asks the sync thread for.
+pub enum Request {
+    /// Fetch a customer's list into the local view.
+    Customer {
+        alias: String,
+        reply: oneshot::Sender<anyhow::Result<usize>>,
+    },
+}
+
+/// The UI's end of the sync thread: wake it after an edit, ask it for things.
+#[derive(Clone)]
+pub struct SyncLink {
+    wake: Arc<Notify>,
+    requests: mpsc::UnboundedSender<Request>,
+}
+
+impl SyncLink {
+    /// After a local edit: the sender goes at once instead of at its next wake-up.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Fetches a signed-in customer's list (saved online or at other kiosks) into the
+    /// local view; any runtime may await it.
+    pub async fn fetch_customer(&self, alias: &str) -> anyhow::Result<usize> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Request::Customer {
+                alias: alias.to_owned(),
+                reply,
+            })
+            .map_err(|_| anyhow::anyhow!("the sync thread has stopped"))?;
+        answer
+            .await
+            .map_err(|_| anyhow::anyhow!("the sync thread has stopped"))?
+    }
+}
+
 /// A [`Syncer`] running on its own thread and runtime, beside the kiosk's UI.
 pub struct Background {
-    /// Notify after a local edit: the sender goes at once instead of at its next wake-up.
-    pub wake: Arc<Notify>,
+    pub link: SyncLink,
     stop: watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -470,6 +532,7 @@ pub struct Background {
 impl Background {
     pub fn start(syncer: Syncer) -> anyhow::Result<Background> {
         let wake = Arc::new(Notify::new());
+        let (requests, received) = mpsc::unbounded_channel();
         let (stop, stopped) = watch::channel(false);
         let notified = wake.clone();
         let thread = std::thread::Builder::new().name("sync".into()).spawn(move || {
@@ -477,10 +540,10 @@ impl Background {
                 .enable_all()
                 .build()
                 .expect("a tokio runtime");
-            runtime.block_on(syncer.run(notified, stopped));
+            runtime.block_on(syncer.run(notified, received, stopped));
         })?;
         Ok(Background {
-            wake,
+            link: SyncLink { wake, requests },
             stop,
             thread: Some(thread),
         })

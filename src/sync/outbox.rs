@@ -124,7 +124,10 @@ pub fn sign_in(conn: &mut Connection, now: Timestamp, visit: &str, customer: &Ow
 /// stay in the outbox.
 pub fn forget(conn: &Connection, owner: &Owner) -> rusqlite::Result<()> {
     let (kind, id) = owner.parts();
-    conn.execute("DELETE FROM wishlist WHERE owner_kind = ?1 AND owner = ?2", params![kind, id])?;
+    conn.execute(
+        "DELETE FROM wishlist WHERE owner_kind = ?1 AND owner = ?2",
+        params![kind, id],
+    )?;
     Ok(())
 }
 

@@ -19,9 +19,15 @@ pub fn save(conn: &mut Connection, published: &TokenKeys, now: Timestamp) -> rus
     let tx = conn.transaction()?;
     tx.execute("DELETE FROM token_key", [])?;
     for key in &published.keys {
-        let bytes: Option<[u8; 32]> = URL_SAFE_NO_PAD.decode(&key.public_key).ok().and_then(|b| b.try_into().ok());
+        let bytes: Option<[u8; 32]> = URL_SAFE_NO_PAD
+            .decode(&key.public_key)
+            .ok()
+            .and_then(|b| b.try_into().ok());
         let Some(bytes) = bytes.filter(|b| VerifyingKey::from_bytes(b).is_ok()) else {
-            tracing::warn!(key_id = key.key_id, "the hub published a key that is not an Ed25519 key");
+            tracing::warn!(
+                key_id = key.key_id,
+                "the hub published a key that is not an Ed25519 key"
+            );
             continue;
         };
         tx.execute(
@@ -40,7 +46,9 @@ pub fn save(conn: &mut Connection, published: &TokenKeys, now: Timestamp) -> rus
 /// The audience and keys to check tokens with; `None` before the first fetch.
 pub fn load(conn: &Connection) -> rusqlite::Result<Option<(String, HashMap<u16, TrustedKey>)>> {
     let Some(audience) = conn
-        .query_row("SELECT audience FROM token_trust WHERE id = 1", [], |r| r.get::<_, String>(0))
+        .query_row("SELECT audience FROM token_trust WHERE id = 1", [], |r| {
+            r.get::<_, String>(0)
+        })
         .optional()?
     else {
         return Ok(None);

@@ -1,0 +1,304 @@
+//! A shopper's session on the headless kiosk, with a real hub and the real scanning
+//! pipeline: QR pictures replayed through the decoder sign a customer in or open a
+//! product; "Done", the idle warning, the maximum and the next shopper each end the
+//! session and leave nothing of the shopper in the UI models.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use image::Luma;
+use jiff::{SignedDuration, Timestamp};
+use reqwest::Method;
+use serde_json::json;
+use slint::{ComponentHandle, Model};
+use vitrine::kiosk::session::Limits;
+use vitrine::kiosk::ui::{AppAdapter, Notice, ProductAdapter, Screen, SearchAdapter, WishlistAdapter};
+use vitrine::protocol::{MintResponse, VisitPage};
+use vitrine::scan::scanner::Scanner;
+use vitrine::scan::source::Replay;
+use vitrine::sync::driver::Background;
+
+use crate::ui::{Ui, on_ui_thread};
+use crate::world::{Kiosk, World, hub_conn, quick_policy};
+
+fn mint(world: &World, customer: &str) -> MintResponse {
+    let (status, body) = world.json(
+        Method::POST,
+        "/v1/webstore/tokens",
+        Some(&world.key),
+        &json!({ "customer": customer }),
+    );
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_value(body).unwrap()
+}
+
+/// A few blank frames, then `text` held up to the camera for a few frames.
+fn frames(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .unwrap()
+        .render::<Luma<u8>>()
+        .min_dimensions(360, 360)
+        .build();
+    let blank = image::GrayImage::from_pixel(code.width(), code.height(), Luma([225]));
+    for i in 0..8 {
+        let frame = if i < 2 { &blank } else { &code };
+        frame.save(dir.path().join(format!("{i:03}.png"))).unwrap();
+    }
+    dir
+}
+
+/// Replays `text` through the scanner into the kiosk.
+fn show_code(ui: &Ui, text: &str) {
+    let dir = frames(text);
+    let scanner = Scanner::start(Box::new(Replay::dir(dir.path(), 30.0).unwrap()), Duration::from_secs(2)).unwrap();
+    let thread = ui.h.kiosk.attach_scanner(scanner).unwrap();
+    // The scanner has read every frame once its thread is done.
+    while !thread.is_finished() {
+        ui.h.settle().unwrap();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    ui.h.settle().unwrap();
+    ui.h.render().unwrap();
+}
+
+struct Shop {
+    world: World,
+    kiosk: Kiosk,
+    sync: Background,
+}
+
+fn shop() -> Shop {
+    let world = World::new();
+    let kiosk = world.kiosk("tablet");
+    world.rt.block_on(kiosk.syncer(quick_policy()).pull_catalog()).unwrap();
+    let sync = Background::start(kiosk.syncer(quick_policy())).unwrap();
+    Shop { world, kiosk, sync }
+}
+
+impl Shop {
+    fn ui(&self) -> Ui {
+        self.ui_with_clock(Arc::new(Timestamp::now))
+    }
+
+    fn ui_with_clock(&self, clock: vitrine::kiosk::app::Clock) -> Ui {
+        let ui = Ui::with_sync(&self.kiosk.db, (1280, 800), "en", clock, Some(self.sync.link.clone()));
+        ui.tap("Touch to start");
+        ui
+    }
+
+    /// The kiosk's local view: rows per owner kind.
+    fn local_owners(&self) -> Vec<(String, String)> {
+        let conn = rusqlite::Connection::open(&self.kiosk.db).unwrap();
+        let mut stmt = conn.prepare("SELECT owner_kind, owner FROM wishlist").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    fn wait_sent(&self) {
+        for _ in 0..500 {
+            if self.kiosk.status().pending == 0 {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("the outbox did not drain: {:?}", self.kiosk.status());
+    }
+}
+
+/// Nothing of a shopper left in the models the screens read.
+fn assert_blank(ui: &Ui) {
+    let w = ui.window();
+    let app = w.global::<AppAdapter>();
+    assert_eq!(app.get_screen(), Screen::Attract);
+    assert!(!app.get_signed_in());
+    assert_eq!((app.get_wishlist_count(), app.get_idle_seconds()), (0, 0));
+    assert_eq!(w.global::<WishlistAdapter>().get_items().row_count(), 0);
+    assert_eq!(w.global::<SearchAdapter>().get_query(), "");
+    assert_eq!(w.global::<SearchAdapter>().get_results().row_count(), 0);
+    assert_eq!(w.global::<ProductAdapter>().get_title(), "");
+    assert_eq!(w.global::<ProductAdapter>().get_sku(), "");
+}
+
+#[test]
+fn a_customer_code_signs_in_and_done_leaves_nothing() {
+    on_ui_thread(|| {
+        let shop = shop();
+        let world = &shop.world;
+        let skus = world.skus(2);
+        let (status, body) = world.json(
+            Method::POST,
+            "/v1/webstore/ops",
+            Some(&world.key),
+            &json!({ "stream": "web", "ops": [{ "seq": 1, "hlc": 1 << 16, "owner": { "customer": "c-alice" },
+                "sku": skus[1], "action": "add" }] }),
+        );
+        assert_eq!(status, 200, "{body}");
+        let minted = mint(world, "c-alice");
+
+        let ui = shop.ui();
+        ui.act(|c| c.type_text("robe"));
+        ui.act(|c| c.save_sku(&skus[0]));
+        show_code(&ui, &minted.token);
+        let app = ui.window().global::<AppAdapter>();
+        assert!(app.get_signed_in());
+        assert_eq!(app.get_notice(), Notice::Welcome);
+        assert_eq!(app.get_screen(), Screen::Wishlist);
+        // What they hearted before signing in, and what they saved online.
+        ui.wait_for("the online list", |w| {
+            w.global::<WishlistAdapter>().get_items().row_count() == 2
+        });
+        assert!(ui.has("Welcome! Here is your wishlist."));
+
+        ui.tap("I'm done");
+        assert_blank(&ui);
+        shop.wait_sent();
+        assert!(
+            !shop.local_owners().iter().any(|(kind, _)| kind == "alias"),
+            "{:?}",
+            shop.local_owners()
+        );
+        let (status, body) = world.request(
+            Method::GET,
+            &format!("{}/v1/webstore/visits", world.hub.url()),
+            Some(&world.key),
+            None,
+            None,
+        );
+        assert_eq!(status, 200);
+        let visits: VisitPage = serde_json::from_value(body).unwrap();
+        assert_eq!(visits.visits.len(), 1);
+        assert_eq!(visits.visits[0].customer, "c-alice");
+        let state = world.hub_state();
+        for sku in &skus {
+            let key = (vitrine::protocol::Owner::Customer("c-alice".into()), sku.clone());
+            assert_eq!(state.get(&key), Some(&true), "{sku}");
+        }
+    });
+}
+
+#[test]
+fn refused_codes_get_a_friendly_message_and_sign_nobody_in() {
+    on_ui_thread(|| {
+        let shop = shop();
+        // The kiosk's clock runs `ahead` seconds fast, to let a token expire.
+        let ahead = Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let skew = ahead.clone();
+        let ui = shop.ui_with_clock(Arc::new(move || {
+            Timestamp::now() + SignedDuration::from_secs(skew.load(std::sync::atomic::Ordering::Relaxed))
+        }));
+        let minted = mint(&shop.world, "c-alice");
+        let alias = vitrine::token::Alias::parse(&minted.customer_alias).unwrap();
+        let claims = |at| vitrine::token::Claims::new(minted.key_id, alias, "vitrine", at, 5);
+        let forged = vitrine::token::mint(
+            &claims(Timestamp::now()),
+            &ed25519_dalek::SigningKey::from_bytes(&[9; 32]),
+        );
+        show_code(&ui, &forged.unwrap());
+        let app = ui.window().global::<AppAdapter>();
+        assert_eq!(app.get_notice(), Notice::CodeInvalid);
+        assert!(ui.has("We cannot read this code: refresh it in your app and try again."));
+        assert!(!app.get_signed_in());
+
+        let later = mint(&shop.world, "c-alice");
+        ahead.store(20 * 60, std::sync::atomic::Ordering::Relaxed);
+        ui.act(|c| c.scanned(&later.token));
+        assert_eq!(app.get_notice(), Notice::CodeExpired);
+        ahead.store(0, std::sync::atomic::Ordering::Relaxed);
+        ui.act(|c| c.scanned(&minted.token));
+        assert!(app.get_signed_in());
+        ui.act(|c| c.scanned(&minted.token));
+        assert_eq!(app.get_notice(), Notice::CodeUsed);
+        ui.act(|c| c.scanned("WIFI:S:shop-guest;T:WPA;P:secret;;"));
+        assert_eq!(app.get_notice(), Notice::CodeNotOurs);
+    });
+}
+
+#[test]
+fn a_product_code_opens_its_sheet() {
+    on_ui_thread(|| {
+        let shop = shop();
+        let (sku, gtin): (String, String) = hub_conn(&shop.world.hub_data())
+            .query_row(
+                "SELECT sku, gtin FROM variant WHERE gtin IS NOT NULL ORDER BY sku LIMIT 1 OFFSET 7",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let ui = shop.ui();
+        show_code(&ui, &format!("https://id.example.com/01/{gtin}"));
+        assert_eq!(ui.screen(), Screen::Product);
+        assert_eq!(ui.window().global::<ProductAdapter>().get_sku(), sku.as_str());
+        ui.act(|c| c.scanned("NO-SUCH-SKU-123"));
+        assert_eq!(ui.window().global::<AppAdapter>().get_notice(), Notice::ProductNotFound);
+    });
+}
+
+#[test]
+fn the_next_shopper_replaces_the_previous_one() {
+    on_ui_thread(|| {
+        let shop = shop();
+        let skus = shop.world.skus(2);
+        let ui = shop.ui();
+        ui.act(|c| c.scanned(&mint(&shop.world, "c-alice").token));
+        ui.act(|c| c.save_sku(&skus[0]));
+        assert_eq!(ui.wishlist().len(), 1);
+        let bob = mint(&shop.world, "c-bob");
+        ui.act(|c| c.scanned(&bob.token));
+        let app = ui.window().global::<AppAdapter>();
+        assert!(app.get_signed_in());
+        assert!(ui.wishlist().is_empty(), "nothing of the previous shopper");
+        ui.act(|c| c.save_sku(&skus[1]));
+        let items = ui.wishlist();
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].sku, skus[1].as_str());
+        let owners = shop.local_owners();
+        assert!(
+            owners
+                .iter()
+                .all(|(kind, owner)| kind != "alias" || *owner == bob.customer_alias),
+            "{owners:?}"
+        );
+    });
+}
+
+#[test]
+fn an_idle_session_warns_then_ends_and_the_maximum_ends_any() {
+    on_ui_thread(|| {
+        let shop = shop();
+        let skus = shop.world.skus(1);
+        let ui = shop.ui();
+        ui.h.kiosk.controller.set_limits(Limits {
+            idle: Duration::from_millis(100),
+            warning: Duration::from_secs(3),
+            max: Duration::from_secs(600),
+        });
+        ui.tap("I'm done");
+        ui.tap("Touch to start");
+        ui.act(|c| c.scanned(&mint(&shop.world, "c-alice").token));
+        ui.act(|c| c.save_sku(&skus[0]));
+        ui.wait_for("the idle warning", |w| w.global::<AppAdapter>().get_idle_seconds() > 0);
+        assert!(ui.has("Are you still there?"));
+        ui.tap("I'm still here");
+        assert_eq!(ui.window().global::<AppAdapter>().get_idle_seconds(), 0);
+        assert_eq!(ui.screen(), Screen::Wishlist);
+        ui.wait_for("the idle end", |w| {
+            w.global::<AppAdapter>().get_screen() == Screen::Attract
+        });
+        assert_blank(&ui);
+
+        ui.h.kiosk.controller.set_limits(Limits {
+            idle: Duration::from_secs(600),
+            warning: Duration::from_secs(10),
+            max: Duration::from_millis(1500),
+        });
+        ui.tap("Touch to start");
+        ui.act(|c| c.type_text("robe"));
+        ui.wait_for("the maximum", |w| {
+            w.global::<AppAdapter>().get_screen() == Screen::Attract
+        });
+        assert_blank(&ui);
+    });
+}
