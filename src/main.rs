@@ -260,6 +260,19 @@ struct KioskArgs {
     /// Disk space for catalog pictures, in MiB; the least recently shown go first.
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(16..=1_048_576))]
     picture_cache_mib: u64,
+    /// Where codes are read from: `dir:PATH` or `file:PATH` (a replayed camera, at 15
+    /// frames per second). Without it the kiosk reads no codes.
+    #[arg(long)]
+    camera: Option<String>,
+    /// Seconds without a tap before "Are you still there?".
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(5..=3600))]
+    idle_seconds: u64,
+    /// Seconds the warning counts down before the session ends.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(3..=120))]
+    warning_seconds: u64,
+    /// A session ends after this many minutes, whatever happens.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=720))]
+    session_max_minutes: u64,
 }
 
 /// The feeds a command reads: a product feed, a local inventory feed, or both.
@@ -445,10 +458,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         #[cfg(feature = "kiosk")]
         Command::Kiosk(args) => {
             let lang = ui_lang(&args.lang)?;
+            let camera = args
+                .camera
+                .as_deref()
+                .map(|spec| vitrine::scan::source::Replay::parse(spec, 15.0))
+                .transpose()?;
             vitrine::kiosk::run(vitrine::kiosk::Config {
                 data: args.data,
                 lang,
                 picture_cache_mib: args.picture_cache_mib,
+                camera: camera.map(|c| Box::new(c) as Box<dyn vitrine::scan::source::FrameSource>),
+                limits: vitrine::kiosk::session::Limits {
+                    idle: std::time::Duration::from_secs(args.idle_seconds),
+                    warning: std::time::Duration::from_secs(args.warning_seconds),
+                    max: std::time::Duration::from_secs(args.session_max_minutes * 60),
+                },
             })
         }
         Command::Catalog(CatalogCommand::Import { db, feeds }) => import(&db, &feeds),

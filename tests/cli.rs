@@ -222,3 +222,35 @@ fn ops_kiosk_and_web_store_commands_work_together() {
     let (ok, _, err) = vitrine(&["webstore", "pull", "--hub", &url, "--key", "vws_wrong"]);
     assert!(!ok && err.contains("invalid_credential"), "{err}");
 }
+
+#[test]
+fn token_mint_and_key_rotation_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let data = data.to_str().unwrap();
+    let (ok, out, err) = vitrine(&["token", "mint", "--data", data, "--customer", "c-ops"]);
+    assert!(ok, "{err}");
+    let mut lines = out.lines();
+    let first = lines.next().unwrap();
+    assert!(first.starts_with("customer c-ops alias "), "{first}");
+    let token = lines.next().unwrap();
+    assert_eq!(token.len(), vitrine::token::DIGITS);
+    assert!(token.bytes().all(|b| b.is_ascii_digit()));
+
+    let (ok, out, err) = vitrine(&["hub", "rotate-token-key", "--data", data, "--ahead-minutes", "0"]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("token key 2 signs from "), "{out}");
+    let (ok, out, _) = vitrine(&[
+        "token",
+        "mint",
+        "--data",
+        data,
+        "--customer",
+        "c-ops",
+        "--minutes",
+        "61",
+    ]);
+    assert!(!ok, "{out}");
+    let (ok, out, _) = vitrine(&["token", "mint", "--data", data, "--customer", "c-ops"]);
+    assert!(ok && out.contains(" key 2 "), "{out}");
+}

@@ -340,3 +340,40 @@ fn ops_naming_an_unknown_or_erased_customer_are_rejected() {
     assert_eq!(body["results"][0]["reason"], "invalid");
     assert_eq!(body["results"][1]["reason"], "invalid");
 }
+
+/// The demo's stand-in for the web store app: its page shows a code the kiosk reads
+/// (rendered, rasterised and decoded here) and accepts.
+#[test]
+fn a_demo_pass_shows_a_code_a_kiosk_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = vitrine::demo::start_hub(&dir.path().join("hub")).unwrap();
+    let kiosk_db = vitrine::demo::enroll_kiosk(&hub, &dir.path().join("kiosk")).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let get = |path: &str| {
+        rt.block_on(async {
+            let response = reqwest::get(format!("{}{path}", hub.url())).await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        })
+    };
+    let (status, index) = get("/pass");
+    assert_eq!(status, 200);
+    for customer in vitrine::demo::DEMO_CUSTOMERS {
+        assert!(index.contains(&format!("/pass/{customer}")), "{index}");
+    }
+    assert_eq!(get("/pass/someone-else").0, 404);
+    let (status, page) = get("/pass/camille");
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"http-equiv="refresh""#));
+    let svg = &page[page.find("<svg").unwrap()..page.find("</svg>").unwrap() + 6];
+    let pixels = vitrine::kiosk::images::decode(svg.as_bytes(), (480, 480)).unwrap();
+    let picture = image::RgbImage::from_raw(pixels.width(), pixels.height(), pixels.as_bytes().to_vec()).unwrap();
+    let frame = vitrine::scan::decode::Frame::new(&image::DynamicImage::ImageRgb8(picture));
+    let text = vitrine::scan::decode::read_still(&frame)
+        .expect("the pass's code reads")
+        .text;
+    let conn = rusqlite::Connection::open(&kiosk_db).unwrap();
+    let (audience, keys) = trust::load(&conn).unwrap().unwrap();
+    let claims = Verifier::new(&audience, keys).verify(&text, Timestamp::now()).unwrap();
+    let alias = vitrine::hub::customers::alias_for(&hub_conn(&hub.data), "camille", Timestamp::now()).unwrap();
+    assert_eq!(Some(claims.customer), alias);
+}

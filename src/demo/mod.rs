@@ -503,8 +503,20 @@ pub fn start_hub(data: &Path) -> anyhow::Result<crate::hub::Running> {
     let mut catalog = crate::catalog::Catalog::with_connection(conn, true);
     import_into(&mut catalog, jiff::Timestamp::now())?;
     drop(catalog);
-    crate::hub::spawn(data)
+    let config = crate::hub::Config {
+        demo_passes: DEMO_CUSTOMERS.iter().map(|c| (*c).to_owned()).collect(),
+        ..crate::hub::Config::default()
+    };
+    let running = crate::hub::spawn_with(data, config)?;
+    tracing::info!(
+        "demo customer passes (play the web store's app): {}/pass",
+        running.url()
+    );
+    Ok(running)
 }
+
+/// The demo's customers: each has a pass page on the demo hub with their rotating code.
+pub const DEMO_CUSTOMERS: [&str; 3] = ["camille", "hugo", "ines"];
 
 /// Enrolls a kiosk of the demo's home store with `hub` and pulls its catalog over HTTP.
 /// Returns the kiosk's database.

@@ -91,7 +91,7 @@ pub fn hub_key(conn: &Connection, now: Timestamp) -> rusqlite::Result<Option<(u1
     conn.prepare_cached(
         "SELECT id, secret FROM signing_key
          WHERE secret IS NOT NULL AND revoked_at IS NULL AND not_before <= ?1 AND not_after >= ?1
-         ORDER BY not_before DESC LIMIT 1",
+         ORDER BY not_before DESC, id DESC LIMIT 1",
     )?
     .query_row([now.as_second()], |r| {
         let secret: [u8; 32] = r.get(1)?;

@@ -234,7 +234,12 @@ impl Drop for Running {
 
 /// Starts a hub on `127.0.0.1:0` with its data in `data`.
 pub fn spawn(data: &Path) -> anyhow::Result<Running> {
-    let hub = Hub::open(data, Config::default())?;
+    spawn_with(data, Config::default())
+}
+
+/// [`spawn`], with a configuration.
+pub fn spawn_with(data: &Path, config: Config) -> anyhow::Result<Running> {
+    let hub = Hub::open(data, config)?;
     let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     std_listener.set_nonblocking(true)?;
     let addr = std_listener.local_addr()?;

@@ -23,6 +23,7 @@ use slint::ComponentHandle;
 use crate::catalog::Catalog;
 use crate::demo;
 use crate::scan::scanner::{Event as ScanEvent, Scanner};
+use crate::scan::source::FrameSource;
 use crate::sync::driver::{Background, SyncLink, Syncer};
 use crate::sync::engine::Policy;
 use crate::sync::outbox::Device;
@@ -56,7 +57,13 @@ pub struct Config {
     pub lang: String,
     /// Disk space for catalog pictures.
     pub picture_cache_mib: u64,
+    /// Where codes are read from, if anywhere.
+    pub camera: Option<Box<dyn FrameSource>>,
+    pub limits: session::Limits,
 }
+
+/// How long a payload stays "already read" while it stays in view.
+pub const SCAN_DEBOUNCE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// A running kiosk: its window, controller, and the counter of work in flight.
 pub struct Kiosk {
@@ -163,6 +170,10 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         Some(sync.link.clone()),
     )?;
     kiosk.window.window().set_fullscreen(true);
+    kiosk.controller.set_limits(config.limits);
+    if let Some(camera) = config.camera {
+        kiosk.attach_scanner(Scanner::start(camera, SCAN_DEBOUNCE)?)?;
+    }
     kiosk.controller.start(&config.lang);
     kiosk.window.run().context("the kiosk window failed")?;
     Ok(())
