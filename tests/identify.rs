@@ -9,23 +9,12 @@ use ed25519_dalek::SigningKey;
 use jiff::{SignedDuration, Timestamp};
 use reqwest::Method;
 use serde_json::json;
-use vitrine::protocol::{Action, MintResponse, Owner, VisitPage};
+use vitrine::protocol::{Action, Owner};
 use vitrine::sync::driver::Step;
 use vitrine::sync::{outbox, trust};
 use vitrine::token::{self, Alias, Rejection, Verifier};
 
 use crate::world::{Kiosk, World, hub_conn, quick_policy};
-
-fn mint(world: &World, customer: &str) -> MintResponse {
-    let (status, body) = world.json(
-        Method::POST,
-        "/v1/webstore/tokens",
-        Some(&world.key),
-        &json!({ "customer": customer }),
-    );
-    assert_eq!(status, 200, "{body}");
-    serde_json::from_value(body).unwrap()
-}
 
 /// The kiosk pulls (catalog and keys) and builds a verifier from what it stored.
 fn kiosk_verifier(world: &World, kiosk: &Kiosk) -> Verifier {
@@ -39,11 +28,11 @@ fn kiosk_verifier(world: &World, kiosk: &Kiosk) -> Verifier {
 fn a_hub_token_is_checked_offline_once() {
     let world = World::new();
     let kiosk = world.kiosk("tablet-1");
-    let minted = mint(&world, "c-alice");
+    let minted = world.mint("c-alice");
     assert_eq!(minted.token.len(), token::DIGITS);
     // The same customer keeps their alias.
-    assert_eq!(mint(&world, "c-alice").customer_alias, minted.customer_alias);
-    assert_ne!(mint(&world, "c-bob").customer_alias, minted.customer_alias);
+    assert_eq!(world.mint("c-alice").customer_alias, minted.customer_alias);
+    assert_ne!(world.mint("c-bob").customer_alias, minted.customer_alias);
 
     let mut verifier = kiosk_verifier(&world, &kiosk);
     let now = Timestamp::now();
@@ -52,7 +41,7 @@ fn a_hub_token_is_checked_offline_once() {
     assert_eq!(claims.key_id, minted.key_id);
     assert_eq!(verifier.verify(&minted.token, now), Err(Rejection::Replayed));
     assert_eq!(
-        verifier.verify(&mint(&world, "c-alice").token, now + SignedDuration::from_mins(7)),
+        verifier.verify(&world.mint("c-alice").token, now + SignedDuration::from_mins(7)),
         Err(Rejection::Expired)
     );
 }
@@ -61,11 +50,11 @@ fn a_hub_token_is_checked_offline_once() {
 fn a_rotation_reaches_kiosks_without_a_redeploy() {
     let world = World::new();
     let kiosk = world.kiosk("tablet-1");
-    let before = mint(&world, "c-alice");
+    let before = world.mint("c-alice");
     let new_key =
         vitrine::hub::customers::rotate(&mut hub_conn(&world.hub_data()), Timestamp::now(), SignedDuration::ZERO)
             .unwrap();
-    let after = mint(&world, "c-alice");
+    let after = world.mint("c-alice");
     assert_eq!(after.key_id, new_key);
     assert_ne!(before.key_id, after.key_id);
     // A kiosk that has not pulled since does not know the new key yet…
@@ -192,30 +181,11 @@ fn token_requests_get_precise_refusals() {
         &json!({ "customer": "c-1" }),
     );
     assert_eq!((status, body["code"].as_str()), (403, Some("missing_scope")));
-    let (status, _) = world.request(
-        Method::DELETE,
-        &format!("{}/v1/webstore/customers/c-gone", world.hub.url()),
-        Some(&world.key),
-        None,
-        None,
-    );
-    assert_eq!(status, 200);
+    world.erase("c-gone");
     assert_eq!(
         code(post("/v1/webstore/tokens", json!({ "customer": "c-gone" }))),
         (409, "customer_erased".into())
     );
-}
-
-fn visits(world: &World) -> VisitPage {
-    let (status, body) = world.request(
-        Method::GET,
-        &format!("{}/v1/webstore/visits", world.hub.url()),
-        Some(&world.key),
-        None,
-        None,
-    );
-    assert_eq!(status, 200, "{body}");
-    serde_json::from_value(body).unwrap()
 }
 
 #[test]
@@ -223,7 +193,7 @@ fn signing_in_moves_the_visit_into_the_account_and_records_the_visit() {
     let world = World::new();
     let kiosk = world.kiosk("tablet-1");
     let skus = world.skus(3);
-    let minted = mint(&world, "c-alice");
+    let minted = world.mint("c-alice");
     let alias = Owner::Alias(minted.customer_alias.clone());
     let visit = Owner::Visit("visit-9".into());
     // Saved online before the visit.
@@ -258,7 +228,7 @@ fn signing_in_moves_the_visit_into_the_account_and_records_the_visit() {
         Step::Idle
     );
     assert_eq!(kiosk.status().rejected, 0);
-    let page = visits(&world);
+    let page = world.visits();
     assert_eq!(page.visits.len(), 1);
     let v = &page.visits[0];
     assert_eq!((v.session.as_str(), v.customer.as_str()), ("visit-9", "c-alice"));
@@ -301,7 +271,7 @@ fn ops_naming_an_unknown_or_erased_customer_are_rejected() {
     let world = World::new();
     let kiosk = world.kiosk("tablet-1");
     let sku = world.skus(1).remove(0);
-    let minted = mint(&world, "c-gone");
+    let minted = world.mint("c-gone");
     let mut catalog = vitrine::catalog::Catalog::open(&kiosk.db).unwrap();
     let conn = catalog.connection();
     let now = Timestamp::now();
@@ -314,19 +284,12 @@ fn ops_naming_an_unknown_or_erased_customer_are_rejected() {
         Some("v"),
     )
     .unwrap();
-    let (status, _) = world.request(
-        Method::DELETE,
-        &format!("{}/v1/webstore/customers/c-gone", world.hub.url()),
-        Some(&world.key),
-        None,
-        None,
-    );
-    assert_eq!(status, 200);
+    world.erase("c-gone");
     outbox::sign_in(conn, now, "v2", &Owner::Alias(minted.customer_alias)).unwrap();
     world.rt.block_on(kiosk.syncer(quick_policy()).drain()).unwrap();
     let status = kiosk.status();
     assert_eq!((status.pending, status.rejected), (0, 2));
-    assert!(visits(&world).visits.is_empty());
+    assert!(world.visits().visits.is_empty());
     // A web store cannot sign anyone in, nor write under an alias.
     let (status, body) = world.json(
         Method::POST,

@@ -13,24 +13,12 @@ use serde_json::json;
 use slint::{ComponentHandle, Model};
 use vitrine::kiosk::session::Limits;
 use vitrine::kiosk::ui::{AppAdapter, Notice, ProductAdapter, Screen, SearchAdapter, WishlistAdapter};
-use vitrine::protocol::{MintResponse, VisitPage};
 use vitrine::scan::scanner::Scanner;
 use vitrine::scan::source::Replay;
 use vitrine::sync::driver::Background;
 
 use crate::ui::{Ui, on_ui_thread};
 use crate::world::{Kiosk, World, hub_conn, quick_policy};
-
-fn mint(world: &World, customer: &str) -> MintResponse {
-    let (status, body) = world.json(
-        Method::POST,
-        "/v1/webstore/tokens",
-        Some(&world.key),
-        &json!({ "customer": customer }),
-    );
-    assert_eq!(status, 200, "{body}");
-    serde_json::from_value(body).unwrap()
-}
 
 /// A few blank frames, then `text` held up to the camera for a few frames.
 fn frames(text: &str) -> tempfile::TempDir {
@@ -136,7 +124,7 @@ fn a_customer_code_signs_in_and_done_leaves_nothing() {
                 "sku": skus[1], "action": "add" }] }),
         );
         assert_eq!(status, 200, "{body}");
-        let minted = mint(world, "c-alice");
+        let minted = world.mint("c-alice");
 
         let ui = shop.ui();
         ui.act(|c| c.type_text("robe"));
@@ -160,15 +148,7 @@ fn a_customer_code_signs_in_and_done_leaves_nothing() {
             "{:?}",
             shop.local_owners()
         );
-        let (status, body) = world.request(
-            Method::GET,
-            &format!("{}/v1/webstore/visits", world.hub.url()),
-            Some(&world.key),
-            None,
-            None,
-        );
-        assert_eq!(status, 200);
-        let visits: VisitPage = serde_json::from_value(body).unwrap();
+        let visits = world.visits();
         assert_eq!(visits.visits.len(), 1);
         assert_eq!(visits.visits[0].customer, "c-alice");
         let state = world.hub_state();
@@ -189,7 +169,7 @@ fn refused_codes_get_a_friendly_message_and_sign_nobody_in() {
         let ui = shop.ui_with_clock(Arc::new(move || {
             Timestamp::now() + SignedDuration::from_secs(skew.load(std::sync::atomic::Ordering::Relaxed))
         }));
-        let minted = mint(&shop.world, "c-alice");
+        let minted = shop.world.mint("c-alice");
         let alias = vitrine::token::Alias::parse(&minted.customer_alias).unwrap();
         let claims = |at| vitrine::token::Claims::new(minted.key_id, alias, "vitrine", at, 5);
         let forged = vitrine::token::mint(
@@ -202,7 +182,7 @@ fn refused_codes_get_a_friendly_message_and_sign_nobody_in() {
         assert!(ui.has("We cannot read this code: refresh it in your app and try again."));
         assert!(!app.get_signed_in());
 
-        let later = mint(&shop.world, "c-alice");
+        let later = shop.world.mint("c-alice");
         ahead.store(20 * 60, std::sync::atomic::Ordering::Relaxed);
         ui.act(|c| c.scanned(&later.token));
         assert_eq!(app.get_notice(), Notice::CodeExpired);
@@ -242,10 +222,10 @@ fn the_next_shopper_replaces_the_previous_one() {
         let shop = shop();
         let skus = shop.world.skus(2);
         let ui = shop.ui();
-        ui.act(|c| c.scanned(&mint(&shop.world, "c-alice").token));
+        ui.act(|c| c.scanned(&shop.world.mint("c-alice").token));
         ui.act(|c| c.save_sku(&skus[0]));
         assert_eq!(ui.wishlist().len(), 1);
-        let bob = mint(&shop.world, "c-bob");
+        let bob = shop.world.mint("c-bob");
         ui.act(|c| c.scanned(&bob.token));
         let app = ui.window().global::<AppAdapter>();
         assert!(app.get_signed_in());
@@ -277,7 +257,7 @@ fn an_idle_session_warns_then_ends_and_the_maximum_ends_any() {
         });
         ui.tap("I'm done");
         ui.tap("Touch to start");
-        ui.act(|c| c.scanned(&mint(&shop.world, "c-alice").token));
+        ui.act(|c| c.scanned(&shop.world.mint("c-alice").token));
         ui.act(|c| c.save_sku(&skus[0]));
         ui.wait_for("the idle warning", |w| w.global::<AppAdapter>().get_idle_seconds() > 0);
         assert!(ui.has("Are you still there?"));

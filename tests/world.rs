@@ -180,6 +180,29 @@ impl World {
         }
     }
 
+    /// A customer token, as the web store's app gets one.
+    pub fn mint(&self, customer: &str) -> vitrine::protocol::MintResponse {
+        let body = serde_json::json!({ "customer": customer });
+        let (status, body) = self.json(reqwest::Method::POST, "/v1/webstore/tokens", Some(&self.key), &body);
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_value(body).unwrap()
+    }
+
+    /// The web store's first page of visits.
+    pub fn visits(&self) -> vitrine::protocol::VisitPage {
+        let url = format!("{}/v1/webstore/visits", self.hub.url());
+        let (status, body) = self.request(reqwest::Method::GET, &url, Some(&self.key), None, None);
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_value(body).unwrap()
+    }
+
+    /// Erases a customer, as the web store does.
+    pub fn erase(&self, customer: &str) {
+        let url = format!("{}/v1/webstore/customers/{customer}", self.hub.url());
+        let (status, body) = self.request(reqwest::Method::DELETE, &url, Some(&self.key), None, None);
+        assert_eq!(status, 200, "{body}");
+    }
+
     /// The hub's present lines per (owner, sku).
     pub fn hub_state(&self) -> std::collections::BTreeMap<(Owner, String), bool> {
         self.pull_all(5_000)
