@@ -346,6 +346,12 @@ struct SnapshotArgs {
     /// Show the kiosk after a failed push to an unreachable hub (the offline banner).
     #[arg(long)]
     offline: bool,
+    /// Hand the kiosk this code, as if the camera read it, and show its answer.
+    #[arg(long, value_name = "TEXT")]
+    scan: Option<String>,
+    /// Show the idle warning ("Are you still there?").
+    #[arg(long)]
+    idle: bool,
     #[arg(long)]
     out: PathBuf,
 }
@@ -489,6 +495,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 lang,
                 size: args.size,
                 offline: args.offline,
+                scan: args.scan,
+                idle: args.idle,
                 out: args.out.clone(),
             })?;
             println!("{}", args.out.display());
@@ -605,15 +613,12 @@ fn mint_token(data: &Path, customer: &str, minutes: u8, audience: &str) -> anyho
     let conn = open_hub_db(data)?;
     let now = Timestamp::now();
     customers::ensure_hub_key(&conn, now)?;
-    let alias = customers::alias_for(&conn, customer, now)?.context("this customer was erased")?;
-    let (key_id, key) = customers::hub_key(&conn, now)?.context("the hub has no key valid now")?;
-    let claims = vitrine::token::Claims::new(key_id, alias, audience, now, minutes);
-    let token = vitrine::token::mint(&claims, &key)?;
+    let minted = customers::mint(&conn, customer, audience, minutes, now)??;
     println!(
-        "customer {customer} alias {alias} key {key_id} expires {}",
-        claims.expires_at()
+        "customer {customer} alias {} key {} expires {}",
+        minted.customer_alias, minted.key_id, minted.expires_at
     );
-    println!("{token}");
+    println!("{}", minted.token);
     Ok(())
 }
 

@@ -371,6 +371,8 @@ fn every_screen_fits_every_size_in_both_languages() {
                         lang: lang.to_owned(),
                         size,
                         offline: false,
+                        scan: None,
+                        idle: false,
                         out: PathBuf::new(),
                     };
                     vitrine::kiosk::snapshot::show(&h, &db, &request).unwrap();

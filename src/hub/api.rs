@@ -23,7 +23,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use super::auth::{DEVICE_PREFIX, KEY_PREFIX, Scope};
-use super::customers;
+use super::customers::{self, MintRefused};
 use super::images::{self, FetchError};
 use super::store::{self, EnrollError, Feed, Principal, PushError, Store, StoreError};
 use super::{FeedKind, ImportError};
@@ -552,33 +552,23 @@ async fn mint_token(
 
 /// Signs a token for `customer` with the hub's current key.
 pub async fn mint_for(state: &AppState, customer: String, lifetime_minutes: u8) -> Result<MintResponse, ApiError> {
-    let now = Timestamp::now();
-    let (alias, signing) = state
+    let audience = state.audience.clone();
+    let minted = state
         .store
         .write(move |w| {
-            let conn = w.catalog.connection();
-            Ok::<_, rusqlite::Error>((
-                customers::alias_for(conn, &customer, now)?,
-                customers::hub_key(conn, now)?,
-            ))
+            customers::mint(
+                w.catalog.connection(),
+                &customer,
+                &audience,
+                lifetime_minutes,
+                Timestamp::now(),
+            )
         })
         .await??;
-    let alias = alias.ok_or_else(erased)?;
-    let (key_id, signing) = signing.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no_signing_key",
-            "the hub has no key valid now",
-        )
-    })?;
-    let claims = token::Claims::new(key_id, alias, &state.audience, now, lifetime_minutes);
-    let token = token::mint(&claims, &signing)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "mint_failed", e.to_string()))?;
-    Ok(MintResponse {
-        token,
-        key_id,
-        customer_alias: alias.to_string(),
-        expires_at: claims.expires_at(),
+    minted.map_err(|e| match e {
+        MintRefused::Erased => erased(),
+        MintRefused::NoKey => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_signing_key", e.to_string()),
+        MintRefused::Claims(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "mint_failed", e.to_string()),
     })
 }
 
@@ -632,8 +622,8 @@ async fn register_signing_key(
                 Timestamp::now(),
             )
         })
-        .await?
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_key", e.to_string()))??;
+        .await??
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_key", e.to_string()))?;
     Ok((StatusCode::CREATED, Json(registered)))
 }
 

@@ -13,8 +13,8 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::auth;
-use crate::protocol::{TokenKey, Visit};
+use super::store;
+use crate::protocol::{MintResponse, TokenKey, Visit};
 use crate::token::{self, Alias};
 
 /// The hub's own key has no end until the next rotation.
@@ -38,16 +38,19 @@ fn timestamp(seconds: i64) -> Timestamp {
     Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-fn next_id(conn: &Connection) -> Result<u16, KeyError> {
-    let max: i64 = conn
-        .query_row("SELECT COALESCE(MAX(id), 0) FROM signing_key", [], |r| r.get(0))
-        .map_err(|_| KeyError::Exhausted)?;
-    u16::try_from(max + 1).map_err(|_| KeyError::Exhausted)
+/// The next free key id, `None` once all 65 535 are used.
+fn next_id(conn: &Connection) -> rusqlite::Result<Option<u16>> {
+    let max: i64 = conn.query_row("SELECT COALESCE(MAX(id), 0) FROM signing_key", [], |r| r.get(0))?;
+    Ok(u16::try_from(max + 1).ok())
+}
+
+fn exhausted() -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(Box::new(KeyError::Exhausted))
 }
 
 fn insert_hub_key(conn: &Connection, not_before: Timestamp, now: Timestamp) -> rusqlite::Result<u16> {
     let secret = SigningKey::from_bytes(&rand::random());
-    let id = next_id(conn).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    let id = next_id(conn)?.ok_or_else(exhausted)?;
     conn.execute(
         "INSERT INTO signing_key (id, public_key, secret, not_before, not_after, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -120,7 +123,44 @@ pub fn published(conn: &Connection, now: Timestamp) -> rusqlite::Result<Vec<Toke
     .collect()
 }
 
-/// Registers a web store's own public key; returns its key id.
+/// Why the hub signs no token for a customer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MintRefused {
+    #[error("this customer was erased")]
+    Erased,
+    #[error("the hub has no key valid now")]
+    NoKey,
+    #[error(transparent)]
+    Claims(#[from] token::MintError),
+}
+
+/// Signs a token for `customer` with the hub's current key (making their alias on first
+/// use); the outer error is the database's.
+pub fn mint(
+    conn: &Connection,
+    customer: &str,
+    audience: &str,
+    lifetime_minutes: u8,
+    now: Timestamp,
+) -> rusqlite::Result<Result<MintResponse, MintRefused>> {
+    let Some(alias) = alias_for(conn, customer, now)? else {
+        return Ok(Err(MintRefused::Erased));
+    };
+    let Some((key_id, key)) = hub_key(conn, now)? else {
+        return Ok(Err(MintRefused::NoKey));
+    };
+    let claims = token::Claims::new(key_id, alias, audience, now, lifetime_minutes);
+    Ok(token::mint(&claims, &key)
+        .map(|token| MintResponse {
+            token,
+            key_id,
+            customer_alias: alias.to_string(),
+            expires_at: claims.expires_at(),
+        })
+        .map_err(MintRefused::from))
+}
+
+/// Registers a web store's own public key; the outer error is the web store's mistake.
 pub fn register(
     conn: &Connection,
     api_key_id: i64,
@@ -128,39 +168,43 @@ pub fn register(
     not_before: Option<Timestamp>,
     not_after: Option<Timestamp>,
     now: Timestamp,
-) -> Result<rusqlite::Result<TokenKey>, KeyError> {
-    let bytes: [u8; 32] = URL_SAFE_NO_PAD
-        .decode(public_key)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or(KeyError::PublicKey)?;
-    VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::PublicKey)?;
-    let not_before = not_before.unwrap_or(now);
+) -> rusqlite::Result<Result<TokenKey, KeyError>> {
+    let bytes: Option<[u8; 32]> = URL_SAFE_NO_PAD.decode(public_key).ok().and_then(|b| b.try_into().ok());
+    let Some(bytes) = bytes.filter(|b| VerifyingKey::from_bytes(b).is_ok()) else {
+        return Ok(Err(KeyError::PublicKey));
+    };
+    // Whole seconds, as stored and published.
+    let not_before = timestamp(not_before.unwrap_or(now).as_second());
+    let not_after = timestamp(
+        not_after
+            .unwrap_or(not_before + SignedDuration::from_hours(24 * 365))
+            .as_second(),
+    );
     let longest = SignedDuration::from_hours(24 * 366 * MAX_KEY_YEARS);
-    let not_after = not_after.unwrap_or(not_before + SignedDuration::from_hours(24 * 365));
     if not_after <= not_before || not_after <= now || not_after - longest > not_before {
-        return Err(KeyError::Window);
+        return Ok(Err(KeyError::Window));
     }
-    let id = next_id(conn)?;
-    Ok(conn
-        .execute(
-            "INSERT INTO signing_key (id, public_key, api_key_id, not_before, not_after, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                id,
-                bytes,
-                api_key_id,
-                not_before.as_second(),
-                not_after.as_second(),
-                now.as_second()
-            ],
-        )
-        .map(|_| TokenKey {
-            key_id: id,
-            public_key: public_key.to_owned(),
-            not_before: timestamp(not_before.as_second()),
-            not_after: timestamp(not_after.as_second()),
-        }))
+    let Some(id) = next_id(conn)? else {
+        return Ok(Err(KeyError::Exhausted));
+    };
+    conn.execute(
+        "INSERT INTO signing_key (id, public_key, api_key_id, not_before, not_after, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            id,
+            bytes,
+            api_key_id,
+            not_before.as_second(),
+            not_after.as_second(),
+            now.as_second()
+        ],
+    )?;
+    Ok(Ok(TokenKey {
+        key_id: id,
+        public_key: public_key.to_owned(),
+        not_before,
+        not_after,
+    }))
 }
 
 /// Revokes a key the web store registered: kiosks drop it at their next fetch. Whether
@@ -174,10 +218,7 @@ pub fn revoke(conn: &Connection, api_key_id: i64, key_id: u16, now: Timestamp) -
 
 /// The alias of a customer, made on first use. `None` if the customer was erased.
 pub fn alias_for(conn: &Connection, customer: &str, now: Timestamp) -> rusqlite::Result<Option<Alias>> {
-    let erased: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM erased_customer WHERE ref_hash = ?1)")?
-        .query_row([auth::hash(customer)], |r| r.get(0))?;
-    if erased {
+    if store::is_erased(conn, customer)? {
         return Ok(None);
     }
     let known: Option<String> = conn

@@ -366,7 +366,8 @@ fn apply_push(
     })
 }
 
-fn is_erased(conn: &Connection, customer: &str) -> rusqlite::Result<bool> {
+/// Whether the web store erased this customer (their reference is kept only hashed).
+pub fn is_erased(conn: &Connection, customer: &str) -> rusqlite::Result<bool> {
     conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM erased_customer WHERE ref_hash = ?1)")?
         .query_row([auth::hash(customer)], |r| r.get(0))
 }

@@ -192,6 +192,10 @@ pub struct Request {
     pub lang: String,
     pub size: (u32, u32),
     pub offline: bool,
+    /// A code handed to the kiosk as if the camera read it (its answer's toast shows).
+    pub scan: Option<String>,
+    /// Show "Are you still there?".
+    pub idle: bool,
     pub out: PathBuf,
 }
 
@@ -209,6 +213,27 @@ pub fn render_demo(request: &Request) -> anyhow::Result<()> {
                 .upgrade()
                 .is_some_and(|w| w.global::<super::ui::AppAdapter>().get_offline())
         })?;
+    }
+    let app = |f: fn(&super::ui::AppAdapter<'_>) -> bool| {
+        let window = headless.kiosk.window.as_weak();
+        move || {
+            window
+                .upgrade()
+                .is_some_and(|w| f(&w.global::<super::ui::AppAdapter>()))
+        }
+    };
+    if let Some(text) = &request.scan {
+        headless.kiosk.controller.scanned(text);
+        headless.settle_until("the scan's answer", app(|a| a.get_notice() != super::ui::Notice::None))?;
+    }
+    if request.idle {
+        headless.kiosk.controller.set_limits(super::session::Limits {
+            idle: std::time::Duration::ZERO,
+            warning: std::time::Duration::from_secs(9),
+            max: std::time::Duration::from_secs(3600),
+        });
+        headless.kiosk.controller.begin_visit();
+        headless.settle_until("the idle warning", app(|a| a.get_idle_seconds() > 0))?;
     }
     headless.save_png(&request.out)
 }

@@ -35,7 +35,6 @@ impl Controller {
         if text.chars().count() > payload::MAX_PAYLOAD_CHARS {
             return self.notify(Notice::CodeNotOurs);
         }
-        self.touch();
         let (this, text, now) = (self.clone(), text.to_owned(), self.now());
         self.spawn(async move {
             // The keys are read at each scan: a rotation pulled a minute ago counts.
