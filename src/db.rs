@@ -67,6 +67,7 @@ fn migrations(schema: Schema) -> Migrations<'static> {
             catalog,
             M::up(include_str!("sync/schema_v1.sql")),
             M::up(include_str!("sync/schema_v2.sql")),
+            M::up(include_str!("sync/schema_v3.sql")),
         ],
         Schema::Hub => vec![
             catalog,

@@ -327,6 +327,75 @@ pub struct VisitPage {
     pub has_more: bool,
 }
 
+// ---- sign-in with the phone -----------------------------------------------------------
+
+/// `POST /v1/kiosk/pairings`: a pairing for the kiosk to show as a QR code and a short code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct PairingStarted {
+    /// The kiosk's secret handle for polling; never shown.
+    pub device_code: String,
+    /// What the shopper types if they do not scan, e.g. `BCDF-GHJK`.
+    pub user_code: String,
+    /// The web store's confirmation page.
+    pub verification_uri: String,
+    /// The same page with the code filled in: the QR code's content.
+    pub verification_uri_complete: String,
+    #[cfg_attr(feature = "hub", schema(value_type = String, format = DateTime))]
+    pub expires_at: jiff::Timestamp,
+    /// Seconds to wait between two polls.
+    pub interval: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PairingState {
+    Pending,
+    Approved,
+    Denied,
+    Expired,
+}
+
+/// `GET /v1/kiosk/pairings/{device_code}`: how the pairing stands. With `approved`, a
+/// customer token (once): the kiosk checks it and signs the shopper in with it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct PairingStatus {
+    pub status: PairingState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// `GET /v1/webstore/pairings/{user_code}`: the pairing a shopper typed or scanned, for
+/// the confirmation page ("Sign in at the kiosk in your Lyon shop?").
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct PairingInfo {
+    pub user_code: String,
+    pub store_code: String,
+    #[cfg_attr(feature = "hub", schema(value_type = String, format = DateTime))]
+    pub expires_at: jiff::Timestamp,
+}
+
+/// `POST /v1/webstore/pairings/{user_code}/approve`: the signed-in customer confirmed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ApproveRequest {
+    /// The web store's customer reference.
+    pub customer: String,
+}
+
+/// `GET /v1/kiosk/settings`: the web store's pages a kiosk links to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct KioskSettings {
+    /// Where a kiosk's "take my list" code leads; the kiosk adds `skus` and attribution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_url: Option<String>,
+}
+
 // ---- catalog -------------------------------------------------------------------------
 
 /// One change of the catalog since a cursor: the new state of a row, or its removal.

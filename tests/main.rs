@@ -4,6 +4,7 @@ mod cli;
 mod hub;
 mod identify;
 mod importer;
+mod pairing;
 mod pictures;
 mod proxy;
 mod scan;

@@ -37,16 +37,25 @@ pub fn hub_conn(data: &Path) -> rusqlite::Connection {
 impl World {
     /// A hub with the demo catalog uploaded through its API.
     pub fn new() -> World {
-        let world = World::empty();
+        World::with_config(hub::Config::default())
+    }
+
+    /// A hub with no catalog.
+    pub fn empty() -> World {
+        World::empty_with(hub::Config::default())
+    }
+
+    /// A hub with the demo catalog and this configuration.
+    pub fn with_config(config: hub::Config) -> World {
+        let world = World::empty_with(config);
         world.upload("products", vitrine::demo::products_fr().into_bytes(), Some("fr"));
         world.upload("inventory", vitrine::demo::inventory().into_bytes(), None);
         world
     }
 
-    /// A hub with no catalog.
-    pub fn empty() -> World {
+    fn empty_with(config: hub::Config) -> World {
         let dir = tempfile::tempdir().unwrap();
-        let hub = hub::spawn(&dir.path().join("hub")).unwrap();
+        let hub = hub::spawn_with(&dir.path().join("hub"), config).unwrap();
         let key = store::create_key(
             &hub_conn(&dir.path().join("hub")),
             "test",
@@ -220,6 +229,12 @@ pub struct Kiosk {
 impl Kiosk {
     pub fn syncer(&self, policy: Policy) -> Syncer {
         Syncer::open(&self.db, policy).unwrap()
+    }
+
+    /// Its device credential, for requests a test sends as the kiosk.
+    pub fn token(&self) -> String {
+        let mut catalog = vitrine::catalog::Catalog::open(&self.db).unwrap();
+        outbox::device(catalog.connection()).unwrap().unwrap().token
     }
 
     pub fn edit(&self, customer: &str, sku: &str, action: Action) -> outbox::Edited {

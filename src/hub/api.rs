@@ -5,15 +5,15 @@
 //! Every refusal is a [`Problem`] with a stable `code`: a client can act on it, a
 //! developer can read it.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -25,13 +25,15 @@ use utoipa_axum::routes;
 use super::auth::{DEVICE_PREFIX, KEY_PREFIX, Scope};
 use super::customers::{self, MintRefused};
 use super::images::{self, FetchError};
+use super::pairing::{self, DecideRefused, Pairings, Poll, StartRefused};
 use super::store::{self, EnrollError, Feed, Principal, PushError, Store, StoreError};
-use super::{FeedKind, ImportError};
+use super::{FeedKind, ImportError, WebStorePages};
 use crate::catalog::Summary;
 use crate::protocol::{
-    AliasResponse, CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, EraseResponse, ImportSummary,
-    MAX_BATCH_OPS, MAX_IMAGE_URL_CHARS, MAX_PAGE, MintRequest, MintResponse, Owner, Problem, PushRequest, PushResponse,
-    RegisterKeyRequest, TokenKey, TokenKeys, VisitPage, WishlistLine, WishlistPage, valid_ref,
+    AliasResponse, ApproveRequest, CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, EraseResponse,
+    ImportSummary, KioskSettings, MAX_BATCH_OPS, MAX_IMAGE_URL_CHARS, MAX_PAGE, MintRequest, MintResponse, Owner,
+    PairingInfo, PairingStarted, PairingState, PairingStatus, Problem, PushRequest, PushResponse, RegisterKeyRequest,
+    TokenKey, TokenKeys, VisitPage, WishlistLine, WishlistPage, valid_ref,
 };
 use crate::token::{self, Alias};
 
@@ -63,6 +65,29 @@ pub struct AppState {
     pub audience: Arc<str>,
     /// Customers with a demo pass page.
     pub demo_passes: Arc<[String]>,
+    /// The web store's pages kiosks send shoppers to.
+    pub pages: Arc<WebStorePages>,
+    /// Sign-ins with the phone under way.
+    pub pairings: Arc<Mutex<Pairings>>,
+}
+
+impl AppState {
+    /// A web store page: the configured one, or on a demo hub its stand-in on this host.
+    fn page(&self, configured: Option<&String>, stand_in: &str, parts: &HeaderMap) -> Option<reqwest::Url> {
+        if let Some(url) = configured {
+            return reqwest::Url::parse(url).ok();
+        }
+        if self.demo_passes.is_empty() {
+            return None;
+        }
+        let host = parts.get(header::HOST)?.to_str().ok()?;
+        reqwest::Url::parse(&format!("http://{host}{stand_in}")).ok()
+    }
+
+    fn pairings(&self) -> std::sync::MutexGuard<'_, Pairings> {
+        // The bookkeeping cannot be left half-done by a panic: take it back as it is.
+        self.pairings.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 // ---- errors --------------------------------------------------------------------------
@@ -87,6 +112,11 @@ impl ApiError {
             },
             retry_after: None,
         }
+    }
+
+    /// The sentence for the developer (or, on the demo's pages, the shopper).
+    pub fn message(&self) -> &str {
+        &self.problem.message
     }
 
     fn bad_request(code: &str, message: impl Into<String>) -> ApiError {
@@ -676,6 +706,205 @@ async fn visits(
     }))
 }
 
+// ---- sign-in with the phone -----------------------------------------------------------
+
+/// The web store's pages a kiosk links to.
+#[utoipa::path(get, path = "/v1/kiosk/settings", tag = "kiosk",
+    responses((status = 200, body = KioskSettings)), security(("device" = [])))]
+async fn kiosk_settings(State(state): State<AppState>, _device: DeviceAuth, headers: HeaderMap) -> Json<KioskSettings> {
+    Json(KioskSettings {
+        list_url: state
+            .page(state.pages.list_url.as_ref(), "/list", &headers)
+            .map(String::from),
+    })
+}
+
+/// Starts a sign-in with the phone: the kiosk shows `verification_uri_complete` as a QR
+/// code and `user_code` in text, then polls every `interval` seconds. A kiosk has one
+/// pairing at a time: starting one drops the previous.
+#[utoipa::path(post, path = "/v1/kiosk/pairings", tag = "kiosk",
+    responses((status = 201, body = PairingStarted), (status = 429, body = Problem), (status = 503, body = Problem)),
+    security(("device" = [])))]
+async fn start_pairing(
+    State(state): State<AppState>,
+    device: DeviceAuth,
+    headers: HeaderMap,
+) -> Result<(StatusCode, Json<PairingStarted>), ApiError> {
+    let mut page = state
+        .page(state.pages.pair_url.as_ref(), "/pair", &headers)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "pairing_not_configured",
+                "this hub has no web store page to confirm a sign-in on (webstore.pair_url)",
+            )
+        })?;
+    let started = state
+        .pairings()
+        .start(device.id, &device.store_code, Timestamp::now())
+        .map_err(|e| match e {
+            StartRefused::TooMany => ApiError {
+                retry_after: Some(10),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_pairings", e.to_string())
+            },
+            StartRefused::Full => ApiError {
+                retry_after: Some(60),
+                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "pairings_full", e.to_string())
+            },
+        })?;
+    let verification_uri = page.to_string();
+    page.query_pairs_mut().append_pair("code", &started.user_code);
+    Ok((
+        StatusCode::CREATED,
+        Json(PairingStarted {
+            device_code: started.device_code,
+            user_code: pairing::display_user_code(&started.user_code),
+            verification_uri,
+            verification_uri_complete: page.to_string(),
+            expires_at: started.expires_at,
+            interval: pairing::INTERVAL_SECONDS,
+        }),
+    ))
+}
+
+/// How a pairing stands; once approved, the customer token to sign in with (handed over
+/// once). Polling sooner than `interval` answers 429 `slow_down`.
+#[utoipa::path(get, path = "/v1/kiosk/pairings/{device_code}", tag = "kiosk",
+    params(("device_code" = String, Path)),
+    responses((status = 200, body = PairingStatus), (status = 404, body = Problem), (status = 429, body = Problem)),
+    security(("device" = [])))]
+async fn poll_pairing(
+    State(state): State<AppState>,
+    device: DeviceAuth,
+    Path(device_code): Path<String>,
+) -> Result<Json<PairingStatus>, ApiError> {
+    let status = |status| Json(PairingStatus { status, token: None });
+    match state.pairings().poll(device.id, &device_code, Timestamp::now()) {
+        Poll::Pending => Ok(status(PairingState::Pending)),
+        Poll::Denied => Ok(status(PairingState::Denied)),
+        Poll::Expired => Ok(status(PairingState::Expired)),
+        Poll::Approved { token } => Ok(Json(PairingStatus {
+            status: PairingState::Approved,
+            token: Some(token),
+        })),
+        Poll::SlowDown => Err(ApiError {
+            retry_after: Some(pairing::INTERVAL_SECONDS),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "slow_down",
+                format!("poll every {} s", pairing::INTERVAL_SECONDS),
+            )
+        }),
+        Poll::Unknown => Err(unknown_pairing()),
+    }
+}
+
+/// The kiosk no longer shows the code (the shopper closed it, or left).
+#[utoipa::path(delete, path = "/v1/kiosk/pairings/{device_code}", tag = "kiosk",
+    params(("device_code" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem)), security(("device" = [])))]
+async fn cancel_pairing(
+    State(state): State<AppState>,
+    device: DeviceAuth,
+    Path(device_code): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if state.pairings().cancel(device.id, &device_code) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(unknown_pairing())
+    }
+}
+
+fn unknown_pairing() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_pairing",
+        "no pairing of this kiosk has this code",
+    )
+}
+
+impl From<DecideRefused> for ApiError {
+    fn from(e: DecideRefused) -> ApiError {
+        let (status, code) = match e {
+            DecideRefused::Unknown => (StatusCode::NOT_FOUND, "unknown_pairing"),
+            DecideRefused::Expired => (StatusCode::GONE, "pairing_expired"),
+            DecideRefused::Decided => (StatusCode::CONFLICT, "pairing_decided"),
+        };
+        ApiError::new(status, code, e.to_string())
+    }
+}
+
+fn user_code(text: &str) -> Result<String, ApiError> {
+    pairing::normalise_user_code(text).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_user_code",
+            "a pairing code is eight letters, as the kiosk shows it (e.g. BCDF-GHJK)",
+        )
+    })
+}
+
+/// The pairing a shopper typed or scanned, for the web store's confirmation page.
+#[utoipa::path(get, path = "/v1/webstore/pairings/{user_code}", tag = "webstore",
+    params(("user_code" = String, Path, description = "As the kiosk shows it; case and dashes do not matter")),
+    responses((status = 200, body = PairingInfo), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 410, body = Problem)),
+    security(("webstore" = [])))]
+async fn pairing_info(
+    State(state): State<AppState>,
+    key: WebStoreAuth,
+    Path(code): Path<String>,
+) -> Result<Json<PairingInfo>, ApiError> {
+    key.require(Scope::TokensIssue)?;
+    let code = user_code(&code)?;
+    let pending = state.pairings().pending(&code, Timestamp::now())?;
+    Ok(Json(PairingInfo {
+        user_code: pairing::display_user_code(&code),
+        store_code: pending.store_code,
+        expires_at: pending.expires_at,
+    }))
+}
+
+/// The signed-in customer confirmed: the kiosk signs them in at its next poll.
+#[utoipa::path(post, path = "/v1/webstore/pairings/{user_code}/approve", tag = "webstore",
+    params(("user_code" = String, Path)), request_body = ApproveRequest,
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem), (status = 410, body = Problem)),
+    security(("webstore" = [])))]
+async fn approve_pairing(
+    State(state): State<AppState>,
+    key: WebStoreAuth,
+    Path(code): Path<String>,
+    ApiJson(request): ApiJson<ApproveRequest>,
+) -> Result<StatusCode, ApiError> {
+    key.require(Scope::TokensIssue)?;
+    check_customer(&request.customer)?;
+    approve(&state, &user_code(&code)?, request.customer).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Confirms a pairing for `customer`: a one-minute token for the kiosk to collect.
+pub async fn approve(state: &AppState, code: &str, customer: String) -> Result<(), ApiError> {
+    state.pairings().pending(code, Timestamp::now())?;
+    let minted = mint_for(state, customer, 1).await?;
+    state.pairings().decide(code, Some(minted.token), Timestamp::now())?;
+    Ok(())
+}
+
+/// The shopper said it was not them: the kiosk tells them, and shows a new code.
+#[utoipa::path(post, path = "/v1/webstore/pairings/{user_code}/deny", tag = "webstore",
+    params(("user_code" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem), (status = 410, body = Problem)),
+    security(("webstore" = [])))]
+async fn deny_pairing(
+    State(state): State<AppState>,
+    key: WebStoreAuth,
+    Path(code): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    key.require(Scope::TokensIssue)?;
+    let code = user_code(&code)?;
+    state.pairings().decide(&code, None, Timestamp::now())?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Sends a batch of the web store's own wishlist edits, on a stream of its own.
 #[utoipa::path(post, path = "/v1/webstore/ops", tag = "webstore", request_body = PushRequest,
     responses((status = 200, body = PushResponse), (status = 409, body = Problem)), security(("webstore" = [])))]
@@ -900,6 +1129,12 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .routes(routes!(register_signing_key))
         .routes(routes!(revoke_signing_key))
         .routes(routes!(visits))
+        .routes(routes!(kiosk_settings))
+        .routes(routes!(start_pairing))
+        .routes(routes!(poll_pairing, cancel_pairing))
+        .routes(routes!(pairing_info))
+        .routes(routes!(approve_pairing))
+        .routes(routes!(deny_pairing))
         .routes(routes!(webstore_ops))
         .routes(routes!(wishlist_changes))
         .routes(routes!(wishlist_snapshot))

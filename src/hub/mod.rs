@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod customers;
 pub mod images;
+pub mod pairing;
 pub mod pass;
 pub mod store;
 
@@ -49,6 +50,27 @@ pub struct Config {
     /// `/pass/CUSTOMER`. For demos only: anyone who can reach the hub can open it.
     #[serde(default)]
     pub demo_passes: Vec<String>,
+    /// The web store's pages kiosks send shoppers to.
+    #[serde(default)]
+    pub webstore: WebStorePages,
+    /// How long a shopper has to confirm a sign-in with the phone (default 300 s).
+    #[serde(default = "default_pairing_seconds")]
+    pub pairing_seconds: u32,
+}
+
+fn default_pairing_seconds() -> u32 {
+    pairing::LIFETIME.as_secs() as u32
+}
+
+/// `[webstore]`: pages of the web store, as absolute http(s) URLs.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebStorePages {
+    /// Where a shopper confirms a kiosk sign-in on their phone; the hub adds `?code=`.
+    /// Without it, sign-in with the phone is off (the demo hub serves a stand-in).
+    pub pair_url: Option<String>,
+    /// Where a kiosk's "take my list" code leads; the kiosk adds `skus` and attribution.
+    pub list_url: Option<String>,
 }
 
 fn default_audience() -> String {
@@ -66,6 +88,8 @@ impl Default for Config {
             feeds: Vec::new(),
             audience: default_audience(),
             demo_passes: Vec::new(),
+            webstore: WebStorePages::default(),
+            pairing_seconds: default_pairing_seconds(),
         }
     }
 }
@@ -116,6 +140,21 @@ impl Config {
             crate::protocol::valid_ref(&config.audience),
             "audience must be 1 to 128 printable characters"
         );
+        anyhow::ensure!(
+            (30..=1800).contains(&config.pairing_seconds),
+            "pairing_seconds must be between 30 and 1800"
+        );
+        for (name, url) in [
+            ("pair_url", &config.webstore.pair_url),
+            ("list_url", &config.webstore.list_url),
+        ] {
+            if let Some(url) = url {
+                anyhow::ensure!(
+                    url.len() <= 512 && reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")),
+                    "webstore.{name} must be an absolute http(s) URL of at most 512 characters"
+                );
+            }
+        }
         for name in &config.demo_passes {
             anyhow::ensure!(
                 pass::valid_pass_name(name),
@@ -165,6 +204,10 @@ impl Hub {
             http: images::client(),
             audience: self.config.audience.as_str().into(),
             demo_passes: self.config.demo_passes.clone().into(),
+            pages: Arc::new(self.config.webstore.clone()),
+            pairings: Arc::new(std::sync::Mutex::new(pairing::Pairings::new(
+                jiff::SignedDuration::from_secs(i64::from(self.config.pairing_seconds)),
+            ))),
         };
         let (router, _) = api::router(state);
         let router = router

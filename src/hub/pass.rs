@@ -1,17 +1,27 @@
-//! The demo's stand-in for the web store's app: a page per demo customer with their
-//! rotating QR code (a new token every 30 s), so that a phone or a second screen can
-//! play the shopper. Served only for the customers the hub's config lists in
-//! `demo_passes`; a real web store mints tokens with `POST /v1/webstore/tokens`.
+//! The demo's stand-in for the web store, so that a phone or a second screen can play the
+//! shopper. Served only when the hub's config lists `demo_passes`:
+//!
+//! - `/pass/CUSTOMER`: the customer's rotating QR code (a new token every 30 s); a real
+//!   web store mints them with `POST /v1/webstore/tokens`;
+//! - `/pair?code=`: confirms a kiosk's sign-in with the phone as one of the demo
+//!   customers; a real web store calls `POST /v1/webstore/pairings/{code}/approve`;
+//! - `/list?skus=`: where a kiosk's "take my list" code leads.
+//!
+//! None of it asks who you are: anyone who can reach a demo hub can be a demo customer.
 
+use axum::Form;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Html;
 use axum::routing::get;
 use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
+use rusqlite::OptionalExtension;
+use serde::Deserialize;
 
-use super::api::{ApiError, AppState, DEFAULT_TOKEN_MINUTES, mint_for};
+use super::api::{ApiError, AppState, DEFAULT_TOKEN_MINUTES, approve, mint_for};
+use super::pairing::{self, DecideRefused};
 
 /// Seconds between two tokens on a pass.
 pub const REFRESH_SECONDS: u32 = 30;
@@ -20,6 +30,28 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/pass", get(index))
         .route("/pass/{customer}", get(pass))
+        .route("/pair", get(pair_page).post(pair_answer))
+        .route("/list", get(list_page))
+}
+
+fn demo_only(state: &AppState) -> Result<(), ApiError> {
+    if state.demo_passes.is_empty() {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "this hub is not a demo hub; the web store serves this page",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Text for an HTML page: a feed's titles and a visitor's query are not markup.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// Whether a name may be a demo pass: plain enough to need no escaping in a page.
@@ -46,6 +78,11 @@ fn page(title: &str, body: &str, refresh: Option<u32>) -> Html<String> {
   h1 {{ font-size: 24px; margin: 0 0 8px; }}
   p {{ margin: 8px 0; color: #5c5853; }}
   svg {{ width: 100%; height: auto; max-width: 340px; }}
+  button {{ display: block; width: 100%; padding: 16px; margin: 8px 0; border: 0; border-radius: 12px;
+            background: #1d1b19; color: #fff; font: inherit; font-size: 20px; }}
+  button.quiet {{ background: #e8e3dc; color: #1d1b19; }}
+  input {{ font: inherit; font-size: 28px; padding: 12px; width: 11ch; text-align: center;
+           letter-spacing: 2px; border: 2px solid #1d1b19; border-radius: 12px; }}
   a {{ display: block; padding: 16px; margin: 8px 0; border-radius: 12px; background: #1d1b19;
        color: #fff; text-decoration: none; font-size: 20px; }}
 </style></head><body><main>{body}</main></body></html>"#
@@ -90,5 +127,158 @@ async fn pass(State(state): State<AppState>, Path(customer): Path<String>) -> Re
              <p>A new code every {REFRESH_SECONDS} s.</p>"
         ),
         Some(REFRESH_SECONDS),
+    ))
+}
+
+#[derive(Deserialize)]
+struct PairQuery {
+    code: Option<String>,
+}
+
+const CODE_FORM: &str = r#"<form method="get" action="/pair"><p>Type the code the kiosk shows.</p>
+<input name="code" autocomplete="off" autocapitalize="characters" placeholder="BCDF-GHJK">
+<button>Continue</button></form>"#;
+
+async fn pair_page(State(state): State<AppState>, Query(query): Query<PairQuery>) -> Result<Html<String>, ApiError> {
+    demo_only(&state)?;
+    let Some(code) = query.code.as_deref().and_then(pairing::normalise_user_code) else {
+        return Ok(page(
+            "Sign in at the kiosk",
+            &format!("<h1>Sign in at the kiosk</h1>{CODE_FORM}"),
+            None,
+        ));
+    };
+    let pending = state.pairings.lock().map_or(Err(DecideRefused::Unknown), |p| {
+        p.pending(&code, jiff::Timestamp::now())
+    });
+    let pending = match pending {
+        Ok(pending) => pending,
+        Err(e) => {
+            return Ok(page(
+                "Sign in at the kiosk",
+                &format!("<h1>Sorry</h1><p>{e}.</p>{CODE_FORM}"),
+                None,
+            ));
+        }
+    };
+    let shown = pairing::display_user_code(&code);
+    let buttons: String = state
+        .demo_passes
+        .iter()
+        .map(|c| format!(r#"<button name="customer" value="{c}">I am {c}</button>"#))
+        .collect();
+    Ok(page(
+        "Sign in at the kiosk",
+        &format!(
+            r#"<h1>Sign in at the kiosk</h1><p>In the shop {store}, code <strong>{shown}</strong>.</p>
+<form method="post" action="/pair"><input type="hidden" name="code" value="{code}">{buttons}
+<button name="deny" value="1" class="quiet">This is not me</button></form>"#,
+            store = escape(&pending.store_code),
+        ),
+        None,
+    ))
+}
+
+#[derive(Deserialize)]
+struct PairAnswer {
+    code: String,
+    customer: Option<String>,
+    deny: Option<String>,
+}
+
+async fn pair_answer(State(state): State<AppState>, Form(answer): Form<PairAnswer>) -> Result<Html<String>, ApiError> {
+    demo_only(&state)?;
+    let Some(code) = pairing::normalise_user_code(&answer.code) else {
+        return Ok(page(
+            "Sign in at the kiosk",
+            &format!("<h1>Sorry</h1><p>This is not a kiosk code.</p>{CODE_FORM}"),
+            None,
+        ));
+    };
+    let outcome = match (answer.customer, answer.deny) {
+        (Some(customer), None) if state.demo_passes.contains(&customer) => approve(&state, &code, customer).await,
+        (None, Some(_)) => state
+            .pairings
+            .lock()
+            .map_or(Err(DecideRefused::Unknown), |mut p| {
+                p.decide(&code, None, jiff::Timestamp::now())
+            })
+            .map_err(ApiError::from),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_answer",
+                "choose one of the demo customers, or say it is not you",
+            ));
+        }
+    };
+    Ok(match outcome {
+        Ok(()) => page(
+            "Signed in",
+            "<h1>Done</h1><p>Look at the kiosk: it has your list. You can put your phone away.</p>",
+            None,
+        ),
+        Err(e) => page(
+            "Sorry",
+            &format!("<h1>Sorry</h1><p>{}</p>{CODE_FORM}", escape(e.message())),
+            None,
+        ),
+    })
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    skus: Option<String>,
+    store: Option<String>,
+}
+
+/// Most SKUs a list link names.
+const MAX_LIST_SKUS: usize = 100;
+
+async fn list_page(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Result<Html<String>, ApiError> {
+    demo_only(&state)?;
+    let skus: Vec<String> = query
+        .skus
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| crate::protocol::valid_ref(s))
+        .take(MAX_LIST_SKUS)
+        .map(str::to_owned)
+        .collect();
+    let lines = state
+        .store
+        .read(move |c| {
+            let mut stmt =
+                c.prepare_cached("SELECT title, size, color FROM variant WHERE sku = ?1 ORDER BY lang LIMIT 1")?;
+            let mut lines = Vec::new();
+            for sku in &skus {
+                let line = stmt
+                    .query_row([sku], |r| {
+                        let parts: Vec<String> = [r.get::<_, Option<String>>(2)?, r.get(1)?]
+                            .into_iter()
+                            .flatten()
+                            .collect();
+                        Ok(format!(
+                            "{} <small>{}</small>",
+                            escape(&r.get::<_, String>(0)?),
+                            escape(&parts.join(" · "))
+                        ))
+                    })
+                    .optional()?
+                    .unwrap_or_else(|| escape(sku));
+                lines.push(format!("<li>{line}</li>"));
+            }
+            Ok(lines.concat())
+        })
+        .await?;
+    let from = query
+        .store
+        .map_or(String::new(), |s| format!(" from the shop {}", escape(&s)));
+    Ok(page(
+        "Your list",
+        &format!(
+            r#"<h1>Your list{from}</h1><ul style="text-align:left">{lines}</ul><p>Saved to this phone's web store.</p>"#
+        ),
+        None,
     ))
 }

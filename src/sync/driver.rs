@@ -14,10 +14,11 @@ use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use super::engine::{self, Next, Outcome, Policy};
 use super::outbox::{self, Device};
+use super::pairing::{self, Pairing};
 use super::trust;
 use crate::catalog::Catalog;
 use crate::protocol::{
-    CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, Owner, Problem, PushRequest, TokenKeys,
+    CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, KioskSettings, Owner, Problem, PushRequest, TokenKeys,
 };
 
 /// Catalog changes asked for per page.
@@ -28,9 +29,9 @@ pub const PULL_EVERY: Duration = Duration::from_secs(300);
 /// An HTTP client for one hub.
 #[derive(Clone)]
 pub struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
+    pub(super) http: reqwest::Client,
+    pub(super) base: String,
+    pub(super) token: String,
 }
 
 impl Client {
@@ -141,6 +142,18 @@ impl Client {
         read_answer(response).await
     }
 
+    /// The web store's pages this kiosk links to.
+    pub async fn settings(&self) -> anyhow::Result<KioskSettings> {
+        let response = self
+            .http
+            .get(format!("{}/v1/kiosk/settings", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot reach the hub: {}", describe(&e)))?;
+        read_answer(response).await
+    }
+
     pub async fn catalog_page(&self, cursor: &str, limit: usize) -> anyhow::Result<CatalogPage> {
         let response = self
             .http
@@ -235,7 +248,7 @@ pub async fn read_answer<T: serde::de::DeserializeOwned>(response: reqwest::Resp
 
 /// A short reason for a transport error, without the URL (it holds no secret, but it
 /// is long and the same every time).
-fn describe(e: &reqwest::Error) -> String {
+pub(super) fn describe(e: &reqwest::Error) -> String {
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -368,8 +381,12 @@ impl Syncer {
     /// returns the catalog changes applied.
     pub async fn pull_catalog(&self) -> anyhow::Result<usize> {
         let keys = self.client.token_keys().await?;
-        self.with_db(move |c| trust::save(c.connection(), &keys, Timestamp::now()))
-            .await?;
+        let settings = self.client.settings().await?;
+        self.with_db(move |c| {
+            trust::save(c.connection(), &keys, Timestamp::now())?;
+            trust::save_settings(c.connection(), &settings, Timestamp::now())
+        })
+        .await?;
         let mut total = 0;
         let mut cursor = self.with_db(|c| c.cursor()).await?;
         loop {
@@ -442,6 +459,10 @@ impl Syncer {
                     Request::Customer { alias, reply } => {
                         let _ = reply.send(self.fetch_customer(&alias).await);
                     }
+                    // It waits for the shopper for minutes: on its own task.
+                    Request::Pair { reply } => {
+                        tokio::spawn(pairing::pair(self.client.clone(), reply));
+                    }
                 },
                 _ = shutdown.changed() => {}
             }
@@ -491,6 +512,10 @@ pub enum Request {
         alias: String,
         reply: oneshot::Sender<anyhow::Result<usize>>,
     },
+    /// Start a sign-in with the phone.
+    Pair {
+        reply: oneshot::Sender<anyhow::Result<Pairing>>,
+    },
 }
 
 /// The UI's end of the sync thread: wake it after an edit, ask it for things.
@@ -515,6 +540,17 @@ impl SyncLink {
                 alias: alias.to_owned(),
                 reply,
             })
+            .map_err(|_| anyhow::anyhow!("the sync thread has stopped"))?;
+        answer
+            .await
+            .map_err(|_| anyhow::anyhow!("the sync thread has stopped"))?
+    }
+
+    /// Starts a sign-in with the phone: the code to show, and the shopper's answer to come.
+    pub async fn pair(&self) -> anyhow::Result<Pairing> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Request::Pair { reply })
             .map_err(|_| anyhow::anyhow!("the sync thread has stopped"))?;
         answer
             .await

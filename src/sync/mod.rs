@@ -5,12 +5,14 @@
 //! - [`outbox`]: the local wishlist view, the outbox and the sender's state in SQLite;
 //! - [`driver`]: reqwest and tokio around the engine, and enrollment;
 //! - [`pictures`]: catalog pictures fetched through the hub into a capped disk cache;
-//! - [`trust`]: the customer-token keys the hub published, for checking tokens offline.
+//! - [`pairing`]: sign-in with the phone, from the kiosk's side;
+//! - [`trust`]: the customer-token keys and web store pages the hub published.
 
 pub mod driver;
 pub mod engine;
 pub mod hlc;
 pub mod outbox;
+pub mod pairing;
 pub mod pictures;
 pub mod trust;
 

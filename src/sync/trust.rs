@@ -1,6 +1,7 @@
-//! The customer-token keys a kiosk trusts, as the hub published them last
-//! (`src/sync/schema_v2.sql`). The sync driver refreshes them with each catalog pull; the
-//! kiosk checks tokens against them offline, so a key rotation needs no redeploy.
+//! What the hub tells a kiosk about customers, as it said last: the customer-token keys
+//! it trusts (`src/sync/schema_v2.sql`) and the web store's pages it links to
+//! (`schema_v3.sql`). The sync driver refreshes both with each catalog pull; the kiosk
+//! checks tokens against the keys offline, so a key rotation needs no redeploy.
 
 use std::collections::HashMap;
 
@@ -10,7 +11,7 @@ use ed25519_dalek::VerifyingKey;
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::protocol::TokenKeys;
+use crate::protocol::{KioskSettings, TokenKeys};
 use crate::token::TrustedKey;
 
 /// Replaces the trusted keys with the hub's list. Keys that are not valid Ed25519 keys
@@ -75,4 +76,23 @@ pub fn load(conn: &Connection) -> rusqlite::Result<Option<(String, HashMap<u16, 
         })
         .collect::<rusqlite::Result<HashMap<_, _>>>()?;
     Ok(Some((audience, keys)))
+}
+
+/// Replaces the web store's pages with the hub's.
+pub fn save_settings(conn: &Connection, settings: &KioskSettings, now: Timestamp) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO hub_settings (id, list_url, fetched_at) VALUES (1, ?1, ?2)
+         ON CONFLICT (id) DO UPDATE SET list_url = excluded.list_url, fetched_at = excluded.fetched_at",
+        params![settings.list_url, now.as_millisecond()],
+    )?;
+    Ok(())
+}
+
+/// The web store's pages; all absent before the first fetch.
+pub fn settings(conn: &Connection) -> rusqlite::Result<KioskSettings> {
+    let list_url = conn
+        .query_row("SELECT list_url FROM hub_settings WHERE id = 1", [], |r| r.get(0))
+        .optional()?
+        .flatten();
+    Ok(KioskSettings { list_url })
 }
