@@ -352,6 +352,9 @@ struct SnapshotArgs {
     /// Show the idle warning ("Are you still there?").
     #[arg(long)]
     idle: bool,
+    /// Show a code for the shopper's phone; runs the demo hub to get it.
+    #[arg(long, value_enum)]
+    qr: Option<vitrine::kiosk::snapshot::Qr>,
     #[arg(long)]
     out: PathBuf,
 }
@@ -497,6 +500,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 offline: args.offline,
                 scan: args.scan,
                 idle: args.idle,
+                qr: args.qr,
                 out: args.out.clone(),
             })?;
             println!("{}", args.out.display());

@@ -394,6 +394,9 @@ pub struct KioskSettings {
     /// Where a kiosk's "take my list" code leads; the kiosk adds `skus` and attribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list_url: Option<String>,
+    /// Whether shoppers can sign in with their phone (the hub knows a page to confirm on).
+    #[serde(default)]
+    pub pairing: bool,
 }
 
 // ---- catalog -------------------------------------------------------------------------

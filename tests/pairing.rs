@@ -312,7 +312,7 @@ fn the_demo_hub_confirms_on_its_stand_in_page() {
     // The demo's list page shows what a "take my list" code names, escaped.
     let sku = &world.skus(1)[0];
     let list = world.rt.block_on(async {
-        let url = format!("{}/list?skus={sku},%3Cb%3E&store=PARIS", world.hub.url());
+        let url = format!("{}/list?sku={sku}&sku=%3Cb%3E&store=PARIS", world.hub.url());
         world.http.get(url).send().await.unwrap().text().await.unwrap()
     });
     assert!(list.contains("from the shop PARIS") && !list.contains("<b>"), "{list}");

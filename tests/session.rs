@@ -1,7 +1,8 @@
 //! A shopper's session on the headless kiosk, with a real hub and the real scanning
 //! pipeline: QR pictures replayed through the decoder sign a customer in or open a
 //! product; "Done", the idle warning, the maximum and the next shopper each end the
-//! session and leave nothing of the shopper in the UI models.
+//! session and leave nothing of the shopper in the UI models. The codes the kiosk shows
+//! for the phone are read back off the rendered screen by the same decoder.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +13,7 @@ use reqwest::Method;
 use serde_json::json;
 use slint::{ComponentHandle, Model};
 use vitrine::kiosk::session::Limits;
-use vitrine::kiosk::ui::{AppAdapter, Notice, ProductAdapter, Screen, SearchAdapter, WishlistAdapter};
+use vitrine::kiosk::ui::{AppAdapter, Notice, ProductAdapter, QrKind, QrState, Screen, SearchAdapter, WishlistAdapter};
 use vitrine::scan::scanner::Scanner;
 use vitrine::scan::source::Replay;
 use vitrine::sync::driver::Background;
@@ -57,7 +58,11 @@ struct Shop {
 }
 
 fn shop() -> Shop {
-    let world = World::new();
+    shop_with(vitrine::hub::Config::default())
+}
+
+fn shop_with(config: vitrine::hub::Config) -> Shop {
+    let world = World::with_config(config);
     let kiosk = world.kiosk("tablet");
     world.rt.block_on(kiosk.syncer(quick_policy()).pull_catalog()).unwrap();
     let sync = Background::start(kiosk.syncer(quick_policy())).unwrap();
@@ -279,6 +284,173 @@ fn an_idle_session_warns_then_ends_and_the_maximum_ends_any() {
         ui.wait_for("the maximum", |w| {
             w.global::<AppAdapter>().get_screen() == Screen::Attract
         });
+        assert_blank(&ui);
+    });
+}
+
+/// The code on the kiosk's screen, read off a rendered frame by the kiosk's own decoder.
+fn code_on_screen(ui: &Ui) -> String {
+    let pixels = ui.h.render().unwrap();
+    let rgba = image::RgbaImage::from_raw(pixels.width(), pixels.height(), pixels.as_bytes().to_vec()).unwrap();
+    let frame = vitrine::scan::decode::Frame::new(&image::DynamicImage::ImageRgba8(rgba));
+    vitrine::scan::decode::read_still(&frame)
+        .expect("a readable code on screen")
+        .text
+}
+
+fn query(link: &str) -> Vec<(String, String)> {
+    reqwest::Url::parse(link)
+        .unwrap()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn web_store() -> vitrine::hub::Config {
+    vitrine::hub::Config {
+        webstore: vitrine::hub::WebStorePages {
+            pair_url: Some("https://shop.example/kiosk".into()),
+            list_url: Some("https://shop.example/list".into()),
+        },
+        ..vitrine::hub::Config::default()
+    }
+}
+
+#[test]
+fn a_shopper_signs_in_with_their_phone() {
+    on_ui_thread(|| {
+        let shop = shop_with(web_store());
+        let world = &shop.world;
+        let ui = shop.ui();
+        let sku = world.skus(1).remove(0);
+        ui.act(|c| c.save_sku(&sku));
+        ui.act(|c| c.go(Screen::Wishlist));
+        ui.wait_for("the hub's settings", |w| w.global::<AppAdapter>().get_can_pair());
+        ui.tap("Sign in with my phone");
+        let app = ui.window().global::<AppAdapter>();
+        ui.wait_for("the pairing", |w| {
+            w.global::<AppAdapter>().get_qr_state() == QrState::Ready
+        });
+        let code = app.get_qr_user_code().to_string();
+        assert!(ui.has(&format!("Code {code}")));
+        assert!(ui.has("No camera? Go to shop.example/kiosk and type:"));
+        let link = code_on_screen(&ui);
+        assert_eq!(
+            link,
+            format!("https://shop.example/kiosk?code={}", code.replace('-', ""))
+        );
+
+        // Confirming takes the shopper a while: the visit does not time out meanwhile.
+        ui.act(|c| {
+            c.set_limits(Limits {
+                idle: Duration::ZERO,
+                warning: Duration::from_secs(5),
+                max: Duration::from_secs(3600),
+            })
+        });
+        std::thread::sleep(Duration::from_millis(1100));
+        ui.h.settle().unwrap();
+        assert_eq!(app.get_idle_seconds(), 0);
+
+        let (status, body) = world.json(
+            Method::POST,
+            &format!("/v1/webstore/pairings/{code}/approve"),
+            Some(&world.key),
+            &json!({ "customer": "c-alice" }),
+        );
+        assert_eq!(status, 204, "{body}");
+        ui.wait_for("the sign-in", |w| w.global::<AppAdapter>().get_signed_in());
+        assert_eq!(app.get_qr_kind(), QrKind::None);
+        assert_eq!(app.get_screen(), Screen::Wishlist);
+        ui.act(|c| c.end_session());
+        shop.wait_sent();
+        assert_eq!(world.visits().visits[0].customer, "c-alice");
+        let key = (vitrine::protocol::Owner::Customer("c-alice".into()), sku);
+        assert_eq!(
+            world.hub_state().get(&key),
+            Some(&true),
+            "the visit's heart moved into the account"
+        );
+    });
+}
+
+#[test]
+fn leaving_while_the_pairing_shows_cancels_it() {
+    on_ui_thread(|| {
+        let shop = shop_with(web_store());
+        let ui = shop.ui();
+        ui.act(|c| c.go(Screen::Wishlist));
+        ui.wait_for("the hub's settings", |w| w.global::<AppAdapter>().get_can_pair());
+        ui.tap("Sign in with my phone");
+        ui.wait_for("the pairing", |w| {
+            w.global::<AppAdapter>().get_qr_state() == QrState::Ready
+        });
+        let code = ui.window().global::<AppAdapter>().get_qr_user_code().to_string();
+        // The shopper walks away: the visit ends (as on idle, or the next shopper's code).
+        ui.act(|c| c.end_session());
+        let app = ui.window().global::<AppAdapter>();
+        assert_eq!((app.get_qr_kind(), app.get_qr_user_code().as_str()), (QrKind::None, ""));
+        let world = &shop.world;
+        let forgotten = (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(20));
+            let path = format!("/v1/webstore/pairings/{code}");
+            world.json(Method::GET, &path, Some(&world.key), &json!(null)).0 == 404
+        });
+        assert!(forgotten, "the hub still offers the pairing of a shopper who left");
+    });
+}
+
+#[test]
+fn codes_to_take_a_product_or_the_list_away() {
+    on_ui_thread(|| {
+        let shop = shop_with(web_store());
+        let ui = shop.ui();
+        let skus = shop.world.skus(2);
+        for sku in &skus {
+            ui.act(|c| c.save_sku(sku));
+        }
+        ui.act(|c| c.go(Screen::Wishlist));
+        ui.wait_for("the hub's settings", |w| w.global::<AppAdapter>().get_can_take_list());
+        // An anonymous visit takes its list too.
+        ui.tap("Take my list");
+        ui.wait_for("the code", |w| {
+            w.global::<AppAdapter>().get_qr_state() == QrState::Ready
+        });
+        let link = code_on_screen(&ui);
+        assert!(link.starts_with("https://shop.example/list?"), "{link}");
+        let pairs = query(&link);
+        for (key, value) in [
+            ("utm_source", "vitrine"),
+            ("utm_medium", "kiosk"),
+            ("utm_campaign", "take_my_list"),
+        ] {
+            assert!(pairs.contains(&(key.into(), value.into())), "{key} in {link}");
+        }
+        assert!(pairs.contains(&("store".into(), vitrine::demo::HOME_STORE.into())));
+        let mut named: Vec<String> = pairs
+            .iter()
+            .filter(|(k, _)| k == "sku")
+            .map(|(_, v)| v.clone())
+            .collect();
+        named.sort();
+        assert_eq!(named, skus);
+        ui.tap("Close");
+        assert_eq!(ui.window().global::<AppAdapter>().get_qr_kind(), QrKind::None);
+
+        ui.act(|c| c.open_saved(&skus[0]));
+        ui.tap("View on your phone");
+        ui.wait_for("the code", |w| {
+            w.global::<AppAdapter>().get_qr_state() == QrState::Ready
+        });
+        let link = code_on_screen(&ui);
+        assert!(link.starts_with("https://demo.vitrine.example/fr/p/"), "{link}");
+        assert!(
+            query(&link).contains(&("utm_campaign".into(), "view_on_phone".into())),
+            "{link}"
+        );
+        // The end of the visit takes the code away with everything else.
+        ui.act(|c| c.end_session());
+        assert_eq!(ui.window().global::<AppAdapter>().get_qr_kind(), QrKind::None);
         assert_blank(&ui);
     });
 }

@@ -373,6 +373,7 @@ fn every_screen_fits_every_size_in_both_languages() {
                         offline: false,
                         scan: None,
                         idle: false,
+                        qr: None,
                         out: PathBuf::new(),
                     };
                     vitrine::kiosk::snapshot::show(&h, &db, &request).unwrap();

@@ -716,6 +716,7 @@ async fn kiosk_settings(State(state): State<AppState>, _device: DeviceAuth, head
         list_url: state
             .page(state.pages.list_url.as_ref(), "/list", &headers)
             .map(String::from),
+        pairing: state.page(state.pages.pair_url.as_ref(), "/pair", &headers).is_some(),
     })
 }
 

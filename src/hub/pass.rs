@@ -226,25 +226,22 @@ async fn pair_answer(State(state): State<AppState>, Form(answer): Form<PairAnswe
     })
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
-    skus: Option<String>,
-    store: Option<String>,
-}
-
 /// Most SKUs a list link names.
 const MAX_LIST_SKUS: usize = 100;
 
-async fn list_page(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Result<Html<String>, ApiError> {
+/// `/list?sku=A&sku=B&store=…`: the SKUs a kiosk's "take my list" code names.
+async fn list_page(
+    State(state): State<AppState>,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Result<Html<String>, ApiError> {
     demo_only(&state)?;
     let skus: Vec<String> = query
-        .skus
-        .unwrap_or_default()
-        .split(',')
-        .filter(|s| crate::protocol::valid_ref(s))
+        .iter()
+        .filter(|(k, v)| k == "sku" && crate::protocol::valid_ref(v))
         .take(MAX_LIST_SKUS)
-        .map(str::to_owned)
+        .map(|(_, v)| v.clone())
         .collect();
+    let store = query.iter().find(|(k, _)| k == "store").map(|(_, v)| v.clone());
     let lines = state
         .store
         .read(move |c| {
@@ -271,9 +268,7 @@ async fn list_page(State(state): State<AppState>, Query(query): Query<ListQuery>
             Ok(lines.concat())
         })
         .await?;
-    let from = query
-        .store
-        .map_or(String::new(), |s| format!(" from the shop {}", escape(&s)));
+    let from = store.map_or(String::new(), |s| format!(" from the shop {}", escape(&s)));
     Ok(page(
         "Your list",
         &format!(

@@ -5,6 +5,7 @@
 //! arrives after the shopper moved on (a newer search, another product) drops it: each
 //! kind of request carries a sequence number and only the latest is shown.
 
+mod codes;
 mod identify;
 
 use std::cell::{Cell, RefCell};
@@ -17,17 +18,19 @@ use std::time::Duration;
 use jiff::Timestamp;
 use slint::{ComponentHandle, Image, Model, ModelRc, Timer, TimerMode, VecModel};
 
-use super::adapters;
 use super::session::{Limits, Session};
 use super::ui::{
     AppAdapter, AppWindow, AttractAdapter, ChipData, HomeAdapter, Notice, ProductAdapter, ProductCardData,
     ResultsAdapter, Screen, SearchAdapter, WishlistAdapter,
 };
 use super::workers::{CatalogWorker, ImageWorker, Pending};
+use super::{adapters, links};
 use crate::catalog::{self, Catalog, CatalogError, Facets, ProductCard, ProductSheet, Query};
 use crate::protocol::{Action, Owner};
 use crate::sync::driver::SyncLink;
 use crate::sync::outbox::{self, Edited};
+use crate::sync::pairing::PairingGuard;
+use crate::sync::trust;
 use crate::token::{Alias, Verifier};
 
 /// Pixel sizes pictures are decoded at, per place they are shown (4:5 pictures).
@@ -71,6 +74,10 @@ struct State {
     /// This visit's wishlist, newest first.
     saved: Vec<Saved>,
     wishlist_seq: u64,
+    /// The code on screen for the shopper's phone (see `codes`).
+    qr_seq: u64,
+    /// A sign-in with the phone under way; dropping it cancels it.
+    pairing: Option<PairingGuard>,
 }
 
 /// A wishlist line and the product group it belongs to (`None` when the catalog no
@@ -188,6 +195,9 @@ impl Controller {
         on!(AppAdapter.on_done, |this| this.end_session());
         on!(AppAdapter.on_still_here, |this| ());
         on!(AppAdapter.on_scanned, |this, text| this.scanned(&text));
+        on!(AppAdapter.on_show_qr, |this, kind| this.show_qr(kind));
+        on!(AppAdapter.on_close_qr, |this| this.close_qr());
+        on!(AppAdapter.on_renew_qr, |this| this.renew_qr());
         on!(AppAdapter.on_home, |this| this.home());
         on!(AppAdapter.on_open_search, |this| this.go(Screen::Search));
         on!(AppAdapter.on_open_wishlist, |this| this.go(Screen::Wishlist));
@@ -235,10 +245,16 @@ impl Controller {
     /// Runs a UI task, counted until it finishes.
     fn spawn(&self, task: impl Future<Output = ()> + 'static) {
         let ticket = self.pending.ticket();
-        if let Err(e) = slint::spawn_local(async move {
+        Controller::spawn_waiting(async move {
             task.await;
             drop(ticket);
-        }) {
+        });
+    }
+
+    /// Runs a UI task that waits on the shopper (minutes, perhaps), not on the kiosk: it
+    /// is not pending work.
+    fn spawn_waiting(task: impl Future<Output = ()> + 'static) {
+        if let Err(e) = slint::spawn_local(task) {
             tracing::error!("cannot start a UI task: {e}");
         }
     }
@@ -294,6 +310,7 @@ impl Controller {
     /// Shows the attract loop in `lang` and loads the home screen behind it.
     pub fn start(self: &Rc<Self>, lang: &str) {
         self.set_language(lang);
+        self.refresh_status();
     }
 
     pub fn set_language(self: &Rc<Self>, lang: &str) {
@@ -747,6 +764,13 @@ impl Controller {
             p.set_category(sheet.category.as_deref().unwrap_or_default().into());
             p.set_description(sheet.description.as_str().into());
             p.set_sku(chosen.sku.as_str().into());
+            p.set_has_link(
+                sheet
+                    .link
+                    .as_deref()
+                    .and_then(|l| links::product(l, &self.store))
+                    .is_some(),
+            );
             p.set_color_name(chosen.color.as_deref().unwrap_or_default().into());
             p.set_colors(ModelRc::new(VecModel::from(colors)));
             p.set_sizes(ModelRc::new(VecModel::from(sizes)));
@@ -1002,14 +1026,17 @@ impl Controller {
                 .run(move |c| {
                     let waiting = outbox::waiting(c.connection(), &owner)?;
                     let failing = outbox::status(c.connection())?.last_error.is_some();
-                    Ok((waiting, failing))
+                    let settings = trust::settings(c.connection())?;
+                    Ok((waiting, failing, settings))
                 })
                 .await;
             match answer {
-                Ok((waiting, failing)) => this.with_window(|w| {
+                Ok((waiting, failing, settings)) => this.with_window(|w| {
                     let app = w.global::<AppAdapter>();
                     app.set_waiting(waiting.min(i32::MAX as u64) as i32);
                     app.set_offline(failing);
+                    app.set_can_take_list(settings.list_url.is_some());
+                    app.set_can_pair(settings.pairing && this.sync.is_some());
                 }),
                 Err(e) => tracing::warn!("cannot read the outbox: {e}"),
             }
@@ -1017,7 +1044,7 @@ impl Controller {
     }
 
     /// Opens a wishlist line's product on its saved size and colour.
-    fn open_saved(self: &Rc<Self>, sku: &str) {
+    pub fn open_saved(self: &Rc<Self>, sku: &str) {
         let group = self
             .state
             .borrow()

@@ -4,11 +4,14 @@
 //! - [`adapters`]: catalog types to UI structs;
 //! - [`workers`]: the catalog and picture threads;
 //! - [`images`]: picture decoding;
+//! - [`links`]: the web store links the kiosk shows as QR codes;
+//! - [`session`]: when a shopper's visit ends;
 //! - [`snapshot`]: a display-less platform for screenshots, tests and start-up probes.
 
 pub mod adapters;
 pub mod app;
 pub mod images;
+pub mod links;
 pub mod session;
 pub mod snapshot;
 pub mod workers;

@@ -19,7 +19,8 @@ use slint::{ComponentHandle, LogicalPosition, Model, PhysicalSize};
 
 use super::{Kiosk, Screen, app::Clock};
 use crate::demo;
-use crate::sync::driver::SyncLink;
+use crate::sync::driver::{Background, SyncLink, Syncer};
+use crate::sync::engine::Policy;
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -196,14 +197,37 @@ pub struct Request {
     pub scan: Option<String>,
     /// Show "Are you still there?".
     pub idle: bool,
+    /// Show a code for the shopper's phone (against the demo hub).
+    pub qr: Option<Qr>,
     pub out: PathBuf,
+}
+
+/// `--qr`: which code for the shopper's phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Qr {
+    /// "View on your phone" (on `--screen product`).
+    Product,
+    /// "Take my list" (on `--screen wishlist`).
+    List,
+    /// "Sign in with my phone".
+    Pairing,
 }
 
 /// Renders one screen of the demo store to a PNG, driving the kiosk as a shopper would.
 pub fn render_demo(request: &Request) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let db = super::demo_catalog(dir.path())?;
-    let headless = Headless::new(&db, demo::HOME_STORE, request.size, super::system_clock(), None)?;
+    // Codes for the phone come from the hub: those snapshots run the whole demo.
+    let (db, _hub, sync) = match request.qr {
+        None => (super::demo_catalog(dir.path())?, None, None),
+        Some(_) => {
+            let hub = demo::start_hub(&dir.path().join("hub"))?;
+            let db = demo::enroll_kiosk(&hub, &dir.path().join("kiosk"))?;
+            let sync = Background::start(Syncer::open(&db, Policy::default())?)?;
+            (db, Some(hub), Some(sync))
+        }
+    };
+    let link = sync.as_ref().map(|s| s.link.clone());
+    let headless = Headless::new(&db, demo::HOME_STORE, request.size, super::system_clock(), link)?;
     show(&headless, &db, request)?;
     if request.offline {
         fail_a_push(&db)?;
@@ -225,6 +249,19 @@ pub fn render_demo(request: &Request) -> anyhow::Result<()> {
     if let Some(text) = &request.scan {
         headless.kiosk.controller.scanned(text);
         headless.settle_until("the scan's answer", app(|a| a.get_notice() != super::ui::Notice::None))?;
+    }
+    if let Some(qr) = request.qr {
+        let kind = match qr {
+            Qr::Product => super::ui::QrKind::Product,
+            Qr::List => super::ui::QrKind::List,
+            Qr::Pairing => super::ui::QrKind::Pairing,
+        };
+        headless
+            .kiosk
+            .window
+            .global::<super::ui::AppAdapter>()
+            .invoke_show_qr(kind);
+        headless.settle_until("the code", app(|a| a.get_qr_state() != super::ui::QrState::Loading))?;
     }
     if request.idle {
         headless.kiosk.controller.set_limits(super::session::Limits {

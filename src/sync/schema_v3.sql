@@ -2,5 +2,6 @@
 CREATE TABLE hub_settings (
     id         INTEGER PRIMARY KEY CHECK (id = 1),
     list_url   TEXT,
+    pairing    INTEGER NOT NULL,  -- 1 if shoppers can sign in with their phone
     fetched_at INTEGER NOT NULL   -- unix milliseconds
 );

@@ -81,18 +81,23 @@ pub fn load(conn: &Connection) -> rusqlite::Result<Option<(String, HashMap<u16, 
 /// Replaces the web store's pages with the hub's.
 pub fn save_settings(conn: &Connection, settings: &KioskSettings, now: Timestamp) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT INTO hub_settings (id, list_url, fetched_at) VALUES (1, ?1, ?2)
-         ON CONFLICT (id) DO UPDATE SET list_url = excluded.list_url, fetched_at = excluded.fetched_at",
-        params![settings.list_url, now.as_millisecond()],
+        "INSERT INTO hub_settings (id, list_url, pairing, fetched_at) VALUES (1, ?1, ?2, ?3)
+         ON CONFLICT (id) DO UPDATE SET list_url = excluded.list_url, pairing = excluded.pairing,
+             fetched_at = excluded.fetched_at",
+        params![settings.list_url, settings.pairing, now.as_millisecond()],
     )?;
     Ok(())
 }
 
 /// The web store's pages; all absent before the first fetch.
 pub fn settings(conn: &Connection) -> rusqlite::Result<KioskSettings> {
-    let list_url = conn
-        .query_row("SELECT list_url FROM hub_settings WHERE id = 1", [], |r| r.get(0))
+    Ok(conn
+        .query_row("SELECT list_url, pairing FROM hub_settings WHERE id = 1", [], |r| {
+            Ok(KioskSettings {
+                list_url: r.get(0)?,
+                pairing: r.get(1)?,
+            })
+        })
         .optional()?
-        .flatten();
-    Ok(KioskSettings { list_url })
+        .unwrap_or_default())
 }

@@ -148,6 +148,10 @@ impl Controller {
 
     /// Every second: the idle warning, or the end of the session.
     pub(super) fn session_tick(self: &Rc<Self>) {
+        // Confirming on their phone, the shopper does not touch the screen.
+        if self.state.borrow().pairing.is_some() {
+            self.touch();
+        }
         let Some(session) = self.state.borrow().session else {
             return;
         };
@@ -188,6 +192,7 @@ impl Controller {
             state.wishlist_seq += 1;
             (visit, customer)
         };
+        self.close_qr();
         self.clear_models();
         self.notice_timer.stop();
         let this = self.clone();
@@ -240,6 +245,7 @@ impl Controller {
             product.set_sizes(ModelRc::new(VecModel::default()));
             product.set_sku("".into());
             product.set_saved(false);
+            product.set_has_link(false);
             w.global::<WishlistAdapter>()
                 .set_items(ModelRc::new(VecModel::default()));
         });
