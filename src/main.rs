@@ -79,8 +79,8 @@ enum Command {
     /// staff checking a camera set-up, and for scripted checks).
     #[cfg(feature = "kiosk")]
     Scan {
-        /// `dir:PATH` (pictures in name order) or `file:PATH` (a picture or an MJPEG
-        /// stream), replayed at `--fps`.
+        /// `device` or `device:N` (the camera at /dev/videoN), or a replay: `dir:PATH`
+        /// (pictures in name order) or `file:PATH` (a picture or an MJPEG stream) at `--fps`.
         #[arg(long)]
         source: String,
         #[arg(long, default_value_t = 15.0)]
@@ -260,8 +260,9 @@ struct KioskArgs {
     /// Disk space for catalog pictures, in MiB; the least recently shown go first.
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(16..=1_048_576))]
     picture_cache_mib: u64,
-    /// Where codes are read from: `dir:PATH` or `file:PATH` (a replayed camera, at 15
-    /// frames per second). Without it the kiosk reads no codes.
+    /// Where codes are read from: `device` or `device:N` (the camera at /dev/videoN), or
+    /// `dir:PATH` or `file:PATH` (a replayed camera, at 15 frames per second). Without it
+    /// the kiosk reads no codes.
     #[arg(long)]
     camera: Option<String>,
     /// Seconds without a tap before "Are you still there?".
@@ -432,8 +433,8 @@ fn main() -> ExitCode {
 fn scan(source: &str, fps: f64) -> anyhow::Result<()> {
     use std::sync::atomic::Ordering;
     use vitrine::scan::scanner::{Event, Scanner};
-    let replay = vitrine::scan::source::Replay::parse(source, fps)?;
-    let scanner = Scanner::start(Box::new(replay), std::time::Duration::from_secs(3))?;
+    let source = vitrine::scan::open_source(source, fps)?;
+    let scanner = Scanner::start(source, std::time::Duration::from_secs(3))?;
     for event in scanner.events() {
         match event {
             Event::Read {
@@ -446,14 +447,16 @@ fn scan(source: &str, fps: f64) -> anyhow::Result<()> {
                 strategy.name(),
                 latency.as_secs_f64() * 1000.0
             ),
+            Event::Waiting(why) => eprintln!("waiting for the camera: {why}"),
             Event::Ended => break,
             Event::Failed(why) => anyhow::bail!("the frame source failed: {why}"),
         }
     }
     let stats = scanner.stats();
     println!(
-        "frames={} decoded_frames={} dropped={} slowest_ms={:.1}",
+        "frames={} fps={:.1} decoded_frames={} dropped={} slowest_ms={:.1}",
         stats.frames.load(Ordering::Relaxed),
+        stats.fps(),
         stats.decoded.load(Ordering::Relaxed),
         stats.dropped.load(Ordering::Relaxed),
         stats.slowest_us.load(Ordering::Relaxed) as f64 / 1000.0
@@ -470,13 +473,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let camera = args
                 .camera
                 .as_deref()
-                .map(|spec| vitrine::scan::source::Replay::parse(spec, 15.0))
+                .map(|spec| vitrine::scan::open_source(spec, 15.0))
                 .transpose()?;
             vitrine::kiosk::run(vitrine::kiosk::Config {
                 data: args.data,
                 lang,
                 picture_cache_mib: args.picture_cache_mib,
-                camera: camera.map(|c| Box::new(c) as Box<dyn vitrine::scan::source::FrameSource>),
+                camera,
                 limits: vitrine::kiosk::session::Limits {
                     idle: std::time::Duration::from_secs(args.idle_seconds),
                     warning: std::time::Duration::from_secs(args.warning_seconds),

@@ -102,7 +102,7 @@ fn the_scanner_reports_each_code_once_while_it_stays_in_view() {
                 reads.push(text);
             }
             Event::Ended => break,
-            Event::Failed(why) => panic!("{why}"),
+            Event::Failed(why) | Event::Waiting(why) => panic!("{why}"),
         }
     }
     assert_eq!(reads, ["vitrine:customer:c-1", "ML-DRESS-01-TERRACOTTA-M"]);
@@ -173,4 +173,30 @@ fn a_digital_link_on_a_tag_finds_its_product() {
         (hit.group_id.as_str(), hit.sku.as_str()),
         ("ML-DRESS-01", variant.sku.as_str())
     );
+}
+
+#[test]
+fn a_missing_camera_is_waited_for_not_fatal() {
+    use std::time::{Duration, Instant};
+    use vitrine::scan::scanner::{Event, Scanner};
+
+    // No machine running the tests has 64 cameras: /dev/video63 is as good as unplugged.
+    let source = vitrine::scan::open_source("device:63", 15.0).unwrap();
+    assert!(source.describe().starts_with("device:63"));
+    let scanner = Scanner::start(source, Duration::from_secs(3)).unwrap();
+    match scanner.events().recv_timeout(Duration::from_secs(10)) {
+        Ok(Event::Waiting(why)) => assert!(why.contains("/dev/video63"), "{why}"),
+        other => panic!("expected the scanner to wait for the camera, got {other:?}"),
+    }
+    // Said once per outage, while the device thread keeps trying.
+    assert!(scanner.events().recv_timeout(Duration::from_millis(2500)).is_err());
+    assert_eq!(scanner.stats().fps(), 0.0);
+    // And it stops promptly when the kiosk does.
+    let stopping = Instant::now();
+    drop(scanner);
+    assert!(stopping.elapsed() < Duration::from_secs(5));
+
+    for bad in ["device:64", "device:-1", "device:x", "camera", "dir"] {
+        assert!(vitrine::scan::open_source(bad, 15.0).is_err(), "{bad}");
+    }
 }

@@ -129,6 +129,7 @@ impl Kiosk {
                             return;
                         }
                     }
+                    ScanEvent::Waiting(why) => tracing::warn!("waiting for the camera: {why}"),
                     ScanEvent::Ended => return,
                     ScanEvent::Failed(why) => return tracing::error!("the camera stopped: {why}"),
                 }

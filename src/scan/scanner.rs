@@ -2,19 +2,27 @@
 //! frame (a frame not yet decoded when the next arrives is dropped, never queued), and a
 //! decode thread that reads each frame with rxing plus one fallback strategy, in turn,
 //! and reports each new payload once (the same payload is debounced while it stays in
-//! view). A panicking decoder is "no code"; a slow frame only means frames are dropped
-//! meanwhile.
+//! view).
+//!
+//! The decoders run on a worker thread the decode thread waits on for at most
+//! [`FRAME_BUDGET`]: a frame that takes longer is given up (the worker is left to finish
+//! it and exit, and a fresh one takes the next frame), so no frame holds the pipeline
+//! up for longer than that. A panicking decoder is "no code".
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::decode::{Frame, Strategy, read};
-use super::source::FrameSource;
+use super::decode::{Frame, Read, Strategy, read};
+use super::source::{FrameSource, Next};
 
 /// Tried on every frame after rxing, one per frame, in turn.
 const FALLBACKS: [Strategy; 2] = [Strategy::Rqrr, Strategy::Inverted];
+/// The longest the pipeline waits for one frame's decoding.
+pub const FRAME_BUDGET: Duration = Duration::from_millis(250);
+/// Workers given up on and still busy, at most: past it, decoding waits for one to end.
+const MAX_ABANDONED: usize = 2;
 
 /// What the pipeline says.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +33,9 @@ pub enum Event {
         strategy: Strategy,
         latency: Duration,
     },
+    /// The camera is not streaming (unplugged, or not there yet), and why; said once
+    /// per outage. Frames come again when it is back.
+    Waiting(String),
     /// A replay played its last frame.
     Ended,
     /// The source failed; the pipeline has stopped.
@@ -38,6 +49,25 @@ pub struct Stats {
     pub decoded: AtomicU64,
     pub dropped: AtomicU64,
     pub slowest_us: AtomicU64,
+    /// Frames given up on after [`FRAME_BUDGET`].
+    pub over_budget: AtomicU64,
+    /// Frames per second the source delivers, in thousandths (smoothed); 0 while waiting.
+    pub fps_milli: AtomicU64,
+}
+
+impl Stats {
+    fn record_interval(&self, interval: Duration) {
+        let now = (1000.0 / interval.as_secs_f64().max(1e-3)) as u64;
+        let before = self.fps_milli.load(Ordering::Relaxed);
+        // An exponential average over about ten frames.
+        let smoothed = if before == 0 { now } else { (before * 9 + now) / 10 };
+        self.fps_milli.store(smoothed, Ordering::Relaxed);
+    }
+
+    /// Frames per second, for people.
+    pub fn fps(&self) -> f64 {
+        self.fps_milli.load(Ordering::Relaxed) as f64 / 1000.0
+    }
 }
 
 #[derive(Default)]
@@ -71,10 +101,18 @@ impl Scanner {
 
         let capture = {
             let (slot, stats, stop) = (slot.clone(), stats.clone(), stop.clone());
+            let tx_status = tx.clone();
             std::thread::Builder::new().name("capture".into()).spawn(move || {
+                let mut waiting = false;
+                let mut last_frame: Option<Instant> = None;
                 while !stop.load(Ordering::Relaxed) {
                     let end = match source.next_frame() {
-                        Ok(Some(picture)) => {
+                        Ok(Next::Frame(picture)) => {
+                            waiting = false;
+                            let now = Instant::now();
+                            if let Some(last) = last_frame.replace(now) {
+                                stats.record_interval(now - last);
+                            }
                             let frame = Frame::new(&picture);
                             stats.frames.fetch_add(1, Ordering::Relaxed);
                             let mut latest = lock(&slot.latest);
@@ -85,7 +123,15 @@ impl Scanner {
                             slot.ready.notify_one();
                             continue;
                         }
-                        Ok(None) => Event::Ended,
+                        Ok(Next::Waiting(why)) => {
+                            last_frame = None;
+                            stats.fps_milli.store(0, Ordering::Relaxed);
+                            if !std::mem::replace(&mut waiting, true) {
+                                let _ = tx_status.send(Event::Waiting(why));
+                            }
+                            continue;
+                        }
+                        Ok(Next::Ended) => Event::Ended,
                         Err(e) => Event::Failed(format!("{}: {e:#}", source.describe())),
                     };
                     lock(&slot.latest).ended = Some(end);
@@ -100,6 +146,8 @@ impl Scanner {
             std::thread::Builder::new().name("decode".into()).spawn(move || {
                 let mut last: Option<(String, Instant)> = None;
                 let mut turn = 0;
+                let mut worker = Worker::spawn();
+                let mut abandoned: Vec<JoinHandle<()>> = Vec::new();
                 loop {
                     let (frame, captured) = {
                         let mut latest = lock(&slot.latest);
@@ -124,7 +172,19 @@ impl Scanner {
                     let started = Instant::now();
                     let fallback = FALLBACKS[turn % FALLBACKS.len()];
                     turn += 1;
-                    let found = read(&frame, Strategy::Rxing).or_else(|| read(&frame, fallback));
+                    let found = match worker.read(frame, fallback) {
+                        Ok(found) => found,
+                        Err(()) => {
+                            stats.over_budget.fetch_add(1, Ordering::Relaxed);
+                            abandoned.retain(|t| !t.is_finished());
+                            if abandoned.len() >= MAX_ABANDONED {
+                                let _ = abandoned.remove(0).join();
+                            }
+                            let fresh = Worker::spawn();
+                            abandoned.extend(std::mem::replace(&mut worker, fresh).give_up());
+                            None
+                        }
+                    };
                     let took = started.elapsed().as_micros() as u64;
                     stats.slowest_us.fetch_max(took, Ordering::Relaxed);
                     let Some(found) = found else { continue };
@@ -173,6 +233,46 @@ impl Drop for Scanner {
         for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
+    }
+}
+
+/// A thread that runs the decoders on one frame at a time.
+struct Worker {
+    jobs: mpsc::SyncSender<(Frame, Strategy)>,
+    results: mpsc::Receiver<Option<Read>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    fn spawn() -> Worker {
+        let (jobs, job) = mpsc::sync_channel::<(Frame, Strategy)>(1);
+        let (answer, results) = mpsc::sync_channel(1);
+        let thread = std::thread::Builder::new()
+            .name("decoder".into())
+            .spawn(move || {
+                for (frame, fallback) in job {
+                    let found = read(&frame, Strategy::Rxing).or_else(|| read(&frame, fallback));
+                    if answer.send(found).is_err() {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| tracing::error!("cannot start a decoder thread: {e}"))
+            .ok();
+        Worker { jobs, results, thread }
+    }
+
+    /// The frame's code, or `Err` if it took longer than [`FRAME_BUDGET`].
+    fn read(&self, frame: Frame, fallback: Strategy) -> Result<Option<Read>, ()> {
+        if self.jobs.send((frame, fallback)).is_err() {
+            return Err(());
+        }
+        self.results.recv_timeout(FRAME_BUDGET).map_err(|_| ())
+    }
+
+    /// Lets the thread finish its frame and exit; its handle, to know when it has.
+    fn give_up(self) -> Option<JoinHandle<()>> {
+        self.thread
     }
 }
 

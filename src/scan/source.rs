@@ -1,4 +1,5 @@
-//! Where frames come from: the camera, or a replay of pictures behind the same trait.
+//! Where frames come from: the camera (`super::device`), or a replay of pictures behind
+//! the same trait.
 //!
 //! A replay plays a folder of pictures (in name order) or one file (a picture, or an
 //! MJPEG stream: JPEG frames one after another) at a given rate, the way a camera
@@ -15,10 +16,19 @@ const MAX_FILE_BYTES: u64 = 64 << 20;
 /// The most frames a replay holds.
 const MAX_FRAMES: usize = 10_000;
 
+/// What a source has next.
+pub enum Next {
+    Frame(DynamicImage),
+    /// No frame for now (a camera unplugged, or not there yet), and why; ask again.
+    Waiting(String),
+    /// A replay played its last frame.
+    Ended,
+}
+
 /// A source of camera frames.
 pub trait FrameSource: Send {
-    /// The next frame, waiting for it as a camera would; `None` once a replay has ended.
-    fn next_frame(&mut self) -> anyhow::Result<Option<DynamicImage>>;
+    /// The next frame, waiting for it as a camera would (up to about a second).
+    fn next_frame(&mut self) -> anyhow::Result<Next>;
     /// What it is, for logs and the staff health screen.
     fn describe(&self) -> String;
 }
@@ -116,9 +126,9 @@ impl Replay {
 }
 
 impl FrameSource for Replay {
-    fn next_frame(&mut self) -> anyhow::Result<Option<DynamicImage>> {
+    fn next_frame(&mut self) -> anyhow::Result<Next> {
         let Some(frame) = self.frames.get(self.next) else {
-            return Ok(None);
+            return Ok(Next::Ended);
         };
         self.next += 1;
         // Paced like a camera: a frame every 1/fps, however fast the reader.
@@ -132,7 +142,7 @@ impl FrameSource for Replay {
             Frame::File(path) => image::ImageReader::open(path)?.with_guessed_format()?.decode(),
             Frame::Jpeg(bytes) => image::load_from_memory_with_format(bytes, image::ImageFormat::Jpeg),
         };
-        Ok(Some(
+        Ok(Next::Frame(
             picture.with_context(|| format!("frame {} of {}", self.next, self.name))?,
         ))
     }
