@@ -399,6 +399,13 @@ enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// From a customer's code in front of the camera to the kiosk's greeting on screen
+    /// (demo hub, real decoder, headless kiosk).
+    #[cfg(feature = "kiosk")]
+    Scan {
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        rounds: u64,
+    },
 }
 
 #[cfg(feature = "kiosk")]
@@ -543,6 +550,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(BenchCommand::Catalog { groups, variants, dir }) => bench_catalog(groups, variants, dir),
+        #[cfg(feature = "kiosk")]
+        Command::Bench(BenchCommand::Scan { rounds }) => {
+            for line in vitrine::kiosk::snapshot::probe_scan(rounds as usize)? {
+                println!("{line}");
+            }
+            Ok(())
+        }
         #[cfg(feature = "hub")]
         Command::Bench(BenchCommand::Sync {
             kiosks,

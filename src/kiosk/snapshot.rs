@@ -397,3 +397,91 @@ pub fn probe_startup(db: &Path, store: &str, report: &mut dyn FnMut(&str)) -> an
     report(&format!("pss_mb={pss:.0}"));
     Ok(())
 }
+
+/// A phone held up to the camera: one frame, handed over at a moment the bench records.
+struct HeldUp {
+    frame: Option<image::DynamicImage>,
+    shown_at: Arc<Mutex<Option<Instant>>>,
+}
+
+impl crate::scan::source::FrameSource for HeldUp {
+    fn next_frame(&mut self) -> anyhow::Result<crate::scan::source::Next> {
+        Ok(match self.frame.take() {
+            Some(frame) => {
+                *self.shown_at.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Instant::now());
+                crate::scan::source::Next::Frame(frame)
+            }
+            None => crate::scan::source::Next::Ended,
+        })
+    }
+
+    fn describe(&self) -> String {
+        "a customer's phone".to_owned()
+    }
+}
+
+/// `vitrine bench scan`: from the frame with a customer's code reaching the pipeline to
+/// the kiosk's greeting drawn, `rounds` times, with the demo hub, a background sync
+/// thread and the real decoder. Returns `name=value` lines.
+pub fn probe_scan(rounds: usize) -> anyhow::Result<Vec<String>> {
+    use crate::scan::scanner::Scanner;
+    let dir = tempfile::tempdir()?;
+    let hub = demo::start_hub(&dir.path().join("hub"))?;
+    let db = demo::enroll_kiosk(&hub, &dir.path().join("kiosk"))?;
+    let sync = Background::start(Syncer::open(&db, Policy::default())?)?;
+    let headless = Headless::new(
+        &db,
+        demo::HOME_STORE,
+        (1280, 800),
+        super::system_clock(),
+        Some(sync.link.clone()),
+    )?;
+    headless.kiosk.controller.start("fr");
+    headless.settle()?;
+    let hub_db = crate::db::open(&crate::hub::db_path(&hub.data), crate::db::Schema::Hub)?;
+    let mut samples = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let customer = demo::DEMO_CUSTOMERS[round % demo::DEMO_CUSTOMERS.len()];
+        let minted = crate::hub::customers::mint(&hub_db, customer, "vitrine", 5, jiff::Timestamp::now())?
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        // The phone's screen as a 720p camera sees it: the code a third of the frame wide.
+        let code = qrcode::QrCode::with_error_correction_level(minted.token.as_bytes(), qrcode::EcLevel::M)?
+            .render::<image::Luma<u8>>()
+            .min_dimensions(300, 300)
+            .build();
+        let mut frame = image::GrayImage::from_pixel(1280, 720, image::Luma([90]));
+        image::imageops::overlay(&mut frame, &code, 480, 200);
+        let shown_at = Arc::new(Mutex::new(None));
+        let source = HeldUp {
+            frame: Some(image::DynamicImage::ImageLuma8(frame)),
+            shown_at: shown_at.clone(),
+        };
+        let scanner = Scanner::start(Box::new(source), Duration::from_secs(3))?;
+        let thread = headless.kiosk.attach_scanner(scanner)?;
+        let window = headless.kiosk.window.as_weak();
+        headless.settle_until("the greeting", move || {
+            window.upgrade().is_some_and(|w| {
+                let app = w.global::<super::ui::AppAdapter>();
+                app.get_signed_in() && app.get_notice() == super::ui::Notice::Welcome
+            })
+        })?;
+        headless.render()?;
+        let greeted = Instant::now();
+        let shown = shown_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .context("the frame was never taken")?;
+        samples.push((greeted - shown).as_secs_f64() * 1000.0);
+        let _ = thread.join();
+        headless.kiosk.controller.end_session();
+        headless.settle()?;
+    }
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    Ok(vec![
+        format!("rounds={rounds}"),
+        format!("scan_to_greeting_ms={:.1}", at(0.5)),
+        format!("scan_to_greeting_p95_ms={:.1}", at(0.95)),
+        format!("scan_to_greeting_max_ms={:.1}", at(1.0)),
+    ])
+}
