@@ -356,6 +356,9 @@ struct SnapshotArgs {
     /// Show a code for the shopper's phone; runs the demo hub to get it.
     #[arg(long, value_enum)]
     qr: Option<vitrine::kiosk::snapshot::Qr>,
+    /// Open the scan sheet, the camera seeing this picture.
+    #[arg(long, value_name = "PICTURE")]
+    camera: Option<PathBuf>,
     #[arg(long)]
     out: PathBuf,
 }
@@ -511,6 +514,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 scan: args.scan,
                 idle: args.idle,
                 qr: args.qr,
+                camera: args.camera,
                 out: args.out.clone(),
             })?;
             println!("{}", args.out.display());

@@ -23,6 +23,11 @@ use crate::world::{Kiosk, World, hub_conn, quick_policy};
 
 /// A few blank frames, then `text` held up to the camera for a few frames.
 fn frames(text: &str) -> tempfile::TempDir {
+    frames_after(text, 2)
+}
+
+/// `blanks` frames of an empty counter, then `text` held up for six frames.
+fn frames_after(text: &str, blanks: usize) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
         .unwrap()
@@ -30,8 +35,8 @@ fn frames(text: &str) -> tempfile::TempDir {
         .min_dimensions(360, 360)
         .build();
     let blank = image::GrayImage::from_pixel(code.width(), code.height(), Luma([225]));
-    for i in 0..8 {
-        let frame = if i < 2 { &blank } else { &code };
+    for i in 0..blanks + 6 {
+        let frame = if i < blanks { &blank } else { &code };
         frame.save(dir.path().join(format!("{i:03}.png"))).unwrap();
     }
     dir
@@ -285,6 +290,71 @@ fn an_idle_session_warns_then_ends_and_the_maximum_ends_any() {
             w.global::<AppAdapter>().get_screen() == Screen::Attract
         });
         assert_blank(&ui);
+    });
+}
+
+#[test]
+fn the_scan_sheet_shows_the_camera_then_closes_on_a_read() {
+    on_ui_thread(|| {
+        let shop = shop();
+        let sku = shop.world.skus(1).remove(0);
+        let ui = shop.ui();
+        ui.act(|c| c.go(Screen::Wishlist));
+        assert!(!ui.has("Show my app's code"), "no camera, no button");
+        // The camera sees an empty counter for two seconds, then a product's tag.
+        let dir = frames_after(&sku, 60);
+        let scanner = Scanner::start(Box::new(Replay::dir(dir.path(), 30.0).unwrap()), Duration::from_secs(2)).unwrap();
+        let thread = ui.h.kiosk.attach_scanner(scanner).unwrap();
+        ui.act(|_| ());
+        ui.tap("Show my app's code");
+        let app = ui.window().global::<AppAdapter>();
+        assert!(app.get_scan_open());
+        ui.wait_for("the camera's picture", |w| {
+            w.global::<AppAdapter>().get_scan_preview().size().width > 0
+        });
+        assert!(ui.has("What the camera sees"));
+        let wanted = sku.clone();
+        ui.wait_for("the tag's product", move |w| {
+            w.global::<AppAdapter>().get_screen() == Screen::Product
+                && w.global::<ProductAdapter>().get_sku() == wanted.as_str()
+        });
+        assert!(!app.get_scan_open());
+        assert_eq!(
+            app.get_scan_preview().size().width,
+            0,
+            "no picture of the camera is kept"
+        );
+        while !thread.is_finished() {
+            ui.h.settle().unwrap();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    });
+}
+
+#[test]
+fn scrolling_counts_as_being_there() {
+    on_ui_thread(|| {
+        let shop = shop();
+        let ui = shop.ui();
+        ui.act(|c| c.go(Screen::Home));
+        ui.h.kiosk.controller.set_limits(Limits {
+            idle: Duration::from_millis(1200),
+            warning: Duration::from_secs(5),
+            max: Duration::from_secs(600),
+        });
+        ui.act(|c| c.begin_visit());
+        let app = ui.window().global::<AppAdapter>();
+        // Browsing the home screen up and down, without tapping anything, for 3 s.
+        for i in 0..10 {
+            let (from, to) = if i % 2 == 0 { (600.0, 250.0) } else { (250.0, 600.0) };
+            ui.h.swipe((640.0, from), (640.0, to));
+            std::thread::sleep(Duration::from_millis(300));
+            ui.h.settle().unwrap();
+            assert_eq!(app.get_idle_seconds(), 0, "the idle warning came while scrolling");
+        }
+        // Hands off: the warning comes.
+        ui.wait_for("the idle warning", |w| w.global::<AppAdapter>().get_idle_seconds() > 0);
+        assert_eq!(app.get_screen(), Screen::Home);
     });
 }
 

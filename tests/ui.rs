@@ -374,6 +374,7 @@ fn every_screen_fits_every_size_in_both_languages() {
                         scan: None,
                         idle: false,
                         qr: None,
+                        camera: None,
                         out: PathBuf::new(),
                     };
                     vitrine::kiosk::snapshot::show(&h, &db, &request).unwrap();

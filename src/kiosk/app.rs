@@ -20,13 +20,14 @@ use slint::{ComponentHandle, Image, Model, ModelRc, Timer, TimerMode, VecModel};
 
 use super::session::{Limits, Session};
 use super::ui::{
-    AppAdapter, AppWindow, AttractAdapter, ChipData, HomeAdapter, Notice, ProductAdapter, ProductCardData,
+    Activity, AppAdapter, AppWindow, AttractAdapter, ChipData, HomeAdapter, Notice, ProductAdapter, ProductCardData,
     ResultsAdapter, Screen, SearchAdapter, WishlistAdapter,
 };
 use super::workers::{CatalogWorker, ImageWorker, Pending};
 use super::{adapters, links};
 use crate::catalog::{self, Catalog, CatalogError, Facets, ProductCard, ProductSheet, Query};
 use crate::protocol::{Action, Owner};
+use crate::scan::scanner::Preview;
 use crate::sync::driver::SyncLink;
 use crate::sync::outbox::{self, Edited};
 use crate::sync::pairing::PairingGuard;
@@ -110,6 +111,9 @@ pub struct Controller {
     /// Checks customer tokens; its replay cache outlives sessions.
     verifier: RefCell<Verifier>,
     limits: Cell<Limits>,
+    /// The camera's live preview, when a scanner is attached.
+    camera: RefCell<Option<Arc<Preview>>>,
+    preview_timer: Timer,
     status_timer: Timer,
     notice_timer: Timer,
     session_timer: Timer,
@@ -136,6 +140,8 @@ impl Controller {
             sync,
             verifier: RefCell::new(Verifier::new("", Default::default())),
             limits: Cell::new(Limits::default()),
+            camera: RefCell::new(None),
+            preview_timer: Timer::default(),
             status_timer: Timer::default(),
             notice_timer: Timer::default(),
             session_timer: Timer::default(),
@@ -194,10 +200,14 @@ impl Controller {
         on!(AppAdapter.on_back, |this| this.back());
         on!(AppAdapter.on_done, |this| this.end_session());
         on!(AppAdapter.on_still_here, |this| ());
+        // A scroll: `on!` has already told the session.
+        on!(Activity.on_touched, |this| ());
         on!(AppAdapter.on_scanned, |this, text| this.scanned(&text));
         on!(AppAdapter.on_show_qr, |this, kind| this.show_qr(kind));
         on!(AppAdapter.on_close_qr, |this| this.close_qr());
         on!(AppAdapter.on_renew_qr, |this| this.renew_qr());
+        on!(AppAdapter.on_open_scan, |this| this.open_scan());
+        on!(AppAdapter.on_close_scan, |this| this.close_scan());
         on!(AppAdapter.on_home, |this| this.home());
         on!(AppAdapter.on_open_search, |this| this.go(Screen::Search));
         on!(AppAdapter.on_open_wishlist, |this| this.go(Screen::Wishlist));

@@ -109,6 +109,7 @@ impl Kiosk {
     /// Hands what `scanner` reads to the controller, on the UI thread, until the scanner
     /// stops. The thread owns the scanner.
     pub fn attach_scanner(&self, scanner: Scanner) -> anyhow::Result<std::thread::JoinHandle<()>> {
+        self.controller.set_camera(scanner.preview());
         let window = self.window.as_weak();
         Ok(std::thread::Builder::new().name("scan-events".into()).spawn(move || {
             while let Ok(event) = scanner.events().recv() {

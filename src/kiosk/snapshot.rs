@@ -174,6 +174,27 @@ impl Headless {
         window.dispatch_event(WindowEvent::PointerExited);
     }
 
+    /// A finger's swipe from one logical position to another, in small steps.
+    pub fn swipe(&self, from: (f32, f32), to: (f32, f32)) {
+        let window = self.kiosk.window.window();
+        let at = |t: f32| LogicalPosition::new(from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t);
+        window.dispatch_event(WindowEvent::PointerMoved { position: at(0.0) });
+        window.dispatch_event(WindowEvent::PointerPressed {
+            position: at(0.0),
+            button: PointerEventButton::Left,
+        });
+        for step in 1..=10 {
+            window.dispatch_event(WindowEvent::PointerMoved {
+                position: at(step as f32 / 10.0),
+            });
+        }
+        window.dispatch_event(WindowEvent::PointerReleased {
+            position: at(1.0),
+            button: PointerEventButton::Left,
+        });
+        window.dispatch_event(WindowEvent::PointerExited);
+    }
+
     pub fn save_png(&self, path: &Path) -> anyhow::Result<()> {
         let frame = self.render()?;
         let image = image::RgbaImage::from_raw(frame.width(), frame.height(), frame.as_bytes().to_vec())
@@ -199,6 +220,8 @@ pub struct Request {
     pub idle: bool,
     /// Show a code for the shopper's phone (against the demo hub).
     pub qr: Option<Qr>,
+    /// Show the scan sheet, the camera seeing this picture.
+    pub camera: Option<PathBuf>,
     pub out: PathBuf,
 }
 
@@ -262,6 +285,27 @@ pub fn render_demo(request: &Request) -> anyhow::Result<()> {
             .global::<super::ui::AppAdapter>()
             .invoke_show_qr(kind);
         headless.settle_until("the code", app(|a| a.get_qr_state() != super::ui::QrState::Loading))?;
+    }
+    // The pictures the replay reads, kept until the screen is saved.
+    let mut _held = None;
+    if let Some(picture) = &request.camera {
+        // The picture held in front of the camera for a few seconds.
+        let held = tempfile::tempdir()?;
+        let ext = picture.extension().and_then(|e| e.to_str()).unwrap_or("png");
+        for i in 0..60 {
+            std::fs::copy(picture, held.path().join(format!("{i:03}.{ext}")))
+                .with_context(|| format!("cannot read {}", picture.display()))?;
+        }
+        let replay = crate::scan::source::Replay::dir(held.path(), 15.0)?;
+        let scanner = crate::scan::scanner::Scanner::start(Box::new(replay), Duration::from_secs(3))?;
+        headless.kiosk.attach_scanner(scanner)?;
+        headless
+            .kiosk
+            .window
+            .global::<super::ui::AppAdapter>()
+            .invoke_open_scan();
+        headless.settle_until("the camera's picture", app(|a| a.get_scan_preview().size().width > 0))?;
+        _held = Some(held);
     }
     if request.idle {
         headless.kiosk.controller.set_limits(super::session::Limits {

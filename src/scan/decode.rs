@@ -63,6 +63,13 @@ impl Frame {
     pub fn dimensions(&self) -> (u32, u32) {
         self.0.dimensions()
     }
+
+    /// A small copy for the on-screen preview, `width` pixels across.
+    pub fn thumbnail(&self, width: u32) -> GrayImage {
+        let (w, h) = self.0.dimensions();
+        let height = (u64::from(h) * u64::from(width) / u64::from(w.max(1))).max(1) as u32;
+        imageops::thumbnail(&self.0, width, height)
+    }
 }
 
 /// What a frame said.

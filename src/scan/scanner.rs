@@ -70,6 +70,41 @@ impl Stats {
     }
 }
 
+/// How wide the live preview is, and how often it is refreshed at most.
+const PREVIEW_WIDTH: u32 = 480;
+const PREVIEW_EVERY: Duration = Duration::from_millis(66);
+
+/// The latest camera picture, small, while someone shows it (the scan sheet). Nothing is
+/// kept while nobody looks, and only the latest picture ever.
+#[derive(Default)]
+pub struct Preview {
+    wanted: AtomicBool,
+    latest: Mutex<Option<image::GrayImage>>,
+}
+
+impl Preview {
+    /// Starts or stops making previews; stopping drops the last one.
+    pub fn set_wanted(&self, wanted: bool) {
+        self.wanted.store(wanted, Ordering::Relaxed);
+        if !wanted {
+            lock(&self.latest).take();
+        }
+    }
+
+    /// The newest preview not yet taken.
+    pub fn take(&self) -> Option<image::GrayImage> {
+        lock(&self.latest).take()
+    }
+
+    fn offer(&self, frame: &Frame, last: &mut Option<Instant>) {
+        if !self.wanted.load(Ordering::Relaxed) || last.is_some_and(|at| at.elapsed() < PREVIEW_EVERY) {
+            return;
+        }
+        *last = Some(Instant::now());
+        *lock(&self.latest) = Some(frame.thumbnail(PREVIEW_WIDTH));
+    }
+}
+
 #[derive(Default)]
 struct Slot {
     latest: Mutex<Latest>,
@@ -85,6 +120,7 @@ struct Latest {
 pub struct Scanner {
     events: mpsc::Receiver<Event>,
     stats: Arc<Stats>,
+    preview: Arc<Preview>,
     stop: Arc<AtomicBool>,
     slot: Arc<Slot>,
     threads: Vec<JoinHandle<()>>,
@@ -98,13 +134,16 @@ impl Scanner {
         let stats = Arc::new(Stats::default());
         let stop = Arc::new(AtomicBool::new(false));
         let slot = Arc::new(Slot::default());
+        let preview = Arc::new(Preview::default());
 
         let capture = {
             let (slot, stats, stop) = (slot.clone(), stats.clone(), stop.clone());
+            let preview = preview.clone();
             let tx_status = tx.clone();
             std::thread::Builder::new().name("capture".into()).spawn(move || {
                 let mut waiting = false;
                 let mut last_frame: Option<Instant> = None;
+                let mut last_preview: Option<Instant> = None;
                 while !stop.load(Ordering::Relaxed) {
                     let end = match source.next_frame() {
                         Ok(Next::Frame(picture)) => {
@@ -114,6 +153,7 @@ impl Scanner {
                                 stats.record_interval(now - last);
                             }
                             let frame = Frame::new(&picture);
+                            preview.offer(&frame, &mut last_preview);
                             stats.frames.fetch_add(1, Ordering::Relaxed);
                             let mut latest = lock(&slot.latest);
                             if latest.frame.replace((frame, Instant::now())).is_some() {
@@ -211,6 +251,7 @@ impl Scanner {
         Ok(Scanner {
             events,
             stats,
+            preview,
             stop,
             slot,
             threads: vec![capture, decode],
@@ -223,6 +264,11 @@ impl Scanner {
 
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// The live preview's handle, for the UI.
+    pub fn preview(&self) -> Arc<Preview> {
+        self.preview.clone()
     }
 }
 

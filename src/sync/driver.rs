@@ -117,41 +117,35 @@ impl Client {
         }
     }
 
-    /// The keys customer tokens may be signed with.
-    pub async fn token_keys(&self) -> anyhow::Result<TokenKeys> {
-        let response = self
-            .http
-            .get(format!("{}/v1/kiosk/token-keys", self.base))
+    /// Sends `request` with the device credential and reads the hub's answer.
+    pub(super) async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> anyhow::Result<T> {
+        let response = request
             .bearer_auth(&self.token)
             .send()
             .await
             .map_err(|e| anyhow::anyhow!("cannot reach the hub: {}", describe(&e)))?;
         read_answer(response).await
+    }
+
+    /// The keys customer tokens may be signed with.
+    pub async fn token_keys(&self) -> anyhow::Result<TokenKeys> {
+        self.call(self.http.get(format!("{}/v1/kiosk/token-keys", self.base)))
+            .await
     }
 
     /// A signed-in customer's wishlist, by the alias their token carried.
     pub async fn customer_wishlist(&self, alias: &str) -> anyhow::Result<CustomerWishlist> {
-        let response = self
-            .http
-            .get(format!("{}/v1/kiosk/customers/{alias}/wishlist", self.base))
-            .bearer_auth(&self.token)
-            .timeout(Duration::from_secs(5))
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot reach the hub: {}", describe(&e)))?;
-        read_answer(response).await
+        let url = format!("{}/v1/kiosk/customers/{alias}/wishlist", self.base);
+        self.call(self.http.get(url).timeout(Duration::from_secs(5))).await
     }
 
     /// The web store's pages this kiosk links to.
     pub async fn settings(&self) -> anyhow::Result<KioskSettings> {
-        let response = self
-            .http
-            .get(format!("{}/v1/kiosk/settings", self.base))
-            .bearer_auth(&self.token)
-            .send()
+        self.call(self.http.get(format!("{}/v1/kiosk/settings", self.base)))
             .await
-            .map_err(|e| anyhow::anyhow!("cannot reach the hub: {}", describe(&e)))?;
-        read_answer(response).await
     }
 
     pub async fn catalog_page(&self, cursor: &str, limit: usize) -> anyhow::Result<CatalogPage> {

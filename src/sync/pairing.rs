@@ -44,15 +44,8 @@ enum Polled {
 
 impl Client {
     pub async fn start_pairing(&self) -> anyhow::Result<PairingStarted> {
-        let response = self
-            .http
-            .post(format!("{}/v1/kiosk/pairings", self.base))
-            .bearer_auth(&self.token)
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot reach the hub: {}", describe(&e)))?;
-        read_answer(response).await
+        let url = format!("{}/v1/kiosk/pairings", self.base);
+        self.call(self.http.post(url).timeout(Duration::from_secs(10))).await
     }
 
     async fn poll_pairing(&self, device_code: &str) -> anyhow::Result<Polled> {

@@ -3,15 +3,17 @@
 //! the shopper on screen, in the UI models or in the kiosk's memory.
 
 use std::rc::Rc;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use slint::{ComponentHandle, ModelRc, VecModel};
+use slint::{ComponentHandle, Image, ModelRc, Rgb8Pixel, SharedPixelBuffer, TimerMode, VecModel};
 
 use super::Controller;
 use crate::kiosk::session::{Session, Tick};
 use crate::kiosk::ui::{AppAdapter, Notice, ProductAdapter, ResultsAdapter, Screen, SearchAdapter, WishlistAdapter};
 use crate::protocol::Owner;
 use crate::scan::payload::{self, Payload};
+use crate::scan::scanner::Preview;
 use crate::sync::{outbox, trust};
 use crate::token::{Alias, Rejection};
 
@@ -29,9 +31,58 @@ fn notice_for(rejection: Rejection) -> Notice {
     }
 }
 
+/// How often the scan sheet's preview is refreshed.
+const PREVIEW_EVERY: Duration = Duration::from_millis(66);
+
+/// A camera preview as the shopper expects to see themselves: mirrored.
+fn preview_image(gray: &image::GrayImage) -> Image {
+    let mirrored = image::imageops::flip_horizontal(gray);
+    let mut buffer = SharedPixelBuffer::<Rgb8Pixel>::new(mirrored.width(), mirrored.height());
+    for (pixel, luma) in buffer.make_mut_slice().iter_mut().zip(mirrored.pixels()) {
+        let v = luma.0[0];
+        *pixel = Rgb8Pixel { r: v, g: v, b: v };
+    }
+    Image::from_rgb8(buffer)
+}
+
 impl Controller {
+    /// A camera reads codes for this kiosk; `preview` shows what it sees.
+    pub fn set_camera(&self, preview: Arc<Preview>) {
+        *self.camera.borrow_mut() = Some(preview);
+        self.with_window(|w| w.global::<AppAdapter>().set_has_camera(true));
+    }
+
+    /// The scan sheet: the camera's live picture and the frame to aim at.
+    pub(super) fn open_scan(self: &Rc<Self>) {
+        let Some(preview) = self.camera.borrow().clone() else {
+            return;
+        };
+        preview.set_wanted(true);
+        self.with_window(|w| w.global::<AppAdapter>().set_scan_open(true));
+        let window = self.window.clone();
+        self.preview_timer.start(TimerMode::Repeated, PREVIEW_EVERY, move || {
+            if let (Some(w), Some(picture)) = (window.upgrade(), preview.take()) {
+                w.global::<AppAdapter>().set_scan_preview(preview_image(&picture));
+            }
+        });
+    }
+
+    /// Closes the scan sheet; no picture of the camera is kept.
+    pub(super) fn close_scan(&self) {
+        self.preview_timer.stop();
+        if let Some(preview) = self.camera.borrow().as_ref() {
+            preview.set_wanted(false);
+        }
+        self.with_window(|w| {
+            let app = w.global::<AppAdapter>();
+            app.set_scan_open(false);
+            app.set_scan_preview(Image::default());
+        });
+    }
+
     /// A code the camera read (or a test handed in).
     pub fn scanned(self: &Rc<Self>, text: &str) {
+        self.close_scan();
         if text.chars().count() > payload::MAX_PAYLOAD_CHARS {
             return self.notify(Notice::CodeNotOurs);
         }
@@ -193,6 +244,7 @@ impl Controller {
             (visit, customer)
         };
         self.close_qr();
+        self.close_scan();
         self.clear_models();
         self.notice_timer.stop();
         let this = self.clone();
