@@ -200,6 +200,17 @@ impl Verifier {
         self.keys = keys;
     }
 
+    /// What the replay cache holds (a hash of each token accepted, and when it expires),
+    /// to keep it across a restart.
+    pub fn replay_cache(&self) -> Vec<([u8; 32], Timestamp)> {
+        self.seen.iter().map(|(hash, until)| (*hash, *until)).collect()
+    }
+
+    /// Takes back what [`Verifier::replay_cache`] gave: those tokens stay refused.
+    pub fn restore(&mut self, entries: impl IntoIterator<Item = ([u8; 32], Timestamp)>) {
+        self.seen.extend(entries);
+    }
+
     /// The claims of a token that is good `now`. Each token is accepted once.
     pub fn verify(&mut self, text: &str, now: Timestamp) -> Result<Claims, Rejection> {
         let bytes = token_bytes(text)?;
@@ -375,5 +386,15 @@ mod tests {
             let prefixed = format!("{FORMAT}{digits}");
             proptest::prop_assert!(v.verify(&prefixed, now()).is_err());
         }
+    }
+
+    #[test]
+    fn a_restored_replay_cache_still_refuses_used_tokens() {
+        let mut verifier = verifier();
+        let token = token(now());
+        verifier.verify(&token, now()).unwrap();
+        let mut restarted = super::tests::verifier();
+        restarted.restore(verifier.replay_cache());
+        assert_eq!(restarted.verify(&token, now()), Err(Rejection::Replayed));
     }
 }

@@ -207,6 +207,24 @@ fn refused_codes_get_a_friendly_message_and_sign_nobody_in() {
 }
 
 #[test]
+fn a_used_code_stays_used_after_a_restart() {
+    on_ui_thread(|| {
+        let shop = shop();
+        let minted = shop.world.mint("c-alice");
+        let ui = shop.ui();
+        ui.act(|c| c.scanned(&minted.token));
+        assert!(ui.window().global::<AppAdapter>().get_signed_in());
+        drop(ui);
+        // The kiosk restarts (a crash, an update) while the code is still fresh.
+        let ui = shop.ui();
+        ui.act(|c| c.scanned(&minted.token));
+        let app = ui.window().global::<AppAdapter>();
+        assert_eq!(app.get_notice(), Notice::CodeUsed);
+        assert!(!app.get_signed_in());
+    });
+}
+
+#[test]
 fn a_product_code_opens_its_sheet() {
     on_ui_thread(|| {
         let shop = shop();

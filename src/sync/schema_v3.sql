@@ -5,3 +5,10 @@ CREATE TABLE hub_settings (
     pairing    INTEGER NOT NULL,  -- 1 if shoppers can sign in with their phone
     fetched_at INTEGER NOT NULL   -- unix milliseconds
 );
+
+-- Customer tokens this kiosk accepted, by hash, until they expire: a restart does not
+-- make a used code good again.
+CREATE TABLE token_seen (
+    hash       BLOB PRIMARY KEY,
+    expires_at INTEGER NOT NULL   -- unix seconds
+) WITHOUT ROWID;

@@ -1,7 +1,9 @@
 //! What the hub tells a kiosk about customers, as it said last: the customer-token keys
 //! it trusts (`src/sync/schema_v2.sql`) and the web store's pages it links to
 //! (`schema_v3.sql`). The sync driver refreshes both with each catalog pull; the kiosk
-//! checks tokens against the keys offline, so a key rotation needs no redeploy.
+//! checks tokens against the keys offline, so a key rotation needs no redeploy. The
+//! tokens the kiosk accepted are kept too (by hash, until they expire), so a restart
+//! does not make a used code good again.
 
 use std::collections::HashMap;
 
@@ -100,4 +102,27 @@ pub fn settings(conn: &Connection) -> rusqlite::Result<KioskSettings> {
         })
         .optional()?
         .unwrap_or_default())
+}
+
+/// Keeps the verifier's replay cache: replaces what was kept with `entries`.
+pub fn save_seen(conn: &mut Connection, entries: &[([u8; 32], Timestamp)]) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute("DELETE FROM token_seen", [])?;
+    for (hash, expires_at) in entries {
+        tx.execute(
+            "INSERT INTO token_seen (hash, expires_at) VALUES (?1, ?2)",
+            params![hash, expires_at.as_second()],
+        )?;
+    }
+    tx.commit()
+}
+
+/// The replay cache kept, without what expired before `now`.
+pub fn load_seen(conn: &Connection, now: Timestamp) -> rusqlite::Result<Vec<([u8; 32], Timestamp)>> {
+    let mut stmt = conn.prepare_cached("SELECT hash, expires_at FROM token_seen WHERE expires_at >= ?1")?;
+    stmt.query_map([now.as_second()], |r| {
+        let at = Timestamp::from_second(r.get(1)?).unwrap_or(Timestamp::UNIX_EPOCH);
+        Ok((r.get::<_, [u8; 32]>(0)?, at))
+    })?
+    .collect()
 }

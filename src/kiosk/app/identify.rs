@@ -88,15 +88,35 @@ impl Controller {
         }
         let (this, text, now) = (self.clone(), text.to_owned(), self.now());
         self.spawn(async move {
-            // The keys are read at each scan: a rotation pulled a minute ago counts.
-            match this.catalog.run(|c| Ok(trust::load(c.connection())?)).await {
-                Ok(Some((audience, keys))) => this.verifier.borrow_mut().update(&audience, keys),
-                Ok(None) => {}
+            // The keys are read at each scan: a rotation pulled a minute ago counts. So
+            // is the replay cache, which outlives a restart.
+            let read = this
+                .catalog
+                .run(move |c| Ok((trust::load(c.connection())?, trust::load_seen(c.connection(), now)?)))
+                .await;
+            match read {
+                Ok((keys, seen)) => {
+                    let mut verifier = this.verifier.borrow_mut();
+                    if let Some((audience, keys)) = keys {
+                        verifier.update(&audience, keys);
+                    }
+                    verifier.restore(seen);
+                }
                 Err(e) => tracing::error!("cannot read the token keys: {e}"),
             }
             let verdict = this.verifier.borrow_mut().verify(&text, now);
             match verdict {
-                Ok(claims) => this.sign_in(claims.customer),
+                Ok(claims) => {
+                    let seen = this.verifier.borrow().replay_cache();
+                    if let Err(e) = this
+                        .catalog
+                        .run(move |c| Ok(trust::save_seen(c.connection(), &seen)?))
+                        .await
+                    {
+                        tracing::error!("cannot keep the used codes: {e}");
+                    }
+                    this.sign_in(claims.customer);
+                }
                 Err(Rejection::NotAToken) => this.open_code(&text),
                 Err(rejection) => {
                     tracing::info!(%rejection, "a customer code was refused");
