@@ -73,18 +73,18 @@ pub struct AppState {
 
 impl AppState {
     /// A web store page: the configured one, or on a demo hub its stand-in on this host.
-    fn page(&self, configured: Option<&String>, stand_in: &str, parts: &HeaderMap) -> Option<reqwest::Url> {
+    fn page(&self, configured: Option<&String>, stand_in: &str, headers: &HeaderMap) -> Option<reqwest::Url> {
         if let Some(url) = configured {
             return reqwest::Url::parse(url).ok();
         }
         if self.demo_passes.is_empty() {
             return None;
         }
-        let host = parts.get(header::HOST)?.to_str().ok()?;
+        let host = headers.get(header::HOST)?.to_str().ok()?;
         reqwest::Url::parse(&format!("http://{host}{stand_in}")).ok()
     }
 
-    fn pairings(&self) -> std::sync::MutexGuard<'_, Pairings> {
+    pub(super) fn pairings(&self) -> std::sync::MutexGuard<'_, Pairings> {
         // The bookkeeping cannot be left half-done by a panic: take it back as it is.
         self.pairings.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }

@@ -21,7 +21,7 @@ use rusqlite::OptionalExtension;
 use serde::Deserialize;
 
 use super::api::{ApiError, AppState, DEFAULT_TOKEN_MINUTES, approve, mint_for};
-use super::pairing::{self, DecideRefused};
+use super::pairing;
 
 /// Seconds between two tokens on a pass.
 pub const REFRESH_SECONDS: u32 = 30;
@@ -148,10 +148,7 @@ async fn pair_page(State(state): State<AppState>, Query(query): Query<PairQuery>
             None,
         ));
     };
-    let pending = state.pairings.lock().map_or(Err(DecideRefused::Unknown), |p| {
-        p.pending(&code, jiff::Timestamp::now())
-    });
-    let pending = match pending {
+    let pending = match state.pairings().pending(&code, jiff::Timestamp::now()) {
         Ok(pending) => pending,
         Err(e) => {
             return Ok(page(
@@ -198,11 +195,8 @@ async fn pair_answer(State(state): State<AppState>, Form(answer): Form<PairAnswe
     let outcome = match (answer.customer, answer.deny) {
         (Some(customer), None) if state.demo_passes.contains(&customer) => approve(&state, &code, customer).await,
         (None, Some(_)) => state
-            .pairings
-            .lock()
-            .map_or(Err(DecideRefused::Unknown), |mut p| {
-                p.decide(&code, None, jiff::Timestamp::now())
-            })
+            .pairings()
+            .decide(&code, None, jiff::Timestamp::now())
             .map_err(ApiError::from),
         _ => {
             return Err(ApiError::new(
