@@ -157,7 +157,10 @@ fn a_new_file_is_migrated_and_reopening_keeps_the_data() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 3, "catalog, the kiosk's sync tables, then its token keys");
+    assert_eq!(
+        version, 4,
+        "catalog, the kiosk's sync tables, its token keys, then the web store's pages and used codes"
+    );
     let mode: String = rusqlite::Connection::open(&path)
         .unwrap()
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
