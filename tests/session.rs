@@ -463,6 +463,35 @@ fn a_shopper_signs_in_with_their_phone() {
 }
 
 #[test]
+fn an_expired_pairing_offers_a_new_code() {
+    on_ui_thread(|| {
+        let shop = shop_with(vitrine::hub::Config {
+            pairing_seconds: 1,
+            ..web_store()
+        });
+        let ui = shop.ui();
+        ui.act(|c| c.go(Screen::Wishlist));
+        ui.wait_for("the hub's settings", |w| w.global::<AppAdapter>().get_can_pair());
+        ui.tap("Sign in with my phone");
+        ui.wait_for("the pairing", |w| {
+            w.global::<AppAdapter>().get_qr_state() == QrState::Ready
+        });
+        let app = ui.window().global::<AppAdapter>();
+        let first = app.get_qr_user_code();
+        ui.wait_for("the expiry", |w| {
+            w.global::<AppAdapter>().get_qr_state() == QrState::Expired
+        });
+        assert!(ui.has("This code has expired."));
+        ui.tap("New code");
+        ui.wait_for("a new pairing", |w| {
+            w.global::<AppAdapter>().get_qr_state() == QrState::Ready
+        });
+        assert_ne!(app.get_qr_user_code(), first);
+        assert_eq!(app.get_qr_kind(), QrKind::Pairing);
+    });
+}
+
+#[test]
 fn leaving_while_the_pairing_shows_cancels_it() {
     on_ui_thread(|| {
         let shop = shop_with(web_store());
