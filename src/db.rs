@@ -74,6 +74,7 @@ fn migrations(schema: Schema) -> Migrations<'static> {
             M::up(include_str!("hub/schema_v1.sql")),
             M::up(include_str!("hub/schema_v2.sql")),
             M::up(include_str!("hub/schema_v3.sql")),
+            M::up(include_str!("hub/schema_v4.sql")),
         ],
     })
 }

@@ -148,6 +148,9 @@ enum HubCommand {
     /// Web store API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Sales assistants and their PINs, per shop.
+    #[command(subcommand)]
+    Staff(StaffCommand),
     /// Starts the hub's next key for customer tokens, and ends the current one at the same
     /// moment. Kiosks fetch keys every few minutes: no redeploy is needed.
     RotateTokenKey {
@@ -157,6 +160,52 @@ enum HubCommand {
         #[arg(long, default_value_t = 60)]
         ahead_minutes: u32,
     },
+}
+
+#[cfg(feature = "hub")]
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Adds an assistant; the PIN (6 to 12 digits) is asked twice without echo, or read
+    /// from the first line of standard input when it is not a terminal.
+    Add {
+        #[arg(long)]
+        data: PathBuf,
+        /// The shop's code, as in the local inventory feed.
+        #[arg(long)]
+        store: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Removes an assistant: their PIN stops working on each kiosk at its next pull.
+    Remove {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        store: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Lists the assistants: shop, name, date added (never a PIN or its hash).
+    List {
+        #[arg(long)]
+        data: PathBuf,
+    },
+}
+
+/// A new PIN: twice without echo at a terminal, else the first line of standard input.
+#[cfg(feature = "hub")]
+fn read_new_pin() -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal, Read};
+    if std::io::stdin().is_terminal() {
+        let pin = rpassword::prompt_password("PIN (6 to 12 digits): ")?;
+        let again = rpassword::prompt_password("The same PIN again: ")?;
+        anyhow::ensure!(pin == again, "the two PINs differ; nothing was changed");
+        Ok(pin)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().take(64).read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
 }
 
 #[cfg(feature = "hub")]
@@ -700,6 +749,35 @@ fn hub(args: HubArgs) -> anyhow::Result<()> {
                 shown.join(" ")
             );
             println!("{key}");
+            Ok(())
+        }
+        Some(HubCommand::Staff(StaffCommand::Add {
+            data,
+            store: shop,
+            name,
+        })) => {
+            anyhow::ensure!(
+                vitrine::protocol::valid_ref(&shop),
+                "a store code is 1 to 128 printable characters"
+            );
+            let pin = read_new_pin()?;
+            let id = vitrine::hub::staff::add(&open(&data)?, &shop, &name, &pin, Timestamp::now())??;
+            println!("assistant {name} added to {shop} (id {id}); the shop's kiosks learn the PIN at their next pull");
+            Ok(())
+        }
+        Some(HubCommand::Staff(StaffCommand::Remove {
+            data,
+            store: shop,
+            name,
+        })) => {
+            vitrine::hub::staff::remove(&open(&data)?, &shop, &name, Timestamp::now())??;
+            println!("assistant {name} removed from {shop}");
+            Ok(())
+        }
+        Some(HubCommand::Staff(StaffCommand::List { data })) => {
+            for (shop, name, added) in vitrine::hub::staff::list(&open(&data)?)? {
+                println!("{shop}\t{name}\t{}", added.strftime("%Y-%m-%d"));
+            }
             Ok(())
         }
         Some(HubCommand::RotateTokenKey { data, ahead_minutes }) => {

@@ -399,6 +399,26 @@ pub struct KioskSettings {
     pub pairing: bool,
 }
 
+// ---- staff ---------------------------------------------------------------------------
+
+/// A sales assistant of the kiosk's shop, with the Argon2id hash of their PIN (a PHC
+/// string) for the kiosk to check PINs offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct StaffMember {
+    pub id: i64,
+    pub name: String,
+    pub pin_hash: String,
+}
+
+/// `GET /v1/kiosk/staff`: the assistants of the kiosk's own shop, and no other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct StaffList {
+    pub store_code: String,
+    pub staff: Vec<StaffMember>,
+}
+
 // ---- catalog -------------------------------------------------------------------------
 
 /// One change of the catalog since a cursor: the new state of a row, or its removal.

@@ -9,6 +9,7 @@ mod pictures;
 mod proxy;
 mod scan;
 mod session;
+mod staff;
 mod store;
 mod sync;
 mod tidy;

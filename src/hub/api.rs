@@ -33,7 +33,7 @@ use crate::protocol::{
     AliasResponse, ApproveRequest, CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, EraseResponse,
     ImportSummary, KioskSettings, MAX_BATCH_OPS, MAX_IMAGE_URL_CHARS, MAX_PAGE, MintRequest, MintResponse, Owner,
     PairingInfo, PairingStarted, PairingState, PairingStatus, Problem, PushRequest, PushResponse, RegisterKeyRequest,
-    TokenKey, TokenKeys, VisitPage, WishlistLine, WishlistPage, valid_ref,
+    StaffList, TokenKey, TokenKeys, VisitPage, WishlistLine, WishlistPage, valid_ref,
 };
 use crate::token::{self, Alias};
 
@@ -706,6 +706,19 @@ async fn visits(
     }))
 }
 
+/// The sales assistants of the kiosk's own shop with their PIN hashes, for checking PINs
+/// offline. Another shop's assistants never reach it.
+#[utoipa::path(get, path = "/v1/kiosk/staff", tag = "kiosk",
+    responses((status = 200, body = StaffList)), security(("device" = [])))]
+async fn kiosk_staff(State(state): State<AppState>, device: DeviceAuth) -> Result<Json<StaffList>, ApiError> {
+    let store = device.store_code.clone();
+    let staff = state.store.read(move |c| super::staff::of_store(c, &store)).await?;
+    Ok(Json(StaffList {
+        store_code: device.store_code,
+        staff,
+    }))
+}
+
 // ---- sign-in with the phone -----------------------------------------------------------
 
 /// The web store's pages a kiosk links to.
@@ -1131,6 +1144,7 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .routes(routes!(revoke_signing_key))
         .routes(routes!(visits))
         .routes(routes!(kiosk_settings))
+        .routes(routes!(kiosk_staff))
         .routes(routes!(start_pairing))
         .routes(routes!(poll_pairing, cancel_pairing))
         .routes(routes!(pairing_info))

@@ -11,6 +11,7 @@ pub mod customers;
 pub mod images;
 pub mod pairing;
 pub mod pass;
+pub mod staff;
 pub mod store;
 
 use std::future::Future;
