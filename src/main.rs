@@ -167,29 +167,27 @@ enum HubCommand {
 enum StaffCommand {
     /// Adds an assistant; the PIN (6 to 12 digits) is asked twice without echo, or read
     /// from the first line of standard input when it is not a terminal.
-    Add {
-        #[arg(long)]
-        data: PathBuf,
-        /// The shop's code, as in the local inventory feed.
-        #[arg(long)]
-        store: String,
-        #[arg(long)]
-        name: String,
-    },
+    Add(Assistant),
     /// Removes an assistant: their PIN stops working on each kiosk at its next pull.
-    Remove {
-        #[arg(long)]
-        data: PathBuf,
-        #[arg(long)]
-        store: String,
-        #[arg(long)]
-        name: String,
-    },
+    Remove(Assistant),
     /// Lists the assistants: shop, name, date added (never a PIN or its hash).
     List {
         #[arg(long)]
         data: PathBuf,
     },
+}
+
+/// One assistant of one shop, in the hub at `data`.
+#[cfg(feature = "hub")]
+#[derive(Args)]
+struct Assistant {
+    #[arg(long)]
+    data: PathBuf,
+    /// The shop's code, as in the local inventory feed.
+    #[arg(long)]
+    store: String,
+    #[arg(long)]
+    name: String,
 }
 
 /// A new PIN: twice without echo at a terminal, else the first line of standard input.
@@ -751,11 +749,11 @@ fn hub(args: HubArgs) -> anyhow::Result<()> {
             println!("{key}");
             Ok(())
         }
-        Some(HubCommand::Staff(StaffCommand::Add {
+        Some(HubCommand::Staff(StaffCommand::Add(Assistant {
             data,
             store: shop,
             name,
-        })) => {
+        }))) => {
             anyhow::ensure!(
                 vitrine::protocol::valid_ref(&shop),
                 "a store code is 1 to 128 printable characters"
@@ -765,11 +763,11 @@ fn hub(args: HubArgs) -> anyhow::Result<()> {
             println!("assistant {name} added to {shop} (id {id}); the shop's kiosks learn the PIN at their next pull");
             Ok(())
         }
-        Some(HubCommand::Staff(StaffCommand::Remove {
+        Some(HubCommand::Staff(StaffCommand::Remove(Assistant {
             data,
             store: shop,
             name,
-        })) => {
+        }))) => {
             vitrine::hub::staff::remove(&open(&data)?, &shop, &name, Timestamp::now())??;
             println!("assistant {name} removed from {shop}");
             Ok(())

@@ -1,9 +1,24 @@
 //! The `vitrine` command as ops and scripts use it: real binary, real files.
 
-use std::process::Command;
+use std::io::Write;
+use std::process::{Command, Stdio};
 
 fn vitrine(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_vitrine")).args(args).output().unwrap();
+    vitrine_with_input(args, "")
+}
+
+/// Runs `vitrine` with `input` on its standard input (not a terminal): success, stdout,
+/// stderr.
+pub(crate) fn vitrine_with_input(args: &[&str], input: &str) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vitrine"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),

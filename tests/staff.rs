@@ -1,15 +1,13 @@
 //! Staff accounts on the hub: PINs kept as Argon2id hashes, sent only to the kiosks of
 //! the assistant's own shop; managed with `vitrine hub staff`.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use jiff::Timestamp;
 use reqwest::Method;
 use serde_json::json;
 use vitrine::hub::staff;
 use vitrine::protocol::StaffList;
 
+use crate::cli::vitrine_with_input;
 use crate::world::{World, hub_conn};
 
 #[test]
@@ -58,21 +56,7 @@ fn a_kiosk_gets_the_pin_hashes_of_its_own_shop_only() {
 }
 
 fn staff_cli(args: &[&str], stdin: &str) -> (bool, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vitrine"))
-        .args(["hub", "staff"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    vitrine_with_input(&[&["hub", "staff"], args].concat(), stdin)
 }
 
 #[test]

@@ -34,6 +34,16 @@ fn cover_scale(w: f32, h: f32, target: (u32, u32)) -> f32 {
     (target.0 as f32 / w).max(target.1 as f32 / h)
 }
 
+/// A grey picture (a QR code, the camera's preview) as the UI's pixels.
+pub fn from_gray(picture: &image::GrayImage) -> SharedPixelBuffer<Rgb8Pixel> {
+    let mut buffer = SharedPixelBuffer::<Rgb8Pixel>::new(picture.width(), picture.height());
+    for (pixel, luma) in buffer.make_mut_slice().iter_mut().zip(picture.pixels()) {
+        let v = luma.0[0];
+        *pixel = Rgb8Pixel::new(v, v, v);
+    }
+    buffer
+}
+
 pub fn decode(data: &[u8], target: (u32, u32)) -> Result<SharedPixelBuffer<Rgb8Pixel>, ImageError> {
     if data.len() > MAX_BYTES {
         return Err(ImageError::TooLarge(data.len()));

@@ -74,8 +74,10 @@ impl Stats {
 const PREVIEW_WIDTH: u32 = 480;
 const PREVIEW_EVERY: Duration = Duration::from_millis(66);
 
-/// The latest camera picture, small, while someone shows it (the scan sheet). Nothing is
-/// kept while nobody looks, and only the latest picture ever.
+/// The latest camera picture, small and mirrored (the shopper sees the camera as a
+/// mirror), while someone shows it (the scan sheet). Made on the capture thread, so the
+/// UI only puts it on screen. Nothing is kept while nobody looks, and only the latest
+/// picture ever.
 #[derive(Default)]
 pub struct Preview {
     wanted: AtomicBool,
@@ -101,7 +103,7 @@ impl Preview {
             return;
         }
         *last = Some(Instant::now());
-        *lock(&self.latest) = Some(frame.thumbnail(PREVIEW_WIDTH));
+        *lock(&self.latest) = Some(image::imageops::flip_horizontal(&frame.thumbnail(PREVIEW_WIDTH)));
     }
 }
 

@@ -10,12 +10,12 @@
 use std::rc::Rc;
 
 use qrcode::{EcLevel, QrCode};
-use slint::{ComponentHandle, Image, Rgb8Pixel, SharedPixelBuffer};
+use slint::{ComponentHandle, Image};
 use tokio::sync::oneshot;
 
 use super::Controller;
-use crate::kiosk::links;
 use crate::kiosk::ui::{AppAdapter, QrKind, QrState};
+use crate::kiosk::{images, links};
 use crate::sync::pairing::{PairOutcome, Pairing};
 use crate::sync::trust;
 
@@ -32,12 +32,7 @@ fn code_image(text: &str) -> Option<Image> {
         .quiet_zone(false)
         .min_dimensions(CODE_PIXELS, CODE_PIXELS)
         .build();
-    let mut buffer = SharedPixelBuffer::<Rgb8Pixel>::new(picture.width(), picture.height());
-    for (pixel, luma) in buffer.make_mut_slice().iter_mut().zip(picture.pixels()) {
-        let v = luma.0[0];
-        *pixel = Rgb8Pixel { r: v, g: v, b: v };
-    }
-    Some(Image::from_rgb8(buffer))
+    Some(Image::from_rgb8(images::from_gray(&picture)))
 }
 
 impl Controller {

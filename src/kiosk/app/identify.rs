@@ -6,9 +6,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use slint::{ComponentHandle, Image, ModelRc, Rgb8Pixel, SharedPixelBuffer, TimerMode, VecModel};
+use slint::{ComponentHandle, Image, ModelRc, TimerMode, VecModel};
 
 use super::Controller;
+use crate::kiosk::images;
 use crate::kiosk::session::{Session, Tick};
 use crate::kiosk::ui::{AppAdapter, Notice, ProductAdapter, ResultsAdapter, Screen, SearchAdapter, WishlistAdapter};
 use crate::protocol::Owner;
@@ -34,17 +35,6 @@ fn notice_for(rejection: Rejection) -> Notice {
 /// How often the scan sheet's preview is refreshed.
 const PREVIEW_EVERY: Duration = Duration::from_millis(66);
 
-/// A camera preview as the shopper expects to see themselves: mirrored.
-fn preview_image(gray: &image::GrayImage) -> Image {
-    let mirrored = image::imageops::flip_horizontal(gray);
-    let mut buffer = SharedPixelBuffer::<Rgb8Pixel>::new(mirrored.width(), mirrored.height());
-    for (pixel, luma) in buffer.make_mut_slice().iter_mut().zip(mirrored.pixels()) {
-        let v = luma.0[0];
-        *pixel = Rgb8Pixel { r: v, g: v, b: v };
-    }
-    Image::from_rgb8(buffer)
-}
-
 impl Controller {
     /// A camera reads codes for this kiosk; `preview` shows what it sees.
     pub fn set_camera(&self, preview: Arc<Preview>) {
@@ -62,7 +52,8 @@ impl Controller {
         let window = self.window.clone();
         self.preview_timer.start(TimerMode::Repeated, PREVIEW_EVERY, move || {
             if let (Some(w), Some(picture)) = (window.upgrade(), preview.take()) {
-                w.global::<AppAdapter>().set_scan_preview(preview_image(&picture));
+                w.global::<AppAdapter>()
+                    .set_scan_preview(Image::from_rgb8(images::from_gray(&picture)));
             }
         });
     }
