@@ -68,6 +68,7 @@ fn migrations(schema: Schema) -> Migrations<'static> {
             M::up(include_str!("sync/schema_v1.sql")),
             M::up(include_str!("sync/schema_v2.sql")),
             M::up(include_str!("sync/schema_v3.sql")),
+            M::up(include_str!("sync/schema_v4.sql")),
         ],
         Schema::Hub => vec![
             catalog,
@@ -75,6 +76,7 @@ fn migrations(schema: Schema) -> Migrations<'static> {
             M::up(include_str!("hub/schema_v2.sql")),
             M::up(include_str!("hub/schema_v3.sql")),
             M::up(include_str!("hub/schema_v4.sql")),
+            M::up(include_str!("hub/schema_v5.sql")),
         ],
     })
 }

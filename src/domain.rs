@@ -340,6 +340,18 @@ impl StockLevel {
     }
 }
 
+/// The great-circle distance in kilometres between two points given as (latitude,
+/// longitude) in degrees (haversine, on a sphere of the Earth's mean radius): enough to
+/// list shops nearest first.
+pub fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    const EARTH_KM: f64 = 6371.0;
+    let (lat1, lat2) = (a.0.to_radians(), b.0.to_radians());
+    let d_lat = lat2 - lat1;
+    let d_lon = (b.1 - a.1).to_radians();
+    let h = (d_lat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (d_lon / 2.0).sin().powi(2);
+    2.0 * EARTH_KM * h.sqrt().min(1.0).asin()
+}
+
 /// The order shoppers expect sizes in: letter sizes by size, numbers by value, the rest
 /// alphabetically after them.
 pub fn size_order(size: &str) -> (u8, i64, String) {
@@ -397,6 +409,16 @@ fn group_thousands(n: i64, sep: char) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distances_between_shops() {
+        let paris = (48.8566, 2.3522);
+        let lyon = (45.7640, 4.8357);
+        let km = distance_km(paris, lyon);
+        assert!((390.0..395.0).contains(&km), "{km}");
+        assert_eq!(distance_km(paris, paris), 0.0);
+        assert!((distance_km((0.0, 0.0), (0.0, 180.0)) - 20015.1).abs() < 1.0);
+    }
 
     #[test]
     fn gtin_forms_normalise_to_gtin14() {

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod hub;
 #[cfg(feature = "kiosk")]
 pub mod kiosk;
+pub mod pin;
 pub mod protocol;
 #[cfg(feature = "kiosk")]
 pub mod scan;

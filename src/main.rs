@@ -175,6 +175,25 @@ enum StaffCommand {
         #[arg(long)]
         data: PathBuf,
     },
+    /// Writes an assistant's badge: a QR code (SVG) that picks their name on a kiosk's
+    /// staff keypad. Not a credential: the PIN is still asked.
+    Badge {
+        #[command(flatten)]
+        assistant: Assistant,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Prints the staff keypads' audit log (logins, wrong PINs, lockouts), oldest first.
+    Log {
+        #[arg(long)]
+        data: PathBuf,
+        /// Only this shop.
+        #[arg(long)]
+        store: Option<String>,
+        /// The latest N events.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
 }
 
 /// One assistant of one shop, in the hub at `data`.
@@ -456,6 +475,13 @@ enum BenchCommand {
         #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=10_000))]
         rounds: u64,
     },
+    /// Staff mode, offline: from the right PIN to the stock screen drawn, and from a SKU
+    /// or GTIN to its stock matrix drawn (demo catalog, headless kiosk).
+    #[cfg(feature = "kiosk")]
+    Staff {
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        rounds: u64,
+    },
 }
 
 #[cfg(feature = "kiosk")]
@@ -604,6 +630,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         #[cfg(feature = "kiosk")]
         Command::Bench(BenchCommand::Scan { rounds }) => {
             for line in vitrine::kiosk::snapshot::probe_scan(rounds as usize)? {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        #[cfg(feature = "kiosk")]
+        Command::Bench(BenchCommand::Staff { rounds }) => {
+            for line in vitrine::kiosk::snapshot::probe_staff(rounds as usize)? {
                 println!("{line}");
             }
             Ok(())
@@ -775,6 +808,39 @@ fn hub(args: HubArgs) -> anyhow::Result<()> {
         Some(HubCommand::Staff(StaffCommand::List { data })) => {
             for (shop, name, added) in vitrine::hub::staff::list(&open(&data)?)? {
                 println!("{shop}\t{name}\t{}", added.strftime("%Y-%m-%d"));
+            }
+            Ok(())
+        }
+        Some(HubCommand::Staff(StaffCommand::Badge { assistant, out })) => {
+            let id = vitrine::hub::staff::id_of(&open(&assistant.data)?, &assistant.store, &assistant.name)??;
+            let code = qrcode::QrCode::with_error_correction_level(vitrine::pin::badge(id), qrcode::EcLevel::M)?;
+            let svg = code
+                .render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(400, 400)
+                .build();
+            std::fs::write(&out, svg).with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "badge of {} ({}) written to {}",
+                assistant.name,
+                assistant.store,
+                out.display()
+            );
+            Ok(())
+        }
+        Some(HubCommand::Staff(StaffCommand::Log { data, store, limit })) => {
+            for line in vitrine::hub::staff::log(&open(&data)?, store.as_deref(), limit.clamp(1, 100_000))? {
+                let until = line
+                    .locked_until
+                    .map(|t| format!("\tlocked until {t}"))
+                    .unwrap_or_default();
+                println!(
+                    "{}\t{}\tkiosk {}\t{}\t{}{until}",
+                    line.at,
+                    line.store_code,
+                    line.device_id,
+                    line.kind,
+                    line.name.as_deref().unwrap_or("-")
+                );
             }
             Ok(())
         }

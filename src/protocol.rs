@@ -387,8 +387,8 @@ pub struct ApproveRequest {
     pub customer: String,
 }
 
-/// `GET /v1/kiosk/settings`: the web store's pages a kiosk links to.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `GET /v1/kiosk/settings`: the web store's pages a kiosk links to, and the chain's shops.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "hub", derive(ToSchema))]
 pub struct KioskSettings {
     /// Where a kiosk's "take my list" code leads; the kiosk adds `skus` and attribution.
@@ -397,9 +397,31 @@ pub struct KioskSettings {
     /// Whether shoppers can sign in with their phone (the hub knows a page to confirm on).
     #[serde(default)]
     pub pairing: bool,
+    /// The chain's shops, for names and "nearest first" on the staff stock screen.
+    #[serde(default)]
+    pub shops: Vec<Shop>,
+}
+
+/// A shop of the chain, as the hub's `[[shop]]` config describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Shop {
+    /// The store code the local inventory feed uses.
+    pub code: String,
+    pub name: String,
+    /// Where it is (WGS 84 degrees), to list other shops nearest first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f64>,
 }
 
 // ---- staff ---------------------------------------------------------------------------
+
+/// Most staff events in one push, and most SKUs in one live stock question.
+pub const MAX_STAFF_EVENTS: usize = 500;
+pub const MAX_STOCK_SKUS: usize = 200;
 
 /// A sales assistant of the kiosk's shop, with the Argon2id hash of their PIN (a PHC
 /// string) for the kiosk to check PINs offline.
@@ -417,6 +439,104 @@ pub struct StaffMember {
 pub struct StaffList {
     pub store_code: String,
     pub staff: Vec<StaffMember>,
+}
+
+/// What happened at a kiosk's staff keypad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum StaffEventKind {
+    /// The right PIN: staff mode opened.
+    Login,
+    /// A wrong PIN.
+    Failure,
+    /// Too many wrong PINs: the keypad locked until `locked_until`.
+    Lockout,
+}
+
+impl StaffEventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffEventKind::Login => "login",
+            StaffEventKind::Failure => "failure",
+            StaffEventKind::Lockout => "lockout",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<StaffEventKind> {
+        [StaffEventKind::Login, StaffEventKind::Failure, StaffEventKind::Lockout]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
+}
+
+/// One audit event of a kiosk's staff keypad. `id` (random, per event) makes a resend
+/// harmless.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StaffEvent {
+    pub id: String,
+    #[cfg_attr(feature = "hub", schema(value_type = String, format = DateTime))]
+    pub at: jiff::Timestamp,
+    pub kind: StaffEventKind,
+    /// The assistant whose name was chosen on the keypad.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "hub", schema(value_type = Option<String>, format = DateTime))]
+    pub locked_until: Option<jiff::Timestamp>,
+}
+
+/// `POST /v1/kiosk/staff/events`: at most [`MAX_STAFF_EVENTS`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StaffEvents {
+    pub events: Vec<StaffEvent>,
+}
+
+/// The answer to [`StaffEvents`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct StaffEventsAck {
+    /// Events the hub did not have yet (a resend counts 0).
+    pub stored: usize,
+}
+
+/// `POST /v1/kiosk/stock`: the live stock of some SKUs in every shop (a read; a body
+/// because SKUs may hold any printable character).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StockQuery {
+    /// At most [`MAX_STOCK_SKUS`].
+    pub skus: Vec<String>,
+}
+
+/// One SKU's stock in one shop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct ShopLevel {
+    pub store_code: String,
+    pub sku: String,
+    /// Absent when the feed gives only an availability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<u32>,
+    /// The feed's availability, e.g. `in_stock`, `out_of_stock`.
+    pub availability: String,
+}
+
+/// The answer to a [`StockQuery`]: every shop that lists the SKUs, as of the hub's last
+/// inventory import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct StockAnswer {
+    /// When the hub last read the inventory feed: the figures were true then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "hub", schema(value_type = Option<String>, format = DateTime))]
+    pub as_of: Option<jiff::Timestamp>,
+    pub levels: Vec<ShopLevel>,
 }
 
 // ---- catalog -------------------------------------------------------------------------
@@ -451,6 +571,10 @@ pub struct CatalogPage {
     pub changes: Vec<CatalogChange>,
     pub next_cursor: String,
     pub has_more: bool,
+    /// When the hub last read the inventory feed: the age of the stock figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "hub", schema(value_type = Option<String>, format = DateTime))]
+    pub inventory_as_of: Option<jiff::Timestamp>,
 }
 
 /// What one uploaded feed did, as `vitrine catalog import` prints it.

@@ -616,20 +616,9 @@ impl Catalog {
         // SKU order is stable and usually groups colours. (Not ORDER BY: see rebuild_group.)
         sheet.variants.sort_by(|a, b| a.sku.cmp(&b.sku));
 
-        let mut stock = self.conn.prepare_cached(
-            "SELECT store_code, quantity, availability, updated_at FROM stock WHERE sku = ?1 ORDER BY store_code",
-        )?;
+        let mut stock = self.conn.prepare_cached(STOCK_OF_SKU)?;
         for variant in &mut sheet.variants {
-            let levels = stock.query_map([&variant.sku], |r| {
-                let availability: String = r.get(2)?;
-                Ok(ShopStock {
-                    store_code: r.get(0)?,
-                    quantity: r.get(1)?,
-                    availability: Availability::parse(&availability).unwrap_or(Availability::OutOfStock),
-                    updated_at: Timestamp::from_second(r.get(3)?).unwrap_or(Timestamp::UNIX_EPOCH),
-                })
-            })?;
-            for level in levels {
+            for level in stock.query_map([&variant.sku], shop_stock)? {
                 let level = level?;
                 if level.store_code == store {
                     variant.here = Some(level);
@@ -646,6 +635,61 @@ impl Catalog {
         });
         Ok(Some(sheet))
     }
+}
+
+const STOCK_OF_SKU: &str =
+    "SELECT store_code, quantity, availability, updated_at FROM stock WHERE sku = ?1 ORDER BY store_code";
+
+fn shop_stock(r: &rusqlite::Row<'_>) -> rusqlite::Result<ShopStock> {
+    let availability: String = r.get(2)?;
+    Ok(ShopStock {
+        store_code: r.get(0)?,
+        quantity: r.get(1)?,
+        availability: Availability::parse(&availability).unwrap_or(Availability::OutOfStock),
+        updated_at: Timestamp::from_second(r.get(3)?).unwrap_or(Timestamp::UNIX_EPOCH),
+    })
+}
+
+/// Every shop's stock of `skus`, as `(sku, stock)` in SKU order then shop order: what
+/// the staff stock screen shows (out of stock included). A function of the connection,
+/// since the hub answers it from its pool of readers.
+pub fn stock_levels(conn: &Connection, skus: &[String]) -> rusqlite::Result<Vec<(String, ShopStock)>> {
+    let mut stmt = conn.prepare_cached(STOCK_OF_SKU)?;
+    let mut out = Vec::new();
+    for sku in skus {
+        for level in stmt.query_map([sku], shop_stock)? {
+            out.push((sku.clone(), level?));
+        }
+    }
+    Ok(out)
+}
+
+/// When the inventory feed was last imported (on the hub: read from the web store; on a
+/// kiosk: as the hub had it at the last pull, if it said).
+pub fn inventory_as_of(conn: &Connection) -> rusqlite::Result<Option<Timestamp>> {
+    meta_time(conn, "inventory_imported_at")
+}
+
+/// Records the hub's inventory time on a kiosk, as a catalog pull reported it.
+pub fn set_inventory_as_of(conn: &Connection, at: Timestamp) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO catalog_meta (key, value) VALUES ('inventory_imported_at', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [at.to_string()],
+    )?;
+    Ok(())
+}
+
+/// When a kiosk last pulled the catalog from the hub.
+pub fn pulled_at(conn: &Connection) -> rusqlite::Result<Option<Timestamp>> {
+    meta_time(conn, "catalog_pulled_at")
+}
+
+fn meta_time(conn: &Connection, key: &str) -> rusqlite::Result<Option<Timestamp>> {
+    let text: Option<String> = conn
+        .query_row("SELECT value FROM catalog_meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?;
+    Ok(text.and_then(|t| t.parse().ok()))
 }
 
 #[cfg(test)]

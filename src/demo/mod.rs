@@ -42,6 +42,36 @@ pub const STORES: [(&str, &str); 5] = [
     ("LILLE-VIEUX", "Lille Vieux-Lille"),
 ];
 
+/// Where the demo's shops are (latitude, longitude), in the order of [`STORES`].
+const POSITIONS: [(f64, f64); 5] = [
+    (48.8575, 2.3600),
+    (48.8720, 2.3316),
+    (45.7405, 4.8180),
+    (44.8550, -0.5700),
+    (50.6400, 3.0630),
+];
+
+/// The demo's shops, as a hub's `[[shop]]` config lists them.
+pub fn shops() -> Vec<crate::protocol::Shop> {
+    STORES
+        .iter()
+        .zip(POSITIONS)
+        .map(|((code, name), (lat, lon))| crate::protocol::Shop {
+            code: (*code).to_owned(),
+            name: (*name).to_owned(),
+            latitude: Some(lat),
+            longitude: Some(lon),
+        })
+        .collect()
+}
+
+/// The demo's sales assistants: (shop, name, PIN). For demos only, like the passes.
+pub const DEMO_STAFF: [(&str, &str, &str); 3] = [
+    ("PARIS-MARAIS", "Léa", "246810"),
+    ("PARIS-MARAIS", "Marc", "135790"),
+    ("LYON-CONFLUENCE", "Inès", "112233"),
+];
+
 struct Kind {
     key: &'static str,
     category: (&'static str, &'static str),
@@ -501,16 +531,27 @@ pub fn start_hub(data: &Path) -> anyhow::Result<crate::hub::Running> {
     std::fs::create_dir_all(data)?;
     let conn = crate::db::open(&crate::hub::db_path(data), crate::db::Schema::Hub)?;
     let mut catalog = crate::catalog::Catalog::with_connection(conn, true);
-    import_into(&mut catalog, jiff::Timestamp::now())?;
+    let now = jiff::Timestamp::now();
+    import_into(&mut catalog, now)?;
+    for (store, name, pin) in DEMO_STAFF {
+        // Already there when the demo's data directory is reused.
+        let _ = crate::hub::staff::add(catalog.connection(), store, name, pin, now)?;
+    }
     drop(catalog);
     let config = crate::hub::Config {
         demo_passes: DEMO_CUSTOMERS.iter().map(|c| (*c).to_owned()).collect(),
+        shops: shops(),
         ..crate::hub::Config::default()
     };
     let running = crate::hub::spawn_with(data, config)?;
     tracing::info!(
         "demo customer passes (play the web store's app): {}/pass",
         running.url()
+    );
+    tracing::info!(
+        "staff mode: tap the attract screen's top-left corner five times, then {} with PIN {}",
+        DEMO_STAFF[0].1,
+        DEMO_STAFF[0].2
     );
     Ok(running)
 }

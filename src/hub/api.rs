@@ -31,9 +31,10 @@ use super::{FeedKind, ImportError, WebStorePages};
 use crate::catalog::Summary;
 use crate::protocol::{
     AliasResponse, ApproveRequest, CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, EraseResponse,
-    ImportSummary, KioskSettings, MAX_BATCH_OPS, MAX_IMAGE_URL_CHARS, MAX_PAGE, MintRequest, MintResponse, Owner,
-    PairingInfo, PairingStarted, PairingState, PairingStatus, Problem, PushRequest, PushResponse, RegisterKeyRequest,
-    StaffList, TokenKey, TokenKeys, VisitPage, WishlistLine, WishlistPage, valid_ref,
+    ImportSummary, KioskSettings, MAX_BATCH_OPS, MAX_IMAGE_URL_CHARS, MAX_PAGE, MAX_STAFF_EVENTS, MAX_STOCK_SKUS,
+    MintRequest, MintResponse, Owner, PairingInfo, PairingStarted, PairingState, PairingStatus, Problem, PushRequest,
+    PushResponse, RegisterKeyRequest, ShopLevel, StaffEvents, StaffEventsAck, StaffList, StockAnswer, StockQuery,
+    TokenKey, TokenKeys, VisitPage, WishlistLine, WishlistPage, valid_ref,
 };
 use crate::token::{self, Alias};
 
@@ -69,6 +70,8 @@ pub struct AppState {
     pub pages: Arc<WebStorePages>,
     /// Sign-ins with the phone under way.
     pub pairings: Arc<Mutex<Pairings>>,
+    /// The chain's shops, as configured.
+    pub shops: Arc<[crate::protocol::Shop]>,
 }
 
 impl AppState {
@@ -441,11 +444,20 @@ async fn catalog_changes(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<CatalogPage>, ApiError> {
     let (after, limit) = query.position(Feed::Catalog)?;
-    let (changes, last, has_more) = state.store.read(move |c| store::catalog_page(c, after, limit)).await?;
+    let ((changes, last, has_more), inventory_as_of) = state
+        .store
+        .read(move |c| {
+            Ok((
+                store::catalog_page(c, after, limit)?,
+                crate::catalog::inventory_as_of(c)?,
+            ))
+        })
+        .await?;
     Ok(Json(CatalogPage {
         changes,
         next_cursor: store::encode_cursor(Feed::Catalog, last),
         has_more,
+        inventory_as_of,
     }))
 }
 
@@ -719,6 +731,80 @@ async fn kiosk_staff(State(state): State<AppState>, device: DeviceAuth) -> Resul
     }))
 }
 
+/// Audit events of the kiosk's staff keypad (logins, wrong PINs, lockouts). An event
+/// the hub already has (same kiosk, same `id`) is ignored, so a resend is harmless.
+#[utoipa::path(post, path = "/v1/kiosk/staff/events", tag = "kiosk", request_body = StaffEvents,
+    responses((status = 200, body = StaffEventsAck), (status = 422, body = Problem)), security(("device" = [])))]
+async fn kiosk_staff_events(
+    State(state): State<AppState>,
+    device: DeviceAuth,
+    ApiJson(request): ApiJson<StaffEvents>,
+) -> Result<Json<StaffEventsAck>, ApiError> {
+    if request.events.len() > MAX_STAFF_EVENTS {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_many_events",
+            format!("at most {MAX_STAFF_EVENTS} events per request"),
+        ));
+    }
+    if let Some(bad) = request.events.iter().find(|e| !valid_ref(&e.id) || e.id.len() > 64) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_event",
+            format!("event id {:?} must be 1 to 64 printable characters", bad.id),
+        ));
+    }
+    let stored = state
+        .store
+        .write(move |w| {
+            super::staff::record_events(
+                w.catalog.connection(),
+                device.id,
+                &device.store_code,
+                &request.events,
+                Timestamp::now(),
+            )
+        })
+        .await??;
+    Ok(Json(StaffEventsAck { stored }))
+}
+
+/// Every shop's stock of some SKUs, as the hub has it now (a kiosk's staff stock screen,
+/// live). SKUs the inventory feed does not list have no line.
+#[utoipa::path(post, path = "/v1/kiosk/stock", tag = "kiosk", request_body = StockQuery,
+    responses((status = 200, body = StockAnswer), (status = 422, body = Problem)), security(("device" = [])))]
+async fn kiosk_stock(
+    State(state): State<AppState>,
+    _device: DeviceAuth,
+    ApiJson(query): ApiJson<StockQuery>,
+) -> Result<Json<StockAnswer>, ApiError> {
+    if query.skus.is_empty() || query.skus.len() > MAX_STOCK_SKUS || !query.skus.iter().all(|s| valid_ref(s)) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_skus",
+            format!("give 1 to {MAX_STOCK_SKUS} SKUs, each 1 to 128 printable characters"),
+        ));
+    }
+    let answer = state
+        .store
+        .read(move |c| {
+            Ok(StockAnswer {
+                as_of: crate::catalog::inventory_as_of(c)?,
+                levels: crate::catalog::stock_levels(c, &query.skus)?
+                    .into_iter()
+                    .map(|(sku, level)| ShopLevel {
+                        store_code: level.store_code,
+                        sku,
+                        quantity: level.quantity,
+                        availability: level.availability.as_str().to_owned(),
+                    })
+                    .collect(),
+            })
+        })
+        .await?;
+    Ok(Json(answer))
+}
+
 // ---- sign-in with the phone -----------------------------------------------------------
 
 /// The web store's pages a kiosk links to.
@@ -730,6 +816,7 @@ async fn kiosk_settings(State(state): State<AppState>, _device: DeviceAuth, head
             .page(state.pages.list_url.as_ref(), "/list", &headers)
             .map(String::from),
         pairing: state.page(state.pages.pair_url.as_ref(), "/pair", &headers).is_some(),
+        shops: state.shops.to_vec(),
     })
 }
 
@@ -1145,6 +1232,8 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .routes(routes!(visits))
         .routes(routes!(kiosk_settings))
         .routes(routes!(kiosk_staff))
+        .routes(routes!(kiosk_staff_events))
+        .routes(routes!(kiosk_stock))
         .routes(routes!(start_pairing))
         .routes(routes!(poll_pairing, cancel_pairing))
         .routes(routes!(pairing_info))

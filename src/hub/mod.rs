@@ -57,6 +57,11 @@ pub struct Config {
     /// How long a shopper has to confirm a sign-in with the phone (default 300 s).
     #[serde(default = "default_pairing_seconds")]
     pub pairing_seconds: u32,
+    /// The chain's shops: `[[shop]] code = "PARIS-MARAIS", name = "Paris Marais",
+    /// latitude = 48.857, longitude = 2.361`. Kiosks show the names, and other shops
+    /// nearest first.
+    #[serde(default, rename = "shop")]
+    pub shops: Vec<crate::protocol::Shop>,
 }
 
 fn default_pairing_seconds() -> u32 {
@@ -91,6 +96,7 @@ impl Default for Config {
             demo_passes: Vec::new(),
             webstore: WebStorePages::default(),
             pairing_seconds: default_pairing_seconds(),
+            shops: Vec::new(),
         }
     }
 }
@@ -156,6 +162,20 @@ impl Config {
                 );
             }
         }
+        for shop in &config.shops {
+            anyhow::ensure!(
+                crate::protocol::valid_ref(&shop.code) && crate::protocol::valid_ref(&shop.name),
+                "a shop's code and name are 1 to 128 printable characters"
+            );
+            let lat_ok = shop.latitude.is_none_or(|l| (-90.0..=90.0).contains(&l));
+            let lon_ok = shop.longitude.is_none_or(|l| (-180.0..=180.0).contains(&l));
+            anyhow::ensure!(
+                lat_ok && lon_ok && shop.latitude.is_some() == shop.longitude.is_some(),
+                "shop {}: give both latitude (-90 to 90) and longitude (-180 to 180), or neither",
+                shop.code
+            );
+        }
+        anyhow::ensure!(config.shops.len() <= 10_000, "at most 10,000 shops");
         for name in &config.demo_passes {
             anyhow::ensure!(
                 pass::valid_pass_name(name),
@@ -206,6 +226,7 @@ impl Hub {
             audience: self.config.audience.as_str().into(),
             demo_passes: self.config.demo_passes.clone().into(),
             pages: Arc::new(self.config.webstore.clone()),
+            shops: self.config.shops.clone().into(),
             pairings: Arc::new(std::sync::Mutex::new(pairing::Pairings::new(
                 jiff::SignedDuration::from_secs(i64::from(self.config.pairing_seconds)),
             ))),

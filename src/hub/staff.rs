@@ -1,20 +1,12 @@
 //! Sales assistants and their PINs (`src/hub/schema_v4.sql`). A PIN is stored as an
-//! Argon2id hash only, and sent only to the kiosks of the assistant's own shop, which
-//! check PINs offline against it.
-//!
-//! A PIN is 6 to 12 digits: the hashes sit on the shop's kiosks, and a slow hash is
-//! what stands between a stolen tablet and the PINs, so four digits would not do.
+//! Argon2id hash only ([`crate::pin`]), and sent only to the kiosks of the assistant's
+//! own shop, which check PINs offline against it.
 
-use argon2::Argon2;
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use jiff::Timestamp;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::protocol::StaffMember;
-
-/// The shortest and longest PIN.
-pub const PIN_DIGITS: std::ops::RangeInclusive<usize> = 6..=12;
+use crate::pin;
+use crate::protocol::{StaffEvent, StaffMember};
 
 /// Why a PIN or a name is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,32 +21,9 @@ pub enum StaffError {
     Unknown { store: String, name: String },
 }
 
-fn check_pin(pin: &str) -> Result<(), StaffError> {
-    (PIN_DIGITS.contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()))
-        .then_some(())
-        .ok_or(StaffError::BadPin)
-}
-
 fn check_name(name: &str) -> Result<(), StaffError> {
     let ok = (1..=64).contains(&name.chars().count()) && !name.chars().any(char::is_control) && name.trim() == name;
     ok.then_some(()).ok_or(StaffError::BadName)
-}
-
-/// The PHC string of `pin` under Argon2id with the crate's defaults (19 MiB, two passes).
-pub fn hash_pin(pin: &str) -> Result<String, StaffError> {
-    check_pin(pin)?;
-    let salt = SaltString::generate(&mut OsRng);
-    Ok(Argon2::default()
-        .hash_password(pin.as_bytes(), &salt)
-        .map_err(|_| StaffError::BadPin)?
-        .to_string())
-}
-
-/// Whether `pin` matches `hash` (a PHC string from [`hash_pin`]).
-pub fn pin_matches(pin: &str, hash: &str) -> bool {
-    check_pin(pin).is_ok()
-        && PasswordHash::new(hash)
-            .is_ok_and(|parsed| Argon2::default().verify_password(pin.as_bytes(), &parsed).is_ok())
 }
 
 /// Adds an assistant to a shop.
@@ -68,9 +37,8 @@ pub fn add(
     if let Err(e) = check_name(name) {
         return Ok(Err(e));
     }
-    let hash = match hash_pin(pin) {
-        Ok(hash) => hash,
-        Err(e) => return Ok(Err(e)),
+    let Some(hash) = pin::hash(pin) else {
+        return Ok(Err(StaffError::BadPin));
     };
     let inserted = conn.execute(
         "INSERT INTO staff (store_code, name, pin_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -119,6 +87,21 @@ pub fn of_store(conn: &Connection, store: &str) -> rusqlite::Result<Vec<StaffMem
     .collect()
 }
 
+/// The id of a shop's current assistant, for their badge.
+pub fn id_of(conn: &Connection, store: &str, name: &str) -> rusqlite::Result<Result<i64, StaffError>> {
+    let id = conn
+        .query_row(
+            "SELECT id FROM staff WHERE store_code = ?1 AND name = ?2 AND removed_at IS NULL",
+            [store, name],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(id.ok_or_else(|| StaffError::Unknown {
+        store: store.to_owned(),
+        name: name.to_owned(),
+    }))
+}
+
 /// Every current assistant, for `vitrine hub staff list`: (shop, name, added).
 pub fn list(conn: &Connection) -> rusqlite::Result<Vec<(String, String, Timestamp)>> {
     let mut stmt = conn
@@ -130,23 +113,68 @@ pub fn list(conn: &Connection) -> rusqlite::Result<Vec<(String, String, Timestam
     .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pins_are_hashed_slowly_and_checked() {
-        let hash = hash_pin("246810").unwrap();
-        assert!(hash.starts_with("$argon2id$"), "{hash}");
-        assert!(!hash.contains("246810"));
-        assert!(pin_matches("246810", &hash));
-        assert!(!pin_matches("246811", &hash));
-        assert!(!pin_matches("", &hash));
-        assert!(!pin_matches("246810", "not a hash"));
-        // Same PIN, new salt.
-        assert_ne!(hash_pin("246810").unwrap(), hash);
-        for bad in ["1234", "12345", "1234567890123", "12a456", " 123456", "１２３４５６"] {
-            assert_eq!(hash_pin(bad), Err(StaffError::BadPin), "{bad:?}");
-        }
+/// Stores a kiosk's staff audit events; returns how many were new (a resend is ignored).
+pub fn record_events(
+    conn: &Connection,
+    device_id: i64,
+    store: &str,
+    events: &[StaffEvent],
+    now: Timestamp,
+) -> rusqlite::Result<usize> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT OR IGNORE INTO staff_event
+             (device_id, event_id, store_code, at, kind, staff_id, locked_until, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    let mut stored = 0;
+    for e in events {
+        stored += stmt.execute(params![
+            device_id,
+            e.id,
+            store,
+            e.at.as_millisecond(),
+            e.kind.as_str(),
+            e.staff_id,
+            e.locked_until.map(|t| t.as_millisecond()),
+            now.as_millisecond()
+        ])?;
     }
+    Ok(stored)
+}
+
+/// A line of the staff audit log, as `vitrine hub staff log` prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub at: Timestamp,
+    pub store_code: String,
+    pub device_id: i64,
+    pub kind: String,
+    /// The assistant's name, when the event names one the hub knows.
+    pub name: Option<String>,
+    pub locked_until: Option<Timestamp>,
+}
+
+/// The latest `limit` audit events, of one shop or all, oldest first.
+pub fn log(conn: &Connection, store: Option<&str>, limit: usize) -> rusqlite::Result<Vec<LogLine>> {
+    let mut stmt = conn.prepare(
+        "SELECT e.at, e.store_code, e.device_id, e.kind, s.name, e.locked_until
+         FROM staff_event e LEFT JOIN staff s ON s.id = e.staff_id AND s.store_code = e.store_code
+         WHERE ?1 IS NULL OR e.store_code = ?1
+         ORDER BY e.at DESC, e.id DESC LIMIT ?2",
+    )?;
+    let ms = |v: Option<i64>| v.and_then(|v| Timestamp::from_millisecond(v).ok());
+    let mut lines = stmt
+        .query_map(params![store, limit as i64], |r| {
+            Ok(LogLine {
+                at: ms(r.get(0)?).unwrap_or(Timestamp::UNIX_EPOCH),
+                store_code: r.get(1)?,
+                device_id: r.get(2)?,
+                kind: r.get(3)?,
+                name: r.get(4)?,
+                locked_until: ms(r.get(5)?),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    lines.reverse();
+    Ok(lines)
 }

@@ -1,10 +1,12 @@
 //! Domain data to UI structs: the one place catalog types become Slint types.
 
 use jiff::Timestamp;
-use slint::{Color, Image, SharedString};
+use slint::{Color, Image, ModelRc, SharedString, VecModel};
 
-use super::ui::{CategoryData, ChipData, ProductCardData, StockState, WishlistItemData};
-use crate::catalog::{Category, ProductCard, ProductSheet, VariantInfo};
+use super::ui::{
+    CategoryData, ChipData, ProductCardData, ShopStockData, StockCellData, StockRowData, StockState, WishlistItemData,
+};
+use crate::catalog::{Category, ProductCard, ProductSheet, ShopStock, VariantInfo};
 use crate::domain::format_price;
 
 /// Below this many pieces, "only N left" rather than "in stock".
@@ -204,6 +206,158 @@ pub fn variant_chips(sheet: &ProductSheet, chosen: &VariantInfo) -> (Vec<ChipDat
         })
         .collect();
     (colors, sizes)
+}
+
+// ----- staff mode -----
+
+/// The state of one shop's figure: the same scale the shopper side uses.
+fn level_state(level: Option<&ShopStock>) -> (StockState, i32, bool) {
+    match level {
+        None => (StockState::Unknown, 0, false),
+        Some(l) if !l.is_available() => (
+            StockState::OutHere,
+            l.quantity.unwrap_or(0) as i32,
+            l.quantity.is_some(),
+        ),
+        Some(l) => match l.quantity {
+            Some(q) if q <= LOW_STOCK => (StockState::Low, q as i32, true),
+            Some(q) => (StockState::InStock, q as i32, true),
+            None => (StockState::InStock, 0, false),
+        },
+    }
+}
+
+/// The staff stock matrix of `sheet`: sizes across, one row per colour, each cell this
+/// shop's figure for that variant (`here` gives a SKU's figure).
+pub fn stock_matrix<'a>(
+    sheet: &ProductSheet,
+    here: impl Fn(&str) -> Option<&'a ShopStock>,
+    selected: &str,
+) -> (Vec<SharedString>, Vec<StockRowData>) {
+    let mut sizes = sheet.sizes();
+    if sizes.is_empty() || sheet.variants.iter().any(|v| v.size.is_none()) {
+        sizes.insert(0, String::new());
+    }
+    let mut colors = sheet.colors();
+    if colors.is_empty() || sheet.variants.iter().any(|v| v.color.is_none()) {
+        colors.push(String::new());
+    }
+    let rows = colors
+        .iter()
+        .map(|color| {
+            let cells: Vec<StockCellData> = sizes
+                .iter()
+                .map(|size| {
+                    let variant = sheet.variants.iter().find(|v| {
+                        v.color.as_deref().unwrap_or_default() == color && v.size.as_deref().unwrap_or_default() == size
+                    });
+                    let Some(variant) = variant else {
+                        return StockCellData::default();
+                    };
+                    let (state, quantity, known) = level_state(here(&variant.sku));
+                    StockCellData {
+                        sku: variant.sku.as_str().into(),
+                        quantity,
+                        known,
+                        state,
+                        selected: variant.sku == selected,
+                        exists: true,
+                    }
+                })
+                .collect();
+            StockRowData {
+                color: if color.is_empty() {
+                    "—".into()
+                } else {
+                    color.as_str().into()
+                },
+                cells: ModelRc::new(VecModel::from(cells)),
+            }
+        })
+        .collect();
+    let sizes = sizes
+        .into_iter()
+        .map(|s| if s.is_empty() { "—".into() } else { s.into() })
+        .collect();
+    (sizes, rows)
+}
+
+/// Other shops' figures for one variant, nearest first (then by name); `distance_km`
+/// gives a shop's distance from this one when both positions are known.
+pub fn shop_rows(
+    levels: &[&ShopStock],
+    name_of: impl Fn(&str) -> String,
+    distance_km: impl Fn(&str) -> Option<f64>,
+    minutes: i32,
+) -> Vec<ShopStockData> {
+    let mut rows: Vec<(Option<f64>, String, ShopStockData)> = levels
+        .iter()
+        .map(|level| {
+            let name = name_of(&level.store_code);
+            let distance = distance_km(&level.store_code);
+            let (_, quantity, known) = level_state(Some(level));
+            let row = ShopStockData {
+                name: name.as_str().into(),
+                distance: distance.map(format_km).unwrap_or_default().into(),
+                quantity,
+                known,
+                available: level.is_available(),
+                minutes,
+            };
+            (distance, name, row)
+        })
+        .collect();
+    rows.sort_by(|a, b| match (a.0, b.0) {
+        (Some(x), Some(y)) => x.total_cmp(&y).then_with(|| a.1.cmp(&b.1)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.1.cmp(&b.1),
+    });
+    rows.into_iter().map(|(_, _, row)| row).collect()
+}
+
+fn format_km(km: f64) -> String {
+    if km < 10.0 {
+        format!("{km:.1} km")
+    } else {
+        format!("{km:.0} km")
+    }
+}
+
+/// "Paris Opéra (3), Lyon Confluence (1)": the shops (already nearest first) that have
+/// the variant, for "out of stock here — available at …".
+pub fn available_at(rows: &[ShopStockData]) -> SharedString {
+    rows.iter()
+        .filter(|r| r.available)
+        .take(3)
+        .map(|r| {
+            if r.known {
+                format!("{} ({})", r.name, r.quantity)
+            } else {
+                r.name.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+        .into()
+}
+
+/// Whole minutes from `then` to `now`; -1 when `then` is unknown.
+pub fn minutes_since(then: Option<Timestamp>, now: Timestamp) -> i32 {
+    then.map_or(-1, |t| {
+        i32::try_from(now.duration_since(t).as_secs().max(0) / 60).unwrap_or(i32::MAX)
+    })
+}
+
+/// A byte count as staff read it: "48 MB", "12.4 GB".
+pub fn bytes(n: u64) -> SharedString {
+    const MB: f64 = 1024.0 * 1024.0;
+    let mb = n as f64 / MB;
+    if mb >= 1024.0 {
+        format!("{:.1} GB", mb / 1024.0).into()
+    } else {
+        format!("{mb:.0} MB").into()
+    }
 }
 
 #[cfg(test)]

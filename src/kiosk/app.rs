@@ -7,13 +7,15 @@
 
 mod codes;
 mod identify;
+mod staff;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::future::Future;
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use slint::{ComponentHandle, Image, Model, ModelRc, Timer, TimerMode, VecModel};
@@ -21,13 +23,13 @@ use slint::{ComponentHandle, Image, Model, ModelRc, Timer, TimerMode, VecModel};
 use super::session::{Limits, Session};
 use super::ui::{
     Activity, AppAdapter, AppWindow, AttractAdapter, ChipData, HomeAdapter, Notice, ProductAdapter, ProductCardData,
-    ResultsAdapter, Screen, SearchAdapter, WishlistAdapter,
+    ResultsAdapter, Screen, SearchAdapter, StaffAdapter, WishlistAdapter,
 };
 use super::workers::{CatalogWorker, ImageWorker, Pending};
 use super::{adapters, links};
 use crate::catalog::{self, Catalog, CatalogError, Facets, ProductCard, ProductSheet, Query};
 use crate::protocol::{Action, Owner};
-use crate::scan::scanner::Preview;
+use crate::scan::scanner::Camera;
 use crate::sync::driver::SyncLink;
 use crate::sync::outbox::{self, Edited};
 use crate::sync::pairing::PairingGuard;
@@ -79,6 +81,10 @@ struct State {
     qr_seq: u64,
     /// A sign-in with the phone under way; dropping it cancels it.
     pairing: Option<PairingGuard>,
+    /// Staff mode, from the keypad on (see `staff`).
+    staff: Option<staff::Staff>,
+    /// Recent taps on the attract screen's staff corner.
+    corner_taps: Vec<Instant>,
 }
 
 /// A wishlist line and the product group it belongs to (`None` when the catalog no
@@ -111,8 +117,12 @@ pub struct Controller {
     /// Checks customer tokens; its replay cache outlives sessions.
     verifier: RefCell<Verifier>,
     limits: Cell<Limits>,
-    /// The camera's live preview, when a scanner is attached.
-    camera: RefCell<Option<Arc<Preview>>>,
+    /// The camera, when a scanner is attached.
+    camera: RefCell<Option<Camera>>,
+    /// When the camera last read a code, for the health screen.
+    last_read: Cell<Option<Instant>>,
+    /// The kiosk's data directory, for the health screen's disk use.
+    data_dir: RefCell<Option<PathBuf>>,
     preview_timer: Timer,
     status_timer: Timer,
     notice_timer: Timer,
@@ -141,6 +151,8 @@ impl Controller {
             verifier: RefCell::new(Verifier::new("", Default::default())),
             limits: Cell::new(Limits::default()),
             camera: RefCell::new(None),
+            last_read: Cell::new(None),
+            data_dir: RefCell::new(None),
             preview_timer: Timer::default(),
             status_timer: Timer::default(),
             notice_timer: Timer::default(),
@@ -171,6 +183,11 @@ impl Controller {
         controller
     }
 
+    /// Where the kiosk keeps its data, for the health screen's disk use.
+    pub fn set_data_dir(&self, dir: Option<PathBuf>) {
+        *self.data_dir.borrow_mut() = dir;
+    }
+
     /// How long sessions may stay idle, warn, and last; applies from the next visit.
     pub fn set_limits(&self, limits: Limits) {
         self.limits.set(limits);
@@ -198,7 +215,30 @@ impl Controller {
         on!(AttractAdapter.on_choose_language, |this, lang| this.set_language(&lang));
         on!(AppAdapter.on_set_language, |this, lang| this.set_language(&lang));
         on!(AppAdapter.on_back, |this| this.back());
-        on!(AppAdapter.on_done, |this| this.end_session());
+        on!(AppAdapter.on_done, |this| this.done());
+        on!(AppAdapter.on_staff_corner, |this| this.staff_corner());
+        on!(StaffAdapter.on_choose, |this, id| this.choose_assistant(id));
+        on!(StaffAdapter.on_pin_key, |this, digit| this.pin_key(&digit));
+        on!(StaffAdapter.on_pin_back, |this| this.pin_back());
+        on!(StaffAdapter.on_pin_enter, |this| this.pin_enter());
+        on!(StaffAdapter.on_cancel, |this| this.exit_staff());
+        on!(StaffAdapter.on_exit, |this| this.exit_staff());
+        on!(StaffAdapter.on_open_stock, |this| this.staff_screen(Screen::StaffStock));
+        on!(StaffAdapter.on_open_health, |this| this
+            .staff_screen(Screen::StaffHealth));
+        on!(StaffAdapter.on_start_typing, |this| this.start_typing());
+        on!(StaffAdapter.on_typed, |this, text| this
+            .edit_staff_query(|q| q.push_str(&text)));
+        on!(StaffAdapter.on_backspace, |this| this.edit_staff_query(|q| {
+            q.pop();
+        }));
+        on!(StaffAdapter.on_clear, |this| this.edit_staff_query(String::clear));
+        on!(StaffAdapter.on_search, |this| this.staff_search());
+        on!(StaffAdapter.on_open_result, |this, code| this.look_up(&code));
+        on!(StaffAdapter.on_select, |this, sku| this.select_variant(&sku));
+        on!(StaffAdapter.on_scan, |this| this.open_scan());
+        on!(StaffAdapter.on_sync_now, |this| this.staff_sync(false));
+        on!(StaffAdapter.on_refresh_catalog, |this| this.staff_sync(true));
         on!(AppAdapter.on_still_here, |this| ());
         // A scroll: `on!` has already told the session.
         on!(Activity.on_touched, |this| ());
@@ -1027,8 +1067,11 @@ impl Controller {
     }
 
     /// Updates the offline banner: this visit's edits not yet on the hub, and whether the
-    /// last push failed.
+    /// last push failed (and the health screen, when it is open).
     fn refresh_status(self: &Rc<Self>) {
+        if self.state.borrow().screen == Screen::StaffHealth {
+            self.refresh_health();
+        }
         let (owner, this) = (self.owner(), self.clone());
         self.spawn(async move {
             let answer = this
@@ -1043,6 +1086,9 @@ impl Controller {
             match answer {
                 Ok((waiting, failing, settings)) => this.with_window(|w| {
                     let app = w.global::<AppAdapter>();
+                    if let Some(shop) = settings.shops.iter().find(|s| s.code == this.store) {
+                        app.set_store_name(shop.name.as_str().into());
+                    }
                     app.set_waiting(waiting.min(i32::MAX as u64) as i32);
                     app.set_offline(failing);
                     app.set_can_take_list(settings.list_url.is_some());

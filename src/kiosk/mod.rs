@@ -51,6 +51,18 @@ pub enum Screen {
     Results,
     Product,
     Wishlist,
+    /// The staff keypad, a name chosen and a few digits typed.
+    StaffPin,
+    /// The staff stock tool on a product (`--sku`, or the first featured one).
+    StaffStock,
+    /// The kiosk's health, as staff see it.
+    StaffHealth,
+}
+
+impl Screen {
+    fn is_staff(self) -> bool {
+        matches!(self, Screen::StaffPin | Screen::StaffStock | Screen::StaffHealth)
+    }
 }
 
 /// What `vitrine kiosk` needs to start.
@@ -97,6 +109,7 @@ impl Kiosk {
         window.global::<ui::AppAdapter>().set_store_name(store_name.into());
         window.global::<ui::AppAdapter>().set_screen(ui::Screen::Attract);
         let controller = Controller::new(&window, catalog, images, store.to_owned(), clock, pending.clone(), sync);
+        controller.set_data_dir(db.parent().map(std::path::Path::to_path_buf));
         Ok(Kiosk {
             window,
             controller,
@@ -109,7 +122,7 @@ impl Kiosk {
     /// Hands what `scanner` reads to the controller, on the UI thread, until the scanner
     /// stops. The thread owns the scanner.
     pub fn attach_scanner(&self, scanner: Scanner) -> anyhow::Result<std::thread::JoinHandle<()>> {
-        self.controller.set_camera(scanner.preview());
+        self.controller.set_camera(scanner.camera());
         let window = self.window.as_weak();
         Ok(std::thread::Builder::new().name("scan-events".into()).spawn(move || {
             while let Ok(event) = scanner.events().recv() {

@@ -239,10 +239,11 @@ pub enum Qr {
 /// Renders one screen of the demo store to a PNG, driving the kiosk as a shopper would.
 pub fn render_demo(request: &Request) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    // Codes for the phone come from the hub: those snapshots run the whole demo.
-    let (db, _hub, sync) = match request.qr {
-        None => (super::demo_catalog(dir.path())?, None, None),
-        Some(_) => {
+    // Codes for the phone and staff mode come from the hub: those snapshots run the
+    // whole demo.
+    let (db, _hub, sync) = match request.qr.is_some() || request.screen.is_staff() {
+        false => (super::demo_catalog(dir.path())?, None, None),
+        true => {
             let hub = demo::start_hub(&dir.path().join("hub"))?;
             let db = demo::enroll_kiosk(&hub, &dir.path().join("kiosk"))?;
             let sync = Background::start(Syncer::open(&db, Policy::default())?)?;
@@ -400,6 +401,66 @@ pub fn show(headless: &Headless, db: &Path, request: &Request) -> anyhow::Result
             }
             controller.go(super::UiScreen::Wishlist);
         }
+        Screen::StaffPin | Screen::StaffStock | Screen::StaffHealth => {
+            let staff = headless.kiosk.window.global::<super::ui::StaffAdapter>();
+            controller.open_keypad(None);
+            headless.settle()?;
+            let (_, name, pin) = demo::DEMO_STAFF[0];
+            let person = staff.get_names().iter().find(|n| n.name == name);
+            staff.invoke_choose(
+                person
+                    .with_context(|| format!("{name} is not on this kiosk's staff list"))?
+                    .id,
+            );
+            let typed = if request.screen == Screen::StaffPin {
+                &pin[..3]
+            } else {
+                pin
+            };
+            for digit in typed.chars() {
+                staff.invoke_pin_key(digit.to_string().into());
+            }
+            if request.screen != Screen::StaffPin {
+                staff.invoke_pin_enter();
+                let window = headless.kiosk.window.as_weak();
+                headless.settle_until("staff mode", move || {
+                    window.upgrade().is_some_and(|w| {
+                        w.global::<super::ui::AppAdapter>().get_screen() == super::UiScreen::StaffStock
+                    })
+                })?;
+            }
+            if request.screen == Screen::StaffStock {
+                let code = match &request.sku {
+                    Some(sku) => sku.clone(),
+                    None => {
+                        let first = headless
+                            .kiosk
+                            .window
+                            .global::<super::ui::HomeAdapter>()
+                            .get_featured()
+                            .row_data(0);
+                        first.context("the catalog has no products")?.id.to_string()
+                    }
+                };
+                controller.look_up(&code);
+                let window = headless.kiosk.window.as_weak();
+                headless.settle_until("live stock", move || {
+                    window.upgrade().is_some_and(|w| {
+                        let staff = w.global::<super::ui::StaffAdapter>();
+                        staff.get_has_product() && staff.get_live()
+                    })
+                })?;
+            }
+            if request.screen == Screen::StaffHealth {
+                staff.invoke_open_health();
+                let window = headless.kiosk.window.as_weak();
+                headless.settle_until("the kiosk's health", move || {
+                    window
+                        .upgrade()
+                        .is_some_and(|w| w.global::<super::ui::StaffAdapter>().get_app_version() != "preview")
+                })?;
+            }
+        }
     }
     headless.settle()
 }
@@ -528,4 +589,95 @@ pub fn probe_scan(rounds: usize) -> anyhow::Result<Vec<String>> {
         format!("scan_to_greeting_p95_ms={:.1}", at(0.95)),
         format!("scan_to_greeting_max_ms={:.1}", at(1.0)),
     ])
+}
+
+/// `vitrine bench staff`: on a kiosk of the demo hub's home shop, offline (no sync
+/// thread), `rounds` times each: from "enter" on the keypad with the right PIN to the
+/// stock screen drawn (the Argon2id check included), and from a SKU or GTIN handed to
+/// the stock tool to its matrix drawn. Returns `name=value` lines.
+pub fn probe_staff(rounds: usize) -> anyhow::Result<Vec<String>> {
+    use super::ui::StaffAdapter;
+    let dir = tempfile::tempdir()?;
+    let hub = demo::start_hub(&dir.path().join("hub"))?;
+    let db = demo::enroll_kiosk(&hub, &dir.path().join("kiosk"))?;
+    drop(hub);
+    let headless = Headless::new(&db, demo::HOME_STORE, (1280, 800), super::system_clock(), None)?;
+    let controller = &headless.kiosk.controller;
+    controller.start("fr");
+    headless.settle()?;
+    let window = headless.kiosk.window.as_weak();
+    let on_screen = move |screen: super::UiScreen| {
+        let window = window.clone();
+        move || {
+            window
+                .upgrade()
+                .is_some_and(|w| w.global::<super::ui::AppAdapter>().get_screen() == screen)
+        }
+    };
+    let staff = headless.kiosk.window.global::<StaffAdapter>();
+    let (_, name, pin) = demo::DEMO_STAFF[0];
+    let mut pin_ms = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        controller.open_keypad(None);
+        headless.settle()?;
+        let person = staff.get_names().iter().find(|n| n.name == name);
+        staff.invoke_choose(person.with_context(|| format!("{name} is not on the staff list"))?.id);
+        for digit in pin.chars() {
+            staff.invoke_pin_key(digit.to_string().into());
+        }
+        let start = Instant::now();
+        staff.invoke_pin_enter();
+        headless.settle_until("staff mode", on_screen(super::UiScreen::StaffStock))?;
+        headless.render()?;
+        pin_ms.push(start.elapsed().as_secs_f64() * 1000.0);
+        controller.exit_staff();
+        headless.settle()?;
+    }
+
+    // Staff mode again, then look-ups by SKU and by GTIN, in turn.
+    controller.open_keypad(None);
+    headless.settle()?;
+    let person = staff.get_names().iter().find(|n| n.name == name);
+    staff.invoke_choose(person.context("no assistant")?.id);
+    for digit in pin.chars() {
+        staff.invoke_pin_key(digit.to_string().into());
+    }
+    staff.invoke_pin_enter();
+    headless.settle_until("staff mode", on_screen(super::UiScreen::StaffStock))?;
+    let codes: Vec<(String, String)> = {
+        let conn = rusqlite::Connection::open(&db)?;
+        let mut stmt = conn.prepare("SELECT sku, COALESCE(gtin, sku) FROM variant WHERE lang = 'fr' ORDER BY sku")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    anyhow::ensure!(!codes.is_empty(), "the demo catalog is empty");
+    let mut lookup_ms = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let (sku, gtin) = &codes[(round * 7919) % codes.len()];
+        let code = if round % 2 == 0 { sku } else { gtin };
+        let start = Instant::now();
+        controller.look_up(code);
+        let (window, want) = (headless.kiosk.window.as_weak(), sku.clone());
+        headless.settle_until("the matrix", move || {
+            window.upgrade().is_some_and(|w| {
+                let s = w.global::<StaffAdapter>();
+                s.get_has_product() && s.get_sku() == want.as_str()
+            })
+        })?;
+        headless.render()?;
+        lookup_ms.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    let stats = |name: &str, samples: &mut Vec<f64>| {
+        samples.sort_by(f64::total_cmp);
+        let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+        vec![
+            format!("{name}_ms={:.1}", at(0.5)),
+            format!("{name}_p95_ms={:.1}", at(0.95)),
+            format!("{name}_max_ms={:.1}", at(1.0)),
+        ]
+    };
+    let mut lines = vec![format!("rounds={rounds}")];
+    lines.extend(stats("pin_to_staff_mode", &mut pin_ms));
+    lines.extend(stats("stock_lookup_offline", &mut lookup_ms));
+    Ok(lines)
 }

@@ -119,8 +119,17 @@ struct Latest {
     ended: Option<Event>,
 }
 
+/// What the UI keeps of a running scanner: its name, counters and live preview.
+#[derive(Clone)]
+pub struct Camera {
+    pub name: String,
+    pub stats: Arc<Stats>,
+    pub preview: Arc<Preview>,
+}
+
 pub struct Scanner {
     events: mpsc::Receiver<Event>,
+    name: String,
     stats: Arc<Stats>,
     preview: Arc<Preview>,
     stop: Arc<AtomicBool>,
@@ -132,6 +141,7 @@ impl Scanner {
     /// Starts capturing from `source` and decoding; a payload seen again within
     /// `debounce` of its last sighting is not reported again.
     pub fn start(mut source: Box<dyn FrameSource>, debounce: Duration) -> anyhow::Result<Scanner> {
+        let name = source.describe();
         let (tx, events) = mpsc::channel();
         let stats = Arc::new(Stats::default());
         let stop = Arc::new(AtomicBool::new(false));
@@ -252,6 +262,7 @@ impl Scanner {
 
         Ok(Scanner {
             events,
+            name,
             stats,
             preview,
             stop,
@@ -268,9 +279,13 @@ impl Scanner {
         &self.stats
     }
 
-    /// The live preview's handle, for the UI.
-    pub fn preview(&self) -> Arc<Preview> {
-        self.preview.clone()
+    /// The handles the UI keeps: name, counters, live preview.
+    pub fn camera(&self) -> Camera {
+        Camera {
+            name: self.name.clone(),
+            stats: self.stats.clone(),
+            preview: self.preview.clone(),
+        }
     }
 }
 

@@ -15,16 +15,20 @@ use tokio::sync::{Notify, mpsc, oneshot, watch};
 use super::engine::{self, Next, Outcome, Policy};
 use super::outbox::{self, Device};
 use super::pairing::{self, Pairing};
-use super::trust;
+use super::{staff, trust};
 use crate::catalog::Catalog;
 use crate::protocol::{
-    CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, KioskSettings, Owner, Problem, PushRequest, TokenKeys,
+    CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, KioskSettings, MAX_STAFF_EVENTS, Owner, Problem,
+    PushRequest, StaffEvents, StaffEventsAck, StaffList, StockAnswer, StockQuery, TokenKeys,
 };
 
 /// Catalog changes asked for per page.
 pub const CATALOG_PAGE: usize = 2_000;
 /// How often a running kiosk asks the hub for catalog changes.
 pub const PULL_EVERY: Duration = Duration::from_secs(300);
+/// How long a question an assistant waits on (live stock) may take before the kiosk
+/// shows what it has.
+pub const LIVE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// An HTTP client for one hub.
 #[derive(Clone)]
@@ -146,6 +150,31 @@ impl Client {
     pub async fn settings(&self) -> anyhow::Result<KioskSettings> {
         self.call(self.http.get(format!("{}/v1/kiosk/settings", self.base)))
             .await
+    }
+
+    /// The shop's assistants with their PIN hashes.
+    pub async fn staff(&self) -> anyhow::Result<StaffList> {
+        self.call(self.http.get(format!("{}/v1/kiosk/staff", self.base))).await
+    }
+
+    /// Hands audit events of the staff keypad to the hub.
+    pub async fn send_staff_events(&self, events: &StaffEvents) -> anyhow::Result<StaffEventsAck> {
+        self.call(
+            self.http
+                .post(format!("{}/v1/kiosk/staff/events", self.base))
+                .json(events),
+        )
+        .await
+    }
+
+    /// Every shop's stock of `skus`, as the hub has it now. Short: an assistant is waiting.
+    pub async fn stock(&self, skus: Vec<String>) -> anyhow::Result<StockAnswer> {
+        let request = self
+            .http
+            .post(format!("{}/v1/kiosk/stock", self.base))
+            .json(&StockQuery { skus })
+            .timeout(LIVE_TIMEOUT);
+        self.call(request).await
     }
 
     pub async fn catalog_page(&self, cursor: &str, limit: usize) -> anyhow::Result<CatalogPage> {
@@ -376,9 +405,11 @@ impl Syncer {
     pub async fn pull_catalog(&self) -> anyhow::Result<usize> {
         let keys = self.client.token_keys().await?;
         let settings = self.client.settings().await?;
+        let staff = self.client.staff().await?;
         self.with_db(move |c| {
             trust::save(c.connection(), &keys, Timestamp::now())?;
-            trust::save_settings(c.connection(), &settings, Timestamp::now())
+            trust::save_settings(c.connection(), &settings, Timestamp::now())?;
+            staff::save_staff(c.connection(), &staff.staff)
         })
         .await?;
         let mut total = 0;
@@ -395,6 +426,9 @@ impl Syncer {
                 if count > 0 || moved {
                     c.apply_changes(&page.changes, &page.next_cursor, now)?;
                 }
+                if let Some(at) = page.inventory_as_of {
+                    crate::catalog::set_inventory_as_of(c.connection(), at)?;
+                }
                 outbox::pulled(c.connection(), now)
             })
             .await?;
@@ -403,6 +437,46 @@ impl Syncer {
                 return Ok(total);
             }
         }
+    }
+
+    /// Hands the staff keypad's audit events to the hub, oldest first, until none wait.
+    pub async fn push_staff_events(&self) -> anyhow::Result<usize> {
+        let mut sent = 0;
+        loop {
+            let events = self
+                .with_db(|c| staff::pending_events(c.connection(), MAX_STAFF_EVENTS))
+                .await?;
+            if events.is_empty() {
+                return Ok(sent);
+            }
+            let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+            self.client.send_staff_events(&StaffEvents { events }).await?;
+            sent += ids.len();
+            self.with_db(move |c| staff::sent_events(c.connection(), &ids)).await?;
+        }
+    }
+
+    /// What an assistant's "sync now" does: the backoff is waived once, then the outbox
+    /// and the keypad's events go, then the catalog comes.
+    pub async fn sync_now(&self) -> anyhow::Result<SyncReport> {
+        self.with_db(|c| {
+            let mut state = outbox::sender_state(c.connection())?;
+            state.retry_at = None;
+            outbox::record(c.connection(), &state, &engine::Effects::default(), random_id)
+        })
+        .await?;
+        self.drain().await?;
+        let events = self.push_staff_events().await?;
+        let changes = self.pull_catalog().await?;
+        let status = self.with_db(|c| outbox::status(c.connection())).await?;
+        if let Some(error) = status.last_error.filter(|_| status.pending > 0) {
+            anyhow::bail!("{error}");
+        }
+        Ok(SyncReport {
+            pending: status.pending,
+            events,
+            changes,
+        })
     }
 
     /// Fetches a signed-in customer's list from the hub into the local view (lines this
@@ -428,6 +502,9 @@ impl Syncer {
     ) {
         let mut next_pull = tokio::time::Instant::now();
         loop {
+            if let Err(e) = self.push_staff_events().await {
+                tracing::debug!(error = %format!("{e:#}"), "staff events wait for the hub");
+            }
             let wait = match self.push_step().await {
                 Ok(Step::Sent { .. }) => continue,
                 Ok(Step::Idle) => PULL_EVERY,
@@ -456,6 +533,18 @@ impl Syncer {
                     // It waits for the shopper for minutes: on its own task.
                     Request::Pair { reply } => {
                         tokio::spawn(pairing::pair(self.client.clone(), reply));
+                    }
+                    Request::Stock { skus, reply } => {
+                        let client = self.client.clone();
+                        tokio::spawn(async move { let _ = reply.send(client.stock(skus).await); });
+                    }
+                    Request::Pull { reply } => {
+                        let _ = reply.send(self.pull_catalog().await);
+                        next_pull = tokio::time::Instant::now() + PULL_EVERY;
+                    }
+                    Request::SyncNow { reply } => {
+                        let _ = reply.send(self.sync_now().await);
+                        next_pull = tokio::time::Instant::now() + PULL_EVERY;
                     }
                 },
                 _ = shutdown.changed() => {}
@@ -510,6 +599,30 @@ pub enum Request {
     Pair {
         reply: oneshot::Sender<anyhow::Result<Pairing>>,
     },
+    /// Every shop's stock of some SKUs, live from the hub.
+    Stock {
+        skus: Vec<String>,
+        reply: oneshot::Sender<anyhow::Result<StockAnswer>>,
+    },
+    /// Pull the catalog (and the keys, pages, shops and staff) now.
+    Pull {
+        reply: oneshot::Sender<anyhow::Result<usize>>,
+    },
+    /// Push and pull now, whatever the backoff says.
+    SyncNow {
+        reply: oneshot::Sender<anyhow::Result<SyncReport>>,
+    },
+}
+
+/// What a forced sync did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Wishlist ops still waiting (the hub refused or could not take them).
+    pub pending: u64,
+    /// Staff events handed over.
+    pub events: usize,
+    /// Catalog changes pulled.
+    pub changes: usize,
 }
 
 /// The UI's end of the sync thread: wake it after an edit, ask it for things.
@@ -528,23 +641,35 @@ impl SyncLink {
     /// Fetches a signed-in customer's list (saved online or at other kiosks) into the
     /// local view; any runtime may await it.
     pub async fn fetch_customer(&self, alias: &str) -> anyhow::Result<usize> {
-        let (reply, answer) = oneshot::channel();
-        self.requests
-            .send(Request::Customer {
-                alias: alias.to_owned(),
-                reply,
-            })
-            .map_err(|_| anyhow::anyhow!("the sync thread has stopped"))?;
-        answer
-            .await
-            .map_err(|_| anyhow::anyhow!("the sync thread has stopped"))?
+        let alias = alias.to_owned();
+        self.ask(|reply| Request::Customer { alias, reply }).await
     }
 
     /// Starts a sign-in with the phone: the code to show, and the shopper's answer to come.
     pub async fn pair(&self) -> anyhow::Result<Pairing> {
+        self.ask(|reply| Request::Pair { reply }).await
+    }
+
+    /// Every shop's stock of `skus`, live from the hub.
+    pub async fn stock(&self, skus: Vec<String>) -> anyhow::Result<StockAnswer> {
+        self.ask(|reply| Request::Stock { skus, reply }).await
+    }
+
+    /// Pulls the catalog now (an assistant's "refresh the catalog").
+    pub async fn pull(&self) -> anyhow::Result<usize> {
+        self.ask(|reply| Request::Pull { reply }).await
+    }
+
+    /// Pushes and pulls now (an assistant's "sync now").
+    pub async fn sync_now(&self) -> anyhow::Result<SyncReport> {
+        self.ask(|reply| Request::SyncNow { reply }).await
+    }
+
+    /// Sends the sync thread a request and awaits its answer.
+    async fn ask<T>(&self, request: impl FnOnce(oneshot::Sender<anyhow::Result<T>>) -> Request) -> anyhow::Result<T> {
         let (reply, answer) = oneshot::channel();
         self.requests
-            .send(Request::Pair { reply })
+            .send(request(reply))
             .map_err(|_| anyhow::anyhow!("the sync thread has stopped"))?;
         answer
             .await

@@ -6,7 +6,8 @@
 //! - [`driver`]: reqwest and tokio around the engine, and enrollment;
 //! - [`pictures`]: catalog pictures fetched through the hub into a capped disk cache;
 //! - [`pairing`]: sign-in with the phone, from the kiosk's side;
-//! - [`trust`]: the customer-token keys and web store pages the hub published.
+//! - [`trust`]: the customer-token keys, web store pages and shops the hub published;
+//! - [`staff`]: the shop's assistants, the keypad's lock and its audit events.
 
 pub mod driver;
 pub mod engine;
@@ -14,6 +15,7 @@ pub mod hlc;
 pub mod outbox;
 pub mod pairing;
 pub mod pictures;
+pub mod staff;
 pub mod trust;
 
 /// The kiosk's database file inside its data directory.

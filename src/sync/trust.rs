@@ -1,6 +1,6 @@
 //! What the hub tells a kiosk about customers, as it said last: the customer-token keys
 //! it trusts (`src/sync/schema_v2.sql`) and the web store's pages it links to
-//! (`schema_v3.sql`). The sync driver refreshes both with each catalog pull; the kiosk
+//! (`schema_v3.sql`) with the chain's shops (`schema_v4.sql`). The sync driver refreshes both with each catalog pull; the kiosk
 //! checks tokens against the keys offline, so a key rotation needs no redeploy. The
 //! tokens the kiosk accepted are kept too (by hash, until they expire), so a restart
 //! does not make a used code good again.
@@ -13,7 +13,7 @@ use ed25519_dalek::VerifyingKey;
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::protocol::{KioskSettings, TokenKeys};
+use crate::protocol::{KioskSettings, Shop, TokenKeys};
 use crate::token::TrustedKey;
 
 /// Replaces the trusted keys with the hub's list. Keys that are not valid Ed25519 keys
@@ -80,28 +80,49 @@ pub fn load(conn: &Connection) -> rusqlite::Result<Option<(String, HashMap<u16, 
     Ok(Some((audience, keys)))
 }
 
-/// Replaces the web store's pages with the hub's.
-pub fn save_settings(conn: &Connection, settings: &KioskSettings, now: Timestamp) -> rusqlite::Result<()> {
-    conn.execute(
+/// Replaces the web store's pages and the chain's shops with the hub's.
+pub fn save_settings(conn: &mut Connection, settings: &KioskSettings, now: Timestamp) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute(
         "INSERT INTO hub_settings (id, list_url, pairing, fetched_at) VALUES (1, ?1, ?2, ?3)
          ON CONFLICT (id) DO UPDATE SET list_url = excluded.list_url, pairing = excluded.pairing,
              fetched_at = excluded.fetched_at",
         params![settings.list_url, settings.pairing, now.as_millisecond()],
     )?;
-    Ok(())
+    tx.execute("DELETE FROM shop", [])?;
+    for shop in &settings.shops {
+        tx.execute(
+            "INSERT OR REPLACE INTO shop (code, name, latitude, longitude) VALUES (?1, ?2, ?3, ?4)",
+            params![shop.code, shop.name, shop.latitude, shop.longitude],
+        )?;
+    }
+    tx.commit()
 }
 
-/// The web store's pages; all absent before the first fetch.
+/// The web store's pages and the chain's shops; all absent before the first fetch.
 pub fn settings(conn: &Connection) -> rusqlite::Result<KioskSettings> {
-    Ok(conn
+    let mut settings = conn
         .query_row("SELECT list_url, pairing FROM hub_settings WHERE id = 1", [], |r| {
             Ok(KioskSettings {
                 list_url: r.get(0)?,
                 pairing: r.get(1)?,
+                shops: Vec::new(),
             })
         })
         .optional()?
-        .unwrap_or_default())
+        .unwrap_or_default();
+    let mut stmt = conn.prepare_cached("SELECT code, name, latitude, longitude FROM shop ORDER BY name")?;
+    settings.shops = stmt
+        .query_map([], |r| {
+            Ok(Shop {
+                code: r.get(0)?,
+                name: r.get(1)?,
+                latitude: r.get(2)?,
+                longitude: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(settings)
 }
 
 /// Keeps the verifier's replay cache: replaces what was kept with `entries`.

@@ -3,7 +3,6 @@
 //! the shopper on screen, in the UI models or in the kiosk's memory.
 
 use std::rc::Rc;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use slint::{ComponentHandle, Image, ModelRc, TimerMode, VecModel};
@@ -14,7 +13,7 @@ use crate::kiosk::session::{Session, Tick};
 use crate::kiosk::ui::{AppAdapter, Notice, ProductAdapter, ResultsAdapter, Screen, SearchAdapter, WishlistAdapter};
 use crate::protocol::Owner;
 use crate::scan::payload::{self, Payload};
-use crate::scan::scanner::Preview;
+use crate::scan::scanner::Camera;
 use crate::sync::{outbox, trust};
 use crate::token::{Alias, Rejection};
 
@@ -36,15 +35,15 @@ fn notice_for(rejection: Rejection) -> Notice {
 const PREVIEW_EVERY: Duration = Duration::from_millis(66);
 
 impl Controller {
-    /// A camera reads codes for this kiosk; `preview` shows what it sees.
-    pub fn set_camera(&self, preview: Arc<Preview>) {
-        *self.camera.borrow_mut() = Some(preview);
+    /// A camera reads codes for this kiosk; its preview shows what it sees.
+    pub fn set_camera(&self, camera: Camera) {
+        *self.camera.borrow_mut() = Some(camera);
         self.with_window(|w| w.global::<AppAdapter>().set_has_camera(true));
     }
 
     /// The scan sheet: the camera's live picture and the frame to aim at.
     pub(super) fn open_scan(self: &Rc<Self>) {
-        let Some(preview) = self.camera.borrow().clone() else {
+        let Some(preview) = self.camera.borrow().as_ref().map(|c| c.preview.clone()) else {
             return;
         };
         preview.set_wanted(true);
@@ -61,8 +60,8 @@ impl Controller {
     /// Closes the scan sheet; no picture of the camera is kept.
     pub(super) fn close_scan(&self) {
         self.preview_timer.stop();
-        if let Some(preview) = self.camera.borrow().as_ref() {
-            preview.set_wanted(false);
+        if let Some(camera) = self.camera.borrow().as_ref() {
+            camera.preview.set_wanted(false);
         }
         self.with_window(|w| {
             let app = w.global::<AppAdapter>();
@@ -74,8 +73,19 @@ impl Controller {
     /// A code the camera read (or a test handed in).
     pub fn scanned(self: &Rc<Self>, text: &str) {
         self.close_scan();
+        self.last_read.set(Some(Instant::now()));
         if text.chars().count() > payload::MAX_PAYLOAD_CHARS {
             return self.notify(Notice::CodeNotOurs);
+        }
+        // A staff badge opens the keypad on that name; in staff mode, codes are products.
+        if let Some(id) = crate::pin::parse_badge(text) {
+            if !self.in_staff() {
+                self.open_keypad(Some(id));
+            }
+            return;
+        }
+        if self.in_staff() {
+            return self.staff_scanned(text);
         }
         let (this, text, now) = (self.clone(), text.to_owned(), self.now());
         self.spawn(async move {
@@ -214,6 +224,9 @@ impl Controller {
         if self.state.borrow().pairing.is_some() {
             self.touch();
         }
+        if self.in_staff() {
+            self.staff_tick();
+        }
         let Some(session) = self.state.borrow().session else {
             return;
         };
@@ -225,8 +238,17 @@ impl Controller {
             }),
             Tick::End(reason) => {
                 tracing::info!(?reason, "session ended");
-                self.end_session();
+                self.done();
             }
+        }
+    }
+
+    /// "I'm done", or the idle warning's end: leaves staff mode, or ends the visit.
+    pub(super) fn done(self: &Rc<Self>) {
+        if self.in_staff() {
+            self.exit_staff();
+        } else {
+            self.end_session();
         }
     }
 
