@@ -20,13 +20,8 @@ use crate::world::{World, hub_conn};
 
 #[test]
 fn a_kiosk_gets_the_pin_hashes_of_its_own_shop_only() {
-    let world = World::new();
+    let (world, paris) = paris_with_staff();
     let conn = hub_conn(&world.hub_data());
-    let now = Timestamp::now();
-    staff::add(&conn, "PARIS", "Léa", "246810", now).unwrap().unwrap();
-    staff::add(&conn, "PARIS", "Marc", "135791", now).unwrap().unwrap();
-    staff::add(&conn, "LYON", "Inès", "112233", now).unwrap().unwrap();
-    let paris = world.kiosk_at("paris-1", "PARIS", &world.hub.url());
     let lyon = world.kiosk_at("lyon-1", "LYON", &world.hub.url());
 
     let (status, body) = world.json(Method::GET, "/v1/kiosk/staff", Some(&paris.token()), &json!(null));
@@ -212,38 +207,16 @@ fn staff_events_reach_the_hub_once() {
     assert_eq!(lines, [("failure", Some("Léa")), ("login", Some("Léa"))]);
 
     // Bad input gets a precise answer.
-    let too_many: Vec<_> = (0..501)
-        .map(|i| json!({ "id": format!("e{i}"), "at": "2026-11-23T10:00:00Z", "kind": "login" }))
-        .collect();
-    let (status, answer) = world.json(
-        Method::POST,
-        "/v1/kiosk/staff/events",
-        Some(&paris.token()),
-        &json!({ "events": too_many }),
-    );
-    assert_eq!(
-        (status, answer["code"].as_str()),
-        (422, Some("too_many_events")),
-        "{answer}"
-    );
-    let (status, answer) = world.json(
-        Method::POST,
-        "/v1/kiosk/staff/events",
-        Some(&paris.token()),
-        &json!({ "events": [{ "id": "", "at": "2026-11-23T10:00:00Z", "kind": "login" }] }),
-    );
-    assert_eq!(
-        (status, answer["code"].as_str()),
-        (422, Some("invalid_event")),
-        "{answer}"
-    );
-    let (status, _) = world.json(
-        Method::POST,
-        "/v1/kiosk/staff/events",
-        Some(&paris.token()),
-        &json!({ "events": [{ "id": "x", "at": "2026-11-23T10:00:00Z", "kind": "hacked" }] }),
-    );
-    assert_eq!(status, 422);
+    let refusal = |events: serde_json::Value| {
+        let body = json!({ "events": events });
+        let (status, answer) = world.json(Method::POST, "/v1/kiosk/staff/events", Some(&paris.token()), &body);
+        (status, answer["code"].as_str().unwrap_or_default().to_owned())
+    };
+    let event = |id: &str, kind: &str| json!({ "id": id, "at": "2026-11-23T10:00:00Z", "kind": kind });
+    let too_many: Vec<_> = (0..501).map(|i| event(&format!("e{i}"), "login")).collect();
+    assert_eq!(refusal(json!(too_many)), (422, "too_many_events".to_owned()));
+    assert_eq!(refusal(json!([event("", "login")])), (422, "invalid_event".to_owned()));
+    assert_eq!(refusal(json!([event("x", "hacked")])).0, 422);
 
     // Ops read the log from the command line.
     let data = world.hub_data();

@@ -375,15 +375,7 @@ pub fn show(headless: &Headless, db: &Path, request: &Request) -> anyhow::Result
                     hit.with_context(|| format!("no product has the SKU, GTIN or MPN {sku}"))?
                         .group_id
                 }
-                None => {
-                    let first = headless
-                        .kiosk
-                        .window
-                        .global::<super::ui::HomeAdapter>()
-                        .get_featured()
-                        .row_data(0);
-                    first.context("the catalog has no products")?.id.to_string()
-                }
+                None => first_featured(headless)?,
             };
             controller.open_product(&group);
             headless.settle()?;
@@ -403,23 +395,13 @@ pub fn show(headless: &Headless, db: &Path, request: &Request) -> anyhow::Result
         }
         Screen::StaffPin | Screen::StaffStock | Screen::StaffHealth => {
             let staff = headless.kiosk.window.global::<super::ui::StaffAdapter>();
-            controller.open_keypad(None);
-            headless.settle()?;
-            let (_, name, pin) = demo::DEMO_STAFF[0];
-            let person = staff.get_names().iter().find(|n| n.name == name);
-            staff.invoke_choose(
-                person
-                    .with_context(|| format!("{name} is not on this kiosk's staff list"))?
-                    .id,
-            );
+            let pin = demo::DEMO_STAFF[0].2;
             let typed = if request.screen == Screen::StaffPin {
                 &pin[..3]
             } else {
                 pin
             };
-            for digit in typed.chars() {
-                staff.invoke_pin_key(digit.to_string().into());
-            }
+            type_demo_pin(headless, typed)?;
             if request.screen != Screen::StaffPin {
                 staff.invoke_pin_enter();
                 let window = headless.kiosk.window.as_weak();
@@ -432,15 +414,7 @@ pub fn show(headless: &Headless, db: &Path, request: &Request) -> anyhow::Result
             if request.screen == Screen::StaffStock {
                 let code = match &request.sku {
                     Some(sku) => sku.clone(),
-                    None => {
-                        let first = headless
-                            .kiosk
-                            .window
-                            .global::<super::ui::HomeAdapter>()
-                            .get_featured()
-                            .row_data(0);
-                        first.context("the catalog has no products")?.id.to_string()
-                    }
+                    None => first_featured(headless)?,
                 };
                 controller.look_up(&code);
                 let window = headless.kiosk.window.as_weak();
@@ -463,6 +437,31 @@ pub fn show(headless: &Headless, db: &Path, request: &Request) -> anyhow::Result
         }
     }
     headless.settle()
+}
+
+/// The first featured product's group: what a screen shows when none is named.
+fn first_featured(headless: &Headless) -> anyhow::Result<String> {
+    let home = headless.kiosk.window.global::<super::ui::HomeAdapter>();
+    let first = home.get_featured().row_data(0);
+    Ok(first.context("the catalog has no products")?.id.to_string())
+}
+
+/// Opens the staff keypad, picks the demo's first assistant and types `digits`.
+fn type_demo_pin(headless: &Headless, digits: &str) -> anyhow::Result<()> {
+    let staff = headless.kiosk.window.global::<super::ui::StaffAdapter>();
+    headless.kiosk.controller.open_keypad(None);
+    headless.settle()?;
+    let name = demo::DEMO_STAFF[0].1;
+    let person = staff.get_names().iter().find(|n| n.name == name);
+    staff.invoke_choose(
+        person
+            .with_context(|| format!("{name} is not on this kiosk's staff list"))?
+            .id,
+    );
+    for digit in digits.chars() {
+        staff.invoke_pin_key(digit.to_string().into());
+    }
+    Ok(())
 }
 
 /// Resident and proportional memory of this process, in MiB.
@@ -615,16 +614,10 @@ pub fn probe_staff(rounds: usize) -> anyhow::Result<Vec<String>> {
         }
     };
     let staff = headless.kiosk.window.global::<StaffAdapter>();
-    let (_, name, pin) = demo::DEMO_STAFF[0];
+    let pin = demo::DEMO_STAFF[0].2;
     let mut pin_ms = Vec::with_capacity(rounds);
     for _ in 0..rounds {
-        controller.open_keypad(None);
-        headless.settle()?;
-        let person = staff.get_names().iter().find(|n| n.name == name);
-        staff.invoke_choose(person.with_context(|| format!("{name} is not on the staff list"))?.id);
-        for digit in pin.chars() {
-            staff.invoke_pin_key(digit.to_string().into());
-        }
+        type_demo_pin(&headless, pin)?;
         let start = Instant::now();
         staff.invoke_pin_enter();
         headless.settle_until("staff mode", on_screen(super::UiScreen::StaffStock))?;
@@ -635,13 +628,7 @@ pub fn probe_staff(rounds: usize) -> anyhow::Result<Vec<String>> {
     }
 
     // Staff mode again, then look-ups by SKU and by GTIN, in turn.
-    controller.open_keypad(None);
-    headless.settle()?;
-    let person = staff.get_names().iter().find(|n| n.name == name);
-    staff.invoke_choose(person.context("no assistant")?.id);
-    for digit in pin.chars() {
-        staff.invoke_pin_key(digit.to_string().into());
-    }
+    type_demo_pin(&headless, pin)?;
     staff.invoke_pin_enter();
     headless.settle_until("staff mode", on_screen(super::UiScreen::StaffStock))?;
     let codes: Vec<(String, String)> = {
