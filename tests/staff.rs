@@ -533,3 +533,51 @@ fn offline_the_stock_tool_shows_saved_figures_and_idling_leaves_staff_mode() {
     });
     drop(world);
 }
+
+#[test]
+fn the_keypad_locks_counts_down_and_stays_locked_after_a_restart() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let (world, kiosk) = home_shop();
+    let db = kiosk.db.clone();
+    // The kiosk's clock, which the test moves on.
+    let ahead = Arc::new(AtomicI64::new(0));
+    let clock: vitrine::kiosk::app::Clock = {
+        let ahead = ahead.clone();
+        Arc::new(move || Timestamp::now() + jiff::SignedDuration::from_secs(ahead.load(Ordering::Relaxed)))
+    };
+    on_ui_thread(move || {
+        let ui = Ui::on(&db, (1280, 800), "en", clock.clone());
+        ui.act(|c| c.open_keypad(None));
+        let staff = ui.window().global::<StaffAdapter>();
+        for _ in 0..vitrine::pin::MAX_ATTEMPTS {
+            type_pin(&ui, "999999");
+        }
+        assert_eq!(staff.get_pin_state(), StaffPinState::Locked);
+        assert!(
+            (25..=30).contains(&staff.get_locked_seconds()),
+            "{}",
+            staff.get_locked_seconds()
+        );
+        // Locked keys type nothing.
+        ui.tap("2");
+        assert_eq!(staff.get_pin_length(), 0);
+        drop(ui);
+
+        // A restart does not unlock.
+        let ui = Ui::on(&db, (1280, 800), "en", clock);
+        ui.act(|c| c.open_keypad(None));
+        let staff = ui.window().global::<StaffAdapter>();
+        assert!(staff.get_locked_seconds() > 0, "the lock survived the restart");
+        ui.tap("2");
+        assert_eq!(staff.get_pin_length(), 0);
+
+        // Once the lock has run out, the right PIN opens staff mode.
+        ahead.store(31, Ordering::Relaxed);
+        ui.wait_for("the end of the lock", |w| {
+            w.global::<StaffAdapter>().get_locked_seconds() == 0
+        });
+        type_pin(&ui, "246810");
+        assert_eq!(ui.screen(), Screen::StaffStock);
+    });
+    drop(world);
+}

@@ -365,6 +365,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn other_shops_are_listed_nearest_first_then_by_name() {
+        let level = |code: &str, quantity: Option<u32>, availability| ShopStock {
+            store_code: code.to_owned(),
+            quantity,
+            availability,
+            updated_at: Timestamp::UNIX_EPOCH,
+        };
+        use crate::domain::Availability::{InStock, OutOfStock};
+        let levels = [
+            level("FAR", Some(2), InStock),
+            level("NOWHERE-B", Some(1), InStock),
+            level("NEAR", Some(0), OutOfStock),
+            level("NOWHERE-A", None, InStock),
+        ];
+        let refs: Vec<&ShopStock> = levels.iter().collect();
+        let distance = |code: &str| match code {
+            "FAR" => Some(412.4),
+            "NEAR" => Some(2.61),
+            _ => None,
+        };
+        let rows = shop_rows(&refs, |code| code.to_owned(), distance, 12);
+        let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["NEAR", "FAR", "NOWHERE-A", "NOWHERE-B"]);
+        assert_eq!(
+            rows.iter().map(|r| r.distance.as_str()).collect::<Vec<_>>(),
+            ["2.6 km", "412 km", "", ""]
+        );
+        assert!(!rows[0].available && rows[1].available && !rows[2].known);
+        // "Available at": the shops that have it, nearest first, with their figure.
+        assert_eq!(available_at(&rows), "FAR (2), NOWHERE-A, NOWHERE-B (1)");
+    }
+
+    #[test]
     fn colour_names_in_both_languages_get_swatches() {
         assert_eq!(swatch("Bleu marine"), swatch("Navy"));
         assert!(swatch("Vert sauge").is_some());
