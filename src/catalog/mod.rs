@@ -551,6 +551,26 @@ impl Catalog {
         find("mpn", code)
     }
 
+    /// Variants whose SKU begins with `prefix`, in SKU order, at most `limit` (the index
+    /// on SKUs serves the range).
+    pub fn skus_starting(&self, prefix: &str, limit: usize) -> Result<Vec<LookupHit>, CatalogError> {
+        if prefix.trim().is_empty() || prefix.len() > 200 {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT lang, group_id, sku FROM variant WHERE sku >= ?1 AND sku < ?1 || char(1114111)
+             GROUP BY sku ORDER BY sku LIMIT ?2",
+        )?;
+        let hits = stmt.query_map(params![prefix, limit as i64], |r| {
+            Ok(LookupHit {
+                lang: r.get(0)?,
+                group_id: r.get(1)?,
+                sku: r.get(2)?,
+            })
+        })?;
+        Ok(hits.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Everything a product sheet shows, with stock here (`store`) and elsewhere.
     pub fn product(&self, lang: &str, group_id: &str, store: &str) -> Result<Option<ProductSheet>, CatalogError> {
         let mut stmt = self.conn.prepare_cached(

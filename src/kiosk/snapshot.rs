@@ -411,7 +411,18 @@ pub fn show(headless: &Headless, db: &Path, request: &Request) -> anyhow::Result
                     })
                 })?;
             }
-            if request.screen == Screen::StaffStock {
+            if let (Screen::StaffStock, Some(text)) = (request.screen, &request.query) {
+                // Typing on the stock tool's keyboard, its matches under the field.
+                staff.invoke_start_typing();
+                staff.invoke_typed(text.as_str().into());
+                let window = headless.kiosk.window.as_weak();
+                headless.settle_until("the matches", move || {
+                    window.upgrade().is_some_and(|w| {
+                        let staff = w.global::<super::ui::StaffAdapter>();
+                        staff.get_results().row_count() > 0 || staff.get_not_found()
+                    })
+                })?;
+            } else if request.screen == Screen::StaffStock {
                 let code = match &request.sku {
                     Some(sku) => sku.clone(),
                     None => first_featured(headless)?,

@@ -402,7 +402,19 @@ impl Controller {
                 .catalog
                 .run(move |c| {
                     let mut rows = Vec::new();
-                    if let Some(hit) = c.lookup(&text)? {
+                    // Codes as typed, then in capitals (the keyboard types lower case),
+                    // then SKUs that begin so.
+                    let exact = match c.lookup(&text)? {
+                        Some(hit) => Some(hit),
+                        None => c.lookup(&text.to_uppercase())?,
+                    };
+                    for hit in exact
+                        .into_iter()
+                        .chain(c.skus_starting(&text.to_uppercase(), RESULT_ROWS)?)
+                    {
+                        if rows.iter().any(|(code, _, _)| *code == hit.sku) {
+                            continue;
+                        }
                         let title = c.card(&hit.lang, &hit.group_id, now)?.map(|card| card.title);
                         rows.push((hit.sku.clone(), title.unwrap_or_default(), hit.sku));
                     }
