@@ -516,6 +516,19 @@ fn offline_the_stock_tool_shows_saved_figures_and_idling_leaves_staff_mode() {
         assert!(staff.get_here_minutes() >= 0, "saved figures carry their age");
         assert_eq!(staff.get_shops().row_count(), vitrine::demo::STORES.len() - 1);
 
+        // In staff mode a product's code opens its stock; a shopper's code does nothing.
+        let other: String = rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row("SELECT sku FROM variant ORDER BY sku DESC LIMIT 1", [], |r| r.get(0))
+            .unwrap();
+        ui.act(|c| c.scanned(&other));
+        ui.wait_for("the scanned product", |w| {
+            w.global::<StaffAdapter>().get_sku() == other.as_str()
+        });
+        ui.act(|c| c.scanned(&"7".repeat(202)));
+        assert_eq!(ui.screen(), Screen::StaffStock);
+        assert!(!ui.window().global::<AppAdapter>().get_signed_in());
+
         // The health screen works offline too.
         ui.tap("Kiosk health");
         ui.wait_for("the health figures", |w| {
