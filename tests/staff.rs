@@ -461,6 +461,17 @@ fn staff_reach_the_stock_matrix_from_the_corner_and_leave_nothing_behind() {
             .unwrap();
         assert_ne!(cached, 42, "the kiosk's saved figure is still the old one");
 
+        // The health screen asks the hub, and "sync now" goes at once.
+        ui.tap("Kiosk health");
+        ui.wait_for("the hub's answer", |w| w.global::<StaffAdapter>().get_hub_ms() >= 0);
+        assert!(staff.get_sync_ok());
+        assert!(staff.get_catalog_products() > 0 && staff.get_last_pull_minutes() >= 0);
+        ui.tap("Sync now");
+        ui.wait_for("the sync", |w| {
+            w.global::<StaffAdapter>().get_action() == vitrine::kiosk::ui::StaffAction::Synced
+        });
+        assert_eq!(staff.get_outbox_waiting(), 0);
+
         // "Leave" ends staff mode; the shopper side shows nothing of it.
         ui.tap("Leave staff mode");
         assert_no_staff_left(&ui);

@@ -440,9 +440,10 @@ pub fn show(headless: &Headless, db: &Path, request: &Request) -> anyhow::Result
                 staff.invoke_open_health();
                 let window = headless.kiosk.window.as_weak();
                 headless.settle_until("the kiosk's health", move || {
-                    window
-                        .upgrade()
-                        .is_some_and(|w| w.global::<super::ui::StaffAdapter>().get_app_version() != "preview")
+                    window.upgrade().is_some_and(|w| {
+                        let staff = w.global::<super::ui::StaffAdapter>();
+                        staff.get_app_version() != "preview" && staff.get_hub_ms() >= 0
+                    })
                 })?;
             }
         }

@@ -167,6 +167,20 @@ impl Client {
         .await
     }
 
+    /// Whether the hub answers its health check now, and how fast.
+    pub async fn probe(&self) -> anyhow::Result<Duration> {
+        let start = std::time::Instant::now();
+        let response = self
+            .http
+            .get(format!("{}/healthz", self.base))
+            .timeout(LIVE_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot reach the hub: {}", describe(&e)))?;
+        anyhow::ensure!(response.status().is_success(), "the hub answered {}", response.status());
+        Ok(start.elapsed())
+    }
+
     /// Every shop's stock of `skus`, as the hub has it now. Short: an assistant is waiting.
     pub async fn stock(&self, skus: Vec<String>) -> anyhow::Result<StockAnswer> {
         let request = self
@@ -534,6 +548,10 @@ impl Syncer {
                     Request::Pair { reply } => {
                         tokio::spawn(pairing::pair(self.client.clone(), reply));
                     }
+                    Request::Probe { reply } => {
+                        let client = self.client.clone();
+                        tokio::spawn(async move { let _ = reply.send(client.probe().await); });
+                    }
                     Request::Stock { skus, reply } => {
                         let client = self.client.clone();
                         tokio::spawn(async move { let _ = reply.send(client.stock(skus).await); });
@@ -599,6 +617,10 @@ pub enum Request {
     Pair {
         reply: oneshot::Sender<anyhow::Result<Pairing>>,
     },
+    /// Whether the hub answers now (the staff health screen).
+    Probe {
+        reply: oneshot::Sender<anyhow::Result<Duration>>,
+    },
     /// Every shop's stock of some SKUs, live from the hub.
     Stock {
         skus: Vec<String>,
@@ -648,6 +670,11 @@ impl SyncLink {
     /// Starts a sign-in with the phone: the code to show, and the shopper's answer to come.
     pub async fn pair(&self) -> anyhow::Result<Pairing> {
         self.ask(|reply| Request::Pair { reply }).await
+    }
+
+    /// Whether the hub answers now, and its round trip.
+    pub async fn probe(&self) -> anyhow::Result<Duration> {
+        self.ask(|reply| Request::Probe { reply }).await
     }
 
     /// Every shop's stock of `skus`, live from the hub.

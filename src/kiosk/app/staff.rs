@@ -51,6 +51,8 @@ pub(super) struct Staff {
     selected: Option<String>,
     figures: Figures,
     shops: Vec<Shop>,
+    /// The hub's answer to the health screen's probe: its round trip, or why not.
+    probe: Option<Result<Duration, String>>,
 }
 
 /// Stock figures for the open product: every shop's, by SKU.
@@ -287,6 +289,7 @@ impl Controller {
         self.state.borrow_mut().screen = screen;
         self.show_screen();
         if screen == Screen::StaffHealth {
+            self.probe_hub();
             self.refresh_health();
         }
     }
@@ -652,6 +655,19 @@ impl Controller {
 
     // ----- health -----
 
+    /// Asks the hub whether it answers, for the health screen (again at each "sync now").
+    fn probe_hub(self: &Rc<Self>) {
+        let Some(sync) = self.sync.clone() else { return };
+        let this = self.clone();
+        Controller::spawn_waiting(async move {
+            let answer = sync.probe().await.map_err(|e| format!("{e:#}"));
+            if let Some(staff) = this.state.borrow_mut().staff.as_mut() {
+                staff.probe = Some(answer);
+            }
+            this.refresh_health();
+        });
+    }
+
     /// Reads the kiosk's health into the health screen.
     pub(super) fn refresh_health(self: &Rc<Self>) {
         let data_dir = self.data_dir.borrow().clone();
@@ -680,13 +696,25 @@ impl Controller {
             let (used, free) = data_dir.as_deref().map(disk_use).unwrap_or((0, 0));
             let camera = this.camera.borrow().clone();
             let last_read = this.last_read.get();
+            let probe = this.state.borrow().staff.as_ref().and_then(|s| s.probe.clone());
             this.with_window(|w| {
                 let ui = w.global::<StaffAdapter>();
-                // Reachable: the last push did not fail and a pull came in lately (every
-                // five minutes when all is well).
+                // Reachable: the probe says so; before it answers, the last push did not
+                // fail and a pull came in lately (every five minutes when all is well).
                 let pulled = adapters::minutes_since(status.last_pull, now);
-                ui.set_sync_ok(status.last_error.is_none() && device.is_some() && (0..=15).contains(&pulled));
-                ui.set_sync_error(status.last_error.as_deref().unwrap_or_default().into());
+                let (reachable, error, round_trip) = match &probe {
+                    Some(Ok(rtt)) => (true, String::new(), i32::try_from(rtt.as_millis()).unwrap_or(i32::MAX)),
+                    Some(Err(why)) => (false, why.clone(), -1),
+                    None => (
+                        status.last_error.is_none() && device.is_some() && (0..=15).contains(&pulled),
+                        String::new(),
+                        -1,
+                    ),
+                };
+                let error = status.last_error.clone().unwrap_or(error);
+                ui.set_sync_ok(reachable && status.last_error.is_none());
+                ui.set_hub_ms(round_trip);
+                ui.set_sync_error(error.as_str().into());
                 ui.set_last_push_minutes(adapters::minutes_since(status.last_push, now));
                 ui.set_last_pull_minutes(adapters::minutes_since(status.last_pull, now));
                 ui.set_outbox_waiting(status.pending.min(i32::MAX as u64) as i32);
@@ -769,6 +797,7 @@ impl Controller {
             };
             if this.in_staff() {
                 this.with_window(|w| w.global::<StaffAdapter>().set_action(action));
+                this.probe_hub();
                 this.refresh_health();
             }
         });
