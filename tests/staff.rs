@@ -515,6 +515,10 @@ fn offline_the_stock_tool_shows_saved_figures_and_idling_leaves_staff_mode() {
         assert_eq!(ui.screen(), Screen::StaffPin, "a badge opens the keypad");
         let staff = ui.window().global::<StaffAdapter>();
         assert_eq!(staff.get_chosen(), 1, "on the badge's name");
+        // Another shop's badge chooses nobody here (Léa, the only one, stays chosen).
+        ui.act(|c| c.exit_staff());
+        ui.act(|c| c.scanned(&vitrine::pin::badge(999)));
+        assert_eq!((ui.screen(), staff.get_chosen()), (Screen::StaffPin, 1));
         type_pin(&ui, "246810");
         assert_eq!(ui.screen(), Screen::StaffStock);
         let sku: String = rusqlite::Connection::open(&db)

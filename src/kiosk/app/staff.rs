@@ -149,10 +149,12 @@ impl Controller {
                 let mut state = this.state.borrow_mut();
                 let Some(staff) = state.staff.as_mut() else { return };
                 staff.locked_until = guard.locked(now);
+                // A badge of someone not on this shop's list chooses nobody.
+                staff.chosen = staff.chosen.filter(|id| names.iter().any(|n| n.id == *id));
                 if names.len() == 1 {
                     staff.chosen.get_or_insert(names[0].id);
                 }
-                staff.chosen.filter(|id| names.iter().any(|n| n.id == *id))
+                staff.chosen
             };
             let rows: Vec<StaffNameData> = names
                 .iter()
