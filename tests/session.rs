@@ -404,6 +404,16 @@ fn web_store() -> vitrine::hub::Config {
     }
 }
 
+/// "Sign in with my phone" on the wishlist, once the hub said it may; waits for the code.
+fn start_pairing(ui: &Ui) {
+    ui.act(|c| c.go(Screen::Wishlist));
+    ui.wait_for("the hub's settings", |w| w.global::<AppAdapter>().get_can_pair());
+    ui.tap("Sign in with my phone");
+    ui.wait_for("the pairing", |w| {
+        w.global::<AppAdapter>().get_qr_state() == QrState::Ready
+    });
+}
+
 #[test]
 fn a_shopper_signs_in_with_their_phone() {
     on_ui_thread(|| {
@@ -412,13 +422,8 @@ fn a_shopper_signs_in_with_their_phone() {
         let ui = shop.ui();
         let sku = world.skus(1).remove(0);
         ui.act(|c| c.save_sku(&sku));
-        ui.act(|c| c.go(Screen::Wishlist));
-        ui.wait_for("the hub's settings", |w| w.global::<AppAdapter>().get_can_pair());
-        ui.tap("Sign in with my phone");
+        start_pairing(&ui);
         let app = ui.window().global::<AppAdapter>();
-        ui.wait_for("the pairing", |w| {
-            w.global::<AppAdapter>().get_qr_state() == QrState::Ready
-        });
         let code = app.get_qr_user_code().to_string();
         assert!(ui.has(&format!("Code {code}")));
         assert!(ui.has("No camera? Go to shop.example/kiosk and type:"));
@@ -470,12 +475,7 @@ fn an_expired_pairing_offers_a_new_code() {
             ..web_store()
         });
         let ui = shop.ui();
-        ui.act(|c| c.go(Screen::Wishlist));
-        ui.wait_for("the hub's settings", |w| w.global::<AppAdapter>().get_can_pair());
-        ui.tap("Sign in with my phone");
-        ui.wait_for("the pairing", |w| {
-            w.global::<AppAdapter>().get_qr_state() == QrState::Ready
-        });
+        start_pairing(&ui);
         let app = ui.window().global::<AppAdapter>();
         let first = app.get_qr_user_code();
         ui.wait_for("the expiry", |w| {
@@ -496,12 +496,7 @@ fn leaving_while_the_pairing_shows_cancels_it() {
     on_ui_thread(|| {
         let shop = shop_with(web_store());
         let ui = shop.ui();
-        ui.act(|c| c.go(Screen::Wishlist));
-        ui.wait_for("the hub's settings", |w| w.global::<AppAdapter>().get_can_pair());
-        ui.tap("Sign in with my phone");
-        ui.wait_for("the pairing", |w| {
-            w.global::<AppAdapter>().get_qr_state() == QrState::Ready
-        });
+        start_pairing(&ui);
         let code = ui.window().global::<AppAdapter>().get_qr_user_code().to_string();
         // The shopper walks away: the visit ends (as on idle, or the next shopper's code).
         ui.act(|c| c.end_session());
