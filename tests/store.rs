@@ -59,6 +59,8 @@ fn search_text_cannot_break_the_query() {
 fn lookup_by_sku_gtin_and_mpn() {
     let f = demo_like();
     assert_eq!(f.catalog.lookup("E2").unwrap().unwrap().group_id, "ETE");
+    // Typed in lower case, as the kiosk's keyboards do.
+    assert_eq!(f.catalog.lookup("e2").unwrap().unwrap().sku, "E2");
     assert_eq!(f.catalog.lookup("MPN-77").unwrap().unwrap().sku, "J1");
     assert_eq!(f.catalog.lookup("nothing").unwrap(), None);
     assert_eq!(f.catalog.lookup("").unwrap(), None);

@@ -543,6 +543,13 @@ impl Catalog {
         if let Some(hit) = find("sku", code)? {
             return Ok(Some(hit));
         }
+        // The kiosk's keyboards type lower case; SKUs are usually capitals.
+        let upper = code.to_uppercase();
+        if upper != code
+            && let Some(hit) = find("sku", &upper)?
+        {
+            return Ok(Some(hit));
+        }
         if let Ok(gtin) = Gtin::parse(code)
             && let Some(hit) = find("gtin", gtin.as_str())?
         {

@@ -48,7 +48,8 @@ pub enum Edited {
     Unchanged,
 }
 
-fn ms(ts: Option<i64>) -> Option<Timestamp> {
+/// A time the kiosk database keeps as unix milliseconds.
+pub(super) fn ms(ts: Option<i64>) -> Option<Timestamp> {
     ts.and_then(|v| Timestamp::from_millisecond(v).ok())
 }
 

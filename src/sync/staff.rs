@@ -5,6 +5,7 @@
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::outbox::ms;
 use crate::pin::{self, Guard};
 use crate::protocol::{StaffEvent, StaffEventKind, StaffMember};
 
@@ -29,10 +30,6 @@ pub enum Checked {
     },
     /// The assistant is no longer on the hub's list.
     Unknown,
-}
-
-fn ms(value: Option<i64>) -> Option<Timestamp> {
-    value.and_then(|v| Timestamp::from_millisecond(v).ok())
 }
 
 /// Replaces the shop's assistants with the hub's list.

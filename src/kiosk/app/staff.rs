@@ -407,12 +407,9 @@ impl Controller {
                 .catalog
                 .run(move |c| {
                     let mut rows = Vec::new();
-                    // Codes as typed, then in capitals (the keyboard types lower case),
-                    // then SKUs that begin so.
-                    let exact = match c.lookup(&text)? {
-                        Some(hit) => Some(hit),
-                        None => c.lookup(&text.to_uppercase())?,
-                    };
+                    // The code itself, then SKUs that begin so (in capitals: the
+                    // keyboard types lower case).
+                    let exact = c.lookup(&text)?;
                     for hit in exact
                         .into_iter()
                         .chain(c.skus_starting(&text.to_uppercase(), RESULT_ROWS)?)
@@ -682,20 +679,22 @@ impl Controller {
                     let conn = c.connection();
                     let products: i64 =
                         conn.query_row("SELECT COUNT(DISTINCT group_id) FROM product", [], |r| r.get(0))?;
+                    // Walking the picture cache is disk work: here, not on the UI thread.
+                    let disk = data_dir.as_deref().map(disk_use).unwrap_or((0, 0));
                     Ok((
                         outbox::status(conn)?,
                         kept::events_waiting(conn)?,
                         outbox::device(conn)?,
                         products,
                         catalog::inventory_as_of(conn)?,
+                        disk,
                     ))
                 })
                 .await;
-            let (status, events, device, products, inventory) = match answer {
+            let (status, events, device, products, inventory, (used, free)) = match answer {
                 Ok(answer) => answer,
                 Err(e) => return tracing::error!("cannot read the kiosk's health: {e}"),
             };
-            let (used, free) = data_dir.as_deref().map(disk_use).unwrap_or((0, 0));
             let camera = this.camera.borrow().clone();
             let last_read = this.last_read.get();
             let probe = this.state.borrow().staff.as_ref().and_then(|s| s.probe.clone());
