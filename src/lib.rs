@@ -18,3 +18,4 @@ pub mod protocol;
 pub mod scan;
 pub mod sync;
 pub mod token;
+pub mod update;

@@ -115,6 +115,92 @@ enum Command {
         #[arg(long)]
         store: String,
     },
+    /// Runs the kiosk as the kiosk image does: one settings file, enrolled on the first
+    /// start, the demo store when it names no hub, under systemd's watchdog.
+    #[cfg(feature = "kiosk")]
+    Appliance {
+        /// The settings file (see kiosk-image/overlay/usr/share/vitrine/kiosk.toml); the
+        /// kiosk's data goes to `data/` beside it.
+        #[arg(long, default_value = "/var/lib/vitrine/kiosk.toml")]
+        settings: PathBuf,
+    },
+    /// Signed app updates for the kiosk image: keys, bundles, and the two slots.
+    #[command(subcommand)]
+    Update(UpdateCommand),
+}
+
+#[derive(Subcommand)]
+enum UpdateCommand {
+    /// Creates a signing key pair: `update.key` (keep it secret, off the kiosks) and
+    /// `update.pub` (built into the image).
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Signs an app binary into a bundle.
+    Pack {
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        version: String,
+        #[arg(long)]
+        app: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verifies a bundle and installs it into the slot not in use, on trial: it runs
+    /// from the next start of the kiosk, and is rolled back unless it reports healthy.
+    Install {
+        bundle: PathBuf,
+        #[command(flatten)]
+        slots: SlotArgs,
+        /// The public key bundles must be signed with.
+        #[arg(long, default_value = "/etc/vitrine/update.pub")]
+        key: PathBuf,
+    },
+    /// Run by the kiosk service before each start: keeps or rolls back a trial, and
+    /// points `--link` at the app to run.
+    Prepare {
+        #[command(flatten)]
+        slots: SlotArgs,
+        #[arg(long, default_value = "/run/vitrine/app")]
+        link: PathBuf,
+    },
+    /// Run by a timer while the kiosk runs: keeps a trial that reported healthy, or rolls
+    /// back one past its deadline and restarts the kiosk service.
+    Check {
+        #[command(flatten)]
+        slots: SlotArgs,
+    },
+    /// Prints the slots, their versions and any trial as `name=value` lines.
+    Status {
+        #[command(flatten)]
+        slots: SlotArgs,
+    },
+}
+
+#[derive(Args)]
+struct SlotArgs {
+    /// Where the two slots live (on the data partition).
+    #[arg(long, default_value = "/var/lib/vitrine/update")]
+    slots: PathBuf,
+    /// The app's health mark (written by the app in its data directory).
+    #[arg(long, default_value = "/var/lib/vitrine/data/update-health")]
+    health: PathBuf,
+    /// The app that runs when no update is kept: the image's own.
+    #[arg(long, default_value = "/usr/local/bin/vitrine")]
+    factory: PathBuf,
+}
+
+impl SlotArgs {
+    fn open(self) -> anyhow::Result<vitrine::update::Slots> {
+        std::fs::create_dir_all(&self.slots).with_context(|| format!("cannot create {}", self.slots.display()))?;
+        Ok(vitrine::update::Slots {
+            dir: self.slots,
+            factory: self.factory,
+            health: self.health,
+        })
+    }
 }
 
 #[cfg(feature = "hub")]
@@ -507,6 +593,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
+            #[cfg(feature = "kiosk")]
+            if e.downcast_ref::<vitrine::kiosk::settings::Invalid>().is_some() {
+                return ExitCode::from(vitrine::kiosk::settings::Invalid::EXIT_CODE);
+            }
             ExitCode::FAILURE
         }
     }
@@ -568,6 +658,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     warning: std::time::Duration::from_secs(args.warning_seconds),
                     max: std::time::Duration::from_secs(args.session_max_minutes * 60),
                 },
+                health: None,
             })
         }
         Command::Catalog(CatalogCommand::Import { db, feeds }) => import(&db, &feeds),
@@ -673,7 +764,105 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ProbeStartup { db, store } => {
             vitrine::kiosk::snapshot::probe_startup(&db, &store, &mut |line| println!("{line}"))
         }
+        #[cfg(feature = "kiosk")]
+        Command::Appliance { settings } => vitrine::kiosk::run_appliance(&settings),
+        Command::Update(command) => update(command),
     }
+}
+
+fn update(command: UpdateCommand) -> anyhow::Result<()> {
+    use vitrine::update::{self, Event};
+    let report = |event: &Option<Event>| match event {
+        Some(Event::Kept(version)) => println!("kept version {version}: it reported healthy"),
+        Some(Event::RolledBack { version, why }) => println!("rolled back version {version}: {why}"),
+        Some(Event::Trying { version, start }) => {
+            println!("trying version {version} (start {start} of {})", update::TRIAL_STARTS)
+        }
+        None => {}
+    };
+    match command {
+        UpdateCommand::Keygen { out } => {
+            std::fs::create_dir_all(&out)?;
+            let key = update::generate_key();
+            let secret = out.join("update.key");
+            write_secret(&secret, &update::encode_key(&key.to_bytes()))?;
+            let public = out.join("update.pub");
+            std::fs::write(&public, update::encode_key(key.verifying_key().as_bytes()) + "\n")?;
+            println!("wrote {} (secret) and {}", secret.display(), public.display());
+        }
+        UpdateCommand::Pack { key, version, app, out } => {
+            let header = update::pack(&update::read_signing_key(&key)?, &version, &app, &out)?;
+            println!(
+                "signed version {} ({} bytes) into {}",
+                header.version,
+                header.size,
+                out.display()
+            );
+        }
+        UpdateCommand::Install { bundle, slots, key } => {
+            let trial = slots
+                .open()?
+                .install(&bundle, &update::read_public_key(&key)?, Timestamp::now())?;
+            println!(
+                "installed version {} on trial: it runs from the next start (systemctl restart vitrine)",
+                trial.version
+            );
+        }
+        UpdateCommand::Prepare { slots, link } => {
+            let choice = slots.open()?.choose(Timestamp::now(), true)?;
+            report(&choice.event);
+            if let Some(dir) = link.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let tmp = link.with_extension("new");
+            let _ = std::fs::remove_file(&tmp);
+            std::os::unix::fs::symlink(&choice.app, &tmp)?;
+            std::fs::rename(&tmp, &link)?;
+        }
+        UpdateCommand::Check { slots } => {
+            let choice = slots.open()?.choose(Timestamp::now(), false)?;
+            report(&choice.event);
+            if matches!(choice.event, Some(Event::RolledBack { .. })) {
+                let status = std::process::Command::new("systemctl")
+                    .args(["restart", "vitrine.service"])
+                    .status()
+                    .context("cannot run systemctl")?;
+                anyhow::ensure!(status.success(), "systemctl restart vitrine.service failed: {status}");
+            }
+        }
+        UpdateCommand::Status { slots } => {
+            let slots = slots.open()?;
+            let name =
+                |slot: Option<update::Slot>| slot.map_or("factory".to_owned(), |s| format!("{s:?}").to_lowercase());
+            println!("current={}", name(slots.current()));
+            for slot in [update::Slot::A, update::Slot::B] {
+                println!(
+                    "{}_version={}",
+                    name(Some(slot)),
+                    slots.version(slot).unwrap_or_default()
+                );
+            }
+            match slots.trial()? {
+                Some(trial) => println!("trial={} starts={}", trial.version, trial.starts),
+                None => println!("trial="),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A file only its owner can read, created so from the start.
+fn write_secret(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))?;
+    writeln!(file, "{text}")?;
+    Ok(())
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -1,5 +1,7 @@
 //! Vitrine's integration tests: one binary, one module per area.
 
+#[cfg(feature = "kiosk")]
+mod appliance;
 mod cli;
 mod hub;
 mod identify;

@@ -6,13 +6,16 @@
 //! - [`images`]: picture decoding;
 //! - [`links`]: the web store links the kiosk shows as QR codes;
 //! - [`session`]: when a shopper's visit ends;
+//! - [`appliance`], [`settings`]: the kiosk as the image runs it (systemd, its settings file);
 //! - [`snapshot`]: a display-less platform for screenshots, tests and start-up probes.
 
 pub mod adapters;
 pub mod app;
+pub mod appliance;
 pub mod images;
 pub mod links;
 pub mod session;
+pub mod settings;
 pub mod snapshot;
 pub mod workers;
 
@@ -75,6 +78,8 @@ pub struct Config {
     /// Where codes are read from, if anywhere.
     pub camera: Option<Box<dyn FrameSource>>,
     pub limits: session::Limits,
+    /// Where the app writes its health mark once it is up (the image's updates).
+    pub health: Option<PathBuf>,
 }
 
 /// How long a payload stays "already read" while it stays in view.
@@ -192,9 +197,20 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     if let Some(camera) = config.camera {
         kiosk.attach_scanner(Scanner::start(camera, SCAN_DEBOUNCE)?)?;
     }
-    kiosk.controller.start(&config.lang);
-    kiosk.window.run().context("the kiosk window failed")?;
-    Ok(())
+    present(&kiosk, &config.lang, config.health)
+}
+
+/// Shows the window until the event loop ends, under systemd's watchdog when there is
+/// one (see [`appliance`]).
+fn present(kiosk: &Kiosk, lang: &str, health: Option<PathBuf>) -> anyhow::Result<()> {
+    let _supervision = appliance::supervise(
+        &kiosk.window,
+        appliance::systemd(),
+        appliance::watchdog_interval(),
+        health,
+    );
+    kiosk.controller.start(lang);
+    kiosk.window.run().context("the kiosk window failed")
 }
 
 /// Imports the embedded demo store into a fresh database in `dir`.
@@ -208,6 +224,10 @@ pub fn demo_catalog(dir: &std::path::Path) -> anyhow::Result<PathBuf> {
 /// `vitrine demo`: a hub on loopback with the demo store, and a kiosk enrolled with it
 /// that pulls its catalog and syncs through real HTTP, in a window.
 pub fn run_demo(lang: &str) -> anyhow::Result<()> {
+    run_demo_with(lang, None, None)
+}
+
+fn run_demo_with(lang: &str, limits: Option<session::Limits>, health: Option<PathBuf>) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let hub = demo::start_hub(&dir.path().join("hub"))?;
     let data = dir.path().join("kiosk");
@@ -215,7 +235,75 @@ pub fn run_demo(lang: &str) -> anyhow::Result<()> {
     let pictures = hub_pictures(&data, &enrolled(&db)?, 64)?;
     let sync = Background::start(Syncer::open(&db, Policy::default())?)?;
     let kiosk = Kiosk::new(&db, demo::HOME_STORE, pictures, system_clock(), Some(sync.link.clone()))?;
-    kiosk.controller.start(lang);
-    kiosk.window.run().context("the kiosk window failed")?;
-    Ok(())
+    if let Some(limits) = limits {
+        kiosk.window.window().set_fullscreen(true);
+        kiosk.controller.set_limits(limits);
+    }
+    present(&kiosk, lang, health)
+}
+
+/// `vitrine appliance`: the kiosk image's app, set up by one settings file. Enrolls
+/// with the hub on the first start (retrying while the network is not there yet), or
+/// shows the demo store when the file names no hub.
+pub fn run_appliance(settings_file: &std::path::Path) -> anyhow::Result<()> {
+    let settings = settings::Settings::load(settings_file).map_err(settings::Invalid)?;
+    #[cfg(feature = "linuxkms")]
+    {
+        // SAFETY: set before any other thread of this process exists.
+        unsafe { std::env::set_var("SLINT_KMS_ROTATION", settings.rotation.to_string()) };
+        appliance::select_backend(settings.rotation)?;
+    }
+    let data = settings::data_dir(settings_file);
+    std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
+    let health = Some(data.join("update-health"));
+    let Some(hub) = &settings.hub else {
+        return run_demo_with(&settings.language, Some(settings.limits()), health);
+    };
+    let db = data.join(crate::sync::KIOSK_DB);
+    let device = match enrolled(&db) {
+        Ok(device) => device,
+        Err(_) => enroll_patiently(&db, hub, &settings)?,
+    };
+    if let Some(store) = settings.store.as_ref().filter(|store| **store != device.store_code) {
+        return Err(settings::Invalid(anyhow::anyhow!(
+            "this kiosk is enrolled in {}, not {store}: re-enroll it (see kiosk-image/README.md)",
+            device.store_code
+        ))
+        .into());
+    }
+    let camera = settings
+        .camera_spec()
+        .map(|spec| crate::scan::open_source(&spec, 15.0))
+        .transpose()?;
+    run(Config {
+        data,
+        lang: settings.language.clone(),
+        picture_cache_mib: settings.picture_cache_mib,
+        camera,
+        limits: settings.limits(),
+        health,
+    })
+}
+
+/// The first start may come before the network: tries every 15 s, telling systemd to
+/// wait, until the hub takes the code. A code the hub refuses is an error at once.
+fn enroll_patiently(db: &std::path::Path, hub: &str, settings: &settings::Settings) -> anyhow::Result<Device> {
+    use sd_notify::NotifyState;
+    let code = settings.enrollment_code.as_deref().unwrap_or_default();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    loop {
+        match runtime.block_on(crate::sync::driver::enroll(db, hub, code, settings.name.as_deref())) {
+            Ok(device) => return Ok(device),
+            Err(e) if e.downcast_ref::<reqwest::Error>().is_some() => {
+                let status = format!("waiting for the hub {hub}: {e:#}");
+                tracing::warn!("{status}");
+                let _ = sd_notify::notify(
+                    false,
+                    &[NotifyState::Status(&status), NotifyState::ExtendTimeoutUsec(60_000_000)],
+                );
+                std::thread::sleep(std::time::Duration::from_secs(15));
+            }
+            Err(e) => return Err(e.context("the hub refused the enrollment code")),
+        }
+    }
 }
