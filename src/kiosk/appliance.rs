@@ -100,9 +100,12 @@ pub fn select_backend(rotation: u16) -> anyhow::Result<()> {
                         .config_calibration_default_matrix()
                         .unwrap_or([1., 0., 0., 0., 1., 0.]);
                     let matrix = super::settings::compose(turn, own);
-                    if device.config_calibration_set_matrix(matrix).is_err() {
-                        tracing::warn!("cannot turn touch on {}", device.name());
+                    match device.config_calibration_set_matrix(matrix) {
+                        Ok(()) => tracing::info!("touch on {}: calibration {matrix:?}", device.name()),
+                        Err(e) => tracing::warn!("cannot turn touch on {}: {e:?}", device.name()),
                     }
+                } else if rotation != 0 {
+                    tracing::info!("{} takes no calibration (not a touch screen)", device.name());
                 }
                 false
             }
