@@ -36,7 +36,7 @@ pub struct Settings {
     pub name: Option<String>,
     #[serde(default = "default_language")]
     pub language: String,
-    /// Degrees clockwise: 0, 90, 180 or 270. Touch turns with the picture.
+    /// Degrees clockwise: 0, 90, 180 or 270 (touch does not follow yet: see kiosk-image/README.md).
     #[serde(default)]
     pub rotation: u16,
     /// `/dev/vitrine-camera` (the image's stable name), `device:N`, or absent for none.
