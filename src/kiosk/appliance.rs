@@ -35,7 +35,7 @@ pub struct Supervision {
     _healthy: std::rc::Rc<slint::Timer>,
 }
 
-/// Once the event loop turns: tells systemd the kiosk is up, prints the boot marker,
+/// Once the event loop turns: tells systemd the kiosk is up, logs "kiosk ready",
 /// then pings the watchdog at half its interval, from the UI thread. After
 /// [`crate::update::HEALTHY_AFTER`] it writes the health mark at `health`, which keeps
 /// an app update on trial.
@@ -56,8 +56,9 @@ pub fn supervise(
             return;
         }
         ready_notify(&[NotifyState::Ready, NotifyState::Status("attract screen shown")]);
-        // The marker the image's boot test waits for on the serial console.
-        println!("vitrine: kiosk ready");
+        // The image's unit sends this log to the console too: its boot test waits for
+        // it on the serial port.
+        tracing::info!("kiosk ready");
         if let Some(health) = health.clone() {
             mark_later.start(slint::TimerMode::SingleShot, crate::update::HEALTHY_AFTER, move || {
                 match crate::update::mark_healthy(&health, jiff::Timestamp::now()) {
