@@ -814,10 +814,7 @@ fn update(command: UpdateCommand) -> anyhow::Result<()> {
             if let Some(dir) = link.parent() {
                 std::fs::create_dir_all(dir)?;
             }
-            let tmp = link.with_extension("new");
-            let _ = std::fs::remove_file(&tmp);
-            std::os::unix::fs::symlink(&choice.app, &tmp)?;
-            std::fs::rename(&tmp, &link)?;
+            update::point_link(&link, &choice.app)?;
         }
         UpdateCommand::Check { slots } => {
             let choice = slots.open()?.choose(Timestamp::now(), false)?;
@@ -832,8 +829,7 @@ fn update(command: UpdateCommand) -> anyhow::Result<()> {
         }
         UpdateCommand::Status { slots } => {
             let slots = slots.open()?;
-            let name =
-                |slot: Option<update::Slot>| slot.map_or("factory".to_owned(), |s| format!("{s:?}").to_lowercase());
+            let name = |slot: Option<update::Slot>| slot.map_or("factory", update::Slot::name);
             println!("current={}", name(slots.current()));
             for slot in [update::Slot::A, update::Slot::B] {
                 println!(

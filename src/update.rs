@@ -93,7 +93,7 @@ pub fn pack(key: &SigningKey, version: &str, app: &Path, out: &Path) -> anyhow::
     );
     let header = Header {
         version: version.to_owned(),
-        sha256: hex(&Sha256::digest(&bytes)),
+        sha256: format!("{:x}", Sha256::digest(&bytes)),
         size: bytes.len() as u64,
     };
     let json = serde_json::to_vec(&header)?;
@@ -106,10 +106,6 @@ pub fn pack(key: &SigningKey, version: &str, app: &Path, out: &Path) -> anyhow::
     file.write_all(&bytes)?;
     file.sync_all()?;
     Ok(header)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Why a bundle was refused.
@@ -187,7 +183,7 @@ fn copy_checked(file: &mut impl Read, header: &Header, out: &Path) -> anyhow::Re
         app.write_all(&buf[..n])?;
         left -= n as u64;
     }
-    if file.read(&mut [0u8; 1])? != 0 || hex(&hasher.finalize()) != header.sha256 {
+    if file.read(&mut [0u8; 1])? != 0 || format!("{:x}", hasher.finalize()) != header.sha256 {
         return Err(Refused::Tampered.into());
     }
     app.sync_all()?;
@@ -203,7 +199,7 @@ pub enum Slot {
 }
 
 impl Slot {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Slot::A => "a",
             Slot::B => "b",
@@ -403,12 +399,7 @@ impl Slots {
     fn point_current(&self, slot: Option<Slot>) -> anyhow::Result<()> {
         let link = self.current_link();
         match slot {
-            Some(slot) => {
-                let tmp = self.dir.join("current.new");
-                let _ = fs::remove_file(&tmp);
-                std::os::unix::fs::symlink(slot.name(), &tmp)?;
-                fs::rename(&tmp, &link)?;
-            }
+            Some(slot) => point_link(&link, Path::new(slot.name()))?,
             None => match fs::remove_file(&link) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
                 _ => {}
@@ -416,6 +407,16 @@ impl Slots {
         }
         sync_dir(&self.dir)
     }
+}
+
+/// Makes `link` a symlink to `target`, replacing what was there in one rename: a reader
+/// sees the old target or the new one, never nothing.
+pub fn point_link(link: &Path, target: &Path) -> anyhow::Result<()> {
+    let tmp = link.with_extension("new");
+    let _ = fs::remove_file(&tmp);
+    std::os::unix::fs::symlink(target, &tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    fs::rename(&tmp, link).with_context(|| format!("cannot replace {}", link.display()))?;
+    Ok(())
 }
 
 /// Written by the running app once it has shown its first screen and stayed up for
@@ -426,12 +427,14 @@ pub fn mark_healthy(health: &Path, now: Timestamp) -> anyhow::Result<()> {
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut file = fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut file =
+        tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
     file.write_all(bytes)?;
-    file.sync_all()?;
-    fs::rename(&tmp, path)?;
-    sync_dir(path.parent().unwrap_or(Path::new(".")))
+    file.as_file().sync_all()?;
+    file.persist(path)
+        .with_context(|| format!("cannot replace {}", path.display()))?;
+    sync_dir(dir)
 }
 
 fn sync_dir(dir: &Path) -> anyhow::Result<()> {

@@ -235,6 +235,7 @@ fn run_demo_with(lang: &str, limits: Option<session::Limits>, health: Option<Pat
     let pictures = hub_pictures(&data, &enrolled(&db)?, 64)?;
     let sync = Background::start(Syncer::open(&db, Policy::default())?)?;
     let kiosk = Kiosk::new(&db, demo::HOME_STORE, pictures, system_clock(), Some(sync.link.clone()))?;
+    // Limits come only from the appliance, which is full screen.
     if let Some(limits) = limits {
         kiosk.window.window().set_fullscreen(true);
         kiosk.controller.set_limits(limits);
