@@ -124,6 +124,17 @@ enum Command {
         #[arg(long, default_value = "/var/lib/vitrine/kiosk.toml")]
         settings: PathBuf,
     },
+    /// For udev (the image's 70-vitrine.rules): prints the touch screen's
+    /// `LIBINPUT_CALIBRATION_MATRIX`, the settings' rotation on top of the panel's own
+    /// matrix; prints nothing when there is nothing to turn.
+    #[cfg(feature = "kiosk")]
+    TouchCalibration {
+        #[arg(long, default_value = "/var/lib/vitrine/kiosk.toml")]
+        settings: PathBuf,
+        /// The panel's own matrix, six numbers (udev: `$env{LIBINPUT_CALIBRATION_MATRIX}`).
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
+        panel: String,
+    },
     /// Signed app updates for the kiosk image: keys, bundles, and the two slots.
     #[command(subcommand)]
     Update(UpdateCommand),
@@ -766,6 +777,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         #[cfg(feature = "kiosk")]
         Command::Appliance { settings } => vitrine::kiosk::run_appliance(&settings),
+        #[cfg(feature = "kiosk")]
+        Command::TouchCalibration { settings, panel } => {
+            if let Some(matrix) = vitrine::kiosk::settings::touch_calibration(&settings, &panel)? {
+                println!("LIBINPUT_CALIBRATION_MATRIX={matrix}");
+            }
+            Ok(())
+        }
         Command::Update(command) => update(command),
     }
 }

@@ -63,6 +63,30 @@ fn appliance_names_a_mistake_in_its_settings_and_asks_not_to_be_restarted() {
     assert!(!dir.path().join("data").exists(), "nothing is written for a wrong file");
 }
 
+/// What udev's `IMPORT{program}` reads: `KEY=value` lines, or nothing to leave the
+/// panel's matrix as it is.
+#[test]
+fn udev_reads_the_touch_calibration_for_the_rotation_in_the_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = dir.path().join("kiosk.toml");
+    let settings = settings.to_str().unwrap();
+    let calibrate = |panel: &str| vitrine(&["touch-calibration", "--settings", settings, "--panel", panel]);
+    assert_eq!(
+        calibrate(""),
+        (true, String::new(), String::new()),
+        "before the data partition"
+    );
+    std::fs::write(settings, "rotation = 270\n").unwrap();
+    assert_eq!(calibrate("").1, "LIBINPUT_CALIBRATION_MATRIX=0 -1 1 1 0 0\n");
+    // A panel mirrored left to right, by an earlier rule: mirrored first, then turned.
+    assert_eq!(
+        calibrate("-1 0 1 0 1 0").1,
+        "LIBINPUT_CALIBRATION_MATRIX=0 -1 1 -1 0 1\n"
+    );
+    let (ok, out, err) = calibrate("1 0 0");
+    assert!(!ok && out.is_empty() && err.contains("has 3 numbers, not 6"), "{err}");
+}
+
 fn slots_args<'a>(dir: &'a Path, rest: &[&'a str]) -> Vec<String> {
     let mut args: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
     for (flag, name) in [("--slots", "slots"), ("--health", "health"), ("--factory", "factory")] {

@@ -1,7 +1,7 @@
 //! The kiosk as the image runs it, under systemd: readiness, the watchdog pinged from
 //! the UI thread (so a stuck event loop is caught, not just a dead process), the health
-//! mark that keeps an app update, and — with the `linuxkms` backend — the keyboard
-//! shortcuts and the touch rotation.
+//! mark that keeps an app update, and — with the `linuxkms` backend — no keyboard
+//! shortcuts.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -84,34 +84,13 @@ pub fn supervise(
 
 /// Selects Slint's backend (as `SLINT_BACKEND` says) with the kiosk's input filter: on
 /// the `linuxkms` backend, Ctrl+Alt+Backspace or Delete would quit the event loop, so
-/// no keyboard reaches Slint at all (the kiosk has its own keyboard on screen), and
-/// each touch screen gets the calibration that matches `rotation`.
+/// no keyboard reaches Slint at all (the kiosk has its own keyboard on screen). Touch
+/// follows the rotation through udev, before the app opens the device: see
+/// [`super::settings::touch_calibration`].
 #[cfg(feature = "linuxkms")]
-pub fn select_backend(rotation: u16) -> anyhow::Result<()> {
-    use input::event::{DeviceEvent, Event};
-    let turn = super::settings::rotation_matrix(rotation);
+pub fn select_backend() -> anyhow::Result<()> {
     slint::BackendSelector::new()
-        .with_libinput_event_hook(move |event| match event {
-            Event::Keyboard(_) => true,
-            Event::Device(DeviceEvent::Added(added)) => {
-                use input::event::EventTrait;
-                let mut device = added.device();
-                if device.config_calibration_has_matrix() {
-                    let own = device
-                        .config_calibration_default_matrix()
-                        .unwrap_or([1., 0., 0., 0., 1., 0.]);
-                    let matrix = super::settings::compose(turn, own);
-                    match device.config_calibration_set_matrix(matrix) {
-                        Ok(()) => tracing::info!("touch on {}: calibration {matrix:?}", device.name()),
-                        Err(e) => tracing::warn!("cannot turn touch on {}: {e:?}", device.name()),
-                    }
-                } else if rotation != 0 {
-                    tracing::info!("{} takes no calibration (not a touch screen)", device.name());
-                }
-                false
-            }
-            _ => false,
-        })
+        .with_libinput_event_hook(|event| matches!(event, input::Event::Keyboard(_)))
         .select()
         .map_err(|e| anyhow::anyhow!("cannot start the display: {e}"))
 }

@@ -252,7 +252,7 @@ pub fn run_appliance(settings_file: &std::path::Path) -> anyhow::Result<()> {
     {
         // SAFETY: set before any other thread of this process exists.
         unsafe { std::env::set_var("SLINT_KMS_ROTATION", settings.rotation.to_string()) };
-        appliance::select_backend(settings.rotation)?;
+        appliance::select_backend()?;
     }
     let data = settings::data_dir(settings_file);
     std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;

@@ -36,7 +36,8 @@ pub struct Settings {
     pub name: Option<String>,
     #[serde(default = "default_language")]
     pub language: String,
-    /// Degrees clockwise: 0, 90, 180 or 270 (touch does not follow yet: see kiosk-image/README.md).
+    /// Degrees clockwise: 0, 90, 180 or 270. Touch follows through udev: see
+    /// [`touch_calibration`].
     #[serde(default)]
     pub rotation: u16,
     /// `/dev/vitrine-camera` (the image's stable name), `device:N`, or absent for none.
@@ -156,10 +157,47 @@ impl Settings {
     }
 }
 
+/// What udev gives a touch screen as `LIBINPUT_CALIBRATION_MATRIX` (the image's
+/// `70-vitrine.rules` runs `vitrine touch-calibration`): the panel's own matrix, `panel`
+/// (set by an earlier rule; empty for none), turned with the settings' rotation.
+/// libinput reads it when the app opens the device, so even the first touch lands
+/// where it is aimed. `None` leaves the panel's matrix alone: no rotation, or no
+/// settings yet (udev's first pass runs before the data partition is mounted).
+pub fn touch_calibration(settings_file: &Path, panel: &str) -> anyhow::Result<Option<String>> {
+    if !settings_file.exists() {
+        return Ok(None);
+    }
+    let rotation = Settings::load(settings_file)?.rotation;
+    if rotation == 0 {
+        return Ok(None);
+    }
+    let own = parse_matrix(panel).with_context(|| format!("the panel's calibration {panel:?}"))?;
+    let matrix = compose(rotation_matrix(rotation), own);
+    // `+ 0.0` turns -0 into 0, for whoever reads `udevadm info`.
+    let words: Vec<String> = matrix.iter().map(|v| (v + 0.0).to_string()).collect();
+    Ok(Some(words.join(" ")))
+}
+
+/// libinput's six numbers, separated by spaces; empty is the identity.
+fn parse_matrix(text: &str) -> anyhow::Result<[f32; 6]> {
+    if text.trim().is_empty() {
+        return Ok([1., 0., 0., 0., 1., 0.]);
+    }
+    ensure!(text.len() <= 256, "is longer than 256 bytes");
+    let numbers = text
+        .split_whitespace()
+        .map(|word| word.parse::<f32>().ok().filter(|v| v.is_finite()))
+        .collect::<Option<Vec<f32>>>()
+        .context("is not made of numbers")?;
+    numbers
+        .try_into()
+        .map_err(|numbers: Vec<f32>| anyhow::anyhow!("has {} numbers, not 6", numbers.len()))
+}
+
 /// The libinput calibration matrix that turns touch with a picture rotated `degrees`
 /// clockwise by Slint's linuxkms backend: touch comes in panel coordinates, the
 /// window is the rotated one.
-pub fn rotation_matrix(degrees: u16) -> [f32; 6] {
+fn rotation_matrix(degrees: u16) -> [f32; 6] {
     match degrees {
         90 => [0., 1., 0., -1., 0., 1.],
         180 => [-1., 0., 1., 0., -1., 1.],
@@ -169,7 +207,7 @@ pub fn rotation_matrix(degrees: u16) -> [f32; 6] {
 }
 
 /// `outer` after `inner`, both as libinput's 2×3 affine matrices.
-pub fn compose(outer: [f32; 6], inner: [f32; 6]) -> [f32; 6] {
+fn compose(outer: [f32; 6], inner: [f32; 6]) -> [f32; 6] {
     let [a, b, c, d, e, f] = outer;
     let [g, h, i, j, k, l] = inner;
     [
@@ -242,5 +280,35 @@ mod tests {
         let mirrored = [-1., 0., 1., 0., 1., 0.];
         let both = compose(rotation_matrix(180), mirrored);
         assert_eq!(apply(both, (0.25, 0.5)), (0.25, 0.5));
+    }
+
+    #[test]
+    fn udev_gets_the_rotation_on_top_of_the_panels_own_matrix() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kiosk.toml");
+        let calibration = |panel: &str| touch_calibration(&file, panel).map_err(|e| format!("{e:#}"));
+        assert_eq!(calibration(""), Ok(None), "no settings yet");
+        std::fs::write(&file, "rotation = 0\n").unwrap();
+        assert_eq!(calibration("-1 0 1 0 1 0"), Ok(None));
+        std::fs::write(&file, "rotation = 90\n").unwrap();
+        assert_eq!(calibration(""), Ok(Some("0 1 0 -1 0 1".into())));
+        assert_eq!(calibration("-1 0 1 0 1 0"), Ok(Some("0 1 0 1 0 0".into())));
+        assert!(calibration("1 0 0 0 1").unwrap_err().contains("has 5 numbers, not 6"));
+        assert!(
+            calibration("1 0 x 0 1 0")
+                .unwrap_err()
+                .contains("is not made of numbers")
+        );
+        assert!(
+            calibration("1 0 NaN 0 1 0")
+                .unwrap_err()
+                .contains("is not made of numbers")
+        );
+        std::fs::write(&file, "rotation = 45\n").unwrap();
+        assert!(
+            calibration("")
+                .unwrap_err()
+                .contains("rotation must be 0, 90, 180 or 270")
+        );
     }
 }
