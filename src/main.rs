@@ -229,6 +229,10 @@ struct HubArgs {
     /// Optional TOML configuration (feeds to fetch, limits).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Imports the bundled demo store (catalog, stock, staff, shops) and serves the demo
+    /// customers' passes: a hub to try a kiosk or a web store against.
+    #[arg(long)]
+    demo: bool,
 }
 
 #[cfg(feature = "hub")]
@@ -599,6 +603,8 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,vitrine=info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours for a person at a terminal; plain text for the journal and for scripts.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
@@ -937,7 +943,16 @@ fn hub(args: HubArgs) -> anyhow::Result<()> {
     match args.command {
         None => {
             let data = args.data.context("give the hub a data directory: --data DIR")?;
-            vitrine::hub::run(&data, args.listen, args.config.as_deref())
+            let mut config = args
+                .config
+                .as_deref()
+                .map(vitrine::hub::Config::load)
+                .transpose()?
+                .unwrap_or_default();
+            if args.demo {
+                config = vitrine::demo::prepare_hub(&data, config)?;
+            }
+            vitrine::hub::run(&data, args.listen, config)
         }
         Some(HubCommand::EnrollCode { data, store: shop }) => {
             anyhow::ensure!(

@@ -269,3 +269,46 @@ fn token_mint_and_key_rotation_from_the_command_line() {
     let (ok, out, _) = vitrine(&["token", "mint", "--data", data, "--customer", "c-ops"]);
     assert!(ok && out.contains(" key 2 "), "{out}");
 }
+
+/// `vitrine hub --demo`: a hub anyone can try a kiosk against, as the kiosk image's
+/// smoke test does: the demo store's catalog reaches a kiosk enrolled through the CLI.
+#[test]
+fn a_demo_hub_serves_the_demo_store_to_an_enrolled_kiosk() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let hub_data = dir.path().join("hub");
+    let mut hub = Command::new(env!("CARGO_BIN_EXE_vitrine"))
+        .args(["hub", "--demo", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&hub_data)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = BufReader::new(hub.stderr.take().unwrap()).lines().map_while(Result::ok);
+    let listening = log
+        .find(|line| line.contains("hub listening"))
+        .expect("the hub says where it listens");
+    let addr = listening.split("addr=").nth(1).unwrap().split(' ').next().unwrap();
+    let url = format!("http://{addr}");
+
+    let hub_data = hub_data.to_str().unwrap();
+    let (ok, out, err) = vitrine(&["hub", "enroll-code", "--data", hub_data, "--store", "PARIS-MARAIS"]);
+    assert!(ok, "{err}");
+    let code = out.lines().last().unwrap().to_owned();
+    let kiosk = dir.path().join("kiosk");
+    let kiosk = kiosk.to_str().unwrap();
+    let (ok, out, err) = vitrine(&["enroll", "--data", kiosk, "--hub", &url, "--code", &code]);
+    assert!(ok && out.contains("store PARIS-MARAIS"), "{out}{err}");
+    let (ok, out, err) = vitrine(&["sync", "--data", kiosk, "--once"]);
+    hub.kill().unwrap();
+    hub.wait().unwrap();
+    assert!(ok, "{err}");
+    let changes: usize = out
+        .lines()
+        .last()
+        .unwrap()
+        .strip_prefix("catalog_changes=")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(changes >= 400, "the demo store's variants reach the kiosk: {out}");
+}

@@ -525,9 +525,11 @@ pub fn import_into(catalog: &mut crate::catalog::Catalog, now: jiff::Timestamp) 
     Ok(())
 }
 
-/// Starts a hub on loopback with the demo store imported, for `vitrine demo`.
+/// Imports the demo store (catalog, stock, staff) into the hub data directory `data`,
+/// and gives `config` the demo's customer passes and, unless it names its own, its
+/// shops. For `vitrine demo` and `vitrine hub --demo`; reusing `data` is fine.
 #[cfg(feature = "hub")]
-pub fn start_hub(data: &Path) -> anyhow::Result<crate::hub::Running> {
+pub fn prepare_hub(data: &Path, mut config: crate::hub::Config) -> anyhow::Result<crate::hub::Config> {
     std::fs::create_dir_all(data)?;
     let conn = crate::db::open(&crate::hub::db_path(data), crate::db::Schema::Hub)?;
     let mut catalog = crate::catalog::Catalog::with_connection(conn, true);
@@ -537,21 +539,26 @@ pub fn start_hub(data: &Path) -> anyhow::Result<crate::hub::Running> {
         // Already there when the demo's data directory is reused.
         let _ = crate::hub::staff::add(catalog.connection(), store, name, pin, now)?;
     }
-    drop(catalog);
-    let config = crate::hub::Config {
-        demo_passes: DEMO_CUSTOMERS.iter().map(|c| (*c).to_owned()).collect(),
-        shops: shops(),
-        ..crate::hub::Config::default()
-    };
-    let running = crate::hub::spawn_with(data, config)?;
+    config.demo_passes = DEMO_CUSTOMERS.iter().map(|c| (*c).to_owned()).collect();
+    if config.shops.is_empty() {
+        config.shops = shops();
+    }
+    tracing::info!(
+        "demo store imported: kiosks enroll in {HOME_STORE}; staff mode: tap the attract screen's \
+         top-left corner five times, then {} with PIN {}",
+        DEMO_STAFF[0].1,
+        DEMO_STAFF[0].2
+    );
+    Ok(config)
+}
+
+/// Starts a hub on loopback with the demo store imported, for `vitrine demo`.
+#[cfg(feature = "hub")]
+pub fn start_hub(data: &Path) -> anyhow::Result<crate::hub::Running> {
+    let running = crate::hub::spawn_with(data, prepare_hub(data, crate::hub::Config::default())?)?;
     tracing::info!(
         "demo customer passes (play the web store's app): {}/pass",
         running.url()
-    );
-    tracing::info!(
-        "staff mode: tap the attract screen's top-left corner five times, then {} with PIN {}",
-        DEMO_STAFF[0].1,
-        DEMO_STAFF[0].2
     );
     Ok(running)
 }

@@ -240,15 +240,19 @@ impl Hub {
 }
 
 /// `vitrine hub --data DIR --listen ADDR [--config FILE]`: serves until Ctrl-C or SIGTERM.
-pub fn run(data: &Path, listen: SocketAddr, config: Option<&Path>) -> anyhow::Result<()> {
-    let config = config.map(Config::load).transpose()?.unwrap_or_default();
+pub fn run(data: &Path, listen: SocketAddr, config: Config) -> anyhow::Result<()> {
+    let passes = !config.demo_passes.is_empty();
     let hub = Hub::open(data, config)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
-        tracing::info!(addr = %listener.local_addr()?, data = %data.display(), "hub listening");
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, data = %data.display(), "hub listening");
+        if passes {
+            tracing::info!("demo customer passes: http://{addr}/pass");
+        }
         hub.serve(listener, shutdown_signal()).await?;
         tracing::info!("hub stopped");
         Ok(())

@@ -263,7 +263,11 @@ pub fn run_appliance(settings_file: &std::path::Path) -> anyhow::Result<()> {
     let db = data.join(crate::sync::KIOSK_DB);
     let device = match enrolled(&db) {
         Ok(device) => device,
-        Err(_) => enroll_patiently(&db, hub, &settings)?,
+        Err(_) => {
+            let device = enroll_patiently(&db, hub, &settings)?;
+            tracing::info!(store = %device.store_code, "enrolled with the hub {hub}");
+            device
+        }
     };
     if let Some(store) = settings.store.as_ref().filter(|store| **store != device.store_code) {
         return Err(settings::Invalid(anyhow::anyhow!(
