@@ -159,6 +159,17 @@ fn snapshot_writes_a_png_of_the_requested_size() {
     assert!(!ok && err.contains("between 200 and 8192"), "{err}");
 }
 
+/// Store ops' code for a Paris Marais tablet, exchanged by the kiosk at `kiosk`, as the
+/// README tells them: returns the (now used) code.
+fn enroll_in_paris_marais(hub_data: &str, url: &str, kiosk: &str) -> String {
+    let (ok, out, err) = vitrine(&["hub", "enroll-code", "--data", hub_data, "--store", "PARIS-MARAIS"]);
+    assert!(ok, "{err}");
+    let code = out.lines().last().unwrap().to_owned();
+    let (ok, out, err) = vitrine(&["enroll", "--data", kiosk, "--hub", url, "--code", &code]);
+    assert!(ok && out.contains("store PARIS-MARAIS"), "{out}{err}");
+    code
+}
+
 /// The store-ops, kiosk and web-store commands, end to end against a real hub.
 #[test]
 fn ops_kiosk_and_web_store_commands_work_together() {
@@ -197,14 +208,9 @@ fn ops_kiosk_and_web_store_commands_work_together() {
     assert!(lines[0].starts_with("products imported=914 updated=0"), "{out}");
     assert!(lines[1].starts_with("inventory imported="), "{out}");
 
-    let (ok, out, err) = vitrine(&["hub", "enroll-code", "--data", hub_data, "--store", "PARIS-MARAIS"]);
-    assert!(ok, "{err}");
-    let code = out.lines().last().unwrap().to_owned();
     let kiosk = dir.path().join("kiosk");
     let kiosk = kiosk.to_str().unwrap();
-    let (ok, out, err) = vitrine(&["enroll", "--data", kiosk, "--hub", &url, "--code", &code]);
-    assert!(ok, "{err}");
-    assert!(out.contains("store PARIS-MARAIS"), "{out}");
+    let code = enroll_in_paris_marais(hub_data, &url, kiosk);
     let (ok, _, err) = vitrine(&["enroll", "--data", kiosk, "--hub", &url, "--code", &code]);
     assert!(!ok && err.contains("already used"), "{err}");
 
@@ -290,14 +296,9 @@ fn a_demo_hub_serves_the_demo_store_to_an_enrolled_kiosk() {
     let addr = listening.split("addr=").nth(1).unwrap().split(' ').next().unwrap();
     let url = format!("http://{addr}");
 
-    let hub_data = hub_data.to_str().unwrap();
-    let (ok, out, err) = vitrine(&["hub", "enroll-code", "--data", hub_data, "--store", "PARIS-MARAIS"]);
-    assert!(ok, "{err}");
-    let code = out.lines().last().unwrap().to_owned();
     let kiosk = dir.path().join("kiosk");
     let kiosk = kiosk.to_str().unwrap();
-    let (ok, out, err) = vitrine(&["enroll", "--data", kiosk, "--hub", &url, "--code", &code]);
-    assert!(ok && out.contains("store PARIS-MARAIS"), "{out}{err}");
+    enroll_in_paris_marais(hub_data.to_str().unwrap(), &url, kiosk);
     let (ok, out, err) = vitrine(&["sync", "--data", kiosk, "--once"]);
     hub.kill().unwrap();
     hub.wait().unwrap();
