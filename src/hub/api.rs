@@ -130,6 +130,13 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.problem)).into_response();
+        if self.status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The body may not have been read to its end, so this connection cannot carry
+            // another request: a client that pooled it would see its next request cut off.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if let Some(secs) = self.retry_after {
             response
                 .headers_mut()
