@@ -183,6 +183,32 @@ fn bad_bodies_get_precise_answers_and_change_nothing() {
     assert!(world.skus(2000).len() > 100, "the catalog is as it was");
 }
 
+/// A feed over `max_feed_mib` gets a Problem, like any refused body, and its connection
+/// closes: the next upload goes through on a fresh one.
+#[test]
+fn a_feed_over_the_limit_is_refused_precisely() {
+    let world = World::empty_with(vitrine::hub::Config {
+        max_feed_mib: 1,
+        ..vitrine::hub::Config::default()
+    });
+    let products = vitrine::demo::products_fr().into_bytes();
+    assert!(products.len() > 1024 * 1024);
+    let url = format!("{}/v1/webstore/feeds/products?lang=fr", world.hub.url());
+    let response = world
+        .rt
+        .block_on(world.http.post(&url).bearer_auth(&world.key).body(products).send())
+        .unwrap();
+    assert_eq!(
+        response.headers().get("connection").map(|v| v.as_bytes()),
+        Some(&b"close"[..])
+    );
+    let status = response.status().as_u16();
+    let body: serde_json::Value = world.rt.block_on(response.json()).unwrap();
+    assert_eq!((status, body["code"].as_str()), (413, Some("too_large")), "{body}");
+    let summary = world.upload("inventory", vitrine::demo::inventory().into_bytes(), None);
+    assert!(summary["imported"].as_u64().unwrap() > 0, "{summary}");
+}
+
 #[test]
 fn the_published_document_matches_the_routes() {
     let world = World::empty();

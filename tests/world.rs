@@ -53,7 +53,8 @@ impl World {
         world
     }
 
-    fn empty_with(config: hub::Config) -> World {
+    /// A hub with no catalog and this configuration.
+    pub fn empty_with(config: hub::Config) -> World {
         let dir = tempfile::tempdir().unwrap();
         let hub = hub::spawn_with(&dir.path().join("hub"), config).unwrap();
         let key = store::create_key(

@@ -555,12 +555,7 @@ pub fn prepare_hub(data: &Path, mut config: crate::hub::Config) -> anyhow::Resul
 /// Starts a hub on loopback with the demo store imported, for `vitrine demo`.
 #[cfg(feature = "hub")]
 pub fn start_hub(data: &Path) -> anyhow::Result<crate::hub::Running> {
-    let running = crate::hub::spawn_with(data, prepare_hub(data, crate::hub::Config::default())?)?;
-    tracing::info!(
-        "demo customer passes (play the web store's app): {}/pass",
-        running.url()
-    );
-    Ok(running)
+    crate::hub::spawn_with(data, prepare_hub(data, crate::hub::Config::default())?)
 }
 
 /// The demo's customers: each has a pass page on the demo hub with their rotating code.

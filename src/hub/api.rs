@@ -130,13 +130,6 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.problem)).into_response();
-        if self.status == StatusCode::PAYLOAD_TOO_LARGE {
-            // The body may not have been read to its end, so this connection cannot carry
-            // another request: a client that pooled it would see its next request cut off.
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-        }
         if let Some(secs) = self.retry_after {
             response
                 .headers_mut()
@@ -204,13 +197,49 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
                     JsonRejection::JsonDataError(_) => "invalid_field",
                     JsonRejection::JsonSyntaxError(_) => "malformed_json",
                     JsonRejection::MissingJsonContentType(_) => "not_json",
-                    _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => "too_large",
-                    _ => "unreadable_body",
+                    _ => return Err(unreadable(rejection.status(), rejection.body_text())),
                 };
                 Err(ApiError::new(rejection.status(), code, rejection.body_text()))
             }
         }
     }
+}
+
+/// A raw body (a feed), with one over the route's limit or cut off answered as a
+/// [`Problem`].
+pub struct ApiBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        Bytes::from_request(req, state)
+            .await
+            .map(ApiBytes)
+            .map_err(|rejection| unreadable(rejection.status(), rejection.body_text()))
+    }
+}
+
+/// A body that could not be read: over its limit (`DefaultBodyLimit`), or cut off.
+fn unreadable(status: StatusCode, message: String) -> ApiError {
+    let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "too_large"
+    } else {
+        "unreadable_body"
+    };
+    ApiError::new(status, code, message)
+}
+
+/// A 413's body may not have been read to its end, so its connection cannot carry
+/// another request: `Connection: close` keeps a client from pooling it and seeing its
+/// next request cut off.
+async fn close_after_too_large(mut response: Response) -> Response {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 /// `Query<T>`, with bad parameters answered as a [`Problem`].
@@ -1147,7 +1176,7 @@ async fn upload_products(
     State(state): State<AppState>,
     key: WebStoreAuth,
     ApiQuery(query): ApiQuery<FeedQuery>,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Json<ImportSummary>, ApiError> {
     upload(&state, &key, FeedKind::Products, body, query.lang).await
 }
@@ -1182,7 +1211,7 @@ async fn upload(
 async fn upload_inventory(
     State(state): State<AppState>,
     key: WebStoreAuth,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Json<ImportSummary>, ApiError> {
     upload(&state, &key, FeedKind::Inventory, body, None).await
 }
@@ -1266,6 +1295,7 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
                 "not_found",
                 "no such endpoint; see /openapi.json",
             )
-        });
+        })
+        .layer(axum::middleware::map_response(close_after_too_large));
     (router, api)
 }

@@ -211,6 +211,9 @@ impl Hub {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        if !self.config.demo_passes.is_empty() {
+            tracing::info!("demo customer passes: http://{}/pass", listener.local_addr()?);
+        }
         for source in self.config.feeds.clone() {
             tokio::spawn(fetch_on_schedule(
                 self.store.clone(),
@@ -241,18 +244,13 @@ impl Hub {
 
 /// `vitrine hub --data DIR --listen ADDR [--config FILE]`: serves until Ctrl-C or SIGTERM.
 pub fn run(data: &Path, listen: SocketAddr, config: Config) -> anyhow::Result<()> {
-    let passes = !config.demo_passes.is_empty();
     let hub = Hub::open(data, config)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
-        let addr = listener.local_addr()?;
-        tracing::info!(%addr, data = %data.display(), "hub listening");
-        if passes {
-            tracing::info!("demo customer passes: http://{addr}/pass");
-        }
+        tracing::info!(addr = %listener.local_addr()?, data = %data.display(), "hub listening");
         hub.serve(listener, shutdown_signal()).await?;
         tracing::info!("hub stopped");
         Ok(())
