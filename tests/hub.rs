@@ -113,27 +113,15 @@ fn bad_bodies_get_precise_answers_and_change_nothing() {
     assert_eq!((status, body["code"].as_str()), (422, Some("invalid_field")), "{body}");
     assert!(body["message"].as_str().unwrap().contains("extra"), "{body}");
     let huge = vec![b' '; 2 * 1024 * 1024];
-    let response = world
-        .rt
-        .block_on(
-            world
-                .http
-                .post(&url)
-                .bearer_auth(&device)
-                .header("content-type", "application/json")
-                .body(huge)
-                .send(),
-        )
-        .unwrap();
-    // Closed after the answer, since the rest of the body is never read: a pooled
-    // connection would cut off the next request.
-    assert_eq!(
-        response.headers().get("connection").map(|v| v.as_bytes()),
-        Some(&b"close"[..])
+    refused_as_too_large(
+        &world,
+        world
+            .http
+            .post(&url)
+            .bearer_auth(&device)
+            .header("content-type", "application/json")
+            .body(huge),
     );
-    let status = response.status().as_u16();
-    let body: serde_json::Value = world.rt.block_on(response.json()).unwrap();
-    assert_eq!((status, body["code"].as_str()), (413, Some("too_large")), "{body}");
     let long_stream = json!({ "stream": "s".repeat(10_000), "ops": [good_op] });
     let (status, body) = send(serde_json::to_vec(&long_stream).unwrap(), "application/json");
     assert_eq!((status, body["code"].as_str()), (422, Some("invalid_batch")), "{body}");
@@ -183,6 +171,20 @@ fn bad_bodies_get_precise_answers_and_change_nothing() {
     assert!(world.skus(2000).len() > 100, "the catalog is as it was");
 }
 
+/// Sends `request`, whose body is over its route's limit: a `too_large` Problem, and
+/// the connection closed after the answer, since the rest of the body is never read (a
+/// pooled connection would cut off the next request).
+fn refused_as_too_large(world: &World, request: reqwest::RequestBuilder) {
+    let response = world.rt.block_on(request.send()).unwrap();
+    assert_eq!(
+        response.headers().get("connection").map(|v| v.as_bytes()),
+        Some(&b"close"[..])
+    );
+    let status = response.status().as_u16();
+    let body: serde_json::Value = world.rt.block_on(response.json()).unwrap();
+    assert_eq!((status, body["code"].as_str()), (413, Some("too_large")), "{body}");
+}
+
 /// A feed over `max_feed_mib` gets a Problem, like any refused body, and its connection
 /// closes: the next upload goes through on a fresh one.
 #[test]
@@ -194,17 +196,7 @@ fn a_feed_over_the_limit_is_refused_precisely() {
     let products = vitrine::demo::products_fr().into_bytes();
     assert!(products.len() > 1024 * 1024);
     let url = format!("{}/v1/webstore/feeds/products?lang=fr", world.hub.url());
-    let response = world
-        .rt
-        .block_on(world.http.post(&url).bearer_auth(&world.key).body(products).send())
-        .unwrap();
-    assert_eq!(
-        response.headers().get("connection").map(|v| v.as_bytes()),
-        Some(&b"close"[..])
-    );
-    let status = response.status().as_u16();
-    let body: serde_json::Value = world.rt.block_on(response.json()).unwrap();
-    assert_eq!((status, body["code"].as_str()), (413, Some("too_large")), "{body}");
+    refused_as_too_large(&world, world.http.post(&url).bearer_auth(&world.key).body(products));
     let summary = world.upload("inventory", vitrine::demo::inventory().into_bytes(), None);
     assert!(summary["imported"].as_u64().unwrap() > 0, "{summary}");
 }
