@@ -11,14 +11,15 @@ use reqwest::Method;
 use serde_json::json;
 use vitrine::protocol::{Action, Owner};
 use vitrine::sync::driver::Step;
-use vitrine::sync::{outbox, trust};
+use vitrine::sync::outbox;
 use vitrine::token::{self, Alias, Rejection, Verifier};
+use vitrine::trust;
 
 use crate::world::{Kiosk, World, hub_conn, quick_policy};
 
 /// The kiosk pulls (catalog and keys) and builds a verifier from what it stored.
 fn kiosk_verifier(world: &World, kiosk: &Kiosk) -> Verifier {
-    world.rt.block_on(kiosk.syncer(quick_policy()).pull_catalog()).unwrap();
+    world.pull(kiosk);
     let conn = rusqlite::Connection::open(&kiosk.db).unwrap();
     let (audience, keys) = trust::load(&conn).unwrap().expect("keys were pulled");
     Verifier::new(&audience, keys)
@@ -250,7 +251,7 @@ fn signing_in_moves_the_visit_into_the_account_and_records_the_visit() {
         );
     }
     // The kiosk reads the whole list, online saves included, under the alias only.
-    let client = vitrine::sync::driver::Client::new(&world.hub.url(), &device_token(&kiosk)).unwrap();
+    let client = vitrine::client::KioskClient::new(&world.hub.url(), &device_token(&kiosk)).unwrap();
     let list = world
         .rt
         .block_on(client.customer_wishlist(&minted.customer_alias))
@@ -306,6 +307,7 @@ fn ops_naming_an_unknown_or_erased_customer_are_rejected() {
 
 /// The demo's stand-in for the web store app: its page shows a code the kiosk reads
 /// (rendered, rasterised and decoded here) and accepts.
+#[cfg(feature = "kiosk")]
 #[test]
 fn a_demo_pass_shows_a_code_a_kiosk_accepts() {
     let dir = tempfile::tempdir().unwrap();

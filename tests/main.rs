@@ -1,4 +1,6 @@
-//! Vitrine's integration tests: one binary, one module per area.
+//! Vitrine's integration tests: one binary, one module per area. The kiosk's (its
+//! screens, the camera) need the `kiosk` feature; the rest also runs on a hub-only build
+//! (`cargo test --no-default-features --features hub`).
 
 #[cfg(feature = "kiosk")]
 mod appliance;
@@ -9,9 +11,13 @@ mod importer;
 mod pairing;
 mod pictures;
 mod proxy;
+#[cfg(feature = "kiosk")]
 mod scan;
+#[cfg(feature = "kiosk")]
 mod session;
 mod staff;
+#[cfg(feature = "kiosk")]
+mod staff_mode;
 mod store;
 mod sync;
 mod tidy;

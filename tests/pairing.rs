@@ -9,12 +9,12 @@ use jiff::Timestamp;
 use reqwest::Method;
 use serde_json::json;
 use vitrine::hub;
-use vitrine::sync::driver::{Background, SyncLink};
-use vitrine::sync::pairing::{PairOutcome, Pairing};
-use vitrine::sync::trust;
+use vitrine::pairing::{PairOutcome, Pairing};
+use vitrine::sync::driver::SyncLink;
 use vitrine::token::Verifier;
+use vitrine::trust;
 
-use crate::world::{Kiosk, World, quick_policy};
+use crate::world::{World, wait_until};
 
 const PAIR_PAGE: &str = "https://shop.example/account/kiosk";
 
@@ -26,14 +26,6 @@ fn config() -> hub::Config {
         },
         ..hub::Config::default()
     }
-}
-
-/// A kiosk with its background sync thread, having pulled its catalog and keys.
-fn running_kiosk(world: &World, name: &str) -> (Kiosk, Background) {
-    let kiosk = world.kiosk(name);
-    world.rt.block_on(kiosk.syncer(quick_policy()).pull_catalog()).unwrap();
-    let background = Background::start(kiosk.syncer(quick_policy())).unwrap();
-    (kiosk, background)
 }
 
 fn pair(world: &World, link: &SyncLink) -> Pairing {
@@ -51,7 +43,7 @@ fn outcome(world: &World, pairing: Pairing) -> PairOutcome {
 #[test]
 fn a_shopper_confirms_on_their_phone_and_the_kiosk_signs_them_in() {
     let world = World::with_config(config());
-    let (kiosk, background) = running_kiosk(&world, "tablet-1");
+    let (kiosk, background) = world.running_kiosk("tablet-1");
     let pairing = pair(&world, &background.link);
     let started = pairing.started.clone();
     assert_eq!(started.verification_uri, PAIR_PAGE);
@@ -112,7 +104,7 @@ fn a_shopper_confirms_on_their_phone_and_the_kiosk_signs_them_in() {
 #[test]
 fn a_declined_or_abandoned_pairing_signs_nobody_in() {
     let world = World::with_config(config());
-    let (_kiosk, background) = running_kiosk(&world, "tablet-1");
+    let (_kiosk, background) = world.running_kiosk("tablet-1");
     let pairing = pair(&world, &background.link);
     let code = pairing.started.user_code.clone();
     let (status, _) = world.json(
@@ -128,19 +120,12 @@ fn a_declined_or_abandoned_pairing_signs_nobody_in() {
     let pairing = pair(&world, &background.link);
     let code = pairing.started.user_code.clone();
     drop(pairing);
-    let gone = (0..50).any(|_| {
-        std::thread::sleep(Duration::from_millis(50));
-        world
-            .json(
-                Method::GET,
-                &format!("/v1/webstore/pairings/{code}"),
-                Some(&world.key),
-                &json!(null),
-            )
-            .0
-            == 404
-    });
-    assert!(gone, "the hub still offers an abandoned pairing");
+    let path = format!("/v1/webstore/pairings/{code}");
+    wait_until(
+        "the hub to forget an abandoned pairing",
+        Duration::from_millis(2500),
+        || world.json(Method::GET, &path, Some(&world.key), &json!(null)).0 == 404,
+    );
 }
 
 #[test]
@@ -149,7 +134,7 @@ fn pairings_expire() {
         pairing_seconds: 1,
         ..config()
     });
-    let (_kiosk, background) = running_kiosk(&world, "tablet-1");
+    let (_kiosk, background) = world.running_kiosk("tablet-1");
     let pairing = pair(&world, &background.link);
     let code = pairing.started.user_code.clone();
     assert_eq!(outcome(&world, pairing), PairOutcome::Expired);
@@ -287,7 +272,7 @@ fn the_demo_hub_confirms_on_its_stand_in_page() {
         demo_passes: vec!["camille".into()],
         ..hub::Config::default()
     });
-    let (_kiosk, background) = running_kiosk(&world, "tablet-1");
+    let (_kiosk, background) = world.running_kiosk("tablet-1");
     let pairing = pair(&world, &background.link);
     let page = pairing.started.verification_uri_complete.clone();
     assert!(page.starts_with(&format!("{}/pair?code=", world.hub.url())), "{page}");

@@ -5,10 +5,10 @@
 use std::path::Path;
 
 use reqwest::Method;
+use vitrine::client::KioskClient;
 use vitrine::demo::IMAGE_BASE;
-use vitrine::sync::driver::Client;
+use vitrine::pictures::PictureCache;
 use vitrine::sync::outbox;
-use vitrine::sync::pictures::PictureCache;
 
 use crate::proxy::{Fault, Proxy};
 use crate::world::World;
@@ -42,7 +42,7 @@ fn a_picture_is_fetched_once_and_shows_with_the_network_down() {
     let proxy = Proxy::start(world.hub.addr);
     let kiosk = world.kiosk_at("tablet", vitrine::demo::HOME_STORE, &proxy.url());
     let dir = world.dir.path().join("tablet/pictures");
-    let client = Client::new(&proxy.url(), &token(&kiosk.db)).unwrap();
+    let client = KioskClient::new(&proxy.url(), &token(&kiosk.db)).unwrap();
     let cache = PictureCache::open(&dir, 64 << 20, client.clone()).unwrap();
     let urls = demo_urls();
 
@@ -66,7 +66,7 @@ fn the_cache_stays_under_its_cap_and_keeps_what_was_shown_last() {
     let world = World::new();
     let kiosk = world.kiosk("tablet");
     let dir = world.dir.path().join("tablet/pictures");
-    let client = Client::new(&world.hub.url(), &token(&kiosk.db)).unwrap();
+    let client = KioskClient::new(&world.hub.url(), &token(&kiosk.db)).unwrap();
     let urls = demo_urls();
     let size = |url: &String| vitrine::demo::image(url).unwrap().len() as u64;
     let cap = urls[..4].iter().map(size).sum::<u64>();
@@ -82,7 +82,7 @@ fn the_cache_stays_under_its_cap_and_keeps_what_was_shown_last() {
     // Asked of a cache that cannot reach the hub: only what is on disk shows.
     let down = Proxy::start(world.hub.addr);
     down.set(Fault::Reset);
-    let offline = PictureCache::open(&dir, cap, Client::new(&down.url(), "vtk_none").unwrap()).unwrap();
+    let offline = PictureCache::open(&dir, cap, KioskClient::new(&down.url(), "vtk_none").unwrap()).unwrap();
     let kept = |url: &String| offline.get(url).is_some();
     assert!(kept(&urls[0]), "the picture shown most is kept");
     assert!(kept(&urls[11]), "the newest is kept");
@@ -124,13 +124,14 @@ fn pictures_hosted_by_the_web_store_are_fetched_checked_and_bounded() {
     use axum::http::header::CONTENT_TYPE;
     use axum::routing::get;
 
-    let png = {
-        let mut out = std::io::Cursor::new(Vec::new());
-        image::RgbImage::from_pixel(4, 5, image::Rgb([191, 91, 58]))
-            .write_to(&mut out, image::ImageFormat::Png)
-            .unwrap();
-        out.into_inner()
-    };
+    // A 4×5 terracotta PNG (the hub checks the type and the size, never the pixels).
+    let png: Vec<u8> = vec![
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00,
+        0x00, 0x04, 0x00, 0x00, 0x00, 0x05, 0x08, 0x02, 0x00, 0x00, 0x00, 0xed, 0xcf, 0xda, 0x8c, 0x00, 0x00, 0x00,
+        0x10, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xd8, 0x1f, 0x6d, 0x05, 0x47, 0x0c, 0x64, 0x70, 0x00, 0x6a,
+        0x1a, 0x1a, 0x91, 0x02, 0x66, 0xbf, 0x55, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60,
+        0x82,
+    ];
     let served = png.clone();
     let origin = axum::Router::new()
         .route(
@@ -170,7 +171,7 @@ fn pictures_hosted_by_the_web_store_are_fetched_checked_and_bounded() {
     world.upload("products", feed.into_bytes(), Some("fr"));
 
     let kiosk = world.kiosk("tablet");
-    let client = Client::new(&world.hub.url(), &token(&kiosk.db)).unwrap();
+    let client = KioskClient::new(&world.hub.url(), &token(&kiosk.db)).unwrap();
     let cache = PictureCache::open(&world.dir.path().join("tablet/pictures"), 64 << 20, client).unwrap();
     assert_eq!(cache.get(&ok), Some(png), "fetched from the web store's host");
     assert_eq!(cache.get(&page), None, "an HTML page is not a picture");

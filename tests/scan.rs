@@ -2,7 +2,7 @@
 //! crate (the real-photo set lives outside the repository, in `../shared/data/qr`).
 
 use image::{GrayImage, Luma};
-use vitrine::scan::eval;
+use vitrine::bench::qr as eval;
 
 fn code(text: &str) -> GrayImage {
     qrcode::QrCode::new(text.as_bytes())

@@ -19,7 +19,7 @@ use vitrine::scan::source::Replay;
 use vitrine::sync::driver::Background;
 
 use crate::ui::{Ui, on_ui_thread};
-use crate::world::{Kiosk, World, hub_conn, quick_policy};
+use crate::world::{Kiosk, World, hub_conn, wait_until};
 
 /// A few blank frames, then `text` held up to the camera for a few frames.
 fn frames(text: &str) -> tempfile::TempDir {
@@ -48,11 +48,7 @@ fn show_code(ui: &Ui, text: &str) {
     let scanner = Scanner::start(Box::new(Replay::dir(dir.path(), 30.0).unwrap()), Duration::from_secs(2)).unwrap();
     let thread = ui.h.kiosk.attach_scanner(scanner).unwrap();
     // The scanner has read every frame once its thread is done.
-    while !thread.is_finished() {
-        ui.h.settle().unwrap();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    ui.h.settle().unwrap();
+    ui.h.settle_until("every frame read", || thread.is_finished()).unwrap();
     ui.h.render().unwrap();
 }
 
@@ -68,9 +64,7 @@ fn shop() -> Shop {
 
 fn shop_with(config: vitrine::hub::Config) -> Shop {
     let world = World::with_config(config);
-    let kiosk = world.kiosk("tablet");
-    world.rt.block_on(kiosk.syncer(quick_policy()).pull_catalog()).unwrap();
-    let sync = Background::start(kiosk.syncer(quick_policy())).unwrap();
+    let (kiosk, sync) = world.running_kiosk("tablet");
     Shop { world, kiosk, sync }
 }
 
@@ -79,7 +73,7 @@ impl Shop {
         self.ui_with_clock(Arc::new(Timestamp::now))
     }
 
-    fn ui_with_clock(&self, clock: vitrine::kiosk::app::Clock) -> Ui {
+    fn ui_with_clock(&self, clock: vitrine::kiosk::context::Clock) -> Ui {
         let ui = Ui::with_sync(&self.kiosk.db, (1280, 800), "en", clock, Some(self.sync.link.clone()));
         ui.tap("Touch to start");
         ui
@@ -96,13 +90,9 @@ impl Shop {
     }
 
     fn wait_sent(&self) {
-        for _ in 0..500 {
-            if self.kiosk.status().pending == 0 {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!("the outbox did not drain: {:?}", self.kiosk.status());
+        wait_until("the outbox to drain", Duration::from_secs(5), || {
+            self.kiosk.status().pending == 0
+        });
     }
 }
 
@@ -278,7 +268,7 @@ fn an_idle_session_warns_then_ends_and_the_maximum_ends_any() {
         let shop = shop();
         let skus = shop.world.skus(1);
         let ui = shop.ui();
-        ui.h.kiosk.controller.set_limits(Limits {
+        ui.h.kiosk.shell.set_limits(Limits {
             idle: Duration::from_millis(100),
             warning: Duration::from_secs(3),
             max: Duration::from_secs(600),
@@ -297,7 +287,7 @@ fn an_idle_session_warns_then_ends_and_the_maximum_ends_any() {
         });
         assert_blank(&ui);
 
-        ui.h.kiosk.controller.set_limits(Limits {
+        ui.h.kiosk.shell.set_limits(Limits {
             idle: Duration::from_secs(600),
             warning: Duration::from_secs(10),
             max: Duration::from_millis(1500),
@@ -342,10 +332,7 @@ fn the_scan_sheet_shows_the_camera_then_closes_on_a_read() {
             0,
             "no picture of the camera is kept"
         );
-        while !thread.is_finished() {
-            ui.h.settle().unwrap();
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        ui.h.settle_until("the replay's end", || thread.is_finished()).unwrap();
     });
 }
 
@@ -355,7 +342,7 @@ fn scrolling_counts_as_being_there() {
         let shop = shop();
         let ui = shop.ui();
         ui.act(|c| c.go(Screen::Home));
-        ui.h.kiosk.controller.set_limits(Limits {
+        ui.h.kiosk.shell.set_limits(Limits {
             idle: Duration::from_millis(1200),
             warning: Duration::from_secs(5),
             max: Duration::from_secs(600),
@@ -503,12 +490,12 @@ fn leaving_while_the_pairing_shows_cancels_it() {
         let app = ui.window().global::<AppAdapter>();
         assert_eq!((app.get_qr_kind(), app.get_qr_user_code().as_str()), (QrKind::None, ""));
         let world = &shop.world;
-        let forgotten = (0..100).any(|_| {
-            std::thread::sleep(Duration::from_millis(20));
-            let path = format!("/v1/webstore/pairings/{code}");
-            world.json(Method::GET, &path, Some(&world.key), &json!(null)).0 == 404
-        });
-        assert!(forgotten, "the hub still offers the pairing of a shopper who left");
+        let path = format!("/v1/webstore/pairings/{code}");
+        wait_until(
+            "the hub to forget the pairing of a shopper who left",
+            Duration::from_secs(2),
+            || world.json(Method::GET, &path, Some(&world.key), &json!(null)).0 == 404,
+        );
     });
 }
 

@@ -204,7 +204,7 @@ fn the_demo_store_imports_cleanly_and_is_big_enough() {
 #[test]
 fn broad_prefixes_on_a_large_catalog_still_return_title_matches() {
     let mut f = fixture();
-    let generated = vitrine::bench::generate(vitrine::catalog::RANKED_MATCHES + 200, 1);
+    let generated = vitrine::bench::catalog::generate(vitrine::catalog::RANKED_MATCHES + 200, 1);
     let feed = vitrine::catalog::ProductFeed::parse(generated.tsv.as_bytes(), Some("fr")).unwrap();
     f.catalog.import(Some(&feed), None, now()).unwrap();
     for prefix in ["s", "r", "ma"] {

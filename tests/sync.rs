@@ -315,7 +315,7 @@ fn a_copied_kiosk_database_diverges_and_both_copies_keep_their_edits() {
     let b_dir = world.dir.path().join("tablet-b");
     std::fs::create_dir_all(&b_dir).unwrap();
     let b = crate::world::Kiosk {
-        db: b_dir.join(vitrine::sync::KIOSK_DB),
+        db: b_dir.join(vitrine::db::KIOSK_DB),
     };
     std::fs::copy(&a.db, &b.db).unwrap();
     let skus = world.skus(2);
@@ -430,6 +430,7 @@ fn killed_at_random_points_nothing_saved_is_lost_or_doubled() {
     for i in 0..iterations {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vitrine"))
             .args([
+                "internal",
                 "exercise",
                 "--customer",
                 "c-crash",
@@ -542,7 +543,7 @@ mod convergence {
             let mut model: BTreeMap<(String, String), (u64, String, u64, bool)> = BTreeMap::new();
             for (i, e) in edits.iter().enumerate() {
                 let now = base + jiff::SignedDuration::from_millis(i as i64 * 10 + e.skew);
-                clocks[e.sender] = vitrine::sync::hlc::tick(clocks[e.sender], now);
+                clocks[e.sender] = vitrine::hlc::tick(clocks[e.sender], now);
                 let seq = streams[e.sender].len() as u64 + 1;
                 let op = Op {
                     seq,

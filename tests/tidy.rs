@@ -21,14 +21,38 @@ fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
     out
 }
 
+/// A source file's path from the repository's root, with `/`.
+fn relative(path: &Path) -> String {
+    path.strip_prefix(root()).unwrap().to_string_lossy().replace('\\', "/")
+}
+
+/// The Rust files under `src/`, with their text.
+fn sources() -> Vec<(String, String)> {
+    files(&root().join("src"), "rs")
+        .into_iter()
+        .map(|path| (relative(&path), std::fs::read_to_string(&path).unwrap()))
+        .collect()
+}
+
+/// The code of a file, without its comments (`//` to the end of a line), so that a
+/// module may say in words what it does not do.
+fn code(text: &str) -> String {
+    text.lines()
+        .map(|line| match line.find("//") {
+            Some(at) if !line[..at].contains('"') => &line[..at],
+            _ => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[test]
 fn only_the_kiosk_module_knows_slint() {
-    for path in files(&root().join("src"), "rs") {
-        let relative = path.strip_prefix(root()).unwrap().to_string_lossy().into_owned();
-        if relative.starts_with("src/kiosk/") || relative == "src/main.rs" {
+    for (relative, text) in sources() {
+        if relative.starts_with("src/kiosk/") {
             continue;
         }
-        let text = std::fs::read_to_string(&path).unwrap();
+        let text = code(&text);
         assert!(
             !text.contains("slint::") && !text.contains("use slint"),
             "{relative} uses Slint; only src/kiosk/ may"
@@ -37,26 +61,244 @@ fn only_the_kiosk_module_knows_slint() {
 }
 
 #[test]
+fn the_hub_imports_neither_the_kiosk_nor_the_demo_nor_the_kiosks_sync() {
+    // What runs on the tablet: its UI, its sync and HTTP client, its own tables.
+    let kiosk_side = [
+        "crate::kiosk",
+        "crate::demo",
+        "crate::sync",
+        "crate::client",
+        "crate::pictures",
+        "crate::trust",
+        "crate::pairing",
+        "crate::staff::roster",
+        "crate::scan",
+        "crate::bench",
+        "crate::health",
+    ];
+    for (relative, text) in sources() {
+        if !relative.starts_with("src/hub/") {
+            continue;
+        }
+        let text = code(&text);
+        for module in kiosk_side {
+            assert!(!text.contains(module), "{relative} imports {module}; the hub must not");
+        }
+    }
+}
+
+/// The top-level modules by layer, from plain data up to the edges: a module may use
+/// only modules of lower layers (ARCHITECTURE.md's diagram, checked).
+const LAYERS: &[&[&str]] = &[
+    &["domain", "hlc", "db", "token", "update"],
+    &["protocol", "scan"],
+    &["catalog", "net", "staff", "trust"],
+    &["client"],
+    &["pairing", "pictures"],
+    &["sync", "hub"],
+    &["health", "demo", "bench"],
+    &["kiosk"],
+];
+
+#[test]
+fn every_arrow_points_down() {
+    let layer = |module: &str| LAYERS.iter().position(|l| l.contains(&module));
+    for (relative, text) in sources() {
+        let top = relative
+            .trim_start_matches("src/")
+            .split('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".rs")
+            .to_owned();
+        if matches!(top.as_str(), "lib" | "main" | "cli") {
+            continue;
+        }
+        let own = layer(&top).unwrap_or_else(|| panic!("{top} has no layer in tests/tidy.rs (LAYERS)"));
+        for chunk in code(&text).split("crate::").skip(1) {
+            let used: String = chunk
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if used == top || used.is_empty() {
+                continue;
+            }
+            let theirs = layer(&used).unwrap_or_else(|| panic!("{relative} uses {used}, which has no layer"));
+            assert!(
+                theirs < own,
+                "{relative} ({top}, layer {own}) uses {used} (layer {theirs}): arrows point down only"
+            );
+        }
+    }
+}
+
+#[test]
 fn the_catalog_does_no_ui_and_the_domain_does_no_io() {
-    let domain = std::fs::read_to_string(root().join("src/domain.rs")).unwrap();
+    let domain = code(&std::fs::read_to_string(root().join("src/domain.rs")).unwrap());
     for io in ["std::fs", "rusqlite", "std::net", "std::thread", "Timestamp::now"] {
         assert!(
             !domain.contains(io),
             "src/domain.rs must stay plain data; it mentions {io}"
         );
     }
-    for path in files(&root().join("src/catalog"), "rs") {
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(
-            !text.contains("crate::kiosk"),
-            "{} reaches up into the kiosk",
-            path.display()
-        );
+    for (relative, text) in sources() {
+        if !relative.starts_with("src/catalog/") {
+            continue;
+        }
+        let text = code(&text);
+        assert!(!text.contains("crate::kiosk"), "{relative} reaches up into the kiosk");
         assert!(
             !text.contains("Timestamp::now"),
-            "{} reads the clock; take `now` as input",
-            path.display()
+            "{relative} reads the clock; take `now` as input"
         );
+    }
+}
+
+#[test]
+fn pure_modules_do_no_io() {
+    // Decisions without I/O: plain data in, a decision out, the time as an input.
+    for path in [
+        "src/hub/store/merge.rs",
+        "src/sync/engine.rs",
+        "src/hlc.rs",
+        "src/token.rs",
+        "src/staff/pin.rs",
+        "src/hub/pairing.rs",
+        "src/kiosk/session.rs",
+    ] {
+        let text = std::fs::read_to_string(root().join(path)).unwrap();
+        // Tests may time themselves.
+        let text = code(text.split("#[cfg(test)]").next().unwrap_or_default());
+        for io in [
+            "rusqlite",
+            "std::fs",
+            "std::net",
+            "reqwest",
+            "tokio",
+            "Timestamp::now",
+            "Instant::now",
+            "slint",
+        ] {
+            assert!(!text.contains(io), "{path} must do no I/O; it mentions {io}");
+        }
+    }
+}
+
+#[test]
+fn only_the_protocol_defines_wire_types() {
+    for (relative, text) in sources() {
+        if relative.starts_with("src/protocol/") {
+            continue;
+        }
+        let text = code(&text);
+        // What the OpenAPI document publishes is the protocol's.
+        for derive in ["ToSchema", "IntoParams"] {
+            assert!(
+                !text.contains(derive),
+                "{relative} derives {derive}; wire types live in src/protocol"
+            );
+        }
+        // The modules that speak HTTP define no serialised types of their own.
+        let speaks_http = ["src/hub/api/", "src/client/", "src/sync/", "src/net.rs"];
+        if speaks_http.iter().any(|prefix| relative.starts_with(prefix)) {
+            for derive in ["Serialize", "Deserialize"] {
+                assert!(
+                    !text.contains(&format!("derive({derive}")) && !text.contains(&format!(", {derive}")),
+                    "{relative} derives {derive}; wire types live in src/protocol"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn only_the_catalog_queries_catalog_tables() {
+    // The tables of src/db/catalog_v1.sql, and the hub's log and pictures of the catalog.
+    let tables = [
+        "variant",
+        "product",
+        "product_fts",
+        "stock",
+        "catalog_meta",
+        "catalog_log",
+        "catalog_image",
+    ];
+    let verbs = ["FROM", "JOIN", "INTO", "UPDATE", "TABLE"];
+    for (relative, text) in sources() {
+        if relative.starts_with("src/catalog/") || relative.starts_with("src/db/") {
+            continue;
+        }
+        // SQL is written with its keywords in capitals; prose ("turned into stock") is not.
+        let text = code(&text);
+        let words: Vec<&str> = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        for pair in words.windows(2) {
+            assert!(
+                !(verbs.contains(&pair[0]) && tables.contains(&pair[1])),
+                "{relative} queries the catalog table {} ({} {}); ask src/catalog",
+                pair[1],
+                pair[0],
+                pair[1]
+            );
+        }
+    }
+}
+
+#[test]
+fn only_the_command_prints() {
+    for (relative, text) in sources() {
+        if relative == "src/main.rs" || relative.starts_with("src/cli/") {
+            continue;
+        }
+        let text = code(&text);
+        for print in ["println!", "print!(", "eprintln!", "eprint!(", "dbg!"] {
+            assert!(
+                !text.contains(print),
+                "{relative} prints ({print}); log with tracing, or return what to print to src/cli"
+            );
+        }
+    }
+}
+
+#[test]
+fn no_source_file_is_over_800_lines() {
+    let mut paths = files(&root().join("src"), "rs");
+    paths.extend(files(&root().join("ui"), "slint"));
+    for path in paths {
+        let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+        assert!(
+            lines <= 800,
+            "{} has {lines} lines; split it by concern (see ARCHITECTURE.md)",
+            relative(&path)
+        );
+    }
+}
+
+#[test]
+fn colours_come_from_the_theme() {
+    for path in files(&root().join("ui"), "slint") {
+        if path.ends_with("theme.slint") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            // Preview data may name a colour swatch (it is data, not style).
+            let code = line.split("//").next().unwrap_or_default();
+            if code.contains("swatch:") {
+                continue;
+            }
+            for literal in code.split('#').skip(1) {
+                let hex = literal.chars().take_while(char::is_ascii_hexdigit).count();
+                assert!(
+                    !matches!(hex, 3 | 4 | 6 | 8),
+                    "{}:{}: a raw colour; add it to ui/theme.slint and use Theme.*",
+                    relative(&path),
+                    n + 1
+                );
+            }
+        }
     }
 }
 
@@ -64,12 +306,27 @@ fn the_catalog_does_no_ui_and_the_domain_does_no_io() {
 fn architecture_md_maps_every_module() {
     let map = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
     for path in files(&root().join("src"), "rs") {
-        let relative = path.strip_prefix(root()).unwrap().to_string_lossy().into_owned();
+        let relative = relative(&path);
         let module = relative.trim_end_matches("/mod.rs").trim_end_matches(".rs").to_owned();
         assert!(
             map.contains(&format!("`{module}")),
             "ARCHITECTURE.md does not mention {relative}"
         );
+    }
+    // The diagram is the first fenced block; every top-level module is in it.
+    let diagram = map.split("```").nth(1).expect("ARCHITECTURE.md opens with a diagram");
+    let lib = std::fs::read_to_string(root().join("src/lib.rs")).unwrap();
+    let mut modules: Vec<&str> = lib
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub mod "))
+        .map(|m| m.trim_end_matches(';'))
+        .collect();
+    modules.push("cli");
+    for module in modules {
+        let named = diagram
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .any(|word| word == module);
+        assert!(named, "ARCHITECTURE.md's diagram does not show the module {module}");
     }
 }
 

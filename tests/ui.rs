@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock, mpsc};
 
 use i_slint_backend_testing::{ElementHandle, ElementQuery};
 use slint::{ComponentHandle, Model};
-use vitrine::kiosk::snapshot::Headless;
+use vitrine::kiosk::headless::Headless;
 use vitrine::kiosk::ui::{
     AppAdapter, Notice, ProductAdapter, ResultsAdapter, Screen, SearchAdapter, StockState, WishlistAdapter,
 };
@@ -67,7 +67,7 @@ impl Ui {
         Ui::on(&demo_db(), size, lang, clock)
     }
 
-    pub(crate) fn on(db: &std::path::Path, size: (u32, u32), lang: &str, clock: vitrine::kiosk::app::Clock) -> Ui {
+    pub(crate) fn on(db: &std::path::Path, size: (u32, u32), lang: &str, clock: vitrine::kiosk::context::Clock) -> Ui {
         Ui::with_sync(db, size, lang, clock, None)
     }
 
@@ -75,20 +75,20 @@ impl Ui {
         db: &std::path::Path,
         size: (u32, u32),
         lang: &str,
-        clock: vitrine::kiosk::app::Clock,
+        clock: vitrine::kiosk::context::Clock,
         sync: Option<vitrine::sync::driver::SyncLink>,
     ) -> Ui {
         let h = Headless::new(db, vitrine::demo::HOME_STORE, size, clock, sync).unwrap();
-        h.kiosk.controller.start(lang);
+        h.kiosk.shell.start(lang);
         h.settle().unwrap();
         h.render().unwrap();
         Ui { h }
     }
 
-    /// Does what a shopper's gesture would through the controller, then waits for the
+    /// Does what a shopper's gesture would through the shell, then waits for the
     /// kiosk to settle and draws the frame.
-    pub(crate) fn act(&self, gesture: impl FnOnce(&std::rc::Rc<vitrine::kiosk::app::Controller>)) {
-        gesture(&self.h.kiosk.controller);
+    pub(crate) fn act(&self, gesture: impl FnOnce(&std::rc::Rc<vitrine::kiosk::shell::Shell>)) {
+        gesture(&self.h.kiosk.shell);
         self.h.settle().unwrap();
         self.h.render().unwrap();
     }
@@ -525,9 +525,8 @@ fn saved_offline_reaches_the_web_store_once_the_network_is_back() {
     on_ui_thread(|| {
         let world = World::new();
         let proxy = Proxy::start(world.hub.addr);
-        let kiosk = world.kiosk_at("tablet", vitrine::demo::HOME_STORE, &proxy.url());
+        let kiosk = world.pulled_kiosk_at("tablet", vitrine::demo::HOME_STORE, &proxy.url());
         let syncer = kiosk.syncer(crate::world::quick_policy());
-        world.rt.block_on(syncer.pull_catalog()).unwrap();
 
         let ui = Ui::on(&kiosk.db, (1280, 800), "en", Arc::new(jiff::Timestamp::now));
         ui.tap("Touch to start");

@@ -30,6 +30,16 @@ pub fn quick_policy() -> Policy {
     }
 }
 
+/// Waits until `done` holds, checking every 10 ms, and fails the test with `what` if it
+/// does not within `within`. For what another thread or process does in its own time.
+pub fn wait_until(what: &str, within: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + within;
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "waited {within:?} for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 pub fn hub_conn(data: &Path) -> rusqlite::Connection {
     vitrine::db::open(&hub::db_path(data), vitrine::db::Schema::Hub).unwrap()
 }
@@ -45,8 +55,9 @@ impl World {
         World::empty_with(hub::Config::default())
     }
 
-    /// A hub with the demo catalog and this configuration.
-    pub fn with_config(config: hub::Config) -> World {
+    /// A hub with the demo catalog (and its pictures) and this configuration.
+    pub fn with_config(mut config: hub::Config) -> World {
+        config.local_pictures = Some(vitrine::demo::hub_pictures());
         let world = World::empty_with(config);
         world.upload("products", vitrine::demo::products_fr().into_bytes(), Some("fr"));
         world.upload("inventory", vitrine::demo::inventory().into_bytes(), None);
@@ -152,7 +163,7 @@ impl World {
     pub fn kiosk_at(&self, name: &str, store: &str, hub_url: &str) -> Kiosk {
         let data = self.dir.path().join(name);
         std::fs::create_dir_all(&data).unwrap();
-        let db = data.join(vitrine::sync::KIOSK_DB);
+        let db = data.join(vitrine::db::KIOSK_DB);
         let code = store::create_enroll_code(&hub_conn(&self.hub_data()), store, Timestamp::now()).unwrap();
         self.rt
             .block_on(vitrine::sync::driver::enroll(&db, hub_url, &code, Some(name)))
@@ -162,6 +173,30 @@ impl World {
 
     pub fn kiosk(&self, name: &str) -> Kiosk {
         self.kiosk_at(name, vitrine::demo::HOME_STORE, &self.hub.url())
+    }
+
+    /// Pulls the catalog (and the keys, pages, shops and staff) into `kiosk`.
+    pub fn pull(&self, kiosk: &Kiosk) -> usize {
+        self.rt.block_on(kiosk.syncer(quick_policy()).pull_catalog()).unwrap()
+    }
+
+    /// A kiosk of `store` that has pulled its catalog through `hub_url`.
+    pub fn pulled_kiosk_at(&self, name: &str, store: &str, hub_url: &str) -> Kiosk {
+        let kiosk = self.kiosk_at(name, store, hub_url);
+        self.pull(&kiosk);
+        kiosk
+    }
+
+    /// A kiosk of the demo's home shop that has pulled its catalog.
+    pub fn pulled_kiosk(&self, name: &str) -> Kiosk {
+        self.pulled_kiosk_at(name, vitrine::demo::HOME_STORE, &self.hub.url())
+    }
+
+    /// A pulled kiosk with its sync thread running, as a shop runs one.
+    pub fn running_kiosk(&self, name: &str) -> (Kiosk, vitrine::sync::driver::Background) {
+        let kiosk = self.pulled_kiosk(name);
+        let background = vitrine::sync::driver::Background::start(kiosk.syncer(quick_policy())).unwrap();
+        (kiosk, background)
     }
 
     /// Every line of the changes feed, paging with `limit`; also the number of pages.

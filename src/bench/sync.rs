@@ -13,7 +13,8 @@ use std::time::Instant;
 use anyhow::Context;
 use jiff::Timestamp;
 
-use super::{generate, percentiles};
+use super::catalog::generate;
+use super::percentiles;
 use crate::catalog::{Catalog, InventoryFeed, ProductFeed};
 use crate::hub::{self, auth::Scope, store};
 use crate::protocol::{Action, Op, Owner, PushRequest, PushResponse, WishlistPage};
@@ -53,7 +54,7 @@ impl Load<'_> {
                 let stream = format!("{name}-{k}");
                 tokio::spawn(async move {
                     let mut times = Vec::with_capacity(batches);
-                    let base = crate::sync::hlc::from_wall(Timestamp::now());
+                    let base = crate::hlc::from_wall(Timestamp::now());
                     let mut tick = pace.map(|p| {
                         let start = tokio::time::Instant::now() + p.mul_f64(k as f64 / kiosks as f64);
                         tokio::time::interval_at(start, p)
@@ -134,7 +135,11 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
         .build()?;
     let tokens: Vec<String> = (0..options.kiosks)
         .map(|i| {
-            let code = store::create_enroll_code(&conn, super::STORES[i % super::STORES.len()], Timestamp::now())?;
+            let code = store::create_enroll_code(
+                &conn,
+                super::catalog::STORES[i % super::catalog::STORES.len()],
+                Timestamp::now(),
+            )?;
             let mut c = crate::db::open(&hub::db_path(&hub_dir), crate::db::Schema::Hub)?;
             let enrolled = store::enroll(&mut c, &code, None, Timestamp::now())?.map_err(anyhow::Error::msg)?;
             Ok(enrolled.token)
@@ -205,7 +210,7 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
     rt.block_on(crate::sync::driver::enroll(
         &kiosk_db,
         &url,
-        &store::create_enroll_code(&conn, super::STORES[0], Timestamp::now())?,
+        &store::create_enroll_code(&conn, super::catalog::STORES[0], Timestamp::now())?,
         None,
     ))?;
     {

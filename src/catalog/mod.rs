@@ -4,8 +4,10 @@
 //! - [`import`]: applying them to SQLite in one transaction;
 //! - this module: [`Catalog`], the queries the kiosk and the CLI ask.
 
+mod changes;
 pub mod feed;
 pub mod import;
+mod lookups;
 mod tsv;
 mod xml;
 
@@ -18,7 +20,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::db::{self, DbError};
 use crate::domain::{Availability, Gtin, Price, Sale, size_order};
 
+pub use changes::{changes_page, names_image};
 pub use import::{ImportReport, InventoryFeed, ProductFeed, Summary};
+use lookups::{STOCK_OF_SKU, shop_stock};
+pub use lookups::{
+    describe_sku, has_sku, inventory_as_of, product_count, pulled_at, set_inventory_as_of, stock_levels, variant_codes,
+};
 
 /// Longest search text accepted; longer input is cut, never an error on screen.
 pub const MAX_QUERY_CHARS: usize = 100;
@@ -662,61 +669,6 @@ impl Catalog {
         });
         Ok(Some(sheet))
     }
-}
-
-const STOCK_OF_SKU: &str =
-    "SELECT store_code, quantity, availability, updated_at FROM stock WHERE sku = ?1 ORDER BY store_code";
-
-fn shop_stock(r: &rusqlite::Row<'_>) -> rusqlite::Result<ShopStock> {
-    let availability: String = r.get(2)?;
-    Ok(ShopStock {
-        store_code: r.get(0)?,
-        quantity: r.get(1)?,
-        availability: Availability::parse(&availability).unwrap_or(Availability::OutOfStock),
-        updated_at: Timestamp::from_second(r.get(3)?).unwrap_or(Timestamp::UNIX_EPOCH),
-    })
-}
-
-/// Every shop's stock of `skus`, as `(sku, stock)` in SKU order then shop order: what
-/// the staff stock screen shows (out of stock included). A function of the connection,
-/// since the hub answers it from its pool of readers.
-pub fn stock_levels(conn: &Connection, skus: &[String]) -> rusqlite::Result<Vec<(String, ShopStock)>> {
-    let mut stmt = conn.prepare_cached(STOCK_OF_SKU)?;
-    let mut out = Vec::new();
-    for sku in skus {
-        for level in stmt.query_map([sku], shop_stock)? {
-            out.push((sku.clone(), level?));
-        }
-    }
-    Ok(out)
-}
-
-/// When the inventory feed was last imported (on the hub: read from the web store; on a
-/// kiosk: as the hub had it at the last pull, if it said).
-pub fn inventory_as_of(conn: &Connection) -> rusqlite::Result<Option<Timestamp>> {
-    meta_time(conn, "inventory_imported_at")
-}
-
-/// Records the hub's inventory time on a kiosk, as a catalog pull reported it.
-pub fn set_inventory_as_of(conn: &Connection, at: Timestamp) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO catalog_meta (key, value) VALUES ('inventory_imported_at', ?1)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [at.to_string()],
-    )?;
-    Ok(())
-}
-
-/// When a kiosk last pulled the catalog from the hub.
-pub fn pulled_at(conn: &Connection) -> rusqlite::Result<Option<Timestamp>> {
-    meta_time(conn, "catalog_pulled_at")
-}
-
-fn meta_time(conn: &Connection, key: &str) -> rusqlite::Result<Option<Timestamp>> {
-    let text: Option<String> = conn
-        .query_row("SELECT value FROM catalog_meta WHERE key = ?1", [key], |r| r.get(0))
-        .optional()?;
-    Ok(text.and_then(|t| t.parse().ok()))
 }
 
 #[cfg(test)]

@@ -540,6 +540,7 @@ pub fn prepare_hub(data: &Path, mut config: crate::hub::Config) -> anyhow::Resul
         let _ = crate::hub::staff::add(catalog.connection(), store, name, pin, now)?;
     }
     config.demo_passes = DEMO_CUSTOMERS.iter().map(|c| (*c).to_owned()).collect();
+    config.local_pictures = Some(hub_pictures());
     if config.shops.is_empty() {
         config.shops = shops();
     }
@@ -550,6 +551,26 @@ pub fn prepare_hub(data: &Path, mut config: crate::hub::Config) -> anyhow::Resul
         DEMO_STAFF[0].2
     );
     Ok(config)
+}
+
+/// The demo's pictures, served by the hub from the binary (`hub::Config::local_pictures`).
+#[cfg(feature = "hub")]
+pub fn hub_pictures() -> std::sync::Arc<dyn crate::hub::images::LocalPictures> {
+    std::sync::Arc::new(Pictures)
+}
+
+#[cfg(feature = "hub")]
+#[derive(Debug)]
+struct Pictures;
+
+#[cfg(feature = "hub")]
+impl crate::hub::images::LocalPictures for Pictures {
+    fn get(&self, url: &str) -> Option<crate::hub::images::Picture> {
+        image(url).map(|svg| crate::hub::images::Picture {
+            bytes: svg.into(),
+            content_type: "image/svg+xml".to_owned(),
+        })
+    }
 }
 
 /// Starts a hub on loopback with the demo store imported, for `vitrine demo`.
@@ -566,7 +587,7 @@ pub const DEMO_CUSTOMERS: [&str; 3] = ["camille", "hugo", "ines"];
 #[cfg(feature = "hub")]
 pub fn enroll_kiosk(hub: &crate::hub::Running, data: &Path) -> anyhow::Result<std::path::PathBuf> {
     std::fs::create_dir_all(data)?;
-    let db = data.join(crate::sync::KIOSK_DB);
+    let db = data.join(crate::db::KIOSK_DB);
     let conn = crate::db::open(&crate::hub::db_path(&hub.data), crate::db::Schema::Hub)?;
     let code = crate::hub::store::create_enroll_code(&conn, HOME_STORE, jiff::Timestamp::now())?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

@@ -1,6 +1,6 @@
 //! Who the shopper is, on the hub's side: the keys that sign customer tokens, the
 //! aliases tokens name customers by, and the visits customers signed in to at a kiosk
-//! (`src/hub/schema_v3.sql`).
+//! (`src/db/hub_v3.sql`).
 //!
 //! The hub keeps one signing key of its own at a time; `rotate` starts the next one a
 //! little ahead, so that every kiosk has fetched it before the first token it signs is

@@ -1,17 +1,47 @@
 //! Catalog pictures for kiosks. The hub passes on only the pictures its catalog names,
-//! fetched from wherever the web store keeps them; the demo store's come from the binary.
-//! Kiosks keep what they get in their own disk cache, so the hub keeps none.
+//! fetched from wherever the web store keeps them, unless a [`LocalPictures`] source
+//! given in the configuration holds them (the demo's, built into the binary). Kiosks keep
+//! what they get in their own disk cache, so the hub keeps none.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
 
+use crate::net::{BodyError, read_body};
 use crate::protocol::MAX_IMAGE_BYTES;
-use crate::sync::driver::{BodyError, read_body};
 
 pub struct Picture {
     pub bytes: Bytes,
     pub content_type: String,
+}
+
+/// Pictures the hub has without fetching them.
+pub trait LocalPictures: std::fmt::Debug + Send + Sync + 'static {
+    /// The picture at `url`, if this source holds it.
+    fn get(&self, url: &str) -> Option<Picture>;
+}
+
+/// Where the hub gets the pictures it passes on.
+#[derive(Clone)]
+pub struct Pictures {
+    http: reqwest::Client,
+    local: Option<Arc<dyn LocalPictures>>,
+}
+
+impl Pictures {
+    /// Fetched from the web store's host; `local` first when given.
+    pub fn new(local: Option<Arc<dyn LocalPictures>>) -> Pictures {
+        Pictures { http: client(), local }
+    }
+
+    /// The picture at `url`, which the caller has checked the catalog names.
+    pub async fn get(&self, url: &str) -> Result<Picture, FetchError> {
+        if let Some(picture) = self.local.as_ref().and_then(|local| local.get(url)) {
+            return Ok(picture);
+        }
+        fetch(&self.http, url).await
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +64,7 @@ impl From<BodyError> for FetchError {
 }
 
 /// The client pictures are fetched with: bounded in time and in redirects.
-pub fn client() -> reqwest::Client {
+fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .connect_timeout(Duration::from_secs(5))
@@ -44,14 +74,7 @@ pub fn client() -> reqwest::Client {
         .expect("an HTTP client")
 }
 
-/// The picture at `url`, which the caller has checked the catalog names.
-pub async fn fetch(client: &reqwest::Client, url: &str) -> Result<Picture, FetchError> {
-    if let Some(bytes) = crate::demo::image(url) {
-        return Ok(Picture {
-            bytes: Bytes::from_static(bytes),
-            content_type: "image/svg+xml".to_owned(),
-        });
-    }
+async fn fetch(client: &reqwest::Client, url: &str) -> Result<Picture, FetchError> {
     let response = client.get(url).send().await?.error_for_status()?;
     let content_type = response
         .headers()

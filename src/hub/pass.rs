@@ -17,10 +17,11 @@ use axum::response::Html;
 use axum::routing::get;
 use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
-use rusqlite::OptionalExtension;
 use serde::Deserialize;
 
-use super::api::{ApiError, AppState, DEFAULT_TOKEN_MINUTES, approve, mint_for};
+use super::api::pairing::approve;
+use super::api::webstore::mint_for;
+use super::api::{ApiError, AppState, DEFAULT_TOKEN_MINUTES};
 use super::pairing;
 
 /// Seconds between two tokens on a pass.
@@ -239,24 +240,14 @@ async fn list_page(
     let lines = state
         .store
         .read(move |c| {
-            let mut stmt =
-                c.prepare_cached("SELECT title, size, color FROM variant WHERE sku = ?1 ORDER BY lang LIMIT 1")?;
             let mut lines = Vec::new();
             for sku in &skus {
-                let line = stmt
-                    .query_row([sku], |r| {
-                        let parts: Vec<String> = [r.get::<_, Option<String>>(2)?, r.get(1)?]
-                            .into_iter()
-                            .flatten()
-                            .collect();
-                        Ok(format!(
-                            "{} <small>{}</small>",
-                            escape(&r.get::<_, String>(0)?),
-                            escape(&parts.join(" · "))
-                        ))
-                    })
-                    .optional()?
-                    .unwrap_or_else(|| escape(sku));
+                let line = match crate::catalog::describe_sku(c, sku)? {
+                    Some((title, detail)) => {
+                        format!("{} <small>{}</small>", escape(&title), escape(&detail.join(" · ")))
+                    }
+                    None => escape(sku),
+                };
                 lines.push(format!("<li>{line}</li>"));
             }
             Ok(lines.concat())

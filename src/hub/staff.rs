@@ -1,12 +1,12 @@
-//! Sales assistants and their PINs (`src/hub/schema_v4.sql`). A PIN is stored as an
-//! Argon2id hash only ([`crate::pin`]), and sent only to the kiosks of the assistant's
+//! Sales assistants and their PINs (`src/db/hub_v4.sql`). A PIN is stored as an
+//! Argon2id hash only ([`crate::staff::pin`]), and sent only to the kiosks of the assistant's
 //! own shop, which check PINs offline against it.
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::pin;
 use crate::protocol::{StaffEvent, StaffMember};
+use crate::staff::pin;
 
 /// Why a PIN or a name is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -177,4 +177,14 @@ pub fn log(conn: &Connection, store: Option<&str>, limit: usize) -> rusqlite::Re
         .collect::<rusqlite::Result<Vec<_>>>()?;
     lines.reverse();
     Ok(lines)
+}
+
+/// An assistant's badge as an SVG: a QR code (level M, 400 px at the least) that picks
+/// their name on their shop's keypads. Not a credential: the PIN is still asked.
+pub fn badge_svg(id: i64) -> Result<String, qrcode::types::QrError> {
+    let code = qrcode::QrCode::with_error_correction_level(pin::badge(id), qrcode::EcLevel::M)?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(400, 400)
+        .build())
 }

@@ -11,7 +11,7 @@ use slint::{Rgb8Pixel, SharedPixelBuffer};
 pub const MAX_BYTES: usize = 20 << 20;
 /// Largest decoded side accepted, in pixels.
 const MAX_SIDE: u32 = 8_000;
-/// The backdrop transparent pictures are shown on (Theme.paper).
+/// The backdrop transparent pictures are shown on (Theme.palette.paper).
 const PAPER: [u8; 3] = [0xf7, 0xf3, 0xee];
 
 #[derive(Debug, thiserror::Error)]

@@ -1,22 +1,31 @@
 //! The touchscreen app (feature `kiosk`): the only part of Vitrine that knows Slint.
 //!
-//! - [`app`]: the controller, what each tap does;
+//! - [`shell`]: navigation, the visit and its clock, language, staff mode, and what
+//!   crosses views;
+//! - [`views`]: one controller per view, what each tap does;
+//! - [`context`]: what the views share (window, workers, the visit);
 //! - [`adapters`]: catalog types to UI structs;
 //! - [`workers`]: the catalog and picture threads;
 //! - [`images`]: picture decoding;
 //! - [`links`]: the web store links the kiosk shows as QR codes;
 //! - [`session`]: when a shopper's visit ends;
 //! - [`appliance`], [`settings`]: the kiosk as the image runs it (systemd, its settings file);
-//! - [`snapshot`]: a display-less platform for screenshots, tests and start-up probes.
+//! - [`headless`]: a display-less platform for screenshots, tests and probes;
+//! - [`snapshot`]: `vitrine snapshot`, a screen of the demo store to a PNG;
+//! - [`probes`]: the kiosk's numbers for `vitrine bench`.
 
 pub mod adapters;
-pub mod app;
 pub mod appliance;
+pub mod context;
+pub mod headless;
 pub mod images;
 pub mod links;
+pub mod probes;
 pub mod session;
 pub mod settings;
+pub mod shell;
 pub mod snapshot;
+pub mod views;
 pub mod workers;
 
 use std::path::PathBuf;
@@ -28,13 +37,14 @@ use slint::ComponentHandle;
 
 use crate::catalog::Catalog;
 use crate::demo;
+use crate::pictures::PictureCache;
 use crate::scan::scanner::{Event as ScanEvent, Scanner};
 use crate::scan::source::FrameSource;
 use crate::sync::driver::{Background, SyncLink, Syncer};
 use crate::sync::engine::Policy;
 use crate::sync::outbox::Device;
-use crate::sync::pictures::PictureCache;
-use app::{Clock, Controller};
+use context::{Clock, Ctx};
+use shell::Shell;
 use workers::{CatalogWorker, ImageSource, ImageWorker, Pending};
 
 /// The generated Slint code.
@@ -85,10 +95,11 @@ pub struct Config {
 /// How long a payload stays "already read" while it stays in view.
 pub const SCAN_DEBOUNCE: std::time::Duration = std::time::Duration::from_secs(3);
 
-/// A running kiosk: its window, controller, and the counter of work in flight.
+/// A running kiosk: its window, its shell (which holds the views' controllers), and the
+/// counter of work in flight.
 pub struct Kiosk {
     pub window: ui::AppWindow,
-    pub controller: Rc<Controller>,
+    pub shell: Rc<Shell>,
     pub pending: Pending,
 }
 
@@ -107,27 +118,21 @@ impl Kiosk {
         let catalog = CatalogWorker::start(db).with_context(|| format!("cannot open the catalog {}", db.display()))?;
         let images = ImageWorker::start(images);
         let pending = Pending::default();
-        let store_name = demo::STORES
-            .iter()
-            .find(|(code, _)| *code == store)
-            .map_or(store, |(_, name)| name);
-        window.global::<ui::AppAdapter>().set_store_name(store_name.into());
+        // The shop's name comes with the hub's settings; its code until then.
+        window.global::<ui::AppAdapter>().set_store_name(store.into());
         window.global::<ui::AppAdapter>().set_screen(ui::Screen::Attract);
-        let controller = Controller::new(&window, catalog, images, store.to_owned(), clock, pending.clone(), sync);
-        controller.set_data_dir(db.parent().map(std::path::Path::to_path_buf));
-        Ok(Kiosk {
-            window,
-            controller,
-            pending,
-        })
+        let ctx = Ctx::new(&window, catalog, images, store.to_owned(), clock, pending.clone(), sync);
+        let shell = Shell::new(&window, ctx);
+        shell.set_data_dir(db.parent().map(std::path::Path::to_path_buf));
+        Ok(Kiosk { window, shell, pending })
     }
 }
 
 impl Kiosk {
-    /// Hands what `scanner` reads to the controller, on the UI thread, until the scanner
+    /// Hands what `scanner` reads to the shell, on the UI thread, until the scanner
     /// stops. The thread owns the scanner.
     pub fn attach_scanner(&self, scanner: Scanner) -> anyhow::Result<std::thread::JoinHandle<()>> {
-        self.controller.set_camera(scanner.camera());
+        self.shell.set_camera(scanner.camera());
         let window = self.window.as_weak();
         Ok(std::thread::Builder::new().name("scan-events".into()).spawn(move || {
             while let Ok(event) = scanner.events().recv() {
@@ -164,8 +169,8 @@ pub fn demo_pictures() -> ImageSource {
 
 /// Pictures through the hub `device` is enrolled with, kept in `data`'s disk cache.
 pub fn hub_pictures(data: &std::path::Path, device: &Device, cap_mib: u64) -> anyhow::Result<ImageSource> {
-    let client = crate::sync::driver::Client::new(&device.hub_url, &device.token)?;
-    let dir = data.join(crate::sync::PICTURES_DIR);
+    let client = crate::client::KioskClient::new(&device.hub_url, &device.token)?;
+    let dir = data.join(crate::pictures::DIR);
     let cache = PictureCache::open(&dir, cap_mib << 20, client)
         .with_context(|| format!("cannot open the picture cache {}", dir.display()))?;
     Ok(Arc::new(move |url: &str| cache.get(url)))
@@ -181,7 +186,7 @@ pub fn system_clock() -> Clock {
 
 /// `vitrine kiosk`: full screen, syncing with the hub it is enrolled with.
 pub fn run(config: Config) -> anyhow::Result<()> {
-    let db = config.data.join(crate::sync::KIOSK_DB);
+    let db = config.data.join(crate::db::KIOSK_DB);
     let device = enrolled(&db)?;
     let pictures = hub_pictures(&config.data, &device, config.picture_cache_mib)?;
     let sync = Background::start(Syncer::open(&db, Policy::default())?)?;
@@ -193,7 +198,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         Some(sync.link.clone()),
     )?;
     kiosk.window.window().set_fullscreen(true);
-    kiosk.controller.set_limits(config.limits);
+    kiosk.shell.set_limits(config.limits);
     if let Some(camera) = config.camera {
         kiosk.attach_scanner(Scanner::start(camera, SCAN_DEBOUNCE)?)?;
     }
@@ -209,15 +214,23 @@ fn present(kiosk: &Kiosk, lang: &str, health: Option<PathBuf>) -> anyhow::Result
         appliance::watchdog_interval(),
         health,
     );
-    kiosk.controller.start(lang);
+    kiosk.shell.start(lang);
     kiosk.window.run().context("the kiosk window failed")
 }
 
-/// Imports the embedded demo store into a fresh database in `dir`.
+/// Imports the embedded demo store into a fresh database in `dir`, with the demo's
+/// shops as a hub would have sent them.
 pub fn demo_catalog(dir: &std::path::Path) -> anyhow::Result<PathBuf> {
     let db = dir.join("demo-catalog.db");
     let mut catalog = Catalog::open(&db)?;
-    demo::import_into(&mut catalog, jiff::Timestamp::now())?;
+    let now = jiff::Timestamp::now();
+    demo::import_into(&mut catalog, now)?;
+    let settings = crate::protocol::KioskSettings {
+        list_url: None,
+        pairing: false,
+        shops: demo::shops(),
+    };
+    crate::trust::save_settings(catalog.connection(), &settings, now)?;
     Ok(db)
 }
 
@@ -238,7 +251,7 @@ fn run_demo_with(lang: &str, limits: Option<session::Limits>, health: Option<Pat
     // Limits come only from the appliance, which is full screen.
     if let Some(limits) = limits {
         kiosk.window.window().set_fullscreen(true);
-        kiosk.controller.set_limits(limits);
+        kiosk.shell.set_limits(limits);
     }
     present(&kiosk, lang, health)
 }
@@ -260,7 +273,7 @@ pub fn run_appliance(settings_file: &std::path::Path) -> anyhow::Result<()> {
     let Some(hub) = &settings.hub else {
         return run_demo_with(&settings.language, Some(settings.limits()), health);
     };
-    let db = data.join(crate::sync::KIOSK_DB);
+    let db = data.join(crate::db::KIOSK_DB);
     let device = match enrolled(&db) {
         Ok(device) => device,
         Err(_) => {

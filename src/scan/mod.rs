@@ -5,11 +5,11 @@
 //! - [`device`]: the camera, through nokhwa, surviving unplug and replug;
 //! - [`scanner`]: the capture and decode threads, latest frame only, debounced reads;
 //! - [`payload`]: what a scanned code asks for (a product by SKU, link or GS1 Digital Link);
-//! - [`eval`]: the decode rate and time on a manifest of real photos (`vitrine eval qr`).
+//!
+//! `vitrine eval qr` (the decode rate on real photos) is `bench::qr`.
 
 pub mod decode;
 pub mod device;
-pub mod eval;
 pub mod payload;
 pub mod scanner;
 pub mod source;

@@ -1,7 +1,10 @@
-//! The thin I/O around the sync engine: reqwest for the hub, SQLite for the outbox.
+//! The thin I/O around the sync engine: the kiosk's hub client for the network, SQLite
+//! for the outbox.
 //!
 //! One [`Syncer`] per kiosk database, so one push is in flight at a time and ops go out
 //! in order. The engine decides; this file only sends, reads the answer, and records.
+//! [`Background`] runs it on the kiosk's network thread, which also answers the UI's
+//! questions for the hub (a customer's list, a pairing, live stock, the health probe).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -14,297 +17,59 @@ use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use super::engine::{self, Next, Outcome, Policy};
 use super::outbox::{self, Device};
-use super::pairing::{self, Pairing};
-use super::{staff, trust};
 use crate::catalog::Catalog;
-use crate::protocol::{
-    CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, KioskSettings, MAX_STAFF_EVENTS, Owner, Problem,
-    PushRequest, StaffEvents, StaffEventsAck, StaffList, StockAnswer, StockQuery, TokenKeys,
-};
+use crate::client::KioskClient;
+use crate::net::describe;
+use crate::pairing::{self, Pairing};
+use crate::protocol::{MAX_STAFF_EVENTS, Owner, Problem, PushRequest, StaffEvents, StockAnswer, new_id};
+use crate::staff::roster;
+use crate::trust;
 
 /// Catalog changes asked for per page.
 pub const CATALOG_PAGE: usize = 2_000;
 /// How often a running kiosk asks the hub for catalog changes.
 pub const PULL_EVERY: Duration = Duration::from_secs(300);
-/// How long a question an assistant waits on (live stock) may take before the kiosk
-/// shows what it has.
-pub const LIVE_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// An HTTP client for one hub.
-#[derive(Clone)]
-pub struct Client {
-    pub(super) http: reqwest::Client,
-    pub(super) base: String,
-    pub(super) token: String,
-}
-
-impl Client {
-    pub fn new(hub_url: &str, token: &str) -> anyhow::Result<Client> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(60))
-            .user_agent(concat!("vitrine/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Client {
-            http,
-            base: hub_url.trim_end_matches('/').to_owned(),
-            token: token.to_owned(),
-        })
-    }
-
-    /// Exchanges an enrollment code for a device credential.
-    pub async fn enroll(hub_url: &str, code: &str, name: Option<&str>) -> anyhow::Result<EnrollResponse> {
-        let client = Client::new(hub_url, "")?;
-        let response = client
-            .http
-            .post(format!("{}/v1/kiosk/enroll", client.base))
-            .json(&EnrollRequest {
-                code: code.to_owned(),
-                name: name.map(str::to_owned),
-            })
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the hub at {hub_url}"))?;
-        read_answer(response).await
-    }
-
-    /// Sends one batch and says how it went. Never fails: every failure is an outcome.
-    pub async fn push(&self, request: &PushRequest, now: Timestamp, timeout: Duration) -> Outcome {
-        let sent = self
-            .http
-            .post(format!("{}/v1/kiosk/ops", self.base))
-            .bearer_auth(&self.token)
-            .timeout(timeout)
-            .json(request)
-            .send()
-            .await;
-        let response = match sent {
-            Ok(r) => r,
-            Err(e) => {
-                return Outcome::Failed { reason: describe(&e) };
-            }
-        };
-        let status = response.status();
-        let retry_after = retry_after(response.headers(), now);
-        match status {
-            StatusCode::OK => match response.json().await {
-                Ok(body) => Outcome::Accepted(body),
-                Err(e) => Outcome::Failed {
-                    reason: format!("the hub's answer was cut or unreadable: {}", describe(&e)),
-                },
-            },
-            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => Outcome::Busy { retry_after },
-            StatusCode::CONFLICT => match response.json::<Problem>().await {
-                Ok(p) if p.code == "seq_gap" => Outcome::Gap {
-                    expected: p.expected_seq.unwrap_or(1),
-                },
-                Ok(p) if p.code == "seq_diverged" => Outcome::Diverged {
-                    seq: p.seq.unwrap_or(0),
-                },
-                Ok(p) if p.code == "stream_taken" => Outcome::Diverged { seq: 0 },
-                Ok(p) => Outcome::Failed {
-                    reason: format!("409 {}: {}", p.code, p.message),
-                },
-                Err(e) => Outcome::Failed {
-                    reason: format!("409 with an unreadable body: {}", describe(&e)),
-                },
-            },
-            other => {
-                let message = response
-                    .json::<Problem>()
-                    .await
-                    .map_or_else(|_| String::new(), |p| format!(": {}", p.message));
-                Outcome::Failed {
-                    reason: format!("the hub answered {other}{message}"),
-                }
-            }
-        }
-    }
-
-    /// Sends `request` with the device credential and reads the hub's answer.
-    pub(super) async fn call<T: serde::de::DeserializeOwned>(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> anyhow::Result<T> {
-        let response = request
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot reach the hub: {}", describe(&e)))?;
-        read_answer(response).await
-    }
-
-    /// The keys customer tokens may be signed with.
-    pub async fn token_keys(&self) -> anyhow::Result<TokenKeys> {
-        self.call(self.http.get(format!("{}/v1/kiosk/token-keys", self.base)))
-            .await
-    }
-
-    /// A signed-in customer's wishlist, by the alias their token carried.
-    pub async fn customer_wishlist(&self, alias: &str) -> anyhow::Result<CustomerWishlist> {
-        let url = format!("{}/v1/kiosk/customers/{alias}/wishlist", self.base);
-        self.call(self.http.get(url).timeout(Duration::from_secs(5))).await
-    }
-
-    /// The web store's pages this kiosk links to.
-    pub async fn settings(&self) -> anyhow::Result<KioskSettings> {
-        self.call(self.http.get(format!("{}/v1/kiosk/settings", self.base)))
-            .await
-    }
-
-    /// The shop's assistants with their PIN hashes.
-    pub async fn staff(&self) -> anyhow::Result<StaffList> {
-        self.call(self.http.get(format!("{}/v1/kiosk/staff", self.base))).await
-    }
-
-    /// Hands audit events of the staff keypad to the hub.
-    pub async fn send_staff_events(&self, events: &StaffEvents) -> anyhow::Result<StaffEventsAck> {
-        self.call(
-            self.http
-                .post(format!("{}/v1/kiosk/staff/events", self.base))
-                .json(events),
-        )
-        .await
-    }
-
-    /// Whether the hub answers its health check now, and how fast.
-    pub async fn probe(&self) -> anyhow::Result<Duration> {
-        let start = std::time::Instant::now();
-        let response = self
-            .http
-            .get(format!("{}/healthz", self.base))
-            .timeout(LIVE_TIMEOUT)
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot reach the hub: {}", describe(&e)))?;
-        anyhow::ensure!(response.status().is_success(), "the hub answered {}", response.status());
-        Ok(start.elapsed())
-    }
-
-    /// Every shop's stock of `skus`, as the hub has it now. Short: an assistant is waiting.
-    pub async fn stock(&self, skus: Vec<String>) -> anyhow::Result<StockAnswer> {
-        let request = self
-            .http
-            .post(format!("{}/v1/kiosk/stock", self.base))
-            .json(&StockQuery { skus })
-            .timeout(LIVE_TIMEOUT);
-        self.call(request).await
-    }
-
-    pub async fn catalog_page(&self, cursor: &str, limit: usize) -> anyhow::Result<CatalogPage> {
-        let response = self
-            .http
-            .get(format!("{}/v1/kiosk/catalog/changes", self.base))
-            .bearer_auth(&self.token)
-            .query(&[("cursor", cursor), ("limit", &limit.to_string())])
-            .timeout(Duration::from_secs(300))
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the hub at {}", self.base))?;
-        read_answer(response).await
-    }
-}
-
-/// Why a picture did not come.
-#[derive(Debug, thiserror::Error)]
-pub enum PictureError {
-    /// The hub could not be reached or did not answer in time: try again later.
-    #[error("cannot reach the hub: {0}")]
-    Unreachable(String),
-    /// The hub answered, and not with the picture.
-    #[error("the hub refused the picture ({0})")]
-    Refused(StatusCode),
-    #[error("the picture is larger than {} bytes", crate::protocol::MAX_IMAGE_BYTES)]
-    TooLarge,
-}
-
-impl Client {
-    /// A catalog picture through the hub.
-    pub async fn picture(&self, url: &str) -> Result<Vec<u8>, PictureError> {
-        let unreachable = |e: reqwest::Error| PictureError::Unreachable(describe(&e));
-        let response = self
-            .http
-            .get(format!("{}/v1/kiosk/images", self.base))
-            .bearer_auth(&self.token)
-            .query(&[("url", url)])
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .map_err(unreachable)?;
-        match response.status() {
-            StatusCode::OK => {}
-            // The hub is there but cannot get it now (origin down, database busy).
-            s if s.is_server_error() => return Err(PictureError::Unreachable(format!("the hub answered {s}"))),
-            s => return Err(PictureError::Refused(s)),
-        }
-        read_body(response, crate::protocol::MAX_IMAGE_BYTES)
-            .await
-            .map_err(|e| match e {
-                BodyError::TooLarge(_) => PictureError::TooLarge,
-                BodyError::Http(e) => unreachable(e),
-            })
-    }
-}
-
-/// Why a response body was not read.
-#[derive(Debug, thiserror::Error)]
-pub enum BodyError {
-    #[error("the answer is larger than {0} bytes")]
-    TooLarge(usize),
-    #[error(transparent)]
-    Http(#[from] reqwest::Error),
-}
-
-/// Reads a response body whole, refusing it as soon as it passes `limit` bytes: by its
-/// announced length first, then as it arrives.
-pub async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, BodyError> {
-    if response.content_length().is_some_and(|n| n > limit as u64) {
-        return Err(BodyError::TooLarge(limit));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > limit {
-            return Err(BodyError::TooLarge(limit));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-/// Reads a hub answer: the body on success, the hub's `Problem` as the error otherwise.
-pub async fn read_answer<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> anyhow::Result<T> {
-    let status = response.status();
-    if status.is_success() {
-        return response.json().await.context("the hub's answer was cut or unreadable");
-    }
-    match response.json::<Problem>().await {
-        Ok(p) => anyhow::bail!("the hub refused ({status}, {}): {}", p.code, p.message),
-        Err(_) => anyhow::bail!("the hub answered {status}"),
-    }
-}
-
-/// A short reason for a transport error, without the URL (it holds no secret, but it
-/// is long and the same every time).
-pub(super) fn describe(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "cannot connect"
-    } else if e.is_decode() || e.is_body() {
-        "the answer was cut"
-    } else {
-        "the request failed"
+/// How a push went, for the engine. Never fails: every failure is an outcome.
+async fn outcome(sent: reqwest::Result<reqwest::Response>, now: Timestamp) -> Outcome {
+    let response = match sent {
+        Ok(r) => r,
+        Err(e) => return Outcome::Failed { reason: describe(&e) },
     };
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    let mut deepest = String::new();
-    while let Some(s) = source {
-        deepest = s.to_string();
-        source = s.source();
-    }
-    if deepest.is_empty() {
-        kind.to_owned()
-    } else {
-        format!("{kind}: {deepest}")
+    let status = response.status();
+    let retry_after = retry_after(response.headers(), now);
+    match status {
+        StatusCode::OK => match response.json().await {
+            Ok(body) => Outcome::Accepted(body),
+            Err(e) => Outcome::Failed {
+                reason: format!("the hub's answer was cut or unreadable: {}", describe(&e)),
+            },
+        },
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => Outcome::Busy { retry_after },
+        StatusCode::CONFLICT => match response.json::<Problem>().await {
+            Ok(p) if p.code == "seq_gap" => Outcome::Gap {
+                expected: p.expected_seq.unwrap_or(1),
+            },
+            Ok(p) if p.code == "seq_diverged" => Outcome::Diverged {
+                seq: p.seq.unwrap_or(0),
+            },
+            Ok(p) if p.code == "stream_taken" => Outcome::Diverged { seq: 0 },
+            Ok(p) => Outcome::Failed {
+                reason: format!("409 {}: {}", p.code, p.message),
+            },
+            Err(e) => Outcome::Failed {
+                reason: format!("409 with an unreadable body: {}", describe(&e)),
+            },
+        },
+        other => {
+            let message = response
+                .json::<Problem>()
+                .await
+                .map_or_else(|_| String::new(), |p| format!(": {}", p.message));
+            Outcome::Failed {
+                reason: format!("the hub answered {other}{message}"),
+            }
+        }
     }
 }
 
@@ -336,7 +101,7 @@ pub enum Step {
 #[derive(Clone)]
 pub struct Syncer {
     db: Arc<Mutex<Catalog>>,
-    client: Client,
+    client: KioskClient,
     policy: Policy,
 }
 
@@ -351,7 +116,7 @@ impl Syncer {
         let device = enrolled(&mut catalog)?;
         Ok(Syncer {
             db: Arc::new(Mutex::new(catalog)),
-            client: Client::new(&device.hub_url, &device.token)?,
+            client: KioskClient::new(&device.hub_url, &device.token)?,
             policy,
         })
     }
@@ -388,14 +153,14 @@ impl Syncer {
         let count = ops.len();
         let request = PushRequest { stream, ops };
         let timeout = self.policy.timeout.unsigned_abs();
-        let outcome = self.client.push(&request, Timestamp::now(), timeout).await;
+        let outcome = outcome(self.client.send_ops(&request, timeout).await, Timestamp::now()).await;
         let shown = match &outcome {
             Outcome::Accepted(r) => format!("acked through {}", r.acked_seq),
             other => format!("{other:?}"),
         };
         let mut state = state;
         let effects = engine::on_outcome(&mut state, &self.policy, Timestamp::now(), outcome, rand::random());
-        self.with_db(move |c| outbox::record(c.connection(), &state, &effects, random_id))
+        self.with_db(move |c| outbox::record(c.connection(), &state, &effects, new_id))
             .await?;
         tracing::debug!(ops = count, outcome = shown, "push");
         Ok(Step::Sent {
@@ -423,7 +188,7 @@ impl Syncer {
         self.with_db(move |c| {
             trust::save(c.connection(), &keys, Timestamp::now())?;
             trust::save_settings(c.connection(), &settings, Timestamp::now())?;
-            staff::save_staff(c.connection(), &staff.staff)
+            roster::save_staff(c.connection(), &staff.staff)
         })
         .await?;
         let mut total = 0;
@@ -458,7 +223,7 @@ impl Syncer {
         let mut sent = 0;
         loop {
             let events = self
-                .with_db(|c| staff::pending_events(c.connection(), MAX_STAFF_EVENTS))
+                .with_db(|c| roster::pending_events(c.connection(), MAX_STAFF_EVENTS))
                 .await?;
             if events.is_empty() {
                 return Ok(sent);
@@ -466,7 +231,7 @@ impl Syncer {
             let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
             self.client.send_staff_events(&StaffEvents { events }).await?;
             sent += ids.len();
-            self.with_db(move |c| staff::sent_events(c.connection(), &ids)).await?;
+            self.with_db(move |c| roster::sent_events(c.connection(), &ids)).await?;
         }
     }
 
@@ -476,7 +241,7 @@ impl Syncer {
         self.with_db(|c| {
             let mut state = outbox::sender_state(c.connection())?;
             state.retry_at = None;
-            outbox::record(c.connection(), &state, &engine::Effects::default(), random_id)
+            outbox::record(c.connection(), &state, &engine::Effects::default(), new_id)
         })
         .await?;
         self.drain().await?;
@@ -574,15 +339,9 @@ impl Syncer {
     }
 }
 
-/// A fresh random id, 128 bits in hex: stream ids, visit ids.
-pub fn random_id() -> String {
-    let bytes: [u8; 16] = rand::random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// `vitrine enroll`: exchanges the code and records the credential in the kiosk database.
 pub async fn enroll(db: &Path, hub_url: &str, code: &str, name: Option<&str>) -> anyhow::Result<Device> {
-    let response = Client::enroll(hub_url, code, name).await?;
+    let response = KioskClient::enroll(hub_url, code, name).await?;
     let device = Device {
         hub_url: hub_url.trim_end_matches('/').to_owned(),
         device_id: response.device_id,
@@ -601,7 +360,7 @@ pub async fn enroll(db: &Path, hub_url: &str, code: &str, name: Option<&str>) ->
             restart_stream: true,
             ..engine::Effects::default()
         };
-        outbox::record(conn, &state, &effects, random_id)?;
+        outbox::record(conn, &state, &effects, new_id)?;
     }
     Ok(device)
 }

@@ -8,7 +8,8 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::engine::{Effects, SenderState};
-use super::hlc;
+use crate::db::from_ms as ms;
+use crate::hlc;
 use crate::protocol::{Action, Op, Owner};
 
 /// The hub a kiosk is enrolled with.
@@ -46,11 +47,6 @@ pub enum Edited {
     Queued { seq: u64 },
     /// The list already said so: nothing to save or send.
     Unchanged,
-}
-
-/// A time the kiosk database keeps as unix milliseconds.
-pub(super) fn ms(ts: Option<i64>) -> Option<Timestamp> {
-    ts.and_then(|v| Timestamp::from_millisecond(v).ok())
 }
 
 pub fn device(conn: &Connection) -> rusqlite::Result<Option<Device>> {

@@ -1,0 +1,42 @@
+//! Measurements: what `vitrine bench …` and `vitrine eval …` print as `name=value`
+//! lines, and the load the crash test drives. Targets are checked by reading these
+//! numbers, never by timed assertions in tests.
+//!
+//! - [`catalog`]: import, search, lookup and product sheets on a generated catalog;
+//! - [`sync`]: hub ingest, kiosk drain, web store pull and catalog pull over loopback;
+//! - [`qr`]: the QR cascade's decode rate and time on a manifest of photos;
+//! - [`startup`]: the kiosk's start to its first frame, in a fresh process;
+//! - [`exercise`]: random wishlist edits synced as they go, for the crash test.
+//!
+//! The kiosk's own figures (start-up, scan to greeting, staff mode) need Slint and are
+//! in `kiosk::probes`.
+
+pub mod catalog;
+pub mod exercise;
+#[cfg(feature = "kiosk")]
+pub mod qr;
+#[cfg(feature = "kiosk")]
+pub mod startup;
+#[cfg(feature = "hub")]
+pub mod sync;
+
+/// Median and 99th percentile, in milliseconds.
+pub fn percentiles(mut samples_ms: Vec<f64>) -> (f64, f64) {
+    if samples_ms.is_empty() {
+        return (0.0, 0.0);
+    }
+    samples_ms.sort_by(f64::total_cmp);
+    let at = |q: f64| samples_ms[((samples_ms.len() as f64 - 1.0) * q).round() as usize];
+    (at(0.5), at(0.99))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_of_a_known_sample() {
+        let (p50, p99) = percentiles((1..=100).map(f64::from).collect());
+        assert_eq!((p50, p99), (51.0, 99.0));
+    }
+}

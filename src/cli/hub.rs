@@ -1,0 +1,299 @@
+//! `vitrine hub` (serve, and the admin commands that work on its data directory) and
+//! `vitrine token`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use jiff::Timestamp;
+use vitrine::hub::{self, auth::Scope, customers, staff, store};
+use vitrine::protocol::valid_ref;
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct HubArgs {
+    #[command(subcommand)]
+    command: Option<HubCommand>,
+    /// The hub's data directory (its SQLite file lives there).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// Optional TOML configuration (feeds to fetch, limits).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Imports the bundled demo store (catalog, stock, staff, shops) and serves the demo
+    /// customers' passes: a hub to try a kiosk or a web store against.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Subcommand)]
+enum HubCommand {
+    /// Prints a one-time code that enrolls one kiosk in a shop.
+    EnrollCode {
+        #[arg(long)]
+        data: PathBuf,
+        /// The shop's code, as in the local inventory feed.
+        #[arg(long)]
+        store: String,
+    },
+    /// Web store API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Sales assistants and their PINs, per shop.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+    /// Starts the hub's next key for customer tokens, and ends the current one at the same
+    /// moment. Kiosks fetch keys every few minutes: no redeploy is needed.
+    RotateTokenKey {
+        #[arg(long)]
+        data: PathBuf,
+        /// When the new key starts signing, from now.
+        #[arg(long, default_value_t = 60)]
+        ahead_minutes: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Creates a key and prints it (once) on the last line.
+    Create {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        name: String,
+        /// Limit the key to these scopes (default: all). Repeatable.
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Adds an assistant; the PIN (6 to 12 digits) is asked twice without echo, or read
+    /// from the first line of standard input when it is not a terminal.
+    Add(Assistant),
+    /// Removes an assistant: their PIN stops working on each kiosk at its next pull.
+    Remove(Assistant),
+    /// Lists the assistants: shop, name, date added (never a PIN or its hash).
+    List {
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Writes an assistant's badge: a QR code (SVG) that picks their name on a kiosk's
+    /// staff keypad. Not a credential: the PIN is still asked.
+    Badge {
+        #[command(flatten)]
+        assistant: Assistant,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Prints the staff keypads' audit log (logins, wrong PINs, lockouts), oldest first.
+    Log {
+        #[arg(long)]
+        data: PathBuf,
+        /// Only this shop.
+        #[arg(long)]
+        store: Option<String>,
+        /// The latest N events.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+}
+
+/// One assistant of one shop, in the hub at `data`.
+#[derive(Args)]
+struct Assistant {
+    #[arg(long)]
+    data: PathBuf,
+    /// The shop's code, as in the local inventory feed.
+    #[arg(long)]
+    store: String,
+    #[arg(long)]
+    name: String,
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Signs a customer token with the hub's current key and prints it (202 digits, for a
+    /// QR code) and the customer's alias.
+    Mint {
+        /// The hub's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The web store's customer reference.
+        #[arg(long)]
+        customer: String,
+        #[arg(long, default_value_t = 5)]
+        minutes: u8,
+        /// As in the hub's config.
+        #[arg(long, default_value = "vitrine")]
+        audience: String,
+    },
+}
+
+/// The hub's database in `data`, created and migrated if needed.
+fn open(data: &Path) -> anyhow::Result<rusqlite::Connection> {
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    Ok(vitrine::db::open(&hub::db_path(data), vitrine::db::Schema::Hub)?)
+}
+
+fn check_store(shop: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(valid_ref(shop), "a store code is 1 to 128 printable characters");
+    Ok(())
+}
+
+pub fn run(args: HubArgs) -> anyhow::Result<()> {
+    let Some(command) = args.command else {
+        let data = args.data.context("give the hub a data directory: --data DIR")?;
+        let mut config = args
+            .config
+            .as_deref()
+            .map(hub::Config::load)
+            .transpose()?
+            .unwrap_or_default();
+        if args.demo {
+            config = vitrine::demo::prepare_hub(&data, config)?;
+        }
+        return hub::run(&data, args.listen, config);
+    };
+    match command {
+        HubCommand::EnrollCode { data, store: shop } => {
+            check_store(&shop)?;
+            let code = store::create_enroll_code(&open(&data)?, &shop, Timestamp::now())?;
+            println!(
+                "one-time enrollment code for store {shop}, valid {} hours:",
+                hub::auth::ENROLL_CODE_HOURS
+            );
+            println!("{code}");
+        }
+        HubCommand::Key(KeyCommand::Create { data, name, scopes }) => create_key(&data, &name, &scopes)?,
+        HubCommand::Staff(command) => staff(command)?,
+        HubCommand::RotateTokenKey { data, ahead_minutes } => {
+            let mut conn = open(&data)?;
+            let ahead = jiff::SignedDuration::from_mins(i64::from(ahead_minutes));
+            let now = Timestamp::now();
+            customers::ensure_hub_key(&conn, now)?;
+            let id = customers::rotate(&mut conn, now, ahead)?;
+            println!("token key {id} signs from {}", now + ahead);
+        }
+    }
+    Ok(())
+}
+
+fn create_key(data: &Path, name: &str, scopes: &[String]) -> anyhow::Result<()> {
+    let scopes = if scopes.is_empty() {
+        Scope::ALL.to_vec()
+    } else {
+        scopes
+            .iter()
+            .map(|s| {
+                Scope::parse(s).with_context(|| {
+                    let known: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+                    format!("unknown scope '{s}'; scopes are {}", known.join(", "))
+                })
+            })
+            .collect::<anyhow::Result<_>>()?
+    };
+    anyhow::ensure!(valid_ref(name), "a key name is 1 to 128 printable characters");
+    let key = store::create_key(&open(data)?, name, &scopes, Timestamp::now()).map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+            anyhow::anyhow!("a key named '{name}' already exists")
+        }
+        other => other.into(),
+    })?;
+    let shown: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+    println!(
+        "web store key '{name}' with scopes {}; it is shown only once:",
+        shown.join(" ")
+    );
+    println!("{key}");
+    Ok(())
+}
+
+fn staff(command: StaffCommand) -> anyhow::Result<()> {
+    match command {
+        StaffCommand::Add(Assistant { data, store, name }) => {
+            check_store(&store)?;
+            let pin = read_new_pin()?;
+            let id = staff::add(&open(&data)?, &store, &name, &pin, Timestamp::now())??;
+            println!("assistant {name} added to {store} (id {id}); the shop's kiosks learn the PIN at their next pull");
+        }
+        StaffCommand::Remove(Assistant { data, store, name }) => {
+            staff::remove(&open(&data)?, &store, &name, Timestamp::now())??;
+            println!("assistant {name} removed from {store}");
+        }
+        StaffCommand::List { data } => {
+            for (shop, name, added) in staff::list(&open(&data)?)? {
+                println!("{shop}\t{name}\t{}", added.strftime("%Y-%m-%d"));
+            }
+        }
+        StaffCommand::Badge { assistant, out } => {
+            let id = staff::id_of(&open(&assistant.data)?, &assistant.store, &assistant.name)??;
+            std::fs::write(&out, staff::badge_svg(id)?).with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "badge of {} ({}) written to {}",
+                assistant.name,
+                assistant.store,
+                out.display()
+            );
+        }
+        StaffCommand::Log { data, store, limit } => {
+            for line in staff::log(&open(&data)?, store.as_deref(), limit.clamp(1, 100_000))? {
+                let until = line
+                    .locked_until
+                    .map(|t| format!("\tlocked until {t}"))
+                    .unwrap_or_default();
+                println!(
+                    "{}\t{}\tkiosk {}\t{}\t{}{until}",
+                    line.at,
+                    line.store_code,
+                    line.device_id,
+                    line.kind,
+                    line.name.as_deref().unwrap_or("-")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A new PIN: twice without echo at a terminal, else the first line of standard input.
+fn read_new_pin() -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal, Read};
+    if std::io::stdin().is_terminal() {
+        let pin = rpassword::prompt_password("PIN (6 to 12 digits): ")?;
+        let again = rpassword::prompt_password("The same PIN again: ")?;
+        anyhow::ensure!(pin == again, "the two PINs differ; nothing was changed");
+        Ok(pin)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().take(64).read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+pub fn token(command: TokenCommand) -> anyhow::Result<()> {
+    let TokenCommand::Mint {
+        data,
+        customer,
+        minutes,
+        audience,
+    } = command;
+    anyhow::ensure!(
+        valid_ref(&customer),
+        "a customer reference is 1 to 128 printable characters"
+    );
+    let conn = open(&data)?;
+    let now = Timestamp::now();
+    customers::ensure_hub_key(&conn, now)?;
+    let minted = customers::mint(&conn, &customer, &audience, minutes, now)??;
+    println!(
+        "customer {customer} alias {} key {} expires {}",
+        minted.customer_alias, minted.key_id, minted.expires_at
+    );
+    println!("{}", minted.token);
+    Ok(())
+}

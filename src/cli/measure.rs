@@ -1,0 +1,122 @@
+//! `vitrine bench …` and `vitrine eval …`: numbers as `name=value` lines.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Catalog import, search, lookup and kiosk start-up on a generated catalog.
+    Catalog {
+        #[arg(long, default_value_t = 100_000)]
+        groups: usize,
+        #[arg(long, default_value_t = 5)]
+        variants: usize,
+        /// Working directory for the generated feeds and databases (default: a temp dir).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Hub ingest, kiosk drain, web store pull and catalog pull over loopback HTTP.
+    #[cfg(feature = "hub")]
+    Sync {
+        #[arg(long, default_value_t = 100)]
+        kiosks: usize,
+        /// Batches each kiosk pushes.
+        #[arg(long, default_value_t = 20)]
+        batches: usize,
+        #[arg(long, default_value_t = 25)]
+        batch_ops: usize,
+        /// Product groups in the generated catalog (5 variants each).
+        #[arg(long, default_value_t = 100_000)]
+        groups: usize,
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// From a customer's code in front of the camera to the kiosk's greeting on screen
+    /// (demo hub, real decoder, headless kiosk).
+    #[cfg(feature = "kiosk")]
+    Scan {
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        rounds: u64,
+    },
+    /// Staff mode, offline: from the right PIN to the stock screen drawn, and from a SKU
+    /// or GTIN to its stock matrix drawn (demo catalog, headless kiosk).
+    #[cfg(feature = "kiosk")]
+    Staff {
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        rounds: u64,
+    },
+}
+
+#[cfg(feature = "kiosk")]
+#[derive(Subcommand)]
+pub enum EvalCommand {
+    /// Decodes every picture of a QR manifest (path, expected text as JSON, category; tab
+    /// separated): a line per category, then the totals.
+    Qr {
+        #[arg(long)]
+        manifest: PathBuf,
+    },
+}
+
+fn print(lines: Vec<String>) {
+    for line in lines {
+        println!("{line}");
+    }
+}
+
+/// A working directory: the one given, else a temporary one that lives as long as `temp`.
+fn workdir(dir: Option<PathBuf>, temp: &mut Option<tempfile::TempDir>) -> anyhow::Result<PathBuf> {
+    let dir = match dir {
+        Some(dir) => dir,
+        None => temp.insert(tempfile::tempdir()?).path().to_owned(),
+    };
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+pub fn bench(command: BenchCommand) -> anyhow::Result<()> {
+    let mut temp = None;
+    match command {
+        BenchCommand::Catalog { groups, variants, dir } => {
+            let (lines, db) = vitrine::bench::catalog::catalog(&workdir(dir, &mut temp)?, groups, variants)?;
+            print(lines);
+            #[cfg(feature = "kiosk")]
+            print(vitrine::bench::startup::in_child(
+                &db,
+                vitrine::bench::catalog::STORES[0],
+            )?);
+            #[cfg(not(feature = "kiosk"))]
+            let _ = db;
+        }
+        #[cfg(feature = "hub")]
+        BenchCommand::Sync {
+            kiosks,
+            batches,
+            batch_ops,
+            groups,
+            dir,
+        } => {
+            let options = vitrine::bench::sync::Options {
+                kiosks,
+                batches,
+                batch_ops,
+                groups,
+            };
+            print(vitrine::bench::sync::run(&workdir(dir, &mut temp)?, &options)?);
+        }
+        #[cfg(feature = "kiosk")]
+        BenchCommand::Scan { rounds } => print(vitrine::kiosk::probes::scan(rounds as usize)?),
+        #[cfg(feature = "kiosk")]
+        BenchCommand::Staff { rounds } => print(vitrine::kiosk::probes::staff(rounds as usize)?),
+    }
+    Ok(())
+}
+
+#[cfg(feature = "kiosk")]
+pub fn eval(command: EvalCommand) -> anyhow::Result<()> {
+    let EvalCommand::Qr { manifest } = command;
+    let cases = vitrine::bench::qr::read_manifest(&manifest)?;
+    print(vitrine::bench::qr::run(&cases)?);
+    Ok(())
+}

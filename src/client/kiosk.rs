@@ -1,0 +1,246 @@
+//! The kiosk's client for the hub API: enrollment, pushing ops, pulling the catalog and
+//! what comes with it (keys, pages, staff), pictures, live stock, the health probe.
+//! Every request carries the device credential; every refusal is the hub's `Problem`.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use reqwest::StatusCode;
+
+use crate::net::{BodyError, describe, read_answer, read_body};
+use crate::protocol::params::{ImageQuery, PageQuery, segment};
+use crate::protocol::{
+    CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, KioskSettings, PairingStarted, PairingStatus,
+    Problem, PushRequest, StaffEvents, StaffEventsAck, StaffList, StockAnswer, StockQuery, TokenKeys,
+};
+
+/// How long a question an assistant waits on (live stock) may take before the kiosk
+/// shows what it has.
+pub const LIVE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// An HTTP client for one hub.
+#[derive(Clone)]
+pub struct KioskClient {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl KioskClient {
+    pub fn new(hub_url: &str, token: &str) -> anyhow::Result<KioskClient> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            .user_agent(concat!("vitrine/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(KioskClient {
+            http,
+            base: hub_url.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+        })
+    }
+
+    /// Exchanges an enrollment code for a device credential.
+    pub async fn enroll(hub_url: &str, code: &str, name: Option<&str>) -> anyhow::Result<EnrollResponse> {
+        let client = KioskClient::new(hub_url, "")?;
+        let response = client
+            .http
+            .post(format!("{}/v1/kiosk/enroll", client.base))
+            .json(&EnrollRequest {
+                code: code.to_owned(),
+                name: name.map(str::to_owned),
+            })
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the hub at {hub_url}"))?;
+        read_answer(response).await
+    }
+
+    /// Sends one batch of ops; the sync driver reads the answer (`sync::driver`).
+    pub async fn send_ops(&self, request: &PushRequest, timeout: Duration) -> reqwest::Result<reqwest::Response> {
+        self.http
+            .post(format!("{}/v1/kiosk/ops", self.base))
+            .bearer_auth(&self.token)
+            .timeout(timeout)
+            .json(request)
+            .send()
+            .await
+    }
+
+    /// Sends `request` with the device credential and reads the hub's answer.
+    pub(crate) async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> anyhow::Result<T> {
+        let response = request
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot reach the hub: {}", describe(&e)))?;
+        read_answer(response).await
+    }
+
+    /// The keys customer tokens may be signed with.
+    pub async fn token_keys(&self) -> anyhow::Result<TokenKeys> {
+        self.call(self.http.get(format!("{}/v1/kiosk/token-keys", self.base)))
+            .await
+    }
+
+    /// A signed-in customer's wishlist, by the alias their token carried.
+    pub async fn customer_wishlist(&self, alias: &str) -> anyhow::Result<CustomerWishlist> {
+        let url = format!("{}/v1/kiosk/customers/{}/wishlist", self.base, segment(alias));
+        self.call(self.http.get(url).timeout(Duration::from_secs(5))).await
+    }
+
+    /// The web store's pages this kiosk links to.
+    pub async fn settings(&self) -> anyhow::Result<KioskSettings> {
+        self.call(self.http.get(format!("{}/v1/kiosk/settings", self.base)))
+            .await
+    }
+
+    /// The shop's assistants with their PIN hashes.
+    pub async fn staff(&self) -> anyhow::Result<StaffList> {
+        self.call(self.http.get(format!("{}/v1/kiosk/staff", self.base))).await
+    }
+
+    /// Hands audit events of the staff keypad to the hub.
+    pub async fn send_staff_events(&self, events: &StaffEvents) -> anyhow::Result<StaffEventsAck> {
+        self.call(
+            self.http
+                .post(format!("{}/v1/kiosk/staff/events", self.base))
+                .json(events),
+        )
+        .await
+    }
+
+    /// Whether the hub answers its health check now, and how fast.
+    pub async fn probe(&self) -> anyhow::Result<Duration> {
+        let start = std::time::Instant::now();
+        let response = self
+            .http
+            .get(format!("{}/healthz", self.base))
+            .timeout(LIVE_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot reach the hub: {}", describe(&e)))?;
+        anyhow::ensure!(response.status().is_success(), "the hub answered {}", response.status());
+        Ok(start.elapsed())
+    }
+
+    /// Every shop's stock of `skus`, as the hub has it now. Short: an assistant is waiting.
+    pub async fn stock(&self, skus: Vec<String>) -> anyhow::Result<StockAnswer> {
+        let request = self
+            .http
+            .post(format!("{}/v1/kiosk/stock", self.base))
+            .json(&StockQuery { skus })
+            .timeout(LIVE_TIMEOUT);
+        self.call(request).await
+    }
+
+    pub async fn catalog_page(&self, cursor: &str, limit: usize) -> anyhow::Result<CatalogPage> {
+        let response = self
+            .http
+            .get(format!("{}/v1/kiosk/catalog/changes", self.base))
+            .bearer_auth(&self.token)
+            .query(&PageQuery {
+                cursor: Some(cursor.to_owned()),
+                limit: Some(limit),
+            })
+            .timeout(Duration::from_secs(300))
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the hub at {}", self.base))?;
+        read_answer(response).await
+    }
+}
+
+/// Why a picture did not come.
+#[derive(Debug, thiserror::Error)]
+pub enum PictureError {
+    /// The hub could not be reached or did not answer in time: try again later.
+    #[error("cannot reach the hub: {0}")]
+    Unreachable(String),
+    /// The hub answered, and not with the picture.
+    #[error("the hub refused the picture ({0})")]
+    Refused(StatusCode),
+    #[error("the picture is larger than {} bytes", crate::protocol::MAX_IMAGE_BYTES)]
+    TooLarge,
+}
+
+impl KioskClient {
+    /// A catalog picture through the hub.
+    pub async fn picture(&self, url: &str) -> Result<Vec<u8>, PictureError> {
+        let unreachable = |e: reqwest::Error| PictureError::Unreachable(describe(&e));
+        let response = self
+            .http
+            .get(format!("{}/v1/kiosk/images", self.base))
+            .bearer_auth(&self.token)
+            .query(&ImageQuery { url: url.to_owned() })
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(unreachable)?;
+        match response.status() {
+            StatusCode::OK => {}
+            // The hub is there but cannot get it now (origin down, database busy).
+            s if s.is_server_error() => return Err(PictureError::Unreachable(format!("the hub answered {s}"))),
+            s => return Err(PictureError::Refused(s)),
+        }
+        read_body(response, crate::protocol::MAX_IMAGE_BYTES)
+            .await
+            .map_err(|e| match e {
+                BodyError::TooLarge(_) => PictureError::TooLarge,
+                BodyError::Http(e) => unreachable(e),
+            })
+    }
+}
+
+/// How a pairing stands, as a poll found it.
+pub enum Polled {
+    Status(PairingStatus),
+    SlowDown,
+    Gone,
+}
+
+impl KioskClient {
+    /// Starts a sign-in with the phone.
+    pub async fn start_pairing(&self) -> anyhow::Result<PairingStarted> {
+        let url = format!("{}/v1/kiosk/pairings", self.base);
+        self.call(self.http.post(url).timeout(Duration::from_secs(10))).await
+    }
+
+    /// How a pairing stands; `Gone` once the hub no longer knows it.
+    pub async fn poll_pairing(&self, device_code: &str) -> anyhow::Result<Polled> {
+        let response = self
+            .http
+            .get(format!("{}/v1/kiosk/pairings/{}", self.base, segment(device_code)))
+            .bearer_auth(&self.token)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot reach the hub: {}", describe(&e)))?;
+        match response.status() {
+            StatusCode::TOO_MANY_REQUESTS => Ok(Polled::SlowDown),
+            StatusCode::NOT_FOUND => match response.json::<Problem>().await {
+                // The hub restarted, or dropped it: as good as expired.
+                Ok(p) if p.code == "unknown_pairing" => Ok(Polled::Gone),
+                _ => anyhow::bail!("the hub does not know pairings"),
+            },
+            _ => Ok(Polled::Status(read_answer(response).await?)),
+        }
+    }
+
+    /// Tells the hub the code is no longer shown (best effort).
+    pub async fn cancel_pairing(&self, device_code: &str) {
+        let sent = self
+            .http
+            .delete(format!("{}/v1/kiosk/pairings/{}", self.base, segment(device_code)))
+            .bearer_auth(&self.token)
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await;
+        if let Err(e) = sent {
+            tracing::debug!("could not tell the hub a pairing was cancelled: {}", describe(&e));
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Opening a SQLite database: pragmas and versioned migrations.
+//!
+//! Every connection goes through [`open`], so every file is in WAL mode with foreign
+//! keys on and the schema at the latest version before anything reads it. A kiosk and a
+//! hub share the catalog tables and add their own; the file records which it is
+//! (`PRAGMA application_id`), so one is never opened as the other.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot open the database {path}: {source}")]
+    Open { path: String, source: rusqlite::Error },
+    #[error(
+        "cannot bring the database {path} to the current schema: {source}; restore a backup or start from an empty file"
+    )]
+    Migrate {
+        path: String,
+        source: rusqlite_migration::Error,
+    },
+    #[error("{path} is a {found} database, not a {wanted} one")]
+    WrongKind {
+        path: String,
+        found: &'static str,
+        wanted: &'static str,
+    },
+    #[error(transparent)]
+    Sql(#[from] rusqlite::Error),
+}
+
+/// Which program a database belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schema {
+    /// Catalog, local wishlist, outbox and sync state.
+    Kiosk,
+    /// Catalog and its change log, devices, keys, streams and wishlists.
+    Hub,
+}
+
+impl Schema {
+    fn application_id(self) -> i32 {
+        match self {
+            Schema::Kiosk => 0x5654_4b31, // "VTK1"
+            Schema::Hub => 0x5654_4831,   // "VTH1"
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Schema::Kiosk => "kiosk",
+            Schema::Hub => "hub",
+        }
+    }
+}
+
+/// The kiosk's database file inside its data directory.
+pub const KIOSK_DB: &str = "kiosk.sqlite";
+
+/// A time kept in SQLite as unix milliseconds.
+pub fn from_ms(ms: Option<i64>) -> Option<jiff::Timestamp> {
+    ms.and_then(|v| jiff::Timestamp::from_millisecond(v).ok())
+}
+
+/// Page cache per connection, in KiB: enough for search to stay in memory on a tablet.
+pub const CACHE_KIB: i64 = 16 * 1024;
+
+/// Each program's schema, oldest step first. Append; never edit a released step.
+fn migrations(schema: Schema) -> Migrations<'static> {
+    let catalog = M::up(include_str!("catalog_v1.sql"));
+    Migrations::new(match schema {
+        Schema::Kiosk => vec![
+            catalog,
+            M::up(include_str!("kiosk_v1.sql")),
+            M::up(include_str!("kiosk_v2.sql")),
+            M::up(include_str!("kiosk_v3.sql")),
+            M::up(include_str!("kiosk_v4.sql")),
+        ],
+        Schema::Hub => vec![
+            catalog,
+            M::up(include_str!("hub_v1.sql")),
+            M::up(include_str!("hub_v2.sql")),
+            M::up(include_str!("hub_v3.sql")),
+            M::up(include_str!("hub_v4.sql")),
+            M::up(include_str!("hub_v5.sql")),
+        ],
+    })
+}
+
+/// Opens (creating if needed) a database file and migrates it to the current schema.
+///
+/// Commits are `synchronous = FULL`: a wishlist edit the kiosk has shown as saved, or an
+/// op the hub has acknowledged, survives a power cut. Writes are batched into few
+/// transactions, so the cost is one flush per transaction.
+pub fn open(path: &Path, schema: Schema) -> Result<Connection, DbError> {
+    let shown = path.display().to_string();
+    let mut conn = Connection::open(path).map_err(|source| DbError::Open {
+        path: shown.clone(),
+        source,
+    })?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
+    let version: i32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    // Catalogs made before the hub existed carry no id: they are kiosk catalogs.
+    if id == 0 && (version == 0 || schema == Schema::Kiosk) {
+        conn.pragma_update(None, "application_id", schema.application_id())?;
+    } else if id != schema.application_id() {
+        let found = [Schema::Kiosk, Schema::Hub]
+            .into_iter()
+            .find(|s| s.application_id() == id)
+            .map_or("foreign", Schema::name);
+        return Err(DbError::WrongKind {
+            path: shown,
+            found,
+            wanted: schema.name(),
+        });
+    }
+    migrations(schema)
+        .to_latest(&mut conn)
+        .map_err(|source| DbError::Migrate { path: shown, source })?;
+    Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_are_valid() {
+        for schema in [super::Schema::Kiosk, super::Schema::Hub] {
+            assert!(super::migrations(schema).validate().is_ok());
+        }
+    }
+
+    #[test]
+    fn a_hub_database_is_not_opened_as_a_kiosk_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hub.db");
+        super::open(&path, super::Schema::Hub).unwrap();
+        let err = super::open(&path, super::Schema::Kiosk).unwrap_err();
+        assert!(err.to_string().ends_with("is a hub database, not a kiosk one"), "{err}");
+    }
+}

@@ -1,0 +1,18 @@
+//! Liveness, for load balancers, monitoring and the kiosk's health screen.
+
+use axum::extract::State;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ApiError, AppState};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(healthz))
+}
+
+/// Liveness: the hub answers and its database can be read.
+#[utoipa::path(get, path = "/healthz", tag = "hub", responses((status = 200, description = "ok")))]
+async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    state.store.read(|c| c.execute_batch("SELECT 1")).await?;
+    Ok("ok")
+}

@@ -1,0 +1,299 @@
+//! The kiosk's routes (`/v1/kiosk/…`, a device credential): enrollment, pushing ops,
+//! the catalog and its pictures, a signed-in customer's list, the token keys, the web
+//! store's pages and shops, staff, live stock. Sign-in with the phone is in `pairing`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::credentials::DeviceAuth;
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::ops::push;
+use super::{ApiError, AppState, position};
+use crate::hub::customers;
+use crate::hub::images::FetchError;
+use crate::hub::store::{self, EnrollError, Feed, Principal};
+use crate::protocol::params::{AliasPath, ImageQuery, PageQuery};
+use crate::protocol::{
+    CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, KioskSettings, MAX_IMAGE_URL_CHARS, MAX_STAFF_EVENTS,
+    MAX_STOCK_SKUS, Owner, Problem, PushRequest, PushResponse, ShopLevel, StaffEvents, StaffEventsAck, StaffList,
+    StockAnswer, StockQuery, TokenKeys, WishlistLine, valid_ref,
+};
+use crate::token::Alias;
+
+/// The kiosk's routes, with their OpenAPI descriptions.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(enroll))
+        .routes(routes!(kiosk_ops))
+        .routes(routes!(catalog_changes))
+        .routes(routes!(image))
+        .routes(routes!(kiosk_customer_wishlist))
+        .routes(routes!(token_keys))
+        .routes(routes!(kiosk_settings))
+        .routes(routes!(kiosk_staff))
+        .routes(routes!(kiosk_staff_events))
+        .routes(routes!(kiosk_stock))
+}
+
+/// Exchanges a one-time enrollment code for a device credential.
+#[utoipa::path(post, path = "/v1/kiosk/enroll", tag = "kiosk", request_body = EnrollRequest,
+    responses((status = 200, body = EnrollResponse), (status = 403, body = Problem)))]
+async fn enroll(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<EnrollRequest>,
+) -> Result<Json<EnrollResponse>, ApiError> {
+    if request.code.len() > 64 || request.name.as_deref().is_some_and(|n| !valid_ref(n)) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "code is at most 64 characters; name 1 to 128 printable characters",
+        ));
+    }
+    let result = state
+        .store
+        .write(move |w| {
+            store::enroll(
+                w.catalog.connection(),
+                &request.code,
+                request.name.as_deref(),
+                Timestamp::now(),
+            )
+        })
+        .await??;
+    result
+        .map(Json)
+        .map_err(|e: EnrollError| ApiError::new(StatusCode::FORBIDDEN, "invalid_enroll_code", e.to_string()))
+}
+
+/// Sends a batch of wishlist ops from a kiosk's stream.
+#[utoipa::path(post, path = "/v1/kiosk/ops", tag = "kiosk", request_body = PushRequest,
+    responses((status = 200, body = PushResponse), (status = 409, body = Problem), (status = 503, body = Problem)),
+    security(("device" = [])))]
+async fn kiosk_ops(
+    State(state): State<AppState>,
+    device: DeviceAuth,
+    ApiJson(request): ApiJson<PushRequest>,
+) -> Result<Json<PushResponse>, ApiError> {
+    let principal = Principal::Device {
+        id: device.id,
+        store_code: device.store_code,
+    };
+    push(&state, principal, request).await
+}
+
+/// Catalog changes since a cursor, for a kiosk's own database.
+#[utoipa::path(get, path = "/v1/kiosk/catalog/changes", tag = "kiosk", params(PageQuery),
+    responses((status = 200, body = CatalogPage), (status = 400, body = Problem)), security(("device" = [])))]
+async fn catalog_changes(
+    State(state): State<AppState>,
+    _device: DeviceAuth,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Json<CatalogPage>, ApiError> {
+    let (after, limit) = position(&query, Feed::Catalog)?;
+    let ((changes, last, has_more), inventory_as_of) = state
+        .store
+        .read(move |c| {
+            Ok((
+                crate::catalog::changes_page(c, after, limit)?,
+                crate::catalog::inventory_as_of(c)?,
+            ))
+        })
+        .await?;
+    Ok(Json(CatalogPage {
+        changes,
+        next_cursor: store::encode_cursor(Feed::Catalog, last),
+        has_more,
+        inventory_as_of,
+    }))
+}
+
+/// A catalog picture, for a kiosk's disk cache. Only pictures the catalog names are
+/// served: the hub is not an open proxy.
+#[utoipa::path(get, path = "/v1/kiosk/images", tag = "kiosk", params(ImageQuery),
+    responses((status = 200, description = "The picture", content_type = "image/*"),
+        (status = 400, body = Problem), (status = 404, body = Problem), (status = 502, body = Problem)),
+    security(("device" = [])))]
+async fn image(
+    State(state): State<AppState>,
+    _device: DeviceAuth,
+    ApiQuery(query): ApiQuery<ImageQuery>,
+) -> Result<Response, ApiError> {
+    let url = query.url;
+    let web = url.starts_with("https://") || url.starts_with("http://");
+    if !web || url.chars().count() > MAX_IMAGE_URL_CHARS {
+        return Err(ApiError::bad_request(
+            "invalid_url",
+            format!("a picture URL is http(s) and at most {MAX_IMAGE_URL_CHARS} characters"),
+        ));
+    }
+    let key = url.clone();
+    if !state.store.read(move |c| crate::catalog::names_image(c, &key)).await? {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_image",
+            "the catalog names no picture at this URL",
+        ));
+    }
+    let picture = state.pictures.get(&url).await.map_err(|e: FetchError| {
+        tracing::warn!(url, error = %e, "picture fetch failed");
+        ApiError::new(StatusCode::BAD_GATEWAY, "image_unavailable", e.to_string())
+    })?;
+    let headers = [
+        (header::CONTENT_TYPE, picture.content_type),
+        (header::CACHE_CONTROL, "private, max-age=86400".to_owned()),
+    ];
+    Ok((headers, picture.bytes).into_response())
+}
+
+/// A signed-in customer's current wishlist, for the kiosk they signed in at. The kiosk
+/// names them by the alias their token carried, and gets lines under that alias.
+#[utoipa::path(get, path = "/v1/kiosk/customers/{alias}/wishlist", tag = "kiosk",
+    params(AliasPath),
+    responses((status = 200, body = CustomerWishlist), (status = 404, body = Problem)), security(("device" = [])))]
+async fn kiosk_customer_wishlist(
+    State(state): State<AppState>,
+    _device: DeviceAuth,
+    ApiPath(AliasPath { alias }): ApiPath<AliasPath>,
+) -> Result<Json<CustomerWishlist>, ApiError> {
+    let unknown = || ApiError::new(StatusCode::NOT_FOUND, "unknown_customer", "no customer has this alias");
+    if Alias::parse(&alias).is_none() {
+        return Err(unknown());
+    }
+    let key = alias.clone();
+    let items = state
+        .store
+        .read(move |c| match customers::customer_of(c, &key)? {
+            Some(customer) => store::customer_wishlist(c, &customer).map(Some),
+            None => Ok(None),
+        })
+        .await?
+        .ok_or_else(unknown)?;
+    let items = items
+        .into_iter()
+        .map(|line| WishlistLine {
+            owner: Owner::Alias(alias.clone()),
+            ..line
+        })
+        .collect();
+    Ok(Json(CustomerWishlist { customer: alias, items }))
+}
+
+/// The public keys customer tokens may be signed with, and the audience they name: a
+/// kiosk fetches them with its catalog and checks tokens offline.
+#[utoipa::path(get, path = "/v1/kiosk/token-keys", tag = "kiosk",
+    responses((status = 200, body = TokenKeys)), security(("device" = [])))]
+async fn token_keys(State(state): State<AppState>, _device: DeviceAuth) -> Result<Json<TokenKeys>, ApiError> {
+    let keys = state.store.read(|c| customers::published(c, Timestamp::now())).await?;
+    Ok(Json(TokenKeys {
+        audience: state.audience.to_string(),
+        keys,
+    }))
+}
+
+/// The web store's pages a kiosk links to.
+#[utoipa::path(get, path = "/v1/kiosk/settings", tag = "kiosk",
+    responses((status = 200, body = KioskSettings)), security(("device" = [])))]
+async fn kiosk_settings(State(state): State<AppState>, _device: DeviceAuth, headers: HeaderMap) -> Json<KioskSettings> {
+    Json(KioskSettings {
+        list_url: state
+            .page(state.pages.list_url.as_ref(), "/list", &headers)
+            .map(String::from),
+        pairing: state.page(state.pages.pair_url.as_ref(), "/pair", &headers).is_some(),
+        shops: state.shops.to_vec(),
+    })
+}
+
+/// The sales assistants of the kiosk's own shop with their PIN hashes, for checking PINs
+/// offline. Another shop's assistants never reach it.
+#[utoipa::path(get, path = "/v1/kiosk/staff", tag = "kiosk",
+    responses((status = 200, body = StaffList)), security(("device" = [])))]
+async fn kiosk_staff(State(state): State<AppState>, device: DeviceAuth) -> Result<Json<StaffList>, ApiError> {
+    let store = device.store_code.clone();
+    let staff = state
+        .store
+        .read(move |c| crate::hub::staff::of_store(c, &store))
+        .await?;
+    Ok(Json(StaffList {
+        store_code: device.store_code,
+        staff,
+    }))
+}
+
+/// Audit events of the kiosk's staff keypad (logins, wrong PINs, lockouts). An event
+/// the hub already has (same kiosk, same `id`) is ignored, so a resend is harmless.
+#[utoipa::path(post, path = "/v1/kiosk/staff/events", tag = "kiosk", request_body = StaffEvents,
+    responses((status = 200, body = StaffEventsAck), (status = 422, body = Problem)), security(("device" = [])))]
+async fn kiosk_staff_events(
+    State(state): State<AppState>,
+    device: DeviceAuth,
+    ApiJson(request): ApiJson<StaffEvents>,
+) -> Result<Json<StaffEventsAck>, ApiError> {
+    if request.events.len() > MAX_STAFF_EVENTS {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_many_events",
+            format!("at most {MAX_STAFF_EVENTS} events per request"),
+        ));
+    }
+    if let Some(bad) = request.events.iter().find(|e| !valid_ref(&e.id) || e.id.len() > 64) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_event",
+            format!("event id {:?} must be 1 to 64 printable characters", bad.id),
+        ));
+    }
+    let stored = state
+        .store
+        .write(move |w| {
+            crate::hub::staff::record_events(
+                w.catalog.connection(),
+                device.id,
+                &device.store_code,
+                &request.events,
+                Timestamp::now(),
+            )
+        })
+        .await??;
+    Ok(Json(StaffEventsAck { stored }))
+}
+
+/// Every shop's stock of some SKUs, as the hub has it now (a kiosk's staff stock screen,
+/// live). SKUs the inventory feed does not list have no line.
+#[utoipa::path(post, path = "/v1/kiosk/stock", tag = "kiosk", request_body = StockQuery,
+    responses((status = 200, body = StockAnswer), (status = 422, body = Problem)), security(("device" = [])))]
+async fn kiosk_stock(
+    State(state): State<AppState>,
+    _device: DeviceAuth,
+    ApiJson(query): ApiJson<StockQuery>,
+) -> Result<Json<StockAnswer>, ApiError> {
+    if query.skus.is_empty() || query.skus.len() > MAX_STOCK_SKUS || !query.skus.iter().all(|s| valid_ref(s)) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_skus",
+            format!("give 1 to {MAX_STOCK_SKUS} SKUs, each 1 to 128 printable characters"),
+        ));
+    }
+    let answer = state
+        .store
+        .read(move |c| {
+            Ok(StockAnswer {
+                as_of: crate::catalog::inventory_as_of(c)?,
+                levels: crate::catalog::stock_levels(c, &query.skus)?
+                    .into_iter()
+                    .map(|(sku, level)| ShopLevel {
+                        store_code: level.store_code,
+                        sku,
+                        quantity: level.quantity,
+                        availability: level.availability.as_str().to_owned(),
+                    })
+                    .collect(),
+            })
+        })
+        .await?;
+    Ok(Json(answer))
+}

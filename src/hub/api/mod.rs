@@ -1,0 +1,168 @@
+//! The hub's HTTP API (axum), one file per audience:
+//!
+//! - [`kiosk`]: the `/v1/kiosk/` routes, for kiosks with a device credential;
+//! - [`webstore`]: the `/v1/webstore/` routes, for the web store with an API key;
+//! - [`pairing`]: sign-in with the phone, both sides;
+//! - [`health`]: liveness (`GET /healthz`);
+//! - [`ops`]: pushing ops, shared by kiosks and the web store;
+//! - [`error`], [`extract`], [`credentials`]: refusals as `Problem`s, extractors that
+//!   answer with them, and the credentials as extractors.
+//!
+//! Each handler carries its OpenAPI description (`utoipa::path`); each audience's
+//! router is built from the same list and merged in [`router`], so the published
+//! document and the served routes cannot drift apart. Query and path parameters are the
+//! types of `protocol::params`, which the clients send.
+
+pub mod credentials;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod kiosk;
+pub mod ops;
+pub mod pairing;
+pub mod webstore;
+
+use std::sync::atomic::AtomicU32;
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, StatusCode, header};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+pub use error::ApiError;
+
+use super::WebStorePages;
+use super::images;
+use super::pairing::Pairings;
+use super::store::{self, Feed, Store};
+use crate::protocol::MAX_PAGE;
+use crate::protocol::params::PageQuery;
+
+/// Largest JSON body accepted.
+pub const MAX_JSON_BYTES: usize = 1024 * 1024;
+/// Items in a page when the client does not say.
+pub const DEFAULT_PAGE: usize = 1_000;
+/// A customer token's lifetime when the web store does not say.
+pub const DEFAULT_TOKEN_MINUTES: u8 = 5;
+
+/// Faults the tests can switch on in a running hub.
+#[derive(Debug, Default)]
+pub struct Failpoints {
+    /// This many pushes commit and then answer 500, as if the response was lost.
+    pub fail_after_commit: AtomicU32,
+    /// Pushes being handled right now, and the most seen at once.
+    pub pushes_in_flight: AtomicU32,
+    pub max_pushes_in_flight: AtomicU32,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub failpoints: Arc<Failpoints>,
+    pub max_feed_bytes: usize,
+    /// Where catalog pictures for kiosks come from.
+    pub pictures: images::Pictures,
+    /// The audience customer tokens for this hub's kiosks name.
+    pub audience: Arc<str>,
+    /// Customers with a demo pass page.
+    pub demo_passes: Arc<[String]>,
+    /// The web store's pages kiosks send shoppers to.
+    pub pages: Arc<WebStorePages>,
+    /// Sign-ins with the phone under way.
+    pub pairings: Arc<Mutex<Pairings>>,
+    /// The chain's shops, as configured.
+    pub shops: Arc<[crate::protocol::Shop]>,
+}
+
+impl AppState {
+    /// A web store page: the configured one, or on a demo hub its stand-in on this host.
+    fn page(&self, configured: Option<&String>, stand_in: &str, headers: &HeaderMap) -> Option<reqwest::Url> {
+        if let Some(url) = configured {
+            return reqwest::Url::parse(url).ok();
+        }
+        if self.demo_passes.is_empty() {
+            return None;
+        }
+        let host = headers.get(header::HOST)?.to_str().ok()?;
+        reqwest::Url::parse(&format!("http://{host}{stand_in}")).ok()
+    }
+
+    pub(crate) fn pairings(&self) -> std::sync::MutexGuard<'_, Pairings> {
+        // The bookkeeping cannot be left half-done by a panic: take it back as it is.
+        self.pairings.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Where a page of `feed` starts, and how long it is, from the client's query.
+fn position(query: &PageQuery, feed: Feed) -> Result<(i64, usize), ApiError> {
+    let position = store::decode_cursor(feed, query.cursor.as_deref()).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_cursor",
+            "this cursor was not issued by this feed; start again without one",
+        )
+    })?;
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            format!("limit must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    Ok((position, limit))
+}
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let bearer = |what: &str| {
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(what.to_owned()))
+                    .build(),
+            )
+        };
+        components.add_security_scheme("device", bearer("A kiosk's device credential (vtk_…), from enrollment"));
+        components.add_security_scheme(
+            "webstore",
+            bearer("A web store API key (vws_…), from `vitrine hub key create`"),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Vitrine hub", description = "Catalog distribution and wishlist sync between kiosks and the web store."),
+    modifiers(&Security)
+)]
+struct ApiDoc;
+
+/// The router and the OpenAPI document it serves at `/openapi.json`.
+pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
+    let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(kiosk::routes())
+        .merge(webstore::routes(state.max_feed_bytes))
+        .merge(pairing::routes())
+        .merge(health::routes())
+        .merge(super::pass::routes().into())
+        .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .with_state(state)
+        .split_for_parts();
+    let doc = api.clone();
+    let router = router
+        .route("/openapi.json", axum::routing::get(move || async move { Json(doc) }))
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such endpoint; see /openapi.json",
+            )
+        })
+        .layer(axum::middleware::map_response(extract::close_after_too_large));
+    (router, api)
+}

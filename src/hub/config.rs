@@ -1,0 +1,167 @@
+//! The hub's configuration (`--config FILE`, TOML): every field optional, checked once
+//! into typed values with precise errors.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use super::{images, pairing, pass};
+use crate::catalog::feed::MAX_FEED_BYTES;
+
+/// `--config FILE`, TOML. Everything is optional.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Largest feed accepted, by upload or fetch, in MiB (default 1024).
+    #[serde(default = "default_feed_mib")]
+    pub max_feed_mib: usize,
+    /// Feeds the hub fetches itself, on a schedule.
+    #[serde(default, rename = "feed")]
+    pub feeds: Vec<FeedSource>,
+    /// The audience customer tokens for this brand's kiosks name (default `vitrine`).
+    #[serde(default = "default_audience")]
+    pub audience: String,
+    /// Customers whose demo pass (a page with their rotating QR code) the hub serves at
+    /// `/pass/CUSTOMER`. For demos only: anyone who can reach the hub can open it.
+    #[serde(default)]
+    pub demo_passes: Vec<String>,
+    /// The web store's pages kiosks send shoppers to.
+    #[serde(default)]
+    pub webstore: WebStorePages,
+    /// How long a shopper has to confirm a sign-in with the phone (default 300 s).
+    #[serde(default = "default_pairing_seconds")]
+    pub pairing_seconds: u32,
+    /// The chain's shops: `[[shop]] code = "PARIS-MARAIS", name = "Paris Marais",
+    /// latitude = 48.857, longitude = 2.361`. Kiosks show the names, and other shops
+    /// nearest first.
+    #[serde(default, rename = "shop")]
+    pub shops: Vec<crate::protocol::Shop>,
+    /// Pictures the hub serves without fetching them (the demo's); not in the file.
+    #[serde(skip)]
+    pub local_pictures: Option<Arc<dyn images::LocalPictures>>,
+}
+
+fn default_pairing_seconds() -> u32 {
+    pairing::LIFETIME.as_secs() as u32
+}
+
+/// `[webstore]`: pages of the web store, as absolute http(s) URLs.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebStorePages {
+    /// Where a shopper confirms a kiosk sign-in on their phone; the hub adds `?code=`.
+    /// Without it, sign-in with the phone is off (the demo hub serves a stand-in).
+    pub pair_url: Option<String>,
+    /// Where a kiosk's "take my list" code leads; the kiosk adds `skus` and attribution.
+    pub list_url: Option<String>,
+}
+
+fn default_audience() -> String {
+    "vitrine".to_owned()
+}
+
+fn default_feed_mib() -> usize {
+    MAX_FEED_BYTES / (1024 * 1024)
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            max_feed_mib: default_feed_mib(),
+            feeds: Vec::new(),
+            audience: default_audience(),
+            demo_passes: Vec::new(),
+            webstore: WebStorePages::default(),
+            pairing_seconds: default_pairing_seconds(),
+            shops: Vec::new(),
+            local_pictures: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedKind {
+    Products,
+    Inventory,
+}
+
+/// A feed the hub fetches: `[[feed]] kind = "products", url = "…", lang = "fr", every_minutes = 60`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedSource {
+    pub kind: FeedKind,
+    pub url: String,
+    #[serde(default)]
+    pub lang: Option<String>,
+    #[serde(default = "default_every")]
+    pub every_minutes: u64,
+}
+
+fn default_every() -> u64 {
+    60
+}
+
+impl Config {
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        anyhow::ensure!(text.len() <= 64 * 1024, "{} is larger than 64 KiB", path.display());
+        let config: Config =
+            toml::from_str(&text).with_context(|| format!("{} is not a valid hub config", path.display()))?;
+        anyhow::ensure!(
+            (1..=MAX_FEED_BYTES / (1024 * 1024)).contains(&config.max_feed_mib),
+            "max_feed_mib must be between 1 and {}",
+            MAX_FEED_BYTES / (1024 * 1024)
+        );
+        for feed in &config.feeds {
+            anyhow::ensure!(
+                feed.url.starts_with("https://") || feed.url.starts_with("http://"),
+                "feed url '{}' must be http(s)",
+                feed.url
+            );
+            anyhow::ensure!(feed.every_minutes >= 1, "every_minutes must be at least 1");
+        }
+        anyhow::ensure!(
+            crate::protocol::valid_ref(&config.audience),
+            "audience must be 1 to 128 printable characters"
+        );
+        anyhow::ensure!(
+            (30..=1800).contains(&config.pairing_seconds),
+            "pairing_seconds must be between 30 and 1800"
+        );
+        for (name, url) in [
+            ("pair_url", &config.webstore.pair_url),
+            ("list_url", &config.webstore.list_url),
+        ] {
+            if let Some(url) = url {
+                anyhow::ensure!(
+                    url.len() <= 512 && reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")),
+                    "webstore.{name} must be an absolute http(s) URL of at most 512 characters"
+                );
+            }
+        }
+        for shop in &config.shops {
+            anyhow::ensure!(
+                crate::protocol::valid_ref(&shop.code) && crate::protocol::valid_ref(&shop.name),
+                "a shop's code and name are 1 to 128 printable characters"
+            );
+            let lat_ok = shop.latitude.is_none_or(|l| (-90.0..=90.0).contains(&l));
+            let lon_ok = shop.longitude.is_none_or(|l| (-180.0..=180.0).contains(&l));
+            anyhow::ensure!(
+                lat_ok && lon_ok && shop.latitude.is_some() == shop.longitude.is_some(),
+                "shop {}: give both latitude (-90 to 90) and longitude (-180 to 180), or neither",
+                shop.code
+            );
+        }
+        anyhow::ensure!(config.shops.len() <= 10_000, "at most 10,000 shops");
+        for name in &config.demo_passes {
+            anyhow::ensure!(
+                pass::valid_pass_name(name),
+                "demo pass '{name}' must be 1 to 64 letters, digits, '-' or '_'"
+            );
+        }
+        Ok(config)
+    }
+}

@@ -1,0 +1,63 @@
+//! Feeds the hub fetches itself, on a schedule (`[[feed]]` in the config), with
+//! `If-None-Match` so an unchanged feed costs nothing.
+
+use std::time::Duration;
+
+use anyhow::Context;
+
+use super::config::{FeedKind, FeedSource};
+use super::store::Store;
+use super::store::feeds::import_feed;
+
+/// Fetches a feed every `every_minutes` and imports it when it changed (ETag).
+pub async fn fetch_on_schedule(store: Store, source: FeedSource, max_bytes: usize) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(600))
+        .connect_timeout(Duration::from_secs(20))
+        .build()
+        .expect("an HTTP client");
+    let mut etag: Option<String> = None;
+    let mut every = tokio::time::interval(Duration::from_secs(source.every_minutes * 60));
+    loop {
+        every.tick().await;
+        match fetch_once(&client, &store, &source, max_bytes, &mut etag).await {
+            Ok(Some(line)) => tracing::info!(url = source.url, "{line}"),
+            Ok(None) => tracing::debug!(url = source.url, "feed unchanged"),
+            Err(e) => {
+                tracing::warn!(url = source.url, error = %format!("{e:#}"), "feed fetch failed; the catalog is as it was")
+            }
+        }
+    }
+}
+
+async fn fetch_once(
+    client: &reqwest::Client,
+    store: &Store,
+    source: &FeedSource,
+    max_bytes: usize,
+    etag: &mut Option<String>,
+) -> anyhow::Result<Option<String>> {
+    let mut request = client.get(&source.url);
+    if let Some(tag) = etag.as_deref() {
+        request = request.header(reqwest::header::IF_NONE_MATCH, tag);
+    }
+    let response = request.send().await?.error_for_status()?;
+    if response.status() == reqwest::StatusCode::NOT_MODIFIED {
+        return Ok(None);
+    }
+    let new_tag = response
+        .headers()
+        .get(reqwest::header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = crate::net::read_body(response, max_bytes)
+        .await
+        .context("the feed was not read")?;
+    let summary = import_feed(store, source.kind, body, source.lang.clone()).await?;
+    *etag = new_tag;
+    let line = match source.kind {
+        FeedKind::Products => format!("products {summary}"),
+        FeedKind::Inventory => format!("inventory {summary}"),
+    };
+    Ok(Some(line))
+}

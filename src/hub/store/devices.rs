@@ -1,0 +1,73 @@
+//! Kiosks: one-time enrollment codes per shop, exchanged for a device credential.
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::hub::auth;
+use crate::protocol::EnrollResponse;
+
+/// Why an enrollment code was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnrollError {
+    #[error("this enrollment code is not known; check it, or ask store ops for a new one")]
+    Unknown,
+    #[error("this enrollment code has expired; ask store ops for a new one")]
+    Expired,
+    #[error("this enrollment code was already used; ask store ops for a new one")]
+    Used,
+}
+
+/// Creates a one-time enrollment code for a shop and returns it.
+pub fn create_enroll_code(conn: &Connection, store_code: &str, now: Timestamp) -> rusqlite::Result<String> {
+    let code = auth::new_enroll_code();
+    conn.execute(
+        "INSERT INTO enroll_code (code_hash, store_code, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            auth::hash(&auth::normalise_enroll_code(&code)),
+            store_code,
+            now.as_second(),
+            now.as_second() + auth::ENROLL_CODE_HOURS * 3600
+        ],
+    )?;
+    Ok(code)
+}
+
+/// Exchanges an enrollment code for a device credential.
+pub fn enroll(
+    conn: &mut Connection,
+    code: &str,
+    name: Option<&str>,
+    now: Timestamp,
+) -> Result<Result<EnrollResponse, EnrollError>, rusqlite::Error> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let code_hash = auth::hash(&auth::normalise_enroll_code(code));
+    let found: Option<(String, i64, Option<i64>)> = tx
+        .query_row(
+            "SELECT store_code, expires_at, used_at FROM enroll_code WHERE code_hash = ?1",
+            [&code_hash],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let store_code = match found {
+        None => return Ok(Err(EnrollError::Unknown)),
+        Some((_, _, Some(_))) => return Ok(Err(EnrollError::Used)),
+        Some((_, expires, None)) if expires <= now.as_second() => return Ok(Err(EnrollError::Expired)),
+        Some((store, _, None)) => store,
+    };
+    let token = auth::new_token(auth::DEVICE_PREFIX);
+    tx.execute(
+        "UPDATE enroll_code SET used_at = ?1 WHERE code_hash = ?2",
+        params![now.as_second(), code_hash],
+    )?;
+    tx.execute(
+        "INSERT INTO device (store_code, name, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4)",
+        params![store_code, name, auth::hash(&token), now.as_second()],
+    )?;
+    let device_id = tx.last_insert_rowid();
+    tx.commit()?;
+    Ok(Ok(EnrollResponse {
+        device_id,
+        store_code,
+        token,
+    }))
+}

@@ -1,0 +1,224 @@
+//! Applying a pushed batch inside the writer's transaction: the stream's ownership and
+//! sequence, each op's facts looked up, the decision asked of `merge`, and the result
+//! written. Every decision is `merge`'s; this file only reads and writes.
+
+use jiff::Timestamp;
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::merge::{self, Decision, Facts, Line, Position, Sender};
+use super::{Principal, PushError};
+use crate::hlc;
+use crate::hub::customers;
+use crate::protocol::{Action, Op, OpResult, OpStatus, Owner, PushRequest, PushResponse, valid_ref};
+
+/// What the writer keeps between batches: the next change id and the hub's clock.
+#[derive(Debug, Clone, Copy)]
+pub struct Counters {
+    pub next_change: i64,
+    pub hlc: u64,
+}
+
+/// The content hash a resend is compared with.
+fn op_hash(op: &Op) -> i64 {
+    let bytes = serde_json::to_vec(op).expect("ops serialise");
+    xxhash_rust::xxh3::xxh3_64(&bytes) as i64
+}
+
+fn sender(principal: &Principal) -> Sender<'_> {
+    match principal {
+        Principal::Device { id, store_code } => Sender::Kiosk {
+            device_id: *id,
+            store_code,
+        },
+        Principal::Key { .. } => Sender::WebStore,
+    }
+}
+
+/// Applies one batch. On `Err`, the caller rolls the batch back; `counters` may have
+/// moved and must be restored with it.
+pub fn push(
+    tx: &Transaction<'_>,
+    counters: &mut Counters,
+    principal: &Principal,
+    request: &PushRequest,
+    now: Timestamp,
+) -> Result<PushResponse, PushError> {
+    let sql = |e: rusqlite::Error| PushError::Store(e.to_string());
+    if !valid_ref(&request.stream) {
+        return Err(PushError::Invalid(
+            "stream must be 1 to 128 printable characters".to_owned(),
+        ));
+    }
+    let (device_id, key_id) = match principal {
+        Principal::Device { id, .. } => (Some(*id), None),
+        Principal::Key { id, .. } => (None, Some(*id)),
+    };
+    let row: Option<(Option<i64>, Option<i64>, u64)> = tx
+        .prepare_cached("SELECT device_id, key_id, acked_seq FROM stream WHERE id = ?1")
+        .and_then(|mut s| {
+            s.query_row([&request.stream], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()
+        })
+        .map_err(sql)?;
+    let mut acked = match row {
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO stream (id, device_id, key_id, acked_seq, created_at) VALUES (?1, ?2, ?3, 0, ?4)",
+            )
+            .and_then(|mut s| s.execute(params![request.stream, device_id, key_id, now.as_second()]))
+            .map_err(sql)?;
+            0
+        }
+        Some((d, k, acked)) if d == device_id && k == key_id => acked,
+        Some(_) => return Err(PushError::StreamTaken),
+    };
+    counters.hlc = hlc::tick(counters.hlc, now);
+    let mut results = Vec::with_capacity(request.ops.len());
+    for op in &request.ops {
+        let hash = op_hash(op);
+        match merge::sequence(acked, op.seq) {
+            Position::Zero => return Err(PushError::Invalid("sequence numbers start at 1".to_owned())),
+            Position::Gap { expected } => return Err(PushError::Gap { expected }),
+            Position::Acknowledged => {
+                let stored: Option<i64> = tx
+                    .prepare_cached("SELECT hash FROM op WHERE stream = ?1 AND seq = ?2")
+                    .and_then(|mut s| s.query_row(params![request.stream, op.seq], |r| r.get(0)).optional())
+                    .map_err(sql)?;
+                if !merge::is_duplicate(stored, hash) {
+                    return Err(PushError::Diverged { seq: op.seq });
+                }
+                results.push(OpResult {
+                    seq: op.seq,
+                    status: OpStatus::Duplicate,
+                    reason: None,
+                });
+                continue;
+            }
+            Position::Next => {}
+        }
+        let reason = apply_op(tx, counters, principal, &request.stream, op, now).map_err(sql)?;
+        let status = if reason.is_none() {
+            OpStatus::Applied
+        } else {
+            OpStatus::Rejected
+        };
+        tx.prepare_cached("INSERT INTO op (stream, seq, hash, status, reason) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .and_then(|mut s| {
+                let recorded = if reason.is_none() { "applied" } else { "rejected" };
+                s.execute(params![request.stream, op.seq, hash, recorded, reason])
+            })
+            .map_err(sql)?;
+        counters.hlc = hlc::observe(counters.hlc, op.hlc);
+        acked = op.seq;
+        results.push(OpResult {
+            seq: op.seq,
+            status,
+            reason: reason.map(str::to_owned),
+        });
+    }
+    tx.prepare_cached("UPDATE stream SET acked_seq = ?1 WHERE id = ?2")
+        .and_then(|mut s| s.execute(params![acked, request.stream]))
+        .map_err(sql)?;
+    Ok(PushResponse {
+        acked_seq: acked,
+        results,
+        hub_hlc: counters.hlc,
+    })
+}
+
+/// Looks up what `merge::decide` needs, applies its decision, and returns the reason
+/// when the op was refused.
+fn apply_op(
+    tx: &Transaction<'_>,
+    counters: &mut Counters,
+    principal: &Principal,
+    stream: &str,
+    op: &Op,
+    now: Timestamp,
+) -> rusqlite::Result<Option<merge::Reason>> {
+    let sender = sender(principal);
+    if let Err(reason) = merge::validate(op, sender) {
+        return Ok(Some(reason));
+    }
+    // A kiosk names a signed-in customer by the alias their token carried.
+    let customer = match &op.owner {
+        Owner::Alias(alias) => customers::customer_of(tx, alias)?,
+        Owner::Customer(customer) => Some(customer.clone()),
+        Owner::Visit(_) => None,
+    };
+    let erased = match &customer {
+        Some(customer) => super::is_erased(tx, customer)?,
+        None => false,
+    };
+    let sku_known = op.action == Action::Add && crate::catalog::has_sku(tx, &op.sku)?;
+    let facts = Facts {
+        customer,
+        erased,
+        sku_known,
+    };
+    match merge::decide(op, sender, &facts, now) {
+        Decision::Reject(reason) => Ok(Some(reason)),
+        Decision::Visit(visit) => {
+            customers::record_visit(tx, &visit)?;
+            Ok(None)
+        }
+        Decision::Upsert(line) => {
+            upsert(tx, counters, principal, stream, &line, op.session.as_deref(), now)?;
+            Ok(None)
+        }
+    }
+}
+
+/// Writes `line` if it wins over the hub's, with a new change id.
+fn upsert(
+    tx: &Transaction<'_>,
+    counters: &mut Counters,
+    principal: &Principal,
+    stream: &str,
+    line: &Line,
+    session: Option<&str>,
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    let key = &line.key;
+    let current: Option<(u64, String, u64)> = tx
+        .prepare_cached("SELECT hlc, stream, seq FROM wishlist WHERE owner_kind = ?1 AND owner = ?2 AND sku = ?3")?
+        .query_row(params![key.owner_kind, key.owner, key.sku], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    let current = current.as_ref().map(|(h, s, q)| (*h, s.as_str(), *q));
+    if !merge::wins((line.hlc, stream, line.seq), current) {
+        return Ok(());
+    }
+    let (channel, store, device) = match principal {
+        Principal::Device { id, store_code } => ("kiosk", Some(store_code.as_str()), Some(*id)),
+        Principal::Key { .. } => ("webstore", None, None),
+    };
+    tx.prepare_cached(
+        "INSERT INTO wishlist (owner_kind, owner, sku, present, hlc, stream, seq, channel, store_code,
+             device_id, session, change_id, changed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT (owner_kind, owner, sku) DO UPDATE SET
+             present = excluded.present, hlc = excluded.hlc, stream = excluded.stream,
+             seq = excluded.seq, channel = excluded.channel, store_code = excluded.store_code,
+             device_id = excluded.device_id, session = excluded.session,
+             change_id = excluded.change_id, changed_at = excluded.changed_at",
+    )?
+    .execute(params![
+        key.owner_kind,
+        key.owner,
+        key.sku,
+        line.present,
+        line.hlc,
+        stream,
+        line.seq,
+        channel,
+        store,
+        device,
+        session,
+        counters.next_change,
+        now.as_millisecond(),
+    ])?;
+    counters.next_change += 1;
+    Ok(())
+}

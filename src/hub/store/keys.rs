@@ -1,0 +1,45 @@
+//! Web store API keys, and who holds a bearer token (a kiosk or a key). Credentials are
+//! kept as SHA-256 hashes only.
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::Principal;
+use crate::hub::auth::{self, Scope};
+
+/// Creates a web store API key with the given scopes and returns it.
+pub fn create_key(conn: &Connection, name: &str, scopes: &[Scope], now: Timestamp) -> rusqlite::Result<String> {
+    let key = auth::new_token(auth::KEY_PREFIX);
+    let scopes: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+    conn.execute(
+        "INSERT INTO api_key (name, key_hash, scopes, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![name, auth::hash(&key), scopes.join(" "), now.as_second()],
+    )?;
+    Ok(key)
+}
+
+/// Who holds a bearer token, if anyone.
+pub fn principal(conn: &Connection, token: &str) -> rusqlite::Result<Option<Principal>> {
+    let hash = auth::hash(token);
+    if token.starts_with(auth::DEVICE_PREFIX) {
+        conn.prepare_cached("SELECT id, store_code FROM device WHERE token_hash = ?1 AND revoked_at IS NULL")?
+            .query_row([hash], |r| {
+                Ok(Principal::Device {
+                    id: r.get(0)?,
+                    store_code: r.get(1)?,
+                })
+            })
+            .optional()
+    } else {
+        conn.prepare_cached("SELECT id, name, scopes FROM api_key WHERE key_hash = ?1 AND revoked_at IS NULL")?
+            .query_row([hash], |r| {
+                let scopes: String = r.get(2)?;
+                Ok(Principal::Key {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    scopes: scopes.split_whitespace().filter_map(Scope::parse).collect(),
+                })
+            })
+            .optional()
+    }
+}

@@ -1,0 +1,438 @@
+//! The shell: the kiosk's one controller above the views. It owns navigation (the
+//! screen and the way back), the visit and its session clock, the language, the idle
+//! warning and staff mode, and it routes what crosses views: a card opens a product, a
+//! heart redraws every heart, a scanned code signs a shopper in, the end of a visit
+//! empties every view.
+//!
+//! - this file: the views, their cross-view wiring, navigation, language, the status
+//!   line (shop name, offline banner);
+//! - [`visit`]: a visit's beginning and end, the idle clock, and what a scanned code does;
+//! - [`staff`]: the staff corner, the keypad, entering and leaving staff mode.
+
+mod staff;
+mod visit;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use slint::{ComponentHandle, Timer, TimerMode};
+
+use super::context::Ctx;
+use super::session::Limits;
+use super::ui::{
+    Activity, AppAdapter, AppWindow, AttractAdapter, HomeAdapter, ProductAdapter, QrKind, ResultsAdapter, Screen,
+    SearchAdapter, StaffAdapter, StaffKeypadAdapter, StaffStockAdapter, WishlistAdapter,
+};
+use super::views::codes::{Code, Codes};
+use super::views::home::Home;
+use super::views::product::Product;
+use super::views::results::Results;
+use super::views::scan::ScanSheet;
+use super::views::search::Search;
+use super::views::staff::health::Health;
+use super::views::staff::keypad::{Corner, Keypad};
+use super::views::staff::stock::Stock;
+use super::views::wishlist::Wishlist;
+use super::views::{self, on};
+use crate::token::Verifier;
+
+/// How often the offline banner looks at the outbox.
+const STATUS_EVERY: Duration = Duration::from_secs(2);
+
+/// The screen and the way back to the screens before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Navigation {
+    pub screen: Screen,
+    history: Vec<Screen>,
+}
+
+impl Default for Navigation {
+    fn default() -> Navigation {
+        Navigation {
+            screen: Screen::Attract,
+            history: Vec::new(),
+        }
+    }
+}
+
+impl Navigation {
+    /// Goes to `screen`; the attract screen is never a step back.
+    pub fn go(&mut self, screen: Screen) -> bool {
+        if self.screen == screen {
+            return false;
+        }
+        if self.screen != Screen::Attract {
+            self.history.push(self.screen);
+        }
+        self.screen = screen;
+        true
+    }
+
+    /// One step back, or home when there is none.
+    pub fn back(&mut self) {
+        self.screen = self.history.pop().unwrap_or(Screen::Home);
+    }
+
+    /// Goes to `screen` with no way back (home, the attract screen, staff mode).
+    pub fn reset(&mut self, screen: Screen) {
+        self.history.clear();
+        self.screen = screen;
+    }
+
+    pub fn can_go_back(&self) -> bool {
+        !self.history.is_empty()
+    }
+}
+
+/// The views, by name.
+struct Views {
+    home: Rc<Home>,
+    search: Rc<Search>,
+    results: Rc<Results>,
+    product: Rc<Product>,
+    wishlist: Rc<Wishlist>,
+    codes: Rc<Codes>,
+    scan: Rc<ScanSheet>,
+    keypad: Rc<Keypad>,
+    stock: Rc<Stock>,
+    health: Rc<Health>,
+}
+
+pub struct Shell {
+    ctx: Rc<Ctx>,
+    views: Views,
+    nav: RefCell<Navigation>,
+    limits: Cell<Limits>,
+    /// Checks customer tokens; its replay cache outlives visits.
+    verifier: RefCell<Verifier>,
+    corner: RefCell<Corner>,
+    /// Staff mode, once a PIN was right.
+    staff_mode: Cell<bool>,
+    status_timer: Timer,
+    session_timer: Timer,
+}
+
+impl Shell {
+    pub fn new(window: &AppWindow, ctx: Rc<Ctx>) -> Rc<Shell> {
+        let views = Views {
+            home: views::home::setup(window, &ctx),
+            search: views::search::setup(window, &ctx),
+            results: views::results::setup(window, &ctx),
+            product: views::product::setup(window, &ctx),
+            wishlist: views::wishlist::setup(window, &ctx),
+            codes: views::codes::setup(window, &ctx),
+            scan: views::scan::setup(window, &ctx),
+            keypad: views::staff::keypad::setup(window, &ctx),
+            stock: views::staff::stock::setup(window, &ctx),
+            health: views::staff::health::setup(window, &ctx),
+        };
+        let shell = Rc::new(Shell {
+            ctx,
+            views,
+            nav: RefCell::default(),
+            limits: Cell::new(Limits::default()),
+            verifier: RefCell::new(Verifier::new("", Default::default())),
+            corner: RefCell::default(),
+            staff_mode: Cell::new(false),
+            status_timer: Timer::default(),
+            session_timer: Timer::default(),
+        });
+        shell.connect(window);
+        let weak = Rc::downgrade(&shell);
+        shell.status_timer.start(TimerMode::Repeated, STATUS_EVERY, move || {
+            if let Some(this) = weak.upgrade() {
+                this.refresh_status();
+            }
+        });
+        let weak = Rc::downgrade(&shell);
+        shell
+            .session_timer
+            .start(TimerMode::Repeated, Duration::from_secs(1), move || {
+                if let Some(this) = weak.upgrade() {
+                    this.session_tick();
+                }
+            });
+        shell
+    }
+
+    /// Wires what crosses views. Callbacks hold the shell weakly; each tells the session
+    /// someone is there.
+    fn connect(self: &Rc<Self>, window: &AppWindow) {
+        let weak = Rc::downgrade(self);
+        self.views.wishlist.on_change(move || {
+            if let Some(this) = weak.upgrade() {
+                this.show_hearts();
+                this.refresh_status();
+            }
+        });
+        let weak = Rc::downgrade(self);
+        self.views.codes.on_token(move |token| {
+            if let Some(this) = weak.upgrade() {
+                this.scanned(&token);
+            }
+        });
+        let weak = Rc::downgrade(self);
+        self.views.keypad.on_welcome(move |assistant| {
+            if let Some(this) = weak.upgrade() {
+                this.enter_staff(assistant);
+            }
+        });
+        on!(window, self, AttractAdapter.on_start, |this| {
+            this.begin_visit();
+            this.go(Screen::Home);
+        });
+        on!(window, self, AttractAdapter.on_choose_language, |this, lang| this
+            .set_language(&lang));
+        on!(window, self, AppAdapter.on_set_language, |this, lang| this
+            .set_language(&lang));
+        on!(window, self, AppAdapter.on_back, |this| this.back());
+        on!(window, self, AppAdapter.on_home, |this| this.home());
+        on!(window, self, AppAdapter.on_done, |this| this.done());
+        on!(window, self, AppAdapter.on_still_here, |this| ());
+        // A scroll: `on!` has already told the session.
+        on!(window, self, Activity.on_touched, |this| ());
+        on!(window, self, AppAdapter.on_scanned, |this, text| this.scanned(&text));
+        on!(window, self, AppAdapter.on_show_qr, |this, kind| this.show_qr(kind));
+        on!(window, self, AppAdapter.on_renew_qr, |this| this
+            .show_qr(this.views.codes.kind()));
+        on!(window, self, AppAdapter.on_open_search, |this| this.go(Screen::Search));
+        on!(window, self, AppAdapter.on_open_wishlist, |this| this
+            .go(Screen::Wishlist));
+        on!(window, self, AppAdapter.on_staff_corner, |this| this.staff_corner());
+        on!(window, self, HomeAdapter.on_open_search, |this| this.go(Screen::Search));
+        on!(window, self, HomeAdapter.on_open_category, |this, path| this
+            .open_category(&path));
+        on!(window, self, HomeAdapter.on_open_product, |this, id| this
+            .open_product(&id));
+        on!(window, self, HomeAdapter.on_toggle_saved, |this, id| this
+            .views
+            .wishlist
+            .toggle_card(&id, (None, None)));
+        on!(window, self, SearchAdapter.on_open_product, |this, id| this
+            .open_product(&id));
+        on!(window, self, SearchAdapter.on_show_all, |this| this.show_all_results());
+        on!(window, self, ResultsAdapter.on_open_product, |this, id| this
+            .open_product(&id));
+        on!(window, self, ResultsAdapter.on_toggle_saved, |this, id| {
+            let filters = this.views.results.filters();
+            this.views.wishlist.toggle_card(&id, filters);
+        });
+        on!(window, self, ProductAdapter.on_toggle_saved, |this| {
+            if let Some(sku) = this.views.product.chosen_sku() {
+                this.views.wishlist.toggle_sku(sku);
+            }
+        });
+        on!(window, self, WishlistAdapter.on_open, |this, sku| this.open_saved(&sku));
+        on!(window, self, WishlistAdapter.on_remove, |this, sku| this
+            .views
+            .wishlist
+            .remove(&sku));
+        on!(window, self, WishlistAdapter.on_browse, |this| this.home());
+        on!(window, self, StaffKeypadAdapter.on_cancel, |this| this.exit_staff());
+        on!(window, self, StaffAdapter.on_exit, |this| this.exit_staff());
+        on!(window, self, StaffAdapter.on_open_stock, |this| this
+            .staff_screen(Screen::StaffStock));
+        on!(window, self, StaffAdapter.on_open_health, |this| this
+            .staff_screen(Screen::StaffHealth));
+        on!(window, self, StaffStockAdapter.on_scan, |this| this.views.scan.open());
+    }
+
+    /// Where the kiosk keeps its data, for the health screen's disk use.
+    pub fn set_data_dir(&self, dir: Option<std::path::PathBuf>) {
+        self.views.health.set_data_dir(dir);
+    }
+
+    /// How long visits may stay idle, warn, and last; applies from the next visit.
+    pub fn set_limits(&self, limits: Limits) {
+        self.limits.set(limits);
+    }
+
+    /// A camera reads codes for this kiosk.
+    pub fn set_camera(&self, camera: crate::scan::scanner::Camera) {
+        self.views.scan.set_camera(camera);
+    }
+
+    // ----- navigation -----
+
+    pub fn go(&self, screen: Screen) {
+        if self.nav.borrow_mut().go(screen) {
+            self.show_screen();
+        }
+    }
+
+    fn back(&self) {
+        self.nav.borrow_mut().back();
+        self.show_screen();
+    }
+
+    fn home(&self) {
+        self.nav.borrow_mut().reset(Screen::Home);
+        self.show_screen();
+    }
+
+    fn show_screen(&self) {
+        let nav = self.nav.borrow().clone();
+        self.ctx.with_window(|w| {
+            let app = w.global::<AppAdapter>();
+            app.set_screen(nav.screen);
+            app.set_can_go_back(nav.can_go_back());
+        });
+    }
+
+    pub fn open_product(&self, group_id: &str) {
+        self.views.product.open(group_id);
+        self.go(Screen::Product);
+    }
+
+    /// Selects a variant of the open product by SKU.
+    pub fn choose_sku(&self, sku: &str) {
+        self.views.product.choose_sku(sku);
+    }
+
+    pub fn open_category(&self, path: &str) {
+        self.views.results.show_category(path);
+        self.go(Screen::Results);
+    }
+
+    /// Types `text` into the search field, as the on-screen keyboard would.
+    pub fn type_text(&self, text: &str) {
+        self.views.search.type_text(text);
+    }
+
+    pub fn show_all_results(&self) {
+        self.views.results.show_search(&self.views.search.text());
+        self.go(Screen::Results);
+    }
+
+    /// Opens a wishlist line's product on its saved size and colour.
+    pub fn open_saved(&self, sku: &str) {
+        let Some(group) = self.ctx.visit.borrow().group_of(sku) else {
+            return;
+        };
+        self.open_product(&group);
+        self.views.product.choose_sku(sku);
+    }
+
+    /// Shows a code for the shopper's phone.
+    fn show_qr(&self, kind: QrKind) {
+        let code = match kind {
+            QrKind::Product => Code::Product(self.views.product.link()),
+            QrKind::List => Code::List(self.ctx.visit.borrow().saved.iter().map(|s| s.sku.clone()).collect()),
+            QrKind::Pairing => Code::Pairing,
+            QrKind::None => return self.views.codes.close(),
+        };
+        self.views.codes.show(code);
+    }
+
+    /// Saves `sku` on this visit's list, as a tap on its heart would.
+    pub fn save_sku(&self, sku: &str) {
+        self.views.wishlist.save(sku);
+    }
+
+    /// Fills or empties every heart on screen.
+    fn show_hearts(&self) {
+        let visit = self.ctx.visit.borrow();
+        let saved = visit.saved_groups();
+        self.views.home.show_hearts(&saved);
+        self.views.results.show_hearts(&saved);
+        drop(saved);
+        drop(visit);
+        self.views.product.show_heart();
+    }
+
+    // ----- start and language -----
+
+    /// Shows the attract loop in `lang` and loads the home screen behind it.
+    pub fn start(&self, lang: &str) {
+        self.set_language(lang);
+        self.refresh_status();
+    }
+
+    pub fn set_language(&self, lang: &str) {
+        let lang = if lang == "en" { "en" } else { "fr" };
+        if let Err(e) = slint::select_bundled_translation(lang) {
+            tracing::warn!("no {lang} translation bundled: {e}");
+        }
+        self.ctx.langs.borrow_mut().ui = lang.to_owned();
+        self.ctx.with_window(|w| w.global::<AppAdapter>().set_lang(lang.into()));
+        let (ctx, lang) = (self.ctx.clone(), lang.to_owned());
+        let (home, search, results, product, wishlist) = (
+            self.views.home.clone(),
+            self.views.search.clone(),
+            self.views.results.clone(),
+            self.views.product.clone(),
+            self.views.wishlist.clone(),
+        );
+        self.ctx.spawn(async move {
+            let content = match ctx.catalog.run(move |c| c.content_lang(&lang)).await {
+                Ok(content) => content,
+                Err(e) => return tracing::error!("cannot load the home screen: {e}"),
+            };
+            let previous = std::mem::replace(&mut ctx.langs.borrow_mut().content, content);
+            // Whatever is on screen is redone in the new language.
+            home.load();
+            wishlist.refresh();
+            search.refresh();
+            results.change_lang(previous);
+            product.refresh();
+        });
+    }
+
+    /// Updates the status line: the shop's name, this visit's edits not yet on the hub
+    /// and whether the last push failed (the offline banner), what the hub allows; and
+    /// the health screen, when it is open.
+    pub fn refresh_status(&self) {
+        if self.nav.borrow().screen == Screen::StaffHealth {
+            self.views.health.refresh();
+        }
+        let (ctx, owner) = (self.ctx.clone(), self.ctx.owner());
+        self.ctx.spawn(async move {
+            let answer = ctx
+                .catalog
+                .run(move |c| {
+                    let waiting = crate::sync::outbox::waiting(c.connection(), &owner)?;
+                    let failing = crate::sync::outbox::status(c.connection())?.last_error.is_some();
+                    let settings = crate::trust::settings(c.connection())?;
+                    Ok((waiting, failing, settings))
+                })
+                .await;
+            match answer {
+                Ok((waiting, failing, settings)) => ctx.with_window(|w| {
+                    let app = w.global::<AppAdapter>();
+                    if let Some(shop) = settings.shops.iter().find(|s| s.code == ctx.store) {
+                        app.set_store_name(shop.name.as_str().into());
+                    }
+                    app.set_waiting(waiting.min(i32::MAX as u64) as i32);
+                    app.set_offline(failing);
+                    app.set_can_take_list(settings.list_url.is_some());
+                    app.set_can_pair(settings.pairing && ctx.sync.is_some());
+                }),
+                Err(e) => tracing::warn!("cannot read the outbox: {e}"),
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_retraces_the_way_and_ends_home() {
+        let mut nav = Navigation::default();
+        assert!(nav.go(Screen::Home));
+        assert!(!nav.can_go_back(), "the attract screen is never a step back");
+        nav.go(Screen::Search);
+        nav.go(Screen::Product);
+        assert!(!nav.go(Screen::Product), "the same screen again is no step");
+        nav.back();
+        assert_eq!(nav.screen, Screen::Search);
+        nav.back();
+        nav.back();
+        assert_eq!((nav.screen, nav.can_go_back()), (Screen::Home, false));
+        nav.go(Screen::Wishlist);
+        nav.reset(Screen::Attract);
+        assert_eq!((nav.screen, nav.can_go_back()), (Screen::Attract, false));
+    }
+}

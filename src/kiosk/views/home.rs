@@ -1,0 +1,79 @@
+//! The attract loop's featured pieces, and the home screen: featured pieces and the
+//! categories to browse.
+
+use std::rc::Rc;
+
+use slint::{ComponentHandle, ModelRc, VecModel};
+
+use super::{CARD_PICTURE, SHEET_PICTURE, TILE_PICTURE, card_rows, load_card_images, show_hearts};
+use crate::kiosk::adapters;
+use crate::kiosk::context::Ctx;
+use crate::kiosk::ui::{AppWindow, AttractAdapter, HomeAdapter};
+
+/// Featured pieces on the attract loop and the home screen.
+const FEATURED: usize = 8;
+
+pub struct Home {
+    ctx: Rc<Ctx>,
+}
+
+/// The home view; its callbacks all lead elsewhere, so the shell wires them.
+pub fn setup(_window: &AppWindow, ctx: &Rc<Ctx>) -> Rc<Home> {
+    Rc::new(Home { ctx: ctx.clone() })
+}
+
+impl Home {
+    /// Loads the featured pieces and categories in the content language.
+    pub fn load(self: &Rc<Self>) {
+        let (ctx, lang, now) = (self.ctx.clone(), self.ctx.content_lang(), self.ctx.now());
+        self.ctx.spawn(async move {
+            let answer = ctx
+                .catalog
+                .run(move |c| Ok((c.categories(&lang)?, c.featured(&lang, FEATURED, now)?)))
+                .await;
+            let (categories, featured) = match answer {
+                Ok(answer) => answer,
+                Err(e) => return tracing::error!("cannot load the home screen: {e}"),
+            };
+            let cards = card_rows(&ctx, &featured);
+            let tiles: Vec<_> = categories.iter().map(adapters::category).collect();
+            ctx.with_window(|w| {
+                w.global::<AttractAdapter>()
+                    .set_featured(ModelRc::new(VecModel::from(cards.clone())));
+                let home = w.global::<HomeAdapter>();
+                home.set_featured(ModelRc::new(VecModel::from(cards)));
+                home.set_categories(ModelRc::new(VecModel::from(tiles)));
+            });
+            load_card_images(
+                &ctx,
+                &featured,
+                |w| w.global::<AttractAdapter>().get_featured(),
+                SHEET_PICTURE,
+            );
+            load_card_images(
+                &ctx,
+                &featured,
+                |w| w.global::<HomeAdapter>().get_featured(),
+                CARD_PICTURE,
+            );
+            for (i, category) in categories.iter().enumerate() {
+                if let Some(url) = category.image_link.clone() {
+                    ctx.load_row_image(
+                        url,
+                        TILE_PICTURE,
+                        i,
+                        |w| w.global::<HomeAdapter>().get_categories(),
+                        |row, image| {
+                            row.image = image;
+                        },
+                    );
+                }
+            }
+        });
+    }
+
+    pub fn show_hearts(&self, saved: &std::collections::HashSet<&str>) {
+        self.ctx
+            .with_window(|w| show_hearts(&w.global::<HomeAdapter>().get_featured(), saved));
+    }
+}
