@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-#[derive(Args, Default)]
+#[derive(Args)]
 pub struct DemoArgs {
     /// Interface language at start (fr or en).
     #[arg(long, default_value = "fr")]
@@ -15,6 +15,16 @@ pub struct DemoArgs {
     /// Write the demo feeds and pictures to DIR instead of running (maintainers).
     #[arg(long, value_name = "DIR")]
     write_assets: Option<PathBuf>,
+}
+
+/// What a bare `vitrine` runs: the demo, in French.
+impl Default for DemoArgs {
+    fn default() -> DemoArgs {
+        DemoArgs {
+            lang: "fr".to_owned(),
+            write_assets: None,
+        }
+    }
 }
 
 pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
@@ -27,6 +37,30 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
     return vitrine::kiosk::run_demo(&ui_lang(&args.lang)?);
     #[cfg(not(feature = "kiosk"))]
     anyhow::bail!("this build has no kiosk (built without the `kiosk` feature)")
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::DemoArgs;
+
+    #[derive(Parser)]
+    struct Demo {
+        #[command(flatten)]
+        args: DemoArgs,
+    }
+
+    #[test]
+    fn a_bare_vitrine_runs_the_demo_as_vitrine_demo_does() {
+        let parsed = Demo::parse_from(["vitrine"]).args;
+        let bare = DemoArgs::default();
+        assert_eq!(
+            (bare.lang.as_str(), bare.write_assets),
+            (parsed.lang.as_str(), parsed.write_assets)
+        );
+        assert_eq!(bare.lang, "fr");
+    }
 }
 
 #[cfg(feature = "kiosk")]

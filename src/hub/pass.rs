@@ -112,8 +112,8 @@ async fn pass(State(state): State<AppState>, Path(customer): Path<String>) -> Re
         ));
     }
     let minted = mint_for(&state, customer.clone(), DEFAULT_TOKEN_MINUTES).await?;
-    let code = QrCode::with_error_correction_level(minted.token.as_bytes(), EcLevel::M)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "qr_failed", e.to_string()))?;
+    let code =
+        QrCode::with_error_correction_level(minted.token.as_bytes(), EcLevel::M).map_err(|e| ApiError::internal(&e))?;
     // Dark on light whatever the phone's theme: the page says `color-scheme: light`.
     let image = code
         .render::<svg::Color<'_>>()

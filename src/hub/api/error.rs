@@ -69,6 +69,15 @@ impl ApiError {
         err.retry_after(seconds)
     }
 
+    /// Another server failed the hub (a picture's host): why goes to the log under an id.
+    pub fn bad_gateway(code: &str, message: &str, cause: &dyn std::fmt::Display) -> ApiError {
+        let id = fault_id();
+        tracing::warn!(error_id = id, error = %cause, "{message}");
+        let mut err = ApiError::new(StatusCode::BAD_GATEWAY, code, format!("{message} (error id {id})"));
+        err.problem.error_id = Some(id);
+        err
+    }
+
     /// The sentence for the developer (or, on the demo's pages, the shopper).
     pub fn message(&self) -> &str {
         &self.problem.message
@@ -94,9 +103,16 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
-        match e {
-            // The pool is exhausted or the hub is stopping: worth a retry.
+        let busy = |e: &rusqlite::Error| {
+            matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            )
+        };
+        match &e {
+            // The pool is exhausted, the database busy, or the hub stopping: worth a retry.
             StoreError::Pool(_) | StoreError::Closed => ApiError::unavailable(&e, 5),
+            StoreError::Sql(sql) if busy(sql) => ApiError::unavailable(&e, 5),
             StoreError::Db(_) | StoreError::Sql(_) => ApiError::internal(&e),
         }
     }

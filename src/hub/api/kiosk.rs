@@ -140,8 +140,11 @@ async fn image(
         ));
     }
     let picture = state.pictures.get(&url).await.map_err(|e: FetchError| {
-        tracing::warn!(url, error = %e, "picture fetch failed");
-        ApiError::new(StatusCode::BAD_GATEWAY, "image_unavailable", e.to_string())
+        ApiError::bad_gateway(
+            "image_unavailable",
+            "the web store's server did not give this picture; try again later",
+            &format!("{url}: {e}"),
+        )
     })?;
     let headers = [
         (header::CONTENT_TYPE, picture.content_type),

@@ -186,7 +186,7 @@ pub async fn mint_for(state: &AppState, customer: String, lifetime_minutes: u8) 
     minted.map_err(|e| match e {
         MintRefused::Erased => erased(),
         MintRefused::NoKey => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_signing_key", e.to_string()),
-        MintRefused::Claims(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "mint_failed", e.to_string()),
+        MintRefused::Claims(_) => ApiError::internal(&e),
     })
 }
 

@@ -281,7 +281,7 @@ impl Shell {
     }
 
     pub fn open_product(&self, group_id: &str) {
-        self.views.product.open(group_id);
+        self.views.product.open_on(group_id, None);
         self.go(Screen::Product);
     }
 
@@ -310,8 +310,13 @@ impl Shell {
         let Some(group) = self.ctx.visit.borrow().group_of(sku) else {
             return;
         };
-        self.open_product(&group);
-        self.views.product.choose_sku(sku);
+        self.open_product_on(&group, sku);
+    }
+
+    /// Opens a product group on one of its variants (a saved line, a scanned code).
+    fn open_product_on(&self, group_id: &str, sku: &str) {
+        self.views.product.open_on(group_id, Some(sku));
+        self.go(Screen::Product);
     }
 
     /// Shows a code for the shopper's phone.
@@ -357,6 +362,9 @@ impl Shell {
         self.ctx.langs.borrow_mut().ui = lang.to_owned();
         self.ctx.with_window(|w| w.global::<AppAdapter>().set_lang(lang.into()));
         let (ctx, lang) = (self.ctx.clone(), lang.to_owned());
+        // What is on screen now, in the content language it is written in now.
+        let previous = self.ctx.content_lang();
+        let category = self.views.results.category();
         let (home, search, results, product, wishlist) = (
             self.views.home.clone(),
             self.views.search.clone(),
@@ -365,16 +373,29 @@ impl Shell {
             self.views.wishlist.clone(),
         );
         self.ctx.spawn(async move {
-            let content = match ctx.catalog.run(move |c| c.content_lang(&lang)).await {
-                Ok(content) => content,
+            let answer = ctx
+                .catalog
+                .run(move |c| {
+                    let content = c.content_lang(&lang)?;
+                    // A category page stays on the same category in the new language.
+                    let category = match category {
+                        Some(path) if previous != content => c.translate_category(&path, &previous, &content)?,
+                        other => other,
+                    };
+                    Ok((content, category))
+                })
+                .await;
+            let (content, category) = match answer {
+                Ok(answer) => answer,
                 Err(e) => return tracing::error!("cannot load the home screen: {e}"),
             };
-            let previous = std::mem::replace(&mut ctx.langs.borrow_mut().content, content);
+            ctx.langs.borrow_mut().content = content;
+            results.set_category(category);
             // Whatever is on screen is redone in the new language.
             home.load();
             wishlist.refresh();
             search.refresh();
-            results.change_lang(previous);
+            results.refresh();
             product.refresh();
         });
     }

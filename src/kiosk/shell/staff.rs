@@ -35,6 +35,10 @@ impl Shell {
         if self.ctx.session.borrow().is_some() && !self.in_staff() {
             self.end_session();
         }
+        // The keypad asks again: whoever was in staff mode is out of it.
+        if self.staff_mode.get() {
+            self.leave_staff_mode();
+        }
         let limits = Limits {
             max: STAFF_MAX,
             ..self.limits.get()
@@ -75,18 +79,22 @@ impl Shell {
     /// Leaves staff mode ("leave", or idle): back to the attract screen, every staff
     /// model emptied.
     pub fn exit_staff(&self) {
-        self.staff_mode.set(false);
         *self.ctx.session.borrow_mut() = None;
         self.nav.borrow_mut().reset(Screen::Attract);
         self.views.scan.close();
         self.views.keypad.close();
+        self.leave_staff_mode();
+        self.ctx.with_window(|w| w.global::<AppAdapter>().set_idle_seconds(0));
+        self.show_screen();
+    }
+
+    /// Staff mode off, its views emptied.
+    fn leave_staff_mode(&self) {
+        self.staff_mode.set(false);
         self.views.stock.set_active(false, false);
         self.views.health.set_active(false);
-        self.ctx.with_window(|w| {
-            w.global::<StaffAdapter>().set_staff_name(SharedString::new());
-            w.global::<AppAdapter>().set_idle_seconds(0);
-        });
-        self.show_screen();
+        self.ctx
+            .with_window(|w| w.global::<StaffAdapter>().set_staff_name(SharedString::new()));
     }
 
     /// Opens the stock tool on a product by SKU, GTIN, MPN or product group (staff mode).

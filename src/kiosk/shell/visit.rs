@@ -189,8 +189,7 @@ impl Shell {
             match hit {
                 Ok(Some(hit)) => {
                     this.ensure_session();
-                    this.open_product(&hit.group_id);
-                    this.views.product.choose_sku(&hit.sku);
+                    this.open_product_on(&hit.group_id, &hit.sku);
                 }
                 Ok(None) => this.ctx.notify(Notice::ProductNotFound),
                 Err(e) => {

@@ -98,15 +98,25 @@ pub fn setup(window: &AppWindow, ctx: &Rc<Ctx>) -> Rc<Product> {
 }
 
 impl Product {
-    /// Loads a product group's sheet.
-    pub fn open(self: &Rc<Self>, group_id: &str) {
-        self.state.borrow_mut().open(group_id);
+    /// Loads a product group's sheet, on `sku` when given (else the first in stock here).
+    pub fn open_on(self: &Rc<Self>, group_id: &str, sku: Option<&str>) {
+        {
+            let mut state = self.state.borrow_mut();
+            state.open(group_id);
+            if let Some(sku) = sku {
+                state.chosen_sku = Some(sku.to_owned());
+            }
+        }
         self.load(group_id.to_owned());
     }
 
-    /// The chosen variant's SKU, if a sheet is open.
+    /// The chosen variant's SKU: the one asked for, even while its sheet loads.
     pub fn chosen_sku(&self) -> Option<String> {
-        self.state.borrow().chosen().map(|v| v.sku.clone())
+        let state = self.state.borrow();
+        state
+            .chosen_sku
+            .clone()
+            .or_else(|| state.chosen().map(|v| v.sku.clone()))
     }
 
     /// The web store's page of the open product, with this shop's attribution.
@@ -231,6 +241,11 @@ impl Product {
         self.ctx.with_window(|w| {
             let product = w.global::<ProductAdapter>();
             product.set_title("".into());
+            product.set_brand("".into());
+            product.set_price("".into());
+            product.set_sale_price("".into());
+            product.set_sale_ends("".into());
+            product.set_color_name("".into());
             product.set_description("".into());
             product.set_category("".into());
             product.set_images(empty());

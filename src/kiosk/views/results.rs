@@ -156,31 +156,18 @@ impl Results {
         self.refresh();
     }
 
-    /// The content language changed from `previous`: a category page stays on the same
-    /// category in the new one.
-    pub fn change_lang(self: &Rc<Self>, previous: String) {
-        let category = self.state.borrow().query.as_ref().and_then(|q| q.category.clone());
-        let content = self.ctx.content_lang();
-        let Some(path) = category.filter(|_| previous != content) else {
-            return self.refresh();
-        };
-        let this = self.clone();
-        self.ctx.spawn(async move {
-            let translated = this
-                .ctx
-                .catalog
-                .run(move |c| c.translate_category(&path, &previous, &content))
-                .await;
-            match translated {
-                Ok(category) => {
-                    if let Some(query) = this.state.borrow_mut().query.as_mut() {
-                        query.category = category;
-                    }
-                }
-                Err(e) => tracing::error!("cannot translate the category: {e}"),
-            }
-            this.refresh();
-        });
+    /// The category on screen, if it is a category page.
+    pub fn category(&self) -> Option<String> {
+        self.state.borrow().query.as_ref().and_then(|q| q.category.clone())
+    }
+
+    /// The category on screen after a language change (translated by the shell).
+    pub fn set_category(&self, category: Option<String>) {
+        if let Some(query) = self.state.borrow_mut().query.as_mut()
+            && query.category.is_some()
+        {
+            query.category = category;
+        }
     }
 
     /// Asks the catalog for the query on screen, if any.
@@ -296,6 +283,8 @@ impl Results {
             results.set_sizes(empty());
             results.set_colors(empty());
             results.set_prices(empty());
+            results.set_in_stock_here(false);
+            results.set_any_filter(false);
         });
     }
 }

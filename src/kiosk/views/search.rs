@@ -121,6 +121,10 @@ impl Search {
                 if let Ok(Some(card)) = ctx.catalog.run(move |c| c.card(&lang, &hit.group_id, now)).await {
                     cards.insert(0, card);
                 }
+                // The shopper may have typed on, or left, meanwhile.
+                if this.state.borrow().seq != seq {
+                    return;
+                }
             }
             let total = cards.len();
             cards.truncate(ROWS);
@@ -144,6 +148,7 @@ impl Search {
         self.ctx.with_window(|w| {
             let search = w.global::<SearchAdapter>();
             search.set_query("".into());
+            search.set_too_long(false);
             search.set_results(empty());
             search.set_total(0);
         });

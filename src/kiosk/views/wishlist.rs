@@ -78,14 +78,20 @@ impl Wishlist {
         if !saved.is_empty() {
             return self.edit(saved);
         }
-        let (lang, store, group, this) = (
+        let (lang, store, group, visit, this) = (
             self.ctx.content_lang(),
             self.ctx.store.clone(),
             group_id.to_owned(),
+            self.ctx.visit.borrow().id.clone(),
             self.clone(),
         );
         self.ctx.spawn(async move {
-            let sku = match this.ctx.catalog.run(move |c| c.product(&lang, &group, &store)).await {
+            let answer = this.ctx.catalog.run(move |c| c.product(&lang, &group, &store)).await;
+            // A heart tapped just before the visit ended is not the next shopper's.
+            if this.ctx.visit.borrow().id != visit {
+                return;
+            }
+            let sku = match answer {
                 Ok(sheet) => sheet
                     .and_then(|s| card_variant(&s, filters.0.as_deref(), filters.1.as_deref()).map(|v| v.sku.clone())),
                 Err(e) => {

@@ -166,6 +166,9 @@ impl Stock {
 
     /// The search field, as its keyboard edits it: the matching products under it.
     fn edit(self: &Rc<Self>, edit: impl FnOnce(&mut String)) {
+        if !self.active.get() {
+            return;
+        }
         let (text, seq) = {
             let mut state = self.state.borrow_mut();
             edit(&mut state.query);
@@ -343,6 +346,9 @@ impl Stock {
     }
 
     fn select(&self, sku: &str) {
+        if !self.active.get() {
+            return;
+        }
         self.state.borrow_mut().selected = Some(sku.to_owned());
         self.show();
     }
