@@ -1,6 +1,7 @@
-//! The kiosk's health (feature `kiosk`), as its staff screen shows it: sync, catalog and disk, read on
-//! the catalog thread (the disk walk and SQLite stay off the UI thread), and whether the
-//! hub looks reachable, decided from those facts.
+//! The kiosk's health (feature `kiosk`), as its staff screen shows it: sync state and
+//! catalog from the database, disk use from a walk of the data directory (both off the
+//! UI thread, on the catalog thread), and whether the hub looks reachable, decided from
+//! those facts.
 
 use std::path::Path;
 
@@ -19,23 +20,17 @@ pub struct Health {
     pub device: Option<Device>,
     pub products: u64,
     pub inventory_as_of: Option<Timestamp>,
-    /// Bytes of the kiosk's data directory, and bytes free on its file system.
-    pub disk_used: u64,
-    pub disk_free: u64,
 }
 
-/// Reads the kiosk's health from its database and, when given, its data directory.
-pub fn gather(catalog: &mut Catalog, data_dir: Option<&Path>) -> rusqlite::Result<Health> {
+/// Reads the kiosk's health from its database.
+pub fn gather(catalog: &mut Catalog) -> rusqlite::Result<Health> {
     let conn = catalog.connection();
-    let (disk_used, disk_free) = data_dir.map(disk_use).unwrap_or((0, 0));
     Ok(Health {
         status: outbox::status(conn)?,
         events_waiting: roster::events_waiting(conn)?,
         device: outbox::device(conn)?,
         products: crate::catalog::product_count(conn)?,
         inventory_as_of: crate::catalog::inventory_as_of(conn)?,
-        disk_used,
-        disk_free,
     })
 }
 
@@ -49,8 +44,9 @@ pub fn looks_reachable(health: &Health, now: Timestamp) -> bool {
     health.status.last_error.is_none() && health.device.is_some() && pulled_lately
 }
 
-/// Bytes under `dir`, and bytes free on its file system.
-fn disk_use(dir: &Path) -> (u64, u64) {
+/// Bytes under `dir` (the kiosk's data: its database and picture cache), and bytes free
+/// on its file system. A walk of every file: done when asked, not at each refresh.
+pub fn disk_use(dir: &Path) -> (u64, u64) {
     fn size(path: &Path) -> u64 {
         match std::fs::symlink_metadata(path) {
             Ok(m) if m.is_dir() => std::fs::read_dir(path)
@@ -90,8 +86,6 @@ mod tests {
             }),
             products: 0,
             inventory_as_of: None,
-            disk_used: 0,
-            disk_free: 0,
         }
     }
 

@@ -30,6 +30,21 @@ pub fn percentiles(mut samples_ms: Vec<f64>) -> (f64, f64) {
     (at(0.5), at(0.99))
 }
 
+/// `NAME_ms`, `NAME_p95_ms` and `NAME_max_ms` lines of timing samples, in milliseconds
+/// (for runs of tens of rounds, where a p99 would be the maximum).
+pub fn spread(name: &str, mut samples_ms: Vec<f64>) -> Vec<String> {
+    if samples_ms.is_empty() {
+        return Vec::new();
+    }
+    samples_ms.sort_by(f64::total_cmp);
+    let at = |q: f64| samples_ms[((samples_ms.len() - 1) as f64 * q).round() as usize];
+    vec![
+        format!("{name}_ms={:.1}", at(0.5)),
+        format!("{name}_p95_ms={:.1}", at(0.95)),
+        format!("{name}_max_ms={:.1}", at(1.0)),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,5 +53,12 @@ mod tests {
     fn percentiles_of_a_known_sample() {
         let (p50, p99) = percentiles((1..=100).map(f64::from).collect());
         assert_eq!((p50, p99), (51.0, 99.0));
+    }
+
+    #[test]
+    fn spread_of_a_known_sample() {
+        let lines = spread("x", (1..=100).map(f64::from).collect());
+        assert_eq!(lines, ["x_ms=51.0", "x_p95_ms=95.0", "x_max_ms=100.0"]);
+        assert!(spread("x", Vec::new()).is_empty());
     }
 }

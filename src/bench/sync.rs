@@ -113,14 +113,13 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
     ];
     let hub_dir = dir.join("hub");
     let running = hub::spawn(&hub_dir)?;
-    let conn = crate::db::open(&hub::db_path(&hub_dir), crate::db::Schema::Hub)?;
+    let conn = hub::open_db(&hub_dir)?;
     let key = store::create_key(&conn, "bench", &Scope::ALL, Timestamp::now())?;
 
     // The catalog, imported straight into the hub's file (as an upload would).
     let generated = generate(options.groups, 5);
     let started = Instant::now();
-    let mut hub_catalog =
-        Catalog::with_connection(crate::db::open(&hub::db_path(&hub_dir), crate::db::Schema::Hub)?, true);
+    let mut hub_catalog = Catalog::with_connection(hub::open_db(&hub_dir)?, true);
     hub_catalog.import(
         Some(&ProductFeed::parse(generated.tsv.as_bytes(), Some("fr"))?),
         Some(&InventoryFeed::parse(generated.inventory.as_bytes())?),
@@ -140,7 +139,7 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
                 super::catalog::STORES[i % super::catalog::STORES.len()],
                 Timestamp::now(),
             )?;
-            let mut c = crate::db::open(&hub::db_path(&hub_dir), crate::db::Schema::Hub)?;
+            let mut c = hub::open_db(&hub_dir)?;
             let enrolled = store::enroll(&mut c, &code, None, Timestamp::now())?.map_err(anyhow::Error::msg)?;
             Ok(enrolled.token)
         })

@@ -134,12 +134,6 @@ pub enum TokenCommand {
     },
 }
 
-/// The hub's database in `data`, created and migrated if needed.
-fn open(data: &Path) -> anyhow::Result<rusqlite::Connection> {
-    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
-    Ok(vitrine::db::open(&hub::db_path(data), vitrine::db::Schema::Hub)?)
-}
-
 fn check_store(shop: &str) -> anyhow::Result<()> {
     anyhow::ensure!(valid_ref(shop), "a store code is 1 to 128 printable characters");
     Ok(())
@@ -162,7 +156,7 @@ pub fn run(args: HubArgs) -> anyhow::Result<()> {
     match command {
         HubCommand::EnrollCode { data, store: shop } => {
             check_store(&shop)?;
-            let code = store::create_enroll_code(&open(&data)?, &shop, Timestamp::now())?;
+            let code = store::create_enroll_code(&hub::open_db(&data)?, &shop, Timestamp::now())?;
             println!(
                 "one-time enrollment code for store {shop}, valid {} hours:",
                 hub::auth::ENROLL_CODE_HOURS
@@ -172,7 +166,7 @@ pub fn run(args: HubArgs) -> anyhow::Result<()> {
         HubCommand::Key(KeyCommand::Create { data, name, scopes }) => create_key(&data, &name, &scopes)?,
         HubCommand::Staff(command) => staff(command)?,
         HubCommand::RotateTokenKey { data, ahead_minutes } => {
-            let mut conn = open(&data)?;
+            let mut conn = hub::open_db(&data)?;
             let ahead = jiff::SignedDuration::from_mins(i64::from(ahead_minutes));
             let now = Timestamp::now();
             customers::ensure_hub_key(&conn, now)?;
@@ -198,7 +192,7 @@ fn create_key(data: &Path, name: &str, scopes: &[String]) -> anyhow::Result<()> 
             .collect::<anyhow::Result<_>>()?
     };
     anyhow::ensure!(valid_ref(name), "a key name is 1 to 128 printable characters");
-    let key = store::create_key(&open(data)?, name, &scopes, Timestamp::now()).map_err(|e| match e {
+    let key = store::create_key(&hub::open_db(data)?, name, &scopes, Timestamp::now()).map_err(|e| match e {
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
             anyhow::anyhow!("a key named '{name}' already exists")
         }
@@ -218,20 +212,20 @@ fn staff(command: StaffCommand) -> anyhow::Result<()> {
         StaffCommand::Add(Assistant { data, store, name }) => {
             check_store(&store)?;
             let pin = read_new_pin()?;
-            let id = staff::add(&open(&data)?, &store, &name, &pin, Timestamp::now())??;
+            let id = staff::add(&hub::open_db(&data)?, &store, &name, &pin, Timestamp::now())??;
             println!("assistant {name} added to {store} (id {id}); the shop's kiosks learn the PIN at their next pull");
         }
         StaffCommand::Remove(Assistant { data, store, name }) => {
-            staff::remove(&open(&data)?, &store, &name, Timestamp::now())??;
+            staff::remove(&hub::open_db(&data)?, &store, &name, Timestamp::now())??;
             println!("assistant {name} removed from {store}");
         }
         StaffCommand::List { data } => {
-            for (shop, name, added) in staff::list(&open(&data)?)? {
+            for (shop, name, added) in staff::list(&hub::open_db(&data)?)? {
                 println!("{shop}\t{name}\t{}", added.strftime("%Y-%m-%d"));
             }
         }
         StaffCommand::Badge { assistant, out } => {
-            let id = staff::id_of(&open(&assistant.data)?, &assistant.store, &assistant.name)??;
+            let id = staff::id_of(&hub::open_db(&assistant.data)?, &assistant.store, &assistant.name)??;
             std::fs::write(&out, staff::badge_svg(id)?).with_context(|| format!("cannot write {}", out.display()))?;
             println!(
                 "badge of {} ({}) written to {}",
@@ -241,7 +235,7 @@ fn staff(command: StaffCommand) -> anyhow::Result<()> {
             );
         }
         StaffCommand::Log { data, store, limit } => {
-            for line in staff::log(&open(&data)?, store.as_deref(), limit.clamp(1, 100_000))? {
+            for line in staff::log(&hub::open_db(&data)?, store.as_deref(), limit.clamp(1, 100_000))? {
                 let until = line
                     .locked_until
                     .map(|t| format!("\tlocked until {t}"))
@@ -286,7 +280,7 @@ pub fn token(command: TokenCommand) -> anyhow::Result<()> {
         valid_ref(&customer),
         "a customer reference is 1 to 128 printable characters"
     );
-    let conn = open(&data)?;
+    let conn = hub::open_db(&data)?;
     let now = Timestamp::now();
     customers::ensure_hub_key(&conn, now)?;
     let minted = customers::mint(&conn, &customer, &audience, minutes, now)??;

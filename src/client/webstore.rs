@@ -7,24 +7,9 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::net::read_answer;
+pub use crate::protocol::params::FeedKind;
 use crate::protocol::params::{FeedQuery, PageQuery};
 use crate::protocol::{ImportSummary, WishlistPage};
-
-/// Which feed an upload carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FeedKind {
-    Products,
-    Inventory,
-}
-
-impl FeedKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FeedKind::Products => "products",
-            FeedKind::Inventory => "inventory",
-        }
-    }
-}
 
 /// Which wishlist feed to page through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

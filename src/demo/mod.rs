@@ -530,8 +530,7 @@ pub fn import_into(catalog: &mut crate::catalog::Catalog, now: jiff::Timestamp) 
 /// shops. For `vitrine demo` and `vitrine hub --demo`; reusing `data` is fine.
 #[cfg(feature = "hub")]
 pub fn prepare_hub(data: &Path, mut config: crate::hub::Config) -> anyhow::Result<crate::hub::Config> {
-    std::fs::create_dir_all(data)?;
-    let conn = crate::db::open(&crate::hub::db_path(data), crate::db::Schema::Hub)?;
+    let conn = crate::hub::open_db(data)?;
     let mut catalog = crate::catalog::Catalog::with_connection(conn, true);
     let now = jiff::Timestamp::now();
     import_into(&mut catalog, now)?;
@@ -588,7 +587,7 @@ pub const DEMO_CUSTOMERS: [&str; 3] = ["camille", "hugo", "ines"];
 pub fn enroll_kiosk(hub: &crate::hub::Running, data: &Path) -> anyhow::Result<std::path::PathBuf> {
     std::fs::create_dir_all(data)?;
     let db = data.join(crate::db::KIOSK_DB);
-    let conn = crate::db::open(&crate::hub::db_path(&hub.data), crate::db::Schema::Hub)?;
+    let conn = crate::hub::open_db(&hub.data)?;
     let code = crate::hub::store::create_enroll_code(&conn, HOME_STORE, jiff::Timestamp::now())?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::{images, pairing, pass};
 use crate::catalog::feed::MAX_FEED_BYTES;
+use crate::protocol::params::FeedKind;
 
 /// `--config FILE`, TOML. Everything is optional.
 #[derive(Debug, Clone, Deserialize)]
@@ -79,13 +80,6 @@ impl Default for Config {
             local_pictures: None,
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FeedKind {
-    Products,
-    Inventory,
 }
 
 /// A feed the hub fetches: `[[feed]] kind = "products", url = "…", lang = "fr", every_minutes = 60`.

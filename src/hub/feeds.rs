@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::config::{FeedKind, FeedSource};
+use super::config::FeedSource;
 use super::store::Store;
 use super::store::feeds::import_feed;
 
@@ -55,9 +55,5 @@ async fn fetch_once(
         .context("the feed was not read")?;
     let summary = import_feed(store, source.kind, body, source.lang.clone()).await?;
     *etag = new_tag;
-    let line = match source.kind {
-        FeedKind::Products => format!("products {summary}"),
-        FeedKind::Inventory => format!("inventory {summary}"),
-    };
-    Ok(Some(line))
+    Ok(Some(format!("{} {summary}", source.kind.as_str())))
 }

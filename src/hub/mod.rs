@@ -22,7 +22,7 @@ pub mod pass;
 pub mod staff;
 pub mod store;
 
-pub use config::{Config, FeedKind, FeedSource, WebStorePages};
+pub use config::{Config, FeedSource, WebStorePages};
 pub use store::feeds::{ImportError, import_feed};
 
 use std::future::Future;
@@ -194,4 +194,11 @@ pub fn spawn_with(data: &Path, config: Config) -> anyhow::Result<Running> {
 /// The data directory's database path, for the CLI's offline commands.
 pub fn db_path(data: &Path) -> PathBuf {
     data.join(DB_FILE)
+}
+
+/// A connection to the hub's database in `data` (created and migrated if needed), for
+/// the admin commands, the demo and the benchmarks, beside or without a running hub.
+pub fn open_db(data: &Path) -> anyhow::Result<rusqlite::Connection> {
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    Ok(crate::db::open(&db_path(data), crate::db::Schema::Hub)?)
 }

@@ -94,7 +94,7 @@ pub fn scan(rounds: usize) -> anyhow::Result<Vec<String>> {
     )?;
     headless.kiosk.shell.start("fr");
     headless.settle()?;
-    let hub_db = crate::db::open(&crate::hub::db_path(&hub.data), crate::db::Schema::Hub)?;
+    let hub_db = crate::hub::open_db(&hub.data)?;
     let mut samples = Vec::with_capacity(rounds);
     for round in 0..rounds {
         let customer = demo::DEMO_CUSTOMERS[round % demo::DEMO_CUSTOMERS.len()];
@@ -132,14 +132,9 @@ pub fn scan(rounds: usize) -> anyhow::Result<Vec<String>> {
         headless.kiosk.shell.end_session();
         headless.settle()?;
     }
-    samples.sort_by(f64::total_cmp);
-    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
-    Ok(vec![
-        format!("rounds={rounds}"),
-        format!("scan_to_greeting_ms={:.1}", at(0.5)),
-        format!("scan_to_greeting_p95_ms={:.1}", at(0.95)),
-        format!("scan_to_greeting_max_ms={:.1}", at(1.0)),
-    ])
+    let mut lines = vec![format!("rounds={rounds}")];
+    lines.extend(crate::bench::spread("scan_to_greeting", samples));
+    Ok(lines)
 }
 
 /// `vitrine bench staff`: on a kiosk of the demo hub's home shop, offline (no sync
@@ -205,17 +200,8 @@ pub fn staff(rounds: usize) -> anyhow::Result<Vec<String>> {
         headless.render()?;
         lookup_ms.push(start.elapsed().as_secs_f64() * 1000.0);
     }
-    let stats = |name: &str, samples: &mut Vec<f64>| {
-        samples.sort_by(f64::total_cmp);
-        let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
-        vec![
-            format!("{name}_ms={:.1}", at(0.5)),
-            format!("{name}_p95_ms={:.1}", at(0.95)),
-            format!("{name}_max_ms={:.1}", at(1.0)),
-        ]
-    };
     let mut lines = vec![format!("rounds={rounds}")];
-    lines.extend(stats("pin_to_staff_mode", &mut pin_ms));
-    lines.extend(stats("stock_lookup_offline", &mut lookup_ms));
+    lines.extend(crate::bench::spread("pin_to_staff_mode", pin_ms));
+    lines.extend(crate::bench::spread("stock_lookup_offline", lookup_ms));
     Ok(lines)
 }

@@ -8,6 +8,24 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "hub")]
 use utoipa::IntoParams;
 
+/// Which Merchant Center feed: a feed upload's path (`/v1/webstore/feeds/{kind}`) and a
+/// hub config's `[[feed]] kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedKind {
+    Products,
+    Inventory,
+}
+
+impl FeedKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedKind::Products => "products",
+            FeedKind::Inventory => "inventory",
+        }
+    }
+}
+
 /// A page of a changes feed: `?cursor=…&limit=…`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "hub", derive(IntoParams), into_params(parameter_in = Query))]

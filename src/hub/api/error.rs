@@ -45,35 +45,37 @@ impl ApiError {
 
     /// A fault of the hub: `cause` goes to the log under a new id, the client gets the id.
     pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
-        let id = fault_id();
-        tracing::error!(error_id = id, error = %cause, "internal error");
-        let mut err = ApiError::new(
+        let err = ApiError::fault(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
-            format!("the hub failed on this request; its operator can find why under error id {id}"),
+            "the hub failed on this request; its operator can find why",
         );
-        err.problem.error_id = Some(id);
+        tracing::error!(error_id = err.problem.error_id.as_deref(), error = %cause, "internal error");
         err
     }
 
     /// The hub cannot serve now (its database is busy or closing): retry after `seconds`.
     pub fn unavailable(cause: &dyn std::fmt::Display, seconds: u32) -> ApiError {
-        let id = fault_id();
-        tracing::warn!(error_id = id, error = %cause, "unavailable");
-        let mut err = ApiError::new(
+        let err = ApiError::fault(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
-            format!("the hub cannot take this request right now; retry later (error id {id})"),
+            "the hub cannot take this request right now; retry later",
         );
-        err.problem.error_id = Some(id);
+        tracing::warn!(error_id = err.problem.error_id.as_deref(), error = %cause, "unavailable");
         err.retry_after(seconds)
     }
 
     /// Another server failed the hub (a picture's host): why goes to the log under an id.
     pub fn bad_gateway(code: &str, message: &str, cause: &dyn std::fmt::Display) -> ApiError {
-        let id = fault_id();
-        tracing::warn!(error_id = id, error = %cause, "{message}");
-        let mut err = ApiError::new(StatusCode::BAD_GATEWAY, code, format!("{message} (error id {id})"));
+        let err = ApiError::fault(StatusCode::BAD_GATEWAY, code, message);
+        tracing::warn!(error_id = err.problem.error_id.as_deref(), error = %cause, "{message}");
+        err
+    }
+
+    /// A refusal whose cause stays in the hub's log, under a fresh id the client is given.
+    fn fault(status: StatusCode, code: &str, message: &str) -> ApiError {
+        let id = crate::protocol::new_id()[..12].to_owned();
+        let mut err = ApiError::new(status, code, format!("{message} (error id {id})"));
         err.problem.error_id = Some(id);
         err
     }
@@ -82,11 +84,6 @@ impl ApiError {
     pub fn message(&self) -> &str {
         &self.problem.message
     }
-}
-
-/// A short id to find a fault in the log by.
-fn fault_id() -> String {
-    crate::protocol::new_id()[..12].to_owned()
 }
 
 impl IntoResponse for ApiError {

@@ -83,11 +83,14 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> 
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| ApiPath(p.0))
-            .map_err(|e: PathRejection| match e {
-                // The client's segment does not parse: theirs to fix.
-                PathRejection::FailedToDeserializePathParams(_) => ApiError::bad_request("invalid_path", e.body_text()),
-                // A route and its parameters' type disagree: ours.
-                other => ApiError::internal(&other.body_text()),
+            .map_err(|e: PathRejection| {
+                // A segment that does not parse is the client's to fix; a route and its
+                // parameters' type disagreeing (axum answers 500) is ours.
+                if e.status().is_server_error() {
+                    ApiError::internal(&e.body_text())
+                } else {
+                    ApiError::bad_request("invalid_path", e.body_text())
+                }
             })
     }
 }

@@ -16,11 +16,11 @@ use super::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery};
 use super::ops::push;
 use super::{ApiError, AppState, DEFAULT_TOKEN_MINUTES, position};
 use crate::catalog::Summary;
+use crate::hub::ImportError;
 use crate::hub::auth::Scope;
 use crate::hub::customers::{self, MintRefused};
 use crate::hub::store::{self, Feed, Principal};
-use crate::hub::{FeedKind, ImportError};
-use crate::protocol::params::{CustomerPath, FeedQuery, PageQuery, SigningKeyPath};
+use crate::protocol::params::{CustomerPath, FeedKind, FeedQuery, PageQuery, SigningKeyPath};
 use crate::protocol::{
     AliasResponse, CustomerWishlist, EraseResponse, ImportSummary, MintRequest, MintResponse, Problem, PushRequest,
     PushResponse, RegisterKeyRequest, TokenKey, VisitPage, WishlistPage, valid_ref,
@@ -341,11 +341,7 @@ async fn upload(
             ImportError::Feed(e) => refused(e),
             ImportError::Store(e) => e.into(),
         })?;
-    let name = match kind {
-        FeedKind::Products => "products",
-        FeedKind::Inventory => "inventory",
-    };
-    let s = summary(name, imported);
+    let s = summary(kind.as_str(), imported);
     tracing::info!(key = key.name, "{s}");
     Ok(Json(s))
 }

@@ -4,7 +4,7 @@
 use super::{Store, StoreError};
 use crate::catalog::feed::FeedError;
 use crate::catalog::{InventoryFeed, ProductFeed, Summary};
-use crate::hub::config::FeedKind;
+use crate::protocol::params::FeedKind;
 
 /// Why a feed was not imported: it is not a feed, or the store failed.
 #[derive(Debug, thiserror::Error)]
