@@ -8,6 +8,11 @@
 use jiff::Timestamp;
 
 const COUNTER_BITS: u32 = 16;
+/// The counter's bits of a value.
+pub const COUNTER_MASK: u64 = (1 << COUNTER_BITS) - 1;
+/// The greatest value a clock may take: SQLite stores integers as `i64`, and a value it
+/// cannot store would make an acknowledgement impossible to record.
+pub const MAX: u64 = i64::MAX as u64;
 
 /// The HLC value for a wall-clock instant with a zero counter.
 pub fn from_wall(now: Timestamp) -> u64 {
@@ -21,12 +26,13 @@ pub fn wall(hlc: u64) -> Timestamp {
 
 /// The next value for a local event, after `last`.
 pub fn tick(last: u64, now: Timestamp) -> u64 {
-    from_wall(now).max(last.saturating_add(1))
+    from_wall(now).max(last.saturating_add(1)).min(MAX)
 }
 
-/// Takes a remote clock into account: the next local tick comes after it.
+/// Takes a remote clock into account: the next local tick comes after it. Whatever the
+/// remote value, the result stays storable ([`MAX`]).
 pub fn observe(last: u64, remote: u64) -> u64 {
-    last.max(remote)
+    last.max(remote).min(MAX)
 }
 
 #[cfg(test)]
@@ -47,5 +53,14 @@ mod tests {
         let d = tick(observe(c, remote), t0);
         assert!(d > remote);
         assert_eq!(wall(a), t0);
+    }
+
+    #[test]
+    fn no_remote_value_makes_the_clock_unstorable() {
+        let t0: Timestamp = "2026-11-22T10:00:00Z".parse().unwrap();
+        let seen = observe(tick(0, t0), u64::MAX);
+        assert_eq!(seen, MAX);
+        assert_eq!(tick(seen, t0), MAX);
+        assert!(i64::try_from(tick(seen, t0)).is_ok());
     }
 }

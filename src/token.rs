@@ -23,7 +23,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use jiff::{SignedDuration, Timestamp};
 use num_bigint::BigUint;
 use sha2::{Digest, Sha256};
@@ -213,6 +213,19 @@ impl Verifier {
 
     /// The claims of a token that is good `now`. Each token is accepted once.
     pub fn verify(&mut self, text: &str, now: Timestamp) -> Result<Claims, Rejection> {
+        let claims = self.check(text, now)?;
+        self.seen.retain(|_, until| *until + CLOCK_SKEW >= now);
+        if self.seen.insert(seen_hash(text), claims.expires_at()).is_some() {
+            return Err(Rejection::Replayed);
+        }
+        Ok(claims)
+    }
+
+    /// The claims of a token that is (or was) good at `at`, without the replay cache:
+    /// the hub checks a sign-in's token at the time the kiosk read it, and keeps its own
+    /// record of tokens used.
+    pub fn check(&self, text: &str, at: Timestamp) -> Result<Claims, Rejection> {
+        let now = at;
         let bytes = token_bytes(text)?;
         let (signed, signature) = bytes.split_at(CLAIMS);
         let field = |at: usize, n: usize| &signed[at..at + n];
@@ -221,9 +234,10 @@ impl Verifier {
         let lifetime_minutes = signed[6];
         let trusted = self.keys.get(&key_id).ok_or(Rejection::UnknownKey)?;
         let signature = Signature::from_slice(signature).map_err(|_| Rejection::Malformed)?;
+        // Strict: a weak (small-order) key or a non-canonical signature verifies nothing.
         trusted
             .key
-            .verify(&signed_message(signed), &signature)
+            .verify_strict(&signed_message(signed), &signature)
             .map_err(|_| Rejection::BadSignature)?;
         // Signed, so the fields below are the issuer's: what is wrong now is their value.
         let issued_at = Timestamp::from_second(i64::from(issued)).map_err(|_| Rejection::Malformed)?;
@@ -249,15 +263,19 @@ impl Verifier {
         if issued_at > now + CLOCK_SKEW {
             return Err(Rejection::NotYetValid);
         }
-        let expires = claims.expires_at();
-        if expires + CLOCK_SKEW < now {
+        if claims.expires_at() + CLOCK_SKEW < now {
             return Err(Rejection::Expired);
         }
-        self.seen.retain(|_, until| *until + CLOCK_SKEW >= now);
-        if self.seen.insert(Sha256::digest(signed).into(), expires).is_some() {
-            return Err(Rejection::Replayed);
-        }
         Ok(claims)
+    }
+}
+
+/// What the replay cache keeps of a token: a hash of its signed claims (not the token,
+/// which names the customer).
+pub fn seen_hash(text: &str) -> [u8; 32] {
+    match token_bytes(text) {
+        Ok(bytes) => Sha256::digest(&bytes[..CLAIMS]).into(),
+        Err(_) => Sha256::digest(text.as_bytes()).into(),
     }
 }
 
@@ -386,6 +404,30 @@ mod tests {
             let prefixed = format!("{FORMAT}{digits}");
             proptest::prop_assert!(v.verify(&prefixed, now()).is_err());
         }
+    }
+
+    #[test]
+    fn a_small_order_key_verifies_no_forged_token() {
+        // The identity point: under non-strict verification, with the signature (R = the
+        // identity, s = 0), it verifies every message.
+        let mut identity = [0_u8; 32];
+        identity[0] = 1;
+        let weak = VerifyingKey::from_bytes(&identity).unwrap();
+        assert!(weak.is_weak());
+        let trusted = TrustedKey {
+            key: weak,
+            not_before: "2026-01-01T00:00:00Z".parse().unwrap(),
+            not_after: "2027-01-01T00:00:00Z".parse().unwrap(),
+        };
+        let mut verifier = Verifier::new(AUDIENCE, HashMap::from([(7, trusted)]));
+        let genuine = token(now());
+        let bytes = token_bytes(&genuine).unwrap();
+        let mut forged = bytes;
+        forged[CLAIMS..].fill(0);
+        forged[CLAIMS] = 1;
+        let number = BigUint::from_bytes_be(&forged).to_str_radix(10);
+        let forged = format!("{FORMAT}{number:0>width$}", width = DIGITS - FORMAT.len());
+        assert_eq!(verifier.verify(&forged, now()), Err(Rejection::BadSignature));
     }
 
     #[test]

@@ -17,22 +17,35 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::protocol::{KioskSettings, Shop, TokenKeys};
 use crate::token::TrustedKey;
 
-/// Replaces the trusted keys with the hub's list. Keys that are not valid Ed25519 keys
-/// are left out (and logged); the rest still count.
+/// A key tokens may be checked with, or why not: it must be an Ed25519 point, and not
+/// one of small order, for which signatures can be forged without a secret (the hub
+/// refuses to register such keys; a kiosk does not count on it).
+fn trustworthy(bytes: &[u8; 32]) -> Result<VerifyingKey, &'static str> {
+    let key = VerifyingKey::from_bytes(bytes).map_err(|_| "not an Ed25519 key")?;
+    if key.is_weak() {
+        return Err("a weak Ed25519 key (a point of small order)");
+    }
+    Ok(key)
+}
+
+/// Replaces the trusted keys with the hub's list. Keys that are not valid Ed25519 keys,
+/// or are weak ones, are left out (and logged); the rest still count.
 pub fn save(conn: &mut Connection, published: &TokenKeys, now: Timestamp) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     tx.execute("DELETE FROM token_key", [])?;
     for key in &published.keys {
-        let bytes: Option<[u8; 32]> = URL_SAFE_NO_PAD
+        let bytes = URL_SAFE_NO_PAD
             .decode(&key.public_key)
             .ok()
-            .and_then(|b| b.try_into().ok());
-        let Some(bytes) = bytes.filter(|b| VerifyingKey::from_bytes(b).is_ok()) else {
-            tracing::warn!(
-                key_id = key.key_id,
-                "the hub published a key that is not an Ed25519 key"
-            );
-            continue;
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or("not an Ed25519 key")
+            .and_then(|bytes| trustworthy(&bytes).map(|_| bytes));
+        let bytes = match bytes {
+            Ok(bytes) => bytes,
+            Err(why) => {
+                tracing::warn!(key_id = key.key_id, why, "the hub published a key the kiosk leaves out");
+                continue;
+            }
         };
         tx.execute(
             "INSERT INTO token_key (key_id, public_key, not_before, not_after) VALUES (?1, ?2, ?3, ?4)",
@@ -65,16 +78,21 @@ pub fn load(conn: &Connection) -> rusqlite::Result<Option<(String, HashMap<u16, 
             Ok((r.get::<_, u16>(0)?, bytes, at(r.get(2)?), at(r.get(3)?)))
         })?
         .filter_map(|row| match row {
-            Ok((id, bytes, not_before, not_after)) => VerifyingKey::from_bytes(&bytes).ok().map(|key| {
-                Ok((
+            Ok((id, bytes, not_before, not_after)) => match trustworthy(&bytes) {
+                Ok(key) => Some(Ok((
                     id,
                     TrustedKey {
                         key,
                         not_before,
                         not_after,
                     },
-                ))
-            }),
+                ))),
+                // Saved before kiosks checked for weak keys: never checked against.
+                Err(why) => {
+                    tracing::warn!(key_id = id, why, "a saved token key is left out");
+                    None
+                }
+            },
             Err(e) => Some(Err(e)),
         })
         .collect::<rusqlite::Result<HashMap<_, _>>>()?;
@@ -147,4 +165,72 @@ pub fn load_seen(conn: &Connection, now: Timestamp) -> rusqlite::Result<Vec<([u8
         Ok((r.get::<_, [u8; 32]>(0)?, at))
     })?
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use ed25519_dalek::SigningKey;
+
+    use super::*;
+    use crate::protocol::TokenKey;
+
+    /// The identity point: a valid Ed25519 key of small order.
+    const IDENTITY: [u8; 32] = {
+        let mut bytes = [0; 32];
+        bytes[0] = 1;
+        bytes
+    };
+
+    fn kiosk_db(dir: &tempfile::TempDir) -> Connection {
+        crate::db::open(&dir.path().join("kiosk.sqlite"), crate::db::Schema::Kiosk).unwrap()
+    }
+
+    fn published(key_id: u16, bytes: [u8; 32]) -> TokenKey {
+        TokenKey {
+            key_id,
+            public_key: URL_SAFE_NO_PAD.encode(bytes),
+            not_before: Timestamp::UNIX_EPOCH,
+            not_after: Timestamp::from_second(4_102_444_800).unwrap(),
+        }
+    }
+
+    #[test]
+    fn weak_keys_the_hub_publishes_are_not_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = kiosk_db(&dir);
+        let strong = SigningKey::from_bytes(&[7; 32]).verifying_key().to_bytes();
+        let keys = TokenKeys {
+            audience: "vitrine".into(),
+            keys: vec![published(1, strong), published(2, IDENTITY)],
+        };
+        save(&mut conn, &keys, Timestamp::now()).unwrap();
+        let saved: Vec<u16> = conn
+            .prepare("SELECT key_id FROM token_key ORDER BY key_id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(saved, [1]);
+        let (_, trusted) = load(&conn).unwrap().unwrap();
+        assert_eq!(trusted.keys().copied().collect::<Vec<_>>(), [1]);
+    }
+
+    #[test]
+    fn weak_keys_saved_before_are_not_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = kiosk_db(&dir);
+        let keys = TokenKeys {
+            audience: "vitrine".into(),
+            keys: Vec::new(),
+        };
+        save(&mut conn, &keys, Timestamp::now()).unwrap();
+        conn.execute(
+            "INSERT INTO token_key (key_id, public_key, not_before, not_after) VALUES (3, ?1, 0, 4102444800)",
+            [IDENTITY],
+        )
+        .unwrap();
+        let (_, trusted) = load(&conn).unwrap().unwrap();
+        assert!(trusted.is_empty());
+    }
 }

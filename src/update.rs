@@ -10,9 +10,12 @@
 //! `current` (a symlink naming the slot in use; absent: the image's own app) and
 //! `trial.json` while a new app is on probation. Every start of the kiosk service runs
 //! [`Slots::choose`] as root, from the image's own binary: a trial that has started too
-//! often, or outlived its deadline, is rolled back. The app, once it has shown its
+//! often, or outlived its deadline (counted from its first start, not its install: an
+//! update may wait for the next restart), is rolled back. The app, once it has shown its
 //! first screen and stayed up, writes the health mark [`mark_healthy`], which ends the
-//! trial. Nothing here reads the clock: `now` comes in.
+//! trial. A bundle must carry a newer version than the app running now (semantic
+//! versions), unless a downgrade is asked for. Nothing here reads the clock: `now`
+//! comes in.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -32,7 +35,7 @@ pub const MAX_APP_BYTES: u64 = 512 << 20;
 const MAX_HEADER_BYTES: u32 = 4096;
 /// A trial app gets this many starts to prove itself…
 pub const TRIAL_STARTS: u32 = 3;
-/// …and this long from its installation.
+/// …and this long from its first start.
 pub const TRIAL_DEADLINE: SignedDuration = SignedDuration::from_secs(180);
 /// How long the app must stay up after its first frame before it calls itself healthy.
 pub const HEALTHY_AFTER: std::time::Duration = std::time::Duration::from_secs(20);
@@ -123,6 +126,37 @@ pub enum Refused {
     TooLarge,
     #[error("the app does not match its signed checksum")]
     Tampered,
+    #[error("version {new} is older than version {running}, which runs now; pass --allow-downgrade to go back to it")]
+    Downgrade { new: String, running: String },
+    #[error("version {0} is already installed; pass --allow-downgrade to install it again")]
+    AlreadyInstalled(String),
+    #[error(
+        "{whose} version {version:?} is not a semantic version (such as 1.4.0), so it cannot be told newer or \
+         older; pass --allow-downgrade to install the bundle anyway"
+    )]
+    NotSemver { whose: &'static str, version: String },
+}
+
+/// Whether a bundle of version `new` may replace the app of version `running`: only if
+/// it is newer, in semantic version order (build metadata aside). Anything else is
+/// refused, since a bundle signed long ago stays signed: installing it again would bring
+/// back the flaws a later version fixed.
+pub fn check_upgrade(new: &str, running: &str) -> Result<(), Refused> {
+    let parse = |whose, version: &str| {
+        semver::Version::parse(version).map_err(|_| Refused::NotSemver {
+            whose,
+            version: version.to_owned(),
+        })
+    };
+    let (new_version, running_version) = (parse("the bundle's", new)?, parse("the running app's", running)?);
+    match new_version.cmp_precedence(&running_version) {
+        std::cmp::Ordering::Greater => Ok(()),
+        std::cmp::Ordering::Equal => Err(Refused::AlreadyInstalled(new.to_owned())),
+        std::cmp::Ordering::Less => Err(Refused::Downgrade {
+            new: new.to_owned(),
+            running: running.to_owned(),
+        }),
+    }
 }
 
 /// Reads and checks `bundle`, writing its app to `app_out` only as it is verified:
@@ -222,7 +256,19 @@ pub struct Trial {
     pub previous: Option<Slot>,
     pub version: String,
     pub installed_at: Timestamp,
+    /// Its first start, which its deadline counts from; `None` until then (and in
+    /// `trial.json` files written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<Timestamp>,
     pub starts: u32,
+}
+
+impl Trial {
+    /// When the deadline started running, if it has. A trial written before first starts
+    /// were recorded, and already started, counts from its install, as it did then.
+    fn clock_start(&self) -> Option<Timestamp> {
+        self.started_at.or((self.starts > 0).then_some(self.installed_at))
+    }
 }
 
 /// What the service should start, and what happened on the way.
@@ -246,6 +292,9 @@ pub enum Event {
 pub struct Slots {
     pub dir: PathBuf,
     pub factory: PathBuf,
+    /// The version of `factory`. The image's own binary runs the update commands, so it
+    /// is that binary's version.
+    pub factory_version: String,
     /// Where the app writes its health mark (it cannot write in `dir`).
     pub health: PathBuf,
 }
@@ -290,14 +339,33 @@ impl Slots {
         serde_json::from_slice::<Header>(&json).ok().map(|h| h.version)
     }
 
+    /// The version running now: the kept update's, else the image's own.
+    pub fn running_version(&self) -> String {
+        self.current()
+            .and_then(|slot| self.version(slot))
+            .unwrap_or_else(|| self.factory_version.clone())
+    }
+
     /// Verifies `bundle` into the slot not in use and makes it current on trial. What
-    /// runs now is untouched until the service restarts.
-    pub fn install(&self, bundle: &Path, key: &VerifyingKey, now: Timestamp) -> anyhow::Result<Trial> {
+    /// runs now is untouched until the service restarts. A bundle not newer than what
+    /// runs now is refused before anything changes, unless `allow_downgrade`.
+    pub fn install(
+        &self,
+        bundle: &Path,
+        key: &VerifyingKey,
+        now: Timestamp,
+        allow_downgrade: bool,
+    ) -> anyhow::Result<Trial> {
         if let Some(trial) = self.trial()? {
             bail!(
                 "version {} is still on trial; wait for it to be kept or rolled back",
                 trial.version
             );
+        }
+        if !allow_downgrade {
+            let mut file = fs::File::open(bundle).with_context(|| format!("cannot open {}", bundle.display()))?;
+            let header = read_header(&mut file, key)?;
+            check_upgrade(&header.version, &self.running_version())?;
         }
         let previous = self.current();
         let slot = previous.map_or(Slot::A, Slot::other);
@@ -315,6 +383,7 @@ impl Slots {
             previous,
             version: header.version,
             installed_at: now,
+            started_at: None,
             starts: 0,
         };
         // The trial first, then the switch: a power cut between the two leaves a trial
@@ -342,9 +411,12 @@ impl Slots {
         }
         let why = if trial.starts >= TRIAL_STARTS {
             Some(format!("it did not report healthy in {} starts", trial.starts))
-        } else if now.duration_since(trial.installed_at) > TRIAL_DEADLINE {
+        } else if trial
+            .clock_start()
+            .is_some_and(|started| now.duration_since(started) > TRIAL_DEADLINE)
+        {
             Some(format!(
-                "it did not report healthy within {}s",
+                "it did not report healthy within {}s of its first start",
                 TRIAL_DEADLINE.as_secs()
             ))
         } else {
@@ -367,6 +439,8 @@ impl Slots {
                 event: None,
             });
         }
+        // The deadline runs from the first start, and keeps running across restarts.
+        trial.started_at = Some(trial.clock_start().unwrap_or(now));
         trial.starts += 1;
         write_atomic(&self.trial_file(), &serde_json::to_vec_pretty(&trial)?)?;
         Ok(Choice {
@@ -458,10 +532,27 @@ mod tests {
         let slots = Slots {
             dir: dir.path().join("slots"),
             factory: dir.path().join("factory"),
+            factory_version: "1.0.0".into(),
             health: dir.path().join("health"),
         };
         fs::create_dir_all(&slots.dir).unwrap();
         (dir, slots, generate_key())
+    }
+
+    /// Installs a bundle of `version`, refusing a downgrade.
+    fn install(dir: &Path, slots: &Slots, key: &SigningKey, version: &str, now: Timestamp) -> anyhow::Result<Trial> {
+        let app = format!("app {version}");
+        slots.install(
+            &bundle(dir, key, version, app.as_bytes()),
+            &key.verifying_key(),
+            now,
+            false,
+        )
+    }
+
+    /// The health mark of the app in `slot`, written at `at`.
+    fn mark(slots: &Slots, slot: Slot, at: Timestamp) {
+        fs::write(&slots.health, format!("{} {at}\n", slots.app(slot).display())).unwrap();
     }
 
     fn bundle(dir: &Path, key: &SigningKey, version: &str, app: &[u8]) -> PathBuf {
@@ -518,30 +609,21 @@ mod tests {
         let now: Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
         assert_eq!(slots.choose(now, true).unwrap().app, slots.factory);
 
-        let trial = slots
-            .install(&bundle(dir.path(), &key, "2", b"v2"), &key.verifying_key(), now)
-            .unwrap();
-        assert_eq!((trial.slot, trial.previous), (Slot::A, None));
+        let trial = install(dir.path(), &slots, &key, "2.0.0", now).unwrap();
+        assert_eq!((trial.slot, trial.previous, trial.started_at), (Slot::A, None, None));
         let choice = slots.choose(now, true).unwrap();
         assert_eq!(choice.app, slots.app(Slot::A));
         assert!(matches!(choice.event, Some(Event::Trying { start: 1, .. })));
 
-        let mark = format!(
-            "{} {}\n",
-            slots.app(Slot::A).display(),
-            now + SignedDuration::from_secs(30)
-        );
-        fs::write(&slots.health, mark).unwrap();
+        mark(&slots, Slot::A, now + SignedDuration::from_secs(30));
         let choice = slots.choose(now + SignedDuration::from_secs(40), false).unwrap();
-        assert_eq!(choice.event, Some(Event::Kept("2".into())));
+        assert_eq!(choice.event, Some(Event::Kept("2.0.0".into())));
         assert_eq!((slots.current(), slots.trial().unwrap()), (Some(Slot::A), None));
 
-        let trial = slots
-            .install(&bundle(dir.path(), &key, "3", b"v3"), &key.verifying_key(), now)
-            .unwrap();
+        let trial = install(dir.path(), &slots, &key, "3.0.0", now).unwrap();
         assert_eq!((trial.slot, trial.previous), (Slot::B, Some(Slot::A)));
-        assert_eq!(slots.version(Slot::A).as_deref(), Some("2"));
-        let again = slots.install(&bundle(dir.path(), &key, "4", b"v4"), &key.verifying_key(), now);
+        assert_eq!(slots.version(Slot::A).as_deref(), Some("2.0.0"));
+        let again = install(dir.path(), &slots, &key, "4.0.0", now);
         assert!(again.unwrap_err().to_string().contains("still on trial"));
     }
 
@@ -549,9 +631,7 @@ mod tests {
     fn an_update_that_never_reports_healthy_is_rolled_back() {
         let (dir, slots, key) = setup();
         let now: Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
-        slots
-            .install(&bundle(dir.path(), &key, "2", b"v2"), &key.verifying_key(), now)
-            .unwrap();
+        install(dir.path(), &slots, &key, "2.0.0", now).unwrap();
         for start in 1..=TRIAL_STARTS {
             assert_eq!(
                 slots.choose(now, true).unwrap().app,
@@ -560,29 +640,116 @@ mod tests {
             );
         }
         // A health mark from before the install (the previous app's) does not count.
-        fs::write(
-            &slots.health,
-            format!(
-                "{} {}\n",
-                slots.app(Slot::A).display(),
-                now - SignedDuration::from_secs(1)
-            ),
-        )
-        .unwrap();
+        mark(&slots, Slot::A, now - SignedDuration::from_secs(1));
         let choice = slots.choose(now, true).unwrap();
         assert_eq!(choice.app, slots.factory);
         assert!(matches!(choice.event, Some(Event::RolledBack { .. })));
         assert_eq!((slots.current(), slots.trial().unwrap()), (None, None));
+    }
 
-        // The deadline counts too, even for an app that starts only once.
-        slots
-            .install(&bundle(dir.path(), &key, "3", b"v3"), &key.verifying_key(), now)
-            .unwrap();
-        let late = now + TRIAL_DEADLINE + SignedDuration::from_secs(1);
+    #[test]
+    fn the_deadline_counts_from_the_first_start_not_the_install() {
+        let (dir, slots, key) = setup();
+        let installed: Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
+        let secs = SignedDuration::from_secs;
+        install(dir.path(), &slots, &key, "2.0.0", installed).unwrap();
+        // Not started yet: the timer's checks leave it waiting, however long.
+        let later = installed + SignedDuration::from_hours(1);
+        assert_eq!(
+            slots.choose(later, false).unwrap(),
+            Choice {
+                app: slots.app(Slot::A),
+                event: None
+            }
+        );
+        assert_eq!(slots.trial().unwrap().unwrap().started_at, None);
+
+        let choice = slots.choose(later, true).unwrap();
+        assert!(
+            matches!(choice.event, Some(Event::Trying { start: 1, .. })),
+            "{choice:?}"
+        );
+        assert_eq!(slots.trial().unwrap().unwrap().started_at, Some(later));
+        // A restart does not move the first start.
+        slots.choose(later + secs(100), true).unwrap();
+        assert_eq!(slots.trial().unwrap().unwrap().started_at, Some(later));
+        assert_eq!(slots.choose(later + TRIAL_DEADLINE, false).unwrap().event, None);
+        let choice = slots.choose(later + TRIAL_DEADLINE + secs(1), false).unwrap();
+        assert_eq!(
+            choice.event,
+            Some(Event::RolledBack {
+                version: "2.0.0".into(),
+                why: "it did not report healthy within 180s of its first start".into()
+            })
+        );
+
+        // Started an hour after its install, healthy a minute later: kept.
+        install(dir.path(), &slots, &key, "3.0.0", installed).unwrap();
+        slots.choose(later, true).unwrap();
+        assert_eq!(slots.choose(later + secs(30), false).unwrap().event, None);
+        mark(&slots, Slot::A, later + secs(50));
+        let choice = slots.choose(later + secs(60), false).unwrap();
+        assert_eq!(choice.event, Some(Event::Kept("3.0.0".into())));
+    }
+
+    #[test]
+    fn a_trial_file_without_a_first_start_still_reads() {
+        let (_dir, slots, _) = setup();
+        let old = r#"{"slot":"a","previous":null,"version":"2.0.0","installed_at":"2026-11-23T10:00:00Z","starts":1}"#;
+        fs::write(slots.dir.join("trial.json"), old).unwrap();
+        let trial = slots.trial().unwrap().unwrap();
+        assert_eq!(
+            (trial.started_at, trial.clock_start()),
+            (None, Some(trial.installed_at))
+        );
+    }
+
+    #[test]
+    fn an_older_or_equal_version_is_refused_unless_a_downgrade_is_allowed() {
+        let (dir, slots, key) = setup();
+        let now: Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
+        let refused = |version: &str| refusal(install(dir.path(), &slots, &key, version, now));
+        // The image's own app is 1.0.0.
+        let older = refused("0.9.0");
+        assert_eq!(
+            older.to_string(),
+            "version 0.9.0 is older than version 1.0.0, which runs now; \
+            pass --allow-downgrade to go back to it"
+        );
+        assert_eq!(refused("1.0.0"), Refused::AlreadyInstalled("1.0.0".into()));
+        assert_eq!(
+            refused("1.0.0+rebuilt"),
+            Refused::AlreadyInstalled("1.0.0+rebuilt".into())
+        );
+        assert_eq!(
+            refused("nightly"),
+            Refused::NotSemver {
+                whose: "the bundle's",
+                version: "nightly".into()
+            }
+        );
+        assert_eq!(
+            (slots.current(), slots.trial().unwrap()),
+            (None, None),
+            "nothing changed"
+        );
+        assert!(!slots.dir.join("a").exists());
+
+        let allowed = slots.install(
+            &bundle(dir.path(), &key, "0.9.0", b"old"),
+            &key.verifying_key(),
+            now,
+            true,
+        );
+        assert_eq!(allowed.unwrap().version, "0.9.0");
+        assert_eq!(check_upgrade("1.10.0", "1.9.0"), Ok(()));
+        assert_eq!(check_upgrade("1.0.0", "1.0.0-rc.1"), Ok(()));
         assert!(matches!(
-            slots.choose(late, true).unwrap().event,
-            Some(Event::RolledBack { .. })
+            check_upgrade("2.0.0", "v1"),
+            Err(Refused::NotSemver {
+                whose: "the running app's",
+                ..
+            })
         ));
-        assert_eq!(slots.choose(late, true).unwrap().app, slots.factory);
     }
 }

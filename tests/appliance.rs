@@ -172,3 +172,44 @@ fn an_update_is_verified_tried_and_rolled_back_by_the_commands_the_image_runs() 
     let (_, out, _) = run(&slots_args(d, &["update", "status"]));
     assert!(out.contains("current=factory\n") && out.contains("trial=\n"), "{out}");
 }
+
+/// A signed bundle older than the app running now is refused, so an old release with
+/// flaws fixed since cannot be put back by anyone holding its file; `--allow-downgrade`
+/// is how an operator goes back on purpose.
+#[test]
+fn an_older_bundle_installs_only_with_allow_downgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("factory"), "#!/bin/sh\n").unwrap();
+    std::fs::write(d.join("old-app"), "#!/bin/sh\n").unwrap();
+    let keys = d.join("keys");
+    let (ok, _, err) = vitrine(&["update", "keygen", "--out", keys.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let bundle = d.join("old.vtb");
+    let (ok, _, err) = vitrine(&[
+        "update",
+        "pack",
+        "--key",
+        keys.join("update.key").to_str().unwrap(),
+        "--version",
+        "0.0.1",
+        "--app",
+        d.join("old-app").to_str().unwrap(),
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let bundle_arg = bundle.display().to_string();
+    let pub_key = keys.join("update.pub").display().to_string();
+
+    // The image's own app (this binary) is newer.
+    let (ok, _, err) = run(&slots_args(d, &["update", "install", &bundle_arg, "--key", &pub_key]));
+    let older = format!("version 0.0.1 is older than version {}", env!("CARGO_PKG_VERSION"));
+    assert!(!ok && err.contains(&older), "{err}");
+    assert!(!d.join("slots/a").exists(), "nothing is written for a refused bundle");
+    let (ok, out, err) = run(&slots_args(
+        d,
+        &["update", "install", &bundle_arg, "--key", &pub_key, "--allow-downgrade"],
+    ));
+    assert!(ok && out.contains("installed version 0.0.1 on trial"), "{out}{err}");
+}

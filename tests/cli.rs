@@ -215,14 +215,26 @@ fn ops_kiosk_and_web_store_commands_work_together() {
     assert!(!ok && err.contains("already used"), "{err}");
 
     let sku = world.skus(1).remove(0);
-    let (ok, out, _) = vitrine(&["wishlist", "add", "--data", kiosk, "--customer", "c-7", "--sku", &sku]);
-    assert!(ok && out.starts_with("saved"), "{out}");
+    // A kiosk writes a customer's list only for a customer who signed in with a token
+    // (checked against the keys the kiosk pulled), as a scan then a tap does.
+    let (ok, _, err) = vitrine(&["wishlist", "add", "--data", kiosk, "--customer", "c-7", "--sku", &sku]);
+    assert!(!ok, "a kiosk no longer names customers directly: {err}");
+    let (ok, _, err) = vitrine(&["wishlist", "add", "--data", kiosk, "--token", "0123", "--sku", &sku]);
+    assert!(!ok && err.contains("token keys"), "{err}");
+    let (ok, _, err) = vitrine(&["sync", "--data", kiosk, "--once"]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = vitrine(&["token", "mint", "--data", hub_data, "--customer", "c-7"]);
+    assert!(ok, "{err}");
+    let token = out.lines().nth(1).unwrap().to_owned();
+    let (ok, _, err) = vitrine(&["wishlist", "add", "--data", kiosk, "--token", "0123", "--sku", &sku]);
+    assert!(!ok && err.contains("refused"), "{err}");
+    let (ok, out, err) = vitrine(&["wishlist", "add", "--data", kiosk, "--token", &token, "--sku", &sku]);
+    assert!(ok && out.starts_with("saved"), "{out}{err}");
+    let (ok, _, err) = vitrine(&["wishlist", "add", "--data", kiosk, "--token", &token, "--sku", &sku]);
+    assert!(!ok && err.contains("already used"), "a token signs in once: {err}");
     let (ok, out, _) = vitrine(&["status", "--data", kiosk]);
     assert!(ok);
-    assert!(
-        out.starts_with("outbox_pending=1 outbox_rejected=0 last_push=never"),
-        "{out}"
-    );
+    assert!(out.starts_with("outbox_pending=2 outbox_rejected=0"), "{out}");
     let (ok, out, err) = vitrine(&["sync", "--data", kiosk, "--once"]);
     assert!(ok, "{err}");
     assert!(out.contains("outbox_pending=0 outbox_rejected=0 last_push=2"), "{out}");
@@ -240,6 +252,22 @@ fn ops_kiosk_and_web_store_commands_work_together() {
     let (ok, out, _) = vitrine(&["webstore", "pull", "--hub", &url, "--key", &key, "--cursor", lines[1]]);
     assert!(ok);
     assert_eq!(out.lines().count(), 1, "nothing new: {out}");
+    // The web store's own edit, from the command line.
+    let (ok, out, err) = vitrine(&[
+        "wishlist",
+        "add",
+        "--customer",
+        "c-8",
+        "--hub",
+        &url,
+        "--key",
+        &key,
+        "--sku",
+        &sku,
+    ]);
+    assert!(ok && out.starts_with("saved for customer c-8"), "{out}{err}");
+    let (ok, out, _) = vitrine(&["webstore", "pull", "--hub", &url, "--key", &key, "--cursor", lines[1]]);
+    assert!(ok && out.contains("\"c-8\""), "{out}");
     let (ok, _, err) = vitrine(&["webstore", "pull", "--hub", &url, "--key", "vws_wrong"]);
     assert!(!ok && err.contains("invalid_credential"), "{err}");
 }

@@ -102,7 +102,7 @@ fn bad_bodies_get_precise_answers_and_change_nothing() {
     let url = format!("{}/v1/kiosk/ops", world.hub.url());
     let send = |body: Vec<u8>, ct: &str| world.request(Method::POST, &url, Some(&device), Some(body), Some(ct));
     let sku = world.skus(1).remove(0);
-    let good_op = json!({ "seq": 1, "hlc": 1, "owner": { "customer": "c" }, "sku": sku, "action": "add" });
+    let good_op = json!({ "seq": 1, "hlc": 1, "owner": { "visit": "v" }, "sku": sku, "action": "add", "session": "v" });
 
     let (status, body) = send(b"{\"stream\": \"s\", \"ops\": [".to_vec(), "application/json");
     assert_eq!((status, body["code"].as_str()), (400, Some("malformed_json")), "{body}");
@@ -272,6 +272,8 @@ fn every_parameter_is_where_the_document_says() {
                         queries += 1;
                         assert!(!in_path.contains(name), "{method} {path}: {name} is in the path")
                     }
+                    // The one header parameter: a signed-in customer's token.
+                    "header" => assert_eq!(*name, vitrine::protocol::CUSTOMER_TOKEN_HEADER, "{method} {path}"),
                     other => panic!("{method} {path}: {name} is in {other}"),
                 }
             }

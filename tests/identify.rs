@@ -190,6 +190,37 @@ fn token_requests_get_precise_refusals() {
 }
 
 #[test]
+fn a_weak_key_is_refused_and_never_reaches_kiosks() {
+    let world = World::new();
+    let kiosk = world.kiosk("tablet-1");
+    // The identity point: a valid Ed25519 key, of small order, so signatures for it can
+    // be forged without a secret.
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let weak = URL_SAFE_NO_PAD.encode(identity);
+    let (status, body) = world.json(
+        Method::POST,
+        "/v1/webstore/signing-keys",
+        Some(&world.key),
+        &json!({ "public_key": weak }),
+    );
+    assert_eq!((status, body["code"].as_str()), (422, Some("weak_key")), "{body}");
+    assert!(body["message"].as_str().unwrap_or("").contains("small order"), "{body}");
+
+    let (status, published) = world.request(
+        Method::GET,
+        &format!("{}/v1/kiosk/token-keys", world.hub.url()),
+        Some(&kiosk.token()),
+        None,
+        None,
+    );
+    assert_eq!(status, 200, "{published}");
+    let keys = published["keys"].as_array().expect("a list of keys");
+    assert!(!keys.is_empty(), "the hub's own key is published: {published}");
+    assert!(keys.iter().all(|k| k["public_key"] != weak.as_str()), "{published}");
+}
+
+#[test]
 fn signing_in_moves_the_visit_into_the_account_and_records_the_visit() {
     let world = World::new();
     let kiosk = world.kiosk("tablet-1");
@@ -213,7 +244,7 @@ fn signing_in_moves_the_visit_into_the_account_and_records_the_visit() {
     for sku in &skus[..2] {
         outbox::edit(conn, now, &visit, sku, Action::Add, Some("visit-9")).unwrap();
     }
-    outbox::sign_in(conn, now, "visit-9", &alias).unwrap();
+    outbox::sign_in(conn, now, "visit-9", &alias, &minted.token).unwrap();
     assert!(outbox::wishlist(conn, &visit).unwrap().is_empty());
     let moved: Vec<String> = outbox::wishlist(conn, &alias)
         .unwrap()
@@ -254,7 +285,7 @@ fn signing_in_moves_the_visit_into_the_account_and_records_the_visit() {
     let client = vitrine::client::KioskClient::new(&world.hub.url(), &device_token(&kiosk)).unwrap();
     let list = world
         .rt
-        .block_on(client.customer_wishlist(&minted.customer_alias))
+        .block_on(client.customer_wishlist(&minted.customer_alias, &minted.token))
         .unwrap();
     assert_eq!(list.customer, minted.customer_alias);
     assert_eq!(list.items.len(), 3);
@@ -286,7 +317,7 @@ fn ops_naming_an_unknown_or_erased_customer_are_rejected() {
     )
     .unwrap();
     world.erase("c-gone");
-    outbox::sign_in(conn, now, "v2", &Owner::Alias(minted.customer_alias)).unwrap();
+    outbox::sign_in(conn, now, "v2", &Owner::Alias(minted.customer_alias), &minted.token).unwrap();
     world.rt.block_on(kiosk.syncer(quick_policy()).drain()).unwrap();
     let status = kiosk.status();
     assert_eq!((status.pending, status.rejected), (0, 2));

@@ -5,9 +5,11 @@
 #[cfg(feature = "kiosk")]
 mod appliance;
 mod cli;
+mod hardening;
 mod hub;
 mod identify;
 mod importer;
+mod limits;
 mod pairing;
 mod pictures;
 mod proxy;
@@ -15,6 +17,7 @@ mod proxy;
 mod scan;
 #[cfg(feature = "kiosk")]
 mod session;
+mod signed_in;
 mod staff;
 #[cfg(feature = "kiosk")]
 mod staff_mode;

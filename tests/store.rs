@@ -160,8 +160,9 @@ fn a_new_file_is_migrated_and_reopening_keeps_the_data() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(
-        version, 5,
-        "catalog, the kiosk's sync tables, its token keys, the web store's pages and used codes, then staff mode"
+        version, 6,
+        "catalog, the kiosk's sync tables, its token keys, the web store's pages and used codes, staff mode, \
+         then sign-ins with their tokens"
     );
     let mode: String = rusqlite::Connection::open(&path)
         .unwrap()

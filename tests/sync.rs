@@ -17,14 +17,15 @@ fn kiosk_edits_reach_the_web_store_once_with_their_origin() {
     let world = World::new();
     let kiosk = world.kiosk("tablet-1");
     let skus = world.skus(3);
+    // Seq 1 is the customer's sign-in, with their token.
     assert!(matches!(
         kiosk.edit("c-1", &skus[0], Action::Add),
-        Edited::Queued { seq: 1 }
+        Edited::Queued { seq: 2 }
     ));
     assert_eq!(kiosk.edit("c-1", &skus[0], Action::Add), Edited::Unchanged);
     kiosk.edit("c-1", &skus[1], Action::Add);
     kiosk.edit("c-1", &skus[0], Action::Remove);
-    assert_eq!(kiosk.status().pending, 3);
+    assert_eq!(kiosk.status().pending, 4);
 
     let syncer = kiosk.syncer(quick_policy());
     assert_eq!(world.rt.block_on(syncer.drain()).unwrap(), Step::Idle);
@@ -42,7 +43,7 @@ fn kiosk_edits_reach_the_web_store_once_with_their_origin() {
         assert_eq!(line.origin.channel, "kiosk");
         assert_eq!(line.origin.store_code.as_deref(), Some(vitrine::demo::HOME_STORE));
         assert_eq!(line.origin.device_id, Some(1));
-        assert_eq!(line.origin.session.as_deref(), Some("visit-1"));
+        assert_eq!(line.origin.session.as_deref(), Some("visit-c-1"));
     }
     // The customer's list as the web store and the kiosk read it.
     let (status, body) = world.request(
@@ -75,7 +76,7 @@ fn device_token(kiosk: &crate::world::Kiosk) -> String {
 }
 
 fn op(seq: u64, sku: &str, action: &str) -> serde_json::Value {
-    json!({ "seq": seq, "hlc": 1000 + seq, "owner": { "customer": "c-9" }, "sku": sku, "action": action })
+    json!({ "seq": seq, "hlc": 1000 + seq, "owner": { "visit": "v-9" }, "sku": sku, "action": action, "session": "v-9" })
 }
 
 #[test]
@@ -244,7 +245,7 @@ fn faults_lose_nothing_double_nothing_and_back_off() {
     let applied: i64 = conn
         .query_row("SELECT COUNT(*) FROM op WHERE status = 'applied'", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(applied, n as i64, "each op applied exactly once");
+    assert_eq!(applied, n as i64 + 1, "each op (and the sign-in) applied exactly once");
 }
 
 #[test]
@@ -259,7 +260,11 @@ fn a_response_lost_after_commit_is_resent_and_recognised() {
     world.hub.hub.failpoints.fail_after_commit.store(2, Ordering::SeqCst);
     let first = world.rt.block_on(syncer.push_step()).unwrap();
     assert!(matches!(first, Step::Sent { .. }));
-    assert_eq!(kiosk.status().pending, 5, "the kiosk never saw the ack");
+    assert_eq!(
+        kiosk.status().pending,
+        6,
+        "the kiosk never saw the ack (of the sign-in and 5 lines)"
+    );
     std::thread::sleep(std::time::Duration::from_millis(60));
     world.rt.block_on(async {
         loop {
@@ -316,6 +321,8 @@ fn a_copied_kiosk_database_diverges_and_both_copies_keep_their_edits() {
     std::fs::create_dir_all(&b_dir).unwrap();
     let b = crate::world::Kiosk {
         db: b_dir.join(vitrine::db::KIOSK_DB),
+        hub_url: a.hub_url.clone(),
+        key: a.key.clone(),
     };
     std::fs::copy(&a.db, &b.db).unwrap();
     let skus = world.skus(2);
@@ -521,15 +528,27 @@ mod convergence {
         #[test]
         fn the_hub_converges_to_last_writer_wins(edits in edits(), order in prop::collection::vec(any::<u16>(), 200)) {
             let dir = tempfile::tempdir().unwrap();
-            let store = Store::open(&dir.path().join("hub.sqlite")).unwrap();
+            let store = Store::open(&dir.path().join("hub.sqlite"), vitrine::hub::store::Rules::default()).unwrap();
             let conn = vitrine::db::open(&dir.path().join("hub.sqlite"), vitrine::db::Schema::Hub).unwrap();
             conn.execute_batch(
                 "INSERT INTO device (id, store_code, token_hash, enrolled_at) VALUES (1, 'A', x'01', 0), (2, 'B', x'02', 0), (3, 'A', x'03', 0);
                  INSERT INTO api_key (id, name, key_hash, scopes, created_at) VALUES (1, 'web', x'04', '', 0);
                  INSERT INTO variant (lang, sku, group_id, title, description, price_minor, currency, availability, additional_images, content_hash)
                  VALUES ('fr', 'S0', 'G', 't', 'd', 1, 'EUR', 'in_stock', '[]', 0), ('fr', 'S1', 'G', 't', 'd', 1, 'EUR', 'in_stock', '[]', 0),
-                        ('fr', 'S2', 'G', 't', 'd', 1, 'EUR', 'in_stock', '[]', 0), ('fr', 'S3', 'G', 't', 'd', 1, 'EUR', 'in_stock', '[]', 0);",
+                        ('fr', 'S2', 'G', 't', 'd', 1, 'EUR', 'in_stock', '[]', 0), ('fr', 'S3', 'G', 't', 'd', 1, 'EUR', 'in_stock', '[]', 0);
+                 INSERT INTO customer_alias (alias, customer, created_at) VALUES ('a0', 'c0', 0), ('a1', 'c1', 0), ('a2', 'c2', 0);",
             ).unwrap();
+            // Each customer signed in at each kiosk: kiosks write their lines by alias,
+            // the web store by reference, and all collide on the same lines.
+            for device in 1..=3 {
+                for customer in 0..3 {
+                    conn.execute(
+                        "INSERT INTO visit (session, customer, store_code, device_id, signed_in_at, grant_until)
+                         VALUES (?1, ?2, 'A', ?3, 0, ?4)",
+                        rusqlite::params![format!("s{device}-{customer}"), format!("c{customer}"), device, i64::MAX],
+                    ).unwrap();
+                }
+            }
             let senders: Vec<Principal> = vec![
                 Principal::Device { id: 1, store_code: "A".into() },
                 Principal::Device { id: 2, store_code: "B".into() },
@@ -545,13 +564,19 @@ mod convergence {
                 let now = base + jiff::SignedDuration::from_millis(i as i64 * 10 + e.skew);
                 clocks[e.sender] = vitrine::hlc::tick(clocks[e.sender], now);
                 let seq = streams[e.sender].len() as u64 + 1;
+                let (owner, session) = if e.sender < 3 {
+                    (Owner::Alias(format!("a{}", e.customer)), Some(format!("s{}-{}", e.sender + 1, e.customer)))
+                } else {
+                    (Owner::Customer(format!("c{}", e.customer)), None)
+                };
                 let op = Op {
                     seq,
                     hlc: clocks[e.sender],
-                    owner: Owner::Customer(format!("c{}", e.customer)),
+                    owner,
                     sku: format!("S{}", e.sku),
                     action: if e.add { Action::Add } else { Action::Remove },
-                    session: None,
+                    session,
+                    token: None,
                 };
                 let stream = format!("stream-{}", e.sender);
                 let key = (format!("c{}", e.customer), op.sku.clone());

@@ -168,7 +168,11 @@ impl World {
         self.rt
             .block_on(vitrine::sync::driver::enroll(&db, hub_url, &code, Some(name)))
             .unwrap();
-        Kiosk { db }
+        Kiosk {
+            db,
+            hub_url: self.hub.url(),
+            key: self.key.clone(),
+        }
     }
 
     pub fn kiosk(&self, name: &str) -> Kiosk {
@@ -260,6 +264,9 @@ impl World {
 
 pub struct Kiosk {
     pub db: PathBuf,
+    /// The hub and a web store key, to mint the tokens customers sign in with.
+    pub hub_url: String,
+    pub key: String,
 }
 
 impl Kiosk {
@@ -273,17 +280,56 @@ impl Kiosk {
         outbox::device(catalog.connection()).unwrap().unwrap().token
     }
 
+    /// An edit of `customer`'s list, as the kiosk makes it: the first one signs them in
+    /// to the visit `visit-CUSTOMER` with a token the web store mints, as a scan does.
     pub fn edit(&self, customer: &str, sku: &str, action: Action) -> outbox::Edited {
         let mut catalog = vitrine::catalog::Catalog::open(&self.db).unwrap();
+        let visit = format!("visit-{customer}");
+        let alias = self.signed_in(customer).unwrap_or_else(|| {
+            let minted = self.mint(customer);
+            let alias = Owner::Alias(minted.customer_alias.clone());
+            outbox::sign_in(catalog.connection(), Timestamp::now(), &visit, &alias, &minted.token).unwrap();
+            minted.customer_alias
+        });
         outbox::edit(
             catalog.connection(),
             Timestamp::now(),
-            &Owner::Customer(customer.to_owned()),
+            &Owner::Alias(alias),
             sku,
             action,
-            Some("visit-1"),
+            Some(&visit),
         )
         .unwrap()
+    }
+
+    /// The alias `customer` signed in to this kiosk with, if they did.
+    pub fn signed_in(&self, customer: &str) -> Option<String> {
+        let conn = rusqlite::Connection::open(&self.db).unwrap();
+        conn.query_row(
+            "SELECT alias FROM signed_in WHERE visit = ?1",
+            [format!("visit-{customer}")],
+            |r| r.get(0),
+        )
+        .ok()
+    }
+
+    /// A token for `customer`, from the web store's mint endpoint.
+    pub fn mint(&self, customer: &str) -> vitrine::protocol::MintResponse {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let response = reqwest::Client::new()
+                .post(format!("{}/v1/webstore/tokens", self.hub_url))
+                .bearer_auth(&self.key)
+                .json(&serde_json::json!({ "customer": customer }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            response.json().await.unwrap()
+        })
     }
 
     pub fn status(&self) -> outbox::Status {
@@ -294,16 +340,21 @@ impl Kiosk {
     /// The kiosk's local view per (owner, sku), tombstones included.
     pub fn local_state(&self) -> std::collections::BTreeMap<(Owner, String), bool> {
         let conn = rusqlite::Connection::open(&self.db).unwrap();
+        // A signed-in customer's lines are under their alias; the hub files them under
+        // their reference, which the test's visit name carries.
         let mut stmt = conn
-            .prepare("SELECT owner_kind, owner, sku, present FROM wishlist")
+            .prepare(
+                "SELECT w.owner_kind, COALESCE(substr(s.visit, 7), w.owner), w.sku, w.present
+                 FROM wishlist w LEFT JOIN signed_in s ON w.owner_kind = 'alias' AND s.alias = w.owner",
+            )
             .unwrap();
         stmt.query_map([], |r| {
             let kind: String = r.get(0)?;
             let owner: String = r.get(1)?;
-            let owner = if kind == "customer" {
-                Owner::Customer(owner)
-            } else {
+            let owner = if kind == "visit" {
                 Owner::Visit(owner)
+            } else {
+                Owner::Customer(owner)
             };
             Ok(((owner, r.get::<_, String>(2)?), r.get::<_, bool>(3)?))
         })

@@ -26,7 +26,8 @@ pub fn run(db: &Path, customer: &str, skus: &[String], steps: usize, report: &mu
     let syncer = Syncer::open(db, policy)?;
     let mut catalog = Catalog::open(db)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let owner = Owner::Customer(customer.to_owned());
+    // An anonymous visit's list: what a kiosk writes without a sign-in.
+    let owner = Owner::Visit(customer.to_owned());
     for step in 0..steps {
         let sku = &skus[rand::random_range(0..skus.len())];
         let present = outbox::wishlist(catalog.connection(), &owner)?

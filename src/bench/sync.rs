@@ -69,10 +69,13 @@ impl Load<'_> {
                                 Op {
                                     seq: n as u64 + 1,
                                     hlc: base + n as u64,
-                                    owner: Owner::Customer(format!("c{}", (k * 7919 + n * 31) % 5_000)),
+                                    // Anonymous visits' lines: a kiosk writes a customer's
+                                    // only after a checked sign-in.
+                                    owner: Owner::Visit(format!("v{}", (k * 7919 + n * 31) % 5_000)),
                                     sku: skus[(k * 104_729 + n * 7) % skus.len()].clone(),
                                     action: if n % 4 == 3 { Action::Remove } else { Action::Add },
                                     session: Some(format!("visit-{k}")),
+                                    token: None,
                                 }
                             })
                             .collect();
@@ -216,7 +219,7 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
         let mut kiosk = Catalog::open(&kiosk_db)?;
         let now = Timestamp::now();
         for n in 0..10_000 {
-            let owner = Owner::Customer(format!("offline-{}", n % 500));
+            let owner = Owner::Visit(format!("offline-{}", n % 500));
             outbox::edit(
                 kiosk.connection(),
                 now,

@@ -35,13 +35,28 @@ pub enum WishlistCommand {
     Remove(WishlistEdit),
 }
 
+/// One wishlist edit, either as a kiosk makes it for a signed-in customer (`--data` and
+/// `--token`: exactly what a scan of their code then a tap does), or on the web store's
+/// own stream (`--customer`, `--hub` and `--key`).
 #[derive(Args)]
+#[command(group = clap::ArgGroup::new("as").required(true).args(["data", "customer"]))]
 pub struct WishlistEdit {
+    /// The kiosk's data directory (enrolled, catalog pulled).
+    #[arg(long, requires = "token")]
+    data: Option<PathBuf>,
+    /// The customer's token, as the kiosk's camera would read it from their code (the web
+    /// store's `POST /v1/webstore/tokens` mints one).
     #[arg(long)]
-    data: PathBuf,
-    /// The web store's customer reference.
-    #[arg(long)]
-    customer: String,
+    token: Option<String>,
+    /// The web store's customer reference: the edit goes on the web store's own stream.
+    #[arg(long, requires_all = ["hub", "key"])]
+    customer: Option<String>,
+    /// The hub's address, for `--customer`.
+    #[arg(long, env = "VITRINE_HUB")]
+    hub: Option<String>,
+    /// A web store API key with the `wishlist:write` scope, for `--customer`.
+    #[arg(long, env = "VITRINE_KEY")]
+    key: Option<String>,
     #[arg(long)]
     sku: String,
 }
@@ -82,18 +97,77 @@ pub fn wishlist(command: WishlistCommand) -> anyhow::Result<()> {
         WishlistCommand::Add(e) => (e, Action::Add),
         WishlistCommand::Remove(e) => (e, Action::Remove),
     };
-    anyhow::ensure!(
-        valid_ref(&edit.customer) && valid_ref(&edit.sku),
-        "customer references and SKUs are 1 to 128 printable characters"
-    );
-    let mut catalog = Catalog::open(&kiosk_db(&edit.data, true)?)?;
-    if catalog.lookup(&edit.sku)?.is_none() {
-        eprintln!("note: {} is not in this kiosk's catalog; the hub will decide", edit.sku);
+    anyhow::ensure!(valid_ref(&edit.sku), "SKUs are 1 to 128 printable characters");
+    match (&edit.data, &edit.token, &edit.customer) {
+        (Some(data), Some(token), None) => kiosk_edit(data, token, &edit.sku, action),
+        (None, None, Some(customer)) => {
+            let (hub, key) = edit
+                .hub
+                .as_deref()
+                .zip(edit.key.as_deref())
+                .context("give --hub and --key")?;
+            webstore_edit(hub, key, customer, &edit.sku, action)
+        }
+        _ => bail!("give either --data and --token (a kiosk's edit), or --customer, --hub and --key (the web store's)"),
     }
-    let owner = Owner::Customer(edit.customer);
-    match outbox::edit(catalog.connection(), Timestamp::now(), &owner, &edit.sku, action, None)? {
-        Edited::Queued { seq } => println!("saved (op {seq} queued for the hub)"),
+}
+
+/// What a scan of the customer's code then a tap on the heart does: the token checked
+/// offline, a visit signed in, the edit saved, and the visit ended (nothing of the
+/// shopper stays but the ops the hub has yet to receive).
+fn kiosk_edit(data: &Path, token: &str, sku: &str, action: Action) -> anyhow::Result<()> {
+    let mut catalog = Catalog::open(&kiosk_db(data, true)?)?;
+    if catalog.lookup(sku)?.is_none() {
+        eprintln!("note: {sku} is not in this kiosk's catalog; the hub will decide");
+    }
+    let now = Timestamp::now();
+    let conn = catalog.connection();
+    let (audience, keys) = vitrine::trust::load(conn)?
+        .context("this kiosk has no token keys yet; run `vitrine sync --data DIR --once` first")?;
+    let mut verifier = vitrine::token::Verifier::new(&audience, keys);
+    verifier.restore(vitrine::trust::load_seen(conn, now)?);
+    let claims = verifier
+        .verify(token.trim(), now)
+        .map_err(|rejection| anyhow::anyhow!("the token was refused: {rejection}"))?;
+    vitrine::trust::save_seen(conn, &verifier.replay_cache())?;
+    let customer = Owner::Alias(claims.customer.to_string());
+    let visit = vitrine::protocol::new_id();
+    outbox::sign_in(conn, now, &visit, &customer, token.trim())?;
+    let edited = outbox::edit(conn, now, &customer, sku, action, Some(&visit))?;
+    outbox::end_visit(conn, &visit, Some(&customer))?;
+    match edited {
+        Edited::Queued { seq } => println!("saved for customer {} (op {seq} queued for the hub)", claims.customer),
         Edited::Unchanged => println!("unchanged (the wishlist already says so)"),
+    }
+    Ok(())
+}
+
+/// One edit on a stream of the web store's own, made for this command.
+fn webstore_edit(hub: &str, key: &str, customer: &str, sku: &str, action: Action) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        valid_ref(customer),
+        "customer references are 1 to 128 printable characters"
+    );
+    let client = vitrine::client::webstore::WebStoreClient::new(hub, key)?;
+    let request = vitrine::protocol::PushRequest {
+        stream: format!("cli-{}", vitrine::protocol::new_id()),
+        ops: vec![vitrine::protocol::Op {
+            seq: 1,
+            hlc: vitrine::hlc::from_wall(Timestamp::now()),
+            owner: Owner::Customer(customer.to_owned()),
+            sku: sku.to_owned(),
+            action,
+            session: None,
+            token: None,
+        }],
+    };
+    let answer = runtime()?.block_on(client.push(&request))?;
+    match answer.results.first() {
+        Some(result) if result.status == vitrine::protocol::OpStatus::Rejected => bail!(
+            "the hub refused the edit: {}",
+            result.reason.as_deref().unwrap_or("rejected")
+        ),
+        _ => println!("saved for customer {customer} on the web store's stream"),
     }
     Ok(())
 }

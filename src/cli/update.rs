@@ -26,7 +26,8 @@ pub enum UpdateCommand {
         out: PathBuf,
     },
     /// Verifies a bundle and installs it into the slot not in use, on trial: it runs
-    /// from the next start of the kiosk, and is rolled back unless it reports healthy.
+    /// from the next start of the kiosk, and is rolled back unless it reports healthy
+    /// soon after. Its version must be newer than the running app's.
     Install {
         bundle: PathBuf,
         #[command(flatten)]
@@ -34,6 +35,10 @@ pub enum UpdateCommand {
         /// The public key bundles must be signed with.
         #[arg(long, default_value = "/etc/vitrine/update.pub")]
         key: PathBuf,
+        /// Installs the bundle even if its version is not newer than the running app's:
+        /// older, the same, or not a semantic version.
+        #[arg(long)]
+        allow_downgrade: bool,
     },
     /// Run by the kiosk service before each start: keeps or rolls back a trial, and
     /// points `--link` at the app to run.
@@ -75,6 +80,8 @@ impl SlotArgs {
         Ok(vitrine::update::Slots {
             dir: self.slots,
             factory: self.factory,
+            // These commands run from the image's own binary, the factory app.
+            factory_version: env!("CARGO_PKG_VERSION").to_owned(),
             health: self.health,
         })
     }
@@ -109,10 +116,16 @@ pub fn run(command: UpdateCommand) -> anyhow::Result<()> {
                 out.display()
             );
         }
-        UpdateCommand::Install { bundle, slots, key } => {
+        UpdateCommand::Install {
+            bundle,
+            slots,
+            key,
+            allow_downgrade,
+        } => {
+            let key = update::read_public_key(&key)?;
             let trial = slots
                 .open()?
-                .install(&bundle, &update::read_public_key(&key)?, Timestamp::now())?;
+                .install(&bundle, &key, Timestamp::now(), allow_downgrade)?;
             println!(
                 "installed version {} on trial: it runs from the next start (systemctl restart vitrine)",
                 trial.version

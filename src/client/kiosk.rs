@@ -10,8 +10,9 @@ use reqwest::StatusCode;
 use crate::net::{BodyError, describe, read_answer, read_body};
 use crate::protocol::params::{ImageQuery, PageQuery, segment};
 use crate::protocol::{
-    CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, KioskSettings, PairingStarted, PairingStatus,
-    Problem, PushRequest, StaffEvents, StaffEventsAck, StaffList, StockAnswer, StockQuery, TokenKeys,
+    CUSTOMER_TOKEN_HEADER, CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, ErasurePage, KioskSettings,
+    PairingStarted, PairingStatus, Problem, PushRequest, StaffEvents, StaffEventsAck, StaffList, StockAnswer,
+    StockQuery, TokenKeys,
 };
 
 /// How long a question an assistant waits on (live stock) may take before the kiosk
@@ -87,9 +88,24 @@ impl KioskClient {
     }
 
     /// A signed-in customer's wishlist, by the alias their token carried.
-    pub async fn customer_wishlist(&self, alias: &str) -> anyhow::Result<CustomerWishlist> {
+    pub async fn customer_wishlist(&self, alias: &str, token: &str) -> anyhow::Result<CustomerWishlist> {
         let url = format!("{}/v1/kiosk/customers/{}/wishlist", self.base, segment(alias));
-        self.call(self.http.get(url).timeout(Duration::from_secs(5))).await
+        let request = self
+            .http
+            .get(url)
+            .header(CUSTOMER_TOKEN_HEADER, token)
+            .timeout(Duration::from_secs(5));
+        self.call(request).await
+    }
+
+    /// Aliases of customers erased since `cursor`.
+    pub async fn erasures(&self, cursor: &str) -> anyhow::Result<ErasurePage> {
+        let query = PageQuery {
+            cursor: Some(cursor.to_owned()).filter(|c| !c.is_empty()),
+            limit: None,
+        };
+        self.call(self.http.get(format!("{}/v1/kiosk/erasures", self.base)).query(&query))
+            .await
     }
 
     /// The web store's pages this kiosk links to.

@@ -9,7 +9,7 @@ use anyhow::Context;
 use crate::net::read_answer;
 pub use crate::protocol::params::FeedKind;
 use crate::protocol::params::{FeedQuery, PageQuery};
-use crate::protocol::{ImportSummary, WishlistPage};
+use crate::protocol::{ImportSummary, PushRequest, PushResponse, WishlistPage};
 
 /// Which wishlist feed to page through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +69,19 @@ impl WebStoreClient {
             .get(format!("{}/v1/webstore/wishlist/{path}", self.base))
             .bearer_auth(&self.key)
             .query(page)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the hub at {}", self.base))?;
+        read_answer(response).await
+    }
+
+    /// Sends a batch of the web store's own edits on its stream.
+    pub async fn push(&self, request: &PushRequest) -> anyhow::Result<PushResponse> {
+        let response = self
+            .http
+            .post(format!("{}/v1/webstore/ops", self.base))
+            .bearer_auth(&self.key)
+            .json(request)
             .send()
             .await
             .with_context(|| format!("cannot reach the hub at {}", self.base))?;

@@ -77,6 +77,7 @@ fn migrations(schema: Schema) -> Migrations<'static> {
             M::up(include_str!("kiosk_v2.sql")),
             M::up(include_str!("kiosk_v3.sql")),
             M::up(include_str!("kiosk_v4.sql")),
+            M::up(include_str!("kiosk_v5.sql")),
         ],
         Schema::Hub => vec![
             catalog,
@@ -85,6 +86,7 @@ fn migrations(schema: Schema) -> Migrations<'static> {
             M::up(include_str!("hub_v3.sql")),
             M::up(include_str!("hub_v4.sql")),
             M::up(include_str!("hub_v5.sql")),
+            M::up(include_str!("hub_v6.sql")),
         ],
     })
 }

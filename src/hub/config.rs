@@ -39,9 +39,58 @@ pub struct Config {
     /// nearest first.
     #[serde(default, rename = "shop")]
     pub shops: Vec<crate::protocol::Shop>,
+    /// How far ahead of the hub's clock a pushed op's clock may be, in seconds (default
+    /// 300). An op further ahead is refused (`clock_ahead`), so one kiosk with a wrong
+    /// clock cannot win every later edit or push the hub's clock out of reach.
+    #[serde(default = "default_clock_skew")]
+    pub max_clock_skew_seconds: u32,
+    /// Where catalog pictures may be fetched from beyond the public internet, such as the
+    /// web store's picture server on the shop's network: networks (`192.168.1.0/24`,
+    /// `fd00::/8`), addresses, or host names (`pictures.lan`, whatever they resolve to).
+    /// Loopback, private, link-local and other special addresses are refused otherwise,
+    /// so a picture URL in a feed cannot make the hub probe the network it stands in.
+    #[serde(default)]
+    pub picture_hosts_allowed: Vec<images::AllowedHost>,
+    /// `[limits]`: requests a client may send before the hub answers 429.
+    #[serde(default)]
+    pub limits: RateLimits,
     /// Pictures the hub serves without fetching them (the demo's); not in the file.
     #[serde(skip)]
     pub local_pictures: Option<Arc<dyn images::LocalPictures>>,
+}
+
+/// `[limits]`: how many requests one client may send before the hub answers 429 with
+/// `Retry-After`. Routes that take no credential (enrollment, the demo's pages) count per
+/// address (the TCP peer; a proxy in front makes every client one), the rest per
+/// credential. The defaults are far above what a shop's kiosks or a chain's web store
+/// send, and far below what guessing enrollment codes needs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimits {
+    /// Requests per minute from one address to the routes without a credential (default 10).
+    pub anonymous_per_minute: u32,
+    /// How many of those may come at once (default 10).
+    pub anonymous_burst: u32,
+    /// Requests per second with one device credential or API key (default 500).
+    pub credential_per_second: u32,
+    /// How many of those may come at once (default 5000): a kiosk's first start fetches
+    /// hundreds of pictures, a web store catching up pages the changes feed.
+    pub credential_burst: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> RateLimits {
+        RateLimits {
+            anonymous_per_minute: 10,
+            anonymous_burst: 10,
+            credential_per_second: 500,
+            credential_burst: 5_000,
+        }
+    }
+}
+
+fn default_clock_skew() -> u32 {
+    300
 }
 
 fn default_pairing_seconds() -> u32 {
@@ -77,6 +126,9 @@ impl Default for Config {
             webstore: WebStorePages::default(),
             pairing_seconds: default_pairing_seconds(),
             shops: Vec::new(),
+            max_clock_skew_seconds: default_clock_skew(),
+            picture_hosts_allowed: Vec::new(),
+            limits: RateLimits::default(),
             local_pictures: None,
         }
     }
@@ -149,7 +201,25 @@ impl Config {
                 shop.code
             );
         }
+        anyhow::ensure!(
+            (1..=86_400).contains(&config.max_clock_skew_seconds),
+            "max_clock_skew_seconds must be between 1 and 86400"
+        );
         anyhow::ensure!(config.shops.len() <= 10_000, "at most 10,000 shops");
+        anyhow::ensure!(
+            config.picture_hosts_allowed.len() <= images::MAX_ALLOWED_HOSTS,
+            "picture_hosts_allowed lists at most {} hosts",
+            images::MAX_ALLOWED_HOSTS
+        );
+        let limits = &config.limits;
+        for (name, value, max) in [
+            ("anonymous_per_minute", limits.anonymous_per_minute, 60_000),
+            ("anonymous_burst", limits.anonymous_burst, 100_000),
+            ("credential_per_second", limits.credential_per_second, 1_000_000),
+            ("credential_burst", limits.credential_burst, 1_000_000),
+        ] {
+            anyhow::ensure!((1..=max).contains(&value), "limits.{name} must be between 1 and {max}");
+        }
         for name in &config.demo_passes {
             anyhow::ensure!(
                 pass::valid_pass_name(name),

@@ -28,10 +28,43 @@ pub const MAX_KEY_YEARS: i64 = 5;
 pub enum KeyError {
     #[error("public_key must be 32 bytes of a valid Ed25519 key, base64url without padding")]
     PublicKey,
+    #[error(
+        "public_key is a weak Ed25519 key (a point of small order): a signature that verifies under it \
+         can be made without any secret, so anyone could sign in as any customer; generate the key pair \
+         with an Ed25519 library"
+    )]
+    Weak,
     #[error("not_after must be after not_before, at most {MAX_KEY_YEARS} years later, and in the future")]
     Window,
     #[error("every key id is in use")]
     Exhausted,
+}
+
+impl KeyError {
+    /// The `Problem` code the API answers with. A weak key has its own: the web store sent
+    /// a well-formed key that no one may sign with, a bug in how it made the key.
+    pub fn code(&self) -> &'static str {
+        match self {
+            KeyError::Weak => "weak_key",
+            KeyError::PublicKey | KeyError::Window | KeyError::Exhausted => "invalid_key",
+        }
+    }
+}
+
+/// The 32 bytes of a web store's public key, if kiosks may trust it: a valid Ed25519
+/// point, and not one of small order (kiosks that verify without the strict check would
+/// accept signatures forged for it).
+fn public_key_bytes(public_key: &str) -> Result<[u8; 32], KeyError> {
+    let bytes: [u8; 32] = URL_SAFE_NO_PAD
+        .decode(public_key)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or(KeyError::PublicKey)?;
+    let key = VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::PublicKey)?;
+    if key.is_weak() {
+        return Err(KeyError::Weak);
+    }
+    Ok(bytes)
 }
 
 fn timestamp(seconds: i64) -> Timestamp {
@@ -169,9 +202,9 @@ pub fn register(
     not_after: Option<Timestamp>,
     now: Timestamp,
 ) -> rusqlite::Result<Result<TokenKey, KeyError>> {
-    let bytes: Option<[u8; 32]> = URL_SAFE_NO_PAD.decode(public_key).ok().and_then(|b| b.try_into().ok());
-    let Some(bytes) = bytes.filter(|b| VerifyingKey::from_bytes(b).is_ok()) else {
-        return Ok(Err(KeyError::PublicKey));
+    let bytes = match public_key_bytes(public_key) {
+        Ok(bytes) => bytes,
+        Err(e) => return Ok(Err(e)),
     };
     // Whole seconds, as stored and published.
     let not_before = timestamp(not_before.unwrap_or(now).as_second());
@@ -288,4 +321,77 @@ pub fn forget(conn: &Connection, customer: &str) -> rusqlite::Result<()> {
     conn.execute("DELETE FROM customer_alias WHERE customer = ?1", [customer])?;
     conn.execute("DELETE FROM visit WHERE customer = ?1", [customer])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The eight points of small order, as compressed Ed25519 keys: the identity, the
+    /// point of order 2, two of order 4 and four of order 8.
+    const SMALL_ORDER: [[u8; 32]; 8] = [
+        [
+            1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ],
+        [
+            236, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+            255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 127,
+        ],
+        [0; 32],
+        [
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 128,
+        ],
+        [
+            38, 232, 149, 143, 194, 178, 39, 176, 69, 195, 244, 137, 242, 239, 152, 240, 213, 223, 172, 5, 211, 198,
+            51, 57, 177, 56, 2, 136, 109, 83, 252, 5,
+        ],
+        [
+            38, 232, 149, 143, 194, 178, 39, 176, 69, 195, 244, 137, 242, 239, 152, 240, 213, 223, 172, 5, 211, 198,
+            51, 57, 177, 56, 2, 136, 109, 83, 252, 133,
+        ],
+        [
+            199, 23, 106, 112, 61, 77, 216, 79, 186, 60, 11, 118, 13, 16, 103, 15, 42, 32, 83, 250, 44, 57, 204, 198,
+            78, 199, 253, 119, 146, 172, 3, 122,
+        ],
+        [
+            199, 23, 106, 112, 61, 77, 216, 79, 186, 60, 11, 118, 13, 16, 103, 15, 42, 32, 83, 250, 44, 57, 204, 198,
+            78, 199, 253, 119, 146, 172, 3, 250,
+        ],
+    ];
+
+    #[test]
+    fn small_order_points_are_valid_keys_that_are_weak() {
+        for bytes in SMALL_ORDER {
+            let key = VerifyingKey::from_bytes(&bytes).expect("a point on the curve");
+            assert!(key.is_weak(), "{bytes:?}");
+        }
+        assert!(!SigningKey::from_bytes(&[7; 32]).verifying_key().is_weak());
+    }
+
+    #[test]
+    fn weak_keys_are_refused_with_their_own_code() {
+        for bytes in SMALL_ORDER {
+            let refused = public_key_bytes(&URL_SAFE_NO_PAD.encode(bytes));
+            assert_eq!(refused, Err(KeyError::Weak), "{bytes:?}");
+        }
+        assert_eq!(KeyError::Weak.code(), "weak_key");
+        assert!(KeyError::Weak.to_string().contains("small order"));
+        assert_eq!(KeyError::PublicKey.code(), "invalid_key");
+        let strong = SigningKey::from_bytes(&[7; 32]).verifying_key().to_bytes();
+        assert_eq!(public_key_bytes(&URL_SAFE_NO_PAD.encode(strong)), Ok(strong));
+        assert_eq!(public_key_bytes("AAAA"), Err(KeyError::PublicKey));
+    }
+
+    #[test]
+    fn a_weak_key_is_not_registered() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::db::open(&dir.path().join("hub.sqlite"), crate::db::Schema::Hub).unwrap();
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        let identity = URL_SAFE_NO_PAD.encode(SMALL_ORDER[0]);
+        assert_eq!(
+            register(&conn, 1, &identity, None, None, now).unwrap(),
+            Err(KeyError::Weak)
+        );
+        assert!(published(&conn, now).unwrap().is_empty());
+    }
 }

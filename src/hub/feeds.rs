@@ -50,7 +50,7 @@ async fn fetch_once(
         .get(reqwest::header::ETAG)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = crate::net::read_body(response, max_bytes)
+    let body = super::spool::response_body(response, max_bytes)
         .await
         .context("the feed was not read")?;
     let summary = import_feed(store, source.kind, body, source.lang.clone()).await?;

@@ -16,9 +16,11 @@ pub mod auth;
 pub mod config;
 pub mod customers;
 pub mod feeds;
+pub mod grants;
 pub mod images;
 pub mod pairing;
 pub mod pass;
+pub mod spool;
 pub mod staff;
 pub mod store;
 
@@ -52,7 +54,11 @@ pub struct Hub {
 impl Hub {
     pub fn open(data: &Path, config: Config) -> anyhow::Result<Hub> {
         std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
-        let store = Store::open(&data.join(DB_FILE))?;
+        let rules = store::Rules {
+            max_skew: jiff::SignedDuration::from_secs(i64::from(config.max_clock_skew_seconds)),
+            audience: config.audience.clone(),
+        };
+        let store = Store::open(&data.join(DB_FILE), rules)?;
         Ok(Hub {
             store,
             failpoints: Arc::default(),
@@ -80,7 +86,7 @@ impl Hub {
             store: self.store.clone(),
             failpoints: self.failpoints.clone(),
             max_feed_bytes: self.config.max_feed_mib * 1024 * 1024,
-            pictures: images::Pictures::new(self.config.local_pictures.clone()),
+            pictures: images::Pictures::new(self.config.local_pictures.clone(), &self.config.picture_hosts_allowed),
             audience: self.config.audience.as_str().into(),
             demo_passes: self.config.demo_passes.clone().into(),
             pages: Arc::new(self.config.webstore.clone()),
@@ -88,12 +94,15 @@ impl Hub {
             pairings: Arc::new(std::sync::Mutex::new(pairing::Pairings::new(
                 jiff::SignedDuration::from_secs(i64::from(self.config.pairing_seconds)),
             ))),
+            limits: Arc::new(api::limits::Limits::new(&self.config.limits)),
         };
         let (router, _) = api::router(state);
         let router = router
             .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest))
             .layer(TraceLayer::new_for_http());
-        axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+        // The TCP peer is who routes without a credential are counted by (`api::limits`).
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service).with_graceful_shutdown(shutdown).await
     }
 }
 

@@ -55,9 +55,27 @@ pub fn decode(data: &[u8], target: (u32, u32)) -> Result<SharedPixelBuffer<Rgb8P
     }
 }
 
+/// What usvg may use beyond the picture's own bytes: nothing. Its defaults read any file
+/// an `<image href>` names (an absolute path, or one relative to the working directory),
+/// so a catalog picture could show a kiosk's files on screen, or hang the picture thread
+/// reading `/dev/zero`. Pictures embedded as `data:` URLs still draw (the nested SVG ones
+/// get no file access either: usvg ignores their external hrefs itself); the font
+/// database stays empty, so no font file is read.
+fn svg_options() -> resvg::usvg::Options<'static> {
+    use resvg::usvg;
+    usvg::Options {
+        resources_dir: None,
+        image_href_resolver: usvg::ImageHrefResolver {
+            resolve_data: usvg::ImageHrefResolver::default_data_resolver(),
+            resolve_string: Box::new(|_, _| None),
+        },
+        ..usvg::Options::default()
+    }
+}
+
 fn decode_svg(data: &[u8], target: (u32, u32)) -> Result<SharedPixelBuffer<Rgb8Pixel>, ImageError> {
     use resvg::{tiny_skia, usvg};
-    let tree = usvg::Tree::from_data(data, &usvg::Options::default()).map_err(|e| ImageError::Decode(e.to_string()))?;
+    let tree = usvg::Tree::from_data(data, &svg_options()).map_err(|e| ImageError::Decode(e.to_string()))?;
     let size = tree.size();
     let scale = cover_scale(size.width(), size.height(), target);
     let (w, h) = (
@@ -118,6 +136,54 @@ mod tests {
         let buffer = decode(svg, (200, 200)).unwrap();
         assert_eq!((buffer.width(), buffer.height()), (200, 250));
         assert_eq!(buffer.as_slice()[0], Rgb8Pixel::new(255, 0, 0));
+    }
+
+    /// An SVG whose only content is an `<image>` covering it, pointing at `href`.
+    fn svg_showing(href: &str) -> Vec<u8> {
+        format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><image href="{href}" x="0" y="0" width="10" height="10"/></svg>"#
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn svg_draws_no_file_its_image_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let green = dir.path().join("green.svg");
+        std::fs::write(
+            &green,
+            br##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#00ff00"/></svg>"##,
+        )
+        .unwrap();
+        let path = green.to_str().unwrap();
+        let paper = Rgb8Pixel::new(PAPER[0], PAPER[1], PAPER[2]);
+        for href in [path.to_owned(), format!("file://{path}")] {
+            let buffer = decode(&svg_showing(&href), (20, 20)).unwrap();
+            assert!(
+                buffer.as_slice().iter().all(|pixel| *pixel == paper),
+                "{href} was drawn"
+            );
+        }
+    }
+
+    #[test]
+    fn svg_image_naming_dev_zero_is_not_read() {
+        // usvg's default would read /dev/zero until memory runs out; this returns at once.
+        let buffer = decode(&svg_showing("/dev/zero"), (20, 20)).unwrap();
+        assert_eq!(buffer.as_slice()[0], Rgb8Pixel::new(PAPER[0], PAPER[1], PAPER[2]));
+    }
+
+    #[test]
+    fn svg_image_as_a_data_url_still_draws() {
+        use base64::Engine;
+        let inner = br##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#00ff00"/></svg>"##;
+        let href = format!(
+            "data:image/svg+xml;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(inner)
+        );
+        let buffer = decode(&svg_showing(&href), (20, 20)).unwrap();
+        let middle = buffer.as_slice()[10 * 20 + 10];
+        assert!(middle.g > 200 && middle.r < 50, "{middle:?}");
     }
 
     #[test]

@@ -134,7 +134,25 @@ pub struct Op {
     /// The kiosk visit the edit was made in (absent for the web store's own edits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
+    /// A `sign_in`'s proof: the customer's token as the kiosk read it. The hub checks it
+    /// itself; only then may the kiosk write and read that customer's list, for this
+    /// visit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
+
+/// `GET /v1/kiosk/erasures`: aliases of customers the web store erased, for kiosks to
+/// delete every trace of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct ErasurePage {
+    pub aliases: Vec<String>,
+    pub next_cursor: String,
+    pub has_more: bool,
+}
+
+/// The header a kiosk sends a signed-in customer's token in, to read their list.
+pub const CUSTOMER_TOKEN_HEADER: &str = "vitrine-customer-token";
 
 /// `POST /v1/kiosk/ops` and `POST /v1/webstore/ops`.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -182,6 +182,10 @@ impl Syncer {
     /// Pulls catalog pages until the kiosk is up to date, then the customer-token keys;
     /// returns the catalog changes applied.
     pub async fn pull_catalog(&self) -> anyhow::Result<usize> {
+        let erased = self.pull_erasures().await?;
+        if erased > 0 {
+            tracing::info!(rows = erased, "deleted what this kiosk held of erased customers");
+        }
         let keys = self.client.token_keys().await?;
         let settings = self.client.settings().await?;
         let staff = self.client.staff().await?;
@@ -259,15 +263,43 @@ impl Syncer {
     }
 
     /// Fetches a signed-in customer's list from the hub into the local view (lines this
-    /// kiosk has not sent yet stay as they are); returns how many lines the hub has.
+    /// kiosk has not sent yet stay as they are), proving the sign-in with the token they
+    /// showed; returns how many lines the hub has. If the visit ended meanwhile, nothing
+    /// is asked or kept.
     pub async fn fetch_customer(&self, alias: &str) -> anyhow::Result<usize> {
-        let list = self.client.customer_wishlist(alias).await?;
         let owner = Owner::Alias(alias.to_owned());
+        let asked = owner.clone();
+        let Some(token) = self
+            .with_db(move |c| outbox::sign_in_token(c.connection(), &asked))
+            .await?
+        else {
+            return Ok(0);
+        };
+        let list = self.client.customer_wishlist(alias, &token).await?;
         let lines: Vec<(String, bool, u64)> = list.items.into_iter().map(|l| (l.sku, l.present, l.hlc)).collect();
         let count = lines.len();
-        self.with_db(move |c| outbox::merge_remote(c.connection(), &owner, &lines))
+        let kept = self
+            .with_db(move |c| outbox::merge_remote(c.connection(), &owner, &lines))
             .await?;
-        Ok(count)
+        Ok(if kept { count } else { 0 })
+    }
+
+    /// Deletes what the kiosk holds of customers the web store erased, as the hub lists
+    /// them; returns how many rows named them.
+    pub async fn pull_erasures(&self) -> anyhow::Result<usize> {
+        let mut deleted = 0;
+        let mut cursor = self.with_db(|c| outbox::erasure_cursor(c.connection())).await?;
+        loop {
+            let page = self.client.erasures(&cursor).await?;
+            let (count, has_more) = (page.aliases.len(), page.has_more);
+            cursor = page.next_cursor.clone();
+            deleted += self
+                .with_db(move |c| outbox::erase_aliases(c.connection(), &page.aliases, &page.next_cursor, new_id))
+                .await?;
+            if !has_more || count == 0 {
+                return Ok(deleted);
+            }
+        }
     }
 
     /// Runs until `shutdown` turns true: pushes whenever there is something to send (or

@@ -97,35 +97,61 @@ pub fn edit(
     if is_present(&tx, owner, sku)? == (action == Action::Add) {
         return Ok(Edited::Unchanged);
     }
-    let seq = queue(&tx, now, owner, sku, action, session)?;
+    let seq = queue(&tx, now, owner, sku, action, session, None)?;
     tx.commit()?;
     Ok(Edited::Queued { seq })
 }
 
-/// Signs `customer` in to the visit: one op for the hub's visit record, and the visit's
-/// lines moved to the customer's list, in one transaction.
-pub fn sign_in(conn: &mut Connection, now: Timestamp, visit: &str, customer: &Owner) -> rusqlite::Result<()> {
+/// Signs `customer` in to the visit with the `token` they showed: one op for the hub
+/// (which checks the token before it records the visit), the visit's lines moved to the
+/// customer's list, and the sign-in kept for the visit, in one transaction.
+pub fn sign_in(
+    conn: &mut Connection,
+    now: Timestamp,
+    visit: &str,
+    customer: &Owner,
+    token: &str,
+) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    queue(&tx, now, customer, "", Action::SignIn, Some(visit))?;
+    queue(&tx, now, customer, "", Action::SignIn, Some(visit), Some(token))?;
+    let clock: u64 = tx.query_row("SELECT hlc FROM sync_state WHERE id = 1", [], |r| r.get(0))?;
+    tx.execute(
+        "INSERT INTO signed_in (visit, alias, token, hlc) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT DO UPDATE SET token = excluded.token, hlc = excluded.hlc",
+        params![visit, customer.parts().1, token, clock],
+    )?;
     let anonymous = Owner::Visit(visit.to_owned());
     for line in wishlist(&tx, &anonymous)?.iter().rev() {
         if !is_present(&tx, customer, &line.sku)? {
-            queue(&tx, now, customer, &line.sku, Action::Add, Some(visit))?;
+            queue(&tx, now, customer, &line.sku, Action::Add, Some(visit), None)?;
         }
-        queue(&tx, now, &anonymous, &line.sku, Action::Remove, Some(visit))?;
+        queue(&tx, now, &anonymous, &line.sku, Action::Remove, Some(visit), None)?;
     }
     tx.commit()
 }
 
-/// Drops an owner's lines from the local view when their session ends. Ops not yet sent
-/// stay in the outbox.
-pub fn forget(conn: &Connection, owner: &Owner) -> rusqlite::Result<()> {
-    let (kind, id) = owner.parts();
-    conn.execute(
-        "DELETE FROM wishlist WHERE owner_kind = ?1 AND owner = ?2",
-        params![kind, id],
-    )?;
-    Ok(())
+/// The token a customer signed in to the visit under way with, if they still are.
+pub fn sign_in_token(conn: &Connection, customer: &Owner) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT token FROM signed_in WHERE alias = ?1 ORDER BY hlc DESC LIMIT 1")?
+        .query_row([customer.parts().1], |r| r.get(0))
+        .optional()
+}
+
+/// Ends a visit on the kiosk: its lines and its signed-in customer's leave the local
+/// view, with the sign-in, in one transaction. Ops not yet sent stay in the outbox until
+/// the hub has them.
+pub fn end_visit(conn: &mut Connection, visit: &str, customer: Option<&Owner>) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let owners = std::iter::once(Owner::Visit(visit.to_owned())).chain(customer.cloned());
+    for owner in owners {
+        let (kind, id) = owner.parts();
+        tx.execute(
+            "DELETE FROM wishlist WHERE owner_kind = ?1 AND owner = ?2",
+            params![kind, id],
+        )?;
+    }
+    tx.execute("DELETE FROM signed_in WHERE visit = ?1", [visit])?;
+    tx.commit()
 }
 
 fn is_present(conn: &Connection, owner: &Owner, sku: &str) -> rusqlite::Result<bool> {
@@ -144,6 +170,7 @@ fn queue(
     sku: &str,
     action: Action,
     session: Option<&str>,
+    token: Option<&str>,
 ) -> rusqlite::Result<u64> {
     let (kind, id) = owner.parts();
     let (stream, seq, last): (String, u64, u64) =
@@ -165,9 +192,9 @@ fn queue(
         )?;
     }
     tx.execute(
-        "INSERT INTO outbox (stream, seq, hlc, owner_kind, owner, sku, action, session, state)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending')",
-        params![stream, seq, clock, kind, id, sku, action_name(action), session],
+        "INSERT INTO outbox (stream, seq, hlc, owner_kind, owner, sku, action, session, token, state)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending')",
+        params![stream, seq, clock, kind, id, sku, action_name(action), session, token],
     )?;
     Ok(seq)
 }
@@ -218,8 +245,8 @@ pub fn waiting(conn: &Connection, owner: &Owner) -> rusqlite::Result<u64> {
 pub fn pending(conn: &Connection, max: usize) -> rusqlite::Result<(String, Vec<Op>)> {
     let stream: String = conn.query_row("SELECT stream FROM sync_state WHERE id = 1", [], |r| r.get(0))?;
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, hlc, owner_kind, owner, sku, action, session FROM outbox
-         WHERE state = 'pending' ORDER BY id LIMIT ?1",
+        "SELECT seq, hlc, owner_kind, owner, sku, action, session, token FROM outbox
+         WHERE state = 'pending' ORDER BY seq LIMIT ?1",
     )?;
     let ops = stmt
         .query_map([max as i64], |r| {
@@ -232,6 +259,7 @@ pub fn pending(conn: &Connection, max: usize) -> rusqlite::Result<(String, Vec<O
                 sku: r.get(4)?,
                 action: action_named(&action),
                 session: r.get(6)?,
+                token: r.get(7)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<Op>>>()?;
@@ -252,6 +280,9 @@ pub fn sender_state(conn: &Connection) -> rusqlite::Result<SenderState> {
         },
     )
 }
+
+/// Refused ops kept (numbers and reasons only) for the staff screen.
+const REJECTED_KEPT: i64 = 100;
 
 /// Records the outcome of a push: the sender's new state and its effects, in one
 /// transaction. `new_stream` is called only when the stream must restart.
@@ -279,10 +310,22 @@ pub fn record(
         )?;
     }
     let stream: String = tx.query_row("SELECT stream FROM sync_state WHERE id = 1", [], |r| r.get(0))?;
+    // A refused op keeps its number and reason (for the staff screen and the logs),
+    // not what names the shopper; the last REJECTED_KEPT are kept.
     for (seq, reason) in &effects.rejected {
         tx.execute(
-            "UPDATE outbox SET state = 'rejected', reason = ?1 WHERE stream = ?2 AND seq = ?3",
+            "UPDATE outbox SET state = 'rejected', reason = ?1, owner = '', sku = '', session = NULL,
+                 token = NULL
+             WHERE stream = ?2 AND seq = ?3",
             params![reason, stream, seq],
+        )?;
+        tracing::warn!(seq, reason, "the hub refused an op");
+    }
+    if !effects.rejected.is_empty() {
+        tx.execute(
+            "DELETE FROM outbox WHERE state = 'rejected' AND id NOT IN
+                 (SELECT id FROM outbox WHERE state = 'rejected' ORDER BY id DESC LIMIT ?1)",
+            [REJECTED_KEPT],
         )?;
     }
     if let Some(through) = effects.acked_through {
@@ -297,16 +340,29 @@ pub fn record(
     tx.commit()
 }
 
-/// Moves to a new stream: pending ops are renumbered from 1 in their order, then every
-/// line this kiosk wrote and has no pending op for is queued again with its original
-/// clock. The hub's last-writer-wins merge makes the resent lines harmless where it
-/// already had them, and restores them where it did not.
+/// Moves to a new stream. The sign-ins of the visit under way go first (unless one is
+/// pending), so that the hub, if it lost them, grants the lines that follow; then the
+/// pending ops, renumbered in their order; then every line this kiosk wrote and has no
+/// pending op for, queued again with its original clock. The hub's last-writer-wins
+/// merge makes the resent lines harmless where it already had them, and restores them
+/// where it did not. What the kiosk still holds is the visit under way's lines and the
+/// ops not yet acknowledged: a visit that ended left nothing to resend.
 fn restart_stream(tx: &rusqlite::Transaction<'_>, stream: &str) -> rusqlite::Result<()> {
+    let signed_in = tx.execute(
+        "INSERT INTO outbox (stream, seq, hlc, owner_kind, owner, sku, action, session, token, state)
+         SELECT ?1, ROW_NUMBER() OVER (ORDER BY s.hlc), s.hlc, 'alias', s.alias, '', 'sign_in', s.visit,
+                s.token, 'pending'
+         FROM signed_in s
+         WHERE NOT EXISTS (
+             SELECT 1 FROM outbox o WHERE o.state = 'pending' AND o.action = 'sign_in'
+                 AND o.owner = s.alias AND o.session = s.visit)",
+        [stream],
+    )?;
     let ids: Vec<i64> = tx
-        .prepare("SELECT id FROM outbox WHERE state = 'pending' ORDER BY id")?
-        .query_map([], |r| r.get(0))?
+        .prepare("SELECT id FROM outbox WHERE state = 'pending' AND stream != ?1 ORDER BY seq, id")?
+        .query_map([stream], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    let mut seq = 1_u64;
+    let mut seq = signed_in as u64 + 1;
     {
         let mut renumber = tx.prepare("UPDATE outbox SET stream = ?1, seq = ?2 WHERE id = ?3")?;
         for id in ids {
@@ -328,8 +384,44 @@ fn restart_stream(tx: &rusqlite::Transaction<'_>, stream: &str) -> rusqlite::Res
         "UPDATE sync_state SET stream = ?1, next_seq = ?2 WHERE id = 1",
         params![stream, seq + resent as u64],
     )?;
-    tracing::warn!(stream, resent, "restarted the op stream");
+    tracing::warn!(stream, signed_in, resent, "restarted the op stream");
     Ok(())
+}
+
+/// Deletes every trace of customers the hub says were erased: their lines, their
+/// sign-ins and their ops not yet sent (the stream restarts so the numbering has no
+/// hole), and records `cursor`. Returns how many rows named them.
+pub fn erase_aliases(
+    conn: &mut Connection,
+    aliases: &[String],
+    cursor: &str,
+    new_stream: impl FnOnce() -> String,
+) -> rusqlite::Result<usize> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut lines = 0;
+    let mut ops = 0;
+    for alias in aliases {
+        lines += tx.execute(
+            "DELETE FROM wishlist WHERE owner_kind = 'alias' AND owner = ?1",
+            [alias],
+        )?;
+        lines += tx.execute("DELETE FROM signed_in WHERE alias = ?1", [alias])?;
+        ops += tx.execute(
+            "DELETE FROM outbox WHERE state = 'pending' AND owner_kind = 'alias' AND owner = ?1",
+            [alias],
+        )?;
+    }
+    if ops > 0 {
+        restart_stream(&tx, &new_stream())?;
+    }
+    tx.execute("UPDATE sync_state SET erasure_cursor = ?1 WHERE id = 1", [cursor])?;
+    tx.commit()?;
+    Ok(lines + ops)
+}
+
+/// Where the kiosk is in the hub's list of erased customers.
+pub fn erasure_cursor(conn: &Connection) -> rusqlite::Result<String> {
+    conn.query_row("SELECT erasure_cursor FROM sync_state WHERE id = 1", [], |r| r.get(0))
 }
 
 pub fn status(conn: &Connection) -> rusqlite::Result<Status> {
@@ -366,10 +458,17 @@ pub fn pulled(conn: &Connection, now: Timestamp) -> rusqlite::Result<()> {
 }
 
 /// Replaces a customer's lines with the hub's (when they sign in at the kiosk), keeping
-/// any line this kiosk has not yet sent.
-pub fn merge_remote(conn: &mut Connection, owner: &Owner, lines: &[(String, bool, u64)]) -> rusqlite::Result<()> {
+/// any line this kiosk has not yet sent. Nothing is written if the customer is no longer
+/// signed in (the visit ended while the list was on its way): returns whether it was.
+pub fn merge_remote(conn: &mut Connection, owner: &Owner, lines: &[(String, bool, u64)]) -> rusqlite::Result<bool> {
     let (kind, id) = owner.parts();
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let signed_in: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM signed_in WHERE alias = ?1)", [id], |r| {
+        r.get(0)
+    })?;
+    if !signed_in {
+        return Ok(false);
+    }
     for (sku, present, clock) in lines {
         tx.execute(
             "INSERT INTO wishlist (owner_kind, owner, sku, present, hlc, session, local)
@@ -382,7 +481,8 @@ pub fn merge_remote(conn: &mut Connection, owner: &Owner, lines: &[(String, bool
     }
     tx.execute(
         "UPDATE sync_state SET hlc = MAX(hlc, ?1) WHERE id = 1",
-        [lines.iter().map(|l| l.2).max().unwrap_or(0)],
+        [hlc::observe(0, lines.iter().map(|l| l.2).max().unwrap_or(0))],
     )?;
-    tx.commit()
+    tx.commit()?;
+    Ok(true)
 }

@@ -1,9 +1,8 @@
 //! Extractors that answer what they cannot read as a [`Problem`](crate::protocol::Problem)
-//! (`ApiJson`, `ApiBytes`, `ApiQuery`, `ApiPath`), and the layer that closes a connection
+//! (`ApiJson`, `ApiQuery`, `ApiPath`), and the layer that closes a connection
 //! after a 413.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -31,21 +30,6 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
                 Err(ApiError::new(rejection.status(), code, rejection.body_text()))
             }
         }
-    }
-}
-
-/// A raw body (a feed), with one over the route's limit or cut off answered as a
-/// [`Problem`].
-pub struct ApiBytes(pub Bytes);
-
-impl<S: Send + Sync> FromRequest<S> for ApiBytes {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        Bytes::from_request(req, state)
-            .await
-            .map(ApiBytes)
-            .map_err(|rejection| unreadable(rejection.status(), rejection.body_text()))
     }
 }
 

@@ -10,9 +10,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(healthz))
 }
 
-/// Liveness: the hub answers and its database can be read.
-#[utoipa::path(get, path = "/healthz", tag = "hub", responses((status = 200, description = "ok")))]
+/// Liveness: the hub answers, its database can be read, and its writer runs.
+#[utoipa::path(get, path = "/healthz", tag = "hub",
+    responses((status = 200, description = "ok"), (status = 503, body = crate::protocol::Problem)))]
 async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    if !state.store.writer_alive() {
+        return Err(ApiError::unavailable(&"the hub's writer thread has stopped", 30));
+    }
     state.store.read(|c| c.execute_batch("SELECT 1")).await?;
     Ok("ok")
 }

@@ -14,14 +14,14 @@ use super::credentials::DeviceAuth;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::ops::push;
 use super::{ApiError, AppState, position};
-use crate::hub::customers;
 use crate::hub::images::FetchError;
 use crate::hub::store::{self, EnrollError, Feed, Principal};
+use crate::hub::{customers, grants};
 use crate::protocol::params::{AliasPath, ImageQuery, PageQuery};
 use crate::protocol::{
-    CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, KioskSettings, MAX_IMAGE_URL_CHARS, MAX_STAFF_EVENTS,
-    MAX_STOCK_SKUS, Owner, Problem, PushRequest, PushResponse, ShopLevel, StaffEvents, StaffEventsAck, StaffList,
-    StockAnswer, StockQuery, TokenKeys, WishlistLine, valid_ref,
+    CUSTOMER_TOKEN_HEADER, CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, ErasurePage, KioskSettings,
+    MAX_IMAGE_URL_CHARS, MAX_STAFF_EVENTS, MAX_STOCK_SKUS, Owner, Problem, PushRequest, PushResponse, ShopLevel,
+    StaffEvents, StaffEventsAck, StaffList, StockAnswer, StockQuery, TokenKeys, WishlistLine, valid_ref,
 };
 use crate::token::Alias;
 
@@ -33,6 +33,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(catalog_changes))
         .routes(routes!(image))
         .routes(routes!(kiosk_customer_wishlist))
+        .routes(routes!(erasures))
         .routes(routes!(token_keys))
         .routes(routes!(kiosk_settings))
         .routes(routes!(kiosk_staff))
@@ -154,28 +155,53 @@ async fn image(
 }
 
 /// A signed-in customer's current wishlist, for the kiosk they signed in at. The kiosk
-/// names them by the alias their token carried, and gets lines under that alias.
+/// names them by the alias their token carried and proves the sign-in with the token
+/// itself (header `Vitrine-Customer-Token`), which must be good now; it gets lines under
+/// that alias.
 #[utoipa::path(get, path = "/v1/kiosk/customers/{alias}/wishlist", tag = "kiosk",
-    params(AliasPath),
-    responses((status = 200, body = CustomerWishlist), (status = 404, body = Problem)), security(("device" = [])))]
+    params(AliasPath, ("vitrine-customer-token" = String, Header, description = "The customer's token, as the kiosk read it")),
+    responses((status = 200, body = CustomerWishlist), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("device" = [])))]
 async fn kiosk_customer_wishlist(
     State(state): State<AppState>,
     _device: DeviceAuth,
+    headers: HeaderMap,
     ApiPath(AliasPath { alias }): ApiPath<AliasPath>,
 ) -> Result<Json<CustomerWishlist>, ApiError> {
     let unknown = || ApiError::new(StatusCode::NOT_FOUND, "unknown_customer", "no customer has this alias");
     if Alias::parse(&alias).is_none() {
         return Err(unknown());
     }
-    let key = alias.clone();
+    let token = headers
+        .get(CUSTOMER_TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|t| t.len() <= crate::token::DIGITS)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "token_required",
+                "send the customer's token in the Vitrine-Customer-Token header",
+            )
+        })?
+        .to_owned();
+    let (key, audience) = (alias.clone(), state.audience.to_string());
+    let now = Timestamp::now();
     let items = state
         .store
-        .read(move |c| match customers::customer_of(c, &key)? {
-            Some(customer) => store::customer_wishlist(c, &customer).map(Some),
-            None => Ok(None),
+        .read(move |c| match grants::check_read(c, &audience, &token, &key, now)? {
+            Ok(customer) => store::customer_wishlist(c, &customer).map(Ok),
+            Err(reason) => Ok(Err(reason)),
         })
         .await?
-        .ok_or_else(unknown)?;
+        .map_err(|reason| match reason {
+            "unknown_customer" => unknown(),
+            "token_expired" => ApiError::new(StatusCode::FORBIDDEN, reason, "the customer's token has expired"),
+            _ => ApiError::new(
+                StatusCode::FORBIDDEN,
+                reason,
+                "the customer's token does not prove a sign-in for this alias",
+            ),
+        })?;
     let items = items
         .into_iter()
         .map(|line| WishlistLine {
@@ -184,6 +210,24 @@ async fn kiosk_customer_wishlist(
         })
         .collect();
     Ok(Json(CustomerWishlist { customer: alias, items }))
+}
+
+/// Aliases of customers the web store erased, in the order erased: a kiosk deletes every
+/// trace it holds of them. Kept for 90 days.
+#[utoipa::path(get, path = "/v1/kiosk/erasures", tag = "kiosk", params(PageQuery),
+    responses((status = 200, body = ErasurePage), (status = 400, body = Problem)), security(("device" = [])))]
+async fn erasures(
+    State(state): State<AppState>,
+    _device: DeviceAuth,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Json<ErasurePage>, ApiError> {
+    let (after, limit) = position(&query, Feed::Erasures)?;
+    let (aliases, last, has_more) = state.store.read(move |c| grants::erased_page(c, after, limit)).await?;
+    Ok(Json(ErasurePage {
+        aliases,
+        next_cursor: store::encode_cursor(Feed::Erasures, last),
+        has_more,
+    }))
 }
 
 /// The public keys customer tokens may be signed with, and the audience they name: a

@@ -18,6 +18,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod kiosk;
+pub mod limits;
 pub mod ops;
 pub mod pairing;
 pub mod webstore;
@@ -75,6 +76,8 @@ pub struct AppState {
     pub pairings: Arc<Mutex<Pairings>>,
     /// The chain's shops, as configured.
     pub shops: Arc<[crate::protocol::Shop]>,
+    /// Requests counted per client, refused past the configured limits.
+    pub limits: Arc<limits::Limits>,
 }
 
 impl AppState {
@@ -144,9 +147,10 @@ struct ApiDoc;
 
 /// The router and the OpenAPI document it serves at `/openapi.json`.
 pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
+    let counted = state.limits.clone();
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(kiosk::routes())
-        .merge(webstore::routes(state.max_feed_bytes))
+        .merge(webstore::routes())
         .merge(pairing::routes())
         .merge(health::routes())
         .merge(super::pass::routes().into())
@@ -163,6 +167,8 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
                 "no such endpoint; see /openapi.json",
             )
         })
-        .layer(axum::middleware::map_response(extract::close_after_too_large));
+        .layer(axum::middleware::map_response(extract::close_after_too_large))
+        // Outermost: a client over its limit is refused before anything reads its request.
+        .layer(axum::middleware::from_fn_with_state(counted, limits::limit));
     (router, api)
 }

@@ -4,21 +4,21 @@
 //! `pairing`.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
 use jiff::Timestamp;
-use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::credentials::WebStoreAuth;
-use super::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::ops::push;
 use super::{ApiError, AppState, DEFAULT_TOKEN_MINUTES, position};
 use crate::catalog::Summary;
 use crate::hub::ImportError;
 use crate::hub::auth::Scope;
 use crate::hub::customers::{self, MintRefused};
+use crate::hub::spool::{self, SpoolError};
 use crate::hub::store::{self, Feed, Principal};
 use crate::protocol::params::{CustomerPath, FeedKind, FeedQuery, PageQuery, SigningKeyPath};
 use crate::protocol::{
@@ -27,10 +27,9 @@ use crate::protocol::{
 };
 use crate::token;
 
-/// The web store's routes, with their OpenAPI descriptions; feed uploads take bodies up
-/// to `max_feed_bytes`.
-pub fn routes(max_feed_bytes: usize) -> OpenApiRouter<AppState> {
-    let feeds_limit = axum::extract::DefaultBodyLimit::max(max_feed_bytes);
+/// The web store's routes, with their OpenAPI descriptions. Feed uploads are streamed to
+/// disk under their own limit (`AppState::max_feed_bytes`), not the JSON one.
+pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(webstore_ops))
         .routes(routes!(wishlist_changes))
@@ -41,8 +40,8 @@ pub fn routes(max_feed_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(register_signing_key))
         .routes(routes!(revoke_signing_key))
         .routes(routes!(visits))
-        .routes(routes!(upload_products).layer(feeds_limit))
-        .routes(routes!(upload_inventory).layer(feeds_limit))
+        .routes(routes!(upload_products))
+        .routes(routes!(upload_inventory))
 }
 
 /// Sends a batch of the web store's own wishlist edits, on a stream of its own.
@@ -62,22 +61,12 @@ async fn webstore_ops(
     push(&state, principal, request).await
 }
 
-async fn wishlist_feed(state: &AppState, query: PageQuery, snapshot: bool) -> Result<Json<WishlistPage>, ApiError> {
-    let feed = if snapshot { Feed::Snapshot } else { Feed::Wishlist };
-    let (after, limit) = position(&query, feed)?;
-    let (changes, last, has_more) = state
-        .store
-        .read(move |c| store::wishlist_page(c, after, limit, snapshot))
-        .await?;
-    // A snapshot's last page hands over to the changes feed.
-    let next = if snapshot && has_more {
-        Feed::Snapshot
-    } else {
-        Feed::Wishlist
-    };
+async fn wishlist_feed(state: &AppState, query: PageQuery) -> Result<Json<WishlistPage>, ApiError> {
+    let (after, limit) = position(&query, Feed::Wishlist)?;
+    let (changes, last, has_more) = state.store.read(move |c| store::wishlist_page(c, after, limit)).await?;
     Ok(Json(WishlistPage {
         changes,
-        next_cursor: store::encode_cursor(next, last),
+        next_cursor: store::encode_cursor(Feed::Wishlist, last),
         has_more,
     }))
 }
@@ -91,11 +80,12 @@ async fn wishlist_changes(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<WishlistPage>, ApiError> {
     key.require(Scope::WishlistRead)?;
-    wishlist_feed(&state, query, false).await
+    wishlist_feed(&state, query).await
 }
 
 /// Every present wishlist line, to start over; the last page's cursor continues with
-/// `/v1/webstore/wishlist/changes`.
+/// `/v1/webstore/wishlist/changes` from where the snapshot began, so a line changed
+/// while the snapshot was paged through (removed, say) comes through the changes feed.
 #[utoipa::path(get, path = "/v1/webstore/wishlist/snapshot", tag = "webstore", params(PageQuery),
     responses((status = 200, body = WishlistPage)), security(("webstore" = [])))]
 async fn wishlist_snapshot(
@@ -104,7 +94,28 @@ async fn wishlist_snapshot(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<WishlistPage>, ApiError> {
     key.require(Scope::WishlistRead)?;
-    wishlist_feed(&state, query, true).await
+    let (after, end) = store::decode_snapshot_cursor(query.cursor.as_deref()).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_cursor",
+            "this cursor was not issued by this snapshot; start again without one",
+        )
+    })?;
+    let (_, limit) = position(&PageQuery { cursor: None, ..query }, Feed::Snapshot)?;
+    let page = state
+        .store
+        .read(move |c| store::snapshot_page(c, after, end, limit))
+        .await?;
+    // The last page hands over to the changes feed where the snapshot began.
+    let next_cursor = if page.has_more {
+        store::encode_snapshot_cursor(page.position, page.end)
+    } else {
+        store::encode_cursor(Feed::Wishlist, page.end)
+    };
+    Ok(Json(WishlistPage {
+        changes: page.lines,
+        next_cursor,
+        has_more: page.has_more,
+    }))
 }
 
 /// One customer's current wishlist.
@@ -219,6 +230,7 @@ async fn customer_alias(
 
 /// Registers the web store's own Ed25519 key for customer tokens. Kiosks trust it from
 /// their next key fetch (every few minutes): give a new key a `not_before` an hour ahead.
+/// A key of small order is refused (`weak_key`): signatures can be forged for it.
 #[utoipa::path(post, path = "/v1/webstore/signing-keys", tag = "webstore", request_body = RegisterKeyRequest,
     responses((status = 201, body = TokenKey), (status = 422, body = Problem)), security(("webstore" = [])))]
 async fn register_signing_key(
@@ -241,7 +253,7 @@ async fn register_signing_key(
             )
         })
         .await??
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_key", e.to_string()))?;
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()))?;
     Ok((StatusCode::CREATED, Json(registered)))
 }
 
@@ -322,19 +334,37 @@ async fn upload_products(
     State(state): State<AppState>,
     key: WebStoreAuth,
     ApiQuery(query): ApiQuery<FeedQuery>,
-    ApiBytes(body): ApiBytes,
+    request: Request,
 ) -> Result<Json<ImportSummary>, ApiError> {
-    upload(&state, &key, FeedKind::Products, body, query.lang).await
+    upload(&state, &key, FeedKind::Products, request, query.lang).await
 }
 
+/// Checks the key's scope, then spools the body to disk and imports it. Not one byte of
+/// the body is read before the key is known to be allowed to send it.
 async fn upload(
     state: &AppState,
     key: &WebStoreAuth,
     kind: FeedKind,
-    body: Bytes,
+    request: Request,
     lang: Option<String>,
 ) -> Result<Json<ImportSummary>, ApiError> {
     key.require(Scope::CatalogWrite)?;
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let body = spool::request_body(request.into_body(), announced, state.max_feed_bytes)
+        .await
+        .map_err(|e| match e {
+            SpoolError::TooLarge(limit) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("a feed is at most {limit} bytes"),
+            ),
+            SpoolError::Cut(why) => ApiError::bad_request("unreadable_body", format!("the feed was cut off: {why}")),
+            SpoolError::Disk(e) => ApiError::internal(&e),
+        })?;
     let imported = crate::hub::import_feed(&state.store, kind, body, lang)
         .await
         .map_err(|e| match e {
@@ -353,9 +383,9 @@ async fn upload(
 async fn upload_inventory(
     State(state): State<AppState>,
     key: WebStoreAuth,
-    ApiBytes(body): ApiBytes,
+    request: Request,
 ) -> Result<Json<ImportSummary>, ApiError> {
-    upload(&state, &key, FeedKind::Inventory, body, None).await
+    upload(&state, &key, FeedKind::Inventory, request, None).await
 }
 
 pub(super) fn check_customer(customer: &str) -> Result<(), ApiError> {

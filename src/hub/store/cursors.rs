@@ -11,6 +11,7 @@ pub enum Feed {
     Snapshot,
     Catalog,
     Visits,
+    Erasures,
 }
 
 impl Feed {
@@ -20,6 +21,7 @@ impl Feed {
             Feed::Snapshot => "s",
             Feed::Catalog => "c",
             Feed::Visits => "v",
+            Feed::Erasures => "e",
         }
     }
 }
@@ -44,9 +46,45 @@ pub fn decode_cursor(feed: Feed, cursor: Option<&str>) -> Option<i64> {
     position.parse().ok().filter(|p| *p >= 0)
 }
 
+/// A snapshot's cursor carries where it is and where the changes feed was when the
+/// snapshot began (its `end`): the snapshot covers changes up to `end`, and its last
+/// page hands over to the changes feed at `end`, so nothing changed meanwhile is missed.
+pub fn encode_snapshot_cursor(position: i64, end: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}2.{position}.{end}", Feed::Snapshot.tag()))
+}
+
+/// A snapshot cursor's position and end; `(0, None)` for the first page. `None` if the
+/// cursor is not a snapshot's.
+pub fn decode_snapshot_cursor(cursor: Option<&str>) -> Option<(i64, Option<i64>)> {
+    let Some(cursor) = cursor.filter(|c| !c.is_empty()) else {
+        return Some((0, None));
+    };
+    if cursor.len() > 64 {
+        return None;
+    }
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+    let (position, end) = text
+        .strip_prefix(Feed::Snapshot.tag())?
+        .strip_prefix("2.")?
+        .split_once('.')?;
+    let (position, end) = (position.parse().ok()?, end.parse().ok()?);
+    (0 <= position && position <= end).then_some((position, Some(end)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshot_cursors_carry_their_end() {
+        let c = encode_snapshot_cursor(5, 9);
+        assert_eq!(decode_snapshot_cursor(Some(&c)), Some((5, Some(9))));
+        assert_eq!(decode_snapshot_cursor(None), Some((0, None)));
+        assert_eq!(decode_snapshot_cursor(Some(&encode_cursor(Feed::Snapshot, 5))), None);
+        assert_eq!(decode_snapshot_cursor(Some(&encode_cursor(Feed::Wishlist, 5))), None);
+        assert_eq!(decode_snapshot_cursor(Some(&encode_snapshot_cursor(9, 5))), None);
+        assert_eq!(decode_cursor(Feed::Snapshot, Some(&c)), None);
+    }
 
     #[test]
     fn cursors_round_trip_and_do_not_cross_feeds() {

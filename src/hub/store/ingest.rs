@@ -6,9 +6,9 @@ use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::merge::{self, Decision, Facts, Line, Position, Sender};
-use super::{Principal, PushError};
+use super::{Principal, PushError, Rules};
 use crate::hlc;
-use crate::hub::customers;
+use crate::hub::{customers, grants};
 use crate::protocol::{Action, Op, OpResult, OpStatus, Owner, PushRequest, PushResponse, valid_ref};
 
 /// What the writer keeps between batches: the next change id and the hub's clock.
@@ -39,6 +39,7 @@ fn sender(principal: &Principal) -> Sender<'_> {
 pub fn push(
     tx: &Transaction<'_>,
     counters: &mut Counters,
+    rules: &Rules,
     principal: &Principal,
     request: &PushRequest,
     now: Timestamp,
@@ -96,7 +97,7 @@ pub fn push(
             }
             Position::Next => {}
         }
-        let reason = apply_op(tx, counters, principal, &request.stream, op, now).map_err(sql)?;
+        let reason = apply_op(tx, counters, rules, principal, &request.stream, op, now).map_err(sql)?;
         let status = if reason.is_none() {
             OpStatus::Applied
         } else {
@@ -108,7 +109,9 @@ pub fn push(
                 s.execute(params![request.stream, op.seq, hash, recorded, reason])
             })
             .map_err(sql)?;
-        counters.hlc = hlc::observe(counters.hlc, op.hlc);
+        if reason.is_none() {
+            counters.hlc = hlc::observe(counters.hlc, op.hlc);
+        }
         acked = op.seq;
         results.push(OpResult {
             seq: op.seq,
@@ -131,6 +134,7 @@ pub fn push(
 fn apply_op(
     tx: &Transaction<'_>,
     counters: &mut Counters,
+    rules: &Rules,
     principal: &Principal,
     stream: &str,
     op: &Op,
@@ -140,26 +144,59 @@ fn apply_op(
     if let Err(reason) = merge::validate(op, sender) {
         return Ok(Some(reason));
     }
+    if let Err(reason) = merge::clock(op.hlc, now, rules.max_skew) {
+        let ahead = hlc::wall(op.hlc.min(hlc::MAX)).duration_since(now);
+        tracing::warn!(
+            sender = %principal.name(),
+            stream,
+            ahead_secs = ahead.as_secs(),
+            "an op's clock is ahead of the hub's beyond the allowed skew: refused; the sender's clock needs fixing"
+        );
+        return Ok(Some(reason));
+    }
     // A kiosk names a signed-in customer by the alias their token carried.
-    let customer = match &op.owner {
-        Owner::Alias(alias) => customers::customer_of(tx, alias)?,
-        Owner::Customer(customer) => Some(customer.clone()),
-        Owner::Visit(_) => None,
-    };
-    let erased = match &customer {
-        Some(customer) => super::is_erased(tx, customer)?,
-        None => false,
+    let (customer, erased) = match &op.owner {
+        Owner::Alias(alias) => match customers::customer_of(tx, alias)? {
+            Some(customer) => {
+                let erased = super::is_erased(tx, &customer)?;
+                (Some(customer), erased)
+            }
+            None => (None, grants::alias_erased(tx, alias)?),
+        },
+        Owner::Customer(customer) => (Some(customer.clone()), super::is_erased(tx, customer)?),
+        Owner::Visit(_) => (None, false),
     };
     let sku_known = op.action == Action::Add && crate::catalog::has_sku(tx, &op.sku)?;
+    let (proof, grant) = match (principal, &op.owner, &customer) {
+        (Principal::Device { id, .. }, Owner::Alias(alias), Some(customer)) => {
+            let session = op.session.as_deref().unwrap_or_default();
+            if op.action == Action::SignIn {
+                let read_at = hlc::wall(op.hlc);
+                match grants::check_sign_in(tx, &rules.audience, op.token.as_deref(), alias, session, read_at, now)? {
+                    Ok(proof) => (Ok(()), Some(proof)),
+                    Err(reason) => (Err(reason), None),
+                }
+            } else if grants::granted(tx, *id, session, customer, now)? {
+                (Ok(()), None)
+            } else {
+                (Err("not_signed_in"), None)
+            }
+        }
+        _ => (Ok(()), None),
+    };
     let facts = Facts {
         customer,
         erased,
         sku_known,
+        proof,
     };
     match merge::decide(op, sender, &facts, now) {
         Decision::Reject(reason) => Ok(Some(reason)),
         Decision::Visit(visit) => {
-            customers::record_visit(tx, &visit)?;
+            match grant {
+                Some(proof) => grants::record(tx, &visit, &proof)?,
+                None => return Ok(Some("token_required")),
+            }
             Ok(None)
         }
         Decision::Upsert(line) => {

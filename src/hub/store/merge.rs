@@ -3,13 +3,14 @@
 //!
 //! - [`sequence`]: where an op's sequence number stands on its stream;
 //! - [`validate`]: whether an op is well-formed for its sender;
+//! - [`clock`]: whether an op's clock is within the skew the hub allows;
 //! - [`decide`]: what an op does once the store knows who it names;
 //! - [`wins`]: last writer wins, by `(hlc, stream, seq)`.
 //!
 //! The merge is a join on a total order, so replicas that see the same ops in any order,
 //! any number of times, end in the same state (the property test below).
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
 use crate::protocol::{Action, Op, Owner, Visit, valid_ref};
 
@@ -52,19 +53,44 @@ pub fn is_duplicate(stored_hash: Option<i64>, hash: i64) -> bool {
 pub type Reason = &'static str;
 
 /// Whether `op` is well-formed for `sender`: references in bounds, the web store writing
-/// only customers' lines, and a sign-in only from a kiosk's visit, naming an alias.
+/// only customers' lines and never signing in, a kiosk naming a customer only by the
+/// alias of a sign-in during a visit, and a sign-in naming an alias, its visit and the
+/// token that proves it.
 pub fn validate(op: &Op, sender: Sender<'_>) -> Result<(), Reason> {
     let (kind, owner) = op.owner.parts();
-    let sign_in = op.action == Action::SignIn;
-    let valid = valid_ref(owner)
+    let kiosk = matches!(sender, Sender::Kiosk { .. });
+    let well_formed = valid_ref(owner)
         && op.session.as_deref().is_none_or(valid_ref)
-        && (kind == "customer" || sender != Sender::WebStore)
-        && if sign_in {
-            op.sku.is_empty() && kind == "alias" && op.session.is_some()
+        && op.token.as_deref().is_none_or(|t| t.len() <= crate::token::DIGITS)
+        && (kind == "customer" || kiosk)
+        && if op.action == Action::SignIn {
+            kiosk && op.sku.is_empty() && kind == "alias" && op.session.is_some()
         } else {
-            valid_ref(&op.sku)
+            valid_ref(&op.sku) && op.token.is_none()
         };
-    if valid { Ok(()) } else { Err("invalid") }
+    if !well_formed {
+        return Err("invalid");
+    }
+    if op.action == Action::SignIn && op.token.is_none() {
+        return Err("token_required");
+    }
+    // A kiosk writes a customer's list only as the visit they signed in to.
+    if kiosk && (kind == "customer" || (kind == "alias" && op.session.is_none())) {
+        return Err("not_signed_in");
+    }
+    Ok(())
+}
+
+/// Whether an op's clock is believable: at most `max_skew` ahead of the hub's `now`.
+/// A clock further ahead would win every later edit of its line and drag the hub's own
+/// clock (which every kiosk observes) out of reach; the op is refused instead, and the
+/// kiosk that sent it has a clock to fix.
+pub fn clock(hlc: u64, now: Timestamp, max_skew: SignedDuration) -> Result<(), Reason> {
+    if hlc <= crate::hlc::from_wall(now + max_skew) | crate::hlc::COUNTER_MASK {
+        Ok(())
+    } else {
+        Err("clock_ahead")
+    }
 }
 
 /// What the store found out about an op before deciding.
@@ -73,10 +99,14 @@ pub struct Facts {
     /// The customer the op names: its reference, or the one its alias stands for. `None`
     /// for an anonymous visit's line, or an alias the hub does not know.
     pub customer: Option<String>,
-    /// The web store erased that customer.
+    /// The web store erased that customer (or the customer the alias stood for).
     pub erased: bool,
     /// The catalog has the op's SKU (asked only for additions).
     pub sku_known: bool,
+    /// For a kiosk's op naming an alias: whether the kiosk holds a grant for that
+    /// customer in the op's visit. For a sign-in: whether its token proves it. `Ok` for
+    /// every other op; the reason the sender is told otherwise.
+    pub proof: Result<(), Reason>,
 }
 
 /// Who a line belongs to, as the hub files it.
@@ -110,11 +140,14 @@ pub enum Decision {
 /// What a well-formed `op` does, given the facts about it. `now` stands in for a
 /// sign-in's time when its clock says nothing usable.
 pub fn decide(op: &Op, sender: Sender<'_>, facts: &Facts, now: Timestamp) -> Decision {
+    if facts.erased {
+        return Decision::Reject("customer_erased");
+    }
     if matches!(op.owner, Owner::Alias(_)) && facts.customer.is_none() {
         return Decision::Reject("unknown_customer");
     }
-    if facts.customer.is_some() && facts.erased {
-        return Decision::Reject("customer_erased");
+    if let Err(reason) = facts.proof {
+        return Decision::Reject(reason);
     }
     let (kind, owner) = match &facts.customer {
         Some(customer) => ("customer", customer.as_str()),
@@ -169,6 +202,7 @@ mod tests {
             action,
             hlc,
             session: None,
+            token: None,
         }
     }
 
@@ -176,6 +210,19 @@ mod tests {
         device_id: 7,
         store_code: "PARIS",
     };
+
+    #[test]
+    fn a_clock_ahead_of_the_hub_by_more_than_the_skew_is_refused() {
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        let skew = SignedDuration::from_mins(5);
+        let at = |ahead: SignedDuration| crate::hlc::from_wall(now + ahead);
+        assert_eq!(clock(at(SignedDuration::ZERO), now, skew), Ok(()));
+        assert_eq!(clock(at(SignedDuration::from_mins(5)) + 9, now, skew), Ok(()));
+        assert_eq!(clock(at(-SignedDuration::from_hours(24 * 365)), now, skew), Ok(()));
+        assert_eq!(clock(at(SignedDuration::from_secs(301)), now, skew), Err("clock_ahead"));
+        assert_eq!(clock(i64::MAX as u64, now, skew), Err("clock_ahead"));
+        assert_eq!(clock(u64::MAX, now, skew), Err("clock_ahead"));
+    }
 
     #[test]
     fn sequence_numbers_are_placed_against_the_acknowledged_one() {
@@ -197,10 +244,40 @@ mod tests {
         let mut sign_in = op(Owner::Alias("a1".into()), "", Action::SignIn, 1, 1);
         assert_eq!(validate(&sign_in, KIOSK), Err("invalid"), "a sign-in needs its visit");
         sign_in.session = Some("v1".into());
+        assert_eq!(validate(&sign_in, KIOSK), Err("token_required"), "and its proof");
+        sign_in.token = Some("01".repeat(101));
         assert_eq!(validate(&sign_in, KIOSK), Ok(()));
         assert_eq!(validate(&sign_in, Sender::WebStore), Err("invalid"));
+        sign_in.token = Some("0".repeat(203));
+        assert_eq!(validate(&sign_in, KIOSK), Err("invalid"));
         let long = op(Owner::Customer("c".repeat(129)), "SKU", Action::Add, 1, 1);
         assert_eq!(validate(&long, Sender::WebStore), Err("invalid"));
+    }
+
+    #[test]
+    fn a_kiosk_names_a_customer_only_by_a_visits_sign_in() {
+        let direct = op(Owner::Customer("c-1".into()), "SKU", Action::Add, 1, 1);
+        assert_eq!(validate(&direct, Sender::WebStore), Ok(()));
+        assert_eq!(validate(&direct, KIOSK), Err("not_signed_in"));
+        let mut alias = op(Owner::Alias("a1".into()), "SKU", Action::Add, 1, 1);
+        assert_eq!(validate(&alias, KIOSK), Err("not_signed_in"), "no visit");
+        alias.session = Some("v1".into());
+        assert_eq!(validate(&alias, KIOSK), Ok(()));
+        let now = Timestamp::from_second(1_700_000_000).unwrap();
+        let no_grant = Facts {
+            customer: Some("c-1".into()),
+            erased: false,
+            sku_known: true,
+            proof: Err("not_signed_in"),
+        };
+        assert_eq!(decide(&alias, KIOSK, &no_grant, now), Decision::Reject("not_signed_in"));
+        let mut tokened = alias.clone();
+        tokened.token = Some("1".into());
+        assert_eq!(
+            validate(&tokened, KIOSK),
+            Err("invalid"),
+            "a token rides only on a sign-in"
+        );
     }
 
     #[test]
@@ -210,6 +287,7 @@ mod tests {
             customer: Some("c-1".into()),
             erased: false,
             sku_known: true,
+            proof: Ok(()),
         };
         let add = op(Owner::Alias("a1".into()), "SKU", Action::Add, 1, 1);
         let unknown = Facts {
@@ -256,6 +334,7 @@ mod tests {
             customer: Some("c-1".into()),
             erased: false,
             sku_known: false,
+            proof: Ok(()),
         };
         let Decision::Visit(visit) = decide(&sign_in, KIOSK, &facts, now) else {
             panic!("a visit")

@@ -23,16 +23,17 @@ pub mod wishlist;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-pub use cursors::{Feed, decode_cursor, encode_cursor};
+pub use cursors::{Feed, decode_cursor, decode_snapshot_cursor, encode_cursor, encode_snapshot_cursor};
 pub use devices::{EnrollError, create_enroll_code, enroll};
 pub use keys::{create_key, principal};
-pub use wishlist::{customer_wishlist, erase_customer, is_erased, wishlist_page};
+pub use wishlist::{SnapshotPage, customer_wishlist, erase_customer, is_erased, snapshot_page, wishlist_page};
 pub use writer::Writer;
 
 use super::auth::Scope;
@@ -54,11 +55,39 @@ pub enum StoreError {
     Closed,
 }
 
+/// What the writer checks pushed ops against, from the hub's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rules {
+    /// How far ahead of the hub's clock an op's clock may be.
+    pub max_skew: SignedDuration,
+    /// The audience a customer token must name to sign in at this hub's kiosks.
+    pub audience: String,
+}
+
+impl Default for Rules {
+    fn default() -> Rules {
+        Rules {
+            max_skew: SignedDuration::from_mins(5),
+            audience: "vitrine".to_owned(),
+        }
+    }
+}
+
 /// Who is sending a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     Device { id: i64, store_code: String },
     Key { id: i64, name: String, scopes: Vec<Scope> },
+}
+
+impl Principal {
+    /// How the hub's log names it: `device 7 (PARIS)` or `key 2 (web store)`.
+    pub fn name(&self) -> String {
+        match self {
+            Principal::Device { id, store_code } => format!("device {id} ({store_code})"),
+            Principal::Key { id, name, .. } => format!("key {id} ({name})"),
+        }
+    }
 }
 
 /// Why a push was refused as a whole. Nothing of it was stored.
@@ -75,6 +104,15 @@ pub enum PushError {
     /// The database failed: the cause, for the hub's log only.
     #[error("the hub could not store this batch: {0}")]
     Store(String),
+}
+
+/// Clears its flag when dropped, including by a panic's unwind.
+struct AliveWhileHeld(Arc<AtomicBool>);
+
+impl Drop for AliveWhileHeld {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
 }
 
 pub struct Manager {
@@ -105,26 +143,43 @@ impl r2d2::ManageConnection for Manager {
 pub struct Store {
     jobs: mpsc::Sender<Job>,
     pool: r2d2::Pool<Manager>,
+    /// Cleared when the writer thread ends, however it ends.
+    writer_alive: Arc<AtomicBool>,
 }
 
 impl Store {
-    /// Opens (creating and migrating) the database and starts the writer thread.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
+    /// Opens (creating and migrating) the database and starts the writer thread, which
+    /// applies `rules` to what is pushed.
+    pub fn open(path: &Path, rules: Rules) -> Result<Store, StoreError> {
         let conn = db::open(path, Schema::Hub)?;
         customers::ensure_hub_key(&conn, Timestamp::now())?;
-        let next_change: i64 =
-            conn.query_row("SELECT COALESCE(MAX(change_id), 0) + 1 FROM wishlist", [], |r| r.get(0))?;
-        let mut writer = Writer::new(Catalog::with_connection(conn, true), next_change);
+        let next_change = writer::next_change_id(&conn)?;
+        let mut writer = Writer::new(Catalog::with_connection(conn, true), next_change, rules);
         let (jobs, queue) = mpsc::channel();
+        let writer_alive = Arc::new(AtomicBool::new(true));
+        let alive = AliveWhileHeld(writer_alive.clone());
         std::thread::Builder::new()
             .name("hub-writer".into())
-            .spawn(move || writer::run(&mut writer, &queue))
+            .spawn(move || {
+                let _alive = alive;
+                writer::run(&mut writer, &queue);
+            })
             .expect("the writer thread starts");
         let pool = r2d2::Pool::builder()
             .max_size(8)
             .min_idle(Some(1))
             .build(Manager { path: path.to_owned() })?;
-        Ok(Store { jobs, pool })
+        Ok(Store {
+            jobs,
+            pool,
+            writer_alive,
+        })
+    }
+
+    /// Whether the writer thread still runs: without it every write fails, so the hub
+    /// is not healthy (`/healthz` says so and a supervisor restarts it).
+    pub fn writer_alive(&self) -> bool {
+        self.writer_alive.load(Ordering::SeqCst)
     }
 
     /// Runs `f` on the writer thread.

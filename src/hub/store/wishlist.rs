@@ -4,16 +4,18 @@
 use jiff::Timestamp;
 use rusqlite::{Connection, params};
 
-use crate::hub::{auth, customers};
+use crate::hub::{auth, customers, grants};
 use crate::protocol::{Origin, Owner, WishlistLine};
 
-/// Erases a customer's wishlist lines and refuses their later ops. One transaction.
+/// Erases a customer's wishlist lines and refuses their later ops; their alias goes on
+/// the list kiosks pull to delete what they hold. One transaction.
 pub fn erase_customer(conn: &mut Connection, customer: &str, now: Timestamp) -> rusqlite::Result<u64> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let removed = tx.execute(
         "DELETE FROM wishlist WHERE owner_kind = 'customer' AND owner = ?1",
         [customer],
     )?;
+    grants::note_erased(&tx, customer, now)?;
     customers::forget(&tx, customer)?;
     tx.execute(
         "INSERT OR IGNORE INTO erased_customer (ref_hash, erased_at) VALUES (?1, ?2)",
@@ -53,32 +55,60 @@ fn line(r: &rusqlite::Row<'_>) -> rusqlite::Result<(WishlistLine, i64)> {
 }
 
 /// A page of the wishlist changes feed after `after`: lines in change order, the id of
-/// the last one, and whether more follow. With `snapshot`, removals are left out, and
-/// the last page's position is the feed's end, so a client can go on with changes.
-pub fn wishlist_page(
-    conn: &Connection,
-    after: i64,
-    limit: usize,
-    snapshot: bool,
-) -> rusqlite::Result<(Vec<WishlistLine>, i64, bool)> {
-    let filter = if snapshot { "AND present" } else { "" };
-    let tx = conn.unchecked_transaction()?;
-    let mut stmt = tx.prepare_cached(&format!(
-        "SELECT {LINE_COLUMNS} FROM wishlist WHERE change_id > ?1 {filter} ORDER BY change_id LIMIT ?2"
+/// the last one, and whether more follow.
+pub fn wishlist_page(conn: &Connection, after: i64, limit: usize) -> rusqlite::Result<(Vec<WishlistLine>, i64, bool)> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {LINE_COLUMNS} FROM wishlist WHERE change_id > ?1 ORDER BY change_id LIMIT ?2"
     ))?;
     let mut rows: Vec<(WishlistLine, i64)> = stmt
         .query_map(params![after, limit as i64 + 1], line)?
         .collect::<rusqlite::Result<_>>()?;
     let has_more = rows.len() > limit;
     rows.truncate(limit);
-    let mut last = rows.last().map_or(after, |(_, id)| *id);
-    if snapshot && !has_more {
-        let end: i64 = tx.query_row("SELECT COALESCE(MAX(change_id), 0) FROM wishlist", [], |r| r.get(0))?;
-        last = last.max(end);
-    }
+    let last = rows.last().map_or(after, |(_, id)| *id);
+    Ok((rows.into_iter().map(|(l, _)| l).collect(), last, has_more))
+}
+
+/// A page of a snapshot: the present lines whose last change is after `after` and at
+/// most `end`, in change order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotPage {
+    pub lines: Vec<WishlistLine>,
+    /// Where the next page starts.
+    pub position: i64,
+    /// The changes feed's end when the snapshot began: the snapshot covers changes up to
+    /// it, and the changes feed takes over from it. A line changed meanwhile (removed,
+    /// say) has a later change id: the changes feed brings it.
+    pub end: i64,
+    pub has_more: bool,
+}
+
+/// A page of a snapshot (see [`SnapshotPage`]); `end` is `None` on the first page, which
+/// takes the feed's end now.
+pub fn snapshot_page(conn: &Connection, after: i64, end: Option<i64>, limit: usize) -> rusqlite::Result<SnapshotPage> {
+    let tx = conn.unchecked_transaction()?;
+    let end = match end {
+        Some(end) => end,
+        None => tx.query_row("SELECT COALESCE(MAX(change_id), 0) FROM wishlist", [], |r| r.get(0))?,
+    };
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {LINE_COLUMNS} FROM wishlist WHERE change_id > ?1 AND change_id <= ?2 AND present
+         ORDER BY change_id LIMIT ?3"
+    ))?;
+    let mut rows: Vec<(WishlistLine, i64)> = stmt
+        .query_map(params![after, end, limit as i64 + 1], line)?
+        .collect::<rusqlite::Result<_>>()?;
     drop(stmt);
     tx.finish()?;
-    Ok((rows.into_iter().map(|(l, _)| l).collect(), last, has_more))
+    let has_more = rows.len() > limit;
+    rows.truncate(limit);
+    let position = rows.last().map_or(after, |(_, id)| *id);
+    Ok(SnapshotPage {
+        lines: rows.into_iter().map(|(l, _)| l).collect(),
+        position,
+        end,
+        has_more,
+    })
 }
 
 /// A customer's current wishlist (present lines), most recent first.

@@ -2,14 +2,23 @@
 //! to it in order. Pushes that queue while it is busy are committed together (group
 //! commit), each in its own savepoint, so a refused batch leaves no trace and one flush
 //! covers them all. Replies go only after the commit: an acknowledged op is on disk.
+//!
+//! The next change id is kept in the database (`hub_counter`), written in the same
+//! transaction as the lines that use it: ids only ever grow, even when an erasure
+//! deletes the newest lines and the hub restarts.
+//!
+//! A job that panics is caught: its transaction rolls back, its caller gets no answer
+//! (so a 503), and the writer goes on with the next job.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 
 use jiff::Timestamp;
+use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
 
 use super::ingest::{self, Counters};
-use super::{Principal, PushError};
+use super::{Principal, PushError, Rules};
 use crate::catalog::Catalog;
 use crate::protocol::{PushRequest, PushResponse};
 
@@ -20,15 +29,37 @@ const GROUP_COMMIT: usize = 64;
 pub struct Writer {
     pub catalog: Catalog,
     counters: Counters,
+    rules: Rules,
 }
 
 impl Writer {
-    pub(super) fn new(catalog: Catalog, next_change: i64) -> Writer {
+    pub(super) fn new(catalog: Catalog, next_change: i64, rules: Rules) -> Writer {
         Writer {
             catalog,
             counters: Counters { next_change, hlc: 0 },
+            rules,
         }
     }
+}
+
+/// The change id the next wishlist line gets: past every id ever given, as recorded,
+/// and past every line held (a database from before the counter was kept).
+pub(super) fn next_change_id(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT MAX((SELECT COALESCE(MAX(change_id), 0) + 1 FROM wishlist),
+                    COALESCE((SELECT value FROM hub_counter WHERE name = 'next_change_id'), 1))",
+        [],
+        |r| r.get(0),
+    )
+}
+
+fn save_next_change_id(conn: &Connection, next: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO hub_counter (name, value) VALUES ('next_change_id', ?1)
+         ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)",
+    )?
+    .execute(params![next])?;
+    Ok(())
 }
 
 pub(super) type WriteJob = Box<dyn FnOnce(&mut Writer) + Send>;
@@ -45,11 +76,26 @@ pub(super) enum Job {
     Write(WriteJob),
 }
 
+/// Runs a write job; a panic in it is logged and the writer goes on. An open
+/// transaction the job left is rolled back by its drop during the unwind.
+fn guarded(writer: &mut Writer, f: WriteJob) {
+    if catch_unwind(AssertUnwindSafe(|| f(writer))).is_err() {
+        tracing::error!("a write job panicked; its changes were rolled back and the writer goes on");
+        if !writer.catalog.connection().is_autocommit() {
+            let _ = writer.catalog.connection().execute_batch("ROLLBACK");
+        }
+        // What the counters said may have moved with the rolled-back work.
+        if let Ok(next) = next_change_id(writer.catalog.connection()) {
+            writer.counters.next_change = next;
+        }
+    }
+}
+
 /// Runs jobs until every sender is gone.
 pub(super) fn run(writer: &mut Writer, queue: &mpsc::Receiver<Job>) {
     while let Ok(job) = queue.recv() {
         match job {
-            Job::Write(f) => f(writer),
+            Job::Write(f) => guarded(writer, f),
             Job::Push(first) => {
                 let mut group = vec![first];
                 let mut after = None;
@@ -65,7 +111,7 @@ pub(super) fn run(writer: &mut Writer, queue: &mpsc::Receiver<Job>) {
                 }
                 commit_pushes(writer, group);
                 if let Some(Job::Write(f)) = after {
-                    f(writer);
+                    guarded(writer, f);
                 }
             }
         }
@@ -76,8 +122,12 @@ pub(super) fn run(writer: &mut Writer, queue: &mpsc::Receiver<Job>) {
 fn commit_pushes(writer: &mut Writer, group: Vec<PushJob>) {
     let before = writer.counters;
     let mut results = Vec::with_capacity(group.len());
-    let outcome = (|| -> rusqlite::Result<()> {
-        let Writer { catalog, counters } = writer;
+    let outcome = catch_unwind(AssertUnwindSafe(|| -> rusqlite::Result<()> {
+        let Writer {
+            catalog,
+            counters,
+            rules,
+        } = writer;
         let tx = catalog
             .connection()
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -85,7 +135,7 @@ fn commit_pushes(writer: &mut Writer, group: Vec<PushJob>) {
             // A savepoint per push: a refused batch is rolled back alone, counters too.
             let saved = *counters;
             tx.execute_batch("SAVEPOINT push")?;
-            let result = ingest::push(&tx, counters, &job.principal, &job.request, job.now);
+            let result = ingest::push(&tx, counters, rules, &job.principal, &job.request, job.now);
             match &result {
                 Ok(_) => tx.execute_batch("RELEASE push")?,
                 Err(_) => {
@@ -95,8 +145,20 @@ fn commit_pushes(writer: &mut Writer, group: Vec<PushJob>) {
             }
             results.push(result);
         }
+        if counters.next_change != before.next_change {
+            save_next_change_id(&tx, counters.next_change)?;
+        }
         tx.commit()
-    })();
+    }))
+    .unwrap_or_else(|_| {
+        tracing::error!("a push panicked; its group was rolled back and the writer goes on");
+        if !writer.catalog.connection().is_autocommit() {
+            let _ = writer.catalog.connection().execute_batch("ROLLBACK");
+        }
+        Err(rusqlite::Error::ToSqlConversionFailure(
+            "a push panicked; the group was rolled back".into(),
+        ))
+    });
     if let Err(e) = outcome {
         tracing::error!(error = %e, "a group of pushes could not be committed");
         writer.counters.next_change = before.next_change;

@@ -104,15 +104,10 @@ impl Shell {
         });
         let ctx = self.ctx.clone();
         self.ctx.spawn(async move {
+            let customer = ended.customer.map(|c| Owner::Alias(c.to_string()));
             let forgotten = ctx
                 .catalog
-                .run(move |c| {
-                    outbox::forget(c.connection(), &Owner::Visit(ended.id))?;
-                    if let Some(customer) = ended.customer {
-                        outbox::forget(c.connection(), &Owner::Alias(customer.to_string()))?;
-                    }
-                    Ok(())
-                })
+                .run(move |c| Ok(outbox::end_visit(c.connection(), &ended.id, customer.as_ref())?))
                 .await;
             if let Err(e) = forgotten {
                 tracing::error!("cannot clear the shopper's lines: {e}");
@@ -167,7 +162,7 @@ impl Shell {
                     {
                         tracing::error!("cannot keep the used codes: {e}");
                     }
-                    this.sign_in(claims.customer);
+                    this.sign_in(claims.customer, text);
                 }
                 Err(Rejection::NotAToken) => this.open_code(&text),
                 Err(rejection) => {
@@ -202,7 +197,7 @@ impl Shell {
 
     /// Signs a customer in to this visit: the visit's hearts move into their account, their
     /// list (with what they saved online) is shown, and the hub hears of the visit.
-    fn sign_in(self: &Rc<Self>, customer: Alias) {
+    fn sign_in(self: &Rc<Self>, customer: Alias, token: String) {
         let current = self.ctx.visit.borrow().customer;
         if current == Some(customer) {
             self.ctx.notify(Notice::Welcome);
@@ -224,7 +219,7 @@ impl Shell {
             let owner = Owner::Alias(customer.to_string());
             let moved = ctx
                 .catalog
-                .run(move |c| Ok(outbox::sign_in(c.connection(), now, &visit, &owner)?))
+                .run(move |c| Ok(outbox::sign_in(c.connection(), now, &visit, &owner, &token)?))
                 .await;
             if let Err(e) = moved {
                 tracing::error!("cannot record the sign-in: {e}");

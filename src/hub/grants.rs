@@ -1,0 +1,201 @@
+//! What a kiosk may do for a customer, and the proof it needs: a kiosk writes and reads
+//! a customer's list only for a customer who signed in at it, during that visit.
+//!
+//! - A `sign_in` op carries the customer's token as the kiosk read it. The hub checks it
+//!   itself ([`check_sign_in`]): its signature against the hub's keys, its audience, that
+//!   it names the op's alias, that it was good when the kiosk read it, and that it signs
+//!   in one visit only. The visit it records is the **grant**: that kiosk, that visit,
+//!   that customer, until the token's expiry plus [`OFFLINE_GRACE`] (a kiosk offline for
+//!   a day still delivers what was saved).
+//! - An op naming an alias must name a granted visit ([`granted`]).
+//! - Reading a customer's list takes a token that is good now ([`check_read`]).
+//! - An erasure is remembered by alias ([`note_erased`]), for kiosks to pull
+//!   ([`erased_page`]) and delete every trace of the customer.
+
+use std::collections::HashMap;
+
+use ed25519_dalek::VerifyingKey;
+use jiff::{SignedDuration, Timestamp};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::customers;
+use super::store::merge::Reason;
+use crate::protocol::Visit;
+use crate::token::{self, Claims, Rejection, TrustedKey, Verifier};
+
+/// How long after its token expired a sign-in may still reach the hub, and its grant
+/// lasts: a kiosk offline for up to this long still delivers the visit's edits.
+pub const OFFLINE_GRACE: SignedDuration = SignedDuration::from_hours(72);
+/// Erased aliases kiosks can still pull.
+pub const ERASURES_KEPT: SignedDuration = SignedDuration::from_hours(24 * 90);
+
+/// What a checked sign-in grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proof {
+    /// SHA-256 of the token's signed claims: a token signs in one visit.
+    pub token_hash: [u8; 32],
+    /// The grant ends here.
+    pub until: Timestamp,
+}
+
+/// Every key the hub knows that is not revoked, with its window: what a token may be
+/// signed with.
+fn trusted_keys(conn: &Connection) -> rusqlite::Result<HashMap<u16, TrustedKey>> {
+    let at = |s: i64| Timestamp::from_second(s).unwrap_or(Timestamp::UNIX_EPOCH);
+    let mut stmt =
+        conn.prepare_cached("SELECT id, public_key, not_before, not_after FROM signing_key WHERE revoked_at IS NULL")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, u16>(0)?,
+            r.get::<_, Vec<u8>>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
+    })?;
+    let mut keys = HashMap::new();
+    for row in rows {
+        let (id, public, not_before, not_after) = row?;
+        let key = <[u8; 32]>::try_from(public.as_slice())
+            .ok()
+            .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+            .filter(|k| !k.is_weak());
+        if let Some(key) = key {
+            let window = TrustedKey {
+                key,
+                not_before: at(not_before),
+                not_after: at(not_after),
+            };
+            keys.insert(id, window);
+        }
+    }
+    Ok(keys)
+}
+
+/// The claims of `text` as of `at`, checked with the hub's own keys.
+fn claims(conn: &Connection, audience: &str, text: &str, at: Timestamp) -> rusqlite::Result<Result<Claims, Reason>> {
+    let verifier = Verifier::new(audience, trusted_keys(conn)?);
+    Ok(verifier.check(text, at).map_err(|rejection| match rejection {
+        Rejection::Expired | Rejection::NotYetValid => "token_expired",
+        _ => "token_invalid",
+    }))
+}
+
+/// Whether a `sign_in` of `alias` into `session`, read by the kiosk at `read_at` (its
+/// clock) and arriving `now`, is proven by `token`.
+pub fn check_sign_in(
+    conn: &Connection,
+    audience: &str,
+    token: Option<&str>,
+    alias: &str,
+    session: &str,
+    read_at: Timestamp,
+    now: Timestamp,
+) -> rusqlite::Result<Result<Proof, Reason>> {
+    let Some(token) = token else {
+        return Ok(Err("token_required"));
+    };
+    let claims = match claims(conn, audience, token, read_at)? {
+        Ok(claims) => claims,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    if claims.customer.to_string() != alias {
+        return Ok(Err("token_mismatch"));
+    }
+    let until = claims.expires_at() + OFFLINE_GRACE;
+    if now > until {
+        return Ok(Err("token_expired"));
+    }
+    let token_hash = token::seen_hash(token);
+    let used_by: Option<String> = conn
+        .prepare_cached("SELECT session FROM visit WHERE token_hash = ?1")?
+        .query_row([token_hash.as_slice()], |r| r.get(0))
+        .optional()?;
+    if used_by.is_some_and(|other| other != session) {
+        return Ok(Err("token_used"));
+    }
+    Ok(Ok(Proof { token_hash, until }))
+}
+
+/// Records a proven sign-in: the web store's visit, and the kiosk's grant. The same
+/// sign-in sent again (a new stream, a re-enrolled kiosk) moves the grant to its sender.
+pub fn record(conn: &Connection, visit: &Visit, proof: &Proof) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO visit (session, customer, store_code, device_id, signed_in_at, token_hash, grant_until)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (session) DO UPDATE SET device_id = excluded.device_id, store_code = excluded.store_code
+         WHERE visit.token_hash = excluded.token_hash",
+    )?
+    .execute(params![
+        visit.session,
+        visit.customer,
+        visit.store_code,
+        visit.device_id,
+        visit.signed_in_at.as_millisecond(),
+        proof.token_hash.as_slice(),
+        proof.until.as_millisecond(),
+    ])?;
+    Ok(())
+}
+
+/// Whether `device` holds a grant for `customer` in `session` at `now`.
+pub fn granted(
+    conn: &Connection,
+    device: i64,
+    session: &str,
+    customer: &str,
+    now: Timestamp,
+) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM visit WHERE session = ?1 AND customer = ?2 AND device_id = ?3
+             AND grant_until >= ?4)",
+    )?
+    .query_row(params![session, customer, device, now.as_millisecond()], |r| r.get(0))
+}
+
+/// Whether a kiosk may read the list of `alias` with `token` now: the token is good now
+/// and names that alias. Returns the customer.
+pub fn check_read(
+    conn: &Connection,
+    audience: &str,
+    token: &str,
+    alias: &str,
+    now: Timestamp,
+) -> rusqlite::Result<Result<String, Reason>> {
+    match claims(conn, audience, token, now)? {
+        Ok(claims) if claims.customer.to_string() == alias => {}
+        Ok(_) => return Ok(Err("token_mismatch")),
+        Err(reason) => return Ok(Err(reason)),
+    }
+    Ok(customers::customer_of(conn, alias)?.ok_or("unknown_customer"))
+}
+
+/// Remembers that `customer`'s alias was erased (before the alias itself is forgotten),
+/// and drops what is older than [`ERASURES_KEPT`].
+pub fn note_erased(conn: &Connection, customer: &str, now: Timestamp) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO erased_alias (alias, erased_at) SELECT alias, ?2 FROM customer_alias WHERE customer = ?1",
+    )?
+    .execute(params![customer, now.as_second()])?;
+    conn.prepare_cached("DELETE FROM erased_alias WHERE erased_at < ?1")?
+        .execute([(now - ERASURES_KEPT).as_second()])?;
+    Ok(())
+}
+
+/// Whether `alias` was erased.
+pub fn alias_erased(conn: &Connection, alias: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM erased_alias WHERE alias = ?1)")?
+        .query_row([alias], |r| r.get(0))
+}
+
+/// Erased aliases after position `after`, the last one's position, and whether more
+/// follow.
+pub fn erased_page(conn: &Connection, after: i64, limit: usize) -> rusqlite::Result<(Vec<String>, i64, bool)> {
+    let mut stmt = conn.prepare_cached("SELECT id, alias FROM erased_alias WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+    let mut rows: Vec<(i64, String)> = stmt
+        .query_map(params![after, limit as i64 + 1], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let has_more = rows.len() > limit;
+    rows.truncate(limit);
+    let last = rows.last().map_or(after, |(id, _)| *id);
+    Ok((rows.into_iter().map(|(_, alias)| alias).collect(), last, has_more))
+}
