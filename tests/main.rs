@@ -4,6 +4,7 @@
 
 #[cfg(feature = "kiosk")]
 mod appliance;
+mod chaos;
 mod cli;
 mod hardening;
 mod hub;
@@ -12,7 +13,6 @@ mod importer;
 mod limits;
 mod pairing;
 mod pictures;
-mod proxy;
 #[cfg(feature = "kiosk")]
 mod scan;
 #[cfg(feature = "kiosk")]

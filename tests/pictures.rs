@@ -13,8 +13,8 @@ use vitrine::hub::images::AllowedHost;
 use vitrine::pictures::PictureCache;
 use vitrine::sync::outbox;
 
-use crate::proxy::{Fault, Proxy};
 use crate::world::World;
+use vitrine::bench::proxy::{Fault, Proxy};
 
 /// A 4×5 terracotta PNG (the hub checks the type and the size, never the pixels).
 const PNG: &[u8] = &[
@@ -50,7 +50,7 @@ fn bytes_on_disk(dir: &Path) -> u64 {
 #[test]
 fn a_picture_is_fetched_once_and_shows_with_the_network_down() {
     let world = World::new();
-    let proxy = Proxy::start(world.hub.addr);
+    let proxy = Proxy::start(world.hub.addr).unwrap();
     let kiosk = world.kiosk_at("tablet", vitrine::demo::HOME_STORE, &proxy.url());
     let dir = world.dir.path().join("tablet/pictures");
     let client = KioskClient::new(&proxy.url(), &token(&kiosk.db)).unwrap();
@@ -91,7 +91,7 @@ fn the_cache_stays_under_its_cap_and_keeps_what_was_shown_last() {
         assert_eq!(bytes_on_disk(&dir), cache.bytes());
     }
     // Asked of a cache that cannot reach the hub: only what is on disk shows.
-    let down = Proxy::start(world.hub.addr);
+    let down = Proxy::start(world.hub.addr).unwrap();
     down.set(Fault::Reset);
     let offline = PictureCache::open(&dir, cap, KioskClient::new(&down.url(), "vtk_none").unwrap()).unwrap();
     let kept = |url: &String| offline.get(url).is_some();

@@ -9,8 +9,8 @@ use vitrine::protocol::{Action, OpStatus, Owner, PushResponse};
 use vitrine::sync::driver::Step;
 use vitrine::sync::outbox::Edited;
 
-use crate::proxy::{Fault, Proxy};
 use crate::world::{World, quick_policy};
+use vitrine::bench::proxy::{Fault, Proxy};
 
 #[test]
 fn kiosk_edits_reach_the_web_store_once_with_their_origin() {
@@ -207,7 +207,7 @@ fn unknown_skus_and_erased_customers_are_rejected_and_the_queue_moves_on() {
 #[test]
 fn faults_lose_nothing_double_nothing_and_back_off() {
     let world = World::new();
-    let proxy = Proxy::start(world.hub.addr);
+    let proxy = Proxy::start(world.hub.addr).unwrap();
     let kiosk = world.kiosk_at("tablet", vitrine::demo::HOME_STORE, &proxy.url());
     let syncer = kiosk.syncer(quick_policy());
     let skus = world.skus(12);

@@ -16,8 +16,8 @@ use vitrine::kiosk::ui::{
 };
 use vitrine::protocol::Owner;
 
-use crate::proxy::{Fault, Proxy};
 use crate::world::World;
+use vitrine::bench::proxy::{Fault, Proxy};
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -524,7 +524,7 @@ fn a_card_heart_saves_the_size_the_shopper_filtered_on() {
 fn saved_offline_reaches_the_web_store_once_the_network_is_back() {
     on_ui_thread(|| {
         let world = World::new();
-        let proxy = Proxy::start(world.hub.addr);
+        let proxy = Proxy::start(world.hub.addr).unwrap();
         let kiosk = world.pulled_kiosk_at("tablet", vitrine::demo::HOME_STORE, &proxy.url());
         let syncer = kiosk.syncer(crate::world::quick_policy());
 

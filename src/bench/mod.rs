@@ -6,13 +6,18 @@
 //! - [`sync`]: hub ingest, kiosk drain, web store pull and catalog pull over loopback;
 //! - [`qr`]: the QR cascade's decode rate and time on a manifest of photos;
 //! - [`startup`]: the kiosk's start to its first frame, in a fresh process;
-//! - [`exercise`]: random wishlist edits synced as they go, for the crash test.
+//! - [`exercise`]: random wishlist edits synced as they go, for the crash test;
+//! - [`chaos`]: a seeded run of edits, faults and restarts, then the invariants checked;
+//! - [`proxy`]: a TCP proxy that breaks connections on demand, for it and the tests.
 //!
 //! The kiosk's own figures (start-up, scan to greeting, staff mode) need Slint and are
 //! in `kiosk::probes`.
 
 pub mod catalog;
+#[cfg(feature = "hub")]
+pub mod chaos;
 pub mod exercise;
+pub mod proxy;
 #[cfg(feature = "kiosk")]
 pub mod qr;
 #[cfg(feature = "kiosk")]

@@ -32,6 +32,20 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// A seeded run of random edits on several kiosks and the web store, with network
+    /// faults and restarts of kiosks and the hub; then the invariants: prints `ops=`,
+    /// `faults=`, `lost= doubled= diverged= leftover=` (all 0 when sync holds).
+    #[cfg(feature = "hub")]
+    Chaos {
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 4)]
+        kiosks: usize,
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// From a customer's code in front of the camera to the kiosk's greeting on screen
     /// (demo hub, real decoder, headless kiosk).
     #[cfg(feature = "kiosk")]
@@ -104,6 +118,23 @@ pub fn bench(command: BenchCommand) -> anyhow::Result<()> {
                 groups,
             };
             print(vitrine::bench::sync::run(&workdir(dir, &mut temp)?, &options)?);
+        }
+        #[cfg(feature = "hub")]
+        BenchCommand::Chaos {
+            seconds,
+            seed,
+            kiosks,
+            dir,
+        } => {
+            let options = vitrine::bench::chaos::Options {
+                seed,
+                steps: None,
+                duration: Some(std::time::Duration::from_secs(seconds)),
+                kiosks,
+            };
+            let report = vitrine::bench::chaos::run(&workdir(dir, &mut temp)?, &options)?;
+            print(report.lines());
+            anyhow::ensure!(report.clean(), "an invariant did not hold");
         }
         #[cfg(feature = "kiosk")]
         BenchCommand::Scan { rounds } => print(vitrine::kiosk::probes::scan(rounds as usize)?),

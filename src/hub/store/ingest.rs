@@ -217,13 +217,18 @@ fn upsert(
     now: Timestamp,
 ) -> rusqlite::Result<()> {
     let key = &line.key;
-    let current: Option<(u64, String, u64)> = tx
-        .prepare_cached("SELECT hlc, stream, seq FROM wishlist WHERE owner_kind = ?1 AND owner = ?2 AND sku = ?3")?
+    let current: Option<(u64, String, u64, bool)> = tx
+        .prepare_cached(
+            "SELECT hlc, stream, seq, present FROM wishlist WHERE owner_kind = ?1 AND owner = ?2 AND sku = ?3",
+        )?
         .query_row(params![key.owner_kind, key.owner, key.sku], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
-    let current = current.as_ref().map(|(h, s, q)| (*h, s.as_str(), *q));
+    if merge::is_resend((line.hlc, line.present), current.as_ref().map(|c| (c.0, c.3))) {
+        return Ok(());
+    }
+    let current = current.as_ref().map(|(h, s, q, _)| (*h, s.as_str(), *q));
     if !merge::wins((line.hlc, stream, line.seq), current) {
         return Ok(());
     }

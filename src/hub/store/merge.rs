@@ -186,6 +186,13 @@ pub fn wins(incoming: (u64, &str, u64), current: Option<(u64, &str, u64)>) -> bo
     current.is_none_or(|current| incoming > current)
 }
 
+/// Whether `incoming` is the edit the hub's line already holds, sent again (a kiosk that
+/// moved to a new stream resends its lines): same clock, same presence. Writing it
+/// would change nothing a reader sees but hand the web store the line once more.
+pub fn is_resend(incoming: (u64, bool), current: Option<(u64, bool)>) -> bool {
+    current == Some(incoming)
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -348,6 +355,14 @@ mod tests {
             ("c-1", "v9", "PARIS")
         );
         assert_eq!((visit.device_id, visit.signed_in_at), (7, at));
+    }
+
+    #[test]
+    fn an_edit_sent_again_is_recognised_by_its_clock_and_presence() {
+        assert!(is_resend((5, true), Some((5, true))));
+        assert!(!is_resend((5, false), Some((5, true))));
+        assert!(!is_resend((6, true), Some((5, true))));
+        assert!(!is_resend((5, true), None));
     }
 
     #[test]
