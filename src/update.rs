@@ -362,11 +362,6 @@ impl Slots {
                 trial.version
             );
         }
-        if !allow_downgrade {
-            let mut file = fs::File::open(bundle).with_context(|| format!("cannot open {}", bundle.display()))?;
-            let header = read_header(&mut file, key)?;
-            check_upgrade(&header.version, &self.running_version())?;
-        }
         let previous = self.current();
         let slot = previous.map_or(Slot::A, Slot::other);
         let dir = self.dir.join(slot.name());
@@ -376,6 +371,12 @@ impl Slots {
         fs::create_dir_all(&dir)?;
         let app = self.app(slot);
         let header = verify(bundle, key, &app)?;
+        // The version checked is the one just verified and unpacked, not one read before.
+        if !allow_downgrade && let Err(e) = check_upgrade(&header.version, &self.running_version()) {
+            // The slot not in use held nothing anything runs (no trial is on).
+            let _ = fs::remove_dir_all(&dir);
+            return Err(e.into());
+        }
         set_mode(&app, 0o755)?;
         write_atomic(&dir.join("header.json"), &serde_json::to_vec_pretty(&header)?)?;
         let trial = Trial {

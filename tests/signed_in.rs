@@ -156,7 +156,7 @@ fn a_list_that_arrives_after_the_visit_ended_is_dropped() {
     assert_eq!(world.rt.block_on(syncer.fetch_customer(&alias)).unwrap(), 0);
     // The answer that was already on its way when the visit ended: dropped.
     let lines = vec![(sku.clone(), true, now())];
-    assert!(!outbox::merge_remote(catalog.connection(), &owner, &lines).unwrap());
+    assert!(!outbox::merge_remote(catalog.connection(), "visit-c-alice", &owner, &lines).unwrap());
     assert_eq!(identifiers_left(&kiosk, &alias), 0);
 }
 
@@ -229,4 +229,24 @@ fn identifiers_left_of(kiosk: &Kiosk, alias: &str) -> i64 {
         |r| r.get(0),
     )
     .unwrap()
+}
+
+#[test]
+fn a_kiosk_that_stopped_mid_visit_keeps_nothing_of_it_when_it_starts_again() {
+    let world = World::new();
+    let kiosk = world.pulled_kiosk("k1");
+    let sku = world.skus(1).remove(0);
+    kiosk.edit("c-alice", &sku, Action::Add);
+    let alias = kiosk.signed_in("c-alice").unwrap();
+    // The kiosk stops here (a power cut): the visit never ended. At the next start:
+    let mut catalog = vitrine::catalog::Catalog::open(&kiosk.db).unwrap();
+    assert!(outbox::end_leftover_visits(catalog.connection()).unwrap() > 0);
+    // The sign-in's list, when it comes, is not for a visit under way: dropped.
+    let lines = vec![(sku.clone(), true, now())];
+    let owner = Owner::Alias(alias.clone());
+    assert!(!outbox::merge_remote(catalog.connection(), "visit-c-alice", &owner, &lines).unwrap());
+    // The edit still reaches the hub; then nothing names the shopper.
+    world.rt.block_on(kiosk.syncer(quick_policy()).drain()).unwrap();
+    assert_eq!(identifiers_left(&kiosk, &alias), 0);
+    assert!(world.hub_state()[&(Owner::Customer("c-alice".into()), sku)]);
 }

@@ -1,7 +1,7 @@
 //! `vitrine bench chaos`: a seeded, Jepsen-style run. A real hub, several kiosk
 //! databases each behind a fault proxy, the web store's own stream and a web store that
 //! follows the snapshot then the changes feed. Random visits, sign-ins, adds and
-//! removes; random faults on the way (resets, responses cut after the hub committed,
+//! removes, erasures; random faults on the way (resets, responses cut after the hub committed,
 //! delays, silence); kiosks and the hub restarted. Then every fault is lifted, every
 //! visit ends, every kiosk drains, and the invariants are checked:
 //!
@@ -14,7 +14,7 @@
 //!
 //! The same seed gives the same choices (the network's timing still varies).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -54,6 +54,7 @@ pub struct Report {
     pub faults: usize,
     pub kiosk_restarts: usize,
     pub hub_restarts: usize,
+    pub erasures: usize,
     pub lost: usize,
     pub doubled: usize,
     pub diverged: usize,
@@ -69,6 +70,7 @@ impl Report {
             format!("ops={}", self.ops),
             format!("faults={}", self.faults),
             format!("kiosk_restarts={}", self.kiosk_restarts),
+            format!("erasures={}", self.erasures),
             format!("hub_restarts={}", self.hub_restarts),
             format!(
                 "lost={} doubled={} diverged={} leftover={}",
@@ -87,7 +89,7 @@ impl Report {
 /// A line as the hub files it: `("customer", reference)` or `("visit", id)`, and a SKU.
 type Key = (String, String, String);
 
-const CUSTOMERS: usize = 6;
+const CUSTOMERS: usize = 20;
 const SKUS: usize = 12;
 
 /// A kiosk of the run: its database, the proxy in front of its hub, its sender.
@@ -112,6 +114,8 @@ struct Run {
     skus: Vec<String>,
     /// Alias to customer, as the web store minted them.
     aliases: HashMap<String, String>,
+    /// Customers the web store erased: nothing of theirs may remain anywhere.
+    erased: HashSet<String>,
     /// Every edit made, with its clock.
     edits: Vec<(Key, bool, u64)>,
     web_seq: u64,
@@ -188,6 +192,7 @@ impl Run {
             tablets,
             skus: generated.skus.into_iter().take(SKUS).collect(),
             aliases: HashMap::new(),
+            erased: HashSet::new(),
             edits: Vec::new(),
             web_seq: 0,
             web_hlc: 0,
@@ -215,7 +220,8 @@ impl Run {
         match choice {
             0..35 => self.kiosk_edit(k)?,
             35..42 => self.end_visit(k)?,
-            42..47 => self.web_edit()?,
+            42..45 => self.web_edit()?,
+            45..47 => self.erase()?,
             47..72 => {
                 let _ = self.rt.block_on(self.tablets[k].syncer.push_step())?;
             }
@@ -232,7 +238,14 @@ impl Run {
                 self.report.faults += usize::from(fault != Fault::None);
             }
             80..84 => {
+                // Half the time a clean restart, half a crash in the middle of a visit:
+                // at the next start the kiosk clears what the visit left.
+                let crashed = self.rng.random_bool(0.5);
                 let tablet = &mut self.tablets[k];
+                if crashed {
+                    tablet.visit = None;
+                    outbox::end_leftover_visits(tablet.local.connection())?;
+                }
                 tablet.syncer = Syncer::open(&tablet.db, policy())?;
                 self.report.kiosk_restarts += 1;
             }
@@ -284,8 +297,7 @@ impl Run {
             self.tablets[k].visit = Some((new_id(), None));
         }
         let signs_in = self.tablets[k].visit.as_ref().is_some_and(|v| v.1.is_none()) && self.rng.random_bool(0.2);
-        if signs_in {
-            let customer = format!("c{}", self.rng.random_range(0..CUSTOMERS));
+        if let Some(customer) = self.customer().filter(|_| signs_in) {
             let minted = self.mint(&customer)?;
             self.aliases.insert(minted.customer_alias.clone(), customer);
             let tablet = &mut self.tablets[k];
@@ -351,9 +363,36 @@ impl Run {
         Ok(())
     }
 
+    /// A customer the web store has not erased, at random.
+    fn customer(&mut self) -> Option<String> {
+        let customer = format!("c{}", self.rng.random_range(0..CUSTOMERS));
+        (!self.erased.contains(&customer)).then_some(customer)
+    }
+
+    /// The web store erases a customer: the hub forgets them, the web store's copy
+    /// drops them, and kiosks learn it with their next pull.
+    fn erase(&mut self) -> anyhow::Result<()> {
+        let Some(customer) = self.customer() else {
+            return Ok(());
+        };
+        let url = format!("{}/v1/webstore/customers/{customer}", self.hub_url()?);
+        self.rt.block_on(async {
+            let response = reqwest::Client::new().delete(url).bearer_auth(&self.key).send().await?;
+            crate::net::read_answer::<serde_json::Value>(response).await
+        })?;
+        self.follower
+            .state
+            .retain(|(kind, owner, _), _| kind != "customer" || *owner != customer);
+        self.erased.insert(customer);
+        self.report.erasures += 1;
+        Ok(())
+    }
+
     /// An edit on the web store's own stream, straight to the hub.
     fn web_edit(&mut self) -> anyhow::Result<()> {
-        let customer = format!("c{}", self.rng.random_range(0..CUSTOMERS));
+        let Some(customer) = self.customer() else {
+            return Ok(());
+        };
         let sku = self.skus[self.rng.random_range(0..self.skus.len())].clone();
         let present = self.rng.random_bool(0.6);
         self.web_seq += 1;
@@ -409,7 +448,8 @@ impl Run {
     fn check(mut self) -> anyhow::Result<Report> {
         // What the last edit of each line said, by clock.
         let mut expected: BTreeMap<Key, (u64, Option<bool>)> = BTreeMap::new();
-        for (key, present, hlc) in &self.edits {
+        let erased = |key: &Key| key.0 == "customer" && self.erased.contains(&key.1);
+        for (key, present, hlc) in self.edits.iter().filter(|(key, ..)| !erased(key)) {
             let entry = expected.entry(key.clone()).or_insert((*hlc, Some(*present)));
             if *hlc > entry.0 {
                 *entry = (*hlc, Some(*present));
@@ -430,6 +470,7 @@ impl Run {
                 _ => report.lost += 1,
             }
         }
+        // A line no edit made, or an erased customer's.
         report.diverged += at_hub.keys().filter(|k| !expected.contains_key(*k)).count();
         // The web store holds the present lines (a snapshot leaves out what was removed
         // before it began).

@@ -133,7 +133,15 @@ fn kiosk_edit(data: &Path, token: &str, sku: &str, action: Action) -> anyhow::Re
     let customer = Owner::Alias(claims.customer.to_string());
     let visit = vitrine::protocol::new_id();
     outbox::sign_in(conn, now, &visit, &customer, token.trim())?;
-    let edited = outbox::edit(conn, now, &customer, sku, action, Some(&visit))?;
+    // The list the shopper sees before they tap: what they saved elsewhere, if the hub
+    // answers (a removal of a line saved online needs it).
+    let alias = claims.customer.to_string();
+    let fetched = Syncer::open(&kiosk_db(data, false)?, Policy::default())
+        .and_then(|syncer| runtime()?.block_on(syncer.fetch_customer(&alias)));
+    if let Err(e) = fetched {
+        eprintln!("note: the customer's online list is not available ({e:#}); editing what this kiosk knows");
+    }
+    let edited = outbox::edit(conn, Timestamp::now(), &customer, sku, action, Some(&visit))?;
     outbox::end_visit(conn, &visit, Some(&customer))?;
     match edited {
         Edited::Queued { seq } => println!("saved for customer {} (op {seq} queued for the hub)", claims.customer),

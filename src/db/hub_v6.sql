@@ -44,3 +44,8 @@ CREATE TRIGGER catalog_image_on_update AFTER UPDATE OF image_link, additional_im
         UNION SELECT value FROM json_each(NEW.additional_images)
     ) WHERE url NOT IN (SELECT url FROM catalog_image);
 END;
+
+-- Lines clocked more than a day ahead before clocks were bounded: brought back to now,
+-- or they would win every later edit and drag every kiosk's clock along.
+UPDATE wishlist SET hlc = (CAST(strftime('%s', 'now') AS INTEGER) * 1000) << 16
+WHERE hlc > ((CAST(strftime('%s', 'now') AS INTEGER) + 86400) * 1000) << 16;

@@ -6,11 +6,12 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::config::FeedSource;
+use super::spool::Spool;
 use super::store::Store;
 use super::store::feeds::import_feed;
 
 /// Fetches a feed every `every_minutes` and imports it when it changed (ETag).
-pub async fn fetch_on_schedule(store: Store, source: FeedSource, max_bytes: usize) {
+pub async fn fetch_on_schedule(store: Store, source: FeedSource, spool: Spool) {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(600))
         .connect_timeout(Duration::from_secs(20))
@@ -20,7 +21,7 @@ pub async fn fetch_on_schedule(store: Store, source: FeedSource, max_bytes: usiz
     let mut every = tokio::time::interval(Duration::from_secs(source.every_minutes * 60));
     loop {
         every.tick().await;
-        match fetch_once(&client, &store, &source, max_bytes, &mut etag).await {
+        match fetch_once(&client, &store, &source, &spool, &mut etag).await {
             Ok(Some(line)) => tracing::info!(url = source.url, "{line}"),
             Ok(None) => tracing::debug!(url = source.url, "feed unchanged"),
             Err(e) => {
@@ -34,7 +35,7 @@ async fn fetch_once(
     client: &reqwest::Client,
     store: &Store,
     source: &FeedSource,
-    max_bytes: usize,
+    spool: &Spool,
     etag: &mut Option<String>,
 ) -> anyhow::Result<Option<String>> {
     let mut request = client.get(&source.url);
@@ -50,9 +51,7 @@ async fn fetch_once(
         .get(reqwest::header::ETAG)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = super::spool::response_body(response, max_bytes)
-        .await
-        .context("the feed was not read")?;
+    let body = spool.response_body(response).await.context("the feed was not read")?;
     let summary = import_feed(store, source.kind, body, source.lang.clone()).await?;
     *etag = new_tag;
     Ok(Some(format!("{} {summary}", source.kind.as_str())))

@@ -71,17 +71,28 @@ fn trusted_keys(conn: &Connection) -> rusqlite::Result<HashMap<u16, TrustedKey>>
     Ok(keys)
 }
 
+/// What the sender is told of a refused token.
+fn reason(rejection: Option<Rejection>) -> Reason {
+    match rejection {
+        Some(Rejection::Expired | Rejection::NotYetValid) => "token_expired",
+        _ => "token_invalid",
+    }
+}
+
 /// The claims of `text` as of `at`, checked with the hub's own keys.
 fn claims(conn: &Connection, audience: &str, text: &str, at: Timestamp) -> rusqlite::Result<Result<Claims, Reason>> {
     let verifier = Verifier::new(audience, trusted_keys(conn)?);
-    Ok(verifier.check(text, at).map_err(|rejection| match rejection {
-        Rejection::Expired | Rejection::NotYetValid => "token_expired",
-        _ => "token_invalid",
-    }))
+    Ok(verifier.check(text, at).map_err(|rejection| reason(Some(rejection))))
 }
 
 /// Whether a `sign_in` of `alias` into `session`, read by the kiosk at `read_at` (its
-/// clock) and arriving `now`, is proven by `token`.
+/// hybrid clock's time) and arriving `now`, is proven by `token`.
+///
+/// A kiosk's hybrid clock may run up to `max_skew` ahead of the time (it follows the
+/// fastest clock the hub accepted), or behind it (a kiosk whose clock is slow and that
+/// has not heard from the hub): the token must have been good at some instant between
+/// `read_at - max_skew` and `now`.
+#[allow(clippy::too_many_arguments)]
 pub fn check_sign_in(
     conn: &Connection,
     audience: &str,
@@ -89,14 +100,18 @@ pub fn check_sign_in(
     alias: &str,
     session: &str,
     read_at: Timestamp,
+    max_skew: SignedDuration,
     now: Timestamp,
 ) -> rusqlite::Result<Result<Proof, Reason>> {
     let Some(token) = token else {
         return Ok(Err("token_required"));
     };
-    let claims = match claims(conn, audience, token, read_at)? {
-        Ok(claims) => claims,
-        Err(reason) => return Ok(Err(reason)),
+    let verifier = Verifier::new(audience, trusted_keys(conn)?);
+    let instants = [read_at.min(now), (read_at - max_skew).min(now), now];
+    let checked = instants.map(|at| verifier.check(token, at));
+    let claims = match checked.iter().find_map(|c| c.as_ref().ok()) {
+        Some(claims) => claims.clone(),
+        None => return Ok(Err(reason(checked[0].clone().err()))),
     };
     if claims.customer.to_string() != alias {
         return Ok(Err("token_mismatch"));
@@ -152,11 +167,14 @@ pub fn granted(
     .query_row(params![session, customer, device, now.as_millisecond()], |r| r.get(0))
 }
 
-/// Whether a kiosk may read the list of `alias` with `token` now: the token is good now
-/// and names that alias. Returns the customer.
+/// Whether kiosk `device` may read the list of `alias` with `token` now: the token is
+/// good now, names that alias, and signed in no visit at another kiosk. (The read comes
+/// right after the scan, maybe before the sign-in reached the hub: the token itself is
+/// the proof.) Returns the customer.
 pub fn check_read(
     conn: &Connection,
     audience: &str,
+    device: i64,
     token: &str,
     alias: &str,
     now: Timestamp,
@@ -165,6 +183,13 @@ pub fn check_read(
         Ok(claims) if claims.customer.to_string() == alias => {}
         Ok(_) => return Ok(Err("token_mismatch")),
         Err(reason) => return Ok(Err(reason)),
+    }
+    let used_at: Option<i64> = conn
+        .prepare_cached("SELECT device_id FROM visit WHERE token_hash = ?1")?
+        .query_row([token::seen_hash(token).as_slice()], |r| r.get(0))
+        .optional()?;
+    if used_at.is_some_and(|other| other != device) {
+        return Ok(Err("token_used"));
     }
     Ok(customers::customer_of(conn, alias)?.ok_or("unknown_customer"))
 }

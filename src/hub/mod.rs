@@ -49,6 +49,8 @@ pub struct Hub {
     pub store: Store,
     pub failpoints: Arc<Failpoints>,
     pub config: Config,
+    /// Where feed bodies are spooled (`DATA/spool`).
+    pub spool: spool::Spool,
 }
 
 impl Hub {
@@ -59,10 +61,13 @@ impl Hub {
             audience: config.audience.clone(),
         };
         let store = Store::open(&data.join(DB_FILE), rules)?;
+        let spool = spool::Spool::new(&data.join("spool"), config.max_feed_mib * 1024 * 1024)
+            .with_context(|| format!("cannot create {}", data.join("spool").display()))?;
         Ok(Hub {
             store,
             failpoints: Arc::default(),
             config,
+            spool,
         })
     }
 
@@ -76,16 +81,12 @@ impl Hub {
             tracing::info!("demo customer passes: http://{}/pass", listener.local_addr()?);
         }
         for source in self.config.feeds.clone() {
-            tokio::spawn(feeds::fetch_on_schedule(
-                self.store.clone(),
-                source,
-                self.config.max_feed_mib * 1024 * 1024,
-            ));
+            tokio::spawn(feeds::fetch_on_schedule(self.store.clone(), source, self.spool.clone()));
         }
         let state = AppState {
             store: self.store.clone(),
             failpoints: self.failpoints.clone(),
-            max_feed_bytes: self.config.max_feed_mib * 1024 * 1024,
+            spool: self.spool.clone(),
             pictures: images::Pictures::new(self.config.local_pictures.clone(), &self.config.picture_hosts_allowed),
             audience: self.config.audience.as_str().into(),
             demo_passes: self.config.demo_passes.clone().into(),

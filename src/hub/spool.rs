@@ -1,12 +1,26 @@
 //! Feeds on their way in, spooled to an unnamed temporary file instead of memory: a
 //! 1 GiB upload costs disk, not RAM, and the parser reads it through a memory map. The
-//! size limit is checked by the announced length first, then as bytes arrive, so an
-//! oversized body is refused before it fills the disk.
+//! file is made in the hub's data directory (`spool/`), on the disk the database is on,
+//! not in a `/tmp` that may be memory. The size limit is checked by the announced length
+//! first, then as bytes arrive, so an oversized body is refused before it fills the
+//! disk. Writes go through a blocking thread, never the async ones.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use http_body_util::BodyExt as _;
+
+/// Bytes gathered before one write to the file.
+const WRITE_SIZE: usize = 1024 * 1024;
+
+/// Where feeds are spooled, and how large one may be.
+#[derive(Debug, Clone)]
+pub struct Spool {
+    dir: Arc<Path>,
+    limit: usize,
+}
 
 /// A body written to a temporary file (gone when this is dropped), readable as bytes.
 pub struct Spooled {
@@ -29,91 +43,141 @@ pub enum SpoolError {
     Disk(#[from] std::io::Error),
 }
 
+impl Spool {
+    /// Spools into `dir` (made if missing), refusing bodies over `limit` bytes.
+    pub fn new(dir: &Path, limit: usize) -> std::io::Result<Spool> {
+        std::fs::create_dir_all(dir)?;
+        Ok(Spool {
+            dir: Arc::from(dir),
+            limit,
+        })
+    }
+
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Spools a request body (a feed upload).
+    pub async fn request_body(&self, mut body: Body, announced: Option<u64>) -> Result<Spooled, SpoolError> {
+        let mut spooler = Spooler::new(&self.dir, announced, self.limit)?;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| SpoolError::Cut(e.to_string()))?;
+            if let Ok(data) = frame.into_data() {
+                spooler.push(&data).await?;
+            }
+        }
+        spooler.finish().await
+    }
+
+    /// Spools a response body (a feed the hub fetches).
+    pub async fn response_body(&self, mut response: reqwest::Response) -> Result<Spooled, SpoolError> {
+        let mut spooler = Spooler::new(&self.dir, response.content_length(), self.limit)?;
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| SpoolError::Cut(crate::net::describe(&e)))?
+        {
+            spooler.push(&chunk).await?;
+        }
+        spooler.finish().await
+    }
+}
+
 /// Takes chunks into an unnamed temporary file, up to a limit.
 struct Spooler {
-    file: std::fs::File,
+    file: Option<std::fs::File>,
+    buffer: Vec<u8>,
     len: usize,
     limit: usize,
 }
 
 impl Spooler {
-    fn new(announced: Option<u64>, limit: usize) -> Result<Spooler, SpoolError> {
+    fn new(dir: &Path, announced: Option<u64>, limit: usize) -> Result<Spooler, SpoolError> {
         if announced.is_some_and(|n| n > limit as u64) {
             return Err(SpoolError::TooLarge(limit));
         }
         Ok(Spooler {
-            file: tempfile::tempfile()?,
+            file: Some(tempfile::tempfile_in(dir)?),
+            buffer: Vec::with_capacity(WRITE_SIZE),
             len: 0,
             limit,
         })
     }
 
-    fn push(&mut self, chunk: &[u8]) -> Result<(), SpoolError> {
+    async fn push(&mut self, chunk: &[u8]) -> Result<(), SpoolError> {
         self.len += chunk.len();
         if self.len > self.limit {
             return Err(SpoolError::TooLarge(self.limit));
         }
-        // Into the page cache: a write of one chunk does not hold the async thread long.
-        self.file.write_all(chunk)?;
+        self.buffer.extend_from_slice(chunk);
+        if self.buffer.len() >= WRITE_SIZE {
+            self.flush().await?;
+        }
         Ok(())
     }
 
-    fn finish(self) -> Result<Spooled, SpoolError> {
+    /// Writes what is gathered, on a blocking thread.
+    async fn flush(&mut self) -> Result<(), SpoolError> {
+        let (Some(mut file), buffer) = (self.file.take(), std::mem::take(&mut self.buffer)) else {
+            return Err(SpoolError::Disk(std::io::Error::other("the spool file is gone")));
+        };
+        let (file, mut buffer) = tokio::task::spawn_blocking(move || {
+            let written = file.write_all(&buffer);
+            written.map(|()| (file, buffer))
+        })
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))??;
+        buffer.clear();
+        self.file = Some(file);
+        self.buffer = buffer;
+        Ok(())
+    }
+
+    async fn finish(mut self) -> Result<Spooled, SpoolError> {
+        self.flush().await?;
         if self.len == 0 {
             return Ok(Spooled { map: None });
         }
-        self.file.sync_data().ok();
+        let file = self
+            .file
+            .take()
+            .ok_or_else(|| std::io::Error::other("the spool file is gone"))?;
         // SAFETY: the file is an unnamed temporary file this process made and holds the
         // only handle to; nothing can change or truncate it while the map lives.
-        let map = unsafe { memmap2::Mmap::map(&self.file)? };
+        let map = unsafe { memmap2::Mmap::map(&file)? };
         Ok(Spooled { map: Some(map) })
     }
 }
 
-/// Spools a request body (a feed upload).
-pub async fn request_body(body: Body, announced: Option<u64>, limit: usize) -> Result<Spooled, SpoolError> {
-    let mut spooler = Spooler::new(announced, limit)?;
-    let mut body = body;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| SpoolError::Cut(e.to_string()))?;
-        if let Ok(data) = frame.into_data() {
-            spooler.push(&data)?;
-        }
-    }
-    spooler.finish()
-}
-
-/// Spools a response body (a feed the hub fetches).
-pub async fn response_body(mut response: reqwest::Response, limit: usize) -> Result<Spooled, SpoolError> {
-    let mut spooler = Spooler::new(response.content_length(), limit)?;
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| SpoolError::Cut(crate::net::describe(&e)))?
-    {
-        spooler.push(&chunk)?;
-    }
-    spooler.finish()
-}
-
-/// What a small body spools to, for tests.
-pub async fn bytes(bytes: Bytes) -> Result<Spooled, SpoolError> {
-    let announced = Some(bytes.len() as u64);
-    request_body(Body::from(bytes), announced, usize::MAX).await
+/// A spool in a fresh directory under `parent`, for tests.
+pub fn in_dir(parent: &Path, limit: usize) -> std::io::Result<Spool> {
+    Spool::new(&PathBuf::from(parent).join("spool"), limit)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::body::Bytes;
 
     #[tokio::test]
     async fn a_body_comes_back_whole_and_an_oversized_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = in_dir(dir.path(), 3 * WRITE_SIZE).unwrap();
         let body = Bytes::from_static(b"<rss>feed</rss>");
-        assert_eq!(bytes(body.clone()).await.unwrap().as_ref(), &body[..]);
-        assert_eq!(bytes(Bytes::new()).await.unwrap().as_ref(), b"");
-        let big = request_body(Body::from(vec![b'x'; 1000]), None, 999).await;
-        assert!(matches!(big, Err(SpoolError::TooLarge(999))));
-        let announced = request_body(Body::from(vec![b'x'; 10]), Some(10_000), 999).await;
+        let small = spool.request_body(Body::from(body.clone()), None).await.unwrap();
+        assert_eq!(small.as_ref(), &body[..]);
+        let empty = spool.request_body(Body::empty(), None).await.unwrap();
+        assert_eq!(empty.as_ref(), b"");
+        // Larger than one write: whole, in order.
+        let big: Vec<u8> = (0..2 * WRITE_SIZE + 7).map(|i| (i % 251) as u8).collect();
+        let spooled = spool.request_body(Body::from(big.clone()), None).await.unwrap();
+        assert!(spooled.as_ref() == big.as_slice());
+        let over = in_dir(dir.path(), 999).unwrap();
+        let refused = over.request_body(Body::from(vec![b'x'; 1000]), None).await;
+        assert!(matches!(refused, Err(SpoolError::TooLarge(999))));
+        let announced = over.request_body(Body::from(vec![b'x'; 10]), Some(10_000)).await;
         assert!(matches!(announced, Err(SpoolError::TooLarge(999))));
+        // Nothing stays in the spool directory: the files had no name.
+        assert_eq!(std::fs::read_dir(dir.path().join("spool")).unwrap().count(), 0);
     }
 }

@@ -66,11 +66,30 @@ fn svg_options() -> resvg::usvg::Options<'static> {
     usvg::Options {
         resources_dir: None,
         image_href_resolver: usvg::ImageHrefResolver {
-            resolve_data: usvg::ImageHrefResolver::default_data_resolver(),
+            resolve_data: Box::new(|mime, data, options| {
+                // A few bytes can declare a picture of 16384² pixels: measured first.
+                if mime != "image/svg+xml" && !small_raster(&data) {
+                    return None;
+                }
+                (usvg::ImageHrefResolver::default_data_resolver())(mime, data, options)
+            }),
             resolve_string: Box::new(|_, _| None),
         },
         ..usvg::Options::default()
     }
+}
+
+/// The largest side of a picture embedded in an SVG.
+const EMBEDDED_MAX_SIDE: u32 = 4_096;
+
+/// Whether `data` is a raster picture we decode (PNG, JPEG, WebP) no larger than
+/// [`EMBEDDED_MAX_SIDE`] on either side, read from its header alone.
+fn small_raster(data: &[u8]) -> bool {
+    image::ImageReader::new(std::io::Cursor::new(data))
+        .with_guessed_format()
+        .ok()
+        .and_then(|reader| reader.into_dimensions().ok())
+        .is_some_and(|(w, h)| w <= EMBEDDED_MAX_SIDE && h <= EMBEDDED_MAX_SIDE)
 }
 
 fn decode_svg(data: &[u8], target: (u32, u32)) -> Result<SharedPixelBuffer<Rgb8Pixel>, ImageError> {
@@ -184,6 +203,34 @@ mod tests {
         let buffer = decode(&svg_showing(&href), (20, 20)).unwrap();
         let middle = buffer.as_slice()[10 * 20 + 10];
         assert!(middle.g > 200 && middle.r < 50, "{middle:?}");
+    }
+
+    #[test]
+    fn svg_image_declaring_a_huge_picture_is_not_decoded() {
+        use base64::Engine;
+        let png = |w: u32, h: u32| {
+            let mut bytes = Vec::new();
+            image::RgbImage::from_pixel(w, h, image::Rgb([0, 255, 0]))
+                .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+                .unwrap();
+            format!(
+                "data:image/png;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            )
+        };
+        let green = |href: &str| {
+            // Stretched over the whole picture, whatever its shape.
+            let svg = svg_showing(href);
+            let svg = String::from_utf8(svg)
+                .unwrap()
+                .replace("<image ", r#"<image preserveAspectRatio="none" "#);
+            let buffer = decode(svg.as_bytes(), (20, 20)).unwrap();
+            let middle = buffer.as_slice()[10 * 20 + 10];
+            middle.g > 200 && middle.r < 50
+        };
+        assert!(green(&png(10, 10)), "a small embedded picture draws");
+        // Tiny in bytes, 5000 pixels wide: not decoded.
+        assert!(!green(&png(5_000, 1)));
     }
 
     #[test]

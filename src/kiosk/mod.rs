@@ -114,6 +114,13 @@ impl Kiosk {
         clock: Clock,
         sync: Option<SyncLink>,
     ) -> anyhow::Result<Kiosk> {
+        // No visit is under way yet: what a run that stopped mid-visit left goes now.
+        let mut local = crate::catalog::Catalog::open(db).with_context(|| format!("cannot open {}", db.display()))?;
+        let left = crate::sync::outbox::end_leftover_visits(local.connection())?;
+        if left > 0 {
+            tracing::info!(rows = left, "cleared a visit the last run left");
+        }
+        drop(local);
         let window = ui::AppWindow::new().context("cannot create the kiosk window")?;
         let catalog = CatalogWorker::start(db).with_context(|| format!("cannot open the catalog {}", db.display()))?;
         let images = ImageWorker::start(images);

@@ -151,6 +151,7 @@ impl Syncer {
             Next::Send { .. } => {}
         }
         let count = ops.len();
+        let sent_on = stream.clone();
         let request = PushRequest { stream, ops };
         let timeout = self.policy.timeout.unsigned_abs();
         let outcome = outcome(self.client.send_ops(&request, timeout).await, Timestamp::now()).await;
@@ -160,7 +161,7 @@ impl Syncer {
         };
         let mut state = state;
         let effects = engine::on_outcome(&mut state, &self.policy, Timestamp::now(), outcome, rand::random());
-        self.with_db(move |c| outbox::record(c.connection(), &state, &effects, new_id))
+        self.with_db(move |c| outbox::record_for(c.connection(), Some(&sent_on), &state, &effects, new_id))
             .await?;
         tracing::debug!(ops = count, outcome = shown, "push");
         Ok(Step::Sent {
@@ -182,9 +183,12 @@ impl Syncer {
     /// Pulls catalog pages until the kiosk is up to date, then the customer-token keys;
     /// returns the catalog changes applied.
     pub async fn pull_catalog(&self) -> anyhow::Result<usize> {
-        let erased = self.pull_erasures().await?;
-        if erased > 0 {
-            tracing::info!(rows = erased, "deleted what this kiosk held of erased customers");
+        // Erasures first; a hub that cannot say (an older one, a fault) holds up nothing
+        // else: the next pull asks again.
+        match self.pull_erasures().await {
+            Ok(0) => {}
+            Ok(rows) => tracing::info!(rows, "deleted what this kiosk held of erased customers"),
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "the list of erased customers is not available"),
         }
         let keys = self.client.token_keys().await?;
         let settings = self.client.settings().await?;
@@ -269,7 +273,7 @@ impl Syncer {
     pub async fn fetch_customer(&self, alias: &str) -> anyhow::Result<usize> {
         let owner = Owner::Alias(alias.to_owned());
         let asked = owner.clone();
-        let Some(token) = self
+        let Some((visit, token)) = self
             .with_db(move |c| outbox::sign_in_token(c.connection(), &asked))
             .await?
         else {
@@ -279,7 +283,7 @@ impl Syncer {
         let lines: Vec<(String, bool, u64)> = list.items.into_iter().map(|l| (l.sku, l.present, l.hlc)).collect();
         let count = lines.len();
         let kept = self
-            .with_db(move |c| outbox::merge_remote(c.connection(), &owner, &lines))
+            .with_db(move |c| outbox::merge_remote(c.connection(), &visit, &owner, &lines))
             .await?;
         Ok(if kept { count } else { 0 })
     }

@@ -130,11 +130,23 @@ pub fn sign_in(
     tx.commit()
 }
 
-/// The token a customer signed in to the visit under way with, if they still are.
-pub fn sign_in_token(conn: &Connection, customer: &Owner) -> rusqlite::Result<Option<String>> {
-    conn.prepare_cached("SELECT token FROM signed_in WHERE alias = ?1 ORDER BY hlc DESC LIMIT 1")?
-        .query_row([customer.parts().1], |r| r.get(0))
+/// The visit a customer is signed in to and the token they signed in with, if they
+/// still are.
+pub fn sign_in_token(conn: &Connection, customer: &Owner) -> rusqlite::Result<Option<(String, String)>> {
+    conn.prepare_cached("SELECT visit, token FROM signed_in WHERE alias = ?1 ORDER BY hlc DESC LIMIT 1")?
+        .query_row([customer.parts().1], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
+}
+
+/// What a previous run left when it stopped in the middle of a visit (a crash, a power
+/// cut, an update): at start no visit is under way, so every line of the local view and
+/// every sign-in goes. Ops not yet sent stay in the outbox until the hub has them.
+/// Returns the rows deleted.
+pub fn end_leftover_visits(conn: &mut Connection) -> rusqlite::Result<usize> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let deleted = tx.execute("DELETE FROM wishlist", [])? + tx.execute("DELETE FROM signed_in", [])?;
+    tx.commit()?;
+    Ok(deleted)
 }
 
 /// Ends a visit on the kiosk: its lines and its signed-in customer's leave the local
@@ -292,6 +304,19 @@ pub fn record(
     effects: &Effects,
     new_stream: impl FnOnce() -> String,
 ) -> rusqlite::Result<()> {
+    record_for(conn, None, state, effects, new_stream)
+}
+
+/// [`record`], for the answer to a push sent on `sent_on`: if the stream changed
+/// meanwhile (another process restarted it), the answer's acknowledgements and
+/// refusals name ops that have new numbers now, and are not applied.
+pub fn record_for(
+    conn: &mut Connection,
+    sent_on: Option<&str>,
+    state: &SenderState,
+    effects: &Effects,
+    new_stream: impl FnOnce() -> String,
+) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     tx.execute(
         "UPDATE sync_state SET attempts = ?1, retry_at = ?2, last_push = COALESCE(?3, last_push),
@@ -310,6 +335,10 @@ pub fn record(
         )?;
     }
     let stream: String = tx.query_row("SELECT stream FROM sync_state WHERE id = 1", [], |r| r.get(0))?;
+    if sent_on.is_some_and(|sent| sent != stream) {
+        tracing::warn!(stream, "the stream changed during a push; its answer is not applied");
+        return tx.commit();
+    }
     // A refused op keeps its number and reason (for the staff screen and the logs),
     // not what names the shopper; the last REJECTED_KEPT are kept.
     for (seq, reason) in &effects.rejected {
@@ -458,14 +487,21 @@ pub fn pulled(conn: &Connection, now: Timestamp) -> rusqlite::Result<()> {
 }
 
 /// Replaces a customer's lines with the hub's (when they sign in at the kiosk), keeping
-/// any line this kiosk has not yet sent. Nothing is written if the customer is no longer
-/// signed in (the visit ended while the list was on its way): returns whether it was.
-pub fn merge_remote(conn: &mut Connection, owner: &Owner, lines: &[(String, bool, u64)]) -> rusqlite::Result<bool> {
+/// any line this kiosk has not yet sent. Nothing is written unless the customer is still
+/// signed in to `visit` (it ended while the list was on its way): returns whether it was.
+pub fn merge_remote(
+    conn: &mut Connection,
+    visit: &str,
+    owner: &Owner,
+    lines: &[(String, bool, u64)],
+) -> rusqlite::Result<bool> {
     let (kind, id) = owner.parts();
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let signed_in: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM signed_in WHERE alias = ?1)", [id], |r| {
-        r.get(0)
-    })?;
+    let signed_in: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM signed_in WHERE visit = ?1 AND alias = ?2)",
+        [visit, id],
+        |r| r.get(0),
+    )?;
     if !signed_in {
         return Ok(false);
     }

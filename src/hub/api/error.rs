@@ -110,7 +110,7 @@ impl From<StoreError> for ApiError {
             // The pool is exhausted, the database busy, or the hub stopping: worth a retry.
             StoreError::Pool(_) | StoreError::Closed => ApiError::unavailable(&e, 5),
             StoreError::Sql(sql) if busy(sql) => ApiError::unavailable(&e, 5),
-            StoreError::Db(_) | StoreError::Sql(_) => ApiError::internal(&e),
+            StoreError::Db(_) | StoreError::Sql(_) | StoreError::Locked(_) => ApiError::internal(&e),
         }
     }
 }

@@ -164,7 +164,7 @@ async fn image(
     security(("device" = [])))]
 async fn kiosk_customer_wishlist(
     State(state): State<AppState>,
-    _device: DeviceAuth,
+    device: DeviceAuth,
     headers: HeaderMap,
     ApiPath(AliasPath { alias }): ApiPath<AliasPath>,
 ) -> Result<Json<CustomerWishlist>, ApiError> {
@@ -188,10 +188,12 @@ async fn kiosk_customer_wishlist(
     let now = Timestamp::now();
     let items = state
         .store
-        .read(move |c| match grants::check_read(c, &audience, &token, &key, now)? {
-            Ok(customer) => store::customer_wishlist(c, &customer).map(Ok),
-            Err(reason) => Ok(Err(reason)),
-        })
+        .read(
+            move |c| match grants::check_read(c, &audience, device.id, &token, &key, now)? {
+                Ok(customer) => store::customer_wishlist(c, &customer).map(Ok),
+                Err(reason) => Ok(Err(reason)),
+            },
+        )
         .await?
         .map_err(|reason| match reason {
             "unknown_customer" => unknown(),

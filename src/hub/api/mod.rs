@@ -63,7 +63,8 @@ pub struct Failpoints {
 pub struct AppState {
     pub store: Store,
     pub failpoints: Arc<Failpoints>,
-    pub max_feed_bytes: usize,
+    /// Where feed bodies are spooled, and their size limit.
+    pub spool: super::spool::Spool,
     /// Where catalog pictures for kiosks come from.
     pub pictures: images::Pictures,
     /// The audience customer tokens for this hub's kiosks name.

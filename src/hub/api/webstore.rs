@@ -18,7 +18,7 @@ use crate::catalog::Summary;
 use crate::hub::ImportError;
 use crate::hub::auth::Scope;
 use crate::hub::customers::{self, MintRefused};
-use crate::hub::spool::{self, SpoolError};
+use crate::hub::spool::SpoolError;
 use crate::hub::store::{self, Feed, Principal};
 use crate::protocol::params::{CustomerPath, FeedKind, FeedQuery, PageQuery, SigningKeyPath};
 use crate::protocol::{
@@ -28,7 +28,7 @@ use crate::protocol::{
 use crate::token;
 
 /// The web store's routes, with their OpenAPI descriptions. Feed uploads are streamed to
-/// disk under their own limit (`AppState::max_feed_bytes`), not the JSON one.
+/// disk under their own limit (`AppState::spool`), not the JSON one.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(webstore_ops))
@@ -354,7 +354,9 @@ async fn upload(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
-    let body = spool::request_body(request.into_body(), announced, state.max_feed_bytes)
+    let body = state
+        .spool
+        .request_body(request.into_body(), announced)
         .await
         .map_err(|e| match e {
             SpoolError::TooLarge(limit) => ApiError::new(

@@ -53,6 +53,8 @@ pub enum StoreError {
     Pool(#[from] r2d2::Error),
     #[error("the hub is shutting down")]
     Closed,
+    #[error("{0}")]
+    Locked(String),
 }
 
 /// What the writer checks pushed ops against, from the hub's configuration.
@@ -106,6 +108,37 @@ pub enum PushError {
     Store(String),
 }
 
+/// The lock only one hub's writer holds on a database (`hub.sqlite.lock`): a second hub
+/// on the same data directory would hand out the same change ids. A writer that is
+/// stopping (a hub restarted in-process) is given a few seconds to let go.
+fn writer_lock(path: &Path) -> Result<std::fs::File, StoreError> {
+    let lock_path = path.with_extension("sqlite.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| StoreError::Locked(format!("cannot open {}: {e}", lock_path.display())))?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Locked(format!(
+                    "another hub is using {}; stop it first",
+                    path.display()
+                )));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(StoreError::Locked(format!("cannot lock {}: {e}", lock_path.display())));
+            }
+        }
+    }
+}
+
 /// Clears its flag when dropped, including by a panic's unwind.
 struct AliveWhileHeld(Arc<AtomicBool>);
 
@@ -151,6 +184,7 @@ impl Store {
     /// Opens (creating and migrating) the database and starts the writer thread, which
     /// applies `rules` to what is pushed.
     pub fn open(path: &Path, rules: Rules) -> Result<Store, StoreError> {
+        let lock = writer_lock(path)?;
         let conn = db::open(path, Schema::Hub)?;
         customers::ensure_hub_key(&conn, Timestamp::now())?;
         let next_change = writer::next_change_id(&conn)?;
@@ -161,6 +195,8 @@ impl Store {
         std::thread::Builder::new()
             .name("hub-writer".into())
             .spawn(move || {
+                // Held as long as this writer runs: no second one on the same file.
+                let _lock = lock;
                 let _alive = alive;
                 writer::run(&mut writer, &queue);
             })

@@ -7,8 +7,9 @@
 //! transaction as the lines that use it: ids only ever grow, even when an erasure
 //! deletes the newest lines and the hub restarts.
 //!
-//! A job that panics is caught: its transaction rolls back, its caller gets no answer
-//! (so a 503), and the writer goes on with the next job.
+//! A job that panics is caught: the transaction it had open rolls back (a job that
+//! writes without one keeps the statements that ran: such jobs are idempotent), its
+//! caller gets no answer (so a 503), and the writer goes on with the next job.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
