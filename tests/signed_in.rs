@@ -250,3 +250,32 @@ fn a_kiosk_that_stopped_mid_visit_keeps_nothing_of_it_when_it_starts_again() {
     assert_eq!(identifiers_left(&kiosk, &alias), 0);
     assert!(world.hub_state()[&(Owner::Customer("c-alice".into()), sku)]);
 }
+
+#[test]
+fn a_sign_in_that_reaches_the_hub_after_the_offline_grace_is_refused() {
+    for (grace_hours, refused) in [(1, Some("token_expired")), (72, None)] {
+        let config = vitrine::hub::Config {
+            offline_grace_hours: grace_hours,
+            ..vitrine::hub::Config::default()
+        };
+        let world = World::with_config(config);
+        let kiosk = world.kiosk("k1");
+        let minted = world.mint("c-late");
+        // A token issued three hours ago, read then by a kiosk that was offline since.
+        let conn = crate::world::hub_conn(&world.hub_data());
+        conn.execute("UPDATE signing_key SET not_before = not_before - 86400", [])
+            .unwrap();
+        let issued = Timestamp::now() - jiff::SignedDuration::from_hours(3);
+        let (key_id, key) = vitrine::hub::customers::hub_key(&conn, Timestamp::now())
+            .unwrap()
+            .unwrap();
+        let alias = vitrine::token::Alias::parse(&minted.customer_alias).unwrap();
+        let claims = vitrine::token::Claims::new(key_id, alias, "vitrine", issued, 5);
+        let token = vitrine::token::mint(&claims, &key).unwrap();
+        let read_at = vitrine::hlc::from_wall(issued + jiff::SignedDuration::from_mins(1));
+        let op = json!({ "seq": 1, "hlc": read_at, "owner": { "alias": minted.customer_alias },
+            "sku": "", "action": "sign_in", "session": "v-late", "token": token });
+        let answer = push(&world, &kiosk, "s1", json!([op]));
+        assert_eq!(reasons(&answer), [refused.map(str::to_owned)], "grace {grace_hours} h");
+    }
+}

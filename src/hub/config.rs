@@ -44,6 +44,11 @@ pub struct Config {
     /// clock cannot win every later edit or push the hub's clock out of reach.
     #[serde(default = "default_clock_skew")]
     pub max_clock_skew_seconds: u32,
+    /// How long after a customer's token expired a kiosk's sign-in with it may still
+    /// reach the hub (a kiosk that was offline), in hours (default 72). The grant to
+    /// write that customer's list in that visit lasts as long.
+    #[serde(default = "default_offline_grace")]
+    pub offline_grace_hours: u32,
     /// Where catalog pictures may be fetched from beyond the public internet, such as the
     /// web store's picture server on the shop's network: networks (`192.168.1.0/24`,
     /// `fd00::/8`), addresses, or host names (`pictures.lan`, whatever they resolve to).
@@ -93,6 +98,10 @@ fn default_clock_skew() -> u32 {
     300
 }
 
+fn default_offline_grace() -> u32 {
+    72
+}
+
 fn default_pairing_seconds() -> u32 {
     pairing::LIFETIME.as_secs() as u32
 }
@@ -127,6 +136,7 @@ impl Default for Config {
             pairing_seconds: default_pairing_seconds(),
             shops: Vec::new(),
             max_clock_skew_seconds: default_clock_skew(),
+            offline_grace_hours: default_offline_grace(),
             picture_hosts_allowed: Vec::new(),
             limits: RateLimits::default(),
             local_pictures: None,
@@ -204,6 +214,10 @@ impl Config {
         anyhow::ensure!(
             (1..=86_400).contains(&config.max_clock_skew_seconds),
             "max_clock_skew_seconds must be between 1 and 86400"
+        );
+        anyhow::ensure!(
+            (1..=24 * 30).contains(&config.offline_grace_hours),
+            "offline_grace_hours must be between 1 and 720"
         );
         anyhow::ensure!(config.shops.len() <= 10_000, "at most 10,000 shops");
         anyhow::ensure!(

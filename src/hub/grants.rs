@@ -5,8 +5,10 @@
 //!   itself ([`check_sign_in`]): its signature against the hub's keys, its audience, that
 //!   it names the op's alias, that it was good when the kiosk read it, and that it signs
 //!   in one visit only. The visit it records is the **grant**: that kiosk, that visit,
-//!   that customer, until the token's expiry plus [`OFFLINE_GRACE`] (a kiosk offline for
-//!   a day still delivers what was saved).
+//!   that customer, until the token's expiry plus the offline grace (`offline_grace_hours`
+//!   in the hub's config, default 72: a kiosk offline for a day still delivers what was
+//!   saved; a longer grace lets a stolen kiosk credential holding a shown token write
+//!   that customer's list for longer).
 //! - An op naming an alias must name a granted visit ([`granted`]).
 //! - Reading a customer's list takes a token that is good now ([`check_read`]).
 //! - An erasure is remembered by alias ([`note_erased`]), for kiosks to pull
@@ -19,13 +21,11 @@ use jiff::{SignedDuration, Timestamp};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::customers;
+use super::store::Rules;
 use super::store::merge::Reason;
 use crate::protocol::Visit;
 use crate::token::{self, Claims, Rejection, TrustedKey, Verifier};
 
-/// How long after its token expired a sign-in may still reach the hub, and its grant
-/// lasts: a kiosk offline for up to this long still delivers the visit's edits.
-pub const OFFLINE_GRACE: SignedDuration = SignedDuration::from_hours(72);
 /// Erased aliases kiosks can still pull.
 pub const ERASURES_KEPT: SignedDuration = SignedDuration::from_hours(24 * 90);
 
@@ -92,21 +92,20 @@ fn claims(conn: &Connection, audience: &str, text: &str, at: Timestamp) -> rusql
 /// fastest clock the hub accepted), or behind it (a kiosk whose clock is slow and that
 /// has not heard from the hub): the token must have been good at some instant between
 /// `read_at - max_skew` and `now`.
-#[allow(clippy::too_many_arguments)]
 pub fn check_sign_in(
     conn: &Connection,
-    audience: &str,
     token: Option<&str>,
     alias: &str,
     session: &str,
     read_at: Timestamp,
-    max_skew: SignedDuration,
+    rules: &Rules,
     now: Timestamp,
 ) -> rusqlite::Result<Result<Proof, Reason>> {
+    let max_skew = rules.max_skew;
     let Some(token) = token else {
         return Ok(Err("token_required"));
     };
-    let verifier = Verifier::new(audience, trusted_keys(conn)?);
+    let verifier = Verifier::new(&rules.audience, trusted_keys(conn)?);
     let instants = [read_at.min(now), (read_at - max_skew).min(now), now];
     let checked = instants.map(|at| verifier.check(token, at));
     let claims = match checked.iter().find_map(|c| c.as_ref().ok()) {
@@ -116,7 +115,7 @@ pub fn check_sign_in(
     if claims.customer.to_string() != alias {
         return Ok(Err("token_mismatch"));
     }
-    let until = claims.expires_at() + OFFLINE_GRACE;
+    let until = claims.expires_at() + rules.offline_grace;
     if now > until {
         return Ok(Err("token_expired"));
     }

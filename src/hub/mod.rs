@@ -59,6 +59,7 @@ impl Hub {
         let rules = store::Rules {
             max_skew: jiff::SignedDuration::from_secs(i64::from(config.max_clock_skew_seconds)),
             audience: config.audience.clone(),
+            offline_grace: jiff::SignedDuration::from_hours(i64::from(config.offline_grace_hours)),
         };
         let store = Store::open(&data.join(DB_FILE), rules)?;
         let spool = spool::Spool::new(&data.join("spool"), config.max_feed_mib * 1024 * 1024)

@@ -71,7 +71,9 @@ async fn wishlist_feed(state: &AppState, query: PageQuery) -> Result<Json<Wishli
     }))
 }
 
-/// Wishlist lines changed since a cursor, oldest change first, removals included.
+/// Wishlist lines changed since a cursor, oldest change first, removals included. An
+/// erasure (`DELETE /v1/webstore/customers/{customer}`) deletes the customer's lines
+/// without a change here: the web store that asked drops its own copy.
 #[utoipa::path(get, path = "/v1/webstore/wishlist/changes", tag = "webstore", params(PageQuery),
     responses((status = 200, body = WishlistPage), (status = 400, body = Problem)), security(("webstore" = [])))]
 async fn wishlist_changes(

@@ -172,16 +172,7 @@ fn apply_op(
             let session = op.session.as_deref().unwrap_or_default();
             if op.action == Action::SignIn {
                 let read_at = hlc::wall(op.hlc);
-                match grants::check_sign_in(
-                    tx,
-                    &rules.audience,
-                    op.token.as_deref(),
-                    alias,
-                    session,
-                    read_at,
-                    rules.max_skew,
-                    now,
-                )? {
+                match grants::check_sign_in(tx, op.token.as_deref(), alias, session, read_at, rules, now)? {
                     Ok(proof) => (Ok(()), Some(proof)),
                     Err(reason) => (Err(reason), None),
                 }

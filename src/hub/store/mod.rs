@@ -64,6 +64,9 @@ pub struct Rules {
     pub max_skew: SignedDuration,
     /// The audience a customer token must name to sign in at this hub's kiosks.
     pub audience: String,
+    /// How long after its token expired a sign-in may still reach the hub, and its
+    /// grant lasts.
+    pub offline_grace: SignedDuration,
 }
 
 impl Default for Rules {
@@ -71,6 +74,7 @@ impl Default for Rules {
         Rules {
             max_skew: SignedDuration::from_mins(5),
             audience: "vitrine".to_owned(),
+            offline_grace: SignedDuration::from_hours(72),
         }
     }
 }
