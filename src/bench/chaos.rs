@@ -116,6 +116,8 @@ struct Run {
     aliases: HashMap<String, String>,
     /// Customers the web store erased: nothing of theirs may remain anywhere.
     erased: HashSet<String>,
+    /// Each customer slot's current customer (`c{slot}.{generation}`).
+    generations: [u32; CUSTOMERS],
     /// Every edit made, with its clock.
     edits: Vec<(Key, bool, u64)>,
     web_seq: u64,
@@ -193,6 +195,7 @@ impl Run {
             skus: generated.skus.into_iter().take(SKUS).collect(),
             aliases: HashMap::new(),
             erased: HashSet::new(),
+            generations: [0; CUSTOMERS],
             edits: Vec::new(),
             web_seq: 0,
             web_hlc: 0,
@@ -297,7 +300,8 @@ impl Run {
             self.tablets[k].visit = Some((new_id(), None));
         }
         let signs_in = self.tablets[k].visit.as_ref().is_some_and(|v| v.1.is_none()) && self.rng.random_bool(0.2);
-        if let Some(customer) = self.customer().filter(|_| signs_in) {
+        if signs_in {
+            let customer = self.customer();
             let minted = self.mint(&customer)?;
             self.aliases.insert(minted.customer_alias.clone(), customer);
             let tablet = &mut self.tablets[k];
@@ -363,18 +367,17 @@ impl Run {
         Ok(())
     }
 
-    /// A customer the web store has not erased, at random.
-    fn customer(&mut self) -> Option<String> {
-        let customer = format!("c{}", self.rng.random_range(0..CUSTOMERS));
-        (!self.erased.contains(&customer)).then_some(customer)
+    /// A customer at random. An erased one's place goes to a new customer, so a long
+    /// run keeps signing people in.
+    fn customer(&mut self) -> String {
+        let slot = self.rng.random_range(0..CUSTOMERS);
+        format!("c{slot}.{}", self.generations[slot])
     }
 
     /// The web store erases a customer: the hub forgets them, the web store's copy
     /// drops them, and kiosks learn it with their next pull.
     fn erase(&mut self) -> anyhow::Result<()> {
-        let Some(customer) = self.customer() else {
-            return Ok(());
-        };
+        let customer = self.customer();
         let url = format!("{}/v1/webstore/customers/{customer}", self.hub_url()?);
         self.rt.block_on(async {
             let response = reqwest::Client::new().delete(url).bearer_auth(&self.key).send().await?;
@@ -383,6 +386,9 @@ impl Run {
         self.follower
             .state
             .retain(|(kind, owner, _), _| kind != "customer" || *owner != customer);
+        if let Some(slot) = customer[1..].split('.').next().and_then(|n| n.parse::<usize>().ok()) {
+            self.generations[slot] += 1;
+        }
         self.erased.insert(customer);
         self.report.erasures += 1;
         Ok(())
@@ -390,9 +396,7 @@ impl Run {
 
     /// An edit on the web store's own stream, straight to the hub.
     fn web_edit(&mut self) -> anyhow::Result<()> {
-        let Some(customer) = self.customer() else {
-            return Ok(());
-        };
+        let customer = self.customer();
         let sku = self.skus[self.rng.random_range(0..self.skus.len())].clone();
         let present = self.rng.random_bool(0.6);
         self.web_seq += 1;
