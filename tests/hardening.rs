@@ -174,14 +174,19 @@ fn a_snapshot_then_the_changes_feed_ends_with_exactly_the_hubs_state() {
     assert_eq!(followed.len(), 3);
 }
 
-#[test]
-fn change_ids_only_grow_across_an_erasure_and_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("hub.sqlite");
+/// A directory for a hub's file, and a runtime to await its store.
+fn scratch() -> (tempfile::TempDir, tokio::runtime::Runtime) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
+    (tempfile::tempdir().unwrap(), rt)
+}
+
+#[test]
+fn change_ids_only_grow_across_an_erasure_and_a_restart() {
+    let (dir, rt) = scratch();
+    let path = dir.path().join("hub.sqlite");
     let conn = vitrine::db::open(&path, vitrine::db::Schema::Hub).unwrap();
     conn.execute_batch(
         "INSERT INTO api_key (id, name, key_hash, scopes, created_at) VALUES (1, 'web', x'04', '', 0);
@@ -250,12 +255,8 @@ fn change_ids_only_grow_across_an_erasure_and_a_restart() {
 
 #[test]
 fn a_write_job_that_panics_leaves_nothing_and_the_writer_goes_on() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, rt) = scratch();
     let path = dir.path().join("hub.sqlite");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     let store = Store::open(&path, Rules::default()).unwrap();
     let panicked = rt.block_on(store.write(|w| {
         let conn = w.catalog.connection();
@@ -284,13 +285,7 @@ fn a_write_job_that_panics_leaves_nothing_and_the_writer_goes_on() {
 #[test]
 fn a_key_without_the_scope_is_refused_before_its_feed_is_read() {
     let world = World::new();
-    let reader = vitrine::hub::store::create_key(
-        &crate::world::hub_conn(&world.hub_data()),
-        "reader",
-        &[vitrine::hub::auth::Scope::WishlistRead],
-        Timestamp::now(),
-    )
-    .unwrap();
+    let reader = world.key_with("reader", &[vitrine::hub::auth::Scope::WishlistRead]);
     // A 200 MB upload announced, 1 KB sent: the answer must not wait for the rest.
     let mut socket = std::net::TcpStream::connect(world.hub.addr).unwrap();
     socket.set_read_timeout(Some(Duration::from_secs(20))).unwrap();

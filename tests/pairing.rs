@@ -242,13 +242,7 @@ fn the_web_store_side_is_checked() {
         &json!(null),
     );
     assert_eq!(status, 403);
-    let reader = vitrine::hub::store::create_key(
-        &crate::world::hub_conn(&world.hub_data()),
-        "reader",
-        &[vitrine::hub::auth::Scope::WishlistRead],
-        Timestamp::now(),
-    )
-    .unwrap();
+    let reader = world.key_with("reader", &[vitrine::hub::auth::Scope::WishlistRead]);
     let (status, body) = world.json(
         Method::GET,
         &format!("/v1/webstore/pairings/{code}"),

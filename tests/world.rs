@@ -89,6 +89,11 @@ impl World {
         }
     }
 
+    /// Another web store key, with only these scopes.
+    pub fn key_with(&self, name: &str, scopes: &[Scope]) -> String {
+        store::create_key(&hub_conn(&self.hub_data()), name, scopes, Timestamp::now()).unwrap()
+    }
+
     pub fn hub_data(&self) -> PathBuf {
         self.dir.path().join("hub")
     }
