@@ -6,7 +6,8 @@
 //! they are where codes get guessed. Every other route counts per credential, generously,
 //! keyed by a hash of the bearer token read from the header alone (whether it is valid is
 //! the handler's business), so a kiosk is never held back by its neighbours behind the
-//! same shop router. `/healthz` is never counted. GCRA through `governor`'s keyed limiters;
+//! same shop router; and per address at sixteen credentials' worth, so made-up tokens do
+//! not buy fresh counts without end. `/healthz` is never counted. GCRA through `governor`'s keyed limiters;
 //! clients whose count is back to full are forgotten as requests go by, so memory holds
 //! only the clients of the last burst's worth of time.
 //!
@@ -63,10 +64,17 @@ fn class(path: &str) -> Class {
     }
 }
 
+/// How many credentials' worth of requests one address may send to the routes that take
+/// a credential: a shop's kiosks behind one router share it, and a client that makes up
+/// a new token for each request (each would get a fresh count) is held to it.
+const CREDENTIALS_PER_ADDRESS: u32 = 16;
+
 /// The requests counted so far, per client.
 pub struct Limits {
     anonymous: DefaultKeyedRateLimiter<IpAddr>,
     credential: DefaultKeyedRateLimiter<Caller>,
+    /// Per address, on the routes that take a credential.
+    address: DefaultKeyedRateLimiter<IpAddr>,
     requests: AtomicU64,
 }
 
@@ -85,9 +93,13 @@ impl Limits {
             Quota::per_minute(positive(config.anonymous_per_minute)).allow_burst(positive(config.anonymous_burst));
         let credential =
             Quota::per_second(positive(config.credential_per_second)).allow_burst(positive(config.credential_burst));
+        let times = |n: u32| positive(n.saturating_mul(CREDENTIALS_PER_ADDRESS));
+        let address =
+            Quota::per_second(times(config.credential_per_second)).allow_burst(times(config.credential_burst));
         Limits {
             anonymous: RateLimiter::keyed(anonymous),
             credential: RateLimiter::keyed(credential),
+            address: RateLimiter::keyed(address),
             requests: AtomicU64::new(0),
         }
     }
@@ -106,6 +118,10 @@ impl Limits {
                 counted: "from this address to routes without a credential",
             });
         }
+        self.address.check_key(&address).map_err(|not_until| Refusal {
+            wait: not_until.wait_time_from(self.address.clock().now()),
+            counted: "from this address",
+        })?;
         let caller = credential(headers).map_or(Caller::Address(address), Caller::Credential);
         self.credential.check_key(&caller).map_err(|not_until| Refusal {
             wait: not_until.wait_time_from(self.credential.clock().now()),
@@ -126,6 +142,8 @@ impl Limits {
         self.anonymous.shrink_to_fit();
         self.credential.retain_recent();
         self.credential.shrink_to_fit();
+        self.address.retain_recent();
+        self.address.shrink_to_fit();
     }
 }
 
@@ -281,6 +299,25 @@ mod tests {
         assert!(limits.check("/v1/kiosk/ops", &none, HOME).is_ok());
         assert!(limits.check("/v1/kiosk/ops", &bearer("guess"), HOME).is_ok());
         assert!(limits.check("/v1/kiosk/ops", &bearer("guess-again"), HOME).is_err());
+    }
+
+    #[test]
+    fn made_up_credentials_still_count_against_their_address() {
+        let limits = limits(100, 1);
+        // A fresh token each time gets a fresh count of its own, but not a fresh address.
+        for n in 0..CREDENTIALS_PER_ADDRESS {
+            assert!(
+                limits
+                    .check("/v1/kiosk/ops", &bearer(&format!("vtk_made_up_{n}")), HOME)
+                    .is_ok()
+            );
+        }
+        assert!(
+            limits
+                .check("/v1/kiosk/ops", &bearer("vtk_made_up_again"), HOME)
+                .is_err()
+        );
+        assert!(limits.check("/v1/kiosk/ops", &bearer("vtk_elsewhere"), AWAY).is_ok());
     }
 
     #[test]
