@@ -1,5 +1,7 @@
 -- Signing in is proven to the hub: a sign_in op carries the customer's token.
 ALTER TABLE outbox ADD COLUMN token TEXT;
+-- Pending ops go out in sequence order (a restarted stream's sign-ins come first).
+CREATE INDEX outbox_by_state_seq ON outbox (state, seq);
 
 -- Who is signed in to the visit under way, with the token that proves it: the hub is
 -- asked for their list with it, and a new stream sends the sign-in again before the
