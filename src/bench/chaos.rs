@@ -215,12 +215,7 @@ impl Run {
     /// One random step.
     fn step(&mut self) -> anyhow::Result<()> {
         let k = self.rng.random_range(0..self.tablets.len());
-        let choice = self.rng.random_range(0..100);
-        self.act(k, choice)
-    }
-
-    fn act(&mut self, k: usize, choice: u32) -> anyhow::Result<()> {
-        match choice {
+        match self.rng.random_range(0..100) {
             0..35 => self.kiosk_edit(k)?,
             35..42 => self.end_visit(k)?,
             42..45 => self.web_edit()?,

@@ -274,22 +274,6 @@ pub fn customer_of(conn: &Connection, alias: &str) -> rusqlite::Result<Option<St
         .optional()
 }
 
-/// Records a sign-in; the first record of a visit stands.
-pub fn record_visit(conn: &Connection, visit: &Visit) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO visit (session, customer, store_code, device_id, signed_in_at)
-         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (session) DO NOTHING",
-    )?
-    .execute(params![
-        visit.session,
-        visit.customer,
-        visit.store_code,
-        visit.device_id,
-        visit.signed_in_at.as_millisecond()
-    ])?;
-    Ok(())
-}
-
 /// Visits after position `after`, the last one's position, and whether more follow.
 pub fn visits_page(conn: &Connection, after: i64, limit: usize) -> rusqlite::Result<(Vec<Visit>, i64, bool)> {
     let mut stmt = conn.prepare_cached(

@@ -6,7 +6,7 @@
 //! disk. Writes go through a blocking thread, never the async ones.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -149,15 +149,14 @@ impl Spooler {
     }
 }
 
-/// A spool in a fresh directory under `parent`, for tests.
-pub fn in_dir(parent: &Path, limit: usize) -> std::io::Result<Spool> {
-    Spool::new(&PathBuf::from(parent).join("spool"), limit)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use axum::body::Bytes;
+
+    fn in_dir(parent: &Path, limit: usize) -> std::io::Result<Spool> {
+        Spool::new(&parent.join("spool"), limit)
+    }
 
     #[tokio::test]
     async fn a_body_comes_back_whole_and_an_oversized_one_is_refused() {
