@@ -78,6 +78,7 @@ fn migrations(schema: Schema) -> Migrations<'static> {
             M::up(include_str!("kiosk_v3.sql")),
             M::up(include_str!("kiosk_v4.sql")),
             M::up(include_str!("kiosk_v5.sql")),
+            M::up(include_str!("kiosk_v6.sql")),
         ],
         Schema::Hub => vec![
             catalog,
@@ -87,6 +88,7 @@ fn migrations(schema: Schema) -> Migrations<'static> {
             M::up(include_str!("hub_v4.sql")),
             M::up(include_str!("hub_v5.sql")),
             M::up(include_str!("hub_v6.sql")),
+            M::up(include_str!("hub_v7.sql")),
         ],
     })
 }

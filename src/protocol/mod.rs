@@ -12,6 +12,7 @@ use crate::domain::{StockLevel, Variant};
 #[cfg(feature = "hub")]
 use utoipa::ToSchema;
 
+pub mod measure;
 pub mod params;
 
 /// Most ops in one push.

@@ -97,6 +97,28 @@ pub struct SigningKeyPath {
     pub key_id: u16,
 }
 
+/// `{order_id}`: an order the web store posted.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "hub", derive(IntoParams), into_params(parameter_in = Path))]
+pub struct OrderPath {
+    /// The web store's order reference.
+    pub order_id: String,
+}
+
+/// A report's period and scope: `?from=2026-11-01&to=2026-11-30&store=PARIS-MARAIS`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(IntoParams), into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// First day, `YYYY-MM-DD`, in each shop's time zone.
+    pub from: String,
+    /// Last day, included; at most 400 days after `from`.
+    pub to: String,
+    /// Only this shop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
+}
+
 /// Everything but letters, digits and `-._~` is escaped in a path segment.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
