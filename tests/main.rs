@@ -11,6 +11,7 @@ mod hub;
 mod identify;
 mod importer;
 mod limits;
+mod measurement;
 mod pairing;
 mod pictures;
 #[cfg(feature = "kiosk")]
@@ -26,4 +27,5 @@ mod sync;
 mod tidy;
 #[cfg(feature = "kiosk")]
 mod ui;
+mod webhooks;
 mod world;

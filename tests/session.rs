@@ -442,7 +442,7 @@ fn a_shopper_signs_in_with_their_phone() {
         ui.wait_for("the sign-in", |w| w.global::<AppAdapter>().get_signed_in());
         assert_eq!(app.get_qr_kind(), QrKind::None);
         assert_eq!(app.get_screen(), Screen::Wishlist);
-        ui.act(|c| c.end_session());
+        ui.act(|c| c.end_session(vitrine::protocol::measure::VisitEnd::Done));
         shop.wait_sent();
         assert_eq!(world.visits().visits[0].customer, "c-alice");
         let key = (vitrine::protocol::Owner::Customer("c-alice".into()), sku);
@@ -486,7 +486,7 @@ fn leaving_while_the_pairing_shows_cancels_it() {
         start_pairing(&ui);
         let code = ui.window().global::<AppAdapter>().get_qr_user_code().to_string();
         // The shopper walks away: the visit ends (as on idle, or the next shopper's code).
-        ui.act(|c| c.end_session());
+        ui.act(|c| c.end_session(vitrine::protocol::measure::VisitEnd::Done));
         let app = ui.window().global::<AppAdapter>();
         assert_eq!((app.get_qr_kind(), app.get_qr_user_code().as_str()), (QrKind::None, ""));
         let world = &shop.world;
@@ -548,7 +548,7 @@ fn codes_to_take_a_product_or_the_list_away() {
             "{link}"
         );
         // The end of the visit takes the code away with everything else.
-        ui.act(|c| c.end_session());
+        ui.act(|c| c.end_session(vitrine::protocol::measure::VisitEnd::Done));
         assert_eq!(ui.window().global::<AppAdapter>().get_qr_kind(), QrKind::None);
         assert_blank(&ui);
     });

@@ -32,7 +32,7 @@ fn feed_figures(store: &str) -> std::collections::HashMap<String, i32> {
 /// shop that pulled its catalog and staff list.
 fn home_shop() -> (World, crate::world::Kiosk) {
     let world = World::with_config(vitrine::hub::Config {
-        shops: vitrine::demo::shops(),
+        shops: vitrine::demo::shops().into_iter().map(Into::into).collect(),
         ..vitrine::hub::Config::default()
     });
     let conn = hub_conn(&world.hub_data());

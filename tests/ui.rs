@@ -281,7 +281,7 @@ fn choosing_a_variant_shows_its_own_stock() {
             .product("fr", "ML-DRESS-01", vitrine::demo::HOME_STORE)
             .unwrap()
             .unwrap();
-        ui.act(|c| c.open_product("ML-DRESS-01"));
+        ui.act(|c| c.open_product("ML-DRESS-01", vitrine::protocol::measure::ViewSource::Featured));
         assert_eq!(ui.screen(), Screen::Product);
         let product = ui.window().global::<ProductAdapter>();
         assert_eq!(product.get_title(), sheet.title.as_str());
@@ -441,7 +441,7 @@ fn the_sheet_heart_saves_the_chosen_size_and_colour_for_this_visit() {
     on_ui_thread(|| {
         let ui = Ui::start((1280, 800), "en");
         ui.tap("Touch to start");
-        ui.act(|c| c.open_product("ML-DRESS-01"));
+        ui.act(|c| c.open_product("ML-DRESS-01", vitrine::protocol::measure::ViewSource::Featured));
         let product = ui.window().global::<ProductAdapter>();
         let app = ui.window().global::<AppAdapter>();
         let size = product.get_sizes().row_data(1).unwrap().label.to_string();
@@ -530,7 +530,7 @@ fn saved_offline_reaches_the_web_store_once_the_network_is_back() {
 
         let ui = Ui::on(&kiosk.db, (1280, 800), "en", Arc::new(jiff::Timestamp::now));
         ui.tap("Touch to start");
-        ui.act(|c| c.open_product("ML-DRESS-01"));
+        ui.act(|c| c.open_product("ML-DRESS-01", vitrine::protocol::measure::ViewSource::Featured));
         let sku = ui.window().global::<ProductAdapter>().get_sku().to_string();
 
         proxy.set(Fault::Reset);

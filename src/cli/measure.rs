@@ -32,6 +32,23 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Measurement: kiosk events ingested over HTTP, the reports over 90 days of a
+    /// filled hub, an event recorded on a kiosk.
+    #[cfg(feature = "hub")]
+    Measure {
+        #[arg(long, default_value_t = 10)]
+        kiosks: usize,
+        /// Batches of 500 events each kiosk posts.
+        #[arg(long, default_value_t = 40)]
+        batches: usize,
+        /// Events in the hub the reports are computed over.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        #[arg(long, default_value_t = 10_000)]
+        orders: usize,
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// A seeded run of random edits on several kiosks and the web store, with network
     /// faults and restarts of kiosks and the hub; then the invariants: prints `ops=`,
     /// `faults=`, `lost= doubled= diverged= leftover=` (all 0 when sync holds).
@@ -118,6 +135,22 @@ pub fn bench(command: BenchCommand) -> anyhow::Result<()> {
                 groups,
             };
             print(vitrine::bench::sync::run(&workdir(dir, &mut temp)?, &options)?);
+        }
+        #[cfg(feature = "hub")]
+        BenchCommand::Measure {
+            kiosks,
+            batches,
+            events,
+            orders,
+            dir,
+        } => {
+            let options = vitrine::bench::measure::Options {
+                kiosks,
+                batches,
+                events,
+                orders,
+            };
+            print(vitrine::bench::measure::run(&workdir(dir, &mut temp)?, &options)?);
         }
         #[cfg(feature = "hub")]
         BenchCommand::Chaos {

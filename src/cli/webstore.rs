@@ -1,10 +1,11 @@
-//! `vitrine webstore upload|pull`: the web store's side of the hub API, through the
+//! `vitrine webstore upload|pull|report`: the web store's side of the hub API, through the
 //! reference client.
 
 use anyhow::Context;
 use clap::Subcommand;
 use vitrine::client::webstore::{WebStoreClient, WishlistFeed};
-use vitrine::protocol::params::PageQuery;
+use vitrine::protocol::measure::{Figures, Money};
+use vitrine::protocol::params::{PageQuery, ReportQuery};
 
 use super::{FeedFiles, read_feed, runtime};
 
@@ -32,6 +33,24 @@ pub enum WebstoreCommand {
         /// Start over from a snapshot of every present line.
         #[arg(long)]
         snapshot: bool,
+    },
+    /// Prints what each shop brought over a period, one line per shop:
+    /// `store=CODE visits=N … orders_attributed=N revenue_attributed=AMOUNT CUR`, after
+    /// the attribution rule.
+    Report {
+        #[arg(long)]
+        hub: String,
+        #[arg(long, env = "VITRINE_KEY", hide_env_values = true)]
+        key: String,
+        /// First day, YYYY-MM-DD, in each shop's time zone.
+        #[arg(long)]
+        from: String,
+        /// Last day, included.
+        #[arg(long)]
+        to: String,
+        /// Only this shop.
+        #[arg(long)]
+        store: Option<String>,
     },
 }
 
@@ -73,7 +92,56 @@ pub fn run(command: WebstoreCommand) -> anyhow::Result<()> {
                 }
                 println!("{}", page.next_cursor);
             }
+            WebstoreCommand::Report {
+                hub,
+                key,
+                from,
+                to,
+                store,
+            } => {
+                let query = ReportQuery { from, to, store };
+                let report = WebStoreClient::new(&hub, &key)?.shops_report(&query).await?;
+                let rule = &report.attribution;
+                println!(
+                    "from={} to={} rule={} window_days={}",
+                    report.from, report.to, rule.rule, rule.window_days
+                );
+                for shop in &report.shops {
+                    println!("store={} {}", shop.store_code, figures_line(&shop.figures));
+                }
+            }
         }
         Ok(())
     })
+}
+
+/// A shop's figures as `name=value` pairs; amounts as `AMOUNT CUR`, `+` between
+/// currencies, `0` for none.
+fn figures_line(f: &Figures) -> String {
+    let money = |m: &[Money]| {
+        if m.is_empty() {
+            "0".to_owned()
+        } else {
+            m.iter()
+                .map(|m| format!("{} {}", m.amount, m.currency))
+                .collect::<Vec<_>>()
+                .join("+")
+        }
+    };
+    format!(
+        "visits={} identified_visits={} median_visit_seconds={} product_views={} scans={} wishlist_adds={} \
+         lists_taken={} searches={} orders_attributed={} revenue_attributed={} orders_assisted={} revenue_assisted={}",
+        f.visits,
+        f.identified_visits,
+        f.median_visit_seconds,
+        f.product_views,
+        f.scans,
+        f.wishlist_adds,
+        f.lists_taken,
+        f.searches,
+        f.orders_attributed,
+        money(&f.revenue_attributed),
+        f.orders_assisted,
+        money(&f.revenue_assisted)
+    )
 }

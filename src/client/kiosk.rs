@@ -1,5 +1,6 @@
 //! The kiosk's client for the hub API: enrollment, pushing ops, pulling the catalog and
-//! what comes with it (keys, pages, staff), pictures, live stock, the health probe.
+//! what comes with it (keys, pages, staff), staff and measurement events, pictures, live
+//! stock, the health probe.
 //! Every request carries the device credential; every refusal is the hub's `Problem`.
 
 use std::time::Duration;
@@ -8,6 +9,7 @@ use anyhow::Context;
 use reqwest::StatusCode;
 
 use crate::net::{BodyError, describe, read_answer, read_body};
+use crate::protocol::measure::{EventsAck, KioskEvents};
 use crate::protocol::params::{ImageQuery, PageQuery, segment};
 use crate::protocol::{
     CUSTOMER_TOKEN_HEADER, CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, ErasurePage, KioskSettings,
@@ -127,6 +129,12 @@ impl KioskClient {
                 .json(events),
         )
         .await
+    }
+
+    /// Hands measurement events (visits, views, scans, searches) to the hub.
+    pub async fn send_events(&self, events: &KioskEvents) -> anyhow::Result<EventsAck> {
+        self.call(self.http.post(format!("{}/v1/kiosk/events", self.base)).json(events))
+            .await
     }
 
     /// Whether the hub answers its health check now, and how fast.

@@ -1,5 +1,5 @@
 //! The web store's reference client for the hub API (`vitrine webstore`): upload feeds,
-//! page through the wishlist changes. A web store's developers can read it as the
+//! page through the wishlist changes, post consent, orders and refunds, read reports. A web store's developers can read it as the
 //! shortest correct integration.
 
 use std::time::Duration;
@@ -7,8 +7,11 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::net::read_answer;
+use crate::protocol::measure::{
+    Consent, ConsentRequest, OrderReceipt, OrderRequest, RefundReceipt, RefundRequest, ShopsReport,
+};
 pub use crate::protocol::params::FeedKind;
-use crate::protocol::params::{FeedQuery, PageQuery};
+use crate::protocol::params::{FeedQuery, PageQuery, ReportQuery, segment};
 use crate::protocol::{ImportSummary, PushRequest, PushResponse, WishlistPage};
 
 /// Which wishlist feed to page through.
@@ -82,6 +85,66 @@ impl WebStoreClient {
             .post(format!("{}/v1/webstore/ops", self.base))
             .bearer_auth(&self.key)
             .json(request)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the hub at {}", self.base))?;
+        read_answer(response).await
+    }
+
+    /// Says whether a customer consented to their kiosk visits being linked to orders.
+    pub async fn consent(&self, customer: &str, measurement: bool) -> anyhow::Result<Consent> {
+        let response = self
+            .http
+            .put(format!(
+                "{}/v1/webstore/customers/{}/consent",
+                self.base,
+                segment(customer)
+            ))
+            .bearer_auth(&self.key)
+            .json(&ConsentRequest { measurement })
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the hub at {}", self.base))?;
+        read_answer(response).await
+    }
+
+    /// Posts an order (idempotent by its id).
+    pub async fn order(&self, order: &OrderRequest) -> anyhow::Result<OrderReceipt> {
+        let response = self
+            .http
+            .post(format!("{}/v1/webstore/orders", self.base))
+            .bearer_auth(&self.key)
+            .json(order)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the hub at {}", self.base))?;
+        read_answer(response).await
+    }
+
+    /// Posts a refund, or a cancellation without lines (idempotent by its id).
+    pub async fn refund(&self, order_id: &str, refund: &RefundRequest) -> anyhow::Result<RefundReceipt> {
+        let response = self
+            .http
+            .post(format!(
+                "{}/v1/webstore/orders/{}/refunds",
+                self.base,
+                segment(order_id)
+            ))
+            .bearer_auth(&self.key)
+            .json(refund)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the hub at {}", self.base))?;
+        read_answer(response).await
+    }
+
+    /// The shops report over a period.
+    pub async fn shops_report(&self, query: &ReportQuery) -> anyhow::Result<ShopsReport> {
+        let response = self
+            .http
+            .get(format!("{}/v1/webstore/reports/shops", self.base))
+            .bearer_auth(&self.key)
+            .query(query)
             .send()
             .await
             .with_context(|| format!("cannot reach the hub at {}", self.base))?;

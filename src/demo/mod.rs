@@ -541,7 +541,10 @@ pub fn prepare_hub(data: &Path, mut config: crate::hub::Config) -> anyhow::Resul
     config.demo_passes = DEMO_CUSTOMERS.iter().map(|c| (*c).to_owned()).collect();
     config.local_pictures = Some(hub_pictures());
     if config.shops.is_empty() {
-        config.shops = shops();
+        config.shops = shops().into_iter().map(Into::into).collect();
+    }
+    if config.measurement.time_zone.is_none() {
+        config.measurement.time_zone = Some("Europe/Paris".to_owned());
     }
     tracing::info!(
         "demo store imported: kiosks enroll in {HOME_STORE}; staff mode: tap the attract screen's \

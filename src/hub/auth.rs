@@ -30,15 +30,27 @@ pub enum Scope {
     CustomersErase,
     /// Mint customer tokens, get customer aliases, register signing keys.
     TokensIssue,
+    /// Say whether a customer consented to measurement.
+    ConsentWrite,
+    /// Post orders, refunds and cancellations.
+    OrdersWrite,
+    /// Read the figures and how an order is credited.
+    ReportsRead,
+    /// Register webhook endpoints, read their deliveries, replay.
+    WebhooksManage,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 9] = [
         Scope::CatalogWrite,
         Scope::WishlistRead,
         Scope::WishlistWrite,
         Scope::CustomersErase,
         Scope::TokensIssue,
+        Scope::ConsentWrite,
+        Scope::OrdersWrite,
+        Scope::ReportsRead,
+        Scope::WebhooksManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +60,10 @@ impl Scope {
             Scope::WishlistWrite => "wishlist:write",
             Scope::CustomersErase => "customers:erase",
             Scope::TokensIssue => "tokens:issue",
+            Scope::ConsentWrite => "consent:write",
+            Scope::OrdersWrite => "orders:write",
+            Scope::ReportsRead => "reports:read",
+            Scope::WebhooksManage => "webhooks:manage",
         }
     }
 

@@ -38,7 +38,7 @@ pub struct Config {
     /// latitude = 48.857, longitude = 2.361`. Kiosks show the names, and other shops
     /// nearest first.
     #[serde(default, rename = "shop")]
-    pub shops: Vec<crate::protocol::Shop>,
+    pub shops: Vec<ShopConfig>,
     /// How far ahead of the hub's clock a pushed op's clock may be, in seconds (default
     /// 300). An op further ahead is refused (`clock_ahead`), so one kiosk with a wrong
     /// clock cannot win every later edit or push the hub's clock out of reach.
@@ -59,6 +59,12 @@ pub struct Config {
     /// `[limits]`: requests a client may send before the hub answers 429.
     #[serde(default)]
     pub limits: RateLimits,
+    /// `[measurement]`: how orders are credited to kiosks, and how long figures are kept.
+    #[serde(default)]
+    pub measurement: Measurement,
+    /// `[webhooks]`: how the hub posts to the web store's endpoints.
+    #[serde(default)]
+    pub webhooks: Webhooks,
     /// Pictures the hub serves without fetching them (the demo's); not in the file.
     #[serde(skip)]
     pub local_pictures: Option<Arc<dyn images::LocalPictures>>,
@@ -90,6 +96,95 @@ impl Default for RateLimits {
             anonymous_burst: 10,
             credential_per_second: 500,
             credential_burst: 5_000,
+        }
+    }
+}
+
+/// A shop of the chain: `[[shop]] code = "PARIS-MARAIS", name = "Paris Marais",
+/// latitude = 48.857, longitude = 2.361, time_zone = "Europe/Paris"`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShopConfig {
+    /// The store code the local inventory feed uses.
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub latitude: Option<f64>,
+    #[serde(default)]
+    pub longitude: Option<f64>,
+    /// Where the shop's days begin and end in reports (an IANA name; default
+    /// `[measurement] time_zone`).
+    #[serde(default)]
+    pub time_zone: Option<String>,
+}
+
+impl ShopConfig {
+    /// The shop as kiosks are told of it.
+    pub fn shop(&self) -> crate::protocol::Shop {
+        crate::protocol::Shop {
+            code: self.code.clone(),
+            name: self.name.clone(),
+            latitude: self.latitude,
+            longitude: self.longitude,
+        }
+    }
+}
+
+impl From<crate::protocol::Shop> for ShopConfig {
+    fn from(shop: crate::protocol::Shop) -> ShopConfig {
+        ShopConfig {
+            code: shop.code,
+            name: shop.name,
+            latitude: shop.latitude,
+            longitude: shop.longitude,
+            time_zone: None,
+        }
+    }
+}
+
+/// `[measurement]`: the attribution rule's window, retention, and the chain's time zone.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Measurement {
+    /// An order is credited to a kiosk touch at most this many days before it (default 30).
+    pub attribution_window_days: u32,
+    /// Events, visits, orders and figures older than this are deleted (default 25).
+    pub retention_months: u32,
+    /// The shops' time zone where `[[shop]]` names none (an IANA name; default: the hub
+    /// machine's).
+    pub time_zone: Option<String>,
+}
+
+impl Default for Measurement {
+    fn default() -> Measurement {
+        Measurement {
+            attribution_window_days: 30,
+            retention_months: 25,
+            time_zone: None,
+        }
+    }
+}
+
+/// `[webhooks]`: retries and where endpoints may be.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Webhooks {
+    /// Seconds to wait before each retry of a failed delivery (default Standard Webhooks':
+    /// 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); after the last, the delivery is given
+    /// up. An endpoint's `Retry-After` lengthens a wait.
+    pub retry_schedule_seconds: Vec<u32>,
+    /// An endpoint failing every delivery for this long is disabled (default 72).
+    pub disable_after_hours: u32,
+    /// Where endpoints may be beyond the public internet, as `picture_hosts_allowed`.
+    pub hosts_allowed: Vec<images::AllowedHost>,
+}
+
+impl Default for Webhooks {
+    fn default() -> Webhooks {
+        Webhooks {
+            retry_schedule_seconds: vec![5, 300, 1_800, 7_200, 18_000, 36_000, 36_000],
+            disable_after_hours: 72,
+            hosts_allowed: Vec::new(),
         }
     }
 }
@@ -139,6 +234,8 @@ impl Default for Config {
             offline_grace_hours: default_offline_grace(),
             picture_hosts_allowed: Vec::new(),
             limits: RateLimits::default(),
+            measurement: Measurement::default(),
+            webhooks: Webhooks::default(),
             local_pictures: None,
         }
     }
@@ -223,6 +320,20 @@ impl Config {
         anyhow::ensure!(
             config.picture_hosts_allowed.len() <= images::MAX_ALLOWED_HOSTS,
             "picture_hosts_allowed lists at most {} hosts",
+            images::MAX_ALLOWED_HOSTS
+        );
+        let hooks = &config.webhooks;
+        anyhow::ensure!(
+            hooks.retry_schedule_seconds.len() <= 20 && hooks.retry_schedule_seconds.iter().all(|s| *s <= 86_400),
+            "webhooks.retry_schedule_seconds lists at most 20 waits of at most 86400 seconds"
+        );
+        anyhow::ensure!(
+            (1..=24 * 30).contains(&hooks.disable_after_hours),
+            "webhooks.disable_after_hours must be between 1 and 720"
+        );
+        anyhow::ensure!(
+            hooks.hosts_allowed.len() <= images::MAX_ALLOWED_HOSTS,
+            "webhooks.hosts_allowed lists at most {} hosts",
             images::MAX_ALLOWED_HOSTS
         );
         let limits = &config.limits;

@@ -11,7 +11,8 @@
 //! the addresses it resolves to, which are the ones connected to (a name answering one
 //! way to a check and another to the fetch gains nothing). A web store's server on the
 //! shop's network is allowed by network or name in the config (`picture_hosts_allowed`).
-//! Whatever failed, a kiosk is told the same; the cause goes to the hub's log.
+//! Whatever failed, a kiosk is told the same; the cause goes to the hub's log. Webhook
+//! deliveries go through the same checks ([`Targets`], [`client`]), with their own list.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
@@ -53,9 +54,9 @@ impl Pictures {
     /// Fetched from the web store's host, on the public internet or `allowed`; `local`
     /// first when given.
     pub fn new(local: Option<Arc<dyn LocalPictures>>, allowed: &[AllowedHost]) -> Pictures {
-        let targets = Arc::new(Targets::new(allowed));
+        let targets = Arc::new(Targets::new(allowed, "picture_hosts_allowed"));
         Pictures {
-            http: client(&targets),
+            http: client(&targets, Duration::from_secs(20)),
             targets,
             local,
         }
@@ -239,16 +240,22 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     }
 }
 
-/// Where pictures may be fetched from: the public internet, and the config's additions.
+/// Where the hub may send a request whose URL someone else chose (a feed's picture, a web
+/// store's webhook endpoint): the public internet, and the config's additions, named by
+/// `setting` in refusals.
 #[derive(Debug, Default)]
-struct Targets {
+pub struct Targets {
     networks: Vec<IpNet>,
     names: Vec<String>,
+    setting: &'static str,
 }
 
 impl Targets {
-    fn new(allowed: &[AllowedHost]) -> Targets {
-        let mut targets = Targets::default();
+    pub fn new(allowed: &[AllowedHost], setting: &'static str) -> Targets {
+        let mut targets = Targets {
+            setting,
+            ..Targets::default()
+        };
         for host in allowed {
             match host {
                 AllowedHost::Network(net) => targets.networks.push(*net),
@@ -271,7 +278,7 @@ impl Targets {
     /// What can be known of `url` before connecting: its scheme, and its host when it is
     /// an address (the resolver never sees those). Host names are checked on their
     /// addresses, by [`Resolver`].
-    fn check(&self, url: &reqwest::Url) -> Result<(), Refused> {
+    pub fn check(&self, url: &reqwest::Url) -> Result<(), Refused> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(Refused(format!("{url} is not http(s)")));
         }
@@ -279,7 +286,8 @@ impl Targets {
         let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
         match bare.parse::<IpAddr>() {
             Ok(ip) if !self.allows(ip) => Err(Refused(format!(
-                "{url}: {ip} is not a public address, and picture_hosts_allowed does not list it"
+                "{url}: {ip} is not a public address, and {} does not list it",
+                self.setting
             ))),
             _ => Ok(()),
         }
@@ -312,7 +320,8 @@ async fn resolve(
     if kept.is_empty() {
         let found: Vec<String> = found.iter().map(|addr| addr.ip().to_string()).collect();
         return Err(Refused(format!(
-            "{host} resolves to no address pictures are fetched from (it resolves to [{}])",
+            "{host} resolves to no public address nor one {} lists (it resolves to [{}])",
+            targets.setting,
             found.join(", ")
         ))
         .into());
@@ -336,11 +345,10 @@ fn redirects(targets: Arc<Targets>) -> reqwest::redirect::Policy {
     })
 }
 
-/// The client pictures are fetched with: bounded in time and in redirects, and going
-/// only where [`Targets`] allows.
-fn client(targets: &Arc<Targets>) -> reqwest::Client {
+/// A client bounded in time and in redirects, going only where [`Targets`] allows.
+pub fn client(targets: &Arc<Targets>, timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
+        .timeout(timeout)
         .connect_timeout(Duration::from_secs(5))
         .redirect(redirects(targets.clone()))
         .dns_resolver(Arc::new(Resolver {
@@ -520,7 +528,7 @@ mod tests {
 
     fn targets(allowed: &[&str]) -> Targets {
         let allowed: Vec<AllowedHost> = allowed.iter().map(|h| h.parse().unwrap()).collect();
-        Targets::new(&allowed)
+        Targets::new(&allowed, "picture_hosts_allowed")
     }
 
     #[test]
@@ -579,7 +587,10 @@ mod tests {
         };
         // `localhost` comes from /etc/hosts: no network needed.
         let refused = resolved(&[], "localhost").expect_err("localhost is loopback");
-        assert!(refused.to_string().contains("resolves to no address"), "{refused}");
+        assert!(
+            refused.to_string().contains("resolves to no public address"),
+            "{refused}"
+        );
         assert!(resolved(&["localhost"], "localhost").is_ok_and(|ips| ips.iter().any(IpAddr::is_loopback)));
         assert!(resolved(&["LOCALHOST."], "localhost").is_ok());
         assert!(resolved(&["127.0.0.0/8"], "localhost").is_ok_and(|ips| ips.iter().all(|ip| ip.is_loopback())));

@@ -7,8 +7,10 @@
 //! - [`auth`]: tokens, enrollment codes, scopes;
 //! - [`customers`], [`staff`], [`pairing`]: who the shopper is, the shops' assistants,
 //!   sign-in with the phone;
+//! - [`measure`]: kiosks' events, the web store's consent and orders, the reports;
 //! - [`images`]: catalog pictures passed on to kiosks;
 //! - [`pass`]: the demo's stand-in for the web store's pages;
+//! - [`webhooks`]: announcing changes to the web store, signed, at least once;
 //! - this module: serving with graceful shutdown, and a hub on its own thread.
 
 pub mod api;
@@ -18,11 +20,13 @@ pub mod customers;
 pub mod feeds;
 pub mod grants;
 pub mod images;
+pub mod measure;
 pub mod pairing;
 pub mod pass;
 pub mod spool;
 pub mod staff;
 pub mod store;
+pub mod webhooks;
 
 pub use config::{Config, FeedSource, WebStorePages};
 pub use store::feeds::{ImportError, import_feed};
@@ -51,11 +55,14 @@ pub struct Hub {
     pub config: Config,
     /// Where feed bodies are spooled (`DATA/spool`).
     pub spool: spool::Spool,
+    /// The attribution rule, retention and the shops' time zones, checked.
+    pub measure: Arc<measure::Settings>,
 }
 
 impl Hub {
     pub fn open(data: &Path, config: Config) -> anyhow::Result<Hub> {
         std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+        let measure = Arc::new(measure::Settings::from_config(&config)?);
         let rules = store::Rules {
             max_skew: jiff::SignedDuration::from_secs(i64::from(config.max_clock_skew_seconds)),
             audience: config.audience.clone(),
@@ -69,6 +76,7 @@ impl Hub {
             failpoints: Arc::default(),
             config,
             spool,
+            measure,
         })
     }
 
@@ -84,6 +92,18 @@ impl Hub {
         for source in self.config.feeds.clone() {
             tokio::spawn(feeds::fetch_on_schedule(self.store.clone(), source, self.spool.clone()));
         }
+        tokio::spawn(prune_on_schedule(self.store.clone(), self.measure.clone()));
+        let hooks = &self.config.webhooks;
+        let webhook_targets = Arc::new(images::Targets::new(&hooks.hosts_allowed, "[webhooks] hosts_allowed"));
+        tokio::spawn(webhooks::deliver::run(
+            self.store.clone(),
+            webhook_targets.clone(),
+            Arc::new(webhooks::deliver::Schedule {
+                retries: hooks.retry_schedule_seconds.clone(),
+                disable_after: jiff::SignedDuration::from_hours(i64::from(hooks.disable_after_hours)),
+            }),
+            self.store.committed(),
+        ));
         let state = AppState {
             store: self.store.clone(),
             failpoints: self.failpoints.clone(),
@@ -92,11 +112,13 @@ impl Hub {
             audience: self.config.audience.as_str().into(),
             demo_passes: self.config.demo_passes.clone().into(),
             pages: Arc::new(self.config.webstore.clone()),
-            shops: self.config.shops.clone().into(),
+            shops: self.config.shops.iter().map(config::ShopConfig::shop).collect(),
             pairings: Arc::new(std::sync::Mutex::new(pairing::Pairings::new(
                 jiff::SignedDuration::from_secs(i64::from(self.config.pairing_seconds)),
             ))),
             limits: Arc::new(api::limits::Limits::new(&self.config.limits)),
+            measure: self.measure.clone(),
+            webhook_targets,
         };
         let (router, _) = api::router(state);
         let router = router
@@ -121,6 +143,31 @@ pub fn run(data: &Path, listen: SocketAddr, config: Config) -> anyhow::Result<()
         tracing::info!("hub stopped");
         Ok(())
     })
+}
+
+/// Deletes measurement past its retention, and webhook messages past theirs, now and
+/// every six hours.
+async fn prune_on_schedule(store: Store, settings: Arc<measure::Settings>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
+    loop {
+        every.tick().await;
+        let settings = settings.clone();
+        match store
+            .write(move |w| {
+                let now = jiff::Timestamp::now();
+                Ok::<_, rusqlite::Error>(
+                    measure::prune(w.catalog.connection(), &settings, now)?
+                        + webhooks::prune(w.catalog.connection(), now)?,
+                )
+            })
+            .await
+        {
+            Ok(Ok(0)) => {}
+            Ok(Ok(deleted)) => tracing::info!(deleted, "measurement past its retention deleted"),
+            Ok(Err(e)) => tracing::error!(error = %e, "cannot delete measurement past its retention"),
+            Err(_) => return,
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -1,6 +1,7 @@
 //! [`Ctx`]: what every view controller shares. The window, the workers, the shop, the
 //! clock, the sync thread, and the visit under way (its shopper and their list), which
-//! the shell owns and every view reads.
+//! the shell owns and every view reads; and the recording of measurement events, which
+//! the UI hands to the catalog thread and never waits on.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
@@ -16,8 +17,10 @@ use super::session::Session;
 use super::ui::{AppAdapter, AppWindow, Notice};
 use super::workers::{CatalogWorker, ImageWorker, Pending};
 use crate::protocol::Owner;
+use crate::protocol::measure::{EventDetail, KioskEvent};
 use crate::scan::scanner::Camera;
 use crate::sync::driver::SyncLink;
+use crate::sync::events;
 use crate::token::Alias;
 
 /// The kiosk's clock (a fixed one in tests and snapshots).
@@ -52,6 +55,9 @@ pub struct Visit {
     pub customer: Option<Alias>,
     /// This visit's wishlist, newest first.
     pub saved: Vec<Saved>,
+    /// When a shopper began it; `None` while no visit is under way (the attract screen,
+    /// staff mode), when events name no visit.
+    pub started: Option<Instant>,
 }
 
 impl Visit {
@@ -60,7 +66,21 @@ impl Visit {
             id: crate::protocol::new_id(),
             customer: None,
             saved: Vec::new(),
+            started: None,
         }
+    }
+
+    /// A visit a shopper begins now.
+    pub fn begin(now: Instant) -> Visit {
+        Visit {
+            started: Some(now),
+            ..Visit::new()
+        }
+    }
+
+    /// The id events name it by, while it is under way.
+    pub fn measured_id(&self) -> Option<&str> {
+        self.started.map(|_| self.id.as_str())
     }
 
     /// Whose list the hearts edit: the signed-in customer's, else the visit's.
@@ -221,6 +241,41 @@ impl Ctx {
         self.with_window(|w| w.global::<AppAdapter>().set_idle_seconds(0));
     }
 
+    /// Records a measurement event of the visit under way (of no visit when none is),
+    /// on the catalog thread.
+    pub fn record(&self, detail: EventDetail) {
+        let event = events::new_event(self.now(), self.visit.borrow().measured_id(), detail);
+        self.record_event(event);
+    }
+
+    /// Records an event that names no visit, even during one (a search, a staff look-up).
+    pub fn record_without_visit(&self, detail: EventDetail) {
+        self.record_event(events::new_event(self.now(), None, detail));
+    }
+
+    /// Hands an event to the catalog thread; the UI never waits on SQLite for it. It is
+    /// work in flight until written, so tests and snapshots find it recorded. A visit's
+    /// end wakes the sync thread once written: the visit's events go in one push, and
+    /// the others with the next.
+    fn record_event(&self, event: KioskEvent) {
+        let ticket = self.pending.ticket();
+        let wake = match event.detail {
+            EventDetail::VisitEnded { .. } => self.sync.clone(),
+            _ => None,
+        };
+        self.catalog.fire(move |c| {
+            match events::record(c.connection(), &event) {
+                Ok(()) => {
+                    if let Some(sync) = &wake {
+                        sync.wake();
+                    }
+                }
+                Err(e) => tracing::error!(kind = event.detail.kind(), "cannot record a measurement event: {e}"),
+            }
+            drop(ticket);
+        });
+    }
+
     /// Shows `notice` for a moment.
     pub fn notify(&self, notice: Notice) {
         self.with_window(|w| w.global::<AppAdapter>().set_notice(notice));
@@ -267,6 +322,13 @@ impl Ctx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_visit_a_shopper_began_is_named_by_events() {
+        assert_eq!(Visit::new().measured_id(), None);
+        let visit = Visit::begin(Instant::now());
+        assert_eq!(visit.measured_id(), Some(visit.id.as_str()));
+    }
 
     #[test]
     fn a_visit_is_anonymous_until_a_customer_signs_in() {

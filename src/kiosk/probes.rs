@@ -129,7 +129,10 @@ pub fn scan(rounds: usize) -> anyhow::Result<Vec<String>> {
             .context("the frame was never taken")?;
         samples.push((greeted - shown).as_secs_f64() * 1000.0);
         let _ = thread.join();
-        headless.kiosk.shell.end_session();
+        headless
+            .kiosk
+            .shell
+            .end_session(crate::protocol::measure::VisitEnd::Done);
         headless.settle()?;
     }
     let mut lines = vec![format!("rounds={rounds}")];

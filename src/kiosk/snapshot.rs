@@ -184,7 +184,7 @@ pub fn show(headless: &Headless, db: &Path, request: &Request) -> anyhow::Result
                 }
                 None => first_featured(headless)?,
             };
-            shell.open_product(&group);
+            shell.open_product(&group, crate::protocol::measure::ViewSource::Featured);
             headless.settle()?;
             if let Some(sku) = &request.sku {
                 shell.choose_sku(sku);

@@ -84,6 +84,14 @@ impl CatalogWorker {
         self.jobs.send(job).map_err(|_| WorkerError::Stopped)?;
         Ok(rx.await.map_err(|_| WorkerError::Stopped)??)
     }
+
+    /// Runs `job` on the catalog thread without waiting for it: a write nobody waits on
+    /// (a measurement event). The job logs its own failure.
+    pub fn fire(&self, job: impl FnOnce(&mut Catalog) + Send + 'static) {
+        if self.jobs.send(Box::new(job)).is_err() {
+            tracing::warn!("the catalog thread has stopped; a write was dropped");
+        }
+    }
 }
 
 /// Where picture bytes come from: the demo's embedded files, or (later) the disk cache

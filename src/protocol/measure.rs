@@ -39,29 +39,50 @@ pub enum EventDetail {
     /// A shopper started a visit (a tap on the attract screen, or a code scanned there).
     VisitStarted,
     /// The visit ended, after `seconds`.
-    VisitEnded { seconds: u32, reason: VisitEnd },
+    VisitEnded {
+        seconds: u32,
+        reason: VisitEnd,
+    },
     /// The shopper signed in to the visit. Who they are is in the wishlist sync's
     /// `sign_in` op, not here.
-    SignedIn { method: SignInMethod },
+    SignedIn {
+        method: SignInMethod,
+    },
     /// A product sheet was opened on this variant.
-    ProductViewed { sku: String, source: ViewSource },
+    ProductViewed {
+        sku: String,
+        source: ViewSource,
+    },
     /// A product's code was read by the camera; `sku` is absent when it is not one of
     /// the catalog's.
     CodeScanned {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         sku: Option<String>,
     },
-    WishlistAdded { sku: String },
-    WishlistRemoved { sku: String },
+    WishlistAdded {
+        sku: String,
+    },
+    WishlistRemoved {
+        sku: String,
+    },
     /// "View on your phone": the product's code was shown.
-    ProductCodeShown { sku: String },
+    ProductCodeShown {
+        sku: String,
+    },
     /// "Take my list": the list's code was shown, with `items` lines.
-    ListCodeShown { items: u32 },
+    ListCodeShown {
+        items: u32,
+    },
     /// A search. The hub keeps `query` only in a per-shop count of searches, never with
     /// the visit.
-    Searched { query: String, results: u32 },
+    Searched {
+        query: String,
+        results: u32,
+    },
     /// A sales assistant looked up a product's stock (staff mode: no visit).
-    StockLookedUp { sku: String },
+    StockLookedUp {
+        sku: String,
+    },
 }
 
 impl EventDetail {
@@ -175,6 +196,9 @@ pub struct KioskEvents {
 pub struct EventsAck {
     /// Events the hub did not have yet (a resend counts 0).
     pub stored: usize,
+    /// Malformed events, refused for good: forget them like the others.
+    #[serde(default)]
+    pub rejected: usize,
 }
 
 // ---- consent -------------------------------------------------------------------------
@@ -303,6 +327,35 @@ pub struct RefundReceipt {
     pub order_id: String,
     pub refund_id: String,
     pub status: Received,
+}
+
+/// A kiosk touch an order was credited to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct Touch {
+    pub store_code: String,
+    /// Absent for a landing whose link named the shop alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visit: Option<String>,
+    #[cfg_attr(feature = "hub", schema(value_type = String, format = DateTime))]
+    pub at: jiff::Timestamp,
+}
+
+/// `GET /v1/webstore/orders/{order_id}`: how an order is credited now. `attributed` is
+/// absent when no kiosk touched it (or its customer did not consent, or it was refunded
+/// whole).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct OrderCredit {
+    pub order_id: String,
+    /// Net of refunds.
+    pub revenue: Money,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributed: Option<Touch>,
+    pub assisted: Vec<Touch>,
+    pub attribution: Attribution,
 }
 
 // ---- reports -------------------------------------------------------------------------

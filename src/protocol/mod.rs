@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 
 pub mod measure;
 pub mod params;
+pub mod webhooks;
 
 /// Most ops in one push.
 pub const MAX_BATCH_OPS: usize = 500;

@@ -119,6 +119,24 @@ pub struct ReportQuery {
     pub store: Option<String>,
 }
 
+/// `{id}`: a webhook endpoint the web store registered.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "hub", derive(IntoParams), into_params(parameter_in = Path))]
+pub struct EndpointPath {
+    /// The id the registration answered.
+    pub id: i64,
+}
+
+/// How many of the latest items: `?limit=100`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(IntoParams), into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct LimitQuery {
+    /// 1 to 1000 (default 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+}
+
 /// Everything but letters, digits and `-._~` is escaped in a path segment.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 

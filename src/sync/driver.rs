@@ -3,6 +3,7 @@
 //!
 //! One [`Syncer`] per kiosk database, so one push is in flight at a time and ops go out
 //! in order. The engine decides; this file only sends, reads the answer, and records.
+//! Staff and measurement events go beside the ops, oldest first, until none wait.
 //! [`Background`] runs it on the kiosk's network thread, which also answers the UI's
 //! questions for the hub (a customer's list, a pairing, live stock, the health probe).
 
@@ -16,11 +17,13 @@ use reqwest::StatusCode;
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use super::engine::{self, Next, Outcome, Policy};
+use super::events;
 use super::outbox::{self, Device};
 use crate::catalog::Catalog;
 use crate::client::KioskClient;
 use crate::net::describe;
 use crate::pairing::{self, Pairing};
+use crate::protocol::measure::MAX_EVENTS;
 use crate::protocol::{MAX_STAFF_EVENTS, Owner, Problem, PushRequest, StaffEvents, StockAnswer, new_id};
 use crate::staff::roster;
 use crate::trust;
@@ -243,8 +246,38 @@ impl Syncer {
         }
     }
 
-    /// What an assistant's "sync now" does: the backoff is waived once, then the outbox
-    /// and the keypad's events go, then the catalog comes.
+    /// Hands the kiosk's measurement events to the hub, oldest first, until none wait;
+    /// the count of events dropped unsent goes with them. Returns the events handed over.
+    pub async fn push_events(&self) -> anyhow::Result<usize> {
+        let mut sent = 0;
+        loop {
+            let batch = self.with_db(|c| events::pending(c.connection(), MAX_EVENTS)).await?;
+            if batch.events.is_empty() && batch.dropped == 0 {
+                return Ok(sent);
+            }
+            let ids: Vec<String> = batch.events.iter().map(|e| e.id.clone()).collect();
+            let dropped = batch.dropped;
+            let ack = self.client.send_events(&batch).await?;
+            tracing::debug!(
+                events = ids.len(),
+                stored = ack.stored,
+                rejected = ack.rejected,
+                dropped,
+                "measurement events pushed"
+            );
+            sent += ids.len();
+            let last = ids.is_empty();
+            self.with_db(move |c| events::sent(c.connection(), &ids, dropped))
+                .await?;
+            // Only the count went: nothing is left to send.
+            if last {
+                return Ok(sent);
+            }
+        }
+    }
+
+    /// What an assistant's "sync now" does: the backoff is waived once, then the outbox,
+    /// the keypad's events and the measurement events go, then the catalog comes.
     pub async fn sync_now(&self) -> anyhow::Result<SyncReport> {
         self.with_db(|c| {
             let mut state = outbox::sender_state(c.connection())?;
@@ -254,6 +287,7 @@ impl Syncer {
         .await?;
         self.drain().await?;
         let events = self.push_staff_events().await?;
+        let measured = self.push_events().await?;
         let changes = self.pull_catalog().await?;
         let status = self.with_db(|c| outbox::status(c.connection())).await?;
         if let Some(error) = status.last_error.filter(|_| status.pending > 0) {
@@ -262,6 +296,7 @@ impl Syncer {
         Ok(SyncReport {
             pending: status.pending,
             events,
+            measured,
             changes,
         })
     }
@@ -329,6 +364,10 @@ impl Syncer {
                     Duration::from_secs(30)
                 }
             };
+            // Measurement waits behind the shoppers' edits.
+            if let Err(e) = self.push_events().await {
+                tracing::debug!(error = %format!("{e:#}"), "measurement events wait for the hub");
+            }
             if tokio::time::Instant::now() >= next_pull {
                 match self.pull_catalog().await {
                     Ok(n) if n > 0 => tracing::info!(changes = n, "catalog updated"),
@@ -438,6 +477,8 @@ pub struct SyncReport {
     pub pending: u64,
     /// Staff events handed over.
     pub events: usize,
+    /// Measurement events handed over.
+    pub measured: usize,
     /// Catalog changes pulled.
     pub changes: usize,
 }

@@ -3,13 +3,16 @@
 //!
 //! A shopper's action is one transaction ([`edit`]): the view and the outbox change
 //! together, so what the screen calls saved is saved, and what is saved will be sent.
+//! A heart at a kiosk is also measured (`super::events`), in the same transaction.
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::engine::{Effects, SenderState};
+use super::events;
 use crate::db::from_ms as ms;
 use crate::hlc;
+use crate::protocol::measure::EventDetail;
 use crate::protocol::{Action, Op, Owner};
 
 /// The hub a kiosk is enrolled with.
@@ -84,7 +87,8 @@ pub fn save_device(conn: &Connection, device: &Device, now: Timestamp) -> rusqli
     Ok(())
 }
 
-/// Adds or removes a SKU on a wishlist: one transaction for the view and the outbox.
+/// Adds or removes a SKU on a wishlist: one transaction for the view and the outbox,
+/// and, in a kiosk's visit (`session`), the event that measures it.
 pub fn edit(
     conn: &mut Connection,
     now: Timestamp,
@@ -98,6 +102,14 @@ pub fn edit(
         return Ok(Edited::Unchanged);
     }
     let seq = queue(&tx, now, owner, sku, action, session, None)?;
+    let measured = match action {
+        Action::Add => Some(EventDetail::WishlistAdded { sku: sku.to_owned() }),
+        Action::Remove => Some(EventDetail::WishlistRemoved { sku: sku.to_owned() }),
+        Action::SignIn => None,
+    };
+    if let (Some(visit), Some(detail)) = (session, measured) {
+        events::record(&tx, &events::new_event(now, Some(visit), detail))?;
+    }
     tx.commit()?;
     Ok(Edited::Queued { seq })
 }
@@ -521,4 +533,35 @@ pub fn merge_remote(
     )?;
     tx.commit()?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{self, Schema};
+
+    #[test]
+    fn a_heart_in_a_visit_is_measured_with_its_edit_and_only_when_it_changed_something() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = db::open(&dir.path().join("kiosk.sqlite"), Schema::Kiosk).unwrap();
+        let now = Timestamp::from_second(1_700_000_000).unwrap();
+        let owner = Owner::Visit("v1".into());
+        edit(&mut conn, now, &owner, "A-S", Action::Add, Some("v1")).unwrap();
+        let unchanged = edit(&mut conn, now, &owner, "A-S", Action::Add, Some("v1")).unwrap();
+        assert_eq!(unchanged, Edited::Unchanged);
+        edit(&mut conn, now, &owner, "A-S", Action::Remove, Some("v1")).unwrap();
+        // Not a kiosk's visit (a tool's edit): nothing measured.
+        edit(&mut conn, now, &owner, "B-M", Action::Add, None).unwrap();
+        let measured = events::pending(&conn, 10).unwrap().events;
+        let details: Vec<(Option<&str>, &EventDetail)> =
+            measured.iter().map(|e| (e.visit.as_deref(), &e.detail)).collect();
+        assert_eq!(
+            details,
+            vec![
+                (Some("v1"), &EventDetail::WishlistAdded { sku: "A-S".into() }),
+                (Some("v1"), &EventDetail::WishlistRemoved { sku: "A-S".into() }),
+            ]
+        );
+        assert!(measured.iter().all(|e| e.at == now));
+    }
 }

@@ -17,6 +17,7 @@ use super::{ApiError, AppState, position};
 use crate::hub::images::FetchError;
 use crate::hub::store::{self, EnrollError, Feed, Principal};
 use crate::hub::{customers, grants};
+use crate::protocol::measure::{EventsAck, KioskEvents, MAX_EVENTS};
 use crate::protocol::params::{AliasPath, ImageQuery, PageQuery};
 use crate::protocol::{
     CUSTOMER_TOKEN_HEADER, CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, ErasurePage, KioskSettings,
@@ -38,6 +39,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(kiosk_settings))
         .routes(routes!(kiosk_staff))
         .routes(routes!(kiosk_staff_events))
+        .routes(routes!(kiosk_events))
         .routes(routes!(kiosk_stock))
 }
 
@@ -309,6 +311,44 @@ async fn kiosk_staff_events(
         })
         .await??;
     Ok(Json(StaffEventsAck { stored }))
+}
+
+/// What happened at the kiosk: visits, products viewed and saved, codes shown,
+/// searches (see `KioskEvent`). An event the hub already has (same kiosk, same `id`) is
+/// ignored; a malformed one is refused alone (`rejected`), so the kiosk forgets every
+/// event of an acknowledged batch.
+#[utoipa::path(post, path = "/v1/kiosk/events", tag = "kiosk", request_body = KioskEvents,
+    responses((status = 200, body = EventsAck), (status = 422, body = Problem)), security(("device" = [])))]
+async fn kiosk_events(
+    State(state): State<AppState>,
+    device: DeviceAuth,
+    ApiJson(batch): ApiJson<KioskEvents>,
+) -> Result<Json<EventsAck>, ApiError> {
+    if batch.events.len() > MAX_EVENTS {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_many_events",
+            format!("at most {MAX_EVENTS} events per request"),
+        ));
+    }
+    let settings = state.measure.clone();
+    let recorded = state
+        .store
+        .write(move |w| {
+            crate::hub::measure::events::record(
+                w.catalog.connection(),
+                &settings,
+                device.id,
+                &device.store_code,
+                &batch,
+                Timestamp::now(),
+            )
+        })
+        .await??;
+    Ok(Json(EventsAck {
+        stored: recorded.stored,
+        rejected: recorded.rejected,
+    }))
 }
 
 /// Every shop's stock of some SKUs, as the hub has it now (a kiosk's staff stock screen,

@@ -4,6 +4,8 @@
 //! - [`webstore`]: the `/v1/webstore/` routes, for the web store with an API key;
 //! - [`pairing`]: sign-in with the phone, both sides;
 //! - [`health`]: liveness (`GET /healthz`);
+//! - [`measure`]: consent, orders and reports, for the web store;
+//! - [`webhooks`]: the web store's webhook endpoints, their deliveries and replays;
 //! - [`ops`]: pushing ops, shared by kiosks and the web store;
 //! - [`error`], [`extract`], [`credentials`]: refusals as `Problem`s, extractors that
 //!   answer with them, and the credentials as extractors.
@@ -19,8 +21,10 @@ pub mod extract;
 pub mod health;
 pub mod kiosk;
 pub mod limits;
+pub mod measure;
 pub mod ops;
 pub mod pairing;
+pub mod webhooks;
 pub mod webstore;
 
 use std::sync::atomic::AtomicU32;
@@ -79,6 +83,10 @@ pub struct AppState {
     pub shops: Arc<[crate::protocol::Shop]>,
     /// Requests counted per client, refused past the configured limits.
     pub limits: Arc<limits::Limits>,
+    /// The attribution rule, retention and the shops' time zones.
+    pub measure: Arc<crate::hub::measure::Settings>,
+    /// Where webhook endpoints may be.
+    pub webhook_targets: Arc<crate::hub::images::Targets>,
 }
 
 impl AppState {
@@ -152,6 +160,8 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(kiosk::routes())
         .merge(webstore::routes())
+        .merge(measure::routes())
+        .merge(webhooks::routes())
         .merge(pairing::routes())
         .merge(health::routes())
         .merge(super::pass::routes().into())

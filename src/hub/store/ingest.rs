@@ -8,7 +8,8 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::merge::{self, Decision, Facts, Line, Position, Sender};
 use super::{Principal, PushError, Rules};
 use crate::hlc;
-use crate::hub::{customers, grants};
+use crate::hub::{customers, grants, webhooks};
+use crate::protocol::webhooks::{VISIT_SIGNED_IN, VisitSignedIn, WISHLIST_CHANGED, WishlistChanged};
 use crate::protocol::{Action, Op, OpResult, OpStatus, Owner, PushRequest, PushResponse, valid_ref};
 
 /// What the writer keeps between batches: the next change id and the hub's clock.
@@ -74,6 +75,7 @@ pub fn push(
         Some(_) => return Err(PushError::StreamTaken),
     };
     counters.hlc = hlc::tick(counters.hlc, now);
+    let first_change = counters.next_change;
     let mut results = Vec::with_capacity(request.ops.len());
     for op in &request.ops {
         let hash = op_hash(op);
@@ -122,6 +124,13 @@ pub fn push(
     tx.prepare_cached("UPDATE stream SET acked_seq = ?1 WHERE id = ?2")
         .and_then(|mut s| s.execute(params![acked, request.stream]))
         .map_err(sql)?;
+    if counters.next_change > first_change {
+        let changed = WishlistChanged {
+            from_cursor: super::encode_cursor(super::Feed::Wishlist, first_change - 1),
+            changes: (counters.next_change - first_change) as u64,
+        };
+        webhooks::enqueue(tx, WISHLIST_CHANGED, &changed, now).map_err(sql)?;
+    }
     Ok(PushResponse {
         acked_seq: acked,
         results,
@@ -197,6 +206,13 @@ fn apply_op(
                 Some(proof) => grants::record(tx, &visit, &proof)?,
                 None => return Ok(Some("token_required")),
             }
+            let signed_in = VisitSignedIn {
+                visit: visit.session.clone(),
+                customer: visit.customer.clone(),
+                store_code: visit.store_code.clone(),
+                device_id: visit.device_id,
+            };
+            webhooks::enqueue(tx, VISIT_SIGNED_IN, &signed_in, now)?;
             Ok(None)
         }
         Decision::Upsert(line) => {

@@ -182,6 +182,8 @@ pub struct Store {
     pool: r2d2::Pool<Manager>,
     /// Cleared when the writer thread ends, however it ends.
     writer_alive: Arc<AtomicBool>,
+    /// Signalled after each commit: what waits for changes (webhook deliveries) looks.
+    committed: Arc<tokio::sync::Notify>,
 }
 
 impl Store {
@@ -196,13 +198,15 @@ impl Store {
         let (jobs, queue) = mpsc::channel();
         let writer_alive = Arc::new(AtomicBool::new(true));
         let alive = AliveWhileHeld(writer_alive.clone());
+        let committed = Arc::new(tokio::sync::Notify::new());
+        let signal = committed.clone();
         std::thread::Builder::new()
             .name("hub-writer".into())
             .spawn(move || {
                 // Held as long as this writer runs: no second one on the same file.
                 let _lock = lock;
                 let _alive = alive;
-                writer::run(&mut writer, &queue);
+                writer::run(&mut writer, &queue, &signal);
             })
             .expect("the writer thread starts");
         let pool = r2d2::Pool::builder()
@@ -213,6 +217,7 @@ impl Store {
             jobs,
             pool,
             writer_alive,
+            committed,
         })
     }
 
@@ -220,6 +225,11 @@ impl Store {
     /// is not healthy (`/healthz` says so and a supervisor restarts it).
     pub fn writer_alive(&self) -> bool {
         self.writer_alive.load(Ordering::SeqCst)
+    }
+
+    /// Signalled after each commit of the writer.
+    pub fn committed(&self) -> Arc<tokio::sync::Notify> {
+        self.committed.clone()
     }
 
     /// Runs `f` on the writer thread.

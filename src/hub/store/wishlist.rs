@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, params};
 
 use crate::hub::{auth, customers, grants};
+use crate::protocol::webhooks::{CUSTOMER_ERASED, CustomerErased};
 use crate::protocol::{Origin, Owner, WishlistLine};
 
 /// Erases a customer's wishlist lines and refuses their later ops; their alias goes on
@@ -17,6 +18,11 @@ pub fn erase_customer(conn: &mut Connection, customer: &str, now: Timestamp) -> 
     )?;
     grants::note_erased(&tx, customer, now)?;
     customers::forget(&tx, customer)?;
+    crate::hub::measure::forget(&tx, customer)?;
+    let erased = CustomerErased {
+        customer: customer.to_owned(),
+    };
+    crate::hub::webhooks::enqueue(&tx, CUSTOMER_ERASED, &erased, now)?;
     tx.execute(
         "INSERT OR IGNORE INTO erased_customer (ref_hash, erased_at) VALUES (?1, ?2)",
         params![auth::hash(customer), now.as_second()],

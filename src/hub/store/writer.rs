@@ -92,8 +92,8 @@ fn guarded(writer: &mut Writer, f: WriteJob) {
     }
 }
 
-/// Runs jobs until every sender is gone.
-pub(super) fn run(writer: &mut Writer, queue: &mpsc::Receiver<Job>) {
+/// Runs jobs until every sender is gone, signalling `committed` after each.
+pub(super) fn run(writer: &mut Writer, queue: &mpsc::Receiver<Job>, committed: &tokio::sync::Notify) {
     while let Ok(job) = queue.recv() {
         match job {
             Job::Write(f) => guarded(writer, f),
@@ -116,6 +116,7 @@ pub(super) fn run(writer: &mut Writer, queue: &mpsc::Receiver<Job>) {
                 }
             }
         }
+        committed.notify_one();
     }
     tracing::info!("hub writer stopped");
 }

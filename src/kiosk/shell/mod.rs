@@ -35,6 +35,7 @@ use super::views::staff::keypad::{Corner, Keypad};
 use super::views::staff::stock::Stock;
 use super::views::wishlist::Wishlist;
 use super::views::{self, on};
+use crate::protocol::measure::{SignInMethod, ViewSource, VisitEnd};
 use crate::token::Verifier;
 
 /// How often the offline banner looks at the outbox.
@@ -169,7 +170,7 @@ impl Shell {
         let weak = Rc::downgrade(self);
         self.views.codes.on_token(move |token| {
             if let Some(this) = weak.upgrade() {
-                this.scanned(&token);
+                this.read_code(&token, SignInMethod::Phone);
             }
         });
         let weak = Rc::downgrade(self);
@@ -188,7 +189,7 @@ impl Shell {
             .set_language(&lang));
         on!(window, self, AppAdapter.on_back, |this| this.back());
         on!(window, self, AppAdapter.on_home, |this| this.home());
-        on!(window, self, AppAdapter.on_done, |this| this.done());
+        on!(window, self, AppAdapter.on_done, |this| this.done(VisitEnd::Done));
         on!(window, self, AppAdapter.on_still_here, |this| ());
         // A scroll: `on!` has already told the session.
         on!(window, self, Activity.on_touched, |this| ());
@@ -204,16 +205,21 @@ impl Shell {
         on!(window, self, HomeAdapter.on_open_category, |this, path| this
             .open_category(&path));
         on!(window, self, HomeAdapter.on_open_product, |this, id| this
-            .open_product(&id));
+            .open_product(&id, ViewSource::Featured));
         on!(window, self, HomeAdapter.on_toggle_saved, |this, id| this
             .views
             .wishlist
             .toggle_card(&id, (None, None)));
-        on!(window, self, SearchAdapter.on_open_product, |this, id| this
-            .open_product(&id));
+        on!(window, self, SearchAdapter.on_open_product, |this, id| {
+            // Opening a result settles the search.
+            this.views.search.submit();
+            this.open_product(&id, ViewSource::Search);
+        });
         on!(window, self, SearchAdapter.on_show_all, |this| this.show_all_results());
-        on!(window, self, ResultsAdapter.on_open_product, |this, id| this
-            .open_product(&id));
+        on!(window, self, ResultsAdapter.on_open_product, |this, id| {
+            let source = this.views.results.source();
+            this.open_product(&id, source);
+        });
         on!(window, self, ResultsAdapter.on_toggle_saved, |this, id| {
             let filters = this.views.results.filters();
             this.views.wishlist.toggle_card(&id, filters);
@@ -280,8 +286,9 @@ impl Shell {
         });
     }
 
-    pub fn open_product(&self, group_id: &str) {
-        self.views.product.open_on(group_id, None);
+    /// Opens a product group's sheet; `source` is where the shopper found it (measured).
+    pub fn open_product(&self, group_id: &str, source: ViewSource) {
+        self.views.product.open_on(group_id, None, source);
         self.go(Screen::Product);
     }
 
@@ -301,6 +308,7 @@ impl Shell {
     }
 
     pub fn show_all_results(&self) {
+        self.views.search.submit();
         self.views.results.show_search(&self.views.search.text());
         self.go(Screen::Results);
     }
@@ -310,19 +318,22 @@ impl Shell {
         let Some(group) = self.ctx.visit.borrow().group_of(sku) else {
             return;
         };
-        self.open_product_on(&group, sku);
+        self.open_product_on(&group, sku, ViewSource::Wishlist);
     }
 
     /// Opens a product group on one of its variants (a saved line, a scanned code).
-    fn open_product_on(&self, group_id: &str, sku: &str) {
-        self.views.product.open_on(group_id, Some(sku));
+    fn open_product_on(&self, group_id: &str, sku: &str, source: ViewSource) {
+        self.views.product.open_on(group_id, Some(sku), source);
         self.go(Screen::Product);
     }
 
     /// Shows a code for the shopper's phone.
     fn show_qr(&self, kind: QrKind) {
         let code = match kind {
-            QrKind::Product => Code::Product(self.views.product.link()),
+            QrKind::Product => Code::Product {
+                link: self.views.product.link(),
+                sku: self.views.product.chosen_sku(),
+            },
             QrKind::List => Code::List(self.ctx.visit.borrow().saved.iter().map(|s| s.sku.clone()).collect()),
             QrKind::Pairing => Code::Pairing,
             QrKind::None => return self.views.codes.close(),

@@ -9,6 +9,7 @@ use slint::{ComponentHandle, SharedString};
 use super::Shell;
 use crate::kiosk::session::{Limits, Session};
 use crate::kiosk::ui::{AppAdapter, Screen, StaffAdapter};
+use crate::protocol::measure::VisitEnd;
 use crate::staff::roster::Assistant;
 
 /// Staff mode idles out as a visit does (a tablet left in staff mode goes back to the
@@ -30,10 +31,10 @@ impl Shell {
     }
 
     /// Opens the keypad, with `chosen`'s name picked (a scanned badge). A shopper's
-    /// visit under way ends first.
+    /// visit under way ends first, as for the next shopper: someone else's code was read.
     pub fn open_keypad(&self, chosen: Option<i64>) {
         if self.ctx.session.borrow().is_some() && !self.in_staff() {
-            self.end_session();
+            self.end_session(VisitEnd::NextShopper);
         }
         // The keypad asks again: whoever was in staff mode is out of it.
         if self.staff_mode.get() {

@@ -2,7 +2,7 @@
 //! clock (idle warning, countdown, maximum), and its end, which leaves nothing of the
 //! shopper on screen, in the views' models or in the kiosk's memory. And what a scanned
 //! code does: a customer's token signs them in, a product's code opens its sheet, a
-//! staff badge opens the keypad.
+//! staff badge opens the keypad. Each of these is measured (`Ctx::record`).
 
 use std::rc::Rc;
 use std::time::Instant;
@@ -11,9 +11,10 @@ use slint::ComponentHandle;
 
 use super::Shell;
 use crate::kiosk::context::Visit;
-use crate::kiosk::session::{Session, Tick};
+use crate::kiosk::session::{EndReason, Session, Tick};
 use crate::kiosk::ui::{AppAdapter, Notice, Screen};
 use crate::protocol::Owner;
+use crate::protocol::measure::{EventDetail, SignInMethod, ViewSource, VisitEnd};
 use crate::scan::payload::{self, Payload};
 use crate::sync::outbox;
 use crate::token::{Alias, Rejection};
@@ -36,8 +37,10 @@ fn notice_for(rejection: Rejection) -> Notice {
 impl Shell {
     /// Starts a new anonymous visit: an empty wishlist that belongs to no one yet.
     pub fn begin_visit(&self) {
-        *self.ctx.visit.borrow_mut() = Visit::new();
-        *self.ctx.session.borrow_mut() = Some(Session::new(self.limits.get(), Instant::now()));
+        let now = Instant::now();
+        *self.ctx.visit.borrow_mut() = Visit::begin(now);
+        *self.ctx.session.borrow_mut() = Some(Session::new(self.limits.get(), now));
+        self.ctx.record(EventDetail::VisitStarted);
         self.views.wishlist.refresh();
     }
 
@@ -66,24 +69,34 @@ impl Shell {
             }),
             Tick::End(reason) => {
                 tracing::info!(?reason, "session ended");
-                self.done();
+                self.done(match reason {
+                    EndReason::Idle => VisitEnd::Idle,
+                    EndReason::MaxReached => VisitEnd::Maximum,
+                });
             }
         }
     }
 
-    /// "I'm done", or the idle warning's end: leaves staff mode, or ends the visit.
-    pub(super) fn done(&self) {
+    /// "I'm done", or the session's clock ran out (`reason`): leaves staff mode, or ends
+    /// the visit.
+    pub(super) fn done(&self, reason: VisitEnd) {
         if self.in_staff() {
             self.exit_staff();
         } else {
-            self.end_session();
+            self.end_session(reason);
         }
     }
 
     /// Ends the session ("Done", idle, the maximum, or the next shopper): back to the
     /// attract screen with a fresh visit, every model emptied, the shopper's lines
-    /// dropped from the kiosk's view (unsent edits stay in the outbox until sent).
-    pub fn end_session(&self) {
+    /// dropped from the kiosk's view (unsent edits stay in the outbox until sent). The
+    /// visit's end is measured, if one was under way, while the event can still name it.
+    pub fn end_session(&self, reason: VisitEnd) {
+        let started = self.ctx.visit.borrow().started;
+        if let Some(started) = started {
+            let seconds = u32::try_from(started.elapsed().as_secs()).unwrap_or(u32::MAX);
+            self.ctx.record(EventDetail::VisitEnded { seconds, reason });
+        }
         let ended = std::mem::take(&mut *self.ctx.visit.borrow_mut());
         *self.ctx.session.borrow_mut() = None;
         self.nav.borrow_mut().reset(Screen::Attract);
@@ -115,11 +128,21 @@ impl Shell {
         });
     }
 
-    /// A code the camera read (or a test handed in, or a confirmed phone sign-in).
+    /// A code the camera read (or a test handed in): a customer's signs them in with
+    /// their app's code.
     pub fn scanned(self: &Rc<Self>, text: &str) {
+        self.read_code(text, SignInMethod::AppCode);
+    }
+
+    /// A code to act on: the camera's, or the token of a confirmed phone sign-in; a
+    /// customer's token signs them in by `method`.
+    pub fn read_code(self: &Rc<Self>, text: &str, method: SignInMethod) {
         self.views.scan.close();
         self.ctx.last_read.set(Some(Instant::now()));
         if text.chars().count() > payload::MAX_PAYLOAD_CHARS {
+            if !self.in_staff() {
+                self.ctx.record(EventDetail::CodeScanned { sku: None });
+            }
             return self.ctx.notify(Notice::CodeNotOurs);
         }
         // A staff badge opens the keypad on that name; in staff mode, codes are products.
@@ -162,7 +185,7 @@ impl Shell {
                     {
                         tracing::error!("cannot keep the used codes: {e}");
                     }
-                    this.sign_in(claims.customer, text);
+                    this.sign_in(claims.customer, text, method);
                 }
                 Err(Rejection::NotAToken) => this.open_code(&text),
                 Err(rejection) => {
@@ -176,6 +199,7 @@ impl Shell {
     /// A product's own code: opens its sheet on that variant.
     fn open_code(self: &Rc<Self>, text: &str) {
         let Payload::Product(code) = payload::classify(text) else {
+            self.ctx.record(EventDetail::CodeScanned { sku: None });
             return self.ctx.notify(Notice::CodeNotOurs);
         };
         let this = self.clone();
@@ -184,9 +208,15 @@ impl Shell {
             match hit {
                 Ok(Some(hit)) => {
                     this.ensure_session();
-                    this.open_product_on(&hit.group_id, &hit.sku);
+                    this.ctx.record(EventDetail::CodeScanned {
+                        sku: Some(hit.sku.clone()),
+                    });
+                    this.open_product_on(&hit.group_id, &hit.sku, ViewSource::Scan);
                 }
-                Ok(None) => this.ctx.notify(Notice::ProductNotFound),
+                Ok(None) => {
+                    this.ctx.record(EventDetail::CodeScanned { sku: None });
+                    this.ctx.notify(Notice::ProductNotFound);
+                }
                 Err(e) => {
                     tracing::error!("cannot look the code up: {e}");
                     this.ctx.notify(Notice::ProductNotFound);
@@ -195,9 +225,10 @@ impl Shell {
         });
     }
 
-    /// Signs a customer in to this visit: the visit's hearts move into their account, their
-    /// list (with what they saved online) is shown, and the hub hears of the visit.
-    fn sign_in(self: &Rc<Self>, customer: Alias, token: String) {
+    /// Signs a customer in to this visit (by `method`): the visit's hearts move into their
+    /// account, their list (with what they saved online) is shown, and the hub hears of
+    /// the visit.
+    fn sign_in(self: &Rc<Self>, customer: Alias, token: String, method: SignInMethod) {
         let current = self.ctx.visit.borrow().customer;
         if current == Some(customer) {
             self.ctx.notify(Notice::Welcome);
@@ -205,7 +236,7 @@ impl Shell {
         }
         if current.is_some() {
             // The next shopper: nothing of the previous one stays.
-            self.end_session();
+            self.end_session(VisitEnd::NextShopper);
         }
         self.ensure_session();
         let visit = {
@@ -213,6 +244,7 @@ impl Shell {
             visit.customer = Some(customer);
             visit.id.clone()
         };
+        self.ctx.record(EventDetail::SignedIn { method });
         let (this, now) = (self.clone(), self.ctx.now());
         self.ctx.spawn(async move {
             let ctx = &this.ctx;

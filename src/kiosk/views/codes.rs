@@ -5,7 +5,8 @@
 //!
 //! One code at a time. Closing it, opening another, or the end of the visit bumps the
 //! sequence, so answers still on their way are dropped, and drops the pairing's guard,
-//! so the sync thread stops polling and the hub forgets the pairing.
+//! so the sync thread stops polling and the hub forgets the pairing. A product's or a
+//! list's code is measured once it is on screen.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -19,6 +20,7 @@ use crate::kiosk::context::{Ctx, Hook};
 use crate::kiosk::ui::{AppAdapter, AppWindow, QrKind, QrState};
 use crate::kiosk::{images, links};
 use crate::pairing::{PairOutcome, Pairing, PairingGuard};
+use crate::protocol::measure::EventDetail;
 use crate::trust;
 
 /// Pixels across the code at the least; Slint scales it without smoothing.
@@ -39,8 +41,8 @@ fn code_image(text: &str) -> Option<Image> {
 
 /// What a code shows, as the shell hands it over.
 pub enum Code {
-    /// The web store's page of a product, with attribution.
-    Product(Option<String>),
+    /// The web store's page of a product, with attribution, and the variant shown.
+    Product { link: Option<String>, sku: Option<String> },
     /// The visit's SKUs, newest first, for "take my list".
     List(Vec<String>),
     /// A sign-in with the phone.
@@ -89,7 +91,7 @@ impl Codes {
     pub fn show(self: &Rc<Self>, code: Code) {
         self.close();
         let kind = match code {
-            Code::Product(_) => QrKind::Product,
+            Code::Product { .. } => QrKind::Product,
             Code::List(_) => QrKind::List,
             Code::Pairing => QrKind::Pairing,
         };
@@ -100,8 +102,14 @@ impl Codes {
             app.set_qr_state(QrState::Loading);
         });
         match code {
-            Code::Product(link) => self.show_link(seq, link),
+            Code::Product { link, sku } => {
+                let shown = sku.map(|sku| EventDetail::ProductCodeShown { sku });
+                self.show_link(seq, link, shown);
+            }
             Code::List(skus) => {
+                let shown = EventDetail::ListCodeShown {
+                    items: u32::try_from(skus.len()).unwrap_or(u32::MAX),
+                };
                 let (this, store) = (self.clone(), self.ctx.store.clone());
                 self.ctx.spawn(async move {
                     let settings = this.ctx.catalog.run(|c| Ok(trust::settings(c.connection())?)).await;
@@ -115,23 +123,29 @@ impl Codes {
                     if let Some((_, fitted)) = link.as_ref().filter(|(_, n)| *n < skus.len()) {
                         tracing::warn!(fitted, saved = skus.len(), "the list link names only the newest pieces");
                     }
-                    this.show_link(seq, link.map(|(link, _)| link));
+                    this.show_link(seq, link.map(|(link, _)| link), Some(shown));
                 });
             }
             Code::Pairing => self.start_pairing(seq),
         }
     }
 
-    fn show_link(&self, seq: u64, link: Option<String>) {
+    /// Shows the code of `link`; `shown` is the event that measures it, once it is there.
+    fn show_link(&self, seq: u64, link: Option<String>, shown: Option<EventDetail>) {
         if self.seq.get() != seq {
             return;
         }
         match link.as_deref().and_then(code_image) {
-            Some(image) => self.ctx.with_window(|w| {
-                let app = w.global::<AppAdapter>();
-                app.set_qr_code(image);
-                app.set_qr_state(QrState::Ready);
-            }),
+            Some(image) => {
+                self.ctx.with_window(|w| {
+                    let app = w.global::<AppAdapter>();
+                    app.set_qr_code(image);
+                    app.set_qr_state(QrState::Ready);
+                });
+                if let Some(detail) = shown {
+                    self.ctx.record(detail);
+                }
+            }
             // The buttons only show when there is a page to link to: this is a feed's
             // broken link, not something the shopper can fix.
             None => {

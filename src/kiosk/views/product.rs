@@ -1,5 +1,6 @@
 //! The product sheet: pictures, price and sale, stock here and elsewhere, the colours
-//! and sizes to choose from, the heart and "view on your phone".
+//! and sizes to choose from, the heart and "view on your phone". Each sheet opened is
+//! measured once it shows, with where the shopper found it.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -11,6 +12,7 @@ use crate::catalog::{ProductSheet, VariantInfo};
 use crate::kiosk::context::Ctx;
 use crate::kiosk::ui::{AppWindow, ProductAdapter};
 use crate::kiosk::{adapters, links};
+use crate::protocol::measure::{EventDetail, ViewSource};
 
 /// The variant a sheet opens on: the first one in stock here, else the first.
 pub fn first_available(sheet: &ProductSheet) -> Option<&VariantInfo> {
@@ -35,6 +37,9 @@ fn in_stock_first<'a>(mut variants: impl Iterator<Item = &'a VariantInfo> + Clon
 pub struct ProductState {
     pub sheet: Option<Rc<ProductSheet>>,
     pub chosen_sku: Option<String>,
+    /// Where the sheet being opened was found, until its view is measured (a sheet
+    /// loaded again in another language is not viewed again).
+    opened_from: Option<ViewSource>,
     seq: u64,
 }
 
@@ -98,11 +103,13 @@ pub fn setup(window: &AppWindow, ctx: &Rc<Ctx>) -> Rc<Product> {
 }
 
 impl Product {
-    /// Loads a product group's sheet, on `sku` when given (else the first in stock here).
-    pub fn open_on(self: &Rc<Self>, group_id: &str, sku: Option<&str>) {
+    /// Loads a product group's sheet, on `sku` when given (else the first in stock here);
+    /// `source` is where the shopper found it.
+    pub fn open_on(self: &Rc<Self>, group_id: &str, sku: Option<&str>, source: ViewSource) {
         {
             let mut state = self.state.borrow_mut();
             state.open(group_id);
+            state.opened_from = Some(source);
             if let Some(sku) = sku {
                 state.chosen_sku = Some(sku.to_owned());
             }
@@ -146,11 +153,24 @@ impl Product {
                 Ok(Some(sheet)) => {
                     this.state.borrow_mut().sheet = Some(Rc::new(sheet));
                     this.show(true);
+                    this.measure_view();
                 }
                 Ok(None) => tracing::warn!("product is no longer in the catalog"),
                 Err(e) => tracing::error!("cannot load product: {e}"),
             }
         });
+    }
+
+    /// Records the view of a sheet just opened, on the variant it shows.
+    fn measure_view(&self) {
+        let viewed = {
+            let mut state = self.state.borrow_mut();
+            let source = state.opened_from.take();
+            source.zip(state.chosen_sku.clone())
+        };
+        if let Some((source, sku)) = viewed {
+            self.ctx.record(EventDetail::ProductViewed { sku, source });
+        }
     }
 
     /// Selects a variant of the open product by SKU (a scanned code, a wishlist line).
@@ -236,6 +256,7 @@ impl Product {
             let mut state = self.state.borrow_mut();
             state.sheet = None;
             state.chosen_sku = None;
+            state.opened_from = None;
             state.next();
         }
         self.ctx.with_window(|w| {
@@ -328,7 +349,7 @@ pub(crate) mod tests {
         let mut state = ProductState {
             sheet: Some(Rc::new(sheet())),
             chosen_sku: Some("D-RED-S".into()),
-            seq: 0,
+            ..ProductState::default()
         };
         let blue = state.sheet.as_ref().unwrap().colors().iter().position(|c| c == "Bleu");
         state.choose(blue, None);

@@ -11,6 +11,7 @@ use crate::catalog::{Facets, Query};
 use crate::kiosk::adapters;
 use crate::kiosk::context::Ctx;
 use crate::kiosk::ui::{AppWindow, ChipData, ResultsAdapter};
+use crate::protocol::measure::ViewSource;
 
 /// Price bands for the filter chips, in major units of the catalog's currency.
 const PRICE_BANDS: [(i64, i64); 4] = [(0, 50), (50, 100), (100, 200), (200, i64::MAX / 1000)];
@@ -159,6 +160,16 @@ impl Results {
     /// The category on screen, if it is a category page.
     pub fn category(&self) -> Option<String> {
         self.state.borrow().query.as_ref().and_then(|q| q.category.clone())
+    }
+
+    /// Where a product opened from these results was found: browsing a category, or a
+    /// search.
+    pub fn source(&self) -> ViewSource {
+        if self.category().is_some() {
+            ViewSource::Browse
+        } else {
+            ViewSource::Search
+        }
     }
 
     /// The category on screen after a language change (translated by the shell).

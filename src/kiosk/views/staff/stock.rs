@@ -1,7 +1,8 @@
 //! The stock tool: type (on the kiosk's keyboard) or scan a SKU, GTIN or product code,
 //! or a name; the matrix shows every size and colour with this shop's quantity, and a
 //! variant's other shops nearest first. The kiosk's saved figures show at once, then
-//! every shop's live ones from the hub when it answers.
+//! every shop's live ones from the hub when it answers. Each look-up is measured, with
+//! no visit.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -16,6 +17,7 @@ use crate::kiosk::adapters;
 use crate::kiosk::context::Ctx;
 use crate::kiosk::ui::{AppWindow, ShopStockData, StaffResultData, StaffStockAdapter};
 use crate::kiosk::views::on;
+use crate::protocol::measure::EventDetail;
 use crate::protocol::{Shop, StockAnswer};
 use crate::scan::payload::{self, Payload};
 use crate::trust;
@@ -314,7 +316,7 @@ impl Stock {
                 });
             };
             let skus: Vec<String> = found.sheet.variants.iter().map(|v| v.sku.clone()).collect();
-            {
+            let looked_up = {
                 let mut state = this.state.borrow_mut();
                 state.selected = found
                     .sku
@@ -322,6 +324,10 @@ impl Stock {
                 state.sheet = Some(Rc::new(found.sheet));
                 state.figures = Figures::new(found.levels, found.as_of, false);
                 state.shops = found.shops;
+                state.selected.clone()
+            };
+            if let Some(sku) = looked_up {
+                this.ctx.record_without_visit(EventDetail::StockLookedUp { sku });
             }
             this.show();
             this.fetch_live(seq, skus);

@@ -1,0 +1,289 @@
+//! Kiosks' events, stored once each (`(device, id)`), on the writer: the event itself,
+//! its count for the day, and its visit's summary, in one transaction per batch.
+
+use jiff::Timestamp;
+use rusqlite::{Connection, params};
+
+use super::Settings;
+use crate::protocol::measure::{EventDetail, KioskEvent, KioskEvents, MAX_QUERY_CHARS};
+use crate::protocol::valid_ref;
+
+/// What a batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Recorded {
+    /// Events the hub did not have yet.
+    pub stored: usize,
+    /// Events refused for good (malformed): the kiosk forgets them like the others.
+    pub rejected: usize,
+}
+
+/// The longest visit counted, in seconds: a kiosk's maximum is far below.
+const MAX_VISIT_SECONDS: u32 = 24 * 3600;
+
+/// Why an event is refused, or `None` if it is well-formed.
+fn malformed(event: &KioskEvent) -> Option<&'static str> {
+    if !valid_ref(&event.id) || event.id.len() > 64 {
+        return Some("an event id is 1 to 64 printable characters");
+    }
+    if event.visit.as_deref().is_some_and(|v| !valid_ref(v)) {
+        return Some("a visit id is 1 to 128 printable characters");
+    }
+    if event.detail.sku().is_some_and(|s| !valid_ref(s)) {
+        return Some("a SKU is 1 to 128 printable characters");
+    }
+    match &event.detail {
+        EventDetail::VisitEnded { seconds, .. } if *seconds > MAX_VISIT_SECONDS => Some("a visit lasts at most a day"),
+        EventDetail::Searched { query, .. } if query.chars().count() > 4 * MAX_QUERY_CHARS => {
+            Some("a search's text is too long")
+        }
+        EventDetail::VisitStarted | EventDetail::VisitEnded { .. } | EventDetail::SignedIn { .. }
+            if event.visit.is_none() =>
+        {
+            Some("a visit's event names its visit")
+        }
+        _ => None,
+    }
+}
+
+/// A search's text as it is counted: trimmed, lower case, spaces collapsed, cut.
+pub fn normalise_query(query: &str) -> String {
+    let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+    words.join(" ").chars().take(MAX_QUERY_CHARS).collect()
+}
+
+/// The event's `detail` and `value` columns.
+fn columns(detail: &EventDetail) -> (Option<&'static str>, Option<i64>) {
+    match detail {
+        EventDetail::VisitEnded { seconds, reason } => (Some(reason.as_str()), Some(i64::from(*seconds))),
+        EventDetail::SignedIn { method } => (
+            Some(match method {
+                crate::protocol::measure::SignInMethod::AppCode => "app_code",
+                crate::protocol::measure::SignInMethod::Phone => "phone",
+            }),
+            None,
+        ),
+        EventDetail::ProductViewed { source, .. } => (Some(source.as_str()), None),
+        EventDetail::ListCodeShown { items } => (None, Some(i64::from(*items))),
+        EventDetail::Searched { results, .. } => (None, Some(i64::from(*results))),
+        _ => (None, None),
+    }
+}
+
+/// Stores a kiosk's batch of events (see the module documentation). An event dated
+/// after `now` is taken as of `now`: a kiosk's clock cannot put figures in the future.
+pub fn record(
+    conn: &mut Connection,
+    settings: &Settings,
+    device_id: i64,
+    store: &str,
+    batch: &KioskEvents,
+    now: Timestamp,
+) -> rusqlite::Result<Recorded> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut recorded = Recorded::default();
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT OR IGNORE INTO kiosk_event
+                 (device_id, event_id, store_code, day, at, visit, kind, sku, detail, value)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        let mut count = tx.prepare_cached(
+            "INSERT INTO event_count (day, store_code, device_id, kind, sku, n) VALUES (?1, ?2, ?3, ?4, ?5, 1)
+             ON CONFLICT DO UPDATE SET n = n + 1",
+        )?;
+        for event in &batch.events {
+            if let Some(why) = malformed(event) {
+                tracing::warn!(device_id, id = event.id, why, "a kiosk event was refused");
+                recorded.rejected += 1;
+                continue;
+            }
+            let at = event.at.min(now);
+            let day = settings.day(store, at);
+            let kind = event.detail.kind();
+            let sku = event.detail.sku();
+            // A search is never tied to a visit; its text goes only to the shop's counts.
+            let visit = match event.detail {
+                EventDetail::Searched { .. } => None,
+                _ => event.visit.as_deref(),
+            };
+            let (detail, value) = columns(&event.detail);
+            let inserted = insert.execute(params![
+                device_id,
+                event.id,
+                store,
+                day,
+                at.as_millisecond(),
+                visit,
+                kind,
+                sku,
+                detail,
+                value
+            ])?;
+            if inserted == 0 {
+                continue;
+            }
+            recorded.stored += 1;
+            count.execute(params![day, store, device_id, kind, sku.unwrap_or("")])?;
+            if let EventDetail::Searched { query, .. } = &event.detail {
+                let query = normalise_query(query);
+                if !query.is_empty() {
+                    tx.prepare_cached(
+                        "INSERT INTO search_term (day, store_code, query, n) VALUES (?1, ?2, ?3, 1)
+                         ON CONFLICT DO UPDATE SET n = n + 1",
+                    )?
+                    .execute(params![day, store, query])?;
+                }
+            }
+            if let Some(visit) = visit {
+                summarise(&tx, device_id, store, &day, at, visit, &event.detail)?;
+            }
+        }
+    }
+    if batch.dropped > 0 {
+        tracing::warn!(
+            device_id,
+            dropped = batch.dropped,
+            "a kiosk dropped events it could not keep"
+        );
+        tx.execute(
+            "INSERT INTO events_dropped (device_id, n, last_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO UPDATE SET n = n + excluded.n, last_at = excluded.last_at",
+            params![
+                device_id,
+                batch.dropped.min(i64::MAX as u64) as i64,
+                now.as_millisecond()
+            ],
+        )?;
+    }
+    tx.commit()?;
+    Ok(recorded)
+}
+
+/// Keeps a visit's summary: started (its earliest event), how long and how it ended,
+/// whether someone signed in. A visit belongs to the kiosk that reported it first.
+fn summarise(
+    tx: &Connection,
+    device_id: i64,
+    store: &str,
+    day: &str,
+    at: Timestamp,
+    visit: &str,
+    detail: &EventDetail,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO kiosk_visit (visit, device_id, store_code, day, started_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (visit) DO UPDATE SET
+             day = CASE WHEN excluded.started_at < started_at THEN excluded.day ELSE day END,
+             started_at = MIN(started_at, excluded.started_at)
+         WHERE kiosk_visit.device_id = excluded.device_id",
+    )?
+    .execute(params![visit, device_id, store, day, at.as_millisecond()])?;
+    match detail {
+        EventDetail::VisitEnded { seconds, reason } => {
+            tx.prepare_cached("UPDATE kiosk_visit SET seconds = ?1, reason = ?2 WHERE visit = ?3 AND device_id = ?4")?
+                .execute(params![seconds, reason.as_str(), visit, device_id])?;
+        }
+        EventDetail::SignedIn { .. } => {
+            tx.prepare_cached("UPDATE kiosk_visit SET signed_in = 1 WHERE visit = ?1 AND device_id = ?2")?
+                .execute(params![visit, device_id])?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::measure::{SignInMethod, ViewSource, VisitEnd};
+
+    fn event(id: &str, at: Timestamp, visit: Option<&str>, detail: EventDetail) -> KioskEvent {
+        KioskEvent {
+            id: id.to_owned(),
+            at,
+            visit: visit.map(str::to_owned),
+            detail,
+        }
+    }
+
+    #[test]
+    fn a_batch_counts_once_and_a_search_keeps_no_visit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = crate::db::open(&dir.path().join("hub.sqlite"), crate::db::Schema::Hub).unwrap();
+        let now: Timestamp = "2026-11-14T10:00:00Z".parse().unwrap();
+        let settings = Settings::default();
+        let batch = KioskEvents {
+            events: vec![
+                event("1", now, Some("v1"), EventDetail::VisitStarted),
+                event(
+                    "2",
+                    now,
+                    Some("v1"),
+                    EventDetail::ProductViewed {
+                        sku: "S1".into(),
+                        source: ViewSource::Search,
+                    },
+                ),
+                event(
+                    "3",
+                    now,
+                    Some("v1"),
+                    EventDetail::Searched {
+                        query: "  Robe   ROUGE ".into(),
+                        results: 4,
+                    },
+                ),
+                event(
+                    "4",
+                    now,
+                    Some("v1"),
+                    EventDetail::SignedIn {
+                        method: SignInMethod::AppCode,
+                    },
+                ),
+                event(
+                    "5",
+                    now + jiff::SignedDuration::from_secs(90),
+                    Some("v1"),
+                    EventDetail::VisitEnded {
+                        seconds: 90,
+                        reason: VisitEnd::Done,
+                    },
+                ),
+                event("6", now, None, EventDetail::VisitStarted),
+            ],
+            dropped: 0,
+        };
+        let first = record(&mut conn, &settings, 7, "PARIS", &batch, now).unwrap();
+        assert_eq!(first, Recorded { stored: 5, rejected: 1 });
+        let again = record(&mut conn, &settings, 7, "PARIS", &batch, now).unwrap();
+        assert_eq!(again, Recorded { stored: 0, rejected: 1 });
+        let views: i64 = conn
+            .query_row(
+                "SELECT n FROM event_count WHERE kind = 'product_viewed' AND sku = 'S1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(views, 1);
+        let (visit, query): (Option<String>, String) = conn
+            .query_row(
+                "SELECT e.visit, t.query FROM kiosk_event e, search_term t WHERE e.kind = 'searched'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((visit, query.as_str()), (None, "robe rouge"));
+        let (seconds, signed_in, ended_at_now): (i64, bool, i64) = conn
+            .query_row(
+                "SELECT v.seconds, v.signed_in, e.at FROM kiosk_visit v, kiosk_event e
+                 WHERE v.visit = 'v1' AND e.event_id = '5'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!((seconds, signed_in), (90, true));
+        // Dated after the hub's clock: taken as of the hub's clock.
+        assert_eq!(ended_at_now, now.as_millisecond());
+    }
+}

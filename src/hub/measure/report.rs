@@ -1,0 +1,638 @@
+//! The figures: per shop, kiosk, day and product, over a period of the shops' local
+//! days, from the counts and visit summaries `events` keeps and the orders credited
+//! under the rule below. Read-only; runs on a pooled reader.
+//!
+//! **The rule.** A kiosk *touches* an order when, within the window before the order
+//! (30 days by default), its customer signed in to a visit there (saving a product at a
+//! kiosk needs a signed-in visit to be linked, so it is such a touch), or when the order
+//! was placed in a session that landed through a kiosk's link (its `visit` reference, of a
+//! visit that started within the window, or its `store` alone). Only customers who
+//! consented are linked at all. The latest touch gets the order's net revenue
+//! (*attributed*, a landing being later than any sign-in it follows); every touched
+//! shop, kiosk and visit counts it as *assisted*. Net means less what was refunded; an
+//! order refunded whole counts nowhere. An order falls on its credited shop's local day.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::Settings;
+use super::orders::format_minor;
+use crate::protocol::measure::{
+    Attribution, DayFigures, DaysReport, Figures, KioskFigures, KiosksReport, Money, OrderCredit, ProductFigures,
+    ProductsReport, ShopFigures, ShopsReport, Touch as WireTouch,
+};
+
+/// The longest period a report covers, in days.
+pub const MAX_DAYS: i32 = 400;
+
+/// A report's first and last day, both included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub from: Date,
+    pub to: Date,
+}
+
+impl Period {
+    /// `from` and `to` as `YYYY-MM-DD`, `to` not before `from`, at most [`MAX_DAYS`].
+    pub fn parse(from: &str, to: &str) -> Result<Period, String> {
+        let day = |name: &str, text: &str| {
+            text.parse::<Date>()
+                .ok()
+                .filter(|_| text.len() == 10)
+                .ok_or_else(|| format!("{name} must be a day written YYYY-MM-DD, not '{text}'"))
+        };
+        let (from, to) = (day("from", from)?, day("to", to)?);
+        if to < from {
+            return Err("to must not be before from".to_owned());
+        }
+        if (to - from).get_days() >= MAX_DAYS {
+            return Err(format!("a report covers at most {MAX_DAYS} days"));
+        }
+        Ok(Period { from, to })
+    }
+
+    fn contains(&self, day: &str) -> bool {
+        (self.from.to_string().as_str()..=self.to.to_string().as_str()).contains(&day)
+    }
+}
+
+/// The rule, as every report states it.
+pub fn attribution(settings: &Settings) -> Attribution {
+    Attribution {
+        rule: "last_touch".to_owned(),
+        window_days: settings.window_days,
+        description: format!(
+            "An order is credited to the latest kiosk touch within {} days before it: a visit its customer signed \
+             in to, or a kiosk link the order's session landed through; only customers who consented are linked. \
+             Assisted figures count every touch. Revenue is net of refunds, per currency.",
+            settings.window_days
+        ),
+    }
+}
+
+/// Where a kiosk touched an order.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Touch {
+    pub store: String,
+    pub device: Option<i64>,
+    pub visit: Option<String>,
+    pub at: Timestamp,
+}
+
+/// An order with kiosk touches, and its net lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credit {
+    pub order_id: String,
+    pub placed_at: Timestamp,
+    pub currency: String,
+    /// `(sku, units, minor units)` net of refunds, lines with nothing left dropped.
+    pub lines: Vec<(String, u64, i64)>,
+    pub attributed: Touch,
+    /// Every touch, one per shop, kiosk and visit.
+    pub assisted: Vec<Touch>,
+}
+
+impl Credit {
+    fn revenue(&self) -> i64 {
+        self.lines.iter().map(|l| l.2).sum()
+    }
+}
+
+/// Orders placed between `lo` and `hi` with at least one kiosk touch and something not
+/// refunded.
+pub fn credits(conn: &Connection, settings: &Settings, lo: Timestamp, hi: Timestamp) -> rusqlite::Result<Vec<Credit>> {
+    let mut orders = conn.prepare_cached(
+        "SELECT o.order_id, o.customer, o.placed_at, o.currency, o.store, o.visit FROM web_order o
+         JOIN consent c ON c.customer = o.customer AND c.measurement
+         WHERE o.placed_at BETWEEN ?1 AND ?2",
+    )?;
+    let rows = orders
+        .query_map(params![lo.as_millisecond(), hi.as_millisecond()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut credits = Vec::new();
+    for (order_id, customer, placed_ms, currency, store, visit) in rows {
+        let placed_at = Timestamp::from_millisecond(placed_ms).unwrap_or(Timestamp::UNIX_EPOCH);
+        let touches = touches(conn, settings, &customer, placed_at, store, visit)?;
+        let Some(attributed) = touches.iter().max_by_key(|t| t.at).cloned() else {
+            continue;
+        };
+        let lines = net_lines(conn, &order_id)?;
+        if lines.is_empty() {
+            continue;
+        }
+        let mut assisted = touches;
+        assisted.sort_by(|a, b| (&a.store, a.device, &a.visit).cmp(&(&b.store, b.device, &b.visit)));
+        assisted.dedup_by(|a, b| (&a.store, a.device, &a.visit) == (&b.store, b.device, &b.visit));
+        credits.push(Credit {
+            order_id,
+            placed_at,
+            currency,
+            lines,
+            attributed,
+            assisted,
+        });
+    }
+    Ok(credits)
+}
+
+/// How one order is credited now; `None` if the hub has no such order.
+pub fn order_credit(conn: &Connection, settings: &Settings, order_id: &str) -> rusqlite::Result<Option<OrderCredit>> {
+    let order: Option<(i64, String)> = conn
+        .query_row(
+            "SELECT placed_at, currency FROM web_order WHERE order_id = ?1",
+            [order_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((placed, currency)) = order else {
+        return Ok(None);
+    };
+    let placed = Timestamp::from_millisecond(placed).unwrap_or(Timestamp::UNIX_EPOCH);
+    let net: i64 = net_lines(conn, order_id)?.iter().map(|l| l.2).sum();
+    let credit = credits(conn, settings, placed, placed)?
+        .into_iter()
+        .find(|c| c.order_id == order_id);
+    let wire = |t: &Touch| WireTouch {
+        store_code: t.store.clone(),
+        device_id: t.device,
+        visit: t.visit.clone(),
+        at: t.at,
+    };
+    Ok(Some(OrderCredit {
+        order_id: order_id.to_owned(),
+        revenue: Money {
+            amount: format_minor(net, &currency),
+            currency,
+        },
+        attributed: credit.as_ref().map(|c| wire(&c.attributed)),
+        assisted: credit
+            .as_ref()
+            .map_or_else(Vec::new, |c| c.assisted.iter().map(wire).collect()),
+        attribution: attribution(settings),
+    }))
+}
+
+fn touches(
+    conn: &Connection,
+    settings: &Settings,
+    customer: &str,
+    placed_at: Timestamp,
+    store: Option<String>,
+    visit: Option<String>,
+) -> rusqlite::Result<Vec<Touch>> {
+    let since = placed_at - SignedDuration::from_hours(24 * i64::from(settings.window_days));
+    let mut signed_in = conn.prepare_cached(
+        "SELECT store_code, device_id, session, signed_in_at FROM visit
+         WHERE customer = ?1 AND signed_in_at BETWEEN ?2 AND ?3",
+    )?;
+    let mut touches = signed_in
+        .query_map(
+            params![customer, since.as_millisecond(), placed_at.as_millisecond()],
+            |r| {
+                Ok(Touch {
+                    store: r.get(0)?,
+                    device: r.get(1)?,
+                    visit: r.get(2)?,
+                    at: Timestamp::from_millisecond(r.get(3)?).unwrap_or(Timestamp::UNIX_EPOCH),
+                })
+            },
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let landed = match &visit {
+        Some(visit) => conn
+            .prepare_cached(
+                "SELECT store_code, device_id FROM kiosk_visit WHERE visit = ?1 AND started_at BETWEEN ?2 AND ?3",
+            )?
+            .query_row(
+                params![visit, since.as_millisecond(), placed_at.as_millisecond()],
+                |r| {
+                    Ok(Touch {
+                        store: r.get(0)?,
+                        device: r.get(1)?,
+                        visit: Some(visit.clone()),
+                        at: placed_at,
+                    })
+                },
+            )
+            .optional()?,
+        None => None,
+    };
+    match (landed, store) {
+        (Some(touch), _) => touches.push(touch),
+        (None, Some(store)) => touches.push(Touch {
+            store,
+            device: None,
+            visit: None,
+            at: placed_at,
+        }),
+        (None, None) => {}
+    }
+    Ok(touches)
+}
+
+fn net_lines(conn: &Connection, order_id: &str) -> rusqlite::Result<Vec<(String, u64, i64)>> {
+    conn.prepare_cached(
+        "SELECT sku, SUM(quantity - refunded), SUM((quantity - refunded) * unit_minor) FROM web_order_line
+         WHERE order_id = ?1 AND quantity > refunded GROUP BY sku ORDER BY MIN(line)",
+    )?
+    .query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+    .collect()
+}
+
+/// What one row of a report adds up, before it is written out.
+#[derive(Debug, Default)]
+struct Tally {
+    figures: Figures,
+    seconds: Vec<u32>,
+    attributed: BTreeMap<String, i64>,
+    assisted: BTreeMap<String, i64>,
+}
+
+impl Tally {
+    fn count(&mut self, kind: &str, n: u64) {
+        let f = &mut self.figures;
+        match kind {
+            "product_viewed" => f.product_views += n,
+            "code_scanned" => f.scans += n,
+            "wishlist_added" => f.wishlist_adds += n,
+            "list_code_shown" => f.lists_taken += n,
+            "searched" => f.searches += n,
+            _ => {}
+        }
+    }
+
+    fn finish(mut self) -> Figures {
+        self.seconds.sort_unstable();
+        self.figures.median_visit_seconds = match self.seconds.len() {
+            0 => 0,
+            n => self.seconds[(n - 1) / 2],
+        };
+        self.figures.revenue_attributed = money(&self.attributed);
+        self.figures.revenue_assisted = money(&self.assisted);
+        self.figures
+    }
+}
+
+fn money(amounts: &BTreeMap<String, i64>) -> Vec<Money> {
+    amounts
+        .iter()
+        .map(|(currency, minor)| Money {
+            currency: currency.clone(),
+            amount: format_minor(*minor, currency),
+        })
+        .collect()
+}
+
+/// What a report's rows are keyed by, from a day, a shop and a kiosk (`None`: a
+/// landing that named the shop alone).
+type KeyOf<K> = fn(&str, &str, Option<i64>) -> Option<K>;
+
+/// Adds up counts, visits and credits over `period` into rows keyed by `key`.
+fn tally<K: Ord + Clone>(
+    conn: &Connection,
+    settings: &Settings,
+    period: Period,
+    store: Option<&str>,
+    key: KeyOf<K>,
+) -> rusqlite::Result<BTreeMap<K, Tally>> {
+    let (from, to) = (period.from.to_string(), period.to.to_string());
+    let mut rows: BTreeMap<K, Tally> = BTreeMap::new();
+    let mut counts = conn.prepare_cached(
+        "SELECT day, store_code, device_id, kind, SUM(n) FROM event_count
+         WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR store_code = ?3)
+         GROUP BY day, store_code, device_id, kind",
+    )?;
+    let mut query = counts.query(params![from, to, store])?;
+    while let Some(r) = query.next()? {
+        let (day, shop, device, kind, n): (String, String, i64, String, u64) =
+            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+        if let Some(k) = key(&day, &shop, Some(device)) {
+            rows.entry(k).or_default().count(&kind, n);
+        }
+    }
+    let mut visits = conn.prepare_cached(
+        "SELECT day, store_code, device_id, seconds, signed_in FROM kiosk_visit
+         WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR store_code = ?3)",
+    )?;
+    let mut query = visits.query(params![from, to, store])?;
+    while let Some(r) = query.next()? {
+        let (day, shop, device, seconds, signed_in): (String, String, i64, Option<u32>, bool) =
+            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+        if let Some(k) = key(&day, &shop, Some(device)) {
+            let row = rows.entry(k).or_default();
+            row.figures.visits += 1;
+            row.figures.identified_visits += u64::from(signed_in);
+            row.seconds.extend(seconds);
+        }
+    }
+    for credit in credits_in(conn, settings, period)? {
+        let revenue = credit.revenue();
+        let mut credit_to = |touch: &Touch, attributed: bool| {
+            if store.is_some_and(|s| s != touch.store) {
+                return;
+            }
+            let day = settings.day(&touch.store, credit.placed_at);
+            if !period.contains(&day) {
+                return;
+            }
+            let Some(k) = key(&day, &touch.store, touch.device) else {
+                return;
+            };
+            let row = rows.entry(k).or_default();
+            if attributed {
+                row.figures.orders_attributed += 1;
+                *row.attributed.entry(credit.currency.clone()).or_default() += revenue;
+            } else {
+                row.figures.orders_assisted += 1;
+                *row.assisted.entry(credit.currency.clone()).or_default() += revenue;
+            }
+        };
+        credit_to(&credit.attributed, true);
+        // Assisted once per row: two visits at one shop are one assist to the shop.
+        let mut seen = BTreeSet::new();
+        for touch in &credit.assisted {
+            let day = settings.day(&touch.store, credit.placed_at);
+            if seen.insert(key(&day, &touch.store, touch.device)) {
+                credit_to(touch, false);
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// Orders that may fall in `period` in some shop's time zone (a day either side).
+fn credits_in(conn: &Connection, settings: &Settings, period: Period) -> rusqlite::Result<Vec<Credit>> {
+    let utc = |d: Date| {
+        d.to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .unwrap_or(Timestamp::UNIX_EPOCH)
+    };
+    let lo = utc(period.from) - SignedDuration::from_hours(48);
+    let hi = utc(period.to) + SignedDuration::from_hours(72);
+    credits(conn, settings, lo, hi)
+}
+
+pub fn shops(
+    conn: &Connection,
+    settings: &Settings,
+    period: Period,
+    store: Option<&str>,
+) -> rusqlite::Result<ShopsReport> {
+    let rows = tally(conn, settings, period, store, |_, shop, _| Some(shop.to_owned()))?;
+    Ok(ShopsReport {
+        from: period.from.to_string(),
+        to: period.to.to_string(),
+        attribution: attribution(settings),
+        shops: rows
+            .into_iter()
+            .map(|(store_code, t)| ShopFigures {
+                store_code,
+                figures: t.finish(),
+            })
+            .collect(),
+    })
+}
+
+pub fn kiosks(
+    conn: &Connection,
+    settings: &Settings,
+    period: Period,
+    store: Option<&str>,
+) -> rusqlite::Result<KiosksReport> {
+    let rows = tally(conn, settings, period, store, |_, shop, device| {
+        device.map(|d| (shop.to_owned(), d))
+    })?;
+    Ok(KiosksReport {
+        from: period.from.to_string(),
+        to: period.to.to_string(),
+        attribution: attribution(settings),
+        kiosks: rows
+            .into_iter()
+            .map(|((store_code, device_id), t)| KioskFigures {
+                store_code,
+                device_id,
+                figures: t.finish(),
+            })
+            .collect(),
+    })
+}
+
+pub fn days(
+    conn: &Connection,
+    settings: &Settings,
+    period: Period,
+    store: Option<&str>,
+) -> rusqlite::Result<DaysReport> {
+    let rows = tally(conn, settings, period, store, |day, shop, _| {
+        Some((day.to_owned(), shop.to_owned()))
+    })?;
+    Ok(DaysReport {
+        from: period.from.to_string(),
+        to: period.to.to_string(),
+        attribution: attribution(settings),
+        days: rows
+            .into_iter()
+            .map(|((day, store_code), t)| DayFigures {
+                day,
+                store_code,
+                figures: t.finish(),
+            })
+            .collect(),
+    })
+}
+
+/// Per SKU: views and saves at the kiosks, and the lines of the orders attributed to
+/// them.
+pub fn products(
+    conn: &Connection,
+    settings: &Settings,
+    period: Period,
+    store: Option<&str>,
+) -> rusqlite::Result<ProductsReport> {
+    #[derive(Default)]
+    struct Row {
+        figures: ProductFigures,
+        revenue: BTreeMap<String, i64>,
+    }
+    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+    let mut counts = conn.prepare_cached(
+        "SELECT sku, kind, SUM(n) FROM event_count
+         WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR store_code = ?3)
+             AND kind IN ('product_viewed', 'wishlist_added') AND sku != ''
+         GROUP BY sku, kind",
+    )?;
+    let mut query = counts.query(params![period.from.to_string(), period.to.to_string(), store])?;
+    while let Some(r) = query.next()? {
+        let (sku, kind, n): (String, String, u64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        let row = rows.entry(sku).or_default();
+        match kind.as_str() {
+            "product_viewed" => row.figures.product_views += n,
+            _ => row.figures.wishlist_adds += n,
+        }
+    }
+    for credit in credits_in(conn, settings, period)? {
+        let touch = &credit.attributed;
+        let day = settings.day(&touch.store, credit.placed_at);
+        if store.is_some_and(|s| s != touch.store) || !period.contains(&day) {
+            continue;
+        }
+        for (sku, units, minor) in &credit.lines {
+            let row = rows.entry(sku.clone()).or_default();
+            row.figures.orders_attributed += 1;
+            row.figures.units_attributed += units;
+            *row.revenue.entry(credit.currency.clone()).or_default() += minor;
+        }
+    }
+    Ok(ProductsReport {
+        from: period.from.to_string(),
+        to: period.to.to_string(),
+        attribution: attribution(settings),
+        products: rows
+            .into_iter()
+            .map(|(sku, row)| ProductFigures {
+                sku,
+                revenue_attributed: money(&row.revenue),
+                ..row.figures
+            })
+            .collect(),
+    })
+}
+
+/// Amounts in a CSV cell: `59.90 EUR` (`;` between currencies).
+fn cell(money: &[Money]) -> String {
+    money
+        .iter()
+        .map(|m| format!("{} {}", m.amount, m.currency))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+const FIGURE_COLUMNS: [&str; 12] = [
+    "visits",
+    "identified_visits",
+    "median_visit_seconds",
+    "product_views",
+    "scans",
+    "wishlist_adds",
+    "lists_taken",
+    "searches",
+    "orders_attributed",
+    "revenue_attributed",
+    "orders_assisted",
+    "revenue_assisted",
+];
+
+fn figure_cells(f: &Figures) -> Vec<String> {
+    vec![
+        f.visits.to_string(),
+        f.identified_visits.to_string(),
+        f.median_visit_seconds.to_string(),
+        f.product_views.to_string(),
+        f.scans.to_string(),
+        f.wishlist_adds.to_string(),
+        f.lists_taken.to_string(),
+        f.searches.to_string(),
+        f.orders_attributed.to_string(),
+        cell(&f.revenue_attributed),
+        f.orders_assisted.to_string(),
+        cell(&f.revenue_assisted),
+    ]
+}
+
+/// Writes rows as CSV (RFC 4180) with a header, the rule in a last column.
+fn csv(head: &[&str], rows: impl Iterator<Item = Vec<String>>, attribution: &Attribution) -> String {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let rule = format!("{} {} days", attribution.rule, attribution.window_days);
+    let mut header: Vec<&str> = head.to_vec();
+    header.push("attribution");
+    // Writing to a Vec cannot fail.
+    let _ = out.write_record(&header);
+    for mut row in rows {
+        row.push(rule.clone());
+        let _ = out.write_record(&row);
+    }
+    String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+fn columns(first: &[&'static str]) -> Vec<&'static str> {
+    first.iter().copied().chain(FIGURE_COLUMNS).collect()
+}
+
+pub fn shops_csv(report: &ShopsReport) -> String {
+    let rows = report.shops.iter().map(|s| {
+        let mut row = vec![s.store_code.clone()];
+        row.extend(figure_cells(&s.figures));
+        row
+    });
+    csv(&columns(&["store_code"]), rows, &report.attribution)
+}
+
+pub fn kiosks_csv(report: &KiosksReport) -> String {
+    let rows = report.kiosks.iter().map(|k| {
+        let mut row = vec![k.store_code.clone(), k.device_id.to_string()];
+        row.extend(figure_cells(&k.figures));
+        row
+    });
+    csv(&columns(&["store_code", "device_id"]), rows, &report.attribution)
+}
+
+pub fn days_csv(report: &DaysReport) -> String {
+    let rows = report.days.iter().map(|d| {
+        let mut row = vec![d.day.clone(), d.store_code.clone()];
+        row.extend(figure_cells(&d.figures));
+        row
+    });
+    csv(&columns(&["day", "store_code"]), rows, &report.attribution)
+}
+
+pub fn products_csv(report: &ProductsReport) -> String {
+    let rows = report.products.iter().map(|p| {
+        vec![
+            p.sku.clone(),
+            p.product_views.to_string(),
+            p.wishlist_adds.to_string(),
+            p.orders_attributed.to_string(),
+            p.units_attributed.to_string(),
+            cell(&p.revenue_attributed),
+        ]
+    });
+    csv(
+        &[
+            "sku",
+            "product_views",
+            "wishlist_adds",
+            "orders_attributed",
+            "units_attributed",
+            "revenue_attributed",
+        ],
+        rows,
+        &report.attribution,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_period_is_two_days_in_order_and_not_too_long() {
+        let p = Period::parse("2026-11-01", "2026-11-30").unwrap();
+        assert!(p.contains("2026-11-01") && p.contains("2026-11-30") && !p.contains("2026-12-01"));
+        assert!(Period::parse("2026-11-30", "2026-11-01").is_err());
+        assert!(Period::parse("2026-1-1", "2026-11-01").is_err());
+        assert!(Period::parse("2025-01-01", "2026-11-01").is_err());
+        assert!(Period::parse("yesterday", "2026-11-01").is_err());
+    }
+}
