@@ -6,6 +6,8 @@
 mod appliance;
 mod chaos;
 mod cli;
+mod export;
+mod generated_client;
 mod hardening;
 mod hub;
 mod identify;

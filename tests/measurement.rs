@@ -385,3 +385,65 @@ fn bad_measurement_input_gets_a_precise_answer() {
     let (status, body) = world.json(Method::POST, "/v1/kiosk/events", Some(&world.key), &batch);
     assert_eq!((status, body["code"].as_str()), (403, Some("wrong_credential")));
 }
+
+#[test]
+fn each_shop_hears_what_is_popular_there_and_its_kiosks_keep_it() {
+    let world = world();
+    let paris = world.pulled_kiosk("paris");
+    let lyon = world.pulled_kiosk_at("lyon", "LYON-CONFLUENCE", &world.hub.url());
+    let skus = world.skus(40);
+    let (a, b) = (&skus[0], &skus[39]);
+    let now = Timestamp::now().to_string();
+    let views = |kiosk: &Kiosk, sku: &str, n: usize| {
+        let events: Vec<Value> = (0..n)
+            .map(|i| {
+                json!({ "id": format!("{sku}-{i}"), "at": now, "visit": format!("v-{i}"),
+                "detail": { "kind": "product_viewed", "sku": sku, "source": "browse" } })
+            })
+            .collect();
+        let (status, body) = world.json(
+            Method::POST,
+            "/v1/kiosk/events",
+            Some(&kiosk.token()),
+            &json!({ "events": events }),
+        );
+        assert_eq!(status, 200, "{body}");
+    };
+    views(&paris, a, 5);
+    views(&paris, b, 1);
+    views(&lyon, b, 4);
+    let popular = |kiosk: &Kiosk| {
+        let url = format!("{}/v1/kiosk/popular", world.hub.url());
+        let (status, body) = world.request(Method::GET, &url, Some(&kiosk.token()), None, None);
+        assert_eq!(status, 200, "{body}");
+        body
+    };
+    let group = |sku: &str| {
+        vitrine::catalog::group_of_sku(&crate::world::hub_conn(&world.hub_data()), sku)
+            .unwrap()
+            .unwrap()
+    };
+    let (paris_top, lyon_top) = (popular(&paris), popular(&lyon));
+    assert_eq!(paris_top["store_code"], SHOP);
+    assert_eq!(paris_top["groups"][0]["group_id"], group(a), "{paris_top}");
+    assert_eq!(lyon_top["groups"][0]["group_id"], group(b), "{lyon_top}");
+    assert_eq!(
+        lyon_top["groups"].as_array().unwrap().len(),
+        1,
+        "only Lyon's own views: {lyon_top}"
+    );
+    // A web store key is not a kiosk's credential.
+    let url = format!("{}/v1/kiosk/popular", world.hub.url());
+    assert_eq!(world.request(Method::GET, &url, Some(&world.key), None, None).0, 403);
+    // A pull brings it to the kiosk's file.
+    world.pull(&paris);
+    let kept: Vec<String> = rusqlite::Connection::open(&paris.db)
+        .unwrap()
+        .prepare("SELECT group_id FROM popular ORDER BY score DESC")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(kept.first(), Some(&group(a)));
+}

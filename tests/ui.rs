@@ -46,8 +46,9 @@ pub(crate) fn on_ui_thread<R: Send + 'static>(body: impl FnOnce() -> R + Send + 
     }
 }
 
-/// The demo catalog, imported once for all UI tests. They only read the catalog; the
-/// wishlists they fill belong each to its own anonymous visit.
+/// The demo catalog, imported once for all UI tests (with what is popular in the shop,
+/// as the demo hub would tell). They only read the catalog; the wishlists they fill
+/// belong each to its own anonymous visit.
 fn demo_db() -> PathBuf {
     static DB: OnceLock<PathBuf> = OnceLock::new();
     DB.get_or_init(|| {
@@ -419,6 +420,31 @@ fn every_screen_fits_every_size_in_both_languages() {
                 }
             }
         }
+    });
+}
+
+#[test]
+fn the_home_screen_shows_what_is_popular_in_the_shop_and_counts_its_views() {
+    on_ui_thread(|| {
+        let ui = Ui::start((1080, 1920), "en");
+        ui.act(|c| c.go(Screen::Home));
+        let home = ui.window().global::<vitrine::kiosk::ui::HomeAdapter>();
+        let popular = home.get_popular();
+        assert_eq!(popular.row_count(), 8, "at most eight pieces");
+        // Opening one counts as a view from the home screen's rows.
+        let first = popular.row_data(0).unwrap();
+        ui.act(|_| home.invoke_open_product(first.id.clone()));
+        assert_eq!(ui.screen(), Screen::Product);
+        let conn = rusqlite::Connection::open(demo_db()).unwrap();
+        let sources: Vec<String> = conn
+            .prepare("SELECT body FROM event")
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .filter(|body| body.contains("product_viewed"))
+            .collect();
+        assert!(sources.iter().any(|b| b.contains("\"featured\"")), "{sources:?}");
     });
 }
 

@@ -13,11 +13,14 @@ use vitrine::protocol::{Action, Owner};
 
 use crate::world::{World, wait_until};
 
+/// An answer to give: a status, and a `Retry-After`.
+type Answer = (u16, Option<&'static str>);
+
 /// What the receiver answers, in turn, before 200s.
 #[derive(Clone, Default)]
 struct Receiver {
     /// Answers to give first, one per request: a status and an optional Retry-After.
-    script: Arc<Mutex<Vec<(u16, Option<&'static str>)>>>,
+    script: Arc<Mutex<Vec<Answer>>>,
     /// Every request: its headers, body, and the status it was answered.
     seen: Arc<Mutex<Vec<(HeaderMap, String, u16)>>>,
 }

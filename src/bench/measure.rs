@@ -5,7 +5,10 @@
 //! - `report_*_90d_ms`: the reports over 90 days of a hub holding `--events` events
 //!   (1,000,000 by default) and `--orders` orders (10,000), median and slowest of 5;
 //! - `kiosk_record_p50_ms`, `kiosk_record_p99_ms`: one event written to a kiosk's file,
-//!   as its catalog thread does it (the UI thread only hands it over).
+//!   as its catalog thread does it (the UI thread only hands it over);
+//! - `webhook_lag_p50_ms`, `webhook_lag_p99_ms`: from a change's commit (the message's
+//!   `timestamp`) to its delivery at a healthy endpoint on loopback, 200 consents posted
+//!   20 ms apart.
 
 use std::path::Path;
 use std::time::Instant;
@@ -91,6 +94,7 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
     lines.extend(ingest(&dir.join("ingest"), options)?);
     lines.extend(reports(&dir.join("reports"), options)?);
     lines.extend(kiosk_record(&dir.join("kiosk"))?);
+    lines.extend(webhook_lag(&dir.join("webhooks"))?);
     Ok(lines)
 }
 
@@ -297,5 +301,78 @@ fn kiosk_record(dir: &Path) -> anyhow::Result<Vec<String>> {
     Ok(vec![
         format!("kiosk_record_p50_ms={p50:.3}"),
         format!("kiosk_record_p99_ms={p99:.3}"),
+    ])
+}
+
+/// Consents posted one by one; the lag from each message's commit to its arrival.
+fn webhook_lag(dir: &Path) -> anyhow::Result<Vec<String>> {
+    use std::sync::{Arc, Mutex};
+    const MESSAGES: usize = 200;
+    let mut config = hub::Config::default();
+    config.webhooks.hosts_allowed = vec!["127.0.0.1".parse().map_err(anyhow::Error::msg)?];
+    let running = hub::spawn_with(dir, config)?;
+    let key = store::create_key(
+        &hub::open_db(dir)?,
+        "bench",
+        &crate::hub::auth::Scope::ALL,
+        Timestamp::now(),
+    )?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let lags: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let seen = lags.clone();
+    let receiver = axum::Router::new().route(
+        "/hooks",
+        axum::routing::post(move |body: String| {
+            let seen = seen.clone();
+            async move {
+                let arrived = Timestamp::now();
+                if let Ok(body) = serde_json::from_str::<crate::protocol::webhooks::WebhookBody>(&body) {
+                    let lag = arrived.duration_since(body.timestamp).as_secs_f64() * 1e3;
+                    seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(lag);
+                }
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let url = running.url();
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let endpoint = format!("http://{}/hooks", listener.local_addr()?);
+        tokio::spawn(async move { axum::serve(listener, receiver).await });
+        let http = reqwest::Client::new();
+        http.post(format!("{url}/v1/webstore/webhooks"))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({ "url": endpoint, "events": ["consent.changed"] }))
+            .send()
+            .await?
+            .error_for_status()?;
+        for i in 0..MESSAGES {
+            http.put(format!("{url}/v1/webstore/customers/c{i}/consent"))
+                .bearer_auth(&key)
+                .json(&serde_json::json!({ "measurement": true }))
+                .send()
+                .await?
+                .error_for_status()?;
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let deadline = Instant::now() + std::time::Duration::from_secs(30);
+        while lags.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len() < MESSAGES
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        anyhow::Ok(())
+    })?;
+    let lags = lags.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let delivered = lags.len();
+    let (p50, p99) = percentiles(lags);
+    Ok(vec![
+        format!("webhook_messages={MESSAGES}"),
+        format!("webhook_delivered={delivered}"),
+        format!("webhook_lag_p50_ms={p50:.1}"),
+        format!("webhook_lag_p99_ms={p99:.1}"),
     ])
 }

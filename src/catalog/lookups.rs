@@ -1,6 +1,7 @@
 //! Reads on a bare connection, for callers that hold no [`Catalog`](super::Catalog): the
 //! hub's pooled readers and its writer's transaction, a kiosk's sync and health screen.
-//! Stock levels, the inventory's and the last pull's times, whether a SKU exists, counts.
+//! Stock levels, the inventory's and the last pull's times, whether a SKU exists and its
+//! product group, counts.
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension};
@@ -67,6 +68,15 @@ fn meta_time(conn: &Connection, key: &str) -> rusqlite::Result<Option<Timestamp>
 pub fn has_sku(conn: &Connection, sku: &str) -> rusqlite::Result<bool> {
     conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM variant WHERE sku = ?1)")?
         .query_row([sku], |r| r.get(0))
+}
+
+/// The product group of a SKU, as the first language that has it says (feeds in several
+/// languages list a SKU in the same group); `None` when the catalog no longer has it.
+/// One lookup on the SKU index.
+pub fn group_of_sku(conn: &Connection, sku: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT group_id FROM variant WHERE sku = ?1 ORDER BY lang LIMIT 1")?
+        .query_row([sku], |r| r.get(0))
+        .optional()
 }
 
 /// How many product groups the catalog holds (every language together).

@@ -2,12 +2,14 @@
 //!
 //! - [`feed`], [`xml`], [`tsv`]: reading feeds into validated items;
 //! - [`import`]: applying them to SQLite in one transaction;
+//! - `popular`: what is popular in the kiosk's shop, for its home screen and search;
 //! - this module: [`Catalog`], the queries the kiosk and the CLI ask.
 
 mod changes;
 pub mod feed;
 pub mod import;
 mod lookups;
+mod popular;
 mod tsv;
 mod xml;
 
@@ -24,7 +26,8 @@ pub use changes::{changes_page, names_image};
 pub use import::{ImportReport, InventoryFeed, ProductFeed, Summary};
 use lookups::{STOCK_OF_SKU, shop_stock};
 pub use lookups::{
-    describe_sku, has_sku, inventory_as_of, product_count, pulled_at, set_inventory_as_of, stock_levels, variant_codes,
+    describe_sku, group_of_sku, has_sku, inventory_as_of, product_count, pulled_at, set_inventory_as_of, stock_levels,
+    variant_codes,
 };
 
 /// Longest search text accepted; longer input is cut, never an error on screen.
@@ -47,6 +50,8 @@ pub struct Catalog {
     conn: Connection,
     /// The hub records every change in `catalog_log`, for kiosks to pull.
     log_changes: bool,
+    /// The file keeps the shop's popularity (a kiosk's does, a hub's does not).
+    has_popular: bool,
 }
 
 /// What a shopper asked to see. Text, category and filters combine (AND).
@@ -277,7 +282,12 @@ impl Catalog {
     /// Wraps an open connection. With `log_changes`, imports record every changed row
     /// in the hub's change log.
     pub fn with_connection(conn: Connection, log_changes: bool) -> Catalog {
-        Catalog { conn, log_changes }
+        let has_popular = popular::has_table(&conn);
+        Catalog {
+            conn,
+            log_changes,
+            has_popular,
+        }
     }
 
     /// The connection, for the tables that live beside the catalog's.
@@ -312,19 +322,26 @@ impl Catalog {
             .query_row("SELECT EXISTS (SELECT 1 FROM product)", [], |r| r.get(0))?)
     }
 
-    /// Result cards for a query, best match first (alphabetical when there is no text).
+    /// Result cards for a query, best match first (alphabetical when there is no text);
+    /// equal matches go by the shop's popularity, where the file keeps it.
     ///
     /// Ranking scores every match, so a one- or two-letter prefix matching most of a large
     /// catalog would cost a frame or more (bm25 over prefix expansions is ~20 µs a match).
     /// Past [`RANKED_MATCHES`] matches the query is narrowed to titles and brands and
     /// streamed unranked: the shopper is still typing.
     pub fn search(&self, q: &Query) -> Result<Vec<ProductCard>, CatalogError> {
+        const BM25: &str = "bm25(product_fts, 10.0, 6.0, 4.0, 2.0, 1.0)";
         let (broad, order) = match fts_query(&q.text) {
-            None => (false, "ORDER BY p.title"),
-            Some(m) if self.matches_at_most(&m, RANKED_MATCHES)? => {
-                (false, "ORDER BY bm25(product_fts, 10.0, 6.0, 4.0, 2.0, 1.0)")
-            }
-            Some(_) => (true, ""),
+            None => (false, "ORDER BY p.title".to_owned()),
+            Some(m) if self.matches_at_most(&m, RANKED_MATCHES)? => (
+                false,
+                if self.has_popular {
+                    format!("ORDER BY {BM25}, {}", popular::TIE_BREAK)
+                } else {
+                    format!("ORDER BY {BM25}")
+                },
+            ),
+            Some(_) => (true, String::new()),
         };
         let (sql_where, mut args) = self.filter_sql_with(q, broad);
         let sql = format!("{CARD_SELECT} FROM {sql_where} {order} LIMIT :limit");

@@ -1,6 +1,6 @@
 //! The kiosk's client for the hub API: enrollment, pushing ops, pulling the catalog and
-//! what comes with it (keys, pages, staff), staff and measurement events, pictures, live
-//! stock, the health probe.
+//! what comes with it (keys, pages, staff, the shop's popular products), staff and
+//! measurement events, pictures, live stock, the health probe.
 //! Every request carries the device credential; every refusal is the hub's `Problem`.
 
 use std::time::Duration;
@@ -9,7 +9,7 @@ use anyhow::Context;
 use reqwest::StatusCode;
 
 use crate::net::{BodyError, describe, read_answer, read_body};
-use crate::protocol::measure::{EventsAck, KioskEvents};
+use crate::protocol::measure::{EventsAck, KioskEvents, Popular};
 use crate::protocol::params::{ImageQuery, PageQuery, segment};
 use crate::protocol::{
     CUSTOMER_TOKEN_HEADER, CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, ErasurePage, KioskSettings,
@@ -119,6 +119,12 @@ impl KioskClient {
     /// The shop's assistants with their PIN hashes.
     pub async fn staff(&self) -> anyhow::Result<StaffList> {
         self.call(self.http.get(format!("{}/v1/kiosk/staff", self.base))).await
+    }
+
+    /// What is popular in the kiosk's shop: its product groups by views and adds.
+    pub async fn popular(&self) -> anyhow::Result<Popular> {
+        self.call(self.http.get(format!("{}/v1/kiosk/popular", self.base)))
+            .await
     }
 
     /// Hands audit events of the staff keypad to the hub.

@@ -149,3 +149,9 @@ CREATE TABLE webhook_delivery (
     PRIMARY KEY (message_id, endpoint_id)
 ) WITHOUT ROWID;
 CREATE INDEX webhook_delivery_due ON webhook_delivery (next_at) WHERE state = 'pending';
+
+-- Where each export (GA4, PostHog) is in kiosk_event: the last seq it forwarded.
+CREATE TABLE export_cursor (
+    name TEXT PRIMARY KEY,
+    seq  INTEGER NOT NULL
+) WITHOUT ROWID;

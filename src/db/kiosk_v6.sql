@@ -11,3 +11,11 @@ CREATE TABLE event (
 
 -- Events deleted unsent to stay within the bound, not yet reported to the hub.
 ALTER TABLE sync_state ADD COLUMN events_dropped INTEGER NOT NULL DEFAULT 0;
+
+-- What is popular in this kiosk's shop, as the hub counted it (views and wishlist adds of
+-- the last 30 days, per shop, never per person): replaced whole at each catalog pull.
+-- The home screen's "popular in this shop" and search's ties read it.
+CREATE TABLE popular (
+    group_id TEXT PRIMARY KEY,
+    score    INTEGER NOT NULL
+) WITHOUT ROWID;

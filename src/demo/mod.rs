@@ -7,6 +7,8 @@
 //! they go through the same importer as any retailer's feeds.
 
 pub mod art;
+#[cfg(feature = "hub")]
+pub mod history;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -546,6 +548,8 @@ pub fn prepare_hub(data: &Path, mut config: crate::hub::Config) -> anyhow::Resul
     if config.measurement.time_zone.is_none() {
         config.measurement.time_zone = Some("Europe/Paris".to_owned());
     }
+    let settings = crate::hub::measure::Settings::from_config(&config)?;
+    history::seed(catalog.connection(), &settings, now)?;
     tracing::info!(
         "demo store imported: kiosks enroll in {HOME_STORE}; staff mode: tap the attract screen's \
          top-left corner five times, then {} with PIN {}",

@@ -65,6 +65,10 @@ pub struct Config {
     /// `[webhooks]`: how the hub posts to the web store's endpoints.
     #[serde(default)]
     pub webhooks: Webhooks,
+    /// `[export.ga4]`, `[export.posthog]`: kiosk events forwarded to the web store's
+    /// analytics.
+    #[serde(default)]
+    pub export: Export,
     /// Pictures the hub serves without fetching them (the demo's); not in the file.
     #[serde(skip)]
     pub local_pictures: Option<Arc<dyn images::LocalPictures>>,
@@ -189,6 +193,48 @@ impl Default for Webhooks {
     }
 }
 
+/// `[export]`: where kiosk events are forwarded, as they arrive.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Export {
+    pub ga4: Option<Ga4>,
+    pub posthog: Option<PostHog>,
+    /// Where a self-hosted tool may be beyond the public internet, as
+    /// `picture_hosts_allowed`.
+    pub hosts_allowed: Vec<images::AllowedHost>,
+}
+
+/// `[export.ga4]`: Google Analytics 4's Measurement Protocol.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ga4 {
+    /// The web stream's measurement id, `G-…`.
+    pub measurement_id: String,
+    /// A Measurement Protocol API secret of that stream.
+    pub api_secret: String,
+    #[serde(default = "default_ga4_url")]
+    pub url: String,
+}
+
+fn default_ga4_url() -> String {
+    "https://www.google-analytics.com/mp/collect".to_owned()
+}
+
+/// `[export.posthog]`: PostHog's capture API.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostHog {
+    /// The project's API key, `phc_…`.
+    pub api_key: String,
+    /// The instance, e.g. `https://eu.i.posthog.com` (the default) or a self-hosted one.
+    #[serde(default = "default_posthog_host")]
+    pub host: String,
+}
+
+fn default_posthog_host() -> String {
+    "https://eu.i.posthog.com".to_owned()
+}
+
 fn default_clock_skew() -> u32 {
     300
 }
@@ -236,6 +282,7 @@ impl Default for Config {
             limits: RateLimits::default(),
             measurement: Measurement::default(),
             webhooks: Webhooks::default(),
+            export: Export::default(),
             local_pictures: None,
         }
     }
@@ -336,6 +383,30 @@ impl Config {
             "webhooks.hosts_allowed lists at most {} hosts",
             images::MAX_ALLOWED_HOSTS
         );
+        let export = &config.export;
+        if let Some(ga4) = &export.ga4 {
+            anyhow::ensure!(
+                crate::protocol::valid_ref(&ga4.measurement_id) && crate::protocol::valid_ref(&ga4.api_secret),
+                "export.ga4: measurement_id and api_secret are 1 to 128 printable characters"
+            );
+        }
+        if let Some(posthog) = &export.posthog {
+            anyhow::ensure!(
+                crate::protocol::valid_ref(&posthog.api_key),
+                "export.posthog: api_key is 1 to 128 printable characters"
+            );
+        }
+        for (name, url) in [
+            ("export.ga4.url", export.ga4.as_ref().map(|g| &g.url)),
+            ("export.posthog.host", export.posthog.as_ref().map(|p| &p.host)),
+        ] {
+            if let Some(url) = url {
+                anyhow::ensure!(
+                    url.len() <= 512 && reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")),
+                    "{name} must be an absolute http(s) URL of at most 512 characters"
+                );
+            }
+        }
         let limits = &config.limits;
         for (name, value, max) in [
             ("anonymous_per_minute", limits.anonymous_per_minute, 60_000),

@@ -8,6 +8,7 @@
 //! - [`customers`], [`staff`], [`pairing`]: who the shopper is, the shops' assistants,
 //!   sign-in with the phone;
 //! - [`measure`]: kiosks' events, the web store's consent and orders, the reports;
+//! - [`export`]: kiosks' events forwarded to GA4 or PostHog;
 //! - [`images`]: catalog pictures passed on to kiosks;
 //! - [`pass`]: the demo's stand-in for the web store's pages;
 //! - [`webhooks`]: announcing changes to the web store, signed, at least once;
@@ -17,6 +18,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod customers;
+pub mod export;
 pub mod feeds;
 pub mod grants;
 pub mod images;
@@ -104,6 +106,21 @@ impl Hub {
             }),
             self.store.committed(),
         ));
+        let export = &self.config.export;
+        let export_targets = Arc::new(images::Targets::new(&export.hosts_allowed, "[export] hosts_allowed"));
+        let exporters: [Option<Arc<dyn export::Exporter>>; 2] = [
+            export
+                .ga4
+                .clone()
+                .map(|config| Arc::new(export::ga4::Ga4 { config }) as _),
+            export
+                .posthog
+                .clone()
+                .map(|config| Arc::new(export::posthog::PostHog { config }) as _),
+        ];
+        for exporter in exporters.into_iter().flatten() {
+            tokio::spawn(export::run(self.store.clone(), export_targets.clone(), exporter));
+        }
         let state = AppState {
             store: self.store.clone(),
             failpoints: self.failpoints.clone(),

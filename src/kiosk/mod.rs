@@ -238,6 +238,7 @@ pub fn demo_catalog(dir: &std::path::Path) -> anyhow::Result<PathBuf> {
         shops: demo::shops(),
     };
     crate::trust::save_settings(catalog.connection(), &settings, now)?;
+    catalog.save_popular(&demo::history::popular(demo::HOME_STORE, now)?)?;
     Ok(db)
 }
 

@@ -473,3 +473,26 @@ report!(
     /// `GET /v1/webstore/reports/products`.
     ProductsReport, products, ProductFigures
 );
+
+// ---- popularity ----------------------------------------------------------------------
+
+/// Most product groups in a shop's popularity.
+pub const MAX_POPULAR: usize = 50;
+
+/// A product group and how popular it is in one shop: its views plus three times its
+/// wishlist adds over the last 30 days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct PopularGroup {
+    pub group_id: String,
+    pub score: u64,
+}
+
+/// `GET /v1/kiosk/popular`: the kiosk's own shop's most popular product groups, highest
+/// first (at most [`MAX_POPULAR`]). Counted per shop, never per person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct Popular {
+    pub store_code: String,
+    pub groups: Vec<PopularGroup>,
+}

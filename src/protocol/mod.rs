@@ -603,6 +603,25 @@ pub struct CatalogPage {
     pub inventory_as_of: Option<jiff::Timestamp>,
 }
 
+/// A feed file's bytes as an upload's body: a binary string to OpenAPI, so client
+/// generators send a file.
+#[cfg(feature = "hub")]
+pub struct FeedFile;
+
+#[cfg(feature = "hub")]
+impl utoipa::PartialSchema for FeedFile {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+#[cfg(feature = "hub")]
+impl utoipa::ToSchema for FeedFile {}
+
 /// What one uploaded feed did, as `vitrine catalog import` prints it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "hub", derive(ToSchema))]

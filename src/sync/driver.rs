@@ -183,8 +183,9 @@ impl Syncer {
         }
     }
 
-    /// Pulls catalog pages until the kiosk is up to date, then the customer-token keys;
-    /// returns the catalog changes applied.
+    /// Pulls the customer-token keys, the web store's pages, the staff and what is popular
+    /// in the shop, then catalog pages until the kiosk is up to date; returns the catalog
+    /// changes applied.
     pub async fn pull_catalog(&self) -> anyhow::Result<usize> {
         // Erasures first; a hub that cannot say (an older one, a fault) holds up nothing
         // else: the next pull asks again.
@@ -202,6 +203,11 @@ impl Syncer {
             roster::save_staff(c.connection(), &staff.staff)
         })
         .await?;
+        // Popularity only orders what is shown: a hub that cannot say (an older one, a
+        // fault) holds up nothing, and the kiosk keeps what it had.
+        if let Err(e) = self.pull_popular().await {
+            tracing::debug!(error = %format!("{e:#}"), "what is popular in the shop is not available");
+        }
         let mut total = 0;
         let mut cursor = self.with_db(|c| c.cursor()).await?;
         loop {
@@ -227,6 +233,15 @@ impl Syncer {
                 return Ok(total);
             }
         }
+    }
+
+    /// Replaces the kiosk's copy of what is popular in its shop with the hub's; returns
+    /// how many product groups it names.
+    pub async fn pull_popular(&self) -> anyhow::Result<usize> {
+        let popular = self.client.popular().await?;
+        let count = popular.groups.len();
+        self.with_db(move |c| c.save_popular(&popular.groups)).await?;
+        Ok(count)
     }
 
     /// Hands the staff keypad's audit events to the hub, oldest first, until none wait.

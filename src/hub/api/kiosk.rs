@@ -1,6 +1,7 @@
 //! The kiosk's routes (`/v1/kiosk/…`, a device credential): enrollment, pushing ops,
 //! the catalog and its pictures, a signed-in customer's list, the token keys, the web
-//! store's pages and shops, staff, live stock. Sign-in with the phone is in `pairing`.
+//! store's pages and shops, staff, live stock, what is popular in the kiosk's shop.
+//! Sign-in with the phone is in `pairing`.
 
 use axum::Json;
 use axum::extract::State;
@@ -17,7 +18,7 @@ use super::{ApiError, AppState, position};
 use crate::hub::images::FetchError;
 use crate::hub::store::{self, EnrollError, Feed, Principal};
 use crate::hub::{customers, grants};
-use crate::protocol::measure::{EventsAck, KioskEvents, MAX_EVENTS};
+use crate::protocol::measure::{EventsAck, KioskEvents, MAX_EVENTS, MAX_POPULAR, Popular};
 use crate::protocol::params::{AliasPath, ImageQuery, PageQuery};
 use crate::protocol::{
     CUSTOMER_TOKEN_HEADER, CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, ErasurePage, KioskSettings,
@@ -41,6 +42,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(kiosk_staff_events))
         .routes(routes!(kiosk_events))
         .routes(routes!(kiosk_stock))
+        .routes(routes!(kiosk_popular))
 }
 
 /// Exchanges a one-time enrollment code for a device credential.
@@ -272,6 +274,23 @@ async fn kiosk_staff(State(state): State<AppState>, device: DeviceAuth) -> Resul
     Ok(Json(StaffList {
         store_code: device.store_code,
         staff,
+    }))
+}
+
+/// What is popular in the kiosk's own shop: product groups by views plus three times
+/// wishlist adds over the shop's last 30 days, highest first. Counted per shop, never per
+/// person; another shop's figures never reach it.
+#[utoipa::path(get, path = "/v1/kiosk/popular", tag = "kiosk",
+    responses((status = 200, body = Popular)), security(("device" = [])))]
+async fn kiosk_popular(State(state): State<AppState>, device: DeviceAuth) -> Result<Json<Popular>, ApiError> {
+    let (store, settings) = (device.store_code.clone(), state.measure.clone());
+    let groups = state
+        .store
+        .read(move |c| crate::hub::measure::popular::popular(c, &settings, &store, Timestamp::now(), MAX_POPULAR))
+        .await?;
+    Ok(Json(Popular {
+        store_code: device.store_code,
+        groups,
     }))
 }
 

@@ -328,9 +328,10 @@ fn refused(e: crate::catalog::feed::FeedError) -> ApiError {
 }
 
 /// Imports a Merchant Center product feed (RSS, Atom or TSV): the full catalog in one
-/// language.
+/// language. The body is the file as it is; its format is read from its content, so any
+/// `Content-Type` will do.
 #[utoipa::path(post, path = "/v1/webstore/feeds/products", tag = "webstore", params(FeedQuery),
-    request_body(content = String, content_type = "application/xml"),
+    request_body(content = inline(crate::protocol::FeedFile), content_type = "application/octet-stream"),
     responses((status = 200, body = ImportSummary), (status = 422, body = Problem)), security(("webstore" = [])))]
 async fn upload_products(
     State(state): State<AppState>,
@@ -380,9 +381,10 @@ async fn upload(
     Ok(Json(s))
 }
 
-/// Imports a local inventory feed: stock for every shop.
+/// Imports a local inventory feed: stock for every shop. The body is the file as it is
+/// (TSV), whatever its `Content-Type`.
 #[utoipa::path(post, path = "/v1/webstore/feeds/inventory", tag = "webstore",
-    request_body(content = String, content_type = "text/tab-separated-values"),
+    request_body(content = inline(crate::protocol::FeedFile), content_type = "application/octet-stream"),
     responses((status = 200, body = ImportSummary), (status = 422, body = Problem)), security(("webstore" = [])))]
 async fn upload_inventory(
     State(state): State<AppState>,

@@ -5,6 +5,8 @@
 //! - [`orders`]: the web store's customers' consent, orders, refunds and cancellations;
 //! - [`report`]: the figures per shop, kiosk, day and product, with the orders credited
 //!   under the attribution rule;
+//! - [`popular`]: what is popular in a shop, from the last 30 days' views and adds, for
+//!   its kiosks' home screen and search;
 //! - this module: the settings they share, and retention.
 //!
 //! Privacy, as CNIL describes audience measurement: a kiosk's events name a random visit
@@ -16,6 +18,7 @@
 
 pub mod events;
 pub mod orders;
+pub mod popular;
 pub mod report;
 
 use std::collections::HashMap;

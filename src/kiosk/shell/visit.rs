@@ -42,6 +42,8 @@ impl Shell {
         *self.ctx.session.borrow_mut() = Some(Session::new(self.limits.get(), now));
         self.ctx.record(EventDetail::VisitStarted);
         self.views.wishlist.refresh();
+        // The last pull may have brought the shop's popularity since the home screen loaded.
+        self.views.home.load_popular();
     }
 
     /// Starts a visit if none is going on (a code scanned on the attract screen).

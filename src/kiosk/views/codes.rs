@@ -6,7 +6,8 @@
 //! One code at a time. Closing it, opening another, or the end of the visit bumps the
 //! sequence, so answers still on their way are dropped, and drops the pairing's guard,
 //! so the sync thread stops polling and the hub forgets the pairing. A product's or a
-//! list's code is measured once it is on screen.
+//! list's code is measured once it is on screen, and its link names the visit under way
+//! (`kiosk::links`), so the hub can credit an order placed from it to this visit.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -111,10 +112,13 @@ impl Codes {
                     items: u32::try_from(skus.len()).unwrap_or(u32::MAX),
                 };
                 let (this, store) = (self.clone(), self.ctx.store.clone());
+                let visit = self.ctx.visit.borrow().measured_id().map(str::to_owned);
                 self.ctx.spawn(async move {
                     let settings = this.ctx.catalog.run(|c| Ok(trust::settings(c.connection())?)).await;
                     let link = match settings {
-                        Ok(settings) => settings.list_url.and_then(|page| links::list(&page, &skus, &store)),
+                        Ok(settings) => settings
+                            .list_url
+                            .and_then(|page| links::list(&page, &skus, &store, visit.as_deref())),
                         Err(e) => {
                             tracing::error!("cannot read the web store's pages: {e}");
                             None

@@ -1,5 +1,7 @@
-//! The attract loop's featured pieces, and the home screen: featured pieces and the
-//! categories to browse.
+//! The attract loop's featured pieces, and the home screen: featured pieces, the
+//! categories to browse, and what is popular in the shop (the hub's count of the last 30
+//! days' views and adds, per shop; the row stays hidden until there is one). A product
+//! opened from either row is measured as featured.
 
 use std::rc::Rc;
 
@@ -12,6 +14,8 @@ use crate::kiosk::ui::{AppWindow, AttractAdapter, HomeAdapter};
 
 /// Featured pieces on the attract loop and the home screen.
 const FEATURED: usize = 8;
+/// Popular pieces on the home screen.
+const POPULAR: usize = 8;
 
 pub struct Home {
     ctx: Rc<Ctx>,
@@ -23,8 +27,9 @@ pub fn setup(_window: &AppWindow, ctx: &Rc<Ctx>) -> Rc<Home> {
 }
 
 impl Home {
-    /// Loads the featured pieces and categories in the content language.
+    /// Loads the featured pieces, categories and popular pieces in the content language.
     pub fn load(self: &Rc<Self>) {
+        self.load_popular();
         let (ctx, lang, now) = (self.ctx.clone(), self.ctx.content_lang(), self.ctx.now());
         self.ctx.spawn(async move {
             let answer = ctx
@@ -72,8 +77,37 @@ impl Home {
         });
     }
 
+    /// Loads what is popular in the shop, as the last catalog pull saved it (a visit's
+    /// start asks again, so a fresh kiosk shows the row once the hub has counted some).
+    pub fn load_popular(self: &Rc<Self>) {
+        let (ctx, lang, now) = (self.ctx.clone(), self.ctx.content_lang(), self.ctx.now());
+        self.ctx.spawn(async move {
+            let popular = match ctx.catalog.run(move |c| c.popular(&lang, POPULAR, now)).await {
+                Ok(cards) => cards,
+                Err(e) => {
+                    tracing::warn!("cannot load what is popular in the shop: {e}");
+                    Vec::new()
+                }
+            };
+            let cards = card_rows(&ctx, &popular);
+            ctx.with_window(|w| {
+                w.global::<HomeAdapter>()
+                    .set_popular(ModelRc::new(VecModel::from(cards)));
+            });
+            load_card_images(
+                &ctx,
+                &popular,
+                |w| w.global::<HomeAdapter>().get_popular(),
+                CARD_PICTURE,
+            );
+        });
+    }
+
     pub fn show_hearts(&self, saved: &std::collections::HashSet<&str>) {
-        self.ctx
-            .with_window(|w| show_hearts(&w.global::<HomeAdapter>().get_featured(), saved));
+        self.ctx.with_window(|w| {
+            let home = w.global::<HomeAdapter>();
+            show_hearts(&home.get_featured(), saved);
+            show_hearts(&home.get_popular(), saved);
+        });
     }
 }

@@ -126,11 +126,12 @@ impl Product {
             .or_else(|| state.chosen().map(|v| v.sku.clone()))
     }
 
-    /// The web store's page of the open product, with this shop's attribution.
+    /// The web store's page of the open product, attributed to this shop and the visit
+    /// under way.
     pub fn link(&self) -> Option<String> {
         let state = self.state.borrow();
         let link = state.sheet.as_ref()?.link.as_deref()?;
-        links::product(link, &self.ctx.store)
+        links::product(link, &self.ctx.store, self.ctx.visit.borrow().measured_id())
     }
 
     /// Loads the open sheet again (the language changed).
