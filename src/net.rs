@@ -1,5 +1,6 @@
 //! HTTP pieces the hub and its clients share: reading a body with a size cap, reading
-//! a hub answer (its `Problem` as the error), and a transport error in a few words.
+//! a hub answer (its `Problem` as the error), a transport error in a few words, and
+//! `Retry-After`.
 //!
 //! The hub uses the capped reader for what it fetches itself (feeds, pictures); the
 //! kiosk's and the web store's clients (`client`) use all three.
@@ -45,6 +46,16 @@ pub async fn read_answer<T: serde::de::DeserializeOwned>(response: reqwest::Resp
     }
 }
 
+/// `Retry-After` as seconds or as an HTTP date, from `now`.
+pub fn retry_after(headers: &reqwest::header::HeaderMap, now: jiff::Timestamp) -> Option<jiff::SignedDuration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<i64>() {
+        return Some(jiff::SignedDuration::from_secs(secs.max(0)));
+    }
+    let date = jiff::fmt::rfc2822::parse(value).ok()?;
+    Some(date.timestamp().duration_since(now).max(jiff::SignedDuration::ZERO))
+}
+
 /// A short reason for a transport error, without the URL (it holds no secret, but it
 /// is long and the same every time).
 pub fn describe(e: &reqwest::Error) -> String {
@@ -67,5 +78,25 @@ pub fn describe(e: &reqwest::Error) -> String {
         kind.to_owned()
     } else {
         format!("{kind}: {deepest}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_seconds_or_a_date() {
+        let now: jiff::Timestamp = "2026-11-14T10:00:00Z".parse().unwrap();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::RETRY_AFTER, "120".parse().unwrap());
+        assert_eq!(retry_after(&headers, now), Some(jiff::SignedDuration::from_secs(120)));
+        headers.insert(
+            reqwest::header::RETRY_AFTER,
+            "Sat, 14 Nov 2026 10:05:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&headers, now), Some(jiff::SignedDuration::from_secs(300)));
+        headers.insert(reqwest::header::RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&headers, now), None);
     }
 }

@@ -234,10 +234,16 @@ fn ops_kiosk_and_web_store_commands_work_together() {
     assert!(!ok && err.contains("already used"), "a token signs in once: {err}");
     let (ok, out, _) = vitrine(&["status", "--data", kiosk]);
     assert!(ok);
-    assert!(out.starts_with("outbox_pending=2 outbox_rejected=0"), "{out}");
+    assert!(
+        out.starts_with("outbox_pending=2 outbox_rejected=0 events_pending=1"),
+        "{out}"
+    );
     let (ok, out, err) = vitrine(&["sync", "--data", kiosk, "--once"]);
     assert!(ok, "{err}");
-    assert!(out.contains("outbox_pending=0 outbox_rejected=0 last_push=2"), "{out}");
+    assert!(
+        out.contains("outbox_pending=0 outbox_rejected=0 events_pending=0 last_push=2"),
+        "{out}"
+    );
     assert!(out.lines().last().unwrap().starts_with("catalog_changes="), "{out}");
     assert!(!out.contains("catalog_cursor=none"), "{out}");
 

@@ -276,11 +276,20 @@ fn events_reach_ga4_and_posthog_in_their_formats_and_anonymous_ones_stay_anonymo
             "kiosk_search"
         ]
     );
+    // A visit goes under a pseudonym no visits feed or link carries: not its id.
+    let pseudonym = |name: &str| {
+        let (client, _, _) = ga4.iter().find(|(_, _, e)| e["name"] == name).unwrap();
+        assert!(
+            client.len() == 32 && client.chars().all(|c| c.is_ascii_hexdigit()),
+            "{client}"
+        );
+        client.clone()
+    };
+    let (ana, anon) = (pseudonym("login"), pseudonym("kiosk_visit_start"));
+    assert_ne!(ana, anon);
     for (client, user, event) in &ga4 {
         match event["name"].as_str().unwrap() {
-            "login" | "view_item" => {
-                assert_eq!((client.as_str(), user.as_deref()), ("visit-c-ana", Some("c-ana")))
-            }
+            "login" | "view_item" => assert_eq!((client, user.as_deref()), (&ana, Some("c-ana"))),
             "kiosk_search" => {
                 assert_eq!(
                     (client.as_str(), user.as_deref()),
@@ -288,7 +297,7 @@ fn events_reach_ga4_and_posthog_in_their_formats_and_anonymous_ones_stay_anonymo
                 );
                 assert!(event["params"].get("search_term").is_none(), "{event}");
             }
-            _ => assert_eq!((client.as_str(), user.as_deref()), ("anon1", None)),
+            _ => assert_eq!((client, user.as_deref()), (&anon, None)),
         }
     }
     let posthog = stand_in.posthog.lock().unwrap().clone();
@@ -297,5 +306,7 @@ fn events_reach_ga4_and_posthog_in_their_formats_and_anonymous_ones_stay_anonymo
         let anonymous = event["properties"]["$process_person_profile"] == json!(false);
         assert_eq!(anonymous, event["distinct_id"] != "c-ana", "{event}");
         assert!(event["properties"].get("query").is_none());
+        let visit = event["properties"]["visit"].as_str().unwrap_or_default();
+        assert!(!["anon1", "visit-c-ana"].contains(&visit), "{event}");
     }
 }

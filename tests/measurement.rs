@@ -202,18 +202,35 @@ fn the_window_consent_and_erasure_decide_what_is_linked() {
     visit(&world, &kiosk, Some("c-carol"), &sku);
     let now = Timestamp::now();
     let day = SignedDuration::from_hours(24);
-    post_order(&world, &order("in-window", "c-carol", now + day * 29, &sku, 1));
-    post_order(&world, &order("past-window", "c-carol", now + day * 31, &sku, 1));
-    post_order(&world, &order("before-visit", "c-carol", now - day, &sku, 1));
-    assert!(credit(&world, "in-window").attributed.is_some());
-    assert!(
-        credit(&world, "past-window").attributed.is_none(),
-        "a day past the 30-day window"
+    assert_eq!(
+        post_order(&world, &order("before-visit", "c-carol", now - day, &sku, 1)).0,
+        200
     );
+    assert_eq!(post_order(&world, &order("in-window", "c-carol", now, &sku, 1)).0, 200);
     assert!(
         credit(&world, "before-visit").attributed.is_none(),
         "a touch comes before the order"
     );
+    // The sign-in moved back in time, as if it had been that long ago.
+    let signed_in_ago = |days: i32| {
+        crate::world::hub_conn(&world.hub_data())
+            .execute(
+                "UPDATE visit SET signed_in_at = ?1 WHERE customer = 'c-carol'",
+                [(now - day * days).as_millisecond()],
+            )
+            .unwrap();
+    };
+    signed_in_ago(29);
+    assert!(credit(&world, "in-window").attributed.is_some());
+    signed_in_ago(31);
+    assert!(
+        credit(&world, "in-window").attributed.is_none(),
+        "a day past the 30-day window"
+    );
+    signed_in_ago(29);
+    // An order dated more than a day ahead of the hub's clock is refused.
+    let (status, _) = post_order(&world, &order("future", "c-carol", now + day * 2, &sku, 1));
+    assert_eq!(status, 422);
 
     // Consent withdrawn: the link goes at once; given again, it is back.
     consent(&world, "c-carol", false);
@@ -284,19 +301,29 @@ fn a_landing_through_a_kiosk_link_is_the_last_touch() {
 fn days_are_the_shops_local_days() {
     let world = world();
     let kiosk = world.pulled_kiosk("k1");
-    // 23:30 UTC on 14 November is 00:30 on the 15th in Paris.
+    // Ten days ago, 23:30 UTC is already the next day in Paris (UTC+1 in winter, +2 in
+    // summer), and 21:30 UTC is still the same day.
+    let day = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date() - jiff::Span::new().days(10);
+    let next = day.tomorrow().unwrap();
+    let at = |time: &str| format!("{day}T{time}Z");
     let batch = json!({ "events": [
-        { "id": "e1", "at": "2026-11-14T23:30:00Z", "visit": "late", "detail": { "kind": "visit_started" } },
-        { "id": "e2", "at": "2026-11-14T22:30:00Z", "visit": "early", "detail": { "kind": "visit_started" } },
+        { "id": "e1", "at": at("23:30:00"), "visit": "late", "detail": { "kind": "visit_started" } },
+        { "id": "e2", "at": at("21:30:00"), "visit": "early", "detail": { "kind": "visit_started" } },
+        // Older than 60 days: refused, so that days long reported do not change.
+        { "id": "e3", "at": "2020-01-01T12:00:00Z", "visit": "old", "detail": { "kind": "visit_started" } },
+        // A kind this hub does not know (a newer kiosk's): refused alone.
+        { "id": "e4", "at": at("12:00:00"), "visit": "v", "detail": { "kind": "hologram_shown" } },
     ] });
     let (status, body) = world.json(Method::POST, "/v1/kiosk/events", Some(&kiosk.token()), &batch);
-    assert_eq!((status, body["stored"].as_u64()), (200, Some(2)), "{body}");
-    assert_eq!(shop(&report(&world, "2026-11-14", "2026-11-14")).visits, 1);
-    assert_eq!(shop(&report(&world, "2026-11-15", "2026-11-15")).visits, 1);
-    let url = format!(
-        "{}/v1/webstore/reports/days.csv?from=2026-11-14&to=2026-11-15",
-        world.hub.url()
+    assert_eq!(
+        (status, body["stored"].as_u64(), body["rejected"].as_u64()),
+        (200, Some(2), Some(2)),
+        "{body}"
     );
+    let (day, next) = (day.to_string(), next.to_string());
+    assert_eq!(shop(&report(&world, &day, &day)).visits, 1);
+    assert_eq!(shop(&report(&world, &next, &next)).visits, 1);
+    let url = format!("{}/v1/webstore/reports/days.csv?from={day}&to={next}", world.hub.url());
     let csv = world.rt.block_on(async {
         let response = world.http.get(&url).bearer_auth(&world.key).send().await.unwrap();
         assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
@@ -304,8 +331,8 @@ fn days_are_the_shops_local_days() {
     });
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].starts_with("day,store_code,visits,"), "{csv}");
-    assert!(lines[1].starts_with(&format!("2026-11-14,{SHOP},1,")), "{csv}");
-    assert!(lines[2].starts_with(&format!("2026-11-15,{SHOP},1,")), "{csv}");
+    assert!(lines[1].starts_with(&format!("{day},{SHOP},1,")), "{csv}");
+    assert!(lines[2].starts_with(&format!("{next},{SHOP},1,")), "{csv}");
 }
 
 #[test]
@@ -409,9 +436,11 @@ fn each_shop_hears_what_is_popular_there_and_its_kiosks_keep_it() {
         );
         assert_eq!(status, 200, "{body}");
     };
-    views(&paris, a, 5);
-    views(&paris, b, 1);
-    views(&lyon, b, 4);
+    views(&paris, a, 7);
+    views(&paris, b, 5);
+    views(&lyon, b, 6);
+    // Fewer than five views (or saves, at three each) in a shop are not shown there.
+    views(&lyon, a, 2);
     let popular = |kiosk: &Kiosk| {
         let url = format!("{}/v1/kiosk/popular", world.hub.url());
         let (status, body) = world.request(Method::GET, &url, Some(&kiosk.token()), None, None);
@@ -446,4 +475,39 @@ fn each_shop_hears_what_is_popular_there_and_its_kiosks_keep_it() {
         .map(Result::unwrap)
         .collect();
     assert_eq!(kept.first(), Some(&group(a)));
+}
+
+#[test]
+fn search_texts_are_reported_per_shop_only_once_common() {
+    let world = world();
+    let kiosk = world.pulled_kiosk("k1");
+    let now = Timestamp::now().to_string();
+    let searched = |id: &str, query: &str| {
+        json!({ "id": id, "at": now, "visit": format!("v-{id}"),
+            "detail": { "kind": "searched", "query": query, "results": 2 } })
+    };
+    let batch = json!({ "events": [
+        searched("1", "Robe rouge"), searched("2", "  robe   ROUGE"), searched("3", "robe rouge"),
+        searched("4", "jeanne dupont 06 12 34 56 78"),
+    ] });
+    let (status, body) = world.json(Method::POST, "/v1/kiosk/events", Some(&kiosk.token()), &batch);
+    assert_eq!(status, 200, "{body}");
+    let (from, to) = around_now();
+    let url = format!("{}/v1/webstore/reports/searches?from={from}&to={to}", world.hub.url());
+    let (status, body) = world.request(Method::GET, &url, Some(&world.key), None, None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["shops"],
+        json!([{ "store_code": SHOP, "terms": [{ "query": "robe rouge", "searches": 3 }] }]),
+        "what one shopper typed is never shown"
+    );
+    // And no search names its visit at the hub.
+    let tied: i64 = crate::world::hub_conn(&world.hub_data())
+        .query_row(
+            "SELECT COUNT(*) FROM kiosk_event WHERE kind = 'searched' AND visit IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tied, 0);
 }

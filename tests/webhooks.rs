@@ -128,7 +128,8 @@ fn every_change_reaches_an_endpoint_once_per_id_through_failures_with_valid_sign
         &json!({ "measurement": true }),
     );
     assert_eq!(status, 200);
-    world.erase("c-ana");
+    // (Erasing Ana would delete the messages that name her, delivered or not.)
+    world.erase("c-zed");
 
     let kinds = [
         "consent.changed",
@@ -307,4 +308,82 @@ fn endpoints_are_checked_scoped_to_their_key_and_announce_only_what_committed() 
             .0,
         204
     );
+}
+
+#[test]
+fn a_key_is_sent_only_what_its_scopes_read_and_nothing_once_revoked() {
+    use vitrine::hub::auth::Scope;
+    let world = world();
+    let receiver = Receiver::default();
+    let url = receive(&world, &receiver);
+    let consent_key = world.key_with("consent", &[Scope::WebhooksManage, Scope::ConsentWrite]);
+    let register_as = |key: &str, events: Value| {
+        world.json(
+            Method::POST,
+            "/v1/webstore/webhooks",
+            Some(key),
+            &json!({ "url": url, "events": events }),
+        )
+    };
+    // Visits name customers: a key that may not read them through the API is not sent them.
+    let (status, body) = register_as(&consent_key, json!(["visit.signed_in"]));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("invalid_endpoint")),
+        "{body}"
+    );
+    let (status, body) = register_as(&consent_key, json!([]));
+    assert_eq!(status, 201, "{body}");
+    let id = body["endpoint"]["id"].as_i64().unwrap();
+
+    let kiosk = world.pulled_kiosk("k1");
+    let sku = world.skus(1).remove(0);
+    kiosk.edit("c-eve", &sku, Action::Add);
+    world
+        .rt
+        .block_on(kiosk.syncer(crate::world::quick_policy()).drain())
+        .unwrap();
+    let consent = |customer: &str| {
+        let path = format!("/v1/webstore/customers/{customer}/consent");
+        let (status, _) = world.json(Method::PUT, &path, Some(&world.key), &json!({ "measurement": true }));
+        assert_eq!(status, 200);
+    };
+    consent("c-eve");
+    wait_until("the consent delivered", Duration::from_secs(10), || {
+        receiver.delivered().len() == 1
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let kinds: Vec<Value> = receiver
+        .delivered()
+        .into_iter()
+        .map(|(_, b)| b["type"].clone())
+        .collect();
+    assert_eq!(kinds, [json!("consent.changed")]);
+
+    // Erasing the customer deletes the messages that named them (not the notice itself,
+    // which this key may not read anyway).
+    world.erase("c-eve");
+    let named: i64 = crate::world::hub_conn(&world.hub_data())
+        .query_row(
+            "SELECT COUNT(*) FROM webhook_message WHERE instr(payload, 'c-eve') > 0 AND type != 'customer.erased'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(named, 0);
+
+    // Revoked: nothing more, and a replay sends nothing.
+    crate::world::hub_conn(&world.hub_data())
+        .execute("UPDATE api_key SET revoked_at = 1 WHERE name = 'consent'", [])
+        .unwrap();
+    consent("c-fay");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(receiver.delivered().len(), 1);
+    let (status, _) = world.json(
+        Method::POST,
+        &format!("/v1/webstore/webhooks/{id}/replay"),
+        Some(&consent_key),
+        &json!({ "since": "2000-01-01T00:00:00Z" }),
+    );
+    assert_eq!(status, 401, "a revoked key is refused");
 }

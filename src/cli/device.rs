@@ -191,6 +191,10 @@ pub fn sync(args: SyncArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let step = rt.block_on(syncer.drain())?;
+    // Measurement events wait for the hub like the rest; a failure is said, not fatal.
+    if let Err(e) = rt.block_on(syncer.push_events()) {
+        eprintln!("events not sent: {e:#}");
+    }
     let pulled = rt.block_on(syncer.pull_catalog());
     status(&args.data)?;
     if let Step::Waiting(at) = step {
@@ -205,9 +209,10 @@ pub fn status(data: &Path) -> anyhow::Result<()> {
     let mut catalog = Catalog::open(&kiosk_db(data, false)?)?;
     let cursor = catalog.cursor()?;
     let s = outbox::status(catalog.connection())?;
+    let events = vitrine::sync::events::waiting(catalog.connection())?;
     let show = |t: Option<Timestamp>| t.map_or_else(|| "never".to_owned(), |t| t.to_string());
     println!(
-        "outbox_pending={} outbox_rejected={} last_push={} last_pull={} catalog_cursor={}",
+        "outbox_pending={} outbox_rejected={} events_pending={events} last_push={} last_pull={} catalog_cursor={}",
         s.pending,
         s.rejected,
         show(s.last_push),

@@ -3,9 +3,9 @@
 -- a row. Everything here is deleted after the retention period (25 months by default).
 
 -- Kiosk events as received. (device_id, event_id) makes a resend harmless. A search's
--- text is never kept here, only in search_term.
+-- text is never kept here, only in search_term, and its time only to the hour.
 CREATE TABLE kiosk_event (
-    seq        INTEGER PRIMARY KEY,   -- the order the hub stored them in
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,  -- the order stored in, never reused (exports' cursor)
     device_id  INTEGER NOT NULL,
     event_id   TEXT NOT NULL,
     store_code TEXT NOT NULL,
@@ -123,7 +123,8 @@ CREATE TABLE webhook_endpoint (
     previous_secret TEXT,             -- also signs until previous_until (a rotation)
     previous_until  INTEGER,          -- unix milliseconds
     created_at      INTEGER NOT NULL,
-    failing_since   INTEGER,          -- the first failure since the last success
+    failing_since   INTEGER,          -- the first failure of the current run of failures
+    last_failure_at INTEGER,          -- a run ends with a success, or a day without failures
     disabled_at     INTEGER,
     disabled_reason TEXT
 );
@@ -149,6 +150,14 @@ CREATE TABLE webhook_delivery (
     PRIMARY KEY (message_id, endpoint_id)
 ) WITHOUT ROWID;
 CREATE INDEX webhook_delivery_due ON webhook_delivery (next_at) WHERE state = 'pending';
+
+-- A secret of this hub's, drawn once: exports name a visit by a keyed hash of its id,
+-- which nothing else the web store sees carries.
+CREATE TABLE hub_secret (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) WITHOUT ROWID;
+INSERT INTO hub_secret (name, value) VALUES ('export_visit_key', randomblob(32));
 
 -- Where each export (GA4, PostHog) is in kiosk_event: the last seq it forwarded.
 CREATE TABLE export_cursor (

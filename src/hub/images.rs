@@ -56,7 +56,7 @@ impl Pictures {
     pub fn new(local: Option<Arc<dyn LocalPictures>>, allowed: &[AllowedHost]) -> Pictures {
         let targets = Arc::new(Targets::new(allowed, "picture_hosts_allowed"));
         Pictures {
-            http: client(&targets, Duration::from_secs(20)),
+            http: client(&targets, Duration::from_secs(20), true),
             targets,
             local,
         }
@@ -345,12 +345,18 @@ fn redirects(targets: Arc<Targets>) -> reqwest::redirect::Policy {
     })
 }
 
-/// A client bounded in time and in redirects, going only where [`Targets`] allows.
-pub fn client(targets: &Arc<Targets>, timeout: Duration) -> reqwest::Client {
+/// A client bounded in time and in redirects (none followed unless `follow`), going only
+/// where [`Targets`] allows.
+pub fn client(targets: &Arc<Targets>, timeout: Duration, follow: bool) -> reqwest::Client {
+    let redirect = if follow {
+        redirects(targets.clone())
+    } else {
+        reqwest::redirect::Policy::none()
+    };
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(Duration::from_secs(5))
-        .redirect(redirects(targets.clone()))
+        .redirect(redirect)
         .dns_resolver(Arc::new(Resolver {
             targets: targets.clone(),
         }))

@@ -17,8 +17,16 @@ pub const MAX_QUERY_CHARS: usize = 100;
 /// Most lines in one order.
 pub const MAX_ORDER_LINES: usize = 1_000;
 
+/// A search's text as it is sent and counted: trimmed, lower case, spaces collapsed, cut
+/// to [`MAX_QUERY_CHARS`].
+pub fn normalise_query(query: &str) -> String {
+    let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+    words.join(" ").chars().take(MAX_QUERY_CHARS).collect()
+}
+
 /// One thing that happened at a kiosk. `id` (random, per event) makes a resend
-/// harmless; `visit` is the visit's random id, absent for staff events.
+/// harmless; `visit` is the visit's random id, absent for staff look-ups (and ignored for
+/// searches, which the hub never ties to a visit).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "hub", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -188,6 +196,37 @@ pub struct KioskEvents {
     /// disk (a kiosk offline for weeks keeps the newest ones).
     #[serde(default)]
     pub dropped: u64,
+}
+
+/// [`KioskEvents`] as the hub reads it: each event on its own, so that one it cannot
+/// read (a kind a newer kiosk sends, a field out of range) is refused alone and the rest
+/// of the batch is stored.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKioskEvents {
+    pub events: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub dropped: u64,
+}
+
+impl RawKioskEvents {
+    /// The events that read as [`KioskEvent`]s, and how many did not.
+    pub fn parse(self) -> (KioskEvents, usize) {
+        let total = self.events.len();
+        let events: Vec<KioskEvent> = self
+            .events
+            .into_iter()
+            .filter_map(|e| serde_json::from_value(e).ok())
+            .collect();
+        let unreadable = total - events.len();
+        (
+            KioskEvents {
+                events,
+                dropped: self.dropped,
+            },
+            unreadable,
+        )
+    }
 }
 
 /// The answer to [`KioskEvents`].
@@ -414,6 +453,9 @@ pub struct ShopFigures {
 pub struct KioskFigures {
     pub store_code: String,
     pub device_id: i64,
+    /// Events this kiosk ever had to delete unsent (offline past its bound on disk): its
+    /// figures are short by as many.
+    pub events_dropped: u64,
     #[serde(flatten)]
     pub figures: Figures,
 }
@@ -438,6 +480,34 @@ pub struct ProductFigures {
     pub orders_attributed: u64,
     pub units_attributed: u64,
     pub revenue_attributed: Vec<Money>,
+}
+
+/// What shoppers searched for in one shop, most searched first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct ShopSearches {
+    pub store_code: String,
+    pub terms: Vec<SearchTerm>,
+}
+
+/// A search text (trimmed, lower case) and how many times it was searched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct SearchTerm {
+    pub query: String,
+    pub searches: u64,
+}
+
+/// `GET /v1/webstore/reports/searches`: per shop, its most searched texts. A text
+/// searched fewer than `min_searches` times in a shop over the period is left out: what
+/// one shopper typed (a name, an address) is never shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct SearchesReport {
+    pub from: String,
+    pub to: String,
+    pub min_searches: u64,
+    pub shops: Vec<ShopSearches>,
 }
 
 /// The reports' answers: the days covered (`YYYY-MM-DD`, both included, in each shop's

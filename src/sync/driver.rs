@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use reqwest::StatusCode;
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 
@@ -40,7 +40,7 @@ async fn outcome(sent: reqwest::Result<reqwest::Response>, now: Timestamp) -> Ou
         Err(e) => return Outcome::Failed { reason: describe(&e) },
     };
     let status = response.status();
-    let retry_after = retry_after(response.headers(), now);
+    let retry_after = crate::net::retry_after(response.headers(), now);
     match status {
         StatusCode::OK => match response.json().await {
             Ok(body) => Outcome::Accepted(body),
@@ -74,16 +74,6 @@ async fn outcome(sent: reqwest::Result<reqwest::Response>, now: Timestamp) -> Ou
             }
         }
     }
-}
-
-/// `Retry-After` as seconds or as an HTTP date.
-fn retry_after(headers: &reqwest::header::HeaderMap, now: Timestamp) -> Option<SignedDuration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<i64>() {
-        return Some(SignedDuration::from_secs(secs.max(0)));
-    }
-    let date = jiff::fmt::rfc2822::parse(value).ok()?;
-    Some(date.timestamp().duration_since(now).max(SignedDuration::ZERO))
 }
 
 /// The device a kiosk database is enrolled as, or how to enroll it.

@@ -17,7 +17,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, params};
 
 use crate::db::from_ms;
-use crate::protocol::measure::{EventDetail, KioskEvent, KioskEvents, MAX_QUERY_CHARS};
+use crate::protocol::measure::{EventDetail, KioskEvent, KioskEvents};
 
 /// Events kept unsent at most.
 pub const MAX_KEPT: u64 = 100_000;
@@ -30,12 +30,6 @@ pub fn new_event(now: Timestamp, visit: Option<&str>, detail: EventDetail) -> Ki
         visit: visit.map(str::to_owned),
         detail,
     }
-}
-
-/// A search's text as the hub counts it: trimmed, in lower case, cut at
-/// [`MAX_QUERY_CHARS`].
-pub fn search_query(text: &str) -> String {
-    text.trim().to_lowercase().chars().take(MAX_QUERY_CHARS).collect()
 }
 
 /// Records one event; inside the caller's transaction if there is one (a heart's edit
@@ -155,6 +149,7 @@ pub fn waiting(conn: &Connection) -> rusqlite::Result<u64> {
 mod tests {
     use super::*;
     use crate::db::{self, Schema};
+    use crate::protocol::measure::MAX_QUERY_CHARS;
     use crate::protocol::measure::{ViewSource, VisitEnd};
 
     fn open() -> (tempfile::TempDir, Connection) {
@@ -243,8 +238,11 @@ mod tests {
 
     #[test]
     fn a_search_is_counted_trimmed_in_lower_case_and_cut() {
-        assert_eq!(search_query("  Robe Rouge "), "robe rouge");
+        assert_eq!(crate::protocol::measure::normalise_query("  Robe Rouge "), "robe rouge");
         let long = "É".repeat(MAX_QUERY_CHARS + 10);
-        assert_eq!(search_query(&long), "é".repeat(MAX_QUERY_CHARS));
+        assert_eq!(
+            crate::protocol::measure::normalise_query(&long),
+            "é".repeat(MAX_QUERY_CHARS)
+        );
     }
 }

@@ -18,7 +18,7 @@ use super::{ApiError, AppState, position};
 use crate::hub::images::FetchError;
 use crate::hub::store::{self, EnrollError, Feed, Principal};
 use crate::hub::{customers, grants};
-use crate::protocol::measure::{EventsAck, KioskEvents, MAX_EVENTS, MAX_POPULAR, Popular};
+use crate::protocol::measure::{EventsAck, KioskEvents, MAX_EVENTS, MAX_POPULAR, Popular, RawKioskEvents};
 use crate::protocol::params::{AliasPath, ImageQuery, PageQuery};
 use crate::protocol::{
     CUSTOMER_TOKEN_HEADER, CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, ErasurePage, KioskSettings,
@@ -334,21 +334,30 @@ async fn kiosk_staff_events(
 
 /// What happened at the kiosk: visits, products viewed and saved, codes shown,
 /// searches (see `KioskEvent`). An event the hub already has (same kiosk, same `id`) is
-/// ignored; a malformed one is refused alone (`rejected`), so the kiosk forgets every
-/// event of an acknowledged batch.
+/// ignored; one the hub cannot read (a kind it does not know, a field out of range) or
+/// older than 60 days is refused alone (`rejected`), so the kiosk forgets every event of
+/// an acknowledged batch.
 #[utoipa::path(post, path = "/v1/kiosk/events", tag = "kiosk", request_body = KioskEvents,
     responses((status = 200, body = EventsAck), (status = 422, body = Problem)), security(("device" = [])))]
 async fn kiosk_events(
     State(state): State<AppState>,
     device: DeviceAuth,
-    ApiJson(batch): ApiJson<KioskEvents>,
+    ApiJson(raw): ApiJson<RawKioskEvents>,
 ) -> Result<Json<EventsAck>, ApiError> {
-    if batch.events.len() > MAX_EVENTS {
+    if raw.events.len() > MAX_EVENTS {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "too_many_events",
             format!("at most {MAX_EVENTS} events per request"),
         ));
+    }
+    let (batch, unreadable) = raw.parse();
+    if unreadable > 0 {
+        tracing::warn!(
+            device = device.id,
+            unreadable,
+            "kiosk events the hub cannot read were refused"
+        );
     }
     let settings = state.measure.clone();
     let recorded = state
@@ -366,7 +375,7 @@ async fn kiosk_events(
         .await??;
     Ok(Json(EventsAck {
         stored: recorded.stored,
-        rejected: recorded.rejected,
+        rejected: recorded.rejected + unreadable,
     }))
 }
 

@@ -16,12 +16,13 @@ use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::webstore::check_customer;
 use super::{ApiError, AppState};
 use crate::hub::auth::Scope;
+use crate::hub::measure::csv;
 use crate::hub::measure::orders::{self, Refused};
 use crate::hub::measure::report::{self, Period};
 use crate::protocol::Problem;
 use crate::protocol::measure::{
     Consent, ConsentRequest, DaysReport, KiosksReport, OrderCredit, OrderReceipt, OrderRequest, ProductsReport,
-    RefundReceipt, RefundRequest, ShopsReport,
+    RefundReceipt, RefundRequest, SearchesReport, ShopsReport,
 };
 use crate::protocol::params::{CustomerPath, OrderPath, ReportQuery};
 
@@ -39,6 +40,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(days_csv))
         .routes(routes!(products_report))
         .routes(routes!(products_csv))
+        .routes(routes!(searches_report))
 }
 
 impl From<Refused> for ApiError {
@@ -208,7 +210,7 @@ async fn shops_csv(
     key: WebStoreAuth,
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    Ok(csv_response(report::shops_csv(
+    Ok(csv_response(csv::shops_csv(
         &compute(&state, &key, query, report::shops).await?,
     )))
 }
@@ -233,7 +235,7 @@ async fn kiosks_csv(
     key: WebStoreAuth,
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    Ok(csv_response(report::kiosks_csv(
+    Ok(csv_response(csv::kiosks_csv(
         &compute(&state, &key, query, report::kiosks).await?,
     )))
 }
@@ -258,7 +260,7 @@ async fn days_csv(
     key: WebStoreAuth,
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    Ok(csv_response(report::days_csv(
+    Ok(csv_response(csv::days_csv(
         &compute(&state, &key, query, report::days).await?,
     )))
 }
@@ -283,7 +285,19 @@ async fn products_csv(
     key: WebStoreAuth,
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    Ok(csv_response(report::products_csv(
+    Ok(csv_response(csv::products_csv(
         &compute(&state, &key, query, report::products).await?,
     )))
+}
+
+/// Per shop over the period, what shoppers searched for, most searched first. Never tied
+/// to a visit; a text searched fewer than `min_searches` (3) times in a shop is left out.
+#[utoipa::path(get, path = "/v1/webstore/reports/searches", tag = "measurement", params(ReportQuery),
+    responses((status = 200, body = SearchesReport), (status = 400, body = Problem)), security(("webstore" = [])))]
+async fn searches_report(
+    State(state): State<AppState>,
+    key: WebStoreAuth,
+    ApiQuery(query): ApiQuery<ReportQuery>,
+) -> Result<Json<SearchesReport>, ApiError> {
+    Ok(Json(compute(&state, &key, query, report::searches).await?))
 }

@@ -38,8 +38,10 @@ fn unknown() -> ApiError {
 }
 
 /// Registers an endpoint for some event types (all when `events` is empty). The answer
-/// holds its signing secret, shown this once. Types: `wishlist.changed`,
-/// `visit.signed_in`, `consent.changed`, `customer.erased`.
+/// holds its signing secret, shown this once. Types: `wishlist.changed` and
+/// `visit.signed_in` (for keys with `wishlist:read`), `consent.changed`
+/// (`consent:write`), `customer.erased` (`customers:erase`); a type the key may not read
+/// is refused, and an endpoint for all types gets those its key may read.
 #[utoipa::path(post, path = "/v1/webstore/webhooks", tag = "webhooks", request_body = EndpointRequest,
     responses((status = 201, body = EndpointSecret), (status = 422, body = Problem)), security(("webstore" = [])))]
 async fn register(
@@ -48,10 +50,19 @@ async fn register(
     ApiJson(request): ApiJson<EndpointRequest>,
 ) -> Result<(StatusCode, Json<EndpointSecret>), ApiError> {
     key.require(Scope::WebhooksManage)?;
-    let (targets, api_key) = (state.webhook_targets.clone(), key.id);
+    let (targets, api_key, scopes) = (state.webhook_targets.clone(), key.id, key.scopes.clone());
     let registered = state
         .store
-        .write(move |w| webhooks::register(w.catalog.connection(), &targets, api_key, &request, Timestamp::now()))
+        .write(move |w| {
+            webhooks::register(
+                w.catalog.connection(),
+                &targets,
+                api_key,
+                &scopes,
+                &request,
+                Timestamp::now(),
+            )
+        })
         .await??
         .map_err(|e| match e {
             Refused::Invalid(why) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_endpoint", why),

@@ -22,7 +22,7 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-use super::{Exporter, Row, post_json, visitor};
+use super::{Exporter, Failure, Row, post_json, visitor};
 use crate::hub::config::Ga4 as Config;
 
 /// Events in one request, as GA4 allows.
@@ -126,9 +126,9 @@ impl Exporter for Ga4 {
         http: &'a reqwest::Client,
         rows: &'a [Row],
         now: Timestamp,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Failure>> + Send + 'a>> {
         Box::pin(async move {
-            let mut url = reqwest::Url::parse(&self.config.url).map_err(|e| e.to_string())?;
+            let mut url = reqwest::Url::parse(&self.config.url).map_err(|e| Failure::Refused(e.to_string()))?;
             url.query_pairs_mut()
                 .append_pair("measurement_id", &self.config.measurement_id)
                 .append_pair("api_secret", &self.config.api_secret);

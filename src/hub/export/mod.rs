@@ -6,10 +6,12 @@
 //! after the tool accepted a batch: at least once, in the order the hub stored them. A
 //! new export starts with the last 72 hours (GA4 takes nothing older).
 //!
-//! Anonymous stays anonymous: a visit's events go under the visit's random id, a search
-//! (which never names a visit) under its shop, and staff look-ups are not sent. Only
-//! when the customer who signed in to the visit consents does the export name them
-//! (`user_id`, PostHog's `distinct_id`), as the reports link them.
+//! Anonymous stays anonymous: a visit's events go under a pseudonym of the visit (a hash
+//! keyed with a secret of the hub's, so the visit ids the web store sees in its visits
+//! feed and links cannot be matched with them), a search (which never names a visit)
+//! under its shop, and staff look-ups are not sent. Only when the customer who signed in
+//! to the visit consents does the export name them (`user_id`, PostHog's
+//! `distinct_id`), as the reports link them.
 
 pub mod ga4;
 pub mod posthog;
@@ -19,6 +21,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
 
 use super::images::{self, Targets};
 use super::store::Store;
@@ -35,6 +38,7 @@ pub struct Row {
     pub store_code: String,
     pub device_id: i64,
     pub at: Timestamp,
+    /// The visit's pseudonym.
     pub visit: Option<String>,
     pub kind: String,
     pub sku: Option<String>,
@@ -44,8 +48,18 @@ pub struct Row {
     pub customer: Option<String>,
 }
 
-/// The events after `name`'s cursor, at most `max`; a new export's cursor starts
-/// [`FIRST_LOOK_BACK`] before `now`.
+/// A visit's pseudonym for the exports: 32 hex digits of SHA-256 over the hub's secret
+/// and the visit id.
+fn pseudonym(key: &[u8], visit: &str) -> String {
+    let hash = Sha256::new()
+        .chain_update(key)
+        .chain_update(visit.as_bytes())
+        .finalize();
+    hash[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The events after `name`'s cursor, at most `max`; a new export starts with the events
+/// of the last [`FIRST_LOOK_BACK`] before `now` (those a kiosk sent late included).
 pub fn after_cursor(conn: &Connection, name: &str, now: Timestamp, max: usize) -> rusqlite::Result<Vec<Row>> {
     let cursor: Option<i64> = conn
         .query_row("SELECT seq FROM export_cursor WHERE name = ?1", [name], |r| r.get(0))
@@ -53,11 +67,17 @@ pub fn after_cursor(conn: &Connection, name: &str, now: Timestamp, max: usize) -
     let cursor = match cursor {
         Some(seq) => seq,
         None => conn.query_row(
-            "SELECT COALESCE(MAX(seq), 0) FROM kiosk_event WHERE at < ?1",
+            "SELECT COALESCE((SELECT MIN(seq) - 1 FROM kiosk_event WHERE at >= ?1),
+                             (SELECT MAX(seq) FROM kiosk_event), 0)",
             [(now - FIRST_LOOK_BACK).as_millisecond()],
             |r| r.get(0),
         )?,
     };
+    let key: Vec<u8> = conn.query_row(
+        "SELECT value FROM hub_secret WHERE name = 'export_visit_key'",
+        [],
+        |r| r.get(0),
+    )?;
     let mut stmt = conn.prepare_cached(
         "SELECT e.seq, e.store_code, e.device_id, e.at, e.visit, e.kind, e.sku, e.detail, e.value,
              CASE WHEN c.measurement THEN v.customer END
@@ -72,7 +92,7 @@ pub fn after_cursor(conn: &Connection, name: &str, now: Timestamp, max: usize) -
             store_code: r.get(1)?,
             device_id: r.get(2)?,
             at: Timestamp::from_millisecond(r.get(3)?).unwrap_or(Timestamp::UNIX_EPOCH),
-            visit: r.get(4)?,
+            visit: r.get::<_, Option<String>>(4)?.map(|v| pseudonym(&key, &v)),
             kind: r.get(5)?,
             sku: r.get(6)?,
             detail: r.get(7)?,
@@ -97,20 +117,29 @@ pub fn advance(conn: &Connection, name: &str, seq: i64) -> rusqlite::Result<()> 
 pub trait Exporter: Send + Sync + 'static {
     /// The cursor's name.
     fn name(&self) -> &'static str;
-    /// Sends what the tool takes of `rows` (all in order); `Err` with why on a failure,
-    /// and the whole batch is sent again.
+    /// Sends what the tool takes of `rows` (all in order).
     fn send<'a>(
         &'a self,
         http: &'a reqwest::Client,
         rows: &'a [Row],
         now: Timestamp,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>>;
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Failure>> + Send + 'a>>;
+}
+
+/// Why a batch was not taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The tool could not take it now (unreachable, 5xx, 429): the batch is sent again.
+    Transient(String),
+    /// The tool refused it as it is (4xx): sending it again would not help, so it is
+    /// skipped, and logged.
+    Refused(String),
 }
 
 /// Forwards events to `exporter` until the store closes: every two seconds while there
 /// are none, backing off up to five minutes while the tool fails.
 pub async fn run(store: Store, targets: Arc<Targets>, exporter: Arc<dyn Exporter>) {
-    let http = images::client(&targets, Duration::from_secs(20));
+    let http = images::client(&targets, Duration::from_secs(20), false);
     let mut failures = 0u32;
     loop {
         let name = exporter.name();
@@ -129,8 +158,19 @@ pub async fn run(store: Store, targets: Arc<Targets>, exporter: Arc<dyn Exporter
             tokio::time::sleep(Duration::from_secs(2)).await;
             continue;
         };
-        match exporter.send(&http, &rows, Timestamp::now()).await {
-            Ok(()) => {
+        let sent = exporter.send(&http, &rows, Timestamp::now()).await;
+        if let Err(Failure::Refused(why)) = &sent {
+            let first = rows.first().map_or(0, |r| r.seq);
+            tracing::error!(
+                export = name,
+                why,
+                first,
+                last,
+                "the analytics tool refused a batch: skipped"
+            );
+        }
+        match sent {
+            Ok(()) | Err(Failure::Refused(_)) => {
                 failures = 0;
                 match store.write(move |w| advance(w.catalog.connection(), name, last)).await {
                     Ok(Ok(())) => {}
@@ -138,7 +178,7 @@ pub async fn run(store: Store, targets: Arc<Targets>, exporter: Arc<dyn Exporter
                     Err(_) => return,
                 }
             }
-            Err(why) => {
+            Err(Failure::Transient(why)) => {
                 failures += 1;
                 let wait = Duration::from_secs(1 << failures.min(8)).min(Duration::from_secs(300));
                 tracing::warn!(
@@ -164,18 +204,22 @@ pub fn visitor(row: &Row) -> String {
 }
 
 /// Posts a JSON body and checks for a 2xx.
-async fn post_json(http: &reqwest::Client, url: reqwest::Url, body: &serde_json::Value) -> Result<(), String> {
+async fn post_json(http: &reqwest::Client, url: reqwest::Url, body: &serde_json::Value) -> Result<(), Failure> {
     let response = http
         .post(url)
         .json(body)
         .send()
         .await
-        .map_err(|e| crate::net::describe(&e))?;
+        .map_err(|e| Failure::Transient(crate::net::describe(&e)))?;
     let status = response.status();
     if status.is_success() {
-        Ok(())
+        return Ok(());
+    }
+    let text: String = response.text().await.unwrap_or_default().chars().take(200).collect();
+    let why = format!("answered {status}: {text}");
+    if status.is_client_error() && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
+        Err(Failure::Refused(why))
     } else {
-        let text: String = response.text().await.unwrap_or_default().chars().take(200).collect();
-        Err(format!("answered {status}: {text}"))
+        Err(Failure::Transient(why))
     }
 }

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, params};
 
 use super::Settings;
-use crate::protocol::measure::{EventDetail, KioskEvent, KioskEvents, MAX_QUERY_CHARS};
+use crate::protocol::measure::{EventDetail, KioskEvent, KioskEvents, MAX_QUERY_CHARS, normalise_query};
 use crate::protocol::valid_ref;
 
 /// What a batch did.
@@ -19,11 +19,19 @@ pub struct Recorded {
 
 /// The longest visit counted, in seconds: a kiosk's maximum is far below.
 const MAX_VISIT_SECONDS: u32 = 24 * 3600;
+/// The oldest event taken: a kiosk offline longer (or with a clock gone back) would
+/// change days long reported.
+pub const MAX_AGE: jiff::SignedDuration = jiff::SignedDuration::from_hours(24 * 60);
+/// The most events a kiosk may say it dropped in one batch.
+const MAX_DROPPED: u64 = 10_000_000;
 
 /// Why an event is refused, or `None` if it is well-formed.
-fn malformed(event: &KioskEvent) -> Option<&'static str> {
+fn malformed(event: &KioskEvent, now: Timestamp) -> Option<&'static str> {
     if !valid_ref(&event.id) || event.id.len() > 64 {
-        return Some("an event id is 1 to 64 printable characters");
+        return Some("an event id is 1 to 64 bytes of printable characters");
+    }
+    if event.at < now - MAX_AGE {
+        return Some("an event older than 60 days is not counted");
     }
     if event.visit.as_deref().is_some_and(|v| !valid_ref(v)) {
         return Some("a visit id is 1 to 128 printable characters");
@@ -43,12 +51,6 @@ fn malformed(event: &KioskEvent) -> Option<&'static str> {
         }
         _ => None,
     }
-}
-
-/// A search's text as it is counted: trimmed, lower case, spaces collapsed, cut.
-pub fn normalise_query(query: &str) -> String {
-    let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
-    words.join(" ").chars().take(MAX_QUERY_CHARS).collect()
 }
 
 /// The event's `detail` and `value` columns.
@@ -92,13 +94,20 @@ pub fn record(
              ON CONFLICT DO UPDATE SET n = n + 1",
         )?;
         for event in &batch.events {
-            if let Some(why) = malformed(event) {
+            if let Some(why) = malformed(event, now) {
                 tracing::warn!(device_id, id = event.id, why, "a kiosk event was refused");
                 recorded.rejected += 1;
                 continue;
             }
             let at = event.at.min(now);
             let day = settings.day(store, at);
+            // A search keeps only its hour: its time would tie it to the visit's events.
+            let at = match event.detail {
+                EventDetail::Searched { .. } => {
+                    Timestamp::from_second(at.as_second() - at.as_second().rem_euclid(3600)).unwrap_or(at)
+                }
+                _ => at,
+            };
             let kind = event.detail.kind();
             let sku = event.detail.sku();
             // A search is never tied to a visit; its text goes only to the shop's counts.
@@ -148,11 +157,7 @@ pub fn record(
         tx.execute(
             "INSERT INTO events_dropped (device_id, n, last_at) VALUES (?1, ?2, ?3)
              ON CONFLICT DO UPDATE SET n = n + excluded.n, last_at = excluded.last_at",
-            params![
-                device_id,
-                batch.dropped.min(i64::MAX as u64) as i64,
-                now.as_millisecond()
-            ],
+            params![device_id, batch.dropped.min(MAX_DROPPED) as i64, now.as_millisecond()],
         )?;
     }
     tx.commit()?;

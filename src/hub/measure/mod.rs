@@ -4,7 +4,7 @@
 //!   per-visit summaries reports read;
 //! - [`orders`]: the web store's customers' consent, orders, refunds and cancellations;
 //! - [`report`]: the figures per shop, kiosk, day and product, with the orders credited
-//!   under the attribution rule;
+//!   under the attribution rule, and [`csv`] to write them out;
 //! - [`popular`]: what is popular in a shop, from the last 30 days' views and adds, for
 //!   its kiosks' home screen and search;
 //! - this module: the settings they share, and retention.
@@ -16,6 +16,7 @@
 //! the sign-ins the wishlist sync recorded, so withdrawing consent or erasing the
 //! customer removes it at once.
 
+pub mod csv;
 pub mod events;
 pub mod orders;
 pub mod popular;
@@ -98,8 +99,9 @@ impl Settings {
     }
 }
 
-/// Deletes what is older than the retention period: events, visits, counts, search
-/// counts and orders (with their lines and refunds). Returns the rows deleted.
+/// Deletes what is older than the retention period: events, visits and sign-ins,
+/// counts, search counts and orders (with their lines and refunds). Returns the rows
+/// deleted.
 pub fn prune(conn: &mut Connection, settings: &Settings, now: Timestamp) -> rusqlite::Result<usize> {
     let cutoff = now
         .to_zoned(TimeZone::UTC)
@@ -118,14 +120,19 @@ pub fn prune(conn: &mut Connection, settings: &Settings, now: Timestamp) -> rusq
     deleted += tx.execute("DELETE FROM event_count WHERE day < ?1", [&day])?;
     deleted += tx.execute("DELETE FROM search_term WHERE day < ?1", [&day])?;
     deleted += tx.execute("DELETE FROM web_order WHERE placed_at < ?1", [ms])?;
+    // Sign-ins: the visits feed's, the grants', and attribution's.
+    deleted += tx.execute("DELETE FROM visit WHERE signed_in_at < ?1", [ms])?;
     tx.commit()?;
     Ok(deleted)
 }
 
-/// Erasure: the customer's consent and orders go (the rest of measurement never named
-/// them). Runs inside the erasure's transaction.
+/// Erasure: the customer's consent and orders go, and the webhook messages that name
+/// them (the erasure's own notice is written after). Kiosk events never named them.
+/// Runs inside the erasure's transaction.
 pub fn forget(conn: &Connection, customer: &str) -> rusqlite::Result<()> {
     conn.execute("DELETE FROM consent WHERE customer = ?1", [customer])?;
     conn.execute("DELETE FROM web_order WHERE customer = ?1", [customer])?;
+    let named = format!("\"customer\":{}", serde_json::Value::from(customer));
+    conn.execute("DELETE FROM webhook_message WHERE instr(payload, ?1) > 0", [named])?;
     Ok(())
 }

@@ -17,6 +17,9 @@ use crate::protocol::webhooks::{CONSENT_CHANGED, ConsentChanged};
 pub const MAX_QUANTITY: u32 = 10_000;
 /// The highest unit price, in major units.
 const MAX_MAJOR: i64 = 1_000_000_000;
+/// The highest order total, in minor units: reports add up a year of them without
+/// overflowing.
+const MAX_TOTAL_MINOR: i64 = 1_000_000_000_000_000;
 
 /// Why an order or a refund was refused. Nothing of it was stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -126,12 +129,12 @@ pub fn parse_price(text: &str, exponent: u32) -> Option<i64> {
 }
 
 /// An amount in minor units as the reports write it: `59.90`.
-pub fn format_minor(minor: i64, currency: &str) -> String {
+pub fn format_minor(minor: i128, currency: &str) -> String {
     let exponent = currency_exponent(currency).unwrap_or(2);
     if exponent == 0 {
         return minor.to_string();
     }
-    let scale = 10_i64.pow(exponent);
+    let scale = 10_i128.pow(exponent);
     let sign = if minor < 0 { "-" } else { "" };
     let minor = minor.abs();
     format!(
@@ -154,9 +157,15 @@ fn short_ref(text: &str, what: &str) -> Result<(), Refused> {
     }
 }
 
-/// An order's lines in minor units, once checked.
-fn checked_lines(order: &OrderRequest) -> Result<Vec<(String, u32, i64)>, Refused> {
+/// An order's lines in minor units, once checked; `now` bounds `placed_at`.
+fn checked_lines(order: &OrderRequest, now: Timestamp) -> Result<Vec<(String, u32, i64)>, Refused> {
     short_ref(&order.order_id, "order_id")?;
+    let earliest: Timestamp = "2000-01-01T00:00:00Z".parse().expect("a valid time");
+    if order.placed_at < earliest || order.placed_at > now + jiff::SignedDuration::from_hours(24) {
+        return Err(Refused::Invalid(
+            "placed_at is a time between 2000 and a day ahead of the hub's clock".to_owned(),
+        ));
+    }
     short_ref(&order.customer, "customer")?;
     let exponent = currency_exponent(&order.currency)
         .ok_or_else(|| Refused::Invalid(format!("'{}' is not an ISO 4217 currency code", order.currency)))?;
@@ -193,7 +202,16 @@ fn checked_lines(order: &OrderRequest) -> Result<Vec<(String, u32, i64)>, Refuse
             })?;
             Ok((line.sku.clone(), line.quantity, minor))
         })
-        .collect()
+        .collect::<Result<Vec<_>, Refused>>()
+        .and_then(|lines| {
+            let total = lines
+                .iter()
+                .try_fold(0_i64, |sum, (_, q, minor)| sum.checked_add(minor.checked_mul(i64::from(*q))?));
+            match total {
+                Some(total) if total <= MAX_TOTAL_MINOR => Ok(lines),
+                _ => Err(Refused::Invalid("the order's total is out of range".to_owned())),
+            }
+        })
 }
 
 fn hash_of<T: serde::Serialize>(body: &T) -> Vec<u8> {
@@ -202,7 +220,7 @@ fn hash_of<T: serde::Serialize>(body: &T) -> Vec<u8> {
 
 /// Stores an order (see the module documentation).
 pub fn record_order(conn: &mut Connection, order: &OrderRequest, now: Timestamp) -> Result<Received, Refused> {
-    let lines = checked_lines(order)?;
+    let lines = checked_lines(order, now)?;
     let hash = hash_of(order);
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -223,6 +241,7 @@ pub fn record_order(conn: &mut Connection, order: &OrderRequest, now: Timestamp)
     if is_erased(&tx, &order.customer).map_err(store_failed)? {
         return Err(Refused::Erased);
     }
+    let (store, visit) = landing(&tx, order).map_err(store_failed)?;
     (|| {
         tx.execute(
             "INSERT INTO web_order (order_id, customer, placed_at, currency, channel, utm_source, utm_medium,
@@ -242,8 +261,8 @@ pub fn record_order(conn: &mut Connection, order: &OrderRequest, now: Timestamp)
                 order.utm_campaign,
                 order.utm_content,
                 order.utm_term,
-                order.store,
-                order.visit,
+                store,
+                visit,
                 hash,
                 now.as_millisecond()
             ],
@@ -259,6 +278,18 @@ pub fn record_order(conn: &mut Connection, order: &OrderRequest, now: Timestamp)
     .map_err(store_failed)?;
     tx.commit().map_err(store_failed)?;
     Ok(Received::Created)
+}
+
+/// What is kept of the landing's kiosk references: a `store` only if kiosks are enrolled
+/// there (not whatever a link was edited to say), and a `visit` only if the customer
+/// consents now (the link to a kiosk visit is theirs to give).
+fn landing(tx: &Connection, order: &OrderRequest) -> rusqlite::Result<(Option<String>, Option<String>)> {
+    let store = match &order.store {
+        Some(store) if crate::hub::store::devices::has_kiosks(tx, store)? => Some(store.clone()),
+        _ => None,
+    };
+    let consents = consent(tx, &order.customer)?.is_some_and(|c| c.measurement);
+    Ok((store, order.visit.clone().filter(|_| consents)))
 }
 
 /// Applies a refund or a cancellation to an order (see the module documentation). A

@@ -15,11 +15,14 @@ use crate::protocol::measure::PopularGroup;
 pub const DAYS: i64 = 30;
 /// What a wishlist add weighs, against a view's one.
 pub const ADD_WEIGHT: u64 = 3;
+/// The least score a group needs to be shown: what one shopper looked at in a quiet
+/// week is not on the next one's screen.
+pub const MIN_SCORE: u64 = 5;
 
 /// The product groups of the catalog most viewed and saved in `store` over its last
 /// [`DAYS`] local days up to `now`, highest score first, ties by group id, at most
-/// `limit`. A SKU the catalog no longer has counts for nothing; a group's SKUs (in
-/// every language) add up to one score.
+/// `limit`, each with at least [`MIN_SCORE`]. A SKU the catalog no longer has counts for
+/// nothing; a group's SKUs (in every language) add up to one score.
 pub fn popular(
     conn: &Connection,
     settings: &Settings,
@@ -54,7 +57,7 @@ pub fn popular(
     }
     let mut groups: Vec<PopularGroup> = scores
         .into_iter()
-        .filter(|(_, score)| *score > 0)
+        .filter(|(_, score)| *score >= MIN_SCORE)
         .map(|(group_id, score)| PopularGroup { group_id, score })
         .collect();
     groups.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.group_id.cmp(&b.group_id)));

@@ -22,7 +22,7 @@ use super::Settings;
 use super::orders::format_minor;
 use crate::protocol::measure::{
     Attribution, DayFigures, DaysReport, Figures, KioskFigures, KiosksReport, Money, OrderCredit, ProductFigures,
-    ProductsReport, ShopFigures, ShopsReport, Touch as WireTouch,
+    ProductsReport, SearchTerm, SearchesReport, ShopFigures, ShopSearches, ShopsReport, Touch as WireTouch,
 };
 
 /// The longest period a report covers, in days.
@@ -45,6 +45,9 @@ impl Period {
                 .ok_or_else(|| format!("{name} must be a day written YYYY-MM-DD, not '{text}'"))
         };
         let (from, to) = (day("from", from)?, day("to", to)?);
+        if from.year() < 2000 || to.year() > 2100 {
+            return Err("a report covers days between 2000 and 2100".to_owned());
+        }
         if to < from {
             return Err("to must not be before from".to_owned());
         }
@@ -89,14 +92,14 @@ pub struct Credit {
     pub placed_at: Timestamp,
     pub currency: String,
     /// `(sku, units, minor units)` net of refunds, lines with nothing left dropped.
-    pub lines: Vec<(String, u64, i64)>,
+    pub lines: Vec<(String, u64, i128)>,
     pub attributed: Touch,
     /// Every touch, one per shop, kiosk and visit.
     pub assisted: Vec<Touch>,
 }
 
 impl Credit {
-    fn revenue(&self) -> i64 {
+    fn revenue(&self) -> i128 {
         self.lines.iter().map(|l| l.2).sum()
     }
 }
@@ -160,7 +163,7 @@ pub fn order_credit(conn: &Connection, settings: &Settings, order_id: &str) -> r
         return Ok(None);
     };
     let placed = Timestamp::from_millisecond(placed).unwrap_or(Timestamp::UNIX_EPOCH);
-    let net: i64 = net_lines(conn, order_id)?.iter().map(|l| l.2).sum();
+    let net: i128 = net_lines(conn, order_id)?.iter().map(|l| l.2).sum();
     let credit = credits(conn, settings, placed, placed)?
         .into_iter()
         .find(|c| c.order_id == order_id);
@@ -242,12 +245,14 @@ fn touches(
     Ok(touches)
 }
 
-fn net_lines(conn: &Connection, order_id: &str) -> rusqlite::Result<Vec<(String, u64, i64)>> {
+fn net_lines(conn: &Connection, order_id: &str) -> rusqlite::Result<Vec<(String, u64, i128)>> {
     conn.prepare_cached(
         "SELECT sku, SUM(quantity - refunded), SUM((quantity - refunded) * unit_minor) FROM web_order_line
          WHERE order_id = ?1 AND quantity > refunded GROUP BY sku ORDER BY MIN(line)",
     )?
-    .query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+    .query_map([order_id], |r| {
+        Ok((r.get(0)?, r.get(1)?, i128::from(r.get::<_, i64>(2)?)))
+    })?
     .collect()
 }
 
@@ -256,8 +261,8 @@ fn net_lines(conn: &Connection, order_id: &str) -> rusqlite::Result<Vec<(String,
 struct Tally {
     figures: Figures,
     seconds: Vec<u32>,
-    attributed: BTreeMap<String, i64>,
-    assisted: BTreeMap<String, i64>,
+    attributed: BTreeMap<String, i128>,
+    assisted: BTreeMap<String, i128>,
 }
 
 impl Tally {
@@ -285,7 +290,7 @@ impl Tally {
     }
 }
 
-fn money(amounts: &BTreeMap<String, i64>) -> Vec<Money> {
+fn money(amounts: &BTreeMap<String, i128>) -> Vec<Money> {
     amounts
         .iter()
         .map(|(currency, minor)| Money {
@@ -420,12 +425,16 @@ pub fn kiosks(
         attribution: attribution(settings),
         kiosks: rows
             .into_iter()
-            .map(|((store_code, device_id), t)| KioskFigures {
-                store_code,
-                device_id,
-                figures: t.finish(),
+            .map(|((store_code, device_id), t)| {
+                let events_dropped = dropped(conn, device_id)?;
+                Ok(KioskFigures {
+                    store_code,
+                    device_id,
+                    events_dropped,
+                    figures: t.finish(),
+                })
             })
-            .collect(),
+            .collect::<rusqlite::Result<_>>()?,
     })
 }
 
@@ -453,6 +462,14 @@ pub fn days(
     })
 }
 
+/// How many events a kiosk said it dropped unsent, ever.
+fn dropped(conn: &Connection, device_id: i64) -> rusqlite::Result<u64> {
+    conn.prepare_cached("SELECT n FROM events_dropped WHERE device_id = ?1")?
+        .query_row([device_id], |r| r.get(0))
+        .optional()
+        .map(Option::unwrap_or_default)
+}
+
 /// Per SKU: views and saves at the kiosks, and the lines of the orders attributed to
 /// them.
 pub fn products(
@@ -464,7 +481,7 @@ pub fn products(
     #[derive(Default)]
     struct Row {
         figures: ProductFigures,
-        revenue: BTreeMap<String, i64>,
+        revenue: BTreeMap<String, i128>,
     }
     let mut rows: BTreeMap<String, Row> = BTreeMap::new();
     let mut counts = conn.prepare_cached(
@@ -510,116 +527,51 @@ pub fn products(
     })
 }
 
-/// Amounts in a CSV cell: `59.90 EUR` (`;` between currencies).
-fn cell(money: &[Money]) -> String {
-    money
-        .iter()
-        .map(|m| format!("{} {}", m.amount, m.currency))
-        .collect::<Vec<_>>()
-        .join(";")
-}
+/// A search text must be this common in a shop over a period to be reported.
+pub const MIN_SEARCHES: u64 = 3;
+/// Texts reported per shop.
+const TOP_SEARCHES: usize = 50;
 
-const FIGURE_COLUMNS: [&str; 12] = [
-    "visits",
-    "identified_visits",
-    "median_visit_seconds",
-    "product_views",
-    "scans",
-    "wishlist_adds",
-    "lists_taken",
-    "searches",
-    "orders_attributed",
-    "revenue_attributed",
-    "orders_assisted",
-    "revenue_assisted",
-];
-
-fn figure_cells(f: &Figures) -> Vec<String> {
-    vec![
-        f.visits.to_string(),
-        f.identified_visits.to_string(),
-        f.median_visit_seconds.to_string(),
-        f.product_views.to_string(),
-        f.scans.to_string(),
-        f.wishlist_adds.to_string(),
-        f.lists_taken.to_string(),
-        f.searches.to_string(),
-        f.orders_attributed.to_string(),
-        cell(&f.revenue_attributed),
-        f.orders_assisted.to_string(),
-        cell(&f.revenue_assisted),
-    ]
-}
-
-/// Writes rows as CSV (RFC 4180) with a header, the rule in a last column.
-fn csv(head: &[&str], rows: impl Iterator<Item = Vec<String>>, attribution: &Attribution) -> String {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let rule = format!("{} {} days", attribution.rule, attribution.window_days);
-    let mut header: Vec<&str> = head.to_vec();
-    header.push("attribution");
-    // Writing to a Vec cannot fail.
-    let _ = out.write_record(&header);
-    for mut row in rows {
-        row.push(rule.clone());
-        let _ = out.write_record(&row);
+/// Per shop, its most searched texts over `period`, those searched at least
+/// [`MIN_SEARCHES`] times.
+pub fn searches(
+    conn: &Connection,
+    _settings: &Settings,
+    period: Period,
+    store: Option<&str>,
+) -> rusqlite::Result<SearchesReport> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT store_code, query, SUM(n) AS total FROM search_term
+         WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR store_code = ?3)
+         GROUP BY store_code, query HAVING total >= ?4
+         ORDER BY store_code, total DESC, query",
+    )?;
+    let mut shops: Vec<ShopSearches> = Vec::new();
+    let mut rows = stmt.query(params![
+        period.from.to_string(),
+        period.to.to_string(),
+        store,
+        MIN_SEARCHES as i64
+    ])?;
+    while let Some(r) = rows.next()? {
+        let (shop, query, searches): (String, String, u64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        if shops.last().is_none_or(|s| s.store_code != shop) {
+            shops.push(ShopSearches {
+                store_code: shop,
+                terms: Vec::new(),
+            });
+        }
+        let terms = &mut shops.last_mut().expect("pushed above").terms;
+        if terms.len() < TOP_SEARCHES {
+            terms.push(SearchTerm { query, searches });
+        }
     }
-    String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
-}
-
-fn columns(first: &[&'static str]) -> Vec<&'static str> {
-    first.iter().copied().chain(FIGURE_COLUMNS).collect()
-}
-
-pub fn shops_csv(report: &ShopsReport) -> String {
-    let rows = report.shops.iter().map(|s| {
-        let mut row = vec![s.store_code.clone()];
-        row.extend(figure_cells(&s.figures));
-        row
-    });
-    csv(&columns(&["store_code"]), rows, &report.attribution)
-}
-
-pub fn kiosks_csv(report: &KiosksReport) -> String {
-    let rows = report.kiosks.iter().map(|k| {
-        let mut row = vec![k.store_code.clone(), k.device_id.to_string()];
-        row.extend(figure_cells(&k.figures));
-        row
-    });
-    csv(&columns(&["store_code", "device_id"]), rows, &report.attribution)
-}
-
-pub fn days_csv(report: &DaysReport) -> String {
-    let rows = report.days.iter().map(|d| {
-        let mut row = vec![d.day.clone(), d.store_code.clone()];
-        row.extend(figure_cells(&d.figures));
-        row
-    });
-    csv(&columns(&["day", "store_code"]), rows, &report.attribution)
-}
-
-pub fn products_csv(report: &ProductsReport) -> String {
-    let rows = report.products.iter().map(|p| {
-        vec![
-            p.sku.clone(),
-            p.product_views.to_string(),
-            p.wishlist_adds.to_string(),
-            p.orders_attributed.to_string(),
-            p.units_attributed.to_string(),
-            cell(&p.revenue_attributed),
-        ]
-    });
-    csv(
-        &[
-            "sku",
-            "product_views",
-            "wishlist_adds",
-            "orders_attributed",
-            "units_attributed",
-            "revenue_attributed",
-        ],
-        rows,
-        &report.attribution,
-    )
+    Ok(SearchesReport {
+        from: period.from.to_string(),
+        to: period.to.to_string(),
+        min_searches: MIN_SEARCHES,
+        shops,
+    })
 }
 
 #[cfg(test)]

@@ -71,3 +71,9 @@ pub fn enroll(
         token,
     }))
 }
+
+/// Whether any kiosk is (or was) enrolled in `store`.
+pub fn has_kiosks(conn: &Connection, store: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM device WHERE store_code = ?1)")?
+        .query_row([store], |r| r.get(0))
+}

@@ -1,7 +1,8 @@
 //! The task that posts due deliveries: woken after each commit (the writer's signal) or
-//! every second, it reads what is due, posts it signed, a few at a time, and records each
-//! outcome on the writer.
+//! every second, it reads what is due, posts it signed, and records each outcome on the
+//! writer.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,6 +15,8 @@ use crate::hub::store::Store;
 
 /// Deliveries posted at once.
 const IN_FLIGHT: usize = 16;
+/// Deliveries posted at once to one endpoint.
+const PER_ENDPOINT: usize = 4;
 /// How long an endpoint has to answer.
 const TIMEOUT: Duration = Duration::from_secs(15);
 /// The longest error text kept for the delivery log.
@@ -26,62 +29,73 @@ pub struct Schedule {
     pub disable_after: SignedDuration,
 }
 
-/// Posts deliveries until the hub's store closes.
+/// Posts deliveries until the hub's store closes: up to [`IN_FLIGHT`] at once, at most
+/// [`PER_ENDPOINT`] to one endpoint, topping up as each finishes, so an endpoint that
+/// hangs or a replay's backlog does not hold the others back.
 pub async fn run(store: Store, targets: Arc<Targets>, schedule: Arc<Schedule>, wake: Arc<Notify>) {
-    let http = images::client(&targets, TIMEOUT);
+    // A redirect is a failure: a POST turned into a GET would count as delivered.
+    let http = images::client(&targets, TIMEOUT, false);
+    let mut in_flight: HashMap<(i64, i64), i64> = HashMap::new();
+    let mut attempts = tokio::task::JoinSet::new();
     loop {
-        let due = match store.read(|c| super::due(c, Timestamp::now(), IN_FLIGHT)).await {
-            Ok(due) => due,
-            Err(crate::hub::store::StoreError::Closed) => return,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read the webhook deliveries due");
-                Vec::new()
+        if in_flight.len() < IN_FLIGHT {
+            let due = match store.read(|c| super::due(c, Timestamp::now(), IN_FLIGHT * 8)).await {
+                Ok(due) => due,
+                Err(crate::hub::store::StoreError::Closed) => return,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the webhook deliveries due");
+                    Vec::new()
+                }
+            };
+            for delivery in due {
+                let key = (delivery.message, delivery.endpoint);
+                let to_endpoint = in_flight.values().filter(|e| **e == delivery.endpoint).count();
+                if in_flight.len() >= IN_FLIGHT || in_flight.contains_key(&key) || to_endpoint >= PER_ENDPOINT {
+                    continue;
+                }
+                in_flight.insert(key, delivery.endpoint);
+                let http = http.clone();
+                attempts.spawn(async move {
+                    let outcome = attempt(&http, &delivery).await;
+                    (delivery, outcome)
+                });
             }
+        }
+        let finished = tokio::select! {
+            done = attempts.join_next(), if !attempts.is_empty() => done,
+            () = wake.notified() => None,
+            () = tokio::time::sleep(Duration::from_secs(1)) => None,
         };
-        if due.is_empty() {
-            tokio::select! {
-                () = wake.notified() => {}
-                () = tokio::time::sleep(Duration::from_secs(1)) => {}
-            }
+        let Some(Ok((delivery, outcome))) = finished else {
             continue;
+        };
+        in_flight.remove(&(delivery.message, delivery.endpoint));
+        if let Outcome::Failed { status, error, .. } = &outcome {
+            tracing::info!(
+                endpoint = delivery.endpoint,
+                id = delivery.msg_id,
+                ?status,
+                error,
+                "a webhook delivery failed"
+            );
         }
-        let mut attempts = tokio::task::JoinSet::new();
-        for delivery in due {
-            let http = http.clone();
-            attempts.spawn(async move {
-                let outcome = attempt(&http, &delivery).await;
-                (delivery, outcome)
-            });
-        }
-        while let Some(done) = attempts.join_next().await {
-            let Ok((delivery, outcome)) = done else { continue };
-            if let Outcome::Failed { status, error, .. } = &outcome {
-                tracing::info!(
-                    endpoint = delivery.endpoint,
-                    id = delivery.msg_id,
-                    ?status,
-                    error,
-                    "a webhook delivery failed"
-                );
-            }
-            let schedule = schedule.clone();
-            let recorded = store
-                .write(move |w| {
-                    super::record(
-                        w.catalog.connection(),
-                        &delivery,
-                        &outcome,
-                        &schedule.retries,
-                        schedule.disable_after,
-                        Timestamp::now(),
-                    )
-                })
-                .await;
-            match recorded {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "cannot record a webhook delivery"),
-                Err(_) => return,
-            }
+        let schedule = schedule.clone();
+        let recorded = store
+            .write(move |w| {
+                super::record(
+                    w.catalog.connection(),
+                    &delivery,
+                    &outcome,
+                    &schedule.retries,
+                    schedule.disable_after,
+                    Timestamp::now(),
+                )
+            })
+            .await;
+        match recorded {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "cannot record a webhook delivery"),
+            Err(_) => return,
         }
     }
 }
@@ -125,7 +139,7 @@ async fn attempt(http: &reqwest::Client, delivery: &Due) -> Outcome {
         },
         Ok(response) if response.status() == reqwest::StatusCode::GONE => Outcome::Gone,
         Ok(response) => {
-            let retry_after = retry_after(response.headers(), Timestamp::now());
+            let retry_after = crate::net::retry_after(response.headers(), Timestamp::now());
             let status = response.status();
             failed(
                 Some(status.as_u16()),
@@ -133,38 +147,24 @@ async fn attempt(http: &reqwest::Client, delivery: &Due) -> Outcome {
                 retry_after,
             )
         }
-        Err(e) => failed(None, crate::net::describe(&e), None),
+        Err(e) => failed(None, transport(&e), None),
     }
 }
 
-/// `Retry-After` as seconds or an HTTP date.
-fn retry_after(headers: &reqwest::header::HeaderMap, now: Timestamp) -> Option<SignedDuration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u32>() {
-        return Some(SignedDuration::from_secs(i64::from(seconds)));
+/// Why a post did not reach the endpoint, for the delivery log the web store reads: a
+/// host the hub may not reach is said so, without the addresses it resolved to.
+fn transport(e: &reqwest::Error) -> String {
+    let text = crate::net::describe(e);
+    if text.contains("is not a public address") || text.contains("resolves to no public address") {
+        "the endpoint's host is not one webhooks may reach ([webhooks] hosts_allowed)".to_owned()
+    } else {
+        text
     }
-    let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
-    Some(at.duration_since(now).max(SignedDuration::ZERO))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retry_after_is_seconds_or_a_date() {
-        let now: Timestamp = "2026-11-14T10:00:00Z".parse().unwrap();
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(reqwest::header::RETRY_AFTER, "120".parse().unwrap());
-        assert_eq!(retry_after(&headers, now), Some(SignedDuration::from_secs(120)));
-        headers.insert(
-            reqwest::header::RETRY_AFTER,
-            "Sat, 14 Nov 2026 10:05:00 GMT".parse().unwrap(),
-        );
-        assert_eq!(retry_after(&headers, now), Some(SignedDuration::from_secs(300)));
-        headers.insert(reqwest::header::RETRY_AFTER, "soon".parse().unwrap());
-        assert_eq!(retry_after(&headers, now), None);
-    }
 
     #[test]
     fn a_rotation_signs_with_both_secrets_and_either_verifies() {

@@ -6,6 +6,11 @@
 //!   is committed), the retry schedule, and each attempt's outcome;
 //! - [`deliver`]: the task that posts due deliveries, signed, and records what happened.
 //!
+//! An endpoint gets only the types its key's scopes would let it read through the API
+//! (`wishlist.changed` and `visit.signed_in`: `wishlist:read`; `consent.changed`:
+//! `consent:write`; `customer.erased`: `customers:erase`), and nothing once the key is
+//! revoked.
+//!
 //! A delivery is retried on the configured schedule (Standard Webhooks': 5 s, 5 min,
 //! 30 min, 2 h, 5 h, 10 h, 10 h), waiting longer when the endpoint says `Retry-After`,
 //! then given up. An endpoint that answers 410 Gone, or fails every delivery for
@@ -20,9 +25,11 @@ use rand::Rng as _;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use super::auth::Scope;
 use super::images::Targets;
 use crate::protocol::webhooks::{
-    Delivery, EVENT_TYPES, Endpoint, EndpointRequest, EndpointSecret, MAX_ENDPOINTS, WebhookBody,
+    CONSENT_CHANGED, CUSTOMER_ERASED, Delivery, EVENT_TYPES, Endpoint, EndpointRequest, EndpointSecret, MAX_ENDPOINTS,
+    VISIT_SIGNED_IN, WISHLIST_CHANGED, WebhookBody,
 };
 
 /// How long a rotated-out secret still signs.
@@ -37,6 +44,22 @@ pub enum Refused {
     Invalid(String),
     #[error("a key registers at most {MAX_ENDPOINTS} endpoints")]
     TooMany,
+}
+
+/// The scope a key needs to be sent an event type: the one that reads the same through
+/// the API.
+pub fn required_scope(kind: &str) -> Option<Scope> {
+    match kind {
+        WISHLIST_CHANGED | VISIT_SIGNED_IN => Some(Scope::WishlistRead),
+        CONSENT_CHANGED => Some(Scope::ConsentWrite),
+        CUSTOMER_ERASED => Some(Scope::CustomersErase),
+        _ => None,
+    }
+}
+
+/// Whether a key with `scopes` (as stored: space separated) may be sent `kind`.
+fn allowed(scopes: &str, kind: &str) -> bool {
+    required_scope(kind).is_some_and(|needed| scopes.split_whitespace().any(|s| s == needed.as_str()))
 }
 
 fn new_secret() -> String {
@@ -70,6 +93,7 @@ pub fn register(
     conn: &Connection,
     targets: &Targets,
     api_key: i64,
+    scopes: &[Scope],
     request: &EndpointRequest,
     now: Timestamp,
 ) -> rusqlite::Result<Result<EndpointSecret, Refused>> {
@@ -92,6 +116,16 @@ pub fn register(
         return Ok(Err(Refused::Invalid(format!(
             "unknown event type '{unknown}'; types are {}",
             EVENT_TYPES.join(", ")
+        ))));
+    }
+    if let Some(kind) = request
+        .events
+        .iter()
+        .find(|e| required_scope(e).is_some_and(|needed| !scopes.contains(&needed)))
+    {
+        let needed = required_scope(kind).map_or("", Scope::as_str);
+        return Ok(Err(Refused::Invalid(format!(
+            "this key may not be sent {kind}: it needs the scope {needed}"
         ))));
     }
     let mut events = request.events.clone();
@@ -182,10 +216,15 @@ fn subscribed(events: &str, kind: &str) -> bool {
 /// deliveries queued.
 pub fn enqueue(conn: &Connection, kind: &str, data: &impl Serialize, now: Timestamp) -> rusqlite::Result<usize> {
     let endpoints: Vec<i64> = conn
-        .prepare_cached("SELECT id, events FROM webhook_endpoint WHERE disabled_at IS NULL")?
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+        .prepare_cached(
+            "SELECT e.id, e.events, k.scopes FROM webhook_endpoint e JOIN api_key k ON k.id = e.api_key_id
+             WHERE e.disabled_at IS NULL AND k.revoked_at IS NULL",
+        )?
+        .query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        })?
         .filter_map(|row| match row {
-            Ok((id, events)) => subscribed(&events, kind).then_some(Ok(id)),
+            Ok((id, events, scopes)) => (subscribed(&events, kind) && allowed(&scopes, kind)).then_some(Ok(id)),
             Err(e) => Some(Err(e)),
         })
         .collect::<rusqlite::Result<_>>()?;
@@ -241,8 +280,9 @@ pub fn deliveries(conn: &Connection, api_key: i64, id: i64, limit: usize) -> rus
     Ok(Some(rows))
 }
 
-/// Sends every message since `since` to an endpoint of `api_key` again (those it wants),
-/// and starts it again if it was disabled. Returns the deliveries queued.
+/// Sends every message since `since` (and since the endpoint was registered) to an
+/// endpoint of `api_key` again, those it wants and its key may read, and starts it again
+/// if it was disabled. Returns the deliveries queued.
 pub fn replay(
     conn: &mut Connection,
     api_key: i64,
@@ -251,27 +291,29 @@ pub fn replay(
     now: Timestamp,
 ) -> rusqlite::Result<Option<usize>> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let events: Option<String> = tx
+    let endpoint: Option<(String, String, i64)> = tx
         .query_row(
-            "SELECT events FROM webhook_endpoint WHERE id = ?1 AND api_key_id = ?2",
+            "SELECT e.events, k.scopes, e.created_at FROM webhook_endpoint e JOIN api_key k ON k.id = e.api_key_id
+             WHERE e.id = ?1 AND e.api_key_id = ?2",
             params![id, api_key],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
-    let Some(events) = events else {
+    let Some((events, scopes, created_at)) = endpoint else {
         return Ok(None);
     };
     tx.execute(
-        "UPDATE webhook_endpoint SET disabled_at = NULL, disabled_reason = NULL, failing_since = NULL WHERE id = ?1",
+        "UPDATE webhook_endpoint SET disabled_at = NULL, disabled_reason = NULL, failing_since = NULL,
+             last_failure_at = NULL WHERE id = ?1",
         [id],
     )?;
     let messages: Vec<(i64, String)> = tx
         .prepare("SELECT id, type FROM webhook_message WHERE created_at >= ?1 ORDER BY id")?
-        .query_map([since.as_millisecond()], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([since.as_millisecond().max(created_at)], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let mut queued = 0;
-    for (message, kind) in messages.iter().filter(|(_, kind)| subscribed(&events, kind)) {
-        let _ = kind;
+    let wanted = |kind: &String| subscribed(&events, kind) && allowed(&scopes, kind);
+    for (message, _) in messages.iter().filter(|(_, kind)| wanted(kind)) {
         tx.execute(
             "INSERT INTO webhook_delivery (message_id, endpoint_id, state, attempts, next_at)
              VALUES (?1, ?2, 'pending', 0, ?3)
@@ -305,7 +347,8 @@ pub fn due(conn: &Connection, now: Timestamp, max: usize) -> rusqlite::Result<Ve
          FROM webhook_delivery d
          JOIN webhook_message m ON m.id = d.message_id
          JOIN webhook_endpoint e ON e.id = d.endpoint_id
-         WHERE d.state = 'pending' AND d.next_at <= ?1 AND e.disabled_at IS NULL
+         JOIN api_key k ON k.id = e.api_key_id
+         WHERE d.state = 'pending' AND d.next_at <= ?1 AND e.disabled_at IS NULL AND k.revoked_at IS NULL
          ORDER BY d.next_at LIMIT ?2",
     )?;
     stmt.query_map(params![now.as_millisecond(), max as i64], |r| {
@@ -376,7 +419,7 @@ pub fn record(
                 params![attempts, status, at, due.message, due.endpoint],
             )?;
             tx.execute(
-                "UPDATE webhook_endpoint SET failing_since = NULL WHERE id = ?1",
+                "UPDATE webhook_endpoint SET failing_since = NULL, last_failure_at = NULL WHERE id = ?1",
                 [due.endpoint],
             )?;
         }
@@ -409,7 +452,11 @@ pub fn record(
                 params![state, attempts, next, status, error, at, due.message, due.endpoint],
             )?;
             tx.execute(
-                "UPDATE webhook_endpoint SET failing_since = COALESCE(failing_since, ?1) WHERE id = ?2",
+                "UPDATE webhook_endpoint SET
+                     failing_since = CASE WHEN failing_since IS NULL OR last_failure_at < ?1 - 86400000
+                         THEN ?1 ELSE failing_since END,
+                     last_failure_at = ?1
+                 WHERE id = ?2",
                 params![at, due.endpoint],
             )?;
             let disabled = tx.execute(

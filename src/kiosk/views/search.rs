@@ -17,7 +17,6 @@ use crate::catalog::{self, Query};
 use crate::kiosk::context::Ctx;
 use crate::kiosk::ui::{AppWindow, SearchAdapter};
 use crate::protocol::measure::EventDetail;
-use crate::sync::events;
 
 /// How many results show under the field.
 const ROWS: usize = 12;
@@ -77,7 +76,7 @@ impl SearchState {
         if *text != self.text {
             return None;
         }
-        let query = events::search_query(text);
+        let query = crate::protocol::measure::normalise_query(text);
         if query.is_empty() || self.measured.as_ref() == Some(&query) {
             return None;
         }
