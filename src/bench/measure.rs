@@ -14,6 +14,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use jiff::{SignedDuration, Timestamp};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use rusqlite::params;
 
 use super::percentiles;
@@ -28,40 +30,23 @@ pub struct Options {
     pub orders: usize,
 }
 
-/// A deterministic pseudo-random stream (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// A visit's events as a shopper makes them: start, views, a search, saves, maybe a
 /// sign-in and a list shown, end. About a dozen.
-fn visit_events(rng: &mut Rng, visit: &str, start: Timestamp, signed_in: bool) -> Vec<KioskEvent> {
+fn visit_events(rng: &mut StdRng, visit: &str, start: Timestamp, signed_in: bool) -> Vec<KioskEvent> {
     let mut details = vec![EventDetail::VisitStarted];
-    for _ in 0..(3 + rng.below(6)) {
+    for _ in 0..(3 + rng.random_range(0..6)) {
         details.push(EventDetail::ProductViewed {
-            sku: format!("SKU{:05}", rng.below(20_000)),
-            source: [ViewSource::Search, ViewSource::Browse, ViewSource::Featured][rng.below(3)],
+            sku: format!("SKU{:05}", rng.random_range(0..20_000)),
+            source: [ViewSource::Search, ViewSource::Browse, ViewSource::Featured][rng.random_range(0..3)],
         });
     }
     details.push(EventDetail::Searched {
-        query: ["robe", "jean slim", "baskets", "pull laine"][rng.below(4)].to_owned(),
-        results: rng.below(40) as u32,
+        query: ["robe", "jean slim", "baskets", "pull laine"][rng.random_range(0..4)].to_owned(),
+        results: rng.random_range(0..40) as u32,
     });
-    for _ in 0..rng.below(3) {
+    for _ in 0..rng.random_range(0..3) {
         details.push(EventDetail::WishlistAdded {
-            sku: format!("SKU{:05}", rng.below(20_000)),
+            sku: format!("SKU{:05}", rng.random_range(0..20_000)),
         });
     }
     if signed_in {
@@ -70,7 +55,7 @@ fn visit_events(rng: &mut Rng, visit: &str, start: Timestamp, signed_in: bool) -
         });
         details.push(EventDetail::ListCodeShown { items: 2 });
     }
-    let seconds = 30 + rng.below(400) as u32;
+    let seconds = 30 + rng.random_range(0..400) as u32;
     details.push(EventDetail::VisitEnded {
         seconds,
         reason: VisitEnd::Done,
@@ -112,11 +97,11 @@ fn ingest(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
         .collect::<anyhow::Result<_>>()?;
     let batches: Vec<Vec<KioskEvents>> = (0..options.kiosks)
         .map(|k| {
-            let mut rng = Rng(k as u64);
+            let mut rng = StdRng::seed_from_u64(k as u64);
             let mut events = Vec::new();
             let mut v = 0;
             while events.len() < options.batches * crate::protocol::measure::MAX_EVENTS {
-                let start = Timestamp::now() - SignedDuration::from_hours(rng.below(24 * 30) as i64);
+                let start = Timestamp::now() - SignedDuration::from_hours(rng.random_range(0..24 * 30) as i64);
                 events.extend(visit_events(&mut rng, &format!("k{k}-v{v}"), start, v % 3 == 0));
                 v += 1;
             }
@@ -175,7 +160,7 @@ fn reports(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
     let settings = Settings::default();
     let now = Timestamp::now();
     let ninety = SignedDuration::from_hours(24 * 90);
-    let mut rng = Rng(42);
+    let mut rng = StdRng::seed_from_u64(42);
     let started = Instant::now();
     let (mut stored, mut v, mut batches) = (0, 0, 0);
     let mut sign_ins = Vec::new();
@@ -186,13 +171,17 @@ fn reports(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
         batches += 1;
         let mut batch = Vec::new();
         while batch.len() < 5_000 && stored + batch.len() < options.events {
-            let start = now - SignedDuration::from_secs(rng.below(ninety.as_secs() as usize) as i64);
+            // Visits in the order they happen, over the 90 days.
+            let start = now - ninety
+                + SignedDuration::from_secs(
+                    (ninety.as_secs() as f64 * (stored + batch.len()) as f64 / options.events as f64) as i64,
+                );
             let signed_in = v % 4 == 0;
             let visit = format!("v{v}");
             if signed_in {
                 sign_ins.push((
                     visit.clone(),
-                    format!("c{}", rng.below(20_000)),
+                    format!("c{}", rng.random_range(0..20_000)),
                     store.clone(),
                     device,
                     start,
@@ -204,11 +193,14 @@ fn reports(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
                 break;
             }
         }
+        // Received as a kiosk sends them, soon after they happened: the hub refuses
+        // events 60 days old on arrival.
+        let received = batch.iter().map(|e| e.at).max().unwrap_or(now) + SignedDuration::from_secs(60);
         let events = KioskEvents {
             events: batch,
             dropped: 0,
         };
-        stored += measure::events::record(&mut conn, &settings, device, &store, &events, now)?.stored;
+        stored += measure::events::record(&mut conn, &settings, device, &store, &events, received)?.stored;
     }
     let tx = conn.transaction()?;
     for (session, customer, store, device, at) in &sign_ins {
@@ -224,20 +216,24 @@ fn reports(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
         )?;
     }
     for o in 0..options.orders {
-        let placed = now - SignedDuration::from_secs(rng.below(ninety.as_secs() as usize) as i64);
+        let placed = now - SignedDuration::from_secs(rng.random_range(0..ninety.as_secs() as usize) as i64);
         tx.execute(
             "INSERT INTO web_order (order_id, customer, placed_at, currency, channel, body_hash, received_at)
              VALUES (?1, ?2, ?3, 'EUR', 'online', x'00', ?3)",
             params![
                 format!("o{o}"),
-                format!("c{}", rng.below(20_000)),
+                format!("c{}", rng.random_range(0..20_000)),
                 placed.as_millisecond()
             ],
         )?;
-        for line in 0..(1 + rng.below(3)) {
+        for line in 0..(1 + rng.random_range(0..3)) {
             tx.execute(
                 "INSERT INTO web_order_line (order_id, line, sku, quantity, unit_minor) VALUES (?1, ?2, ?3, 1, 5990)",
-                params![format!("o{o}"), line as i64, format!("SKU{:05}", rng.below(20_000))],
+                params![
+                    format!("o{o}"),
+                    line as i64,
+                    format!("SKU{:05}", rng.random_range(0..20_000))
+                ],
             )?;
         }
     }

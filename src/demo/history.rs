@@ -4,6 +4,8 @@
 //! reported by a kiosk numbered 0 that no tablet is. Deterministic: the same every run.
 
 use jiff::{SignedDuration, Timestamp};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use rusqlite::Connection;
 
 use crate::hub::measure::{self, Settings};
@@ -11,19 +13,6 @@ use crate::protocol::measure::{EventDetail, KioskEvent, KioskEvents, ViewSource,
 
 /// The device id the history is reported under.
 pub const HISTORY_DEVICE: i64 = 0;
-
-/// SplitMix64: a small deterministic stream.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        ((z ^ (z >> 31)) % n as u64) as usize
-    }
-}
 
 /// Records the history unless the hub already has events (a demo directory reused).
 pub fn seed(conn: &mut Connection, settings: &Settings, now: Timestamp) -> anyhow::Result<usize> {
@@ -36,34 +25,34 @@ pub fn seed(conn: &mut Connection, settings: &Settings, now: Timestamp) -> anyho
         return Ok(0);
     }
     // A few favourites per shop, so that popularity differs from one shop to the next.
-    let mut rng = Rng(7);
+    let mut rng = StdRng::seed_from_u64(7);
     let mut stored = 0;
     for (s, (store, _)) in super::STORES.iter().enumerate() {
         let favourites: Vec<&String> = (0..6).map(|i| &skus[(s * 7 + i * 11) % skus.len()]).collect();
         let mut events = Vec::new();
         for day in 1..=30 {
-            for v in 0..(3 + rng.below(5)) {
+            for v in 0..(3 + rng.random_range(0..5)) {
                 let start = now - SignedDuration::from_hours(24 * day) + SignedDuration::from_mins(60 * (9 + v as i64));
                 let visit = format!("demo-{store}-{day}-{v}");
                 let mut details = vec![EventDetail::VisitStarted];
-                for _ in 0..(1 + rng.below(4)) {
-                    let sku = if rng.below(3) == 0 {
-                        &skus[rng.below(skus.len())]
+                for _ in 0..(1 + rng.random_range(0..4)) {
+                    let sku = if rng.random_range(0..3) == 0 {
+                        &skus[rng.random_range(0..skus.len())]
                     } else {
-                        favourites[rng.below(favourites.len())]
+                        favourites[rng.random_range(0..favourites.len())]
                     };
                     details.push(EventDetail::ProductViewed {
                         sku: sku.clone(),
-                        source: [ViewSource::Browse, ViewSource::Search, ViewSource::Featured][rng.below(3)],
+                        source: [ViewSource::Browse, ViewSource::Search, ViewSource::Featured][rng.random_range(0..3)],
                     });
-                    if rng.below(4) == 0 {
+                    if rng.random_range(0..4) == 0 {
                         details.push(EventDetail::WishlistAdded { sku: sku.clone() });
                     }
                 }
-                let seconds = 40 + rng.below(300) as u32;
+                let seconds = 40 + rng.random_range(0..300) as u32;
                 details.push(EventDetail::VisitEnded {
                     seconds,
-                    reason: [VisitEnd::Done, VisitEnd::Idle][rng.below(2)],
+                    reason: [VisitEnd::Done, VisitEnd::Idle][rng.random_range(0..2)],
                 });
                 let step = i64::from(seconds) * 1000 / details.len() as i64;
                 events.extend(details.into_iter().enumerate().map(|(i, detail)| KioskEvent {
