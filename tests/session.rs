@@ -21,6 +21,17 @@ use vitrine::sync::driver::Background;
 use crate::ui::{Ui, on_ui_thread};
 use crate::world::{Kiosk, World, hub_conn, wait_until};
 
+/// The hub's events of one kind: their SKU, detail and value.
+fn hub_events(world: &World, kind: &str) -> Vec<(Option<String>, Option<String>, Option<i64>)> {
+    hub_conn(&world.hub_data())
+        .prepare("SELECT sku, detail, value FROM kiosk_event WHERE kind = ?1 ORDER BY seq")
+        .unwrap()
+        .query_map([kind], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
 /// A few blank frames, then `text` held up to the camera for a few frames.
 fn frames(text: &str) -> tempfile::TempDir {
     frames_after(text, 2)
@@ -445,6 +456,9 @@ fn a_shopper_signs_in_with_their_phone() {
         ui.act(|c| c.end_session(vitrine::protocol::measure::VisitEnd::Done));
         shop.wait_sent();
         assert_eq!(world.visits().visits[0].customer, "c-alice");
+        wait_until("the sign-in's event at the hub", Duration::from_secs(20), || {
+            hub_events(world, "signed_in") == [(None, Some("phone".into()), None)]
+        });
         let key = (vitrine::protocol::Owner::Customer("c-alice".into()), sku);
         assert_eq!(
             world.hub_state().get(&key),
@@ -547,9 +561,72 @@ fn codes_to_take_a_product_or_the_list_away() {
             query(&link).contains(&("utm_campaign".into(), "view_on_phone".into())),
             "{link}"
         );
+        let visit = query(&link).into_iter().find(|(k, _)| k == "visit").map(|(_, v)| v);
+        assert!(visit.is_some(), "the visit, for the order's landing: {link}");
         // The end of the visit takes the code away with everything else.
         ui.act(|c| c.end_session(vitrine::protocol::measure::VisitEnd::Done));
         assert_eq!(ui.window().global::<AppAdapter>().get_qr_kind(), QrKind::None);
         assert_blank(&ui);
+        let world = &shop.world;
+        wait_until("the codes' events at the hub", Duration::from_secs(20), || {
+            hub_events(world, "list_code_shown") == [(None, None, Some(2))]
+                && hub_events(world, "product_code_shown") == [(Some(skus[0].clone()), None, None)]
+        });
+        let visits: Vec<String> = hub_conn(&world.hub_data())
+            .prepare("SELECT DISTINCT visit FROM kiosk_event WHERE kind LIKE '%code_shown'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(visits, [visit.unwrap()], "the links name the visit their events do");
+    });
+}
+
+#[test]
+fn a_visit_is_measured_from_its_start_to_its_end_and_reaches_the_hub() {
+    on_ui_thread(|| {
+        let shop = shop();
+        let skus = shop.world.skus(1);
+        let ui = shop.ui();
+        ui.act(|c| c.scanned(&shop.world.mint("c-alice").token));
+        ui.act(|c| c.save_sku(&skus[0]));
+        // The next shopper's code ends Alice's visit; "I'm done" ends Bob's.
+        ui.act(|c| c.scanned(&shop.world.mint("c-bob").token));
+        ui.tap("I'm done");
+        let hub = hub_conn(&shop.world.hub_data());
+        let ended = || -> Vec<(String, String)> {
+            hub.prepare("SELECT visit, detail FROM kiosk_event WHERE kind = 'visit_ended' ORDER BY seq")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        wait_until("both visits' ends at the hub", Duration::from_secs(20), || {
+            ended().len() == 2
+        });
+        let ends = ended();
+        let reasons: Vec<&str> = ends.iter().map(|(_, reason)| reason.as_str()).collect();
+        assert_eq!(reasons, ["next_shopper", "done"]);
+        let kinds: Vec<String> = hub
+            .prepare("SELECT kind FROM kiosk_event WHERE visit = ?1 ORDER BY seq")
+            .unwrap()
+            .query_map([&ends[0].0], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(kinds, ["visit_started", "signed_in", "wishlist_added", "visit_ended"]);
+        let identified: i64 = hub
+            .query_row("SELECT COUNT(*) FROM kiosk_visit WHERE signed_in", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(identified, 2);
+        // The kiosk keeps none of them once the hub has them.
+        let conn = rusqlite::Connection::open(&shop.kiosk.db).unwrap();
+        wait_until("the kiosk's events sent", Duration::from_secs(20), || {
+            conn.query_row("SELECT COUNT(*) FROM event", [], |r| r.get::<_, i64>(0))
+                .unwrap()
+                == 0
+        });
     });
 }
