@@ -12,6 +12,10 @@
 //!
 //! An event names its visit by the visit's random id, never the shopper; searches and
 //! staff look-ups name no visit.
+//!
+//! An event alone is committed without waiting for the disk to flush (WAL,
+//! `synchronous = NORMAL`): a power cut may lose the last seconds of events, never a
+//! wishlist edit, whose commit flushes the events before it too.
 
 use jiff::Timestamp;
 use rusqlite::{Connection, params};
@@ -42,13 +46,17 @@ pub fn record(conn: &Connection, event: &KioskEvent) -> rusqlite::Result<()> {
 pub fn record_bounded(conn: &Connection, event: &KioskEvent, max_kept: u64) -> rusqlite::Result<()> {
     let body =
         serde_json::to_string(&event.detail).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-    if conn.is_autocommit() {
-        let tx = conn.unchecked_transaction()?;
-        insert(&tx, event, &body, max_kept)?;
-        tx.commit()
-    } else {
-        insert(conn, event, &body, max_kept)
+    if !conn.is_autocommit() {
+        return insert(conn, event, &body, max_kept);
     }
+    // Not waiting on the disk's flush: the catalog thread that writes this also answers
+    // the shopper's searches. The next wishlist edit's commit (FULL) flushes it too.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let written = conn
+        .unchecked_transaction()
+        .and_then(|tx| insert(&tx, event, &body, max_kept).and_then(|()| tx.commit()));
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    written
 }
 
 fn insert(conn: &Connection, event: &KioskEvent, body: &str, max_kept: u64) -> rusqlite::Result<()> {
@@ -193,6 +201,9 @@ mod tests {
         tx.commit().unwrap();
         record(&conn, &ended).unwrap();
         assert_eq!(waiting(&conn).unwrap(), 3);
+        // An event alone skips the flush; the connection is back to flushing after.
+        let synchronous: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
+        assert_eq!(synchronous, 2, "FULL");
 
         let batch = pending(&conn, 2).unwrap();
         assert_eq!(batch.events, vec![started, viewed]);
