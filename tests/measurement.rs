@@ -313,16 +313,19 @@ fn days_are_the_shops_local_days() {
         { "id": "e3", "at": "2020-01-01T12:00:00Z", "visit": "old", "detail": { "kind": "visit_started" } },
         // A kind this hub does not know (a newer kiosk's): refused alone.
         { "id": "e4", "at": at("12:00:00"), "visit": "v", "detail": { "kind": "hologram_shown" } },
+        // A sign-in the hub never accepted (no sign-in op with a good token): not identified.
+        { "id": "e5", "at": at("23:31:00"), "visit": "late", "detail": { "kind": "signed_in", "method": "app_code" } },
     ] });
     let (status, body) = world.json(Method::POST, "/v1/kiosk/events", Some(&kiosk.token()), &batch);
     assert_eq!(
         (status, body["stored"].as_u64(), body["rejected"].as_u64()),
-        (200, Some(2), Some(2)),
+        (200, Some(3), Some(2)),
         "{body}"
     );
     let (day, next) = (day.to_string(), next.to_string());
     assert_eq!(shop(&report(&world, &day, &day)).visits, 1);
-    assert_eq!(shop(&report(&world, &next, &next)).visits, 1);
+    let late = shop(&report(&world, &next, &next));
+    assert_eq!((late.visits, late.identified_visits), (1, 0));
     let url = format!("{}/v1/webstore/reports/days.csv?from={day}&to={next}", world.hub.url());
     let csv = world.rt.block_on(async {
         let response = world.http.get(&url).bearer_auth(&world.key).send().await.unwrap();

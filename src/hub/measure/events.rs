@@ -188,12 +188,25 @@ fn summarise(
             tx.prepare_cached("UPDATE kiosk_visit SET seconds = ?1, reason = ?2 WHERE visit = ?3 AND device_id = ?4")?
                 .execute(params![seconds, reason.as_str(), visit, device_id])?;
         }
+        // Identified once the hub accepted the sign-in too (its token checked): whichever
+        // of the event and the sign-in op comes second marks it.
         EventDetail::SignedIn { .. } => {
-            tx.prepare_cached("UPDATE kiosk_visit SET signed_in = 1 WHERE visit = ?1 AND device_id = ?2")?
-                .execute(params![visit, device_id])?;
+            tx.prepare_cached(
+                "UPDATE kiosk_visit SET signed_in = 1 WHERE visit = ?1 AND device_id = ?2
+                     AND EXISTS (SELECT 1 FROM visit WHERE session = ?1 AND device_id = ?2)",
+            )?
+            .execute(params![visit, device_id])?;
         }
         _ => {}
     }
+    Ok(())
+}
+
+/// A sign-in the hub accepted (its token checked): the visit counts as identified once
+/// its events are in. Runs in the sign-in op's transaction.
+pub fn sign_in_accepted(conn: &Connection, visit: &str, device_id: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE kiosk_visit SET signed_in = 1 WHERE visit = ?1 AND device_id = ?2")?
+        .execute(params![visit, device_id])?;
     Ok(())
 }
 
@@ -287,8 +300,15 @@ mod tests {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .unwrap();
-        assert_eq!((seconds, signed_in), (90, true));
+        // The kiosk said someone signed in, but the hub accepted no sign-in for it (yet).
+        assert_eq!((seconds, signed_in), (90, false));
         // Dated after the hub's clock: taken as of the hub's clock.
         assert_eq!(ended_at_now, now.as_millisecond());
+        // Once it does, the visit counts as identified.
+        sign_in_accepted(&conn, "v1", 7).unwrap();
+        let signed_in: bool = conn
+            .query_row("SELECT signed_in FROM kiosk_visit WHERE visit = 'v1'", [], |r| r.get(0))
+            .unwrap();
+        assert!(signed_in);
     }
 }

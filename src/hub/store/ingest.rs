@@ -213,6 +213,7 @@ fn apply_op(
                 device_id: visit.device_id,
             };
             webhooks::enqueue(tx, VISIT_SIGNED_IN, &signed_in, now)?;
+            crate::hub::measure::events::sign_in_accepted(tx, &visit.session, visit.device_id)?;
             Ok(None)
         }
         Decision::Upsert(line) => {
