@@ -31,6 +31,16 @@ pub struct WebStoreClient {
 }
 
 impl WebStoreClient {
+    /// Sends `request` with the key, and reads the hub's answer (its `Problem` as the error).
+    async fn call<T: serde::de::DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> anyhow::Result<T> {
+        let response = request
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the hub at {}", self.base))?;
+        read_answer(response).await
+    }
+
     pub fn new(hub_url: &str, key: &str) -> anyhow::Result<WebStoreClient> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
@@ -49,16 +59,13 @@ impl WebStoreClient {
         let query = FeedQuery {
             lang: lang.filter(|_| kind == FeedKind::Products).map(str::to_owned),
         };
-        let response = self
-            .http
-            .post(format!("{}/v1/webstore/feeds/{}", self.base, kind.as_str()))
-            .bearer_auth(&self.key)
-            .query(&query)
-            .body(body)
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the hub at {}", self.base))?;
-        read_answer(response).await
+        self.call(
+            self.http
+                .post(format!("{}/v1/webstore/feeds/{}", self.base, kind.as_str()))
+                .query(&query)
+                .body(body),
+        )
+        .await
     }
 
     /// One page of a wishlist feed.
@@ -67,87 +74,61 @@ impl WebStoreClient {
             WishlistFeed::Changes => "changes",
             WishlistFeed::Snapshot => "snapshot",
         };
-        let response = self
-            .http
-            .get(format!("{}/v1/webstore/wishlist/{path}", self.base))
-            .bearer_auth(&self.key)
-            .query(page)
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the hub at {}", self.base))?;
-        read_answer(response).await
+        self.call(
+            self.http
+                .get(format!("{}/v1/webstore/wishlist/{path}", self.base))
+                .query(page),
+        )
+        .await
     }
 
     /// Sends a batch of the web store's own edits on its stream.
     pub async fn push(&self, request: &PushRequest) -> anyhow::Result<PushResponse> {
-        let response = self
-            .http
-            .post(format!("{}/v1/webstore/ops", self.base))
-            .bearer_auth(&self.key)
-            .json(request)
-            .send()
+        self.call(self.http.post(format!("{}/v1/webstore/ops", self.base)).json(request))
             .await
-            .with_context(|| format!("cannot reach the hub at {}", self.base))?;
-        read_answer(response).await
     }
 
     /// Says whether a customer consented to their kiosk visits being linked to orders.
     pub async fn consent(&self, customer: &str, measurement: bool) -> anyhow::Result<Consent> {
-        let response = self
-            .http
-            .put(format!(
-                "{}/v1/webstore/customers/{}/consent",
-                self.base,
-                segment(customer)
-            ))
-            .bearer_auth(&self.key)
-            .json(&ConsentRequest { measurement })
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the hub at {}", self.base))?;
-        read_answer(response).await
+        self.call(
+            self.http
+                .put(format!(
+                    "{}/v1/webstore/customers/{}/consent",
+                    self.base,
+                    segment(customer)
+                ))
+                .json(&ConsentRequest { measurement }),
+        )
+        .await
     }
 
     /// Posts an order (idempotent by its id).
     pub async fn order(&self, order: &OrderRequest) -> anyhow::Result<OrderReceipt> {
-        let response = self
-            .http
-            .post(format!("{}/v1/webstore/orders", self.base))
-            .bearer_auth(&self.key)
-            .json(order)
-            .send()
+        self.call(self.http.post(format!("{}/v1/webstore/orders", self.base)).json(order))
             .await
-            .with_context(|| format!("cannot reach the hub at {}", self.base))?;
-        read_answer(response).await
     }
 
     /// Posts a refund, or a cancellation without lines (idempotent by its id).
     pub async fn refund(&self, order_id: &str, refund: &RefundRequest) -> anyhow::Result<RefundReceipt> {
-        let response = self
-            .http
-            .post(format!(
-                "{}/v1/webstore/orders/{}/refunds",
-                self.base,
-                segment(order_id)
-            ))
-            .bearer_auth(&self.key)
-            .json(refund)
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the hub at {}", self.base))?;
-        read_answer(response).await
+        self.call(
+            self.http
+                .post(format!(
+                    "{}/v1/webstore/orders/{}/refunds",
+                    self.base,
+                    segment(order_id)
+                ))
+                .json(refund),
+        )
+        .await
     }
 
     /// The shops report over a period.
     pub async fn shops_report(&self, query: &ReportQuery) -> anyhow::Result<ShopsReport> {
-        let response = self
-            .http
-            .get(format!("{}/v1/webstore/reports/shops", self.base))
-            .bearer_auth(&self.key)
-            .query(query)
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the hub at {}", self.base))?;
-        read_answer(response).await
+        self.call(
+            self.http
+                .get(format!("{}/v1/webstore/reports/shops", self.base))
+                .query(query),
+        )
+        .await
     }
 }

@@ -22,7 +22,7 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-use super::{Exporter, Failure, Row, post_json, visitor};
+use super::{Exporter, Failure, Row, visitor};
 use crate::hub::config::Ga4 as Config;
 
 /// Events in one request, as GA4 allows.
@@ -121,22 +121,15 @@ impl Exporter for Ga4 {
         "ga4"
     }
 
-    fn send<'a>(
-        &'a self,
-        http: &'a reqwest::Client,
-        rows: &'a [Row],
-        now: Timestamp,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Failure>> + Send + 'a>> {
-        Box::pin(async move {
-            let mut url = reqwest::Url::parse(&self.config.url).map_err(|e| Failure::Refused(e.to_string()))?;
-            url.query_pairs_mut()
-                .append_pair("measurement_id", &self.config.measurement_id)
-                .append_pair("api_secret", &self.config.api_secret);
-            for body in requests(rows, now) {
-                post_json(http, url.clone(), &body).await?;
-            }
-            Ok(())
-        })
+    fn posts(&self, rows: &[Row], now: Timestamp) -> Result<Vec<(reqwest::Url, Value)>, Failure> {
+        let mut url = reqwest::Url::parse(&self.config.url).map_err(|e| Failure::Refused(e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("measurement_id", &self.config.measurement_id)
+            .append_pair("api_secret", &self.config.api_secret);
+        Ok(requests(rows, now)
+            .into_iter()
+            .map(|body| (url.clone(), body))
+            .collect())
     }
 }
 

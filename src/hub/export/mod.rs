@@ -113,17 +113,12 @@ pub fn advance(conn: &Connection, name: &str, seq: i64) -> rusqlite::Result<()> 
     Ok(())
 }
 
-/// A tool events are forwarded to.
+/// A tool events are forwarded to: what to post it for a batch of events.
 pub trait Exporter: Send + Sync + 'static {
     /// The cursor's name.
     fn name(&self) -> &'static str;
-    /// Sends what the tool takes of `rows` (all in order).
-    fn send<'a>(
-        &'a self,
-        http: &'a reqwest::Client,
-        rows: &'a [Row],
-        now: Timestamp,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Failure>> + Send + 'a>>;
+    /// The requests that hand `rows` to the tool, in order: each a URL and a JSON body.
+    fn posts(&self, rows: &[Row], now: Timestamp) -> Result<Vec<(reqwest::Url, serde_json::Value)>, Failure>;
 }
 
 /// Why a batch was not taken.
@@ -158,7 +153,7 @@ pub async fn run(store: Store, targets: Arc<Targets>, exporter: Arc<dyn Exporter
             tokio::time::sleep(Duration::from_secs(2)).await;
             continue;
         };
-        let sent = exporter.send(&http, &rows, Timestamp::now()).await;
+        let sent = send(&http, exporter.posts(&rows, Timestamp::now())).await;
         if let Err(Failure::Refused(why)) = &sent {
             let first = rows.first().map_or(0, |r| r.seq);
             tracing::error!(
@@ -201,6 +196,17 @@ pub fn visitor(row: &Row) -> String {
         (None, Some(visit)) => visit.clone(),
         (None, None) => format!("shop.{}", row.store_code),
     }
+}
+
+/// Posts each body in turn, stopping at the first that is not taken.
+async fn send(
+    http: &reqwest::Client,
+    posts: Result<Vec<(reqwest::Url, serde_json::Value)>, Failure>,
+) -> Result<(), Failure> {
+    for (url, body) in posts? {
+        post_json(http, url, &body).await?;
+    }
+    Ok(())
 }
 
 /// Posts a JSON body and checks for a 2xx.

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{Exporter, Failure, Row, post_json, visitor};
+use super::{Exporter, Failure, Row, visitor};
 use crate::hub::config::PostHog as Config;
 
 pub struct PostHog {
@@ -80,21 +80,14 @@ impl Exporter for PostHog {
         "posthog"
     }
 
-    fn send<'a>(
-        &'a self,
-        http: &'a reqwest::Client,
-        rows: &'a [Row],
-        _now: Timestamp,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Failure>> + Send + 'a>> {
-        Box::pin(async move {
-            let batch: Vec<Value> = rows.iter().filter_map(event).collect();
-            if batch.is_empty() {
-                return Ok(());
-            }
-            let url = reqwest::Url::parse(&format!("{}/batch/", self.config.host.trim_end_matches('/')))
-                .map_err(|e| Failure::Refused(e.to_string()))?;
-            post_json(http, url, &json!({ "api_key": self.config.api_key, "batch": batch })).await
-        })
+    fn posts(&self, rows: &[Row], _now: Timestamp) -> Result<Vec<(reqwest::Url, Value)>, Failure> {
+        let batch: Vec<Value> = rows.iter().filter_map(event).collect();
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let url = reqwest::Url::parse(&format!("{}/batch/", self.config.host.trim_end_matches('/')))
+            .map_err(|e| Failure::Refused(e.to_string()))?;
+        Ok(vec![(url, json!({ "api_key": self.config.api_key, "batch": batch }))])
     }
 }
 
