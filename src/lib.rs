@@ -28,3 +28,7 @@ pub mod sync;
 pub mod token;
 pub mod trust;
 pub mod update;
+
+// The console's French and English (`ui/console/console.yml`), for `rust_i18n::t!`.
+#[cfg(feature = "hub")]
+rust_i18n::i18n!("ui/console", fallback = "en");

@@ -186,7 +186,7 @@ fn ops_kiosk_and_web_store_commands_work_together() {
     let key = out.lines().last().unwrap().to_owned();
     assert!(key.starts_with("vws_"));
     let (ok, _, err) = vitrine(&["hub", "key", "create", "--data", hub_data, "--name", "shop-web"]);
-    assert!(!ok && err.contains("already exists"), "{err}");
+    assert!(!ok && err.contains("exists or existed"), "{err}");
 
     let url = world.hub.url();
     let products = feeds.join(vitrine::demo::PRODUCTS_FR);

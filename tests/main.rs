@@ -6,6 +6,7 @@
 mod appliance;
 mod chaos;
 mod cli;
+mod console;
 mod export;
 mod generated_client;
 mod hardening;

@@ -369,6 +369,63 @@ fn every_interface_string_has_a_french_translation() {
     }
 }
 
+/// Placeholders (`%{name}`) of a console text.
+fn placeholders(text: &str) -> Vec<&str> {
+    let mut found: Vec<&str> = text
+        .split("%{")
+        .skip(1)
+        .filter_map(|rest| rest.split('}').next())
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn every_console_text_is_in_english_and_french_with_the_same_placeholders() {
+    // `ui/console/console.yml`: `"key":` then `  en: "…"` and `  fr: "…"`, JSON strings.
+    let yml = std::fs::read_to_string(root().join("ui/console/console.yml")).unwrap();
+    let lines: Vec<&str> = yml.lines().collect();
+    let unquote = |s: &str| serde_json::from_str::<String>(s.trim()).unwrap();
+    let mut catalogue = std::collections::HashMap::new();
+    for (i, line) in lines.iter().enumerate() {
+        if line.starts_with('"') && line.ends_with(':') {
+            let key = unquote(&line[..line.len() - 1]);
+            let en = lines[i + 1].strip_prefix("  en: ").map(unquote);
+            let fr = lines[i + 2].strip_prefix("  fr: ").map(unquote);
+            catalogue.insert(key, (en, fr));
+        }
+    }
+    let mut used = 0;
+    for path in files(&root().join("src/hub/console"), "rs") {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let chunks: Vec<&str> = text.split("tr!(").collect();
+        for (before, chunk) in chunks.iter().zip(&chunks[1..]) {
+            // `tr!(lang, "…"` only: not `include_str!(`, not the macro's own definition.
+            let word_start = !before.ends_with(|c: char| c.is_alphanumeric() || c == '_');
+            let Some(start) = chunk.find(", \"") else { continue };
+            let first = &chunk[..start];
+            if !word_start || first.is_empty() || !first.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+                continue;
+            }
+            let literal = &chunk[start + 3..];
+            let key = &literal[..literal.find('"').unwrap()];
+            used += 1;
+            let (en, fr) = catalogue
+                .get(key)
+                .unwrap_or_else(|| panic!("{}: {key:?} is not in ui/console/console.yml", path.display()));
+            let (en, fr) = (en.as_deref().unwrap_or(""), fr.as_deref().unwrap_or(""));
+            assert!(!en.is_empty() && !fr.is_empty(), "{key:?} needs both en and fr");
+            assert_eq!(
+                placeholders(en),
+                placeholders(fr),
+                "{key:?}: the French has other placeholders"
+            );
+            assert_eq!(placeholders(key), placeholders(en), "{key:?}");
+        }
+    }
+    assert!(used > 100, "the console's texts were not found ({used})");
+}
+
 #[test]
 fn interface_text_goes_through_tr() {
     // Literal text is allowed only for names that are not translated, and digits.

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use jiff::Timestamp;
-use vitrine::hub::{self, auth::Scope, customers, staff, store};
+use vitrine::hub::accounts::{self, Hashed, Role};
+use vitrine::hub::audit::Actor;
+use vitrine::hub::{self, admin, auth::Scope, customers, staff};
 use vitrine::protocol::valid_ref;
 
 #[derive(Args)]
@@ -45,6 +47,9 @@ enum HubCommand {
     /// Sales assistants and their PINs, per shop.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// The console's accounts (store ops, managers, marketing).
+    #[command(subcommand)]
+    Ops(OpsCommand),
     /// Starts the hub's next key for customer tokens, and ends the current one at the same
     /// moment. Kiosks fetch keys every few minutes: no redeploy is needed.
     RotateTokenKey {
@@ -53,6 +58,44 @@ enum HubCommand {
         /// When the new key starts signing, from now.
         #[arg(long, default_value_t = 60)]
         ahead_minutes: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum OpsCommand {
+    /// Adds a console account. The password (12 characters or more) is asked twice
+    /// without echo, or read from the first line of standard input when it is not a
+    /// terminal.
+    Add {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        email: String,
+        /// admin (the whole chain), manager (their shops), viewer (reads only).
+        #[arg(long)]
+        role: String,
+        /// A shop the account is limited to (a manager needs one). Repeatable.
+        #[arg(long = "store", value_name = "CODE")]
+        stores: Vec<String>,
+    },
+    /// Sets an account's password (and unlocks it); its sessions end.
+    Password {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        email: String,
+    },
+    /// Removes an account; its sessions end.
+    Remove {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        email: String,
+    },
+    /// Lists the accounts: email, role, shops.
+    List {
+        #[arg(long)]
+        data: PathBuf,
     },
 }
 
@@ -67,6 +110,18 @@ enum KeyCommand {
         /// Limit the key to these scopes (default: all). Repeatable.
         #[arg(long = "scope", value_name = "SCOPE")]
         scopes: Vec<String>,
+    },
+    /// Lists the live keys: id, name, scopes (never a key).
+    List {
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Revokes a key: it opens nothing from its next request.
+    Revoke {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        id: i64,
     },
 }
 
@@ -156,7 +211,7 @@ pub fn run(args: HubArgs) -> anyhow::Result<()> {
     match command {
         HubCommand::EnrollCode { data, store: shop } => {
             check_store(&shop)?;
-            let code = store::create_enroll_code(&hub::open_db(&data)?, &shop, Timestamp::now())?;
+            let code = admin::create_enroll_code(&hub::open_db(&data)?, &Actor::Cli, &shop, Timestamp::now())?;
             println!(
                 "one-time enrollment code for store {shop}, valid {} hours:",
                 hub::auth::ENROLL_CODE_HOURS
@@ -164,13 +219,26 @@ pub fn run(args: HubArgs) -> anyhow::Result<()> {
             println!("{code}");
         }
         HubCommand::Key(KeyCommand::Create { data, name, scopes }) => create_key(&data, &name, &scopes)?,
+        HubCommand::Key(KeyCommand::List { data }) => {
+            for key in hub::store::keys::list_keys(&hub::open_db(&data)?)? {
+                let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
+                println!("{}\t{}\t{}", key.id, key.name, scopes.join(" "));
+            }
+        }
+        HubCommand::Key(KeyCommand::Revoke { data, id }) => {
+            let revoked = admin::revoke_key(&hub::open_db(&data)?, &Actor::Cli, id, Timestamp::now())?;
+            anyhow::ensure!(revoked, "there is no live key with id {id}");
+            println!("key {id} revoked");
+        }
         HubCommand::Staff(command) => staff(command)?,
+        HubCommand::Ops(command) => ops(command)?,
         HubCommand::RotateTokenKey { data, ahead_minutes } => {
             let mut conn = hub::open_db(&data)?;
             let ahead = jiff::SignedDuration::from_mins(i64::from(ahead_minutes));
             let now = Timestamp::now();
             customers::ensure_hub_key(&conn, now)?;
             let id = customers::rotate(&mut conn, now, ahead)?;
+            admin::record(&conn, &Actor::Cli, "token_key.rotate", None, &id.to_string(), now)?;
             println!("token key {id} signs from {}", now + ahead);
         }
     }
@@ -191,13 +259,7 @@ fn create_key(data: &Path, name: &str, scopes: &[String]) -> anyhow::Result<()> 
             })
             .collect::<anyhow::Result<_>>()?
     };
-    anyhow::ensure!(valid_ref(name), "a key name is 1 to 128 printable characters");
-    let key = store::create_key(&hub::open_db(data)?, name, &scopes, Timestamp::now()).map_err(|e| match e {
-        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-            anyhow::anyhow!("a key named '{name}' already exists")
-        }
-        other => other.into(),
-    })?;
+    let key = admin::create_key(&hub::open_db(data)?, &Actor::Cli, name, &scopes, Timestamp::now())??;
     let shown: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
     println!(
         "web store key '{name}' with scopes {}; it is shown only once:",
@@ -211,12 +273,20 @@ fn staff(command: StaffCommand) -> anyhow::Result<()> {
     match command {
         StaffCommand::Add(Assistant { data, store, name }) => {
             check_store(&store)?;
-            let pin = read_new_pin()?;
-            let id = staff::add(&hub::open_db(&data)?, &store, &name, &pin, Timestamp::now())??;
+            let pin = read_secret("PIN (6 to 12 digits): ", "The same PIN again: ", "PINs")?;
+            let hash = staff::hash_pin(&pin)?;
+            let id = admin::add_staff(
+                &hub::open_db(&data)?,
+                &Actor::Cli,
+                &store,
+                &name,
+                &hash,
+                Timestamp::now(),
+            )??;
             println!("assistant {name} added to {store} (id {id}); the shop's kiosks learn the PIN at their next pull");
         }
         StaffCommand::Remove(Assistant { data, store, name }) => {
-            staff::remove(&hub::open_db(&data)?, &store, &name, Timestamp::now())??;
+            admin::remove_staff(&hub::open_db(&data)?, &Actor::Cli, &store, &name, Timestamp::now())??;
             println!("assistant {name} removed from {store}");
         }
         StaffCommand::List { data } => {
@@ -254,19 +324,68 @@ fn staff(command: StaffCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A new PIN: twice without echo at a terminal, else the first line of standard input.
-fn read_new_pin() -> anyhow::Result<String> {
+/// A new secret (a PIN, a password): twice without echo at a terminal, else the first
+/// line of standard input.
+fn read_secret(prompt: &str, again: &str, plural: &str) -> anyhow::Result<String> {
     use std::io::{BufRead, IsTerminal, Read};
     if std::io::stdin().is_terminal() {
-        let pin = rpassword::prompt_password("PIN (6 to 12 digits): ")?;
-        let again = rpassword::prompt_password("The same PIN again: ")?;
-        anyhow::ensure!(pin == again, "the two PINs differ; nothing was changed");
-        Ok(pin)
+        let secret = rpassword::prompt_password(prompt)?;
+        let repeated = rpassword::prompt_password(again)?;
+        anyhow::ensure!(secret == repeated, "the two {plural} differ; nothing was changed");
+        Ok(secret)
     } else {
         let mut line = String::new();
-        std::io::stdin().lock().take(64).read_line(&mut line)?;
+        std::io::stdin().lock().take(1024).read_line(&mut line)?;
         Ok(line.trim_end_matches(['\r', '\n']).to_owned())
     }
+}
+
+fn ops(command: OpsCommand) -> anyhow::Result<()> {
+    let now = Timestamp::now();
+    let password = || -> anyhow::Result<Hashed> {
+        let text = read_secret(
+            "Password (12 characters or more): ",
+            "The same password again: ",
+            "passwords",
+        )?;
+        Ok(Hashed::new(&text)?)
+    };
+    match command {
+        OpsCommand::Add {
+            data,
+            email,
+            role,
+            stores,
+        } => {
+            let role = Role::parse(&role).context("a role is admin, manager or viewer")?;
+            for shop in &stores {
+                check_store(shop)?;
+            }
+            let hashed = password()?;
+            admin::add_account(&hub::open_db(&data)?, &Actor::Cli, &email, role, &stores, &hashed, now)??;
+            println!("console account {email} added ({})", role.as_str());
+        }
+        OpsCommand::Password { data, email } => {
+            let hashed = password()?;
+            admin::set_password(&hub::open_db(&data)?, &Actor::Cli, &email, &hashed, now)??;
+            println!("password of {email} set; its sessions have ended");
+        }
+        OpsCommand::Remove { data, email } => {
+            admin::remove_account(&hub::open_db(&data)?, &Actor::Cli, &email, now)??;
+            println!("console account {email} removed");
+        }
+        OpsCommand::List { data } => {
+            for account in accounts::list(&hub::open_db(&data)?)? {
+                println!(
+                    "{}\t{}\t{}",
+                    account.email,
+                    account.role.as_str(),
+                    account.shops.join(" ")
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 pub fn token(command: TokenCommand) -> anyhow::Result<()> {

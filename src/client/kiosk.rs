@@ -1,6 +1,6 @@
 //! The kiosk's client for the hub API: enrollment, pushing ops, pulling the catalog and
 //! what comes with it (keys, pages, staff, the shop's popular products), staff and
-//! measurement events, pictures, live stock, the health probe.
+//! measurement events, pictures, live stock, the health probe, the heartbeat.
 //! Every request carries the device credential; every refusal is the hub's `Problem`.
 
 use std::time::Duration;
@@ -9,6 +9,7 @@ use anyhow::Context;
 use reqwest::StatusCode;
 
 use crate::net::{BodyError, describe, read_answer, read_body};
+use crate::protocol::fleet::{Heartbeat, HeartbeatAck};
 use crate::protocol::measure::{EventsAck, KioskEvents, Popular};
 use crate::protocol::params::{ImageQuery, PageQuery, segment};
 use crate::protocol::{
@@ -20,6 +21,10 @@ use crate::protocol::{
 /// How long a question an assistant waits on (live stock) may take before the kiosk
 /// shows what it has.
 pub const LIVE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long a heartbeat may take: the next one comes a minute later anyway, so a slow
+/// hub is not waited on.
+pub const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// An HTTP client for one hub.
 #[derive(Clone)]
@@ -141,6 +146,17 @@ impl KioskClient {
     pub async fn send_events(&self, events: &KioskEvents) -> anyhow::Result<EventsAck> {
         self.call(self.http.post(format!("{}/v1/kiosk/events", self.base)).json(events))
             .await
+    }
+
+    /// Tells the hub how the kiosk is doing (`sync::heartbeat` builds it). Never retried
+    /// here: a failed one is replaced by the next, a minute later.
+    pub async fn heartbeat(&self, beat: &Heartbeat) -> anyhow::Result<HeartbeatAck> {
+        let request = self
+            .http
+            .post(format!("{}/v1/kiosk/heartbeat", self.base))
+            .json(beat)
+            .timeout(HEARTBEAT_TIMEOUT);
+        self.call(request).await
     }
 
     /// Whether the hub answers its health check now, and how fast.

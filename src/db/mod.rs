@@ -89,6 +89,7 @@ fn migrations(schema: Schema) -> Migrations<'static> {
             M::up(include_str!("hub_v5.sql")),
             M::up(include_str!("hub_v6.sql")),
             M::up(include_str!("hub_v7.sql")),
+            M::up(include_str!("hub_v8.sql")),
         ],
     })
 }

@@ -38,10 +38,12 @@ pub enum Scope {
     ReportsRead,
     /// Register webhook endpoints, read their deliveries, replay.
     WebhooksManage,
+    /// Be told of the kiosks' alerts.
+    FleetRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 10] = [
         Scope::CatalogWrite,
         Scope::WishlistRead,
         Scope::WishlistWrite,
@@ -51,6 +53,7 @@ impl Scope {
         Scope::OrdersWrite,
         Scope::ReportsRead,
         Scope::WebhooksManage,
+        Scope::FleetRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +67,7 @@ impl Scope {
             Scope::OrdersWrite => "orders:write",
             Scope::ReportsRead => "reports:read",
             Scope::WebhooksManage => "webhooks:manage",
+            Scope::FleetRead => "fleet:read",
         }
     }
 

@@ -69,6 +69,11 @@ pub struct Config {
     /// analytics.
     #[serde(default)]
     pub export: Export,
+    /// The address kiosks and browsers reach this hub at (`https://hub.example.com`):
+    /// enrollment QR codes carry it, and over https the console's cookies are `Secure`.
+    /// Without it, the console uses the address its page was asked at.
+    #[serde(default)]
+    pub public_url: Option<String>,
     /// Pictures the hub serves without fetching them (the demo's); not in the file.
     #[serde(skip)]
     pub local_pictures: Option<Arc<dyn images::LocalPictures>>,
@@ -283,6 +288,7 @@ impl Default for Config {
             measurement: Measurement::default(),
             webhooks: Webhooks::default(),
             export: Export::default(),
+            public_url: None,
             local_pictures: None,
         }
     }
@@ -332,13 +338,14 @@ impl Config {
             "pairing_seconds must be between 30 and 1800"
         );
         for (name, url) in [
-            ("pair_url", &config.webstore.pair_url),
-            ("list_url", &config.webstore.list_url),
+            ("webstore.pair_url", &config.webstore.pair_url),
+            ("webstore.list_url", &config.webstore.list_url),
+            ("public_url", &config.public_url),
         ] {
             if let Some(url) = url {
                 anyhow::ensure!(
                     url.len() <= 512 && reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")),
-                    "webstore.{name} must be an absolute http(s) URL of at most 512 characters"
+                    "{name} must be an absolute http(s) URL of at most 512 characters"
                 );
             }
         }

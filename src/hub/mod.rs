@@ -12,14 +12,22 @@
 //! - [`images`]: catalog pictures passed on to kiosks;
 //! - [`pass`]: the demo's stand-in for the web store's pages;
 //! - [`webhooks`]: announcing changes to the web store, signed, at least once;
+//! - [`console`]: the hub in a browser, for store ops and marketing; [`accounts`] its
+//!   people, [`admin`] the changes they (and the CLI) make, [`audit`] the log of them;
+//! - [`fleet`]: the kiosks' heartbeats and alerts;
 //! - this module: serving with graceful shutdown, and a hub on its own thread.
 
+pub mod accounts;
+pub mod admin;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod customers;
 pub mod export;
 pub mod feeds;
+pub mod fleet;
 pub mod grants;
 pub mod images;
 pub mod measure;
@@ -59,6 +67,8 @@ pub struct Hub {
     pub spool: spool::Spool,
     /// The attribution rule, retention and the shops' time zones, checked.
     pub measure: Arc<measure::Settings>,
+    /// The console's cookie keys, from the database.
+    pub console: console::Keys,
 }
 
 impl Hub {
@@ -71,6 +81,8 @@ impl Hub {
             offline_grace: jiff::SignedDuration::from_hours(i64::from(config.offline_grace_hours)),
         };
         let store = Store::open(&data.join(DB_FILE), rules)?;
+        let secure = config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+        let console = console::Keys::load(&crate::db::open(&data.join(DB_FILE), crate::db::Schema::Hub)?, secure)?;
         let spool = spool::Spool::new(&data.join("spool"), config.max_feed_mib * 1024 * 1024)
             .with_context(|| format!("cannot create {}", data.join("spool").display()))?;
         Ok(Hub {
@@ -79,6 +91,7 @@ impl Hub {
             config,
             spool,
             measure,
+            console,
         })
     }
 
@@ -95,6 +108,7 @@ impl Hub {
             tokio::spawn(feeds::fetch_on_schedule(self.store.clone(), source, self.spool.clone()));
         }
         tokio::spawn(prune_on_schedule(self.store.clone(), self.measure.clone()));
+        tokio::spawn(watch_fleet(self.store.clone()));
         let hooks = &self.config.webhooks;
         let webhook_targets = Arc::new(images::Targets::new(&hooks.hosts_allowed, "[webhooks] hosts_allowed"));
         tokio::spawn(webhooks::deliver::run(
@@ -136,6 +150,8 @@ impl Hub {
             limits: Arc::new(api::limits::Limits::new(&self.config.limits)),
             measure: self.measure.clone(),
             webhook_targets,
+            console: self.console.clone(),
+            public_url: self.config.public_url.as_deref().map(Arc::from),
         };
         let (router, _) = api::router(state);
         let router = router
@@ -172,9 +188,12 @@ async fn prune_on_schedule(store: Store, settings: Arc<measure::Settings>) {
         match store
             .write(move |w| {
                 let now = jiff::Timestamp::now();
+                let conn = w.catalog.connection();
                 Ok::<_, rusqlite::Error>(
-                    measure::prune(w.catalog.connection(), &settings, now)?
-                        + webhooks::prune(w.catalog.connection(), now)?,
+                    measure::prune(conn, &settings, now)?
+                        + webhooks::prune(conn, now)?
+                        + fleet::prune(conn, now)?
+                        + console::session::prune(conn, now)?,
                 )
             })
             .await
@@ -182,6 +201,23 @@ async fn prune_on_schedule(store: Store, settings: Arc<measure::Settings>) {
             Ok(Ok(0)) => {}
             Ok(Ok(deleted)) => tracing::info!(deleted, "measurement past its retention deleted"),
             Ok(Err(e)) => tracing::error!(error = %e, "cannot delete measurement past its retention"),
+            Err(_) => return,
+        }
+    }
+}
+
+/// Judges every kiosk's alerts each minute: a kiosk that went quiet sends nothing that
+/// would open its `offline` alert.
+async fn watch_fleet(store: Store) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        match store
+            .write(|w| fleet::evaluate_all(w.catalog.connection(), jiff::Timestamp::now()))
+            .await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "cannot judge the kiosks' alerts"),
             Err(_) => return,
         }
     }

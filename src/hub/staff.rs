@@ -26,6 +26,11 @@ fn check_name(name: &str) -> Result<(), StaffError> {
     ok.then_some(()).ok_or(StaffError::BadName)
 }
 
+/// The Argon2id hash of a PIN, made off the writer: hashing is slow on purpose.
+pub fn hash_pin(pin: &str) -> Result<String, StaffError> {
+    pin::hash(pin).ok_or(StaffError::BadPin)
+}
+
 /// Adds an assistant to a shop.
 pub fn add(
     conn: &Connection,
@@ -34,15 +39,26 @@ pub fn add(
     pin: &str,
     now: Timestamp,
 ) -> rusqlite::Result<Result<i64, StaffError>> {
+    match hash_pin(pin) {
+        Ok(hash) => add_hashed(conn, store, name, &hash, now),
+        Err(e) => Ok(Err(e)),
+    }
+}
+
+/// Adds an assistant whose PIN [`hash_pin`] hashed.
+pub fn add_hashed(
+    conn: &Connection,
+    store: &str,
+    name: &str,
+    pin_hash: &str,
+    now: Timestamp,
+) -> rusqlite::Result<Result<i64, StaffError>> {
     if let Err(e) = check_name(name) {
         return Ok(Err(e));
     }
-    let Some(hash) = pin::hash(pin) else {
-        return Ok(Err(StaffError::BadPin));
-    };
     let inserted = conn.execute(
         "INSERT INTO staff (store_code, name, pin_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![store, name, hash, now.as_second()],
+        params![store, name, pin_hash, now.as_second()],
     );
     match inserted {
         Ok(_) => Ok(Ok(conn.last_insert_rowid())),
@@ -54,6 +70,28 @@ pub fn add(
         }
         Err(e) => Err(e),
     }
+}
+
+/// Gives an assistant a new PIN (hashed by [`hash_pin`]): the shop's kiosks take it at
+/// their next pull, and the old one stops working there.
+pub fn set_pin_hash(
+    conn: &Connection,
+    store: &str,
+    name: &str,
+    pin_hash: &str,
+) -> rusqlite::Result<Result<(), StaffError>> {
+    let changed = conn.execute(
+        "UPDATE staff SET pin_hash = ?3 WHERE store_code = ?1 AND name = ?2 AND removed_at IS NULL",
+        params![store, name, pin_hash],
+    )?;
+    Ok(if changed == 1 {
+        Ok(())
+    } else {
+        Err(StaffError::Unknown {
+            store: store.to_owned(),
+            name: name.to_owned(),
+        })
+    })
 }
 
 /// Removes an assistant: their hash stops reaching the shop's kiosks at their next pull.

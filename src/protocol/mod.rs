@@ -12,6 +12,7 @@ use crate::domain::{StockLevel, Variant};
 #[cfg(feature = "hub")]
 use utoipa::ToSchema;
 
+pub mod fleet;
 pub mod measure;
 pub mod params;
 pub mod webhooks;
@@ -46,6 +47,36 @@ pub struct Problem {
 }
 
 // ---- devices -------------------------------------------------------------------------
+
+/// What an enrollment QR code holds (the console shows it; a kiosk's first-start screen
+/// reads it): `VITRINE-ENROLL:<code>@<hub URL>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollLink {
+    pub code: String,
+    pub hub_url: String,
+}
+
+impl EnrollLink {
+    pub const PREFIX: &'static str = "VITRINE-ENROLL:";
+
+    pub fn text(&self) -> String {
+        format!("{}{}@{}", Self::PREFIX, self.code, self.hub_url)
+    }
+
+    /// The code and hub a scanned text names, if it is an enrollment code: the URL is an
+    /// absolute http(s) URL of at most 512 characters, the code 1 to 32 characters.
+    pub fn parse(text: &str) -> Option<EnrollLink> {
+        let rest = text.trim().strip_prefix(Self::PREFIX)?;
+        let (code, url) = rest.split_once('@')?;
+        let code_ok = (1..=32).contains(&code.len()) && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        let url_ok = url.len() <= 512
+            && reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        (code_ok && url_ok).then(|| EnrollLink {
+            code: code.to_owned(),
+            hub_url: url.to_owned(),
+        })
+    }
+}
 
 /// `POST /v1/kiosk/enroll`: a one-time code for a per-device credential.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -658,4 +689,27 @@ pub fn valid_ref(text: &str) -> bool {
 pub fn new_id() -> String {
     let bytes: [u8; 16] = rand::random();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EnrollLink;
+
+    #[test]
+    fn an_enrollment_link_round_trips_and_refuses_what_is_not_one() {
+        let link = EnrollLink {
+            code: "ABCD-EFGH-JKMN".into(),
+            hub_url: "http://192.168.1.10:8080".into(),
+        };
+        assert_eq!(EnrollLink::parse(&link.text()), Some(link));
+        for bad in [
+            "ABCD-EFGH-JKMN",
+            "VITRINE-ENROLL:ABCD@ftp://hub",
+            "VITRINE-ENROLL:@http://hub",
+            "VITRINE-ENROLL:AB CD@http://hub",
+            "VITRINE-ENROLL:ABCD@not a url",
+        ] {
+            assert_eq!(EnrollLink::parse(bad), None, "{bad}");
+        }
+    }
 }

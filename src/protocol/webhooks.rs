@@ -16,7 +16,15 @@ pub const CONSENT_CHANGED: &str = "consent.changed";
 /// A customer was erased.
 pub const CUSTOMER_ERASED: &str = "customer.erased";
 /// Every event type, for an endpoint's `events`.
-pub const EVENT_TYPES: [&str; 4] = [WISHLIST_CHANGED, VISIT_SIGNED_IN, CONSENT_CHANGED, CUSTOMER_ERASED];
+/// An alert on a kiosk opened or cleared (offline, backlog, clock, camera, disk).
+pub const KIOSK_ALERT: &str = "kiosk.alert";
+pub const EVENT_TYPES: [&str; 5] = [
+    WISHLIST_CHANGED,
+    VISIT_SIGNED_IN,
+    CONSENT_CHANGED,
+    CUSTOMER_ERASED,
+    KIOSK_ALERT,
+];
 
 /// Most endpoints one API key may register.
 pub const MAX_ENDPOINTS: usize = 10;
@@ -159,4 +167,18 @@ pub struct ConsentChanged {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerErased {
     pub customer: String,
+}
+
+/// `kiosk.alert`'s data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KioskAlert {
+    pub alert_id: i64,
+    pub device_id: i64,
+    pub store_code: String,
+    /// `offline`, `backlog_growing`, `clock_off`, `camera_waiting` or `disk_low`.
+    pub kind: String,
+    /// `opened` or `cleared`.
+    pub state: String,
+    /// What was seen, in a few words.
+    pub detail: String,
 }

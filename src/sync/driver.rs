@@ -5,9 +5,10 @@
 //! in order. The engine decides; this file only sends, reads the answer, and records.
 //! Staff and measurement events go beside the ops, oldest first, until none wait.
 //! [`Background`] runs it on the kiosk's network thread, which also answers the UI's
-//! questions for the hub (a customer's list, a pairing, live stock, the health probe).
+//! questions for the hub (a customer's list, a pairing, live stock, the health probe)
+//! and sends the heartbeat every minute, with the camera's health the UI reports.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,11 +19,13 @@ use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use super::engine::{self, Next, Outcome, Policy};
 use super::events;
+use super::heartbeat::{self, CameraReport};
 use super::outbox::{self, Device};
 use crate::catalog::Catalog;
 use crate::client::KioskClient;
 use crate::net::describe;
 use crate::pairing::{self, Pairing};
+use crate::protocol::fleet::{CameraHealth, HEARTBEAT_SECONDS};
 use crate::protocol::measure::MAX_EVENTS;
 use crate::protocol::{MAX_STAFF_EVENTS, Owner, Problem, PushRequest, StaffEvents, StockAnswer, new_id};
 use crate::staff::roster;
@@ -32,6 +35,8 @@ use crate::trust;
 pub const CATALOG_PAGE: usize = 2_000;
 /// How often a running kiosk asks the hub for catalog changes.
 pub const PULL_EVERY: Duration = Duration::from_secs(300);
+/// How often a running kiosk tells the hub how it is doing.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(HEARTBEAT_SECONDS);
 
 /// How a push went, for the engine. Never fails: every failure is an outcome.
 async fn outcome(sent: reqwest::Result<reqwest::Response>, now: Timestamp) -> Outcome {
@@ -96,6 +101,10 @@ pub struct Syncer {
     db: Arc<Mutex<Catalog>>,
     client: KioskClient,
     policy: Policy,
+    /// The camera's health, as the UI last reported it (shared with [`SyncLink`]).
+    camera: CameraReport,
+    /// The directory holding the kiosk database, for the disk space free in heartbeats.
+    data_dir: Option<PathBuf>,
 }
 
 impl Syncer {
@@ -105,12 +114,17 @@ impl Syncer {
         Syncer::new(catalog, policy)
     }
 
+    /// Drives an open kiosk database; it must be enrolled. Its directory, for the
+    /// heartbeat's disk space, is where SQLite says the database file is.
     pub fn new(mut catalog: Catalog, policy: Policy) -> anyhow::Result<Syncer> {
         let device = enrolled(&mut catalog)?;
+        let data_dir = data_dir_of(catalog.connection());
         Ok(Syncer {
             db: Arc::new(Mutex::new(catalog)),
             client: KioskClient::new(&device.hub_url, &device.token)?,
             policy,
+            camera: CameraReport::default(),
+            data_dir,
         })
     }
 
@@ -346,9 +360,36 @@ impl Syncer {
         }
     }
 
+    /// Tells the hub how the kiosk is doing: its database's facts, its disk, its camera.
+    /// Nothing is kept: a heartbeat that fails is replaced by the next one.
+    pub async fn send_heartbeat(&self) -> anyhow::Result<()> {
+        let dir = self.data_dir.clone();
+        let (facts, disk_free) = self
+            .with_db(move |c| {
+                let facts = heartbeat::read(c.connection())?;
+                Ok((facts, dir.as_deref().and_then(heartbeat::disk_free)))
+            })
+            .await?;
+        let beat = heartbeat::build(facts, Timestamp::now(), self.camera.latest(), disk_free);
+        let ack = self.client.heartbeat(&beat).await?;
+        tracing::trace!(received_at = %ack.received_at, "heartbeat");
+        Ok(())
+    }
+
+    /// Sends a heartbeat on its own task, so a slow or absent hub never holds up pushes,
+    /// pulls or the UI's requests; a failure is only logged.
+    fn spawn_heartbeat(&self) {
+        let syncer = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = syncer.send_heartbeat().await {
+                tracing::debug!(error = %format!("{e:#}"), "the heartbeat did not reach the hub");
+            }
+        });
+    }
+
     /// Runs until `shutdown` turns true: pushes whenever there is something to send (or
-    /// `wake` is notified after an edit), pulls the catalog every [`PULL_EVERY`], and
-    /// answers the UI's requests.
+    /// `wake` is notified after an edit), pulls the catalog every [`PULL_EVERY`], sends a
+    /// heartbeat every [`HEARTBEAT_EVERY`], and answers the UI's requests.
     pub async fn run(
         self,
         wake: Arc<Notify>,
@@ -356,7 +397,12 @@ impl Syncer {
         mut shutdown: watch::Receiver<bool>,
     ) {
         let mut next_pull = tokio::time::Instant::now();
+        let mut next_heartbeat = tokio::time::Instant::now();
         loop {
+            if tokio::time::Instant::now() >= next_heartbeat {
+                self.spawn_heartbeat();
+                next_heartbeat = tokio::time::Instant::now() + HEARTBEAT_EVERY;
+            }
             if let Err(e) = self.push_staff_events().await {
                 tracing::debug!(error = %format!("{e:#}"), "staff events wait for the hub");
             }
@@ -381,9 +427,11 @@ impl Syncer {
                 }
                 next_pull = tokio::time::Instant::now() + PULL_EVERY;
             }
-            let until_pull = next_pull.saturating_duration_since(tokio::time::Instant::now());
+            let now = tokio::time::Instant::now();
+            let until_pull = next_pull.saturating_duration_since(now);
+            let until_heartbeat = next_heartbeat.saturating_duration_since(now);
             tokio::select! {
-                _ = tokio::time::sleep(wait.min(until_pull)) => {}
+                _ = tokio::time::sleep(wait.min(until_pull).min(until_heartbeat)) => {}
                 _ = wake.notified() => {}
                 Some(request) = requests.recv() => match request {
                     Request::Customer { alias, reply } => {
@@ -417,6 +465,12 @@ impl Syncer {
             }
         }
     }
+}
+
+/// The directory of the database file `conn` has open; `None` for one in memory.
+fn data_dir_of(conn: &rusqlite::Connection) -> Option<PathBuf> {
+    let file = Path::new(conn.path().filter(|p| !p.is_empty())?);
+    file.parent().map(Path::to_path_buf)
 }
 
 /// `vitrine enroll`: exchanges the code and records the credential in the kiosk database.
@@ -493,6 +547,7 @@ pub struct SyncReport {
 pub struct SyncLink {
     wake: Arc<Notify>,
     requests: mpsc::UnboundedSender<Request>,
+    camera: CameraReport,
 }
 
 impl SyncLink {
@@ -533,6 +588,12 @@ impl SyncLink {
         self.ask(|reply| Request::SyncNow { reply }).await
     }
 
+    /// Tells the sync thread how the camera is doing, for the next heartbeat; never
+    /// waits (the UI calls it every few seconds).
+    pub fn report_camera(&self, camera: CameraHealth) {
+        self.camera.set(camera);
+    }
+
     /// Sends the sync thread a request and awaits its answer.
     async fn ask<T>(&self, request: impl FnOnce(oneshot::Sender<anyhow::Result<T>>) -> Request) -> anyhow::Result<T> {
         let (reply, answer) = oneshot::channel();
@@ -553,7 +614,9 @@ pub struct Background {
 }
 
 impl Background {
+    /// Starts `syncer` on a thread of its own; the UI talks to it through `link`.
     pub fn start(syncer: Syncer) -> anyhow::Result<Background> {
+        let camera = syncer.camera.clone();
         let wake = Arc::new(Notify::new());
         let (requests, received) = mpsc::unbounded_channel();
         let (stop, stopped) = watch::channel(false);
@@ -566,7 +629,7 @@ impl Background {
             runtime.block_on(syncer.run(notified, received, stopped));
         })?;
         Ok(Background {
-            link: SyncLink { wake, requests },
+            link: SyncLink { wake, requests, camera },
             stop,
             thread: Some(thread),
         })

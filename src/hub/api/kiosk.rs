@@ -18,6 +18,7 @@ use super::{ApiError, AppState, position};
 use crate::hub::images::FetchError;
 use crate::hub::store::{self, EnrollError, Feed, Principal};
 use crate::hub::{customers, grants};
+use crate::protocol::fleet::{Heartbeat, HeartbeatAck};
 use crate::protocol::measure::{EventsAck, KioskEvents, MAX_EVENTS, MAX_POPULAR, Popular, RawKioskEvents};
 use crate::protocol::params::{AliasPath, ImageQuery, PageQuery};
 use crate::protocol::{
@@ -43,6 +44,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(kiosk_events))
         .routes(routes!(kiosk_stock))
         .routes(routes!(kiosk_popular))
+        .routes(routes!(kiosk_heartbeat))
 }
 
 /// Exchanges a one-time enrollment code for a device credential.
@@ -413,4 +415,23 @@ async fn kiosk_stock(
         })
         .await?;
     Ok(Json(answer))
+}
+
+/// How the kiosk is doing (its staff health screen's facts), every minute: the console's
+/// fleet page shows it, and alerts open and clear from it.
+#[utoipa::path(post, path = "/v1/kiosk/heartbeat", tag = "kiosk", request_body = Heartbeat,
+    responses((status = 200, body = HeartbeatAck), (status = 422, body = Problem)), security(("device" = [])))]
+async fn kiosk_heartbeat(
+    State(state): State<AppState>,
+    device: DeviceAuth,
+    ApiJson(beat): ApiJson<Heartbeat>,
+) -> Result<Json<HeartbeatAck>, ApiError> {
+    crate::hub::fleet::check(&beat)
+        .map_err(|message| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_heartbeat", message))?;
+    let now = Timestamp::now();
+    state
+        .store
+        .write(move |w| crate::hub::fleet::record(w.catalog.connection(), device.id, &device.store_code, &beat, now))
+        .await??;
+    Ok(Json(HeartbeatAck { received_at: now }))
 }

@@ -87,6 +87,10 @@ pub struct AppState {
     pub measure: Arc<crate::hub::measure::Settings>,
     /// Where webhook endpoints may be.
     pub webhook_targets: Arc<crate::hub::images::Targets>,
+    /// The console's cookie keys.
+    pub console: crate::hub::console::Keys,
+    /// The address kiosks and browsers reach the hub at, when configured.
+    pub public_url: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -157,6 +161,8 @@ struct ApiDoc;
 /// The router and the OpenAPI document it serves at `/openapi.json`.
 pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
     let counted = state.limits.clone();
+    let secure = state.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+    let console = crate::hub::console::routes(state.store.clone(), secure);
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(kiosk::routes())
         .merge(webstore::routes())
@@ -165,6 +171,7 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .merge(pairing::routes())
         .merge(health::routes())
         .merge(super::pass::routes().into())
+        .merge(OpenApiRouter::from(console))
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .with_state(state)
         .split_for_parts();

@@ -18,6 +18,40 @@ pub fn create_key(conn: &Connection, name: &str, scopes: &[Scope], now: Timestam
     Ok(key)
 }
 
+/// A web store key as the console lists it (never the key itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    pub id: i64,
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub created_at: Timestamp,
+}
+
+/// The keys not revoked, by name.
+pub fn list_keys(conn: &Connection) -> rusqlite::Result<Vec<KeyInfo>> {
+    conn.prepare("SELECT id, name, scopes, created_at FROM api_key WHERE revoked_at IS NULL ORDER BY name")?
+        .query_map([], |r| {
+            let scopes: String = r.get(2)?;
+            Ok(KeyInfo {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                scopes: scopes.split_whitespace().filter_map(Scope::parse).collect(),
+                created_at: Timestamp::from_second(r.get(3)?).unwrap_or(Timestamp::UNIX_EPOCH),
+            })
+        })?
+        .collect()
+}
+
+/// Revokes a key: it opens nothing from its next request. Returns its name, if it was live.
+pub fn revoke_key(conn: &Connection, id: i64, now: Timestamp) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "UPDATE api_key SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL RETURNING name",
+        params![id, now.as_second()],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
 /// Who holds a bearer token, if anyone.
 pub fn principal(conn: &Connection, token: &str) -> rusqlite::Result<Option<Principal>> {
     let hash = auth::hash(token);

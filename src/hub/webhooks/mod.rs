@@ -28,8 +28,8 @@ use serde::Serialize;
 use super::auth::Scope;
 use super::images::Targets;
 use crate::protocol::webhooks::{
-    CONSENT_CHANGED, CUSTOMER_ERASED, Delivery, EVENT_TYPES, Endpoint, EndpointRequest, EndpointSecret, MAX_ENDPOINTS,
-    VISIT_SIGNED_IN, WISHLIST_CHANGED, WebhookBody,
+    CONSENT_CHANGED, CUSTOMER_ERASED, Delivery, EVENT_TYPES, Endpoint, EndpointRequest, EndpointSecret, KIOSK_ALERT,
+    MAX_ENDPOINTS, VISIT_SIGNED_IN, WISHLIST_CHANGED, WebhookBody,
 };
 
 /// How long a rotated-out secret still signs.
@@ -53,6 +53,7 @@ pub fn required_scope(kind: &str) -> Option<Scope> {
         WISHLIST_CHANGED | VISIT_SIGNED_IN => Some(Scope::WishlistRead),
         CONSENT_CHANGED => Some(Scope::ConsentWrite),
         CUSTOMER_ERASED => Some(Scope::CustomersErase),
+        KIOSK_ALERT => Some(Scope::FleetRead),
         _ => None,
     }
 }

@@ -38,7 +38,8 @@ use super::views::{self, on};
 use crate::protocol::measure::{SignInMethod, ViewSource, VisitEnd};
 use crate::token::Verifier;
 
-/// How often the offline banner looks at the outbox.
+/// How often the offline banner looks at the outbox (and the camera's health is told
+/// to the sync thread, for the hub's heartbeat).
 const STATUS_EVERY: Duration = Duration::from_secs(2);
 
 /// The screen and the way back to the screens before it.
@@ -144,6 +145,7 @@ impl Shell {
         shell.status_timer.start(TimerMode::Repeated, STATUS_EVERY, move || {
             if let Some(this) = weak.upgrade() {
                 this.refresh_status();
+                this.report_camera();
             }
         });
         let weak = Rc::downgrade(&shell);
@@ -409,6 +411,14 @@ impl Shell {
             results.refresh();
             product.refresh();
         });
+    }
+
+    /// Tells the sync thread how the camera is doing, for the hub's heartbeat; nothing
+    /// when the kiosk does not sync.
+    fn report_camera(&self) {
+        if let Some(sync) = &self.ctx.sync {
+            sync.report_camera(self.views.scan.health(std::time::Instant::now()));
+        }
     }
 
     /// Updates the status line: the shop's name, this visit's edits not yet on the hub

@@ -1,0 +1,509 @@
+//! The console's accounts (`src/db/hub_v8.sql`): one per person, with a role and, for a
+//! manager, the shops they run. Passwords are Argon2id hashes; the fifth wrong password in
+//! a row locks the account for 15 minutes, each one after that for twice as long, up to a
+//! day. The checks take `now` and do no hashing on the writer: [`password_matches`] runs
+//! on a blocking thread between reading the account and recording the outcome.
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use jiff::{SignedDuration, Timestamp};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reads, never changes; the whole chain, or the shops it is given.
+    Viewer,
+    /// Changes its own shops only.
+    Manager,
+    /// The whole chain, accounts and keys included.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Manager, Role::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+/// A console account as the console sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+    /// The shops it is limited to; empty means the whole chain (admins, and viewers
+    /// given no shop).
+    pub shops: Vec<String>,
+    /// The Argon2id PHC string: a session made before a password change no longer holds.
+    pub password_hash: String,
+}
+
+impl Account {
+    /// Whether this account may see `store`.
+    pub fn sees(&self, store: &str) -> bool {
+        self.shops.is_empty() || self.shops.iter().any(|s| s == store)
+    }
+
+    /// Whether this account may change things in `store`.
+    pub fn manages(&self, store: &str) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Manager => self.sees(store),
+            Role::Viewer => false,
+        }
+    }
+
+    /// Whether the account sees every shop of the chain.
+    pub fn whole_chain(&self) -> bool {
+        self.shops.is_empty()
+    }
+}
+
+/// Why an account cannot be made or changed as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountError {
+    #[error("an email address is 3 to 254 characters with an @, and no spaces")]
+    BadEmail,
+    #[error("a password is 12 to 128 characters")]
+    BadPassword,
+    #[error("a manager needs at least one shop (--store)")]
+    ManagerWithoutShop,
+    #[error("an admin sees the whole chain; give no shop")]
+    AdminWithShop,
+    #[error("an account for {0} already exists")]
+    Taken(String),
+    #[error("there is no account for {0}")]
+    Unknown(String),
+}
+
+/// Why a sign-in was refused. Both say the same to the person signing in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Unknown email or wrong password.
+    Wrong,
+    /// Too many wrong passwords: no password is checked until then.
+    Locked { until: Timestamp },
+}
+
+/// Wrong passwords in a row that lock an account (the fifth).
+pub const MAX_ATTEMPTS: i64 = 5;
+/// The first lock; each further wrong password doubles it, up to [`LONGEST_LOCK`].
+pub const FIRST_LOCK: SignedDuration = SignedDuration::from_mins(15);
+pub const LONGEST_LOCK: SignedDuration = SignedDuration::from_hours(24);
+/// Longest password accepted (characters): the hash's input stays bounded.
+pub const MAX_PASSWORD: usize = 128;
+const MIN_PASSWORD: usize = 12;
+
+/// The lock after `failures` wrong passwords in a row, if any.
+pub fn lock_after(failures: i64) -> Option<SignedDuration> {
+    let past = failures - MAX_ATTEMPTS;
+    if past < 0 {
+        return None;
+    }
+    let doubled = FIRST_LOCK.as_secs().saturating_mul(1_i64 << past.min(16));
+    Some(SignedDuration::from_secs(doubled.min(LONGEST_LOCK.as_secs())))
+}
+
+pub fn valid_email(email: &str) -> bool {
+    let n = email.chars().count();
+    (3..=254).contains(&n)
+        && email.contains('@')
+        && !email.starts_with('@')
+        && !email.ends_with('@')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+fn valid_password(password: &str) -> bool {
+    (MIN_PASSWORD..=MAX_PASSWORD).contains(&password.chars().count())
+}
+
+/// A password's Argon2id PHC string (the crate's defaults: 19 MiB, two passes). Made
+/// off the writer: hashing is slow on purpose.
+#[derive(Clone)]
+pub struct Hashed(String);
+
+impl Hashed {
+    pub fn new(password: &str) -> Result<Hashed, AccountError> {
+        if !valid_password(password) {
+            return Err(AccountError::BadPassword);
+        }
+        Argon2::default()
+            .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng))
+            .map(|h| Hashed(h.to_string()))
+            .map_err(|_| AccountError::BadPassword)
+    }
+}
+
+/// A hash no password matches, checked when the email is unknown so that the answer
+/// takes as long as for a known one.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| {
+        Hashed::new("not a password anyone has")
+            .map(|h| h.0)
+            .unwrap_or_default()
+    })
+}
+
+/// Whether `password` matches `hash`. Slow on purpose (Argon2id): call it off the async
+/// threads and off the writer.
+pub fn password_matches(password: &str, hash: Option<&str>) -> bool {
+    let hash = hash.unwrap_or_else(|| decoy_hash());
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    password.chars().count() <= MAX_PASSWORD
+        && Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
+        && hash != decoy_hash()
+}
+
+fn check_shops(role: Role, shops: &[String]) -> Result<(), AccountError> {
+    match role {
+        Role::Manager if shops.is_empty() => Err(AccountError::ManagerWithoutShop),
+        Role::Admin if !shops.is_empty() => Err(AccountError::AdminWithShop),
+        _ => Ok(()),
+    }
+}
+
+/// Adds an account. Run it in a transaction ([`crate::hub::admin`] does): it writes the
+/// account and its shops.
+pub fn add(
+    conn: &Connection,
+    email: &str,
+    role: Role,
+    shops: &[String],
+    password: &Hashed,
+    now: Timestamp,
+) -> rusqlite::Result<Result<i64, AccountError>> {
+    if !valid_email(email) {
+        return Ok(Err(AccountError::BadEmail));
+    }
+    if let Err(e) = check_shops(role, shops) {
+        return Ok(Err(e));
+    }
+    let taken: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM operator WHERE email = ?1 AND removed_at IS NULL)",
+        [email],
+        |r| r.get(0),
+    )?;
+    if taken {
+        return Ok(Err(AccountError::Taken(email.to_owned())));
+    }
+    // A removed account's address can be given again: the old row keeps its id for the
+    // audit log under a name that no longer collides.
+    conn.execute(
+        "UPDATE operator SET email = email || ' (removed ' || id || ')' WHERE email = ?1",
+        [email],
+    )?;
+    conn.execute(
+        "INSERT INTO operator (email, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![email, role.as_str(), password.0, now.as_second()],
+    )?;
+    let id = conn.last_insert_rowid();
+    set_shops(conn, id, shops)?;
+    Ok(Ok(id))
+}
+
+fn set_shops(conn: &Connection, id: i64, shops: &[String]) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM operator_shop WHERE operator_id = ?1", [id])?;
+    let mut insert =
+        conn.prepare_cached("INSERT OR IGNORE INTO operator_shop (operator_id, store_code) VALUES (?1, ?2)")?;
+    for shop in shops {
+        insert.execute(params![id, shop])?;
+    }
+    Ok(())
+}
+
+/// Changes an account's role and shops. Run it in a transaction.
+pub fn set_role(
+    conn: &Connection,
+    email: &str,
+    role: Role,
+    shops: &[String],
+) -> rusqlite::Result<Result<(), AccountError>> {
+    if let Err(e) = check_shops(role, shops) {
+        return Ok(Err(e));
+    }
+    let Some(id) = id_of(conn, email)? else {
+        return Ok(Err(AccountError::Unknown(email.to_owned())));
+    };
+    conn.execute(
+        "UPDATE operator SET role = ?2 WHERE id = ?1",
+        params![id, role.as_str()],
+    )?;
+    set_shops(conn, id, shops)?;
+    Ok(Ok(()))
+}
+
+/// Sets a new password (and unlocks): every session of the account ends.
+pub fn set_password(conn: &Connection, email: &str, password: &Hashed) -> rusqlite::Result<Result<(), AccountError>> {
+    let changed = conn.execute(
+        "UPDATE operator SET password_hash = ?2, failed_signins = 0, locked_until = NULL
+         WHERE email = ?1 AND removed_at IS NULL",
+        params![email, password.0],
+    )?;
+    Ok(if changed == 1 {
+        Ok(())
+    } else {
+        Err(AccountError::Unknown(email.to_owned()))
+    })
+}
+
+/// Removes an account: its sessions end at their next request.
+pub fn remove(conn: &Connection, email: &str, now: Timestamp) -> rusqlite::Result<Result<(), AccountError>> {
+    let changed = conn.execute(
+        "UPDATE operator SET removed_at = ?2 WHERE email = ?1 AND removed_at IS NULL",
+        params![email, now.as_second()],
+    )?;
+    Ok(if changed == 1 {
+        Ok(())
+    } else {
+        Err(AccountError::Unknown(email.to_owned()))
+    })
+}
+
+fn id_of(conn: &Connection, email: &str) -> rusqlite::Result<Option<i64>> {
+    conn.query_row(
+        "SELECT id FROM operator WHERE email = ?1 AND removed_at IS NULL",
+        [email],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+fn shops_of(conn: &Connection, id: i64) -> rusqlite::Result<Vec<String>> {
+    conn.prepare_cached("SELECT store_code FROM operator_shop WHERE operator_id = ?1 ORDER BY store_code")?
+        .query_map([id], |r| r.get(0))?
+        .collect()
+}
+
+fn account(conn: &Connection, filter: &str, key: &dyn rusqlite::ToSql) -> rusqlite::Result<Option<Account>> {
+    let found = conn
+        .query_row(
+            &format!("SELECT id, email, role, password_hash FROM operator WHERE {filter} AND removed_at IS NULL"),
+            [key],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get(3)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((id, email, role, password_hash)) = found else {
+        return Ok(None);
+    };
+    Ok(Some(Account {
+        id,
+        email,
+        role: Role::parse(&role).unwrap_or(Role::Viewer),
+        shops: shops_of(conn, id)?,
+        password_hash,
+    }))
+}
+
+/// The account with this id, unless removed.
+pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Account>> {
+    account(conn, "id = ?1", &id)
+}
+
+/// The account with this email, unless removed.
+pub fn by_email(conn: &Connection, email: &str) -> rusqlite::Result<Option<Account>> {
+    account(conn, "email = ?1", &email)
+}
+
+/// Every account, by email.
+pub fn list(conn: &Connection) -> rusqlite::Result<Vec<Account>> {
+    let ids: Vec<i64> = conn
+        .prepare("SELECT id FROM operator WHERE removed_at IS NULL ORDER BY email")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    ids.into_iter().filter_map(|id| get(conn, id).transpose()).collect()
+}
+
+/// What a sign-in needs to know before checking the password: the account's hash, or a
+/// lock still running.
+pub fn before_sign_in(
+    conn: &Connection,
+    email: &str,
+    now: Timestamp,
+) -> rusqlite::Result<Result<Option<Account>, Refused>> {
+    let locked: Option<i64> = conn
+        .query_row(
+            "SELECT locked_until FROM operator WHERE email = ?1 AND removed_at IS NULL",
+            [email],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    if let Some(until) = locked.filter(|&until| until > now.as_second()) {
+        return Ok(Err(Refused::Locked {
+            until: Timestamp::from_second(until).unwrap_or(now),
+        }));
+    }
+    Ok(Ok(by_email(conn, email)?))
+}
+
+/// Records a sign-in's outcome: a success clears the count, a failure adds to it and may
+/// lock the account. Returns the lock now running, if any.
+pub fn after_sign_in(conn: &Connection, id: i64, success: bool, now: Timestamp) -> rusqlite::Result<Option<Timestamp>> {
+    if success {
+        conn.execute(
+            "UPDATE operator SET failed_signins = 0, locked_until = NULL WHERE id = ?1",
+            [id],
+        )?;
+        return Ok(None);
+    }
+    let failures: i64 = conn.query_row(
+        "UPDATE operator SET failed_signins = failed_signins + 1 WHERE id = ?1 RETURNING failed_signins",
+        [id],
+        |r| r.get(0),
+    )?;
+    let Some(lock) = lock_after(failures) else {
+        return Ok(None);
+    };
+    let until = now + lock;
+    conn.execute(
+        "UPDATE operator SET locked_until = ?2 WHERE id = ?1",
+        params![id, until.as_second()],
+    )?;
+    Ok(Some(until))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::db::open(&dir.path().join("hub.sqlite"), crate::db::Schema::Hub).unwrap();
+        (dir, conn)
+    }
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn pw(text: &str) -> Hashed {
+        Hashed::new(text).unwrap()
+    }
+
+    #[test]
+    fn the_fifth_wrong_password_locks_and_each_after_doubles_the_lock() {
+        assert_eq!(lock_after(4), None);
+        assert_eq!(lock_after(5), Some(FIRST_LOCK));
+        assert_eq!(lock_after(6), Some(FIRST_LOCK * 2));
+        assert_eq!(lock_after(60), Some(LONGEST_LOCK));
+    }
+
+    #[test]
+    fn an_account_is_found_by_email_in_any_case_and_checks_its_password() {
+        let (_dir, conn) = db();
+        let now = Timestamp::from_second(NOW).unwrap();
+        let id = add(
+            &conn,
+            "Ops@Example.com",
+            Role::Admin,
+            &[],
+            &pw("correct horse battery"),
+            now,
+        )
+        .unwrap()
+        .unwrap();
+        let account = by_email(&conn, "ops@example.com").unwrap().unwrap();
+        assert_eq!(account.id, id);
+        assert!(password_matches("correct horse battery", Some(&account.password_hash)));
+        assert!(!password_matches("wrong horse battery", Some(&account.password_hash)));
+        assert!(
+            !password_matches("correct horse battery", None),
+            "the decoy matches nothing"
+        );
+        assert_eq!(
+            add(
+                &conn,
+                "ops@example.com",
+                Role::Viewer,
+                &[],
+                &pw("another long one"),
+                now
+            )
+            .unwrap(),
+            Err(AccountError::Taken("ops@example.com".into()))
+        );
+    }
+
+    #[test]
+    fn roles_need_the_right_shops() {
+        let (_dir, conn) = db();
+        let now = Timestamp::from_second(NOW).unwrap();
+        let password = &pw("a long enough password");
+        assert_eq!(
+            add(&conn, "m@x.fr", Role::Manager, &[], password, now).unwrap(),
+            Err(AccountError::ManagerWithoutShop)
+        );
+        assert_eq!(
+            add(&conn, "a@x.fr", Role::Admin, &["PARIS".into()], password, now).unwrap(),
+            Err(AccountError::AdminWithShop)
+        );
+        assert!(matches!(Hashed::new("short"), Err(AccountError::BadPassword)));
+        add(&conn, "m@x.fr", Role::Manager, &["PARIS".into()], password, now)
+            .unwrap()
+            .unwrap();
+        let manager = by_email(&conn, "m@x.fr").unwrap().unwrap();
+        assert!(manager.manages("PARIS") && !manager.manages("LYON") && !manager.sees("LYON"));
+    }
+
+    #[test]
+    fn wrong_passwords_lock_the_account_until_the_lock_ends() {
+        let (_dir, conn) = db();
+        let now = Timestamp::from_second(NOW).unwrap();
+        let id = add(&conn, "v@x.fr", Role::Viewer, &[], &pw("a long enough password"), now)
+            .unwrap()
+            .unwrap();
+        for _ in 0..4 {
+            assert_eq!(after_sign_in(&conn, id, false, now).unwrap(), None);
+        }
+        let until = after_sign_in(&conn, id, false, now).unwrap().unwrap();
+        assert_eq!(until, now + FIRST_LOCK);
+        assert_eq!(
+            before_sign_in(&conn, "v@x.fr", now).unwrap(),
+            Err(Refused::Locked { until })
+        );
+        let later = until + SignedDuration::from_secs(1);
+        assert!(before_sign_in(&conn, "v@x.fr", later).unwrap().unwrap().is_some());
+        after_sign_in(&conn, id, true, later).unwrap();
+        assert_eq!(
+            after_sign_in(&conn, id, false, later).unwrap(),
+            None,
+            "a success starts the count again"
+        );
+    }
+
+    #[test]
+    fn a_removed_account_is_gone_and_its_address_can_be_given_again() {
+        let (_dir, conn) = db();
+        let now = Timestamp::from_second(NOW).unwrap();
+        let first = add(&conn, "v@x.fr", Role::Viewer, &[], &pw("a long enough password"), now)
+            .unwrap()
+            .unwrap();
+        remove(&conn, "v@x.fr", now).unwrap().unwrap();
+        assert_eq!(get(&conn, first).unwrap(), None);
+        let second = add(&conn, "v@x.fr", Role::Viewer, &[], &pw("a long enough password"), now)
+            .unwrap()
+            .unwrap();
+        assert_ne!(first, second);
+    }
+}

@@ -1,0 +1,201 @@
+//! The changes store ops make, from the console or the `vitrine hub …` commands: each one
+//! made and written to the audit log ([`audit`]) in one transaction, so neither exists
+//! without the other. Who may make them is the caller's business (the console checks the
+//! account's role and shops; the CLI runs on the hub's machine). Secrets are hashed
+//! before these run ([`staff::hash_pin`], [`accounts::Hashed`]): the writer never
+//! spends an Argon2 hash's time.
+
+use jiff::Timestamp;
+use rusqlite::Connection;
+
+use super::accounts::{self, AccountError, Role};
+use super::audit::{self, Actor, Change};
+use super::auth::Scope;
+use super::staff::{self, StaffError};
+use super::store;
+
+fn change<'a>(action: &'a str, store: Option<&'a str>, target: &'a str, detail: &'a str) -> Change<'a> {
+    Change {
+        action,
+        store,
+        target,
+        detail,
+    }
+}
+
+/// A one-time code that enrolls one kiosk in `shop`.
+pub fn create_enroll_code(conn: &Connection, actor: &Actor, shop: &str, now: Timestamp) -> rusqlite::Result<String> {
+    let tx = conn.unchecked_transaction()?;
+    let code = store::create_enroll_code(&tx, shop, now)?;
+    audit::record(&tx, actor, change("enroll_code.create", Some(shop), shop, ""), now)?;
+    tx.commit()?;
+    Ok(code)
+}
+
+/// Adds a sales assistant whose PIN is hashed already.
+pub fn add_staff(
+    conn: &Connection,
+    actor: &Actor,
+    shop: &str,
+    name: &str,
+    pin_hash: &str,
+    now: Timestamp,
+) -> rusqlite::Result<Result<i64, StaffError>> {
+    let tx = conn.unchecked_transaction()?;
+    let added = staff::add_hashed(&tx, shop, name, pin_hash, now)?;
+    if added.is_ok() {
+        audit::record(&tx, actor, change("staff.add", Some(shop), name, ""), now)?;
+        tx.commit()?;
+    }
+    Ok(added)
+}
+
+/// Removes a sales assistant: their PIN stops working at each kiosk's next pull.
+pub fn remove_staff(
+    conn: &Connection,
+    actor: &Actor,
+    shop: &str,
+    name: &str,
+    now: Timestamp,
+) -> rusqlite::Result<Result<(), StaffError>> {
+    let tx = conn.unchecked_transaction()?;
+    let removed = staff::remove(&tx, shop, name, now)?;
+    if removed.is_ok() {
+        audit::record(&tx, actor, change("staff.remove", Some(shop), name, ""), now)?;
+        tx.commit()?;
+    }
+    Ok(removed)
+}
+
+/// Gives a sales assistant a new PIN, hashed already.
+pub fn reset_pin(
+    conn: &Connection,
+    actor: &Actor,
+    shop: &str,
+    name: &str,
+    pin_hash: &str,
+    now: Timestamp,
+) -> rusqlite::Result<Result<(), StaffError>> {
+    let tx = conn.unchecked_transaction()?;
+    let set = staff::set_pin_hash(&tx, shop, name, pin_hash)?;
+    if set.is_ok() {
+        audit::record(&tx, actor, change("staff.reset_pin", Some(shop), name, ""), now)?;
+        tx.commit()?;
+    }
+    Ok(set)
+}
+
+/// Why a key cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("a key name is 1 to 128 printable characters")]
+    BadName,
+    #[error("a key named '{0}' exists or existed; choose another name")]
+    Taken(String),
+    #[error("a key needs at least one scope")]
+    NoScope,
+}
+
+/// Creates a web store key; returns it (the only time it is shown).
+pub fn create_key(
+    conn: &Connection,
+    actor: &Actor,
+    name: &str,
+    scopes: &[Scope],
+    now: Timestamp,
+) -> rusqlite::Result<Result<String, KeyError>> {
+    if !crate::protocol::valid_ref(name) {
+        return Ok(Err(KeyError::BadName));
+    }
+    if scopes.is_empty() {
+        return Ok(Err(KeyError::NoScope));
+    }
+    let tx = conn.unchecked_transaction()?;
+    let key = match store::create_key(&tx, name, scopes, now) {
+        Ok(key) => key,
+        Err(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+            return Ok(Err(KeyError::Taken(name.to_owned())));
+        }
+        Err(e) => return Err(e),
+    };
+    let shown: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+    audit::record(&tx, actor, change("key.create", None, name, &shown.join(" ")), now)?;
+    tx.commit()?;
+    Ok(Ok(key))
+}
+
+/// Revokes a web store key. Returns whether it was live.
+pub fn revoke_key(conn: &Connection, actor: &Actor, id: i64, now: Timestamp) -> rusqlite::Result<bool> {
+    let tx = conn.unchecked_transaction()?;
+    let Some(name) = store::keys::revoke_key(&tx, id, now)? else {
+        return Ok(false);
+    };
+    audit::record(&tx, actor, change("key.revoke", None, &name, ""), now)?;
+    tx.commit()?;
+    Ok(true)
+}
+
+/// Adds a console account.
+pub fn add_account(
+    conn: &Connection,
+    actor: &Actor,
+    email: &str,
+    role: Role,
+    shops: &[String],
+    password_hash: &accounts::Hashed,
+    now: Timestamp,
+) -> rusqlite::Result<Result<i64, AccountError>> {
+    let tx = conn.unchecked_transaction()?;
+    let added = accounts::add(&tx, email, role, shops, password_hash, now)?;
+    if added.is_ok() {
+        let detail = format!("{} {}", role.as_str(), shops.join(" "));
+        audit::record(&tx, actor, change("account.add", None, email, detail.trim_end()), now)?;
+        tx.commit()?;
+    }
+    Ok(added)
+}
+
+/// Removes a console account: its sessions end at their next request.
+pub fn remove_account(
+    conn: &Connection,
+    actor: &Actor,
+    email: &str,
+    now: Timestamp,
+) -> rusqlite::Result<Result<(), AccountError>> {
+    let tx = conn.unchecked_transaction()?;
+    let removed = accounts::remove(&tx, email, now)?;
+    if removed.is_ok() {
+        audit::record(&tx, actor, change("account.remove", None, email, ""), now)?;
+        tx.commit()?;
+    }
+    Ok(removed)
+}
+
+/// Sets a console account's password (and unlocks it): its sessions end.
+pub fn set_password(
+    conn: &Connection,
+    actor: &Actor,
+    email: &str,
+    password_hash: &accounts::Hashed,
+    now: Timestamp,
+) -> rusqlite::Result<Result<(), AccountError>> {
+    let tx = conn.unchecked_transaction()?;
+    let set = accounts::set_password(&tx, email, password_hash)?;
+    if set.is_ok() {
+        audit::record(&tx, actor, change("account.set_password", None, email, ""), now)?;
+        tx.commit()?;
+    }
+    Ok(set)
+}
+
+/// Records a change made elsewhere (the token keys' rotation, the web store's API).
+pub fn record(
+    conn: &Connection,
+    actor: &Actor,
+    action: &str,
+    shop: Option<&str>,
+    target: &str,
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    audit::record(conn, actor, change(action, shop, target, ""), now)
+}

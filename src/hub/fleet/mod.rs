@@ -1,0 +1,337 @@
+//! The fleet (`src/db/hub_v8.sql`): what each kiosk last said of its health, an hour by
+//! hour history of it, and the kiosks as the console lists them (online, offline,
+//! outdated, alerts).
+//!
+//! - [`alerts`]: the conditions that open and clear alerts, and their webhooks.
+//!
+//! A heartbeat is stored whole (its JSON) as the kiosk's latest, and as the last of its
+//! hour; the history keeps 90 days of hours.
+
+pub mod alerts;
+
+use jiff::{SignedDuration, Timestamp};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::protocol::fleet::{Heartbeat, MAX_HEARTBEAT_TEXT};
+
+/// A kiosk heard from within this is online.
+pub const ONLINE_WITHIN: SignedDuration = SignedDuration::from_mins(5);
+/// Hours of history kept.
+pub const HISTORY_HOURS: i64 = 90 * 24;
+
+/// Refuses a heartbeat with an oversized text; the message says which field.
+pub fn check(beat: &Heartbeat) -> Result<(), String> {
+    let texts = [
+        ("app_version", Some(beat.app_version.as_str())),
+        ("last_error", beat.last_error.as_deref()),
+        ("camera.name", beat.camera.name.as_deref()),
+    ];
+    for (field, text) in texts {
+        if text.is_some_and(|t| t.chars().count() > MAX_HEARTBEAT_TEXT) {
+            return Err(format!("{field} is longer than {MAX_HEARTBEAT_TEXT} characters"));
+        }
+    }
+    if !beat.camera.fps.is_finite() || beat.camera.fps < 0.0 {
+        return Err("camera.fps must be a number of frames per second".to_owned());
+    }
+    Ok(())
+}
+
+/// Stores a kiosk's heartbeat and opens or clears its alerts. `now` is the hub's clock.
+pub fn record(
+    conn: &Connection,
+    device_id: i64,
+    store_code: &str,
+    beat: &Heartbeat,
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    let offset = beat.sent_at.duration_since(now).as_millis();
+    let offset = i64::try_from(offset).unwrap_or(if offset > 0 { i64::MAX } else { i64::MIN });
+    let report = serde_json::to_string(beat).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+    let hour = now.as_second().div_euclid(3600);
+    let pending_hour_before: Option<u64> = conn
+        .prepare_cached("SELECT outbox_pending FROM kiosk_health_hour WHERE device_id = ?1 AND hour = ?2")?
+        .query_row(params![device_id, hour - 1], |r| r.get(0))
+        .optional()?;
+    let tx = conn.unchecked_transaction()?;
+    tx.prepare_cached(
+        "INSERT INTO kiosk_health (device_id, received_at, app_version, settings_version, clock_offset_ms, report)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (device_id) DO UPDATE SET received_at = excluded.received_at,
+             app_version = excluded.app_version, settings_version = excluded.settings_version,
+             clock_offset_ms = excluded.clock_offset_ms, report = excluded.report",
+    )?
+    .execute(params![
+        device_id,
+        now.as_second(),
+        beat.app_version,
+        beat.settings_version,
+        offset,
+        report
+    ])?;
+    tx.prepare_cached(
+        "INSERT INTO kiosk_health_hour (device_id, hour, received_at, outbox_pending, outbox_rejected, camera,
+             disk_free_mb, clock_offset_ms, heartbeats)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)
+         ON CONFLICT (device_id, hour) DO UPDATE SET received_at = excluded.received_at,
+             outbox_pending = excluded.outbox_pending, outbox_rejected = excluded.outbox_rejected,
+             camera = excluded.camera, disk_free_mb = excluded.disk_free_mb,
+             clock_offset_ms = excluded.clock_offset_ms, heartbeats = heartbeats + 1",
+    )?
+    .execute(params![
+        device_id,
+        hour,
+        now.as_second(),
+        beat.outbox_pending,
+        beat.outbox_rejected,
+        beat.camera.state.as_str(),
+        beat.disk_free_bytes.map(|b| b / (1024 * 1024)),
+        offset
+    ])?;
+    let facts = alerts::Facts {
+        heartbeat: beat,
+        received_at: now,
+        clock_offset_ms: offset,
+        pending_hour_before,
+    };
+    alerts::apply(&tx, device_id, store_code, &alerts::conditions(&facts, now), now)?;
+    tx.commit()
+}
+
+/// Judges every kiosk's alerts again at `now` (those that went quiet open `offline`).
+/// Returns how many alerts opened or cleared.
+pub fn evaluate_all(conn: &Connection, now: Timestamp) -> rusqlite::Result<usize> {
+    let rows: Vec<(i64, String, i64, i64, String)> = conn
+        .prepare(
+            "SELECT d.id, d.store_code, h.received_at, h.clock_offset_ms, h.report
+             FROM kiosk_health h JOIN device d ON d.id = h.device_id WHERE d.revoked_at IS NULL",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let tx = conn.unchecked_transaction()?;
+    let mut changed = 0;
+    for (device_id, store, received_at, offset, report) in rows {
+        let Ok(beat) = serde_json::from_str::<Heartbeat>(&report) else {
+            continue;
+        };
+        let received_at = Timestamp::from_second(received_at).unwrap_or(now);
+        let hour = received_at.as_second().div_euclid(3600);
+        let pending_hour_before: Option<u64> = tx
+            .prepare_cached("SELECT outbox_pending FROM kiosk_health_hour WHERE device_id = ?1 AND hour = ?2")?
+            .query_row(params![device_id, hour - 1], |r| r.get(0))
+            .optional()?;
+        let facts = alerts::Facts {
+            heartbeat: &beat,
+            received_at,
+            clock_offset_ms: offset,
+            pending_hour_before,
+        };
+        changed += alerts::apply(&tx, device_id, &store, &alerts::conditions(&facts, now), now)?;
+    }
+    tx.commit()?;
+    Ok(changed)
+}
+
+/// Whether a kiosk is heard from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Online,
+    Offline,
+    /// Enrolled, never heard from.
+    Never,
+}
+
+/// An open (or past) alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub id: i64,
+    pub kind: alerts::Kind,
+    pub detail: String,
+    pub opened_at: Timestamp,
+    pub cleared_at: Option<Timestamp>,
+}
+
+/// A kiosk as the console lists it.
+#[derive(Debug, Clone)]
+pub struct Kiosk {
+    pub id: i64,
+    pub store_code: String,
+    pub name: Option<String>,
+    pub enrolled_at: Timestamp,
+    pub last_seen: Option<Timestamp>,
+    pub heartbeat: Option<Heartbeat>,
+    pub clock_offset_ms: i64,
+    pub presence: Presence,
+    /// Older than the newest version in the fleet.
+    pub outdated: bool,
+    pub open_alerts: Vec<Alert>,
+}
+
+const KIOSK_COLUMNS: &str = "d.id, d.store_code, d.name, d.enrolled_at, h.received_at, h.clock_offset_ms, h.report";
+
+fn kiosk_row(r: &rusqlite::Row<'_>, now: Timestamp) -> rusqlite::Result<Kiosk> {
+    let last_seen = r.get::<_, Option<i64>>(4)?.and_then(|s| Timestamp::from_second(s).ok());
+    let heartbeat = r
+        .get::<_, Option<String>>(6)?
+        .and_then(|j| serde_json::from_str::<Heartbeat>(&j).ok());
+    let presence = match last_seen {
+        None => Presence::Never,
+        Some(at) if now.duration_since(at) <= ONLINE_WITHIN => Presence::Online,
+        Some(_) => Presence::Offline,
+    };
+    Ok(Kiosk {
+        id: r.get(0)?,
+        store_code: r.get(1)?,
+        name: r.get(2)?,
+        enrolled_at: Timestamp::from_second(r.get(3)?).unwrap_or(Timestamp::UNIX_EPOCH),
+        last_seen,
+        heartbeat,
+        clock_offset_ms: r.get::<_, Option<i64>>(5)?.unwrap_or(0),
+        presence,
+        outdated: false,
+        open_alerts: Vec::new(),
+    })
+}
+
+fn alert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Alert>> {
+    let kind: String = r.get(1)?;
+    Ok(alerts::Kind::parse(&kind).map(|kind| Alert {
+        id: r.get(0).unwrap_or_default(),
+        kind,
+        detail: r.get(2).unwrap_or_default(),
+        opened_at: Timestamp::from_second(r.get(3).unwrap_or_default()).unwrap_or(Timestamp::UNIX_EPOCH),
+        cleared_at: r
+            .get::<_, Option<i64>>(4)
+            .ok()
+            .flatten()
+            .and_then(|s| Timestamp::from_second(s).ok()),
+    }))
+}
+
+/// The kiosks (not revoked) of `shops` (every shop when `None`), by shop then id, with
+/// their open alerts and whether they run an older version than the fleet's newest.
+pub fn list(conn: &Connection, shops: Option<&[String]>, now: Timestamp) -> rusqlite::Result<Vec<Kiosk>> {
+    let shops_json = shops.map(|s| serde_json::to_string(s).unwrap_or_default());
+    let mut kiosks: Vec<Kiosk> = conn
+        .prepare_cached(&format!(
+            "SELECT {KIOSK_COLUMNS} FROM device d LEFT JOIN kiosk_health h ON h.device_id = d.id
+             WHERE d.revoked_at IS NULL AND (?1 IS NULL OR d.store_code IN (SELECT value FROM json_each(?1)))
+             ORDER BY d.store_code, d.id"
+        ))?
+        .query_map([&shops_json], |r| kiosk_row(r, now))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut by_device: std::collections::HashMap<i64, Vec<Alert>> = std::collections::HashMap::new();
+    let mut open = conn.prepare_cached(
+        "SELECT id, kind, detail, opened_at, cleared_at, device_id FROM kiosk_alert
+         WHERE cleared_at IS NULL AND (?1 IS NULL OR store_code IN (SELECT value FROM json_each(?1)))",
+    )?;
+    for row in open.query_map([&shops_json], |r| Ok((r.get::<_, i64>(5)?, alert_row(r)?)))? {
+        if let (device, Some(alert)) = row? {
+            by_device.entry(device).or_default().push(alert);
+        }
+    }
+    let newest = newest_version(conn)?;
+    for kiosk in &mut kiosks {
+        kiosk.open_alerts = by_device.remove(&kiosk.id).unwrap_or_default();
+        kiosk.open_alerts.sort_by_key(|a| a.kind);
+        kiosk.outdated = is_older(
+            kiosk.heartbeat.as_ref().map(|h| h.app_version.as_str()),
+            newest.as_ref(),
+        );
+    }
+    Ok(kiosks)
+}
+
+/// The newest app version any kiosk of the fleet runs.
+fn newest_version(conn: &Connection) -> rusqlite::Result<Option<semver::Version>> {
+    let versions: Vec<String> = conn
+        .prepare_cached("SELECT DISTINCT app_version FROM kiosk_health")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(versions.iter().filter_map(|v| semver::Version::parse(v).ok()).max())
+}
+
+fn is_older(version: Option<&str>, newest: Option<&semver::Version>) -> bool {
+    match (version.and_then(|v| semver::Version::parse(v).ok()), newest) {
+        (Some(version), Some(newest)) => version < *newest,
+        _ => false,
+    }
+}
+
+/// One kiosk, with its open alerts.
+pub fn kiosk(conn: &Connection, id: i64, now: Timestamp) -> rusqlite::Result<Option<Kiosk>> {
+    let found = conn
+        .prepare_cached(&format!(
+            "SELECT {KIOSK_COLUMNS} FROM device d LEFT JOIN kiosk_health h ON h.device_id = d.id
+             WHERE d.id = ?1 AND d.revoked_at IS NULL"
+        ))?
+        .query_row([id], |r| kiosk_row(r, now))
+        .optional()?;
+    let Some(mut kiosk) = found else {
+        return Ok(None);
+    };
+    kiosk.open_alerts = alerts_of(conn, id, 50)?
+        .into_iter()
+        .filter(|a| a.cleared_at.is_none())
+        .collect();
+    kiosk.outdated = is_older(
+        kiosk.heartbeat.as_ref().map(|h| h.app_version.as_str()),
+        newest_version(conn)?.as_ref(),
+    );
+    Ok(Some(kiosk))
+}
+
+/// A kiosk's alerts, open and past, newest first.
+pub fn alerts_of(conn: &Connection, device_id: i64, limit: usize) -> rusqlite::Result<Vec<Alert>> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT id, kind, detail, opened_at, cleared_at FROM kiosk_alert WHERE device_id = ?1
+             ORDER BY id DESC LIMIT ?2",
+        )?
+        .query_map(params![device_id, limit as i64], alert_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows.into_iter().flatten().collect())
+}
+
+/// One hour of a kiosk's history: the last heartbeat of that hour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hour {
+    pub at: Timestamp,
+    pub outbox_pending: u64,
+    pub outbox_rejected: u64,
+    pub camera: String,
+    pub disk_free_mb: Option<u64>,
+    pub clock_offset_ms: Option<i64>,
+    pub heartbeats: u64,
+}
+
+/// A kiosk's last `hours` of history, oldest first.
+pub fn history(conn: &Connection, device_id: i64, hours: i64, now: Timestamp) -> rusqlite::Result<Vec<Hour>> {
+    let since = now.as_second().div_euclid(3600) - hours;
+    conn.prepare_cached(
+        "SELECT received_at, outbox_pending, outbox_rejected, camera, disk_free_mb, clock_offset_ms, heartbeats
+         FROM kiosk_health_hour WHERE device_id = ?1 AND hour > ?2 ORDER BY hour",
+    )?
+    .query_map(params![device_id, since], |r| {
+        Ok(Hour {
+            at: Timestamp::from_second(r.get(0)?).unwrap_or(Timestamp::UNIX_EPOCH),
+            outbox_pending: r.get(1)?,
+            outbox_rejected: r.get(2)?,
+            camera: r.get(3)?,
+            disk_free_mb: r.get(4)?,
+            clock_offset_ms: r.get(5)?,
+            heartbeats: r.get(6)?,
+        })
+    })?
+    .collect()
+}
+
+/// Deletes history and cleared alerts older than [`HISTORY_HOURS`].
+pub fn prune(conn: &Connection, now: Timestamp) -> rusqlite::Result<usize> {
+    let hour = now.as_second().div_euclid(3600) - HISTORY_HOURS;
+    Ok(conn.execute("DELETE FROM kiosk_health_hour WHERE hour < ?1", [hour])?
+        + conn.execute(
+            "DELETE FROM kiosk_alert WHERE cleared_at IS NOT NULL AND cleared_at < ?1",
+            [hour * 3600],
+        )?)
+}
