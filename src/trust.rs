@@ -99,14 +99,19 @@ pub fn load(conn: &Connection) -> rusqlite::Result<Option<(String, HashMap<u16, 
     Ok(Some((audience, keys)))
 }
 
-/// Replaces the web store's pages and the chain's shops with the hub's.
+/// Replaces the web store's pages, the chain's shops and the remote settings with the hub's.
 pub fn save_settings(conn: &mut Connection, settings: &KioskSettings, now: Timestamp) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     tx.execute(
-        "INSERT INTO hub_settings (id, list_url, pairing, fetched_at) VALUES (1, ?1, ?2, ?3)
+        "INSERT INTO hub_settings (id, list_url, pairing, fetched_at, remote) VALUES (1, ?1, ?2, ?3, ?4)
          ON CONFLICT (id) DO UPDATE SET list_url = excluded.list_url, pairing = excluded.pairing,
-             fetched_at = excluded.fetched_at",
-        params![settings.list_url, settings.pairing, now.as_millisecond()],
+             fetched_at = excluded.fetched_at, remote = excluded.remote",
+        params![
+            settings.list_url,
+            settings.pairing,
+            now.as_millisecond(),
+            serde_json::to_string(&settings.remote).unwrap_or_default()
+        ],
     )?;
     tx.execute("DELETE FROM shop", [])?;
     for shop in &settings.shops {
@@ -121,11 +126,14 @@ pub fn save_settings(conn: &mut Connection, settings: &KioskSettings, now: Times
 /// The web store's pages and the chain's shops; all absent before the first fetch.
 pub fn settings(conn: &Connection) -> rusqlite::Result<KioskSettings> {
     let mut settings = conn
-        .query_row("SELECT list_url, pairing FROM hub_settings WHERE id = 1", [], |r| {
+        .query_row("SELECT list_url, pairing, remote FROM hub_settings WHERE id = 1", [], |r| {
+            let remote: Option<String> = r.get(2)?;
             Ok(KioskSettings {
                 list_url: r.get(0)?,
                 pairing: r.get(1)?,
                 shops: Vec::new(),
+                // Unreadable (written by a newer app): the kiosk's own values until the next pull.
+                remote: remote.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default(),
             })
         })
         .optional()?

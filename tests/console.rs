@@ -644,3 +644,65 @@ fn an_account_added_from_the_command_line_signs_in_and_the_cli_is_audited() {
         audit.body
     );
 }
+
+#[test]
+fn a_shops_setting_from_the_console_reaches_its_kiosk_at_the_next_pull() {
+    let world = chain();
+    let paris = world.kiosk_at("paris-1", "PARIS", &world.hub.url());
+    let lyon = world.kiosk_at("lyon-1", "LYON", &world.hub.url());
+    let (paris_id, _) = device_token(&paris);
+    let remote = |kiosk: &crate::world::Kiosk| {
+        world.pull(kiosk);
+        let conn = vitrine::db::open(&kiosk.db, vitrine::db::Schema::Kiosk).unwrap();
+        vitrine::trust::settings(&conn).unwrap().remote
+    };
+    let mut manager = Browser::signed_in(&world.hub.url(), "paris@chain.fr");
+    manager.get("/console/settings");
+    let refused = manager.post("/console/settings", &[("name", "idle_seconds"), ("value", "90"), ("action", "set")]);
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "the chain's settings are the admins'");
+    manager.get("/console/shops/PARIS/settings");
+    let other = manager.post(
+        "/console/shops/LYON/settings",
+        &[("name", "idle_seconds"), ("value", "90"), ("action", "set")],
+    );
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    let bad = manager.post(
+        "/console/shops/PARIS/settings",
+        &[("name", "idle_seconds"), ("value", "3"), ("action", "set")],
+    );
+    assert_eq!(bad.status, StatusCode::SEE_OTHER);
+    assert!(manager.get("/console/shops/PARIS/settings").body.contains("15 to 600"));
+    manager.post(
+        "/console/shops/PARIS/settings",
+        &[("name", "idle_seconds"), ("value", "90"), ("action", "set")],
+    );
+    manager.post(
+        &format!("/console/kiosks/{paris_id}/settings"),
+        &[("name", "phone_sign_in"), ("value", "off"), ("action", "set")],
+    );
+    let got = remote(&paris);
+    assert_eq!((got.idle_seconds, got.phone_sign_in), (Some(90), Some(false)));
+    assert!(got.version > 0);
+    assert_eq!(remote(&lyon).idle_seconds, None, "another shop's kiosk keeps its own");
+
+    let (ok, _, err) = crate::cli::vitrine_with_input(
+        &["hub", "settings", "set", "--data", world.hub_data().to_str().unwrap(), "language", "en"],
+        "",
+    );
+    assert!(ok, "{err}");
+    let now = remote(&paris);
+    assert_eq!(now.language.as_deref(), Some("en"), "the chain's language, from the command line");
+    assert!(now.version > got.version);
+    world
+        .rt
+        .block_on(paris.syncer(crate::world::quick_policy()).send_heartbeat())
+        .unwrap();
+    let page = manager.get(&format!("/console/kiosks/{paris_id}"));
+    assert!(page.body.contains("Up to date"), "{}", page.body);
+    manager.post(
+        "/console/shops/PARIS/settings",
+        &[("name", "idle_seconds"), ("value", ""), ("action", "inherit")],
+    );
+    assert!(manager.get(&format!("/console/kiosks/{paris_id}")).body.contains("takes the rest at its next pull"));
+    assert_eq!(remote(&paris).idle_seconds, None, "back to the kiosk's own");
+}

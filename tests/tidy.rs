@@ -382,17 +382,21 @@ fn placeholders(text: &str) -> Vec<&str> {
 
 #[test]
 fn every_console_text_is_in_english_and_french_with_the_same_placeholders() {
-    // `ui/console/console.yml`: `"key":` then `  en: "…"` and `  fr: "…"`, JSON strings.
-    let yml = std::fs::read_to_string(root().join("ui/console/console.yml")).unwrap();
-    let lines: Vec<&str> = yml.lines().collect();
+    // `ui/console/*.yml`: `"key":` then `  en: "…"` and `  fr: "…"`, JSON strings; a key
+    // in one file only.
     let unquote = |s: &str| serde_json::from_str::<String>(s.trim()).unwrap();
     let mut catalogue = std::collections::HashMap::new();
-    for (i, line) in lines.iter().enumerate() {
-        if line.starts_with('"') && line.ends_with(':') {
-            let key = unquote(&line[..line.len() - 1]);
-            let en = lines[i + 1].strip_prefix("  en: ").map(unquote);
-            let fr = lines[i + 2].strip_prefix("  fr: ").map(unquote);
-            catalogue.insert(key, (en, fr));
+    for path in files(&root().join("ui/console"), "yml") {
+        let yml = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = yml.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if line.starts_with('"') && line.ends_with(':') {
+                let key = unquote(&line[..line.len() - 1]);
+                let en = lines[i + 1].strip_prefix("  en: ").map(unquote);
+                let fr = lines[i + 2].strip_prefix("  fr: ").map(unquote);
+                let again = catalogue.insert(key.clone(), (en, fr));
+                assert!(again.is_none(), "{key:?} is in two files of ui/console");
+            }
         }
     }
     let mut used = 0;

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use jiff::Timestamp;
 use vitrine::hub::accounts::{self, Hashed, Role};
 use vitrine::hub::audit::Actor;
-use vitrine::hub::{self, admin, auth::Scope, customers, staff};
+use vitrine::hub::{self, admin, auth::Scope, customers, kiosk_settings, staff};
 use vitrine::protocol::valid_ref;
 
 #[derive(Args)]
@@ -50,6 +50,10 @@ enum HubCommand {
     /// The console's accounts (store ops, managers, marketing).
     #[command(subcommand)]
     Ops(OpsCommand),
+    /// Remote settings for the chain, a shop (--store) or a kiosk (--kiosk); kiosks take
+    /// them at their next pull.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
     /// Starts the hub's next key for customer tokens, and ends the current one at the same
     /// moment. Kiosks fetch keys every few minutes: no redeploy is needed.
     RotateTokenKey {
@@ -58,6 +62,52 @@ enum HubCommand {
         /// When the new key starts signing, from now.
         #[arg(long, default_value_t = 60)]
         ahead_minutes: u32,
+    },
+}
+
+/// Where a setting applies: the chain, unless a shop or a kiosk is named.
+#[derive(Args)]
+struct SettingTarget {
+    #[arg(long)]
+    data: PathBuf,
+    /// A shop's code.
+    #[arg(long, conflicts_with = "kiosk")]
+    store: Option<String>,
+    /// A kiosk's id (as the console's fleet page shows it).
+    #[arg(long)]
+    kiosk: Option<i64>,
+}
+
+impl SettingTarget {
+    fn target(&self) -> kiosk_settings::Target {
+        match (&self.store, self.kiosk) {
+            (Some(store), _) => kiosk_settings::Target::Shop(store.clone()),
+            (None, Some(id)) => kiosk_settings::Target::Kiosk(id),
+            (None, None) => kiosk_settings::Target::Chain,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum SettingsCommand {
+    /// Sets one: idle_seconds, warning_seconds, visit_max_minutes, language, featured,
+    /// campaign, phone_sign_in.
+    Set {
+        #[command(flatten)]
+        at: SettingTarget,
+        name: String,
+        value: String,
+    },
+    /// Gives one back to the level above.
+    Unset {
+        #[command(flatten)]
+        at: SettingTarget,
+        name: String,
+    },
+    /// Prints the settings set at that level.
+    Show {
+        #[command(flatten)]
+        at: SettingTarget,
     },
 }
 
@@ -232,6 +282,7 @@ pub fn run(args: HubArgs) -> anyhow::Result<()> {
         }
         HubCommand::Staff(command) => staff(command)?,
         HubCommand::Ops(command) => ops(command)?,
+        HubCommand::Settings(command) => settings(command)?,
         HubCommand::RotateTokenKey { data, ahead_minutes } => {
             let mut conn = hub::open_db(&data)?;
             let ahead = jiff::SignedDuration::from_mins(i64::from(ahead_minutes));
@@ -338,6 +389,35 @@ fn read_secret(prompt: &str, again: &str, plural: &str) -> anyhow::Result<String
         std::io::stdin().lock().take(1024).read_line(&mut line)?;
         Ok(line.trim_end_matches(['\r', '\n']).to_owned())
     }
+}
+
+fn settings(command: SettingsCommand) -> anyhow::Result<()> {
+    let name = |text: &str| {
+        kiosk_settings::Name::parse(text).with_context(|| {
+            let known: Vec<&str> = kiosk_settings::Name::ALL.iter().map(|n| n.as_str()).collect();
+            format!("unknown setting '{text}'; settings are {}", known.join(", "))
+        })
+    };
+    let (at, change) = match &command {
+        SettingsCommand::Set { at, name: n, value } => (at, Some((name(n)?, Some(value.as_str())))),
+        SettingsCommand::Unset { at, name: n } => (at, Some((name(n)?, None))),
+        SettingsCommand::Show { at } => (at, None),
+    };
+    let conn = hub::open_db(&at.data)?;
+    let target = at.target();
+    match change {
+        Some((name, value)) => {
+            kiosk_settings::set(&conn, &Actor::Cli, &target, name, value, Timestamp::now())?
+                .map_err(anyhow::Error::msg)?;
+            println!("{} set; kiosks take it at their next pull", name.as_str());
+        }
+        None => {
+            for (name, value) in kiosk_settings::at(&conn, &target)? {
+                println!("{}\t{}", name.as_str(), kiosk_settings::shown(&value));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn ops(command: OpsCommand) -> anyhow::Result<()> {

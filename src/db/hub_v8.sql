@@ -88,3 +88,23 @@ CREATE INDEX kiosk_alert_by_store ON kiosk_alert (store_code, cleared_at);
 -- tokens, the same for every hub on this database.
 INSERT INTO hub_secret (name, value) VALUES ('console_cookie_key', randomblob(64));
 INSERT INTO hub_secret (name, value) VALUES ('console_csrf_salt', randomblob(32));
+
+-- Remote settings: what store ops set for the chain (target ''), a shop (its code) or a
+-- kiosk (its device id); a kiosk gets them merged, its own over its shop's over the
+-- chain's. `value` is JSON. Each target's version grows with each of its changes (from
+-- hub_counter 'settings_version'), a removal included: a kiosk's version is the highest
+-- of its three targets'.
+CREATE TABLE kiosk_setting (
+    scope  TEXT NOT NULL CHECK (scope IN ('chain', 'shop', 'kiosk')),
+    target TEXT NOT NULL,
+    name   TEXT NOT NULL,
+    value  TEXT NOT NULL,
+    PRIMARY KEY (scope, target, name)
+) WITHOUT ROWID;
+
+CREATE TABLE kiosk_setting_version (
+    scope   TEXT NOT NULL,
+    target  TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (scope, target)
+) WITHOUT ROWID;

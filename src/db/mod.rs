@@ -79,6 +79,7 @@ fn migrations(schema: Schema) -> Migrations<'static> {
             M::up(include_str!("kiosk_v4.sql")),
             M::up(include_str!("kiosk_v5.sql")),
             M::up(include_str!("kiosk_v6.sql")),
+            M::up(include_str!("kiosk_v7.sql")),
         ],
         Schema::Hub => vec![
             catalog,

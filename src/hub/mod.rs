@@ -14,7 +14,8 @@
 //! - [`webhooks`]: announcing changes to the web store, signed, at least once;
 //! - [`console`]: the hub in a browser, for store ops and marketing; [`accounts`] its
 //!   people, [`admin`] the changes they (and the CLI) make, [`audit`] the log of them;
-//! - [`fleet`]: the kiosks' heartbeats and alerts;
+//! - [`fleet`]: the kiosks' heartbeats and alerts; [`kiosk_settings`] what store ops set
+//!   for the chain, a shop or a kiosk;
 //! - this module: serving with graceful shutdown, and a hub on its own thread.
 
 pub mod accounts;
@@ -30,6 +31,7 @@ pub mod feeds;
 pub mod fleet;
 pub mod grants;
 pub mod images;
+pub mod kiosk_settings;
 pub mod measure;
 pub mod pairing;
 pub mod pass;

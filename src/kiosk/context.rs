@@ -156,6 +156,8 @@ pub struct Ctx {
     /// The camera, when a scanner is attached, and when it last read a code.
     pub camera: RefCell<Option<Camera>>,
     pub last_read: Cell<Option<Instant>>,
+    /// What store ops set in the console, as the last pull brought it.
+    pub remote: RefCell<crate::protocol::RemoteSettings>,
     notice_timer: Timer,
 }
 
@@ -182,6 +184,7 @@ impl Ctx {
             session: RefCell::default(),
             camera: RefCell::default(),
             last_read: Cell::default(),
+            remote: RefCell::default(),
             notice_timer: Timer::default(),
         })
     }

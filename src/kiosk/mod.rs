@@ -236,6 +236,7 @@ pub fn demo_catalog(dir: &std::path::Path) -> anyhow::Result<PathBuf> {
         list_url: None,
         pairing: false,
         shops: demo::shops(),
+        remote: Default::default(),
     };
     crate::trust::save_settings(catalog.connection(), &settings, now)?;
     catalog.save_popular(&demo::history::popular(demo::HOME_STORE, now)?)?;

@@ -457,6 +457,42 @@ pub struct KioskSettings {
     /// The chain's shops, for names and "nearest first" on the staff stock screen.
     #[serde(default)]
     pub shops: Vec<Shop>,
+    /// What store ops set in the console for the chain, the kiosk's shop and the kiosk
+    /// itself, merged (the kiosk's over the shop's over the chain's).
+    #[serde(default)]
+    pub remote: RemoteSettings,
+}
+
+/// Settings store ops change in the console; each absent one keeps the kiosk's own
+/// (`kiosk.toml`) or built-in value. Kiosks apply them at their next pull, without a restart.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RemoteSettings {
+    /// Grows with every change that reaches this kiosk; 0 when nothing was ever set. The
+    /// kiosk reports the version it applies in its heartbeat.
+    pub version: i64,
+    /// Seconds without a tap before "Are you still there?".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_seconds: Option<u32>,
+    /// Seconds the warning counts down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning_seconds: Option<u32>,
+    /// A visit ends after this long, whatever happens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visit_max_minutes: Option<u32>,
+    /// The language a visit starts in (`fr` or `en`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Products (ids or SKUs) shown first on the attract and home screens.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub featured: Vec<String>,
+    /// A line the attract screen shows (the current campaign).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<String>,
+    /// Whether shoppers may sign in with their phone (when the web store allows it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_sign_in: Option<bool>,
 }
 
 /// A shop of the chain, as the hub's `[[shop]]` config describes it.

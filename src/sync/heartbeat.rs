@@ -30,6 +30,8 @@ pub struct Facts {
     pub products: u64,
     /// The stock levels' date, from the last inventory feed the kiosk has.
     pub inventory_as_of: Option<Timestamp>,
+    /// The remote settings' version the kiosk has (0: none set).
+    pub settings_version: i64,
 }
 
 /// Reads the heartbeat's facts from the kiosk database.
@@ -39,6 +41,7 @@ pub fn read(conn: &Connection) -> rusqlite::Result<Facts> {
         events_pending: roster::events_waiting(conn)?.saturating_add(events::waiting(conn)?),
         products: crate::catalog::product_count(conn)?,
         inventory_as_of: crate::catalog::inventory_as_of(conn)?,
+        settings_version: crate::trust::settings(conn)?.remote.version,
     })
 }
 
@@ -87,7 +90,7 @@ pub fn build(facts: Facts, now: Timestamp, camera: CameraHealth, disk_free_bytes
         // Walking the data directory every minute costs too much; the staff screen does
         // it when opened.
         data_bytes: None,
-        settings_version: None,
+        settings_version: Some(facts.settings_version),
     }
 }
 
@@ -154,6 +157,7 @@ mod tests {
             events_pending: 7,
             products: 42,
             inventory_as_of: Some(at(1_699_999_000)),
+            settings_version: 0,
         }
     }
 
@@ -183,7 +187,7 @@ mod tests {
         assert_eq!(beat.inventory_as_of, Some(at(1_699_999_000)));
         assert_eq!(beat.camera, running());
         assert_eq!(beat.disk_free_bytes, Some(1 << 30));
-        assert_eq!((beat.data_bytes, beat.settings_version), (None, None));
+        assert_eq!((beat.data_bytes, beat.settings_version), (None, Some(0)));
     }
 
     #[test]

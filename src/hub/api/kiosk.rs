@@ -250,17 +250,27 @@ async fn token_keys(State(state): State<AppState>, _device: DeviceAuth) -> Resul
     }))
 }
 
-/// The web store's pages a kiosk links to.
+/// The web store's pages a kiosk links to, the chain's shops, and the settings store ops
+/// set for the chain, the kiosk's shop and the kiosk (merged).
 #[utoipa::path(get, path = "/v1/kiosk/settings", tag = "kiosk",
     responses((status = 200, body = KioskSettings)), security(("device" = [])))]
-async fn kiosk_settings(State(state): State<AppState>, _device: DeviceAuth, headers: HeaderMap) -> Json<KioskSettings> {
-    Json(KioskSettings {
+async fn kiosk_settings(
+    State(state): State<AppState>,
+    device: DeviceAuth,
+    headers: HeaderMap,
+) -> Result<Json<KioskSettings>, ApiError> {
+    let remote = state
+        .store
+        .read(move |c| crate::hub::kiosk_settings::effective(c, &device.store_code, device.id))
+        .await?;
+    Ok(Json(KioskSettings {
         list_url: state
             .page(state.pages.list_url.as_ref(), "/list", &headers)
             .map(String::from),
         pairing: state.page(state.pages.pair_url.as_ref(), "/pair", &headers).is_some(),
         shops: state.shops.to_vec(),
-    })
+        remote,
+    }))
 }
 
 /// The sales assistants of the kiosk's own shop with their PIN hashes, for checking PINs

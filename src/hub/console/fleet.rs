@@ -180,14 +180,15 @@ pub async fn fleet(
 pub async fn kiosk(ctx: Ctx, State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, ConsoleError> {
     let lang = ctx.lang;
     let now = Timestamp::now();
-    let (kiosk, alerts, hours) = state
+    let (kiosk, alerts, hours, current) = state
         .store
         .read(move |c| {
-            Ok((
-                fleet::kiosk(c, id, now)?,
-                fleet::alerts_of(c, id, 20)?,
-                fleet::history(c, id, 48, now)?,
-            ))
+            let kiosk = fleet::kiosk(c, id, now)?;
+            let current = match &kiosk {
+                Some(k) => crate::hub::kiosk_settings::effective(c, &k.store_code, k.id)?.version,
+                None => 0,
+            };
+            Ok((kiosk, fleet::alerts_of(c, id, 20)?, fleet::history(c, id, 48, now)?, current))
         })
         .await?;
     let kiosk = kiosk.ok_or(ConsoleError::NotFound)?;
@@ -214,6 +215,14 @@ pub async fn kiosk(ctx: Ctx, State(state): State<AppState>, Path(id): Path<i64>)
             }))
             (row(tr!(lang, "Disk free").into_owned(), html! { @if let Some(free) = beat.and_then(|b| b.disk_free_bytes) { (format!("{:.1} GB", free as f64 / 1e9)) } @else { "—" } }))
             (row(tr!(lang, "Clock").into_owned(), html! { (tr!(lang, "%{s} s from the hub's", s = format!("{:+.1}", kiosk.clock_offset_ms as f64 / 1000.0))) }))
+            (row(tr!(lang, "Settings").into_owned(), html! {
+                @match beat.and_then(|b| b.settings_version) {
+                    Some(applied) if applied >= current => span.pill.ok { (tr!(lang, "Up to date")) },
+                    Some(applied) => span.pill.warn { (tr!(lang, "Version %{applied} of %{current}: takes the rest at its next pull", applied = applied, current = current)) },
+                    None => "—",
+                }
+                " " a href=(format!("/console/kiosks/{}/settings", kiosk.id)) { (tr!(lang, "Change")) }
+            }))
         }
         h2 { (tr!(lang, "Alerts")) }
         @if alerts.is_empty() {

@@ -7,8 +7,8 @@
 //! - [`session`]: accounts signed in, sessions in the hub's database;
 //! - [`page`]: what every page shares (the layout, the navigation, forms with their CSRF
 //!   token, friendly errors);
-//! - one file per page group: [`fleet`], [`enroll`], [`shops`], [`keys`], [`audit`],
-//!   [`accounts`].
+//! - one file per page group: [`fleet`], [`enroll`], [`shops`], [`settings`], [`keys`],
+//!   [`audit`], [`accounts`].
 //!
 //! Pages read through the store's readers and change things through [`crate::hub::admin`],
 //! the service layer the CLI calls too, which writes the audit log. A manager's shops are
@@ -22,6 +22,7 @@ pub mod fleet;
 pub mod keys;
 pub mod page;
 pub mod session;
+pub mod settings;
 pub mod shops;
 
 use axum::Router;
@@ -108,6 +109,9 @@ pub fn routes(store: Store, secure: bool) -> Router<AppState> {
         .route("/console/accounts/{id}/remove", post(accounts::remove))
         .route("/console/fleet", get(fleet::fleet))
         .route("/console/kiosks/{id}", get(fleet::kiosk))
+        .route("/console/kiosks/{id}/settings", get(settings::kiosk).post(settings::set_kiosk))
+        .route("/console/settings", get(settings::chain).post(settings::set_chain))
+        .route("/console/shops/{code}/settings", get(settings::shop).post(settings::set_shop))
         .route("/console/enroll", get(enroll::page).post(enroll::create))
         .route("/console/shops", get(shops::list))
         .route("/console/shops/{code}", get(shops::shop))

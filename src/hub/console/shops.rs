@@ -82,6 +82,7 @@ pub async fn shop(ctx: Ctx, State(state): State<AppState>, Path(code): Path<Stri
     let manages = ctx.account.manages(&code);
     let base = format!("/console/shops/{}", crate::protocol::params::segment(&code));
     let body = html! {
+        p { a href=(super::settings::shop_link(&code)) { (tr!(lang, "This shop's settings")) } }
         h2 { (tr!(lang, "Kiosks")) }
         @if kiosks.is_empty() { p.empty { (tr!(lang, "No kiosk in this shop yet.")) } }
         @else { ul.plain { @for kiosk in &kiosks {

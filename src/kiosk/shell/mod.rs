@@ -106,6 +106,8 @@ pub struct Shell {
     views: Views,
     nav: RefCell<Navigation>,
     limits: Cell<Limits>,
+    /// The language the kiosk starts in, and each visit unless store ops set another.
+    default_lang: RefCell<String>,
     /// Checks customer tokens; its replay cache outlives visits.
     verifier: RefCell<Verifier>,
     corner: RefCell<Corner>,
@@ -134,6 +136,7 @@ impl Shell {
             views,
             nav: RefCell::default(),
             limits: Cell::new(Limits::default()),
+            default_lang: RefCell::new("fr".to_owned()),
             verifier: RefCell::new(Verifier::new("", Default::default())),
             corner: RefCell::default(),
             staff_mode: Cell::new(false),
@@ -256,6 +259,21 @@ impl Shell {
         self.limits.set(limits);
     }
 
+    /// The limits a visit starting now gets: the kiosk's own, under what store ops set
+    /// in the console.
+    pub fn visit_limits(&self) -> Limits {
+        let base = self.limits.get();
+        let remote = self.ctx.remote.borrow();
+        let seconds = |value: Option<u32>, multiplier: u64, own: Duration| {
+            value.map_or(own, |v| Duration::from_secs(u64::from(v) * multiplier))
+        };
+        Limits {
+            idle: seconds(remote.idle_seconds, 1, base.idle),
+            warning: seconds(remote.warning_seconds, 1, base.warning),
+            max: seconds(remote.visit_max_minutes, 60, base.max),
+        }
+    }
+
     /// A camera reads codes for this kiosk.
     pub fn set_camera(&self, camera: crate::scan::scanner::Camera) {
         self.views.scan.set_camera(camera);
@@ -363,6 +381,7 @@ impl Shell {
 
     /// Shows the attract loop in `lang` and loads the home screen behind it.
     pub fn start(&self, lang: &str) {
+        *self.default_lang.borrow_mut() = lang.to_owned();
         self.set_language(lang);
         self.refresh_status();
     }
@@ -448,7 +467,9 @@ impl Shell {
                     app.set_waiting(waiting.min(i32::MAX as u64) as i32);
                     app.set_offline(failing);
                     app.set_can_take_list(settings.list_url.is_some());
-                    app.set_can_pair(settings.pairing && ctx.sync.is_some());
+                    let allowed = settings.remote.phone_sign_in != Some(false);
+                    app.set_can_pair(settings.pairing && allowed && ctx.sync.is_some());
+                    *ctx.remote.borrow_mut() = settings.remote;
                 }),
                 Err(e) => tracing::warn!("cannot read the outbox: {e}"),
             }

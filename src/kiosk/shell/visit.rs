@@ -39,7 +39,7 @@ impl Shell {
     pub fn begin_visit(&self) {
         let now = Instant::now();
         *self.ctx.visit.borrow_mut() = Visit::begin(now);
-        *self.ctx.session.borrow_mut() = Some(Session::new(self.limits.get(), now));
+        *self.ctx.session.borrow_mut() = Some(Session::new(self.visit_limits(), now));
         self.ctx.record(EventDetail::VisitStarted);
         self.views.wishlist.refresh();
         // The last pull may have brought the shop's popularity since the home screen loaded.
@@ -117,6 +117,12 @@ impl Shell {
             app.set_idle_seconds(0);
             app.set_waiting(0);
         });
+        // The next shopper starts in the shop's language, not the last one's.
+        let lang = self.ctx.remote.borrow().language.clone();
+        let lang = lang.unwrap_or_else(|| self.default_lang.borrow().clone());
+        if self.ctx.langs.borrow().ui != lang {
+            self.set_language(&lang);
+        }
         let ctx = self.ctx.clone();
         self.ctx.spawn(async move {
             let customer = ended.customer.map(|c| Owner::Alias(c.to_string()));
