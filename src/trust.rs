@@ -126,16 +126,20 @@ pub fn save_settings(conn: &mut Connection, settings: &KioskSettings, now: Times
 /// The web store's pages and the chain's shops; all absent before the first fetch.
 pub fn settings(conn: &Connection) -> rusqlite::Result<KioskSettings> {
     let mut settings = conn
-        .query_row("SELECT list_url, pairing, remote FROM hub_settings WHERE id = 1", [], |r| {
-            let remote: Option<String> = r.get(2)?;
-            Ok(KioskSettings {
-                list_url: r.get(0)?,
-                pairing: r.get(1)?,
-                shops: Vec::new(),
-                // Unreadable (written by a newer app): the kiosk's own values until the next pull.
-                remote: remote.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default(),
-            })
-        })
+        .query_row(
+            "SELECT list_url, pairing, remote FROM hub_settings WHERE id = 1",
+            [],
+            |r| {
+                let remote: Option<String> = r.get(2)?;
+                Ok(KioskSettings {
+                    list_url: r.get(0)?,
+                    pairing: r.get(1)?,
+                    shops: Vec::new(),
+                    // Unreadable (written by a newer app): the kiosk's own values until the next pull.
+                    remote: remote.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default(),
+                })
+            },
+        )
         .optional()?
         .unwrap_or_default();
     let mut stmt = conn.prepare_cached("SELECT code, name, latitude, longitude FROM shop ORDER BY name")?;

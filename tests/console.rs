@@ -658,8 +658,15 @@ fn a_shops_setting_from_the_console_reaches_its_kiosk_at_the_next_pull() {
     };
     let mut manager = Browser::signed_in(&world.hub.url(), "paris@chain.fr");
     manager.get("/console/settings");
-    let refused = manager.post("/console/settings", &[("name", "idle_seconds"), ("value", "90"), ("action", "set")]);
-    assert_eq!(refused.status, StatusCode::FORBIDDEN, "the chain's settings are the admins'");
+    let refused = manager.post(
+        "/console/settings",
+        &[("name", "idle_seconds"), ("value", "90"), ("action", "set")],
+    );
+    assert_eq!(
+        refused.status,
+        StatusCode::FORBIDDEN,
+        "the chain's settings are the admins'"
+    );
     manager.get("/console/shops/PARIS/settings");
     let other = manager.post(
         "/console/shops/LYON/settings",
@@ -686,12 +693,24 @@ fn a_shops_setting_from_the_console_reaches_its_kiosk_at_the_next_pull() {
     assert_eq!(remote(&lyon).idle_seconds, None, "another shop's kiosk keeps its own");
 
     let (ok, _, err) = crate::cli::vitrine_with_input(
-        &["hub", "settings", "set", "--data", world.hub_data().to_str().unwrap(), "language", "en"],
+        &[
+            "hub",
+            "settings",
+            "set",
+            "--data",
+            world.hub_data().to_str().unwrap(),
+            "language",
+            "en",
+        ],
         "",
     );
     assert!(ok, "{err}");
     let now = remote(&paris);
-    assert_eq!(now.language.as_deref(), Some("en"), "the chain's language, from the command line");
+    assert_eq!(
+        now.language.as_deref(),
+        Some("en"),
+        "the chain's language, from the command line"
+    );
     assert!(now.version > got.version);
     world
         .rt
@@ -703,6 +722,82 @@ fn a_shops_setting_from_the_console_reaches_its_kiosk_at_the_next_pull() {
         "/console/shops/PARIS/settings",
         &[("name", "idle_seconds"), ("value", ""), ("action", "inherit")],
     );
-    assert!(manager.get(&format!("/console/kiosks/{paris_id}")).body.contains("takes the rest at its next pull"));
+    assert!(
+        manager
+            .get(&format!("/console/kiosks/{paris_id}"))
+            .body
+            .contains("takes the rest at its next pull")
+    );
     assert_eq!(remote(&paris).idle_seconds, None, "back to the kiosk's own");
+}
+
+/// A products feed whose second item has no price.
+const FEED_WITH_A_BAD_LINE: &str = "id\ttitle\tprice\tavailability\tlink\n\
+A-1\tRobe Lina\t129.00 EUR\tin stock\thttps://shop.example/a-1\n\
+A-2\tJupe Iris\t\tin stock\thttps://shop.example/a-2\n\
+A-3\tChemise Oscar\t79.00 EUR\tin stock\thttps://shop.example/a-3\n";
+
+impl Browser {
+    fn upload(&mut self, token: Option<&str>, kind: &str, file: &str) -> Page {
+        let mut form = reqwest::multipart::Form::new();
+        if let Some(token) = token {
+            form = form.text("authenticity_token", token.to_owned());
+        }
+        let form = form.text("kind", kind.to_owned()).text("lang", "fr").part(
+            "file",
+            reqwest::multipart::Part::text(file.to_owned()).file_name("feed.tsv"),
+        );
+        let response = self
+            .rt
+            .block_on(
+                self.http
+                    .post(format!("{}/console/feeds", self.base))
+                    .multipart(form)
+                    .send(),
+            )
+            .unwrap();
+        self.read(response)
+    }
+}
+
+#[test]
+fn a_feed_uploaded_from_the_console_lists_its_rejected_line() {
+    let world = chain();
+    let mut admin = Browser::signed_in(&world.hub.url(), "admin@chain.fr");
+    admin.get("/console/feeds");
+    let token = admin.token.clone();
+    assert_eq!(
+        admin.upload(None, "products", FEED_WITH_A_BAD_LINE).status,
+        StatusCode::FORBIDDEN
+    );
+    let page = admin.upload(Some(&token), "products", FEED_WITH_A_BAD_LINE);
+    let to = page.location.expect("to the import's page");
+    assert!(to.starts_with("/console/feeds/"), "{to}");
+    let import = admin.get(&to);
+    assert!(
+        import.body.contains("imported=2") && import.body.contains("A-2"),
+        "{}",
+        import.body
+    );
+    assert!(
+        import.body.contains("<td class=\"num\">3</td>"),
+        "the line of the rejected item: {}",
+        import.body
+    );
+    let refused = admin.upload(Some(&token), "products", "id\ttitle\n");
+    assert_eq!(refused.location.as_deref(), Some("/console/feeds"));
+    assert!(admin.get("/console/feeds").body.contains("Refused whole"));
+    let conn = hub_conn(&world.hub_data());
+    let skus: i64 = conn
+        .query_row("SELECT COUNT(*) FROM variant", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(skus, 2, "the refused feed changed nothing");
+
+    let mut manager = Browser::signed_in(&world.hub.url(), "paris@chain.fr");
+    manager.get("/console/feeds");
+    let token = manager.token.clone();
+    assert_eq!(
+        manager.upload(Some(&token), "products", FEED_WITH_A_BAD_LINE).status,
+        StatusCode::FORBIDDEN
+    );
 }

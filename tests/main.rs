@@ -4,6 +4,7 @@
 
 #[cfg(feature = "kiosk")]
 mod appliance;
+mod browser;
 mod chaos;
 mod cli;
 mod console;
@@ -21,6 +22,8 @@ mod pictures;
 mod scan;
 #[cfg(feature = "kiosk")]
 mod session;
+#[cfg(feature = "kiosk")]
+mod setup_screen;
 mod signed_in;
 mod staff;
 #[cfg(feature = "kiosk")]

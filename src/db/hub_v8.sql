@@ -108,3 +108,23 @@ CREATE TABLE kiosk_setting_version (
     version INTEGER NOT NULL,
     PRIMARY KEY (scope, target)
 ) WITHOUT ROWID;
+
+-- Every feed import, uploaded, sent from the console or fetched on a schedule: what it
+-- did, or why it was refused, with the first rejected items (item, line, id, reason).
+CREATE TABLE feed_import (
+    id         INTEGER PRIMARY KEY,
+    at         INTEGER NOT NULL,
+    kind       TEXT NOT NULL,          -- products, inventory
+    lang       TEXT,
+    source     TEXT NOT NULL,          -- upload, console, fetch
+    origin     TEXT NOT NULL,          -- the key's name, the account's email, the feed's URL
+    outcome    TEXT NOT NULL,          -- imported, refused, fetch_failed
+    imported   INTEGER NOT NULL DEFAULT 0,
+    updated    INTEGER NOT NULL DEFAULT 0,
+    unchanged  INTEGER NOT NULL DEFAULT 0,
+    removed    INTEGER NOT NULL DEFAULT 0,
+    rejected   INTEGER NOT NULL DEFAULT 0,
+    error      TEXT,
+    rejections TEXT NOT NULL DEFAULT '[]'  -- JSON, at most 1000
+);
+CREATE INDEX feed_import_by_origin ON feed_import (source, origin, id);

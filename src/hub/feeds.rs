@@ -6,9 +6,39 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::config::FeedSource;
+use super::imports::{self, Origin, Outcome};
 use super::spool::Spool;
 use super::store::Store;
-use super::store::feeds::import_feed;
+use super::store::feeds::{ImportError, import_feed};
+
+/// How the import log names a scheduled feed.
+fn origin(source: &FeedSource) -> Origin {
+    Origin {
+        source: "fetch",
+        by: source.url.clone(),
+    }
+}
+
+/// Logs a fetch that failed (the network, the server's answer, the body cut off).
+async fn record_failure(store: &Store, source: &FeedSource, why: String) {
+    let (origin, kind, lang) = (origin(source), source.kind, source.lang.clone());
+    let recorded = store
+        .write(move |w| {
+            let outcome = Outcome::FetchFailed(why);
+            imports::record(
+                w.catalog.connection(),
+                &origin,
+                kind,
+                lang.as_deref(),
+                &outcome,
+                jiff::Timestamp::now(),
+            )
+        })
+        .await;
+    if let Ok(Err(e)) = recorded {
+        tracing::error!(error = %e, "cannot log the failed fetch");
+    }
+}
 
 /// Fetches a feed every `every_minutes` and imports it when it changed (ETag).
 pub async fn fetch_on_schedule(store: Store, source: FeedSource, spool: Spool) {
@@ -25,7 +55,11 @@ pub async fn fetch_on_schedule(store: Store, source: FeedSource, spool: Spool) {
             Ok(Some(line)) => tracing::info!(url = source.url, "{line}"),
             Ok(None) => tracing::debug!(url = source.url, "feed unchanged"),
             Err(e) => {
-                tracing::warn!(url = source.url, error = %format!("{e:#}"), "feed fetch failed; the catalog is as it was")
+                tracing::warn!(url = source.url, error = %format!("{e:#}"), "feed fetch failed; the catalog is as it was");
+                // A feed refused whole is logged by the import; a fetch that failed, here.
+                if !matches!(e.downcast_ref::<ImportError>(), Some(ImportError::Feed(_))) {
+                    record_failure(&store, &source, format!("{e:#}")).await;
+                }
             }
         }
     }
@@ -52,7 +86,7 @@ async fn fetch_once(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let body = spool.response_body(response).await.context("the feed was not read")?;
-    let summary = import_feed(store, source.kind, body, source.lang.clone()).await?;
+    let summary = import_feed(store, source.kind, body, source.lang.clone(), origin(source)).await?;
     *etag = new_tag;
     Ok(Some(format!("{} {summary}", source.kind.as_str())))
 }

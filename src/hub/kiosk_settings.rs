@@ -92,7 +92,14 @@ impl Name {
                 .ok()
                 .filter(|n| range.contains(n))
                 .map(serde_json::Value::from)
-                .ok_or_else(|| format!("{} is a number of {unit} from {} to {}", self.as_str(), range.start(), range.end()))
+                .ok_or_else(|| {
+                    format!(
+                        "{} is a number of {unit} from {} to {}",
+                        self.as_str(),
+                        range.start(),
+                        range.end()
+                    )
+                })
         };
         match self {
             Name::IdleSeconds => number(15..=600, "seconds"),
@@ -103,14 +110,18 @@ impl Name {
                 _ => Err("language is fr or en".to_owned()),
             },
             Name::Featured => {
-                let ids: Vec<&str> = text.split([',', ' ', '\n', '\r', '\t']).filter(|s| !s.is_empty()).collect();
+                let ids: Vec<&str> = text
+                    .split([',', ' ', '\n', '\r', '\t'])
+                    .filter(|s| !s.is_empty())
+                    .collect();
                 if ids.len() > MAX_FEATURED || !ids.iter().all(|id| crate::protocol::valid_ref(id)) {
                     return Err(format!("featured lists at most {MAX_FEATURED} product ids or SKUs"));
                 }
                 Ok(ids.into())
             }
             Name::Campaign => {
-                let ok = (1..=MAX_CAMPAIGN_CHARS).contains(&text.chars().count()) && !text.chars().any(char::is_control);
+                let ok =
+                    (1..=MAX_CAMPAIGN_CHARS).contains(&text.chars().count()) && !text.chars().any(char::is_control);
                 ok.then(|| text.into())
                     .ok_or_else(|| format!("campaign is one line of 1 to {MAX_CAMPAIGN_CHARS} characters"))
             }
@@ -285,6 +296,10 @@ mod tests {
         assert!(set(&Target::Chain, Name::IdleSeconds, Some("5")).is_err());
         assert!(set(&Target::Chain, Name::Language, Some("de")).is_err());
         assert!(set(&Target::Chain, Name::Campaign, Some(&"x".repeat(81))).is_err());
-        assert_eq!(effective(&conn, "LYON", 8).unwrap().idle_seconds, Some(90), "a refused value changes nothing");
+        assert_eq!(
+            effective(&conn, "LYON", 8).unwrap().idle_seconds,
+            Some(90),
+            "a refused value changes nothing"
+        );
     }
 }

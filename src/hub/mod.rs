@@ -31,6 +31,7 @@ pub mod feeds;
 pub mod fleet;
 pub mod grants;
 pub mod images;
+pub mod imports;
 pub mod kiosk_settings;
 pub mod measure;
 pub mod pairing;
@@ -154,6 +155,7 @@ impl Hub {
             webhook_targets,
             console: self.console.clone(),
             public_url: self.config.public_url.as_deref().map(Arc::from),
+            feeds: self.config.feeds.clone().into(),
         };
         let (router, _) = api::router(state);
         let router = router
@@ -195,6 +197,7 @@ async fn prune_on_schedule(store: Store, settings: Arc<measure::Settings>) {
                     measure::prune(conn, &settings, now)?
                         + webhooks::prune(conn, now)?
                         + fleet::prune(conn, now)?
+                        + imports::prune(conn, now)?
                         + console::session::prune(conn, now)?,
                 )
             })

@@ -69,6 +69,15 @@ impl Spool {
         spooler.finish().await
     }
 
+    /// Spools a file sent in a form (the console's feed upload).
+    pub async fn form_field(&self, mut field: axum::extract::multipart::Field<'_>) -> Result<Spooled, SpoolError> {
+        let mut spooler = Spooler::new(&self.dir, None, self.limit)?;
+        while let Some(chunk) = field.chunk().await.map_err(|e| SpoolError::Cut(e.body_text()))? {
+            spooler.push(&chunk).await?;
+        }
+        spooler.finish().await
+    }
+
     /// Spools a response body (a feed the hub fetches).
     pub async fn response_body(&self, mut response: reqwest::Response) -> Result<Spooled, SpoolError> {
         let mut spooler = Spooler::new(&self.dir, response.content_length(), self.limit)?;

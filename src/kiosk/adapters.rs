@@ -3,8 +3,10 @@
 use jiff::Timestamp;
 use slint::{Color, Image, ModelRc, SharedString, VecModel};
 
+use super::setup::{Field, Problem};
 use super::ui::{
-    CategoryData, ChipData, ProductCardData, ShopStockData, StockCellData, StockRowData, StockState, WishlistItemData,
+    CategoryData, ChipData, ProductCardData, SetupField, SetupProblem, ShopStockData, StockCellData, StockRowData,
+    StockState, WishlistItemData,
 };
 use crate::catalog::{Category, ProductCard, ProductSheet, ShopStock, VariantInfo};
 use crate::domain::format_price;
@@ -357,6 +359,42 @@ pub fn bytes(n: u64) -> SharedString {
         format!("{:.1} GB", mb / 1024.0).into()
     } else {
         format!("{mb:.0} MB").into()
+    }
+}
+
+/// Why the first-start screen has not enrolled, as its view names it.
+pub fn setup_problem(problem: Option<Problem>) -> SetupProblem {
+    match problem {
+        None => SetupProblem::None,
+        Some(Problem::NotACode) => SetupProblem::NotACode,
+        Some(Problem::NoCode) => SetupProblem::NoCode,
+        Some(Problem::NoHub) => SetupProblem::NoHub,
+        Some(Problem::BadHub) => SetupProblem::BadHub,
+        Some(Problem::UnknownCode) => SetupProblem::UnknownCode,
+        Some(Problem::ExpiredCode) => SetupProblem::ExpiredCode,
+        Some(Problem::UsedCode) => SetupProblem::UsedCode,
+        Some(Problem::Unreachable) => SetupProblem::Unreachable,
+        Some(Problem::NotAHub) => SetupProblem::NotAHub,
+        Some(Problem::TooManyTries) => SetupProblem::TooManyTries,
+        Some(Problem::HubFailed) => SetupProblem::HubFailed,
+        Some(Problem::KioskFailed) => SetupProblem::KioskFailed,
+    }
+}
+
+/// The field the first-start screen's keyboard types into, both ways.
+pub fn setup_field(field: Field) -> SetupField {
+    match field {
+        Field::None => SetupField::None,
+        Field::Code => SetupField::Code,
+        Field::Hub => SetupField::Hub,
+    }
+}
+
+pub fn field_of(field: SetupField) -> Field {
+    match field {
+        SetupField::Code => Field::Code,
+        SetupField::Hub => Field::Hub,
+        _ => Field::None,
     }
 }
 

@@ -2,8 +2,9 @@
 //! loop we pump ourselves, and pointer events sent as a finger would.
 //!
 //! Used by `vitrine snapshot`, by the probes behind `vitrine bench`, and by the UI
-//! tests. Slint keeps one event-loop proxy per process, so one thread per process drives
-//! the headless kiosk.
+//! tests; [`Stage`] drives any one window (the first-start screen's too), [`Headless`]
+//! the kiosk's. Slint keeps one event-loop proxy per process, so one thread per
+//! process drives the headless kiosk.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -88,27 +89,24 @@ fn install() -> anyhow::Result<(WindowSlot, Arc<Queue>)> {
     })
 }
 
-/// A kiosk on the headless platform.
-pub struct Headless {
-    pub kiosk: Kiosk,
+/// One window on the headless platform, and the event-loop queue: what drives a
+/// component without a display (the kiosk's window, or the first-start screen's).
+pub struct Stage {
     window: Rc<MinimalSoftwareWindow>,
     queue: Arc<Queue>,
 }
 
-impl Headless {
-    pub fn new(
-        db: &Path,
-        store: &str,
-        size: (u32, u32),
-        clock: Clock,
-        sync: Option<SyncLink>,
-    ) -> anyhow::Result<Headless> {
+impl Stage {
+    /// Makes a component with `make` on this thread's headless platform, its window
+    /// `size` pixels (not shown yet).
+    pub fn create<C>(make: impl FnOnce() -> anyhow::Result<C>, size: (u32, u32)) -> anyhow::Result<(C, Stage)> {
         let (slot, queue) = install()?;
-        let kiosk = Kiosk::new(db, store, super::demo_pictures(), clock, sync)?;
+        // The window `make` creates, not one made before.
+        *slot.borrow_mut() = None;
+        let made = make()?;
         let window = slot.borrow().clone().context("Slint created no window")?;
         window.set_size(PhysicalSize::new(size.0, size.1));
-        kiosk.window.show()?;
-        Ok(Headless { kiosk, window, queue })
+        Ok((made, Stage { window, queue }))
     }
 
     pub fn resize(&self, size: (u32, u32)) {
@@ -146,21 +144,15 @@ impl Headless {
         }
     }
 
-    /// Waits until every request has been answered and is on screen.
-    pub fn settle(&self) -> anyhow::Result<()> {
-        let pending = self.kiosk.pending.clone();
-        self.settle_until("pending work", move || pending.is_idle())
-    }
-
     /// Renders the current frame.
     pub fn render(&self) -> anyhow::Result<slint::SharedPixelBuffer<slint::Rgba8Pixel>> {
-        Ok(self.kiosk.window.window().take_snapshot()?)
+        Ok(self.window.window().take_snapshot()?)
     }
 
     /// A finger's tap at a logical position.
     pub fn tap(&self, x: f32, y: f32) {
         let position = LogicalPosition::new(x, y);
-        let window = self.kiosk.window.window();
+        let window = self.window.window();
         window.dispatch_event(WindowEvent::PointerMoved { position });
         window.dispatch_event(WindowEvent::PointerPressed {
             position,
@@ -175,7 +167,7 @@ impl Headless {
 
     /// A finger's swipe from one logical position to another, in small steps.
     pub fn swipe(&self, from: (f32, f32), to: (f32, f32)) {
-        let window = self.kiosk.window.window();
+        let window = self.window.window();
         let at = |t: f32| LogicalPosition::new(from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t);
         window.dispatch_event(WindowEvent::PointerMoved { position: at(0.0) });
         window.dispatch_event(WindowEvent::PointerPressed {
@@ -202,5 +194,59 @@ impl Headless {
             .save(path)
             .with_context(|| format!("cannot write {}", path.display()))?;
         Ok(())
+    }
+}
+
+/// A kiosk on the headless platform.
+pub struct Headless {
+    pub kiosk: Kiosk,
+    stage: Stage,
+}
+
+impl Headless {
+    pub fn new(
+        db: &Path,
+        store: &str,
+        size: (u32, u32),
+        clock: Clock,
+        sync: Option<SyncLink>,
+    ) -> anyhow::Result<Headless> {
+        let (kiosk, stage) = Stage::create(|| Kiosk::new(db, store, super::demo_pictures(), clock, sync), size)?;
+        kiosk.window.show()?;
+        Ok(Headless { kiosk, stage })
+    }
+
+    pub fn resize(&self, size: (u32, u32)) {
+        self.stage.resize(size);
+    }
+
+    /// Waits until `done` holds, running the event loop meanwhile.
+    pub fn settle_until(&self, what: &str, done: impl Fn() -> bool) -> anyhow::Result<()> {
+        self.stage.settle_until(what, done)
+    }
+
+    /// Waits until every request has been answered and is on screen.
+    pub fn settle(&self) -> anyhow::Result<()> {
+        let pending = self.kiosk.pending.clone();
+        self.settle_until("pending work", move || pending.is_idle())
+    }
+
+    /// Renders the current frame.
+    pub fn render(&self) -> anyhow::Result<slint::SharedPixelBuffer<slint::Rgba8Pixel>> {
+        self.stage.render()
+    }
+
+    /// A finger's tap at a logical position.
+    pub fn tap(&self, x: f32, y: f32) {
+        self.stage.tap(x, y);
+    }
+
+    /// A finger's swipe from one logical position to another, in small steps.
+    pub fn swipe(&self, from: (f32, f32), to: (f32, f32)) {
+        self.stage.swipe(from, to);
+    }
+
+    pub fn save_png(&self, path: &Path) -> anyhow::Result<()> {
+        self.stage.save_png(path)
     }
 }

@@ -10,6 +10,8 @@
 //! - [`links`]: the web store links the kiosk shows as QR codes;
 //! - [`session`]: when a shopper's visit ends;
 //! - [`appliance`], [`settings`]: the kiosk as the image runs it (systemd, its settings file);
+//! - [`first_start`], [`setup`]: the first-start screen that enrolls a kiosk, and its
+//!   decisions;
 //! - [`headless`]: a display-less platform for screenshots, tests and probes;
 //! - [`snapshot`]: `vitrine snapshot`, a screen of the demo store to a PNG;
 //! - [`probes`]: the kiosk's numbers for `vitrine bench`.
@@ -17,12 +19,14 @@
 pub mod adapters;
 pub mod appliance;
 pub mod context;
+pub mod first_start;
 pub mod headless;
 pub mod images;
 pub mod links;
 pub mod probes;
 pub mod session;
 pub mod settings;
+pub mod setup;
 pub mod shell;
 pub mod snapshot;
 pub mod views;
@@ -70,6 +74,8 @@ pub enum Screen {
     StaffStock,
     /// The kiosk's health, as staff see it.
     StaffHealth,
+    /// The first-start screen of a kiosk not enrolled yet.
+    Setup,
 }
 
 impl Screen {
@@ -114,6 +120,20 @@ impl Kiosk {
         clock: Clock,
         sync: Option<SyncLink>,
     ) -> anyhow::Result<Kiosk> {
+        let window = ui::AppWindow::new().context("cannot create the kiosk window")?;
+        Kiosk::new_in(window, db, store, images, clock, sync)
+    }
+
+    /// [`Kiosk::new`] on a window made already: the first-start screen's
+    /// ([`first_start`]), which the kiosk takes over once enrolled.
+    pub fn new_in(
+        window: ui::AppWindow,
+        db: &std::path::Path,
+        store: &str,
+        images: ImageSource,
+        clock: Clock,
+        sync: Option<SyncLink>,
+    ) -> anyhow::Result<Kiosk> {
         // No visit is under way yet: what a run that stopped mid-visit left goes now.
         let mut local = crate::catalog::Catalog::open(db).with_context(|| format!("cannot open {}", db.display()))?;
         let left = crate::sync::outbox::end_leftover_visits(local.connection())?;
@@ -121,7 +141,6 @@ impl Kiosk {
             tracing::info!(rows = left, "cleared a visit the last run left");
         }
         drop(local);
-        let window = ui::AppWindow::new().context("cannot create the kiosk window")?;
         let catalog = CatalogWorker::start(db).with_context(|| format!("cannot open the catalog {}", db.display()))?;
         let images = ImageWorker::start(images);
         let pending = Pending::default();
@@ -193,11 +212,48 @@ pub fn system_clock() -> Clock {
 
 /// `vitrine kiosk`: full screen, syncing with the hub it is enrolled with.
 pub fn run(config: Config) -> anyhow::Result<()> {
+    start(config, None)?.run()
+}
+
+/// A kiosk made and ready to show, with what must outlive its window.
+pub struct Started {
+    kiosk: Kiosk,
+    lang: String,
+    health: Option<PathBuf>,
+    /// The sync thread, and the demo's hub and files: dropped after the kiosk, in order.
+    _keep: Vec<Box<dyn std::any::Any>>,
+}
+
+impl Started {
+    /// Shows the window until the event loop ends.
+    fn run(self) -> anyhow::Result<()> {
+        present(&self.kiosk, &self.lang, self.health.clone())
+    }
+
+    /// Shows the kiosk in an event loop that already runs, on the window the
+    /// first-start screen showed (the `linuxkms` backend has one window and one event
+    /// loop per process). The guard keeps systemd's timers and the health mark's.
+    pub fn show(&self) -> anyhow::Result<appliance::Supervision> {
+        let supervision = appliance::supervise(
+            &self.kiosk.window,
+            appliance::systemd(),
+            appliance::watchdog_interval(),
+            self.health.clone(),
+        );
+        self.kiosk.shell.start(&self.lang);
+        self.kiosk.window.show().context("cannot show the kiosk window")?;
+        Ok(supervision)
+    }
+}
+
+/// [`run`]'s kiosk, made but not shown, on `window` if one is made already.
+fn start(config: Config, window: Option<ui::AppWindow>) -> anyhow::Result<Started> {
     let db = config.data.join(crate::db::KIOSK_DB);
     let device = enrolled(&db)?;
     let pictures = hub_pictures(&config.data, &device, config.picture_cache_mib)?;
     let sync = Background::start(Syncer::open(&db, Policy::default())?)?;
-    let kiosk = Kiosk::new(
+    let kiosk = Kiosk::new_in(
+        window_or_new(window)?,
         &db,
         &device.store_code,
         pictures,
@@ -209,7 +265,19 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     if let Some(camera) = config.camera {
         kiosk.attach_scanner(Scanner::start(camera, SCAN_DEBOUNCE)?)?;
     }
-    present(&kiosk, &config.lang, config.health)
+    Ok(Started {
+        kiosk,
+        lang: config.lang,
+        health: config.health,
+        _keep: vec![Box::new(sync)],
+    })
+}
+
+fn window_or_new(window: Option<ui::AppWindow>) -> anyhow::Result<ui::AppWindow> {
+    match window {
+        Some(window) => Ok(window),
+        None => ui::AppWindow::new().context("cannot create the kiosk window"),
+    }
 }
 
 /// Shows the window until the event loop ends, under systemd's watchdog when there is
@@ -250,24 +318,49 @@ pub fn run_demo(lang: &str) -> anyhow::Result<()> {
 }
 
 fn run_demo_with(lang: &str, limits: Option<session::Limits>, health: Option<PathBuf>) -> anyhow::Result<()> {
+    start_demo(lang, limits, health, None)?.run()
+}
+
+/// The demo's hub and kiosk, made but not shown, on `window` if one is made already
+/// (the first-start screen's "Try the demo store").
+pub fn start_demo(
+    lang: &str,
+    limits: Option<session::Limits>,
+    health: Option<PathBuf>,
+    window: Option<ui::AppWindow>,
+) -> anyhow::Result<Started> {
     let dir = tempfile::tempdir()?;
     let hub = demo::start_hub(&dir.path().join("hub"))?;
     let data = dir.path().join("kiosk");
     let db = demo::enroll_kiosk(&hub, &data)?;
     let pictures = hub_pictures(&data, &enrolled(&db)?, 64)?;
     let sync = Background::start(Syncer::open(&db, Policy::default())?)?;
-    let kiosk = Kiosk::new(&db, demo::HOME_STORE, pictures, system_clock(), Some(sync.link.clone()))?;
+    let kiosk = Kiosk::new_in(
+        window_or_new(window)?,
+        &db,
+        demo::HOME_STORE,
+        pictures,
+        system_clock(),
+        Some(sync.link.clone()),
+    )?;
     // Limits come only from the appliance, which is full screen.
     if let Some(limits) = limits {
         kiosk.window.window().set_fullscreen(true);
         kiosk.shell.set_limits(limits);
     }
-    present(&kiosk, lang, health)
+    Ok(Started {
+        kiosk,
+        lang: lang.to_owned(),
+        health,
+        _keep: vec![Box::new(sync), Box::new(hub), Box::new(dir)],
+    })
 }
 
 /// `vitrine appliance`: the kiosk image's app, set up by one settings file. Enrolls
 /// with the hub on the first start (retrying while the network is not there yet), or
-/// shows the demo store when the file names no hub.
+/// shows the demo store when the file names no hub. A kiosk not enrolled whose file
+/// holds no enrollment code, but names a hub or asks for `setup_screen`, shows the
+/// first-start screen ([`first_start`]) until it enrolls.
 pub fn run_appliance(settings_file: &std::path::Path) -> anyhow::Result<()> {
     let settings = settings::Settings::load(settings_file).map_err(settings::Invalid)?;
     #[cfg(feature = "linuxkms")]
@@ -279,18 +372,34 @@ pub fn run_appliance(settings_file: &std::path::Path) -> anyhow::Result<()> {
     let data = settings::data_dir(settings_file);
     std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
     let health = Some(data.join("update-health"));
-    let Some(hub) = &settings.hub else {
+    if settings.hub.is_none() && !settings.setup_screen {
         return run_demo_with(&settings.language, Some(settings.limits()), health);
-    };
+    }
     let db = data.join(crate::db::KIOSK_DB);
     let device = match enrolled(&db) {
         Ok(device) => device,
-        Err(_) => {
-            let device = enroll_patiently(&db, hub, &settings)?;
-            tracing::info!(store = %device.store_code, "enrolled with the hub {hub}");
-            device
-        }
+        Err(_) => match (&settings.hub, &settings.enrollment_code) {
+            (Some(hub), Some(_)) => {
+                let device = enroll_patiently(&db, hub, &settings)?;
+                tracing::info!(store = %device.store_code, "enrolled with the hub {hub}");
+                device
+            }
+            // No code to enroll with (or, with `setup_screen`, no hub): someone sets the
+            // kiosk up on its screen.
+            _ => return first_start::run(&settings, data, health),
+        },
     };
+    run(appliance_config(&settings, data, health, &device)?)
+}
+
+/// What an enrolled appliance runs: checked against the shop its settings name, with
+/// its camera. The same after an enrollment on the first-start screen.
+fn appliance_config(
+    settings: &settings::Settings,
+    data: PathBuf,
+    health: Option<PathBuf>,
+    device: &Device,
+) -> anyhow::Result<Config> {
     if let Some(store) = settings.store.as_ref().filter(|store| **store != device.store_code) {
         return Err(settings::Invalid(anyhow::anyhow!(
             "this kiosk is enrolled in {}, not {store}: re-enroll it (see kiosk-image/README.md)",
@@ -302,7 +411,7 @@ pub fn run_appliance(settings_file: &std::path::Path) -> anyhow::Result<()> {
         .camera_spec()
         .map(|spec| crate::scan::open_source(&spec, 15.0))
         .transpose()?;
-    run(Config {
+    Ok(Config {
         data,
         lang: settings.language.clone(),
         picture_cache_mib: settings.picture_cache_mib,

@@ -26,10 +26,20 @@ impl Invalid {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
-    /// The hub, e.g. `https://hub.example.com`. Without it the kiosk shows the demo store.
+    /// The hub, e.g. `https://hub.example.com`. Without it the kiosk shows the demo store
+    /// (unless `setup_screen` asks for the first-start screen).
     pub hub: Option<String>,
     /// The one-time code from `vitrine hub enroll-code`, used on the first start.
+    /// Without it, a kiosk not enrolled yet shows the first-start screen, where store ops
+    /// show it the code's QR from the console, or type the code.
     pub enrollment_code: Option<String>,
+    /// Shows the first-start screen on a kiosk not enrolled yet even though no hub is
+    /// named: the hub's address is then typed there too (or comes with the QR code), and
+    /// the demo store is one tap away. An image can then leave the factory with this one
+    /// line and be set up in the shop, with no file to edit. Off, a file without a hub
+    /// shows the demo store, as a fresh image does.
+    #[serde(default)]
+    pub setup_screen: bool,
     /// The shop the kiosk must be enrolled in (as in the local inventory feed).
     pub store: Option<String>,
     /// This tablet's name on the hub.
@@ -97,10 +107,6 @@ impl Settings {
             ensure!(
                 hub.starts_with("https://") || hub.starts_with("http://"),
                 "hub must be an http(s) address, not {hub:?}"
-            );
-            ensure!(
-                self.enrollment_code.is_some(),
-                "enrollment_code is needed with hub (from `vitrine hub enroll-code`)"
             );
         }
         if let Some(store) = &self.store {
@@ -237,7 +243,12 @@ mod tests {
             (settings.hub.as_deref(), settings.rotation, settings.language.as_str()),
             (None, 0, "fr")
         );
+        assert!(!settings.setup_screen, "a fresh image shows the demo store");
         assert_eq!(settings.limits().idle, Duration::from_secs(60));
+        // A hub without a code: the first-start screen enrolls the kiosk.
+        let bare = Settings::parse("hub = \"https://hub.example.com\"").unwrap();
+        assert_eq!((bare.enrollment_code, bare.setup_screen), (None, false));
+        assert!(Settings::parse("setup_screen = true").unwrap().setup_screen);
 
         let cases = [
             ("rotation = 45", "rotation must be 0, 90, 180 or 270"),
@@ -246,7 +257,6 @@ mod tests {
                 "hub = \"ftp://x\"\nenrollment_code = \"A\"",
                 "hub must be an http(s) address",
             ),
-            ("hub = \"https://hub.example.com\"", "enrollment_code is needed"),
             ("[idle]\nseconds = 1", "idle.seconds must be between 5 and 3600"),
             ("rotaton = 90", "unknown field `rotaton`"),
             ("rotation = \"ninety\"", "invalid type"),

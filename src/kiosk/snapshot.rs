@@ -1,5 +1,6 @@
 //! `vitrine snapshot`: one screen of the demo store rendered to a PNG on the headless
-//! platform, driven as a shopper (or an assistant) would drive it.
+//! platform, driven as a shopper (or an assistant) would drive it; or the first-start
+//! screen of a kiosk to set up.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -8,7 +9,8 @@ use anyhow::Context;
 use slint::{ComponentHandle, Model};
 
 use super::Screen;
-use super::headless::Headless;
+use super::first_start::{Options, SetupScreen};
+use super::headless::{Headless, Stage};
 use crate::demo;
 use crate::sync::driver::{Background, Syncer};
 use crate::sync::engine::Policy;
@@ -27,7 +29,8 @@ pub struct Request {
     pub idle: bool,
     /// Show a code for the shopper's phone (against the demo hub).
     pub qr: Option<Qr>,
-    /// Show the scan sheet, the camera seeing this picture.
+    /// Show the scan sheet (or the first-start screen's preview), the camera seeing this
+    /// picture.
     pub camera: Option<PathBuf>,
     pub out: PathBuf,
 }
@@ -45,6 +48,9 @@ pub enum Qr {
 
 /// Renders one screen of the demo store to a PNG, driving the kiosk as a shopper would.
 pub fn render_demo(request: &Request) -> anyhow::Result<()> {
+    if request.screen == Screen::Setup {
+        return render_setup(request);
+    }
     let dir = tempfile::tempdir()?;
     // Codes for the phone and staff mode come from the hub: those snapshots run the
     // whole demo.
@@ -97,13 +103,7 @@ pub fn render_demo(request: &Request) -> anyhow::Result<()> {
     // The pictures the replay reads, kept until the screen is saved.
     let mut _held = None;
     if let Some(picture) = &request.camera {
-        // The picture held in front of the camera for a few seconds.
-        let held = tempfile::tempdir()?;
-        let ext = picture.extension().and_then(|e| e.to_str()).unwrap_or("png");
-        for i in 0..60 {
-            std::fs::copy(picture, held.path().join(format!("{i:03}.{ext}")))
-                .with_context(|| format!("cannot read {}", picture.display()))?;
-        }
+        let held = hold(picture)?;
         let replay = crate::scan::source::Replay::dir(held.path(), 15.0)?;
         let scanner = crate::scan::scanner::Scanner::start(Box::new(replay), Duration::from_secs(3))?;
         headless.kiosk.attach_scanner(scanner)?;
@@ -125,6 +125,51 @@ pub fn render_demo(request: &Request) -> anyhow::Result<()> {
         headless.settle_until("the idle warning", app(|a| a.get_idle_seconds() > 0))?;
     }
     headless.save_png(&request.out)
+}
+
+/// The picture held in front of the camera for a few seconds: a folder for a replay.
+fn hold(picture: &Path) -> anyhow::Result<tempfile::TempDir> {
+    let held = tempfile::tempdir()?;
+    let ext = picture.extension().and_then(|e| e.to_str()).unwrap_or("png");
+    for i in 0..60 {
+        std::fs::copy(picture, held.path().join(format!("{i:03}.{ext}")))
+            .with_context(|| format!("cannot read {}", picture.display()))?;
+    }
+    Ok(held)
+}
+
+/// `--screen setup`: the first-start screen as a kiosk whose settings name no hub shows
+/// it (the hub's address typed too, the demo offered). `--query` is typed into the code
+/// field, the keyboard up; `--camera` is what the camera sees (an enrollment code there
+/// would enroll for real).
+fn render_setup(request: &Request) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let options = Options {
+        db: dir.path().join(crate::db::KIOSK_DB),
+        hub: None,
+        name: None,
+        lang: request.lang.clone(),
+    };
+    let (window, stage) = Stage::create(|| Ok(super::ui::AppWindow::new()?), request.size)?;
+    let screen = SetupScreen::new(window, options, |_| {})?;
+    screen.window.show()?;
+    let window = &screen.window;
+    let mut _held = None;
+    if let Some(picture) = &request.camera {
+        let held = hold(picture)?;
+        screen.attach_camera(Box::new(crate::scan::source::Replay::dir(held.path(), 15.0)?))?;
+        stage.settle_until("the camera's picture", || {
+            window.global::<super::ui::SetupAdapter>().get_preview().size().width > 0
+        })?;
+        _held = Some(held);
+    }
+    if let Some(text) = &request.query {
+        let adapter = window.global::<super::ui::SetupAdapter>();
+        adapter.invoke_choose_field(super::ui::SetupField::Code);
+        adapter.invoke_typed(text.as_str().into());
+    }
+    stage.settle_until("the screen", || true)?;
+    stage.save_png(&request.out)
 }
 
 /// Enrolls the kiosk database with a hub nobody listens for and tries one push, so the
@@ -200,6 +245,7 @@ pub fn show(headless: &Headless, db: &Path, request: &Request) -> anyhow::Result
             }
             shell.go(super::UiScreen::Wishlist);
         }
+        Screen::Setup => anyhow::bail!("the first-start screen has no kiosk behind it: see `render_setup`"),
         Screen::StaffPin | Screen::StaffStock | Screen::StaffHealth => {
             let keypad = headless.kiosk.window.global::<super::ui::StaffKeypadAdapter>();
             let stock = headless.kiosk.window.global::<super::ui::StaffStockAdapter>();

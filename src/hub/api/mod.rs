@@ -91,6 +91,8 @@ pub struct AppState {
     pub console: crate::hub::console::Keys,
     /// The address kiosks and browsers reach the hub at, when configured.
     pub public_url: Option<Arc<str>>,
+    /// The feeds the hub fetches on a schedule.
+    pub feeds: Arc<[crate::hub::FeedSource]>,
 }
 
 impl AppState {

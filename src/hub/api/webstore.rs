@@ -370,7 +370,11 @@ async fn upload(
             SpoolError::Cut(why) => ApiError::bad_request("unreadable_body", format!("the feed was cut off: {why}")),
             SpoolError::Disk(e) => ApiError::internal(&e),
         })?;
-    let imported = crate::hub::import_feed(&state.store, kind, body, lang)
+    let origin = crate::hub::imports::Origin {
+        source: "upload",
+        by: key.name.clone(),
+    };
+    let imported = crate::hub::import_feed(&state.store, kind, body, lang, origin)
         .await
         .map_err(|e| match e {
             ImportError::Feed(e) => refused(e),

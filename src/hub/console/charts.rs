@@ -66,7 +66,11 @@ fn share(value: f64, max: Option<f64>) -> f64 {
 /// A number for a tick or a tooltip: whole when it is, else with one decimal.
 fn number(v: f64) -> String {
     let v = clean(v);
-    if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.1}") }
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 /// `part` as a percentage of `whole`; `None` when `whole` is 0 (no share to give).
@@ -238,7 +242,11 @@ mod tests {
         let out = hbars("Revenue", &[("Paris".into(), 0.0, "0.00 EUR".into())]).into_string();
         assert!(clean_numbers(&out), "{out}");
         assert_eq!(bar_count(&out), 1);
-        let steps = [("Views".to_owned(), 0), ("Adds".to_owned(), 0), ("Orders".to_owned(), 0)];
+        let steps = [
+            ("Views".to_owned(), 0),
+            ("Adds".to_owned(), 0),
+            ("Orders".to_owned(), 0),
+        ];
         let out = funnel("Funnel", &steps).into_string();
         assert!(clean_numbers(&out), "{out}");
         assert!(out.contains("0 (—)"), "{out}");
@@ -287,9 +295,16 @@ mod tests {
 
     #[test]
     fn a_funnel_gives_each_step_its_share_of_the_first() {
-        let steps = [("Views".to_owned(), 200), ("Adds".to_owned(), 50), ("Orders".to_owned(), 3)];
+        let steps = [
+            ("Views".to_owned(), 200),
+            ("Adds".to_owned(), 50),
+            ("Orders".to_owned(), 3),
+        ];
         let out = funnel("Funnel", &steps).into_string();
-        assert!(out.contains("200 (100%)") && out.contains("50 (25%)") && out.contains("3 (1.5%)"), "{out}");
+        assert!(
+            out.contains("200 (100%)") && out.contains("50 (25%)") && out.contains("3 (1.5%)"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -297,7 +312,10 @@ mod tests {
         let out = bars("Visits per day", &days(&[1.0, 2.0]), "visits").into_string();
         let id = chart_id("Visits per day");
         assert!(out.contains(&format!("aria-labelledby=\"{id}\"")), "{out}");
-        assert!(out.contains(&format!("<title id=\"{id}\">Visits per day</title>")), "{out}");
+        assert!(
+            out.contains(&format!("<title id=\"{id}\">Visits per day</title>")),
+            "{out}"
+        );
         assert!(out.contains("role=\"img\""));
         assert!(out.contains("<table class=\"visually-hidden\">"), "{out}");
         assert_eq!(out.matches("<tr>").count(), 2);
@@ -309,7 +327,10 @@ mod tests {
         let rows = [("<b>A&B</b>".to_owned(), 1.0, "1".to_owned())];
         let out = hbars("<script>", &rows).into_string();
         assert!(!out.contains("<script>") && !out.contains("<b>"), "{out}");
-        assert!(out.contains("&lt;script&gt;") && out.contains("&lt;b&gt;A&amp;B"), "{out}");
+        assert!(
+            out.contains("&lt;script&gt;") && out.contains("&lt;b&gt;A&amp;B"),
+            "{out}"
+        );
     }
 
     #[test]

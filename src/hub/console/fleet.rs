@@ -188,7 +188,12 @@ pub async fn kiosk(ctx: Ctx, State(state): State<AppState>, Path(id): Path<i64>)
                 Some(k) => crate::hub::kiosk_settings::effective(c, &k.store_code, k.id)?.version,
                 None => 0,
             };
-            Ok((kiosk, fleet::alerts_of(c, id, 20)?, fleet::history(c, id, 48, now)?, current))
+            Ok((
+                kiosk,
+                fleet::alerts_of(c, id, 20)?,
+                fleet::history(c, id, 48, now)?,
+                current,
+            ))
         })
         .await?;
     let kiosk = kiosk.ok_or(ConsoleError::NotFound)?;

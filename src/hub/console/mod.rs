@@ -7,8 +7,9 @@
 //! - [`session`]: accounts signed in, sessions in the hub's database;
 //! - [`page`]: what every page shares (the layout, the navigation, forms with their CSRF
 //!   token, friendly errors);
-//! - one file per page group: [`fleet`], [`enroll`], [`shops`], [`settings`], [`keys`],
-//!   [`audit`], [`accounts`].
+//! - one file per page group: [`fleet`], [`enroll`], [`shops`], [`settings`],
+//!   [`feeds`], [`figures`] (with [`charts`], server-drawn SVG), [`keys`], [`audit`],
+//!   [`accounts`].
 //!
 //! Pages read through the store's readers and change things through [`crate::hub::admin`],
 //! the service layer the CLI calls too, which writes the audit log. A manager's shops are
@@ -17,7 +18,10 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod charts;
 pub mod enroll;
+pub mod feeds;
+pub mod figures;
 pub mod fleet;
 pub mod keys;
 pub mod page;
@@ -109,9 +113,15 @@ pub fn routes(store: Store, secure: bool) -> Router<AppState> {
         .route("/console/accounts/{id}/remove", post(accounts::remove))
         .route("/console/fleet", get(fleet::fleet))
         .route("/console/kiosks/{id}", get(fleet::kiosk))
-        .route("/console/kiosks/{id}/settings", get(settings::kiosk).post(settings::set_kiosk))
+        .route(
+            "/console/kiosks/{id}/settings",
+            get(settings::kiosk).post(settings::set_kiosk),
+        )
         .route("/console/settings", get(settings::chain).post(settings::set_chain))
-        .route("/console/shops/{code}/settings", get(settings::shop).post(settings::set_shop))
+        .route(
+            "/console/shops/{code}/settings",
+            get(settings::shop).post(settings::set_shop),
+        )
         .route("/console/enroll", get(enroll::page).post(enroll::create))
         .route("/console/shops", get(shops::list))
         .route("/console/shops/{code}", get(shops::shop))
@@ -123,6 +133,16 @@ pub fn routes(store: Store, secure: bool) -> Router<AppState> {
         .route("/console/keys/{id}/revoke", post(keys::revoke))
         .route("/console/keys/{id}/webhooks/{endpoint}/replay", post(keys::replay))
         .route("/console/audit", get(audit::log))
+        .route(
+            "/console/feeds",
+            get(feeds::list)
+                .post(feeds::upload)
+                // A feed is spooled to disk under the hub's own size limit.
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/console/feeds/{id}", get(feeds::import))
+        .route("/console/figures", get(figures::page))
+        .route("/console/figures.csv", get(figures::csv))
         .route("/console/assets/{file}", get(asset))
         .fallback(|| async { page::ConsoleError::NotFound })
         .layer(auth)

@@ -235,7 +235,9 @@ fn navigation(lang: Lang, account: &Account) -> Vec<(&'static str, String)> {
     if account.role != Role::Viewer {
         items.push(("/console/enroll", tr!(lang, "Enroll a kiosk").into_owned()));
     }
+    items.push(("/console/feeds", tr!(lang, "Catalog and feeds").into_owned()));
     items.push(("/console/settings", tr!(lang, "Settings").into_owned()));
+    items.push(("/console/figures", tr!(lang, "Figures").into_owned()));
     if account.role == Role::Admin {
         items.push(("/console/keys", tr!(lang, "Keys and webhooks").into_owned()));
         items.push(("/console/accounts", tr!(lang, "Accounts").into_owned()));

@@ -18,13 +18,37 @@ use crate::protocol::params::segment;
 
 fn label(lang: Lang, name: Name) -> (String, String) {
     let (label, hint) = match name {
-        Name::IdleSeconds => (tr!(lang, "Idle seconds"), tr!(lang, "Seconds without a tap before “Are you still there?” (15 to 600).")),
-        Name::WarningSeconds => (tr!(lang, "Warning seconds"), tr!(lang, "Seconds the warning counts down (5 to 120).")),
-        Name::VisitMaxMinutes => (tr!(lang, "Longest visit"), tr!(lang, "Minutes after which a visit ends whatever happens (5 to 240).")),
-        Name::Language => (tr!(lang, "Starting language"), tr!(lang, "The language each visit starts in: fr or en.")),
-        Name::Featured => (tr!(lang, "Featured products"), tr!(lang, "Product ids or SKUs shown first, separated by spaces (at most 24).")),
-        Name::Campaign => (tr!(lang, "Campaign line"), tr!(lang, "One line on the attract screen (at most 80 characters).")),
-        Name::PhoneSignIn => (tr!(lang, "Sign-in with the phone"), tr!(lang, "on or off (when the web store offers it).")),
+        Name::IdleSeconds => (
+            tr!(lang, "Idle seconds"),
+            tr!(lang, "Seconds without a tap before “Are you still there?” (15 to 600)."),
+        ),
+        Name::WarningSeconds => (
+            tr!(lang, "Warning seconds"),
+            tr!(lang, "Seconds the warning counts down (5 to 120)."),
+        ),
+        Name::VisitMaxMinutes => (
+            tr!(lang, "Longest visit"),
+            tr!(lang, "Minutes after which a visit ends whatever happens (5 to 240)."),
+        ),
+        Name::Language => (
+            tr!(lang, "Starting language"),
+            tr!(lang, "The language each visit starts in: fr or en."),
+        ),
+        Name::Featured => (
+            tr!(lang, "Featured products"),
+            tr!(
+                lang,
+                "Product ids or SKUs shown first, separated by spaces (at most 24)."
+            ),
+        ),
+        Name::Campaign => (
+            tr!(lang, "Campaign line"),
+            tr!(lang, "One line on the attract screen (at most 80 characters)."),
+        ),
+        Name::PhoneSignIn => (
+            tr!(lang, "Sign-in with the phone"),
+            tr!(lang, "on or off (when the web store offers it)."),
+        ),
     };
     (label.into_owned(), hint.into_owned())
 }
@@ -40,11 +64,21 @@ fn above(lang: Lang, state: &AppState, target: &Target, store: Option<&str>) -> 
 }
 
 /// The form for one level.
-async fn show(ctx: Ctx, state: AppState, target: Target, store: Option<String>, title: String, can_change: bool) -> Result<Response, ConsoleError> {
+async fn show(
+    ctx: Ctx,
+    state: AppState,
+    target: Target,
+    store: Option<String>,
+    title: String,
+    can_change: bool,
+) -> Result<Response, ConsoleError> {
     let lang = ctx.lang;
     let levels = above(lang, &state, &target, store.as_deref());
     let (here, inherited) = {
-        let (here_target, up) = (target.clone(), levels.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>());
+        let (here_target, up) = (
+            target.clone(),
+            levels.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>(),
+        );
         state
             .store
             .read(move |c| {
@@ -152,20 +186,45 @@ async fn change(ctx: Ctx, state: AppState, target: Target, form: SettingForm) ->
     let actor = ctx.actor();
     let changed = state
         .store
-        .write(move |w| kiosk_settings::set(w.catalog.connection(), &actor, &target, name, value.as_deref(), Timestamp::now()))
+        .write(move |w| {
+            kiosk_settings::set(
+                w.catalog.connection(),
+                &actor,
+                &target,
+                name,
+                value.as_deref(),
+                Timestamp::now(),
+            )
+        })
         .await??;
     let back = ctx.path.clone();
     Ok(match changed {
-        Ok(()) => ctx.redirect(&back, Flash::Done, tr!(lang, "Saved. Kiosks take it at their next pull.")).await,
+        Ok(()) => {
+            ctx.redirect(
+                &back,
+                Flash::Done,
+                tr!(lang, "Saved. Kiosks take it at their next pull."),
+            )
+            .await
+        }
         Err(_) => {
             let (title, hint) = label(lang, name);
-            let message = tr!(lang, "This value does not fit “%{setting}”: %{hint}", setting = title, hint = hint);
+            let message = tr!(
+                lang,
+                "This value does not fit “%{setting}”: %{hint}",
+                setting = title,
+                hint = hint
+            );
             ctx.redirect(&back, Flash::Refused, message).await
         }
     })
 }
 
-pub async fn set_chain(ctx: Ctx, State(state): State<AppState>, Form(form): Form<SettingForm>) -> Result<Response, ConsoleError> {
+pub async fn set_chain(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Form(form): Form<SettingForm>,
+) -> Result<Response, ConsoleError> {
     ctx.check(&form.authenticity_token)?;
     ctx.admin()?;
     change(ctx, state, Target::Chain, form).await

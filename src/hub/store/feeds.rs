@@ -1,9 +1,12 @@
 //! A feed, parsed off the async threads and imported on the writer thread: the one path
 //! for uploads and scheduled fetches.
 
+use jiff::Timestamp;
+
 use super::{Store, StoreError};
 use crate::catalog::feed::FeedError;
 use crate::catalog::{InventoryFeed, ProductFeed, Summary};
+use crate::hub::imports::{self, Origin, Outcome};
 use crate::protocol::params::FeedKind;
 
 /// Why a feed was not imported: it is not a feed, or the store failed.
@@ -16,29 +19,56 @@ pub enum ImportError {
 }
 
 /// Parses a feed off the async threads and imports it on the writer thread: the one
-/// path for uploads and scheduled fetches.
+/// path for uploads and scheduled fetches. Either way it ends, the import is logged
+/// ([`imports`]) with where it came from.
 pub async fn import_feed(
     store: &Store,
     kind: FeedKind,
     body: impl AsRef<[u8]> + Send + 'static,
     lang: Option<String>,
+    origin: Origin,
 ) -> Result<Summary, ImportError> {
+    let parse_lang = lang.clone();
     let parsed = tokio::task::spawn_blocking(move || {
         let body = body.as_ref();
         Ok::<_, FeedError>(match kind {
-            FeedKind::Products => (Some(ProductFeed::parse(body, lang.as_deref())?), None),
+            FeedKind::Products => (Some(ProductFeed::parse(body, parse_lang.as_deref())?), None),
             FeedKind::Inventory => (None, Some(InventoryFeed::parse(body)?)),
         })
     })
     .await
     .map_err(|_| StoreError::Closed)?;
-    let (products, inventory) = parsed?;
-    let report = store
+    let (products, inventory) = match parsed {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let why = e.to_string();
+            store
+                .write(move |w| {
+                    let outcome = Outcome::Refused(why);
+                    imports::record(
+                        w.catalog.connection(),
+                        &origin,
+                        kind,
+                        lang.as_deref(),
+                        &outcome,
+                        Timestamp::now(),
+                    )
+                })
+                .await?
+                .map_err(StoreError::from)?;
+            return Err(e.into());
+        }
+    };
+    let summary = store
         .write(move |w| {
-            w.catalog
-                .import(products.as_ref(), inventory.as_ref(), jiff::Timestamp::now())
+            let now = Timestamp::now();
+            let report = w.catalog.import(products.as_ref(), inventory.as_ref(), now)?;
+            let summary = report.products.or(report.inventory).unwrap_or_default();
+            let outcome = Outcome::Imported(&summary);
+            imports::record(w.catalog.connection(), &origin, kind, lang.as_deref(), &outcome, now)?;
+            Ok::<_, rusqlite::Error>(summary)
         })
         .await?
         .map_err(StoreError::from)?;
-    Ok(report.products.or(report.inventory).unwrap_or_default())
+    Ok(summary)
 }

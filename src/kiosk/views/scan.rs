@@ -60,16 +60,14 @@ impl ScanSheet {
 
     /// Opens the sheet, the camera's picture refreshed while it is open.
     pub fn open(&self) {
-        let Some(preview) = self.ctx.camera.borrow().as_ref().map(|c| c.preview.clone()) else {
+        let Some(camera) = self.ctx.camera.borrow().clone() else {
             return;
         };
-        preview.set_wanted(true);
         self.ctx.with_window(|w| w.global::<AppAdapter>().set_scan_open(true));
         let window = self.ctx.window.clone();
-        self.preview_timer.start(TimerMode::Repeated, PREVIEW_EVERY, move || {
-            if let (Some(w), Some(picture)) = (window.upgrade(), preview.take()) {
-                w.global::<AppAdapter>()
-                    .set_scan_preview(Image::from_rgb8(images::from_gray(&picture)));
+        show_preview(&self.preview_timer, &camera, move |picture| {
+            if let Some(w) = window.upgrade() {
+                w.global::<AppAdapter>().set_scan_preview(picture);
             }
         });
     }
@@ -86,6 +84,19 @@ impl ScanSheet {
             app.set_scan_preview(Image::default());
         });
     }
+}
+
+/// Puts what `camera` sees on screen through `show`, refreshed by `timer` until it is
+/// stopped: the scan sheet's picture, and the first-start screen's (`kiosk::first_start`).
+/// The scanner makes previews only from now on (none is kept while nobody looks).
+pub fn show_preview(timer: &Timer, camera: &Camera, show: impl Fn(Image) + 'static) {
+    let preview = camera.preview.clone();
+    preview.set_wanted(true);
+    timer.start(TimerMode::Repeated, PREVIEW_EVERY, move || {
+        if let Some(picture) = preview.take() {
+            show(Image::from_rgb8(images::from_gray(&picture)));
+        }
+    });
 }
 
 /// A camera's health from what its scanner counts: running while frames come, waiting

@@ -1,0 +1,170 @@
+//! The log of feed imports (`feed_import`, `src/db/hub_v8.sql`): each upload, console
+//! upload and scheduled fetch, what it did or why it was refused, and its first rejected
+//! items with their line — what the console's feeds page shows. Kept 90 days.
+
+use jiff::{SignedDuration, Timestamp};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Summary;
+use crate::protocol::params::FeedKind;
+
+/// Most rejected items kept per import.
+pub const MAX_KEPT: usize = 1000;
+/// How long imports are kept.
+pub const KEPT_FOR: SignedDuration = SignedDuration::from_hours(90 * 24);
+
+/// Where a feed came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// `upload` (the web store's API), `console`, `fetch` (a scheduled feed).
+    pub source: &'static str,
+    /// The key's name, the account's email, or the feed's URL.
+    pub by: String,
+}
+
+/// A rejected item, as kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejected {
+    pub item: Option<usize>,
+    pub line: Option<usize>,
+    pub id: Option<String>,
+    pub reason: String,
+}
+
+/// How an import ended.
+#[derive(Debug, Clone)]
+pub enum Outcome<'a> {
+    Imported(&'a Summary),
+    /// The feed was refused whole; the catalog is as it was.
+    Refused(String),
+    /// A scheduled feed could not be fetched.
+    FetchFailed(String),
+}
+
+/// One import, as the console lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    pub id: i64,
+    pub at: Timestamp,
+    pub kind: String,
+    pub lang: Option<String>,
+    pub source: String,
+    pub origin: String,
+    pub outcome: String,
+    pub imported: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub removed: u64,
+    pub rejected: u64,
+    pub error: Option<String>,
+    pub rejections: Vec<Rejected>,
+}
+
+/// Records an import; call it in the transaction of the import itself when it changed
+/// the catalog.
+pub fn record(
+    conn: &Connection,
+    origin: &Origin,
+    kind: FeedKind,
+    lang: Option<&str>,
+    outcome: &Outcome<'_>,
+    now: Timestamp,
+) -> rusqlite::Result<i64> {
+    let (name, summary, error) = match outcome {
+        Outcome::Imported(summary) => ("imported", Some(*summary), None),
+        Outcome::Refused(why) => ("refused", None, Some(why.as_str())),
+        Outcome::FetchFailed(why) => ("fetch_failed", None, Some(why.as_str())),
+    };
+    let kept: Vec<Rejected> = summary
+        .map(|s| {
+            s.rejected
+                .iter()
+                .take(MAX_KEPT)
+                .map(|r| Rejected {
+                    item: r.position.as_ref().map(|p| p.item),
+                    line: r.position.as_ref().map(|p| p.line),
+                    id: r.id.clone(),
+                    reason: r.reason.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let count = |f: fn(&Summary) -> usize| summary.map_or(0, |s| f(s) as i64);
+    conn.prepare_cached(
+        "INSERT INTO feed_import (at, kind, lang, source, origin, outcome, imported, updated, unchanged, removed,
+             rejected, error, rejections)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        now.as_second(),
+        kind.as_str(),
+        lang,
+        origin.source,
+        origin.by,
+        name,
+        count(|s| s.imported),
+        count(|s| s.updated),
+        count(|s| s.unchanged),
+        count(|s| s.removed),
+        count(|s| s.rejected.len()),
+        error,
+        serde_json::to_string(&kept).unwrap_or_else(|_| "[]".to_owned())
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+fn import(r: &rusqlite::Row<'_>, with_rejections: bool) -> rusqlite::Result<Import> {
+    let rejections: String = r.get(13)?;
+    Ok(Import {
+        id: r.get(0)?,
+        at: Timestamp::from_second(r.get(1)?).unwrap_or(Timestamp::UNIX_EPOCH),
+        kind: r.get(2)?,
+        lang: r.get(3)?,
+        source: r.get(4)?,
+        origin: r.get(5)?,
+        outcome: r.get(6)?,
+        imported: r.get(7)?,
+        updated: r.get(8)?,
+        unchanged: r.get(9)?,
+        removed: r.get(10)?,
+        rejected: r.get(11)?,
+        error: r.get(12)?,
+        rejections: if with_rejections {
+            serde_json::from_str(&rejections).unwrap_or_default()
+        } else {
+            Vec::new()
+        },
+    })
+}
+
+const COLUMNS: &str =
+    "id, at, kind, lang, source, origin, outcome, imported, updated, unchanged, removed, rejected, error, rejections";
+
+/// The latest imports, newest first, without their rejected items.
+pub fn latest(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<Import>> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM feed_import ORDER BY id DESC LIMIT ?1"))?
+        .query_map([limit as i64], |r| import(r, false))?
+        .collect()
+}
+
+/// One import with its rejected items.
+pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Import>> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM feed_import WHERE id = ?1"))?
+        .query_row([id], |r| import(r, true))
+        .optional()
+}
+
+/// The latest import from `origin` (a scheduled feed's last fetch).
+pub fn last_from(conn: &Connection, source: &str, by: &str) -> rusqlite::Result<Option<Import>> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM feed_import WHERE source = ?1 AND origin = ?2 ORDER BY id DESC LIMIT 1"
+    ))?
+    .query_row(params![source, by], |r| import(r, false))
+    .optional()
+}
+
+/// Deletes imports older than [`KEPT_FOR`].
+pub fn prune(conn: &Connection, now: Timestamp) -> rusqlite::Result<usize> {
+    conn.execute("DELETE FROM feed_import WHERE at < ?1", [(now - KEPT_FOR).as_second()])
+}
