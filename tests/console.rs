@@ -12,20 +12,20 @@ use vitrine::protocol::fleet::{CameraHealth, CameraState, Heartbeat};
 
 use crate::world::{World, hub_conn};
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// A browser: a cookie jar, no automatic redirects, and the form token of the last page.
-struct Browser {
-    base: String,
-    http: reqwest::Client,
-    rt: tokio::runtime::Runtime,
-    token: String,
+pub(crate) struct Browser {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub rt: tokio::runtime::Runtime,
+    pub token: String,
 }
 
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    body: String,
+pub(crate) struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: String,
 }
 
 fn token_in(body: &str) -> Option<String> {
@@ -34,7 +34,7 @@ fn token_in(body: &str) -> Option<String> {
 }
 
 impl Browser {
-    fn new(base: &str) -> Browser {
+    pub(crate) fn new(base: &str) -> Browser {
         Browser {
             base: base.to_owned(),
             http: reqwest::Client::builder()
@@ -50,7 +50,7 @@ impl Browser {
         }
     }
 
-    fn read(&mut self, response: reqwest::Response) -> Page {
+    pub(crate) fn read(&mut self, response: reqwest::Response) -> Page {
         let status = response.status();
         let location = response
             .headers()
@@ -63,7 +63,7 @@ impl Browser {
         Page { status, location, body }
     }
 
-    fn get(&mut self, path: &str) -> Page {
+    pub(crate) fn get(&mut self, path: &str) -> Page {
         let response = self
             .rt
             .block_on(self.http.get(format!("{}{path}", self.base)).send())
@@ -72,14 +72,14 @@ impl Browser {
     }
 
     /// Posts a form with the page's token added.
-    fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+    pub(crate) fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let mut form: Vec<(&str, &str)> = vec![("authenticity_token", &self.token)];
         form.extend_from_slice(fields);
         let body = serde_urlencoded(&form);
         self.post_raw(path, body)
     }
 
-    fn post_raw(&mut self, path: &str, body: String) -> Page {
+    pub(crate) fn post_raw(&mut self, path: &str, body: String) -> Page {
         let response = self
             .rt
             .block_on(
@@ -93,12 +93,34 @@ impl Browser {
         self.read(response)
     }
 
-    fn sign_in(&mut self, email: &str, password: &str) -> Page {
+    /// Posts the feed upload form (multipart), with the form token when given.
+    pub(crate) fn upload(&mut self, token: Option<&str>, kind: &str, file: &str) -> Page {
+        let mut form = reqwest::multipart::Form::new();
+        if let Some(token) = token {
+            form = form.text("authenticity_token", token.to_owned());
+        }
+        let form = form.text("kind", kind.to_owned()).text("lang", "fr").part(
+            "file",
+            reqwest::multipart::Part::text(file.to_owned()).file_name("feed.tsv"),
+        );
+        let response = self
+            .rt
+            .block_on(
+                self.http
+                    .post(format!("{}/console/feeds", self.base))
+                    .multipart(form)
+                    .send(),
+            )
+            .unwrap();
+        self.read(response)
+    }
+
+    pub(crate) fn sign_in(&mut self, email: &str, password: &str) -> Page {
         self.get("/console/sign-in");
         self.post("/console/sign-in", &[("email", email), ("password", password)])
     }
 
-    fn signed_in(base: &str, email: &str) -> Browser {
+    pub(crate) fn signed_in(base: &str, email: &str) -> Browser {
         let mut browser = Browser::new(base);
         let page = browser.sign_in(email, PASSWORD);
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
@@ -114,7 +136,7 @@ fn serde_urlencoded(pairs: &[(&str, &str)]) -> String {
 }
 
 /// A hub with two shops' kiosks and an account of each role.
-fn chain() -> World {
+pub(crate) fn chain() -> World {
     let config = hub::Config {
         shops: vec![
             hub::config::ShopConfig::from(vitrine::protocol::Shop {
@@ -176,7 +198,7 @@ fn heartbeat(version: &str) -> Heartbeat {
     }
 }
 
-fn device_token(kiosk: &crate::world::Kiosk) -> (i64, String) {
+pub(crate) fn device_token(kiosk: &crate::world::Kiosk) -> (i64, String) {
     let conn = vitrine::db::open(&kiosk.db, vitrine::db::Schema::Kiosk).unwrap();
     let device = vitrine::sync::outbox::device(&conn).unwrap().unwrap();
     (device.device_id, device.token)
@@ -204,13 +226,11 @@ fn a_wrong_password_is_refused_and_the_fifth_locks_the_account() {
     );
     let unknown = browser.sign_in("nobody@chain.fr", PASSWORD);
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
-    for _ in 0..4 {
+    for _ in 0..5 {
         let page = browser.sign_in("viewer@chain.fr", "not the password at all");
         assert_eq!(page.status, StatusCode::UNAUTHORIZED);
         assert!(page.body.contains("do not match"), "{}", page.body);
     }
-    let locked = browser.sign_in("viewer@chain.fr", "not the password at all");
-    assert!(locked.body.contains("locked until"), "{}", locked.body);
     let still = browser.sign_in("viewer@chain.fr", PASSWORD);
     assert_eq!(
         still.status,
@@ -642,162 +662,5 @@ fn an_account_added_from_the_command_line_signs_in_and_the_cli_is_audited() {
         audit.body.contains("account.add") && audit.body.contains("lyon@chain.fr"),
         "{}",
         audit.body
-    );
-}
-
-#[test]
-fn a_shops_setting_from_the_console_reaches_its_kiosk_at_the_next_pull() {
-    let world = chain();
-    let paris = world.kiosk_at("paris-1", "PARIS", &world.hub.url());
-    let lyon = world.kiosk_at("lyon-1", "LYON", &world.hub.url());
-    let (paris_id, _) = device_token(&paris);
-    let remote = |kiosk: &crate::world::Kiosk| {
-        world.pull(kiosk);
-        let conn = vitrine::db::open(&kiosk.db, vitrine::db::Schema::Kiosk).unwrap();
-        vitrine::trust::settings(&conn).unwrap().remote
-    };
-    let mut manager = Browser::signed_in(&world.hub.url(), "paris@chain.fr");
-    manager.get("/console/settings");
-    let refused = manager.post(
-        "/console/settings",
-        &[("name", "idle_seconds"), ("value", "90"), ("action", "set")],
-    );
-    assert_eq!(
-        refused.status,
-        StatusCode::FORBIDDEN,
-        "the chain's settings are the admins'"
-    );
-    manager.get("/console/shops/PARIS/settings");
-    let other = manager.post(
-        "/console/shops/LYON/settings",
-        &[("name", "idle_seconds"), ("value", "90"), ("action", "set")],
-    );
-    assert_eq!(other.status, StatusCode::FORBIDDEN);
-    let bad = manager.post(
-        "/console/shops/PARIS/settings",
-        &[("name", "idle_seconds"), ("value", "3"), ("action", "set")],
-    );
-    assert_eq!(bad.status, StatusCode::SEE_OTHER);
-    assert!(manager.get("/console/shops/PARIS/settings").body.contains("15 to 600"));
-    manager.post(
-        "/console/shops/PARIS/settings",
-        &[("name", "idle_seconds"), ("value", "90"), ("action", "set")],
-    );
-    manager.post(
-        &format!("/console/kiosks/{paris_id}/settings"),
-        &[("name", "phone_sign_in"), ("value", "off"), ("action", "set")],
-    );
-    let got = remote(&paris);
-    assert_eq!((got.idle_seconds, got.phone_sign_in), (Some(90), Some(false)));
-    assert!(got.version > 0);
-    assert_eq!(remote(&lyon).idle_seconds, None, "another shop's kiosk keeps its own");
-
-    let (ok, _, err) = crate::cli::vitrine_with_input(
-        &[
-            "hub",
-            "settings",
-            "set",
-            "--data",
-            world.hub_data().to_str().unwrap(),
-            "language",
-            "en",
-        ],
-        "",
-    );
-    assert!(ok, "{err}");
-    let now = remote(&paris);
-    assert_eq!(
-        now.language.as_deref(),
-        Some("en"),
-        "the chain's language, from the command line"
-    );
-    assert!(now.version > got.version);
-    world
-        .rt
-        .block_on(paris.syncer(crate::world::quick_policy()).send_heartbeat())
-        .unwrap();
-    let page = manager.get(&format!("/console/kiosks/{paris_id}"));
-    assert!(page.body.contains("Up to date"), "{}", page.body);
-    manager.post(
-        "/console/shops/PARIS/settings",
-        &[("name", "idle_seconds"), ("value", ""), ("action", "inherit")],
-    );
-    assert!(
-        manager
-            .get(&format!("/console/kiosks/{paris_id}"))
-            .body
-            .contains("takes the rest at its next pull")
-    );
-    assert_eq!(remote(&paris).idle_seconds, None, "back to the kiosk's own");
-}
-
-/// A products feed whose second item has no price.
-const FEED_WITH_A_BAD_LINE: &str = "id\ttitle\tprice\tavailability\tlink\n\
-A-1\tRobe Lina\t129.00 EUR\tin stock\thttps://shop.example/a-1\n\
-A-2\tJupe Iris\t\tin stock\thttps://shop.example/a-2\n\
-A-3\tChemise Oscar\t79.00 EUR\tin stock\thttps://shop.example/a-3\n";
-
-impl Browser {
-    fn upload(&mut self, token: Option<&str>, kind: &str, file: &str) -> Page {
-        let mut form = reqwest::multipart::Form::new();
-        if let Some(token) = token {
-            form = form.text("authenticity_token", token.to_owned());
-        }
-        let form = form.text("kind", kind.to_owned()).text("lang", "fr").part(
-            "file",
-            reqwest::multipart::Part::text(file.to_owned()).file_name("feed.tsv"),
-        );
-        let response = self
-            .rt
-            .block_on(
-                self.http
-                    .post(format!("{}/console/feeds", self.base))
-                    .multipart(form)
-                    .send(),
-            )
-            .unwrap();
-        self.read(response)
-    }
-}
-
-#[test]
-fn a_feed_uploaded_from_the_console_lists_its_rejected_line() {
-    let world = chain();
-    let mut admin = Browser::signed_in(&world.hub.url(), "admin@chain.fr");
-    admin.get("/console/feeds");
-    let token = admin.token.clone();
-    assert_eq!(
-        admin.upload(None, "products", FEED_WITH_A_BAD_LINE).status,
-        StatusCode::FORBIDDEN
-    );
-    let page = admin.upload(Some(&token), "products", FEED_WITH_A_BAD_LINE);
-    let to = page.location.expect("to the import's page");
-    assert!(to.starts_with("/console/feeds/"), "{to}");
-    let import = admin.get(&to);
-    assert!(
-        import.body.contains("imported=2") && import.body.contains("A-2"),
-        "{}",
-        import.body
-    );
-    assert!(
-        import.body.contains("<td class=\"num\">3</td>"),
-        "the line of the rejected item: {}",
-        import.body
-    );
-    let refused = admin.upload(Some(&token), "products", "id\ttitle\n");
-    assert_eq!(refused.location.as_deref(), Some("/console/feeds"));
-    assert!(admin.get("/console/feeds").body.contains("Refused whole"));
-    let conn = hub_conn(&world.hub_data());
-    let skus: i64 = conn
-        .query_row("SELECT COUNT(*) FROM variant", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(skus, 2, "the refused feed changed nothing");
-
-    let mut manager = Browser::signed_in(&world.hub.url(), "paris@chain.fr");
-    manager.get("/console/feeds");
-    let token = manager.token.clone();
-    assert_eq!(
-        manager.upload(Some(&token), "products", FEED_WITH_A_BAD_LINE).status,
-        StatusCode::FORBIDDEN
     );
 }

@@ -8,6 +8,7 @@ mod browser;
 mod chaos;
 mod cli;
 mod console;
+mod console_catalog;
 mod export;
 mod generated_client;
 mod hardening;

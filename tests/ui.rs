@@ -582,3 +582,67 @@ fn saved_offline_reaches_the_web_store_once_the_network_is_back() {
         assert!(matches!(&line.owner, Owner::Visit(v) if line.origin.session.as_ref() == Some(v)));
     });
 }
+
+/// What store ops set in the console reaches the attract loop without a restart: the
+/// pieces they name come first, and their campaign line replaces the built-in one.
+#[test]
+fn store_ops_put_their_pieces_first_and_their_campaign_on_the_attract_screen() {
+    use vitrine::kiosk::ui::{AttractAdapter, HomeAdapter};
+    use vitrine::protocol::RemoteSettings;
+
+    on_ui_thread(|| {
+        // A catalog of its own: the settings are written into it.
+        let dir = tempfile::tempdir().unwrap();
+        let db = vitrine::kiosk::demo_catalog(dir.path()).unwrap();
+        let clock = Arc::new(|| "2026-11-22T12:00:00Z".parse().unwrap());
+        let ui = Ui::on(&db, (1080, 1920), "fr", clock);
+        assert_eq!(ui.screen(), Screen::Attract);
+        let ids = |model: slint::ModelRc<vitrine::kiosk::ui::ProductCardData>| {
+            model.iter().map(|c| c.id.to_string()).collect::<Vec<_>>()
+        };
+        let attract = ui.window().global::<AttractAdapter>();
+        let before = ids(attract.get_featured());
+        assert!(before.len() > 1, "the demo features several pieces: {before:?}");
+        assert_eq!(attract.get_campaign(), "");
+        let chosen = before.last().unwrap().clone();
+
+        let campaign = "Soldes d'hiver -30 %";
+        let save = |remote: RemoteSettings| {
+            let mut catalog = vitrine::catalog::Catalog::open(&db).unwrap();
+            let mut settings = vitrine::trust::settings(catalog.connection()).unwrap();
+            assert!(!settings.shops.is_empty(), "the demo's shops stay");
+            settings.remote = remote;
+            let now = "2026-11-22T12:00:00Z".parse().unwrap();
+            vitrine::trust::save_settings(catalog.connection(), &settings, now).unwrap();
+        };
+        save(RemoteSettings {
+            version: 1,
+            featured: vec!["NOT-IN-THE-CATALOG".into(), chosen.clone()],
+            campaign: Some(campaign.into()),
+            ..Default::default()
+        });
+        // What the status timer does every two seconds.
+        ui.act(|shell| shell.refresh_status());
+
+        let after = ids(attract.get_featured());
+        assert_eq!(after[0], chosen, "{after:?}");
+        assert_eq!(after.len(), before.len(), "as many pieces as before");
+        assert!(
+            after.iter().filter(|id| **id == chosen).count() == 1,
+            "the chosen piece once: {after:?}"
+        );
+        let home = ui.window().global::<HomeAdapter>();
+        assert_eq!(ids(home.get_featured())[0], chosen, "the home screen's row too");
+        assert_eq!(attract.get_campaign(), campaign);
+        ui.find(campaign);
+
+        // Ops clear both: the kiosk's own pieces and line come back.
+        save(RemoteSettings {
+            version: 2,
+            ..Default::default()
+        });
+        ui.act(|shell| shell.refresh_status());
+        assert_eq!(ids(attract.get_featured()), before);
+        assert_eq!(attract.get_campaign(), "");
+    });
+}

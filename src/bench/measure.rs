@@ -32,7 +32,7 @@ pub struct Options {
 
 /// A visit's events as a shopper makes them: start, views, a search, saves, maybe a
 /// sign-in and a list shown, end. About a dozen.
-fn visit_events(rng: &mut StdRng, visit: &str, start: Timestamp, signed_in: bool) -> Vec<KioskEvent> {
+pub(super) fn visit_events(rng: &mut StdRng, visit: &str, start: Timestamp, signed_in: bool) -> Vec<KioskEvent> {
     let mut details = vec![EventDetail::VisitStarted];
     for _ in 0..(3 + rng.random_range(0..6)) {
         details.push(EventDetail::ProductViewed {

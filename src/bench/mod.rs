@@ -8,6 +8,7 @@
 //! - [`startup`]: the kiosk's start to its first frame, in a fresh process;
 //! - [`exercise`]: random wishlist edits synced as they go, for the crash test;
 //! - [`measure`]: kiosk events in, reports out, kiosk event recording;
+//! - [`console`]: the console's pages and heartbeat ingest on a generated chain;
 //! - [`chaos`]: a seeded run of edits, faults and restarts, then the invariants checked;
 //! - [`proxy`]: a TCP proxy that breaks connections on demand, for it and the tests.
 //!
@@ -17,6 +18,8 @@
 pub mod catalog;
 #[cfg(feature = "hub")]
 pub mod chaos;
+#[cfg(feature = "hub")]
+pub mod console;
 pub mod exercise;
 #[cfg(feature = "hub")]
 pub mod measure;

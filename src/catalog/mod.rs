@@ -3,9 +3,11 @@
 //! - [`feed`], [`xml`], [`tsv`]: reading feeds into validated items;
 //! - [`import`]: applying them to SQLite in one transaction;
 //! - `popular`: what is popular in the kiosk's shop, for its home screen and search;
+//! - `featured`: the products store ops put first on the attract and home screens;
 //! - this module: [`Catalog`], the queries the kiosk and the CLI ask.
 
 mod changes;
+mod featured;
 pub mod feed;
 pub mod import;
 mod lookups;

@@ -49,6 +49,26 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// The console on a generated chain: the fleet, a kiosk's and the figures pages'
+    /// times as a signed-in browser loads them, and heartbeats ingested over HTTP.
+    #[cfg(feature = "hub")]
+    Console {
+        #[arg(long, default_value_t = 100)]
+        shops: usize,
+        #[arg(long, default_value_t = 1_000)]
+        kiosks: usize,
+        /// Days of hourly heartbeat history and of visits.
+        #[arg(long, default_value_t = 90)]
+        days: usize,
+        /// Kiosk events over those days.
+        #[arg(long, default_value_t = 500_000)]
+        events: usize,
+        /// Loads of the fleet and kiosk pages (a quarter as many of the figures).
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        rounds: u64,
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// A seeded run of random edits on several kiosks and the web store, with network
     /// faults and restarts of kiosks and the hub; then the invariants: prints `ops=`,
     /// `faults=`, `lost= doubled= diverged= leftover=` (all 0 when sync holds).
@@ -151,6 +171,28 @@ pub fn bench(command: BenchCommand) -> anyhow::Result<()> {
                 orders,
             };
             print(vitrine::bench::measure::run(&workdir(dir, &mut temp)?, &options)?);
+        }
+        #[cfg(feature = "hub")]
+        BenchCommand::Console {
+            shops,
+            kiosks,
+            days,
+            events,
+            rounds,
+            dir,
+        } => {
+            anyhow::ensure!(
+                shops >= 1 && kiosks >= 1 && days >= 1,
+                "give at least one shop, kiosk and day"
+            );
+            let options = vitrine::bench::console::Options {
+                shops,
+                kiosks,
+                days,
+                events,
+                rounds: rounds as usize,
+            };
+            print(vitrine::bench::console::run(&workdir(dir, &mut temp)?, &options)?);
         }
         #[cfg(feature = "hub")]
         BenchCommand::Chaos {

@@ -9,11 +9,17 @@ CREATE TABLE operator (
     email          TEXT NOT NULL UNIQUE COLLATE NOCASE,
     role           TEXT NOT NULL CHECK (role IN ('admin', 'manager', 'viewer')),
     password_hash  TEXT NOT NULL,
-    failed_signins INTEGER NOT NULL DEFAULT 0,  -- wrong passwords in a row
-    locked_until   INTEGER,
     created_at     INTEGER NOT NULL,
     removed_at     INTEGER                       -- an account is removed, never deleted (the audit log names it)
 );
+
+-- Sign-in attempts per email, known or not (so the answers tell nobody which accounts
+-- exist): counted before the password is checked, cleared by a success.
+CREATE TABLE signin_attempt (
+    email        TEXT PRIMARY KEY COLLATE NOCASE,
+    failures     INTEGER NOT NULL,   -- attempts since the last success
+    locked_until INTEGER
+) WITHOUT ROWID;
 
 CREATE TABLE operator_shop (
     operator_id INTEGER NOT NULL REFERENCES operator (id),

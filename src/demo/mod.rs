@@ -550,6 +550,11 @@ pub fn prepare_hub(data: &Path, mut config: crate::hub::Config) -> anyhow::Resul
     }
     let settings = crate::hub::measure::Settings::from_config(&config)?;
     history::seed(catalog.connection(), &settings, now)?;
+    let password = demo_console_account(catalog.connection(), now)?;
+    tracing::info!(
+        "demo console at /console: sign in as {DEMO_CONSOLE_EMAIL} with the password {password} \
+         (a new one at each start; `vitrine hub ops add` makes real accounts)"
+    );
     tracing::info!(
         "demo store imported: kiosks enroll in {HOME_STORE}; staff mode: tap the attract screen's \
          top-left corner five times, then {} with PIN {}",
@@ -557,6 +562,34 @@ pub fn prepare_hub(data: &Path, mut config: crate::hub::Config) -> anyhow::Resul
         DEMO_STAFF[0].2
     );
     Ok(config)
+}
+
+/// The demo hub's console account (an admin).
+#[cfg(feature = "hub")]
+pub const DEMO_CONSOLE_EMAIL: &str = "ops@demo.vitrine";
+
+/// Gives the demo's console account a fresh random password, making the account if
+/// needed, and returns the password: a demo hub may listen beyond loopback, so no fixed
+/// password opens it.
+#[cfg(feature = "hub")]
+fn demo_console_account(conn: &rusqlite::Connection, now: jiff::Timestamp) -> anyhow::Result<String> {
+    use crate::hub::{accounts, admin, audit::Actor};
+    let password = crate::hub::auth::new_token("")[..16].to_owned();
+    let hashed = accounts::Hashed::new(&password)?;
+    if accounts::by_email(conn, DEMO_CONSOLE_EMAIL)?.is_some() {
+        admin::set_password(conn, &Actor::Cli, DEMO_CONSOLE_EMAIL, &hashed, now)??;
+    } else {
+        admin::add_account(
+            conn,
+            &Actor::Cli,
+            DEMO_CONSOLE_EMAIL,
+            accounts::Role::Admin,
+            &[],
+            &hashed,
+            now,
+        )??;
+    }
+    Ok(password)
 }
 
 /// The demo's pictures, served by the hub from the binary (`hub::Config::local_pictures`).

@@ -1,8 +1,9 @@
 //! The console's accounts (`src/db/hub_v8.sql`): one per person, with a role and, for a
 //! manager, the shops they run. Passwords are Argon2id hashes; the fifth wrong password in
-//! a row locks the account for 15 minutes, each one after that for twice as long, up to a
-//! day. The checks take `now` and do no hashing on the writer: [`password_matches`] runs
-//! on a blocking thread between reading the account and recording the outcome.
+//! a row locks the email for 15 minutes, each one after that for twice as long, up to an
+//! hour. Attempts are counted before the password is checked ([`claim_attempt`]) and
+//! whether the account exists or not; the checks take `now`, and no hash runs on the
+//! writer: [`password_matches`] runs on a blocking thread ([`slow`]) between the two.
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
@@ -47,8 +48,11 @@ pub struct Account {
     /// The shops it is limited to; empty means the whole chain (admins, and viewers
     /// given no shop).
     pub shops: Vec<String>,
-    /// The Argon2id PHC string: a session made before a password change no longer holds.
+    /// The Argon2id PHC string, to check a password against.
     pub password_hash: String,
+    /// Its SHA-256, what a session holds: one made before a password change no longer
+    /// matches, and no session row holds the hash itself.
+    pub session_hash: [u8; 32],
 }
 
 impl Account {
@@ -89,20 +93,19 @@ pub enum AccountError {
     Unknown(String),
 }
 
-/// Why a sign-in was refused. Both say the same to the person signing in.
+/// Why a sign-in was refused before its password was checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
-    /// Unknown email or wrong password.
-    Wrong,
-    /// Too many wrong passwords: no password is checked until then.
+    /// Too many wrong passwords for this email: no password is checked until then.
     Locked { until: Timestamp },
 }
 
 /// Wrong passwords in a row that lock an account (the fifth).
 pub const MAX_ATTEMPTS: i64 = 5;
-/// The first lock; each further wrong password doubles it, up to [`LONGEST_LOCK`].
+/// The first lock; each further wrong password doubles it, up to [`LONGEST_LOCK`]: an
+/// hour at most, since anyone who knows an address can keep its account locked.
 pub const FIRST_LOCK: SignedDuration = SignedDuration::from_mins(15);
-pub const LONGEST_LOCK: SignedDuration = SignedDuration::from_hours(24);
+pub const LONGEST_LOCK: SignedDuration = SignedDuration::from_hours(1);
 /// Longest password accepted (characters): the hash's input stays bounded.
 pub const MAX_PASSWORD: usize = 128;
 const MIN_PASSWORD: usize = 12;
@@ -248,13 +251,15 @@ pub fn set_role(
     Ok(Ok(()))
 }
 
-/// Sets a new password (and unlocks): every session of the account ends.
+/// Sets a new password (and unlocks the account): every session of it ends.
 pub fn set_password(conn: &Connection, email: &str, password: &Hashed) -> rusqlite::Result<Result<(), AccountError>> {
     let changed = conn.execute(
-        "UPDATE operator SET password_hash = ?2, failed_signins = 0, locked_until = NULL
-         WHERE email = ?1 AND removed_at IS NULL",
+        "UPDATE operator SET password_hash = ?2 WHERE email = ?1 AND removed_at IS NULL",
         params![email, password.0],
     )?;
+    if changed == 1 {
+        signed_in(conn, email)?;
+    }
     Ok(if changed == 1 {
         Ok(())
     } else {
@@ -300,7 +305,7 @@ fn account(conn: &Connection, filter: &str, key: &dyn rusqlite::ToSql) -> rusqli
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, String>(2)?,
-                    r.get(3)?,
+                    r.get::<_, String>(3)?,
                 ))
             },
         )
@@ -308,11 +313,13 @@ fn account(conn: &Connection, filter: &str, key: &dyn rusqlite::ToSql) -> rusqli
     let Some((id, email, role, password_hash)) = found else {
         return Ok(None);
     };
+    use sha2::Digest as _;
     Ok(Some(Account {
         id,
         email,
         role: Role::parse(&role).unwrap_or(Role::Viewer),
         shops: shops_of(conn, id)?,
+        session_hash: sha2::Sha256::digest(password_hash.as_bytes()).into(),
         password_hash,
     }))
 }
@@ -336,53 +343,60 @@ pub fn list(conn: &Connection) -> rusqlite::Result<Vec<Account>> {
     ids.into_iter().filter_map(|id| get(conn, id).transpose()).collect()
 }
 
-/// What a sign-in needs to know before checking the password: the account's hash, or a
-/// lock still running.
-pub fn before_sign_in(
+/// Counts a sign-in attempt for `email` (an account or not: the answers are the same)
+/// before its password is checked, so parallel guesses cannot outrun the lock: each
+/// attempt is counted as a failure until [`signed_in`] clears the count. The fifth in a
+/// row locks; an attempt while locked is refused unchecked. Returns the account to check
+/// the password against (`None`: no such account, check a decoy).
+pub fn claim_attempt(
     conn: &Connection,
     email: &str,
     now: Timestamp,
 ) -> rusqlite::Result<Result<Option<Account>, Refused>> {
-    let locked: Option<i64> = conn
-        .query_row(
-            "SELECT locked_until FROM operator WHERE email = ?1 AND removed_at IS NULL",
-            [email],
-            |r| r.get(0),
-        )
-        .optional()?
-        .flatten();
-    if let Some(until) = locked.filter(|&until| until > now.as_second()) {
-        return Ok(Err(Refused::Locked {
-            until: Timestamp::from_second(until).unwrap_or(now),
-        }));
+    let counted: Option<i64> = conn
+        .prepare_cached(
+            "INSERT INTO signin_attempt (email, failures) VALUES (?1, 1)
+             ON CONFLICT (email) DO UPDATE SET failures = failures + 1
+                 WHERE locked_until IS NULL OR locked_until <= ?2
+             RETURNING failures",
+        )?
+        .query_row(params![email, now.as_second()], |r| r.get(0))
+        .optional()?;
+    let Some(failures) = counted else {
+        let until: Option<i64> = conn
+            .query_row(
+                "SELECT locked_until FROM signin_attempt WHERE email = ?1",
+                [email],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        let until = until.and_then(|s| Timestamp::from_second(s).ok()).unwrap_or(now);
+        return Ok(Err(Refused::Locked { until }));
+    };
+    if let Some(lock) = lock_after(failures) {
+        conn.execute(
+            "UPDATE signin_attempt SET locked_until = ?2 WHERE email = ?1",
+            params![email, (now + lock).as_second()],
+        )?;
     }
     Ok(Ok(by_email(conn, email)?))
 }
 
-/// Records a sign-in's outcome: a success clears the count, a failure adds to it and may
-/// lock the account. Returns the lock now running, if any.
-pub fn after_sign_in(conn: &Connection, id: i64, success: bool, now: Timestamp) -> rusqlite::Result<Option<Timestamp>> {
-    if success {
-        conn.execute(
-            "UPDATE operator SET failed_signins = 0, locked_until = NULL WHERE id = ?1",
-            [id],
-        )?;
-        return Ok(None);
-    }
-    let failures: i64 = conn.query_row(
-        "UPDATE operator SET failed_signins = failed_signins + 1 WHERE id = ?1 RETURNING failed_signins",
-        [id],
-        |r| r.get(0),
-    )?;
-    let Some(lock) = lock_after(failures) else {
-        return Ok(None);
-    };
-    let until = now + lock;
-    conn.execute(
-        "UPDATE operator SET locked_until = ?2 WHERE id = ?1",
-        params![id, until.as_second()],
-    )?;
-    Ok(Some(until))
+/// A sign-in succeeded: the count starts again.
+pub fn signed_in(conn: &Connection, email: &str) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM signin_attempt WHERE email = ?1", [email])?;
+    Ok(())
+}
+
+/// Argon2 runs, at most one per core at a time: each takes 19 MiB and tens of
+/// milliseconds, and a burst of sign-ins must not take the hub's memory or every core.
+pub async fn slow<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+    static SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZero::get))
+    });
+    let _slot = SLOTS.acquire().await.map_err(|e| e.to_string())?;
+    tokio::task::spawn_blocking(work).await.map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -407,6 +421,7 @@ mod tests {
         assert_eq!(lock_after(5), Some(FIRST_LOCK));
         assert_eq!(lock_after(6), Some(FIRST_LOCK * 2));
         assert_eq!(lock_after(60), Some(LONGEST_LOCK));
+        assert_eq!(lock_after(i64::MAX), Some(LONGEST_LOCK));
     }
 
     #[test]
@@ -467,28 +482,44 @@ mod tests {
     }
 
     #[test]
-    fn wrong_passwords_lock_the_account_until_the_lock_ends() {
+    fn attempts_are_counted_before_the_check_and_lock_known_and_unknown_emails_alike() {
         let (_dir, conn) = db();
         let now = Timestamp::from_second(NOW).unwrap();
-        let id = add(&conn, "v@x.fr", Role::Viewer, &[], &pw("a long enough password"), now)
+        add(&conn, "v@x.fr", Role::Viewer, &[], &pw("a long enough password"), now)
             .unwrap()
             .unwrap();
-        for _ in 0..4 {
-            assert_eq!(after_sign_in(&conn, id, false, now).unwrap(), None);
+        for email in ["v@x.fr", "nobody@x.fr"] {
+            for _ in 0..MAX_ATTEMPTS {
+                assert!(
+                    claim_attempt(&conn, email, now).unwrap().is_ok(),
+                    "five attempts go through"
+                );
+            }
+            let until = now + FIRST_LOCK;
+            assert_eq!(
+                claim_attempt(&conn, email, now).unwrap(),
+                Err(Refused::Locked { until })
+            );
+            assert_eq!(
+                claim_attempt(&conn, &email.to_uppercase(), now).unwrap(),
+                Err(Refused::Locked { until }),
+                "whatever the case"
+            );
+            let later = until + SignedDuration::from_secs(1);
+            assert!(claim_attempt(&conn, email, later).unwrap().is_ok(), "the lock ends");
+            assert_eq!(
+                claim_attempt(&conn, email, later).unwrap(),
+                Err(Refused::Locked {
+                    until: later + FIRST_LOCK * 2
+                }),
+                "the next wrong one locks for twice as long"
+            );
         }
-        let until = after_sign_in(&conn, id, false, now).unwrap().unwrap();
-        assert_eq!(until, now + FIRST_LOCK);
-        assert_eq!(
-            before_sign_in(&conn, "v@x.fr", now).unwrap(),
-            Err(Refused::Locked { until })
-        );
-        let later = until + SignedDuration::from_secs(1);
-        assert!(before_sign_in(&conn, "v@x.fr", later).unwrap().unwrap().is_some());
-        after_sign_in(&conn, id, true, later).unwrap();
-        assert_eq!(
-            after_sign_in(&conn, id, false, later).unwrap(),
-            None,
-            "a success starts the count again"
+        let later = now + LONGEST_LOCK * 3;
+        signed_in(&conn, "v@x.fr").unwrap();
+        assert!(
+            claim_attempt(&conn, "v@x.fr", later).unwrap().unwrap().is_some(),
+            "a success starts again"
         );
     }
 

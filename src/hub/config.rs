@@ -349,6 +349,15 @@ impl Config {
                 );
             }
         }
+        if let Some(url) = &config.public_url {
+            let bare = reqwest::Url::parse(url).is_ok_and(|u| {
+                u.path() == "/" && u.query().is_none() && u.fragment().is_none() && u.username().is_empty()
+            });
+            anyhow::ensure!(
+                bare,
+                "public_url is the hub's scheme, host and port only, like https://hub.example.com"
+            );
+        }
         for shop in &config.shops {
             anyhow::ensure!(
                 crate::protocol::valid_ref(&shop.code) && crate::protocol::valid_ref(&shop.name),

@@ -86,7 +86,9 @@ async fn fetch_once(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let body = spool.response_body(response).await.context("the feed was not read")?;
-    let summary = import_feed(store, source.kind, body, source.lang.clone(), origin(source)).await?;
+    let summary = import_feed(store, source.kind, body, source.lang.clone(), origin(source))
+        .await?
+        .summary;
     *etag = new_tag;
     Ok(Some(format!("{} {summary}", source.kind.as_str())))
 }

@@ -235,6 +235,20 @@ pub fn effective(conn: &Connection, store: &str, device: i64) -> rusqlite::Resul
     Ok(merged)
 }
 
+/// Every kiosk's current settings version (what [`effective`] gives it), in one query:
+/// the fleet page compares it with what each kiosk reports.
+pub fn versions(conn: &Connection) -> rusqlite::Result<std::collections::HashMap<i64, i64>> {
+    conn.prepare_cached(
+        "SELECT d.id, COALESCE(MAX(v.version), 0) FROM device d
+         LEFT JOIN kiosk_setting_version v
+           ON v.scope = 'chain' OR (v.scope = 'shop' AND v.target = d.store_code)
+              OR (v.scope = 'kiosk' AND v.target = CAST(d.id AS TEXT))
+         WHERE d.revoked_at IS NULL GROUP BY d.id",
+    )?
+    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+    .collect()
+}
+
 fn apply(settings: &mut RemoteSettings, name: Name, value: &serde_json::Value) {
     let number = || value.as_u64().and_then(|n| u32::try_from(n).ok());
     match name {

@@ -214,11 +214,12 @@ async fn prune_on_schedule(store: Store, settings: Arc<measure::Settings>) {
 /// Judges every kiosk's alerts each minute: a kiosk that went quiet sends nothing that
 /// would open its `offline` alert.
 async fn watch_fleet(store: Store) {
+    let started = jiff::Timestamp::now();
     let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         every.tick().await;
         match store
-            .write(|w| fleet::evaluate_all(w.catalog.connection(), jiff::Timestamp::now()))
+            .write(move |w| fleet::evaluate_all(w.catalog.connection(), jiff::Timestamp::now(), started))
             .await
         {
             Ok(Ok(_)) => {}

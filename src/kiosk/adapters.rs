@@ -378,6 +378,7 @@ pub fn setup_problem(problem: Option<Problem>) -> SetupProblem {
         Some(Problem::TooManyTries) => SetupProblem::TooManyTries,
         Some(Problem::HubFailed) => SetupProblem::HubFailed,
         Some(Problem::KioskFailed) => SetupProblem::KioskFailed,
+        Some(Problem::OtherHub) => SetupProblem::OtherHub,
     }
 }
 

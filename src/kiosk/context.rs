@@ -158,6 +158,10 @@ pub struct Ctx {
     pub last_read: Cell<Option<Instant>>,
     /// What store ops set in the console, as the last pull brought it.
     pub remote: RefCell<crate::protocol::RemoteSettings>,
+    /// The version of [`Ctx::remote`] the featured pieces were last loaded with: the
+    /// status refresh reloads them when a pull brings another, so ops' choice shows
+    /// without a restart.
+    pub featured_version: Cell<i64>,
     notice_timer: Timer,
 }
 
@@ -185,6 +189,7 @@ impl Ctx {
             camera: RefCell::default(),
             last_read: Cell::default(),
             remote: RefCell::default(),
+            featured_version: Cell::new(0),
             notice_timer: Timer::default(),
         })
     }

@@ -231,9 +231,12 @@ impl SetupScreen {
         if self.busy.get() || self.finished.get() {
             return;
         }
-        match setup::scanned(text) {
+        match setup::scanned(text, self.options.hub.as_deref()) {
             Ok(attempt) => self.enroll(attempt),
-            Err(problem) => self.show_problem(problem, ""),
+            Err(problem) => {
+                let named = crate::protocol::EnrollLink::parse(text).map(|l| l.hub_url);
+                self.show_problem(problem, named.as_deref().unwrap_or_default());
+            }
         }
     }
 

@@ -45,6 +45,9 @@ pub enum Problem {
     HubFailed,
     /// The kiosk could not keep its credential (its own disk).
     KioskFailed,
+    /// A QR code naming another hub than the one `kiosk.toml` names: a code shown by
+    /// someone else's console (or a phone) must not take the kiosk elsewhere.
+    OtherHub,
 }
 
 /// Which field the on-screen keyboard types into; `None` while it is hidden.
@@ -86,12 +89,13 @@ impl Form {
     }
 }
 
-/// What a code the camera read asks for: an enrollment with the code and hub it names.
-/// Anything else in front of the camera is "not an enrollment code".
-pub fn scanned(text: &str) -> Result<Attempt, Problem> {
+/// What a code the camera read asks for: an enrollment with the code and hub it names,
+/// which must be the hub `kiosk.toml` names when it names one. Anything else in front
+/// of the camera is "not an enrollment code".
+pub fn scanned(text: &str, configured: Option<&str>) -> Result<Attempt, Problem> {
     let link = EnrollLink::parse(text).ok_or(Problem::NotACode)?;
     Ok(Attempt {
-        hub_url: choose_hub(Some(&link.hub_url), "", None)?,
+        hub_url: choose_hub(Some(&link.hub_url), "", configured)?,
         code: link.code,
     })
 }
@@ -121,10 +125,15 @@ pub fn typed(code: &str, hub: &str, configured: Option<&str>) -> Result<Attempt,
 }
 
 /// The hub to enroll with: the QR code's (it is the hub whose console made the code),
-/// else the one typed, else the one `kiosk.toml` names.
+/// else the one typed, else the one `kiosk.toml` names. A QR code's hub must be the
+/// configured one (same scheme, host and port) when `kiosk.toml` names one.
 pub fn choose_hub(scanned: Option<&str>, typed: &str, configured: Option<&str>) -> Result<String, Problem> {
     if let Some(hub) = scanned {
-        return Ok(hub.to_owned());
+        let origin = |url: &str| reqwest::Url::parse(url).ok().map(|u| u.origin());
+        return match configured {
+            Some(own) if origin(own) != origin(hub) || origin(hub).is_none() => Err(Problem::OtherHub),
+            _ => Ok(hub.to_owned()),
+        };
     }
     let typed = typed.trim();
     if !typed.is_empty() {
@@ -199,12 +208,16 @@ mod tests {
             hub_url: "https://hub.example.com".into(),
             code: "ABCD-EFGH-JKMN".into(),
         };
-        assert_eq!(scanned(LINK), Ok(expected.clone()));
-        assert_eq!(scanned(&format!("  {LINK}\n")), Ok(expected.clone()));
-        // Typed (or pasted) whole, it wins over the other field and kiosk.toml.
+        assert_eq!(scanned(LINK, None), Ok(expected.clone()));
+        assert_eq!(scanned(&format!("  {LINK}\n"), None), Ok(expected.clone()));
+        // Typed (or pasted) whole, it wins over the other field; never over kiosk.toml's hub.
         assert_eq!(
-            typed(LINK, "other.example.com", Some("https://configured.example.com")),
+            typed(LINK, "other.example.com", Some("https://hub.example.com")),
             Ok(expected)
+        );
+        assert_eq!(
+            typed(LINK, "", Some("https://configured.example.com")),
+            Err(Problem::OtherHub)
         );
         for other in [
             "ML-DRESS-01-TERRACOTTA-M",
@@ -214,7 +227,7 @@ mod tests {
             "VITRINE-ENROLL:AB CD@https://hub.example.com",
             "",
         ] {
-            assert_eq!(scanned(other), Err(Problem::NotACode), "{other:?}");
+            assert_eq!(scanned(other, None), Err(Problem::NotACode), "{other:?}");
         }
     }
 
@@ -223,9 +236,25 @@ mod tests {
         const CONFIGURED: &str = "https://configured.example.com";
         let configured = Some(CONFIGURED);
         assert_eq!(
-            choose_hub(Some("https://qr.example.com"), "typed.example.com", configured),
+            choose_hub(Some("https://qr.example.com"), "typed.example.com", None),
             Ok("https://qr.example.com".into())
         );
+        assert_eq!(
+            choose_hub(Some("https://configured.example.com/"), "", configured),
+            Ok("https://configured.example.com/".into()),
+            "the QR code of the kiosk's own hub"
+        );
+        for other in [
+            "https://qr.example.com",
+            "http://configured.example.com",
+            "https://configured.example.com:8443",
+        ] {
+            assert_eq!(
+                choose_hub(Some(other), "", configured),
+                Err(Problem::OtherHub),
+                "a QR code never takes a kiosk to another hub than its kiosk.toml names: {other}"
+            );
+        }
         assert_eq!(
             choose_hub(None, " typed.example.com ", configured),
             Ok("https://typed.example.com".into())

@@ -64,13 +64,23 @@ impl EnrollLink {
     }
 
     /// The code and hub a scanned text names, if it is an enrollment code: the URL is an
-    /// absolute http(s) URL of at most 512 characters, the code 1 to 32 characters.
+    /// absolute http(s) URL of at most 512 characters naming a host and nothing else (no
+    /// user, path, query or fragment, which could make a URL read as another host's),
+    /// the code 1 to 32 characters.
     pub fn parse(text: &str) -> Option<EnrollLink> {
         let rest = text.trim().strip_prefix(Self::PREFIX)?;
         let (code, url) = rest.split_once('@')?;
         let code_ok = (1..=32).contains(&code.len()) && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-        let url_ok = url.len() <= 512
-            && reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        let bare_host = |u: &reqwest::Url| {
+            matches!(u.scheme(), "http" | "https")
+                && u.host().is_some()
+                && u.username().is_empty()
+                && u.password().is_none()
+                && u.path() == "/"
+                && u.query().is_none()
+                && u.fragment().is_none()
+        };
+        let url_ok = url.len() <= 512 && reqwest::Url::parse(url).is_ok_and(|u| bare_host(&u));
         (code_ok && url_ok).then(|| EnrollLink {
             code: code.to_owned(),
             hub_url: url.to_owned(),
@@ -464,10 +474,11 @@ pub struct KioskSettings {
 }
 
 /// Settings store ops change in the console; each absent one keeps the kiosk's own
-/// (`kiosk.toml`) or built-in value. Kiosks apply them at their next pull, without a restart.
+/// (`kiosk.toml`) or built-in value. Kiosks apply them at their next pull, without a
+/// restart. Unknown fields are ignored here (kiosks receive this): a newer hub's setting
+/// must not stop an older kiosk's pull.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "hub", derive(ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct RemoteSettings {
     /// Grows with every change that reaches this kiosk; 0 when nothing was ever set. The
     /// kiosk reports the version it applies in its heartbeat.
@@ -744,6 +755,11 @@ mod tests {
             "VITRINE-ENROLL:@http://hub",
             "VITRINE-ENROLL:AB CD@http://hub",
             "VITRINE-ENROLL:ABCD@not a url",
+            "VITRINE-ENROLL:ABCD@https://hub.chain.com@evil.example",
+            "VITRINE-ENROLL:ABCD@https://evil.example/hub.chain.com",
+            "VITRINE-ENROLL:ABCD@https://evil.example?hub.chain.com",
+            "VITRINE-ENROLL:ABCD@https://evil.example#hub.chain.com",
+            "VITRINE-ENROLL:ABCD@file:///etc/passwd",
         ] {
             assert_eq!(EnrollLink::parse(bad), None, "{bad}");
         }

@@ -2,7 +2,8 @@
 //! `Retry-After` and a `rate_limited` Problem, and costs the hub no database read and no
 //! turn of the writer.
 //!
-//! Routes that take no credential (enrollment, the demo's pages) count per address, tightly:
+//! Routes that take no credential (enrollment, the demo's pages, the console's sign-in form
+//! posts) count per address, tightly:
 //! they are where codes get guessed. Every other route counts per credential, generously,
 //! keyed by a hash of the bearer token read from the header alone (whether it is valid is
 //! the handler's business), so a kiosk is never held back by its neighbours behind the
@@ -21,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::Clock;
@@ -55,9 +56,11 @@ enum Class {
     Credentialed,
 }
 
-fn class(path: &str) -> Class {
+fn class(method: &Method, path: &str) -> Class {
     match path {
         "/healthz" => Class::Exempt,
+        // Passwords are tried here: the lockout holds per account, this per address.
+        "/console/sign-in" if *method == Method::POST => Class::Anonymous,
         "/v1/kiosk/enroll" | "/pass" | "/pair" | "/list" => Class::Anonymous,
         _ if path.starts_with("/pass/") => Class::Anonymous,
         _ => Class::Credentialed,
@@ -105,8 +108,8 @@ impl Limits {
     }
 
     /// Counts a request to `path` from `peer`; `Err` when its client is over its limit.
-    fn check(&self, path: &str, headers: &HeaderMap, peer: IpAddr) -> Result<(), Refusal> {
-        let class = class(path);
+    fn check(&self, method: &Method, path: &str, headers: &HeaderMap, peer: IpAddr) -> Result<(), Refusal> {
+        let class = class(method, path);
         if class == Class::Exempt {
             return Ok(());
         }
@@ -155,7 +158,7 @@ pub async fn limit(State(limits): State<Arc<Limits>>, request: Request, next: Ne
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
-    let verdict = limits.check(request.uri().path(), request.headers(), peer);
+    let verdict = limits.check(request.method(), request.uri().path(), request.headers(), peer);
     match verdict {
         Ok(()) => next.run(request).await,
         Err(refusal) => refused(refusal, carries_body(request.headers())),
@@ -245,9 +248,19 @@ mod tests {
 
     #[test]
     fn routes_count_by_whether_they_take_a_credential() {
-        assert_eq!(class("/healthz"), Class::Exempt);
+        assert_eq!(class(&Method::GET, "/healthz"), Class::Exempt);
+        assert_eq!(
+            class(&Method::POST, "/console/sign-in"),
+            Class::Anonymous,
+            "passwords tried"
+        );
+        assert_eq!(
+            class(&Method::GET, "/console/sign-in"),
+            Class::Credentialed,
+            "the page itself"
+        );
         for path in ["/v1/kiosk/enroll", "/pass", "/pass/camille", "/pair", "/list"] {
-            assert_eq!(class(path), Class::Anonymous, "{path}");
+            assert_eq!(class(&Method::GET, path), Class::Anonymous, "{path}");
         }
         let credentialed = [
             "/v1/kiosk/ops",
@@ -257,7 +270,7 @@ mod tests {
             "/passes",
         ];
         for path in credentialed {
-            assert_eq!(class(path), Class::Credentialed, "{path}");
+            assert_eq!(class(&Method::GET, path), Class::Credentialed, "{path}");
         }
     }
 
@@ -266,21 +279,23 @@ mod tests {
         let limits = limits(3, 100);
         let none = HeaderMap::new();
         for _ in 0..3 {
-            assert!(limits.check("/v1/kiosk/enroll", &none, HOME).is_ok());
+            assert!(limits.check(&Method::GET, "/v1/kiosk/enroll", &none, HOME).is_ok());
         }
-        let refusal = limits.check("/v1/kiosk/enroll", &none, HOME).unwrap_err();
+        let refusal = limits.check(&Method::GET, "/v1/kiosk/enroll", &none, HOME).unwrap_err();
         assert!(
             refusal.wait > Duration::ZERO && refusal.wait <= Duration::from_secs(60),
             "{refusal:?}"
         );
         assert!(
-            limits.check("/pair", &none, HOME).is_err(),
+            limits.check(&Method::GET, "/pair", &none, HOME).is_err(),
             "the demo's pages share the count"
         );
-        assert!(limits.check("/v1/kiosk/enroll", &none, AWAY).is_ok());
-        assert!(limits.check("/healthz", &none, HOME).is_ok());
+        assert!(limits.check(&Method::GET, "/v1/kiosk/enroll", &none, AWAY).is_ok());
+        assert!(limits.check(&Method::GET, "/healthz", &none, HOME).is_ok());
         assert!(
-            limits.check("/v1/kiosk/ops", &bearer("vtk_a"), HOME).is_ok(),
+            limits
+                .check(&Method::GET, "/v1/kiosk/ops", &bearer("vtk_a"), HOME)
+                .is_ok(),
             "credentials count apart"
         );
     }
@@ -289,16 +304,24 @@ mod tests {
     fn a_credential_over_its_limit_is_refused_wherever_it_comes_from() {
         let limits = limits(100, 2);
         let (a, b) = (bearer("vtk_a"), bearer("vws_b"));
-        assert!(limits.check("/v1/kiosk/ops", &a, HOME).is_ok());
-        assert!(limits.check("/v1/kiosk/settings", &a, AWAY).is_ok());
-        assert!(limits.check("/v1/kiosk/ops", &a, HOME).is_err());
-        assert!(limits.check("/v1/webstore/ops", &b, HOME).is_ok());
-        assert!(limits.check("/healthz", &a, HOME).is_ok());
+        assert!(limits.check(&Method::GET, "/v1/kiosk/ops", &a, HOME).is_ok());
+        assert!(limits.check(&Method::GET, "/v1/kiosk/settings", &a, AWAY).is_ok());
+        assert!(limits.check(&Method::GET, "/v1/kiosk/ops", &a, HOME).is_err());
+        assert!(limits.check(&Method::GET, "/v1/webstore/ops", &b, HOME).is_ok());
+        assert!(limits.check(&Method::GET, "/healthz", &a, HOME).is_ok());
         // No token, or not one of ours: counted by address.
         let none = HeaderMap::new();
-        assert!(limits.check("/v1/kiosk/ops", &none, HOME).is_ok());
-        assert!(limits.check("/v1/kiosk/ops", &bearer("guess"), HOME).is_ok());
-        assert!(limits.check("/v1/kiosk/ops", &bearer("guess-again"), HOME).is_err());
+        assert!(limits.check(&Method::GET, "/v1/kiosk/ops", &none, HOME).is_ok());
+        assert!(
+            limits
+                .check(&Method::GET, "/v1/kiosk/ops", &bearer("guess"), HOME)
+                .is_ok()
+        );
+        assert!(
+            limits
+                .check(&Method::GET, "/v1/kiosk/ops", &bearer("guess-again"), HOME)
+                .is_err()
+        );
     }
 
     #[test]
@@ -308,16 +331,25 @@ mod tests {
         for n in 0..CREDENTIALS_PER_ADDRESS {
             assert!(
                 limits
-                    .check("/v1/kiosk/ops", &bearer(&format!("vtk_made_up_{n}")), HOME)
+                    .check(
+                        &Method::GET,
+                        "/v1/kiosk/ops",
+                        &bearer(&format!("vtk_made_up_{n}")),
+                        HOME
+                    )
                     .is_ok()
             );
         }
         assert!(
             limits
-                .check("/v1/kiosk/ops", &bearer("vtk_made_up_again"), HOME)
+                .check(&Method::GET, "/v1/kiosk/ops", &bearer("vtk_made_up_again"), HOME)
                 .is_err()
         );
-        assert!(limits.check("/v1/kiosk/ops", &bearer("vtk_elsewhere"), AWAY).is_ok());
+        assert!(
+            limits
+                .check(&Method::GET, "/v1/kiosk/ops", &bearer("vtk_elsewhere"), AWAY)
+                .is_ok()
+        );
     }
 
     #[test]

@@ -180,12 +180,19 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
     let doc = api.clone();
     let router = router
         .route("/openapi.json", axum::routing::get(move || async move { Json(doc) }))
-        .fallback(|| async {
+        .fallback(|uri: axum::http::Uri| async move {
+            if uri.path().starts_with("/console") {
+                use axum::response::IntoResponse as _;
+                let page = crate::hub::console::page::ConsoleError::NotFound.into_response();
+                return crate::hub::console::security_headers(page).await;
+            }
+            use axum::response::IntoResponse as _;
             ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
                 "no such endpoint; see /openapi.json",
             )
+            .into_response()
         })
         .layer(axum::middleware::map_response(extract::close_after_too_large))
         // Outermost: a client over its limit is refused before anything reads its request.

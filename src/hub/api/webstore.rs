@@ -376,6 +376,7 @@ async fn upload(
     };
     let imported = crate::hub::import_feed(&state.store, kind, body, lang, origin)
         .await
+        .map(|imported| imported.summary)
         .map_err(|e| match e {
             ImportError::Feed(e) => refused(e),
             ImportError::Store(e) => e.into(),

@@ -197,9 +197,9 @@ pub async fn add(ctx: Ctx, State(state): State<AppState>, Form(form): Form<AddFo
             .await);
     }
     let password = form.password;
-    let hashed = tokio::task::spawn_blocking(move || Hashed::new(&password))
+    let hashed = accounts::slow(move || Hashed::new(&password))
         .await
-        .map_err(|e| ConsoleError::Internal(e.to_string()))?;
+        .map_err(ConsoleError::Internal)?;
     let hashed = match hashed {
         Ok(hashed) => hashed,
         Err(e) => {

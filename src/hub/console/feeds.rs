@@ -25,17 +25,43 @@ fn outcome(lang: Lang, import: &Import) -> Markup {
     }
 }
 
+/// A feed's URL as the page shows it: scheme, host and path only. Its query and user
+/// part often carry the shop platform's access token.
+fn shown_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => format!("{}://{}{}", u.scheme(), u.host_str().unwrap_or(""), u.path()),
+        Err(_) => "—".to_owned(),
+    }
+}
+
+/// An error as the page shows it: every URL in it cut as [`shown_url`] cuts one.
+fn shown_error(error: &str, urls: &[String]) -> String {
+    urls.iter().fold(error.to_owned(), |text, url| {
+        text.replace(url.as_str(), &shown_url(url))
+    })
+}
+
 fn source(lang: Lang, import: &Import) -> String {
     match import.source.as_str() {
         "upload" => tr!(lang, "Web store (key %{name})", name = import.origin),
         "console" => tr!(lang, "Console (%{email})", email = import.origin),
-        _ => tr!(lang, "Fetched from %{url}", url = import.origin),
+        _ => tr!(lang, "Fetched from %{url}", url = shown_url(&import.origin)),
     }
     .into_owned()
 }
 
+/// The catalog is the chain's: its imports are for accounts that see the whole chain.
+fn whole_chain(ctx: &Ctx) -> Result<(), ConsoleError> {
+    if ctx.account.whole_chain() {
+        Ok(())
+    } else {
+        Err(ConsoleError::Forbidden)
+    }
+}
+
 /// The scheduled feeds, the latest imports and the upload form.
 pub async fn list(ctx: Ctx, State(state): State<AppState>) -> Result<Response, ConsoleError> {
+    whole_chain(&ctx)?;
     let lang = ctx.lang;
     let now = Timestamp::now();
     let urls: Vec<String> = state.feeds.iter().map(|f| f.url.clone()).collect();
@@ -57,7 +83,7 @@ pub async fn list(ctx: Ctx, State(state): State<AppState>) -> Result<Response, C
             table {
                 thead { tr { th scope="col" { (tr!(lang, "Feed")) } th scope="col" { (tr!(lang, "Every")) } th scope="col" { (tr!(lang, "Last fetch")) } } }
                 tbody { @for (feed, last) in state.feeds.iter().zip(&last_fetches) { tr {
-                    th scope="row" { (feed.kind.as_str()) " " small { code { (feed.url) } } }
+                    th scope="row" { (feed.kind.as_str()) " " small { code { (shown_url(&feed.url)) } } }
                     td { (tr!(lang, "%{n} min", n = feed.every_minutes)) }
                     td { @match last {
                         Some(import) => { a href=(format!("/console/feeds/{}", import.id)) { (lang.ago(import.at, now)) } " " (outcome(lang, import)) },
@@ -108,6 +134,7 @@ pub async fn list(ctx: Ctx, State(state): State<AppState>) -> Result<Response, C
 
 /// One import: its counts and its rejected items with their line.
 pub async fn import(ctx: Ctx, State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, ConsoleError> {
+    whole_chain(&ctx)?;
     let lang = ctx.lang;
     let import = state
         .store
@@ -116,7 +143,9 @@ pub async fn import(ctx: Ctx, State(state): State<AppState>, Path(id): Path<i64>
         .ok_or(ConsoleError::NotFound)?;
     let body = html! {
         p { (outcome(lang, &import)) " " (source(lang, &import)) " · " (lang.time(import.at)) }
-        @if let Some(error) = &import.error { p.flash.refused { (error) } }
+        @if let Some(error) = &import.error {
+            p.flash.refused { (shown_error(error, &state.feeds.iter().map(|f| f.url.clone()).collect::<Vec<_>>())) }
+        }
         ul.stats {
             li { strong { (import.imported) } span { (tr!(lang, "new")) } }
             li { strong { (import.updated) } span { (tr!(lang, "changed")) } }
@@ -146,6 +175,19 @@ pub async fn import(ctx: Ctx, State(state): State<AppState>, Path(id): Path<i64>
         .await)
 }
 
+/// A short form field (the token, the kind, the language): at most 256 bytes read, else
+/// `None`. The upload's route takes bodies as large as a feed; its other fields stay small.
+async fn small_text(mut field: axum::extract::multipart::Field<'_>) -> Option<String> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.ok()? {
+        if bytes.len() + chunk.len() > 256 {
+            return None;
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).ok()
+}
+
 /// Imports a feed sent from the browser (admins). The form's token comes first, so no
 /// byte of the file is read for a forged request.
 pub async fn upload(ctx: Ctx, State(state): State<AppState>, mut form: Multipart) -> Result<Response, ConsoleError> {
@@ -157,17 +199,15 @@ pub async fn upload(ctx: Ctx, State(state): State<AppState>, mut form: Multipart
     while let Some(field) = form.next_field().await.map_err(|_| ConsoleError::Csrf)? {
         match field.name().unwrap_or("") {
             "authenticity_token" => {
-                let token = field.text().await.map_err(|_| ConsoleError::Csrf)?;
+                let token = small_text(field).await.ok_or(ConsoleError::Csrf)?;
                 ctx.check(&token)?;
                 token_checked = true;
             }
             _ if !token_checked => return Err(ConsoleError::Csrf),
-            "kind" => kind = field.text().await.ok(),
+            "kind" => kind = small_text(field).await,
             "lang" => {
-                feed_lang = field
-                    .text()
+                feed_lang = small_text(field)
                     .await
-                    .ok()
                     .map(|l| l.trim().to_owned())
                     .filter(|l| !l.is_empty())
             }
@@ -209,13 +249,20 @@ pub async fn upload(ctx: Ctx, State(state): State<AppState>, mut form: Multipart
     };
     let feed_lang = (kind == FeedKind::Products).then_some(feed_lang).flatten();
     match crate::hub::import_feed(&state.store, kind, body, feed_lang, origin).await {
-        Ok(summary) => {
-            let last = state.store.read(|c| imports::latest(c, 1)).await?;
-            let to = last
-                .first()
-                .map_or("/console/feeds".to_owned(), |i| format!("/console/feeds/{}", i.id));
-            let message = tr!(lang, "Imported: %{summary}", summary = summary.to_string());
-            Ok(ctx.redirect(&to, Flash::Done, message).await)
+        Ok(imported) => {
+            let (actor, id, what) = (ctx.actor(), imported.id, kind.as_str());
+            state
+                .store
+                .write(move |w| {
+                    let action = format!("feed.upload.{what}");
+                    let target = format!("import {id}");
+                    crate::hub::admin::record(w.catalog.connection(), &actor, &action, None, &target, Timestamp::now())
+                })
+                .await??;
+            let to = format!("/console/feeds/{id}");
+            Ok(ctx
+                .redirect(&to, Flash::Done, tr!(lang, "The feed was imported."))
+                .await)
         }
         Err(ImportError::Feed(e)) => Ok(refused(
             tr!(

@@ -72,6 +72,18 @@ fn camera(lang: Lang, kiosk: &Kiosk) -> String {
     .into_owned()
 }
 
+/// Whether a kiosk applies the settings it should have: the version it reported against
+/// the current one.
+fn settings_state(lang: Lang, kiosk: &Kiosk, current: i64) -> Markup {
+    html! {
+        @match kiosk.heartbeat.as_ref().and_then(|b| b.settings_version) {
+            Some(applied) if applied >= current => span.pill.ok { (tr!(lang, "Up to date")) },
+            Some(applied) => span.pill.warn { (tr!(lang, "v%{applied} of %{current}", applied = applied, current = current)) },
+            None => "—",
+        }
+    }
+}
+
 fn matches(kiosk: &Kiosk, state: &str) -> bool {
     match state {
         "online" => kiosk.presence == Presence::Online,
@@ -99,7 +111,15 @@ pub async fn fleet(
         (None, true) => None,
         (None, false) => Some(ctx.account.shops.clone()),
     };
-    let all = state.store.read(move |c| fleet::list(c, scope.as_deref(), now)).await?;
+    let (all, versions) = state
+        .store
+        .read(move |c| {
+            Ok((
+                fleet::list(c, scope.as_deref(), now)?,
+                crate::hub::kiosk_settings::versions(c)?,
+            ))
+        })
+        .await?;
     let wanted = query.state.unwrap_or_default();
     let shown: Vec<&Kiosk> = all.iter().filter(|k| matches(k, &wanted)).collect();
     let count = |f: &dyn Fn(&&Kiosk) -> bool| all.iter().filter(|k| f(k)).count();
@@ -150,6 +170,7 @@ pub async fn fleet(
                     th scope="col" { (tr!(lang, "Edits waiting")) }
                     th scope="col" { (tr!(lang, "Catalog")) }
                     th scope="col" { (tr!(lang, "Camera")) }
+                    th scope="col" { (tr!(lang, "Settings")) }
                     th scope="col" { (tr!(lang, "Alerts")) }
                 } }
                 tbody {
@@ -166,6 +187,7 @@ pub async fn fleet(
                                 @if let Some(at) = beat.inventory_as_of { br; small { (tr!(lang, "stock %{ago}", ago = lang.ago(at, now))) } }
                             } @else { "—" } }
                             td { (camera(lang, kiosk)) }
+                            td { (settings_state(lang, kiosk, versions.get(&kiosk.id).copied().unwrap_or(0))) }
                             td { @for alert in &kiosk.open_alerts { span.pill.bad title=(alert.detail) { (alert_label(lang, alert.kind)) } " " } }
                         }
                     }
@@ -221,10 +243,9 @@ pub async fn kiosk(ctx: Ctx, State(state): State<AppState>, Path(id): Path<i64>)
             (row(tr!(lang, "Disk free").into_owned(), html! { @if let Some(free) = beat.and_then(|b| b.disk_free_bytes) { (format!("{:.1} GB", free as f64 / 1e9)) } @else { "—" } }))
             (row(tr!(lang, "Clock").into_owned(), html! { (tr!(lang, "%{s} s from the hub's", s = format!("{:+.1}", kiosk.clock_offset_ms as f64 / 1000.0))) }))
             (row(tr!(lang, "Settings").into_owned(), html! {
-                @match beat.and_then(|b| b.settings_version) {
-                    Some(applied) if applied >= current => span.pill.ok { (tr!(lang, "Up to date")) },
-                    Some(applied) => span.pill.warn { (tr!(lang, "Version %{applied} of %{current}: takes the rest at its next pull", applied = applied, current = current)) },
-                    None => "—",
+                (settings_state(lang, &kiosk, current))
+                @if beat.and_then(|b| b.settings_version).is_some_and(|applied| applied < current) {
+                    " " small { (tr!(lang, "takes the rest at its next pull")) }
                 }
                 " " a href=(format!("/console/kiosks/{}/settings", kiosk.id)) { (tr!(lang, "Change")) }
             }))

@@ -144,7 +144,6 @@ pub fn routes(store: Store, secure: bool) -> Router<AppState> {
         .route("/console/figures", get(figures::page))
         .route("/console/figures.csv", get(figures::csv))
         .route("/console/assets/{file}", get(asset))
-        .fallback(|| async { page::ConsoleError::NotFound })
         .layer(auth)
         .layer(axum::middleware::map_response(security_headers))
 }
@@ -166,7 +165,7 @@ async fn asset(Path(file): Path<String>) -> Response {
 
 /// What every console answer carries: no script, no framing, no outside resource, and
 /// pages never cached (they show who is signed in and what they may see).
-async fn security_headers(mut response: Response) -> Response {
+pub(crate) async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     let set = |headers: &mut axum::http::HeaderMap, name, value| {
         headers.insert(name, HeaderValue::from_static(value));

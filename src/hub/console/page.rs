@@ -211,7 +211,18 @@ impl Ctx {
 
     /// The page: the layout around `body`, with the form token's cookie.
     pub async fn render(&self, title: &str, body: Markup) -> Response {
-        let flash: Option<(Flash, String)> = self.session.remove(FLASH).await.ok().flatten();
+        // Read first: removing marks the session changed, a write on every page otherwise.
+        let carried: Option<(Flash, String)> = self.session.get(FLASH).await.ok().flatten();
+        let flash = match carried {
+            Some(flash) => self
+                .session
+                .remove::<(Flash, String)>(FLASH)
+                .await
+                .ok()
+                .flatten()
+                .or(Some(flash)),
+            None => None,
+        };
         let page = layout(self.lang, title, Some(self), flash, body);
         (self.csrf.clone(), page).into_response()
     }
@@ -235,7 +246,9 @@ fn navigation(lang: Lang, account: &Account) -> Vec<(&'static str, String)> {
     if account.role != Role::Viewer {
         items.push(("/console/enroll", tr!(lang, "Enroll a kiosk").into_owned()));
     }
-    items.push(("/console/feeds", tr!(lang, "Catalog and feeds").into_owned()));
+    if account.whole_chain() {
+        items.push(("/console/feeds", tr!(lang, "Catalog and feeds").into_owned()));
+    }
     items.push(("/console/settings", tr!(lang, "Settings").into_owned()));
     items.push(("/console/figures", tr!(lang, "Figures").into_owned()));
     if account.role == Role::Admin {

@@ -3,9 +3,9 @@
 //! starts from.
 //!
 //! tower-sessions keeps the session (random 128-bit id in a `SameSite=Strict`,
-//! `HttpOnly` cookie) and axum-login what it holds: the account's id and a hash of its
-//! password hash, so a password change or a removal ends every session of the account
-//! at its next request. A sign-in changes the session id (no fixation).
+//! `HttpOnly` cookie) and axum-login what it holds: the account's id and the SHA-256 of
+//! its password hash, so a password change or a removal ends every session of the
+//! account at its next request. A sign-in changes the session id (no fixation).
 
 use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
@@ -27,7 +27,7 @@ impl AuthUser for Account {
     }
 
     fn session_auth_hash(&self) -> &[u8] {
-        self.password_hash.as_bytes()
+        &self.session_hash
     }
 }
 
@@ -64,42 +64,38 @@ impl AuthnBackend for Backend {
     type Credentials = Credentials;
     type Error = SignInError;
 
-    /// Reads the account (or its lock), checks the password off the async threads, then
-    /// records the outcome on the writer: the fifth wrong password in a row locks.
+    /// Counts the attempt (refused unchecked while the email is locked), checks the
+    /// password on a blocking thread (against a decoy for an unknown email: the same
+    /// time, the same answer), and clears the count on a success.
     async fn authenticate(&self, credentials: Credentials) -> Result<Option<Account>, SignInError> {
         let now = Timestamp::now();
         let email = credentials.email.trim().to_owned();
         if !accounts::valid_email(&email) || credentials.password.chars().count() > accounts::MAX_PASSWORD {
             return Ok(None);
         }
-        let found = self
+        let claimed_for = email.clone();
+        let claimed = self
             .store
-            .read(move |c| accounts::before_sign_in(c, &email, now))
-            .await?;
-        let account = match found {
+            .write(move |w| accounts::claim_attempt(w.catalog.connection(), &claimed_for, now))
+            .await?
+            .map_err(|e| SignInError::Store(e.to_string()))?;
+        let account = match claimed {
             Err(Refused::Locked { until }) => return Err(SignInError::Locked { until }),
-            Err(Refused::Wrong) => None,
             Ok(account) => account,
         };
         let hash = account.as_ref().map(|a| a.password_hash.clone());
         let password = credentials.password;
-        let matches = tokio::task::spawn_blocking(move || accounts::password_matches(&password, hash.as_deref()))
+        let matches = accounts::slow(move || accounts::password_matches(&password, hash.as_deref()))
             .await
-            .map_err(|e| SignInError::Store(e.to_string()))?;
-        let Some(account) = account else {
+            .map_err(SignInError::Store)?;
+        let Some(account) = account.filter(|_| matches) else {
             return Ok(None);
         };
-        let id = account.id;
-        let lock = self
-            .store
-            .write(move |w| accounts::after_sign_in(w.catalog.connection(), id, matches, now))
+        self.store
+            .write(move |w| accounts::signed_in(w.catalog.connection(), &email))
             .await?
             .map_err(|e| SignInError::Store(e.to_string()))?;
-        match (matches, lock) {
-            (true, _) => Ok(Some(account)),
-            (false, Some(until)) => Err(SignInError::Locked { until }),
-            (false, None) => Ok(None),
-        }
+        Ok(Some(account))
     }
 
     async fn get_user(&self, id: &i64) -> Result<Option<Account>, SignInError> {

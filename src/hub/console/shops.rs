@@ -142,11 +142,11 @@ pub struct StaffForm {
     pin: String,
 }
 
-/// A PIN hashed off the async threads and off the writer.
+/// A PIN hashed off the async threads and off the writer, one per core at a time.
 async fn hash(pin: String) -> Result<Result<String, StaffError>, ConsoleError> {
-    tokio::task::spawn_blocking(move || staff::hash_pin(&pin))
+    crate::hub::accounts::slow(move || staff::hash_pin(&pin))
         .await
-        .map_err(|e| ConsoleError::Internal(e.to_string()))
+        .map_err(ConsoleError::Internal)
 }
 
 pub async fn add_staff(

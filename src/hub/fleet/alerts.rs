@@ -25,6 +25,9 @@ pub const CLOCK_OFF_MS: i64 = 60_000;
 pub const CAMERA_WAITING_SECONDS: u64 = 300;
 /// Less free disk than this.
 pub const DISK_LOW_BYTES: u64 = 500 * 1024 * 1024;
+/// An alert cleared this recently does not open again: a kiosk sitting at a threshold
+/// (or sending heartbeats that flip) would otherwise open and clear it every minute.
+pub const QUIET_AFTER_CLEARING: SignedDuration = SignedDuration::from_mins(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
@@ -116,8 +119,10 @@ pub fn conditions(facts: &Facts<'_>, now: Timestamp) -> Vec<(Kind, String)> {
     found
 }
 
-/// Opens the alerts of `device` that now hold and clears those that no longer do;
-/// each change is announced. Returns how many changed.
+/// Opens the alerts of `device` that now hold and clears those that no longer do; each
+/// change is announced. While a kiosk is offline its other alerts stay as they were
+/// (nothing is known of them), and one cleared in the last [`QUIET_AFTER_CLEARING`] does
+/// not open again. Returns how many changed.
 pub fn apply(
     conn: &Connection,
     device_id: i64,
@@ -130,8 +135,10 @@ pub fn apply(
         .query_map([device_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let mut changed = 0;
+    let offline = holding.iter().any(|(k, _)| *k == Kind::Offline);
     for (id, kind, detail) in &open {
-        if !holding.iter().any(|(k, _)| k.as_str() == kind) {
+        let stale = offline && kind != Kind::Offline.as_str();
+        if !stale && !holding.iter().any(|(k, _)| k.as_str() == kind) {
             conn.prepare_cached("UPDATE kiosk_alert SET cleared_at = ?2 WHERE id = ?1")?
                 .execute(params![id, now.as_second()])?;
             announce(conn, *id, device_id, store_code, kind, "cleared", detail, now)?;
@@ -140,6 +147,17 @@ pub fn apply(
     }
     for (kind, detail) in holding {
         if open.iter().any(|(_, k, _)| k == kind.as_str()) {
+            continue;
+        }
+        let cleared_lately: bool = conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM kiosk_alert WHERE device_id = ?1 AND kind = ?2 AND cleared_at > ?3)",
+            )?
+            .query_row(
+                params![device_id, kind.as_str(), (now - QUIET_AFTER_CLEARING).as_second()],
+                |r| r.get(0),
+            )?;
+        if cleared_lately {
             continue;
         }
         let inserted = conn
@@ -284,5 +302,43 @@ mod tests {
         assert!(facts(CLOCK_OFF_MS, &beat).is_empty());
         beat.camera.waiting_seconds = CAMERA_WAITING_SECONDS;
         assert_eq!(facts(-CLOCK_OFF_MS - 1, &beat), [Kind::ClockOff, Kind::CameraWaiting]);
+    }
+}
+
+#[cfg(test)]
+mod applied {
+    use super::*;
+
+    #[test]
+    fn an_alert_clears_then_stays_quiet_a_while_and_going_offline_keeps_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::db::open(&dir.path().join("hub.sqlite"), crate::db::Schema::Hub).unwrap();
+        let now = Timestamp::from_second(1_700_000_000).unwrap();
+        let disk = vec![(Kind::DiskLow, "1 MB free".to_owned())];
+        let offline = vec![(Kind::Offline, "no heartbeat".to_owned())];
+        let open = |conn: &Connection| -> Vec<String> {
+            conn.prepare("SELECT kind FROM kiosk_alert WHERE cleared_at IS NULL ORDER BY kind")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        assert_eq!(apply(&conn, 1, "PARIS", &disk, now).unwrap(), 1);
+        assert_eq!(
+            apply(&conn, 1, "PARIS", &offline, now).unwrap(),
+            1,
+            "offline opens, disk stays"
+        );
+        assert_eq!(open(&conn), ["disk_low", "offline"]);
+        assert_eq!(
+            apply(&conn, 1, "PARIS", &[], now).unwrap(),
+            2,
+            "back, and the disk was freed"
+        );
+        let soon = now + SignedDuration::from_mins(1);
+        assert_eq!(apply(&conn, 1, "PARIS", &disk, soon).unwrap(), 0, "no flapping");
+        let later = now + QUIET_AFTER_CLEARING + SignedDuration::from_secs(1);
+        assert_eq!(apply(&conn, 1, "PARIS", &disk, later).unwrap(), 1);
     }
 }

@@ -34,6 +34,22 @@ pub fn check(beat: &Heartbeat) -> Result<(), String> {
     if !beat.camera.fps.is_finite() || beat.camera.fps < 0.0 {
         return Err("camera.fps must be a number of frames per second".to_owned());
     }
+    let counts = [
+        ("outbox_pending", Some(beat.outbox_pending)),
+        ("outbox_rejected", Some(beat.outbox_rejected)),
+        ("events_pending", Some(beat.events_pending)),
+        ("products", Some(beat.products)),
+        ("camera.waiting_seconds", Some(beat.camera.waiting_seconds)),
+        ("camera.frames_given_up", Some(beat.camera.frames_given_up)),
+        ("camera.minutes_since_read", beat.camera.minutes_since_read),
+        ("disk_free_bytes", beat.disk_free_bytes),
+        ("data_bytes", beat.data_bytes),
+    ];
+    for (field, count) in counts {
+        if count.is_some_and(|n| i64::try_from(n).is_err()) {
+            return Err(format!("{field} is larger than {}", i64::MAX));
+        }
+    }
     Ok(())
 }
 
@@ -99,8 +115,10 @@ pub fn record(
 }
 
 /// Judges every kiosk's alerts again at `now` (those that went quiet open `offline`).
-/// Returns how many alerts opened or cleared.
-pub fn evaluate_all(conn: &Connection, now: Timestamp) -> rusqlite::Result<usize> {
+/// Silence counts from `since` at the earliest (the hub's start): a hub that was down
+/// heard nothing, and must not call its whole fleet offline. Returns how many alerts
+/// opened or cleared.
+pub fn evaluate_all(conn: &Connection, now: Timestamp, since: Timestamp) -> rusqlite::Result<usize> {
     let rows: Vec<(i64, String, i64, i64, String)> = conn
         .prepare(
             "SELECT d.id, d.store_code, h.received_at, h.clock_offset_ms, h.report
@@ -116,13 +134,14 @@ pub fn evaluate_all(conn: &Connection, now: Timestamp) -> rusqlite::Result<usize
         };
         let received_at = Timestamp::from_second(received_at).unwrap_or(now);
         let hour = received_at.as_second().div_euclid(3600);
+        let heard = received_at.max(since);
         let pending_hour_before: Option<u64> = tx
             .prepare_cached("SELECT outbox_pending FROM kiosk_health_hour WHERE device_id = ?1 AND hour = ?2")?
             .query_row(params![device_id, hour - 1], |r| r.get(0))
             .optional()?;
         let facts = alerts::Facts {
             heartbeat: &beat,
-            received_at,
+            received_at: heard,
             clock_offset_ms: offset,
             pending_hour_before,
         };
@@ -245,7 +264,10 @@ pub fn list(conn: &Connection, shops: Option<&[String]>, now: Timestamp) -> rusq
 /// The newest app version any kiosk of the fleet runs.
 fn newest_version(conn: &Connection) -> rusqlite::Result<Option<semver::Version>> {
     let versions: Vec<String> = conn
-        .prepare_cached("SELECT DISTINCT app_version FROM kiosk_health")?
+        .prepare_cached(
+            "SELECT DISTINCT h.app_version FROM kiosk_health h JOIN device d ON d.id = h.device_id
+             WHERE d.revoked_at IS NULL",
+        )?
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     Ok(versions.iter().filter_map(|v| semver::Version::parse(v).ok()).max())

@@ -27,7 +27,7 @@ pub async fn import_feed(
     body: impl AsRef<[u8]> + Send + 'static,
     lang: Option<String>,
     origin: Origin,
-) -> Result<Summary, ImportError> {
+) -> Result<Imported, ImportError> {
     let parse_lang = lang.clone();
     let parsed = tokio::task::spawn_blocking(move || {
         let body = body.as_ref();
@@ -59,16 +59,25 @@ pub async fn import_feed(
             return Err(e.into());
         }
     };
-    let summary = store
+    let imported = store
         .write(move |w| {
             let now = Timestamp::now();
             let report = w.catalog.import(products.as_ref(), inventory.as_ref(), now)?;
             let summary = report.products.or(report.inventory).unwrap_or_default();
             let outcome = Outcome::Imported(&summary);
-            imports::record(w.catalog.connection(), &origin, kind, lang.as_deref(), &outcome, now)?;
-            Ok::<_, rusqlite::Error>(summary)
+            // Logged right after the import's own transaction: a crash between the two
+            // leaves an import without its line, never a line without its import.
+            let id = imports::record(w.catalog.connection(), &origin, kind, lang.as_deref(), &outcome, now)?;
+            Ok::<_, rusqlite::Error>(Imported { summary, id })
         })
         .await?
         .map_err(StoreError::from)?;
-    Ok(summary)
+    Ok(imported)
+}
+
+/// A feed imported: what it did, and its line in the import log.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    pub summary: Summary,
+    pub id: i64,
 }

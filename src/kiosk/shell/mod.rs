@@ -441,13 +441,15 @@ impl Shell {
     }
 
     /// Updates the status line: the shop's name, this visit's edits not yet on the hub
-    /// and whether the last push failed (the offline banner), what the hub allows; and
+    /// and whether the last push failed (the offline banner), what the hub allows; store
+    /// ops' settings (the campaign line, and the featured pieces again when their version
+    /// changed: pulls come every few minutes, and a restart should not be needed); and
     /// the health screen, when it is open.
     pub fn refresh_status(&self) {
         if self.nav.borrow().screen == Screen::StaffHealth {
             self.views.health.refresh();
         }
-        let (ctx, owner) = (self.ctx.clone(), self.ctx.owner());
+        let (ctx, owner, home) = (self.ctx.clone(), self.ctx.owner(), self.views.home.clone());
         self.ctx.spawn(async move {
             let answer = ctx
                 .catalog
@@ -459,18 +461,29 @@ impl Shell {
                 })
                 .await;
             match answer {
-                Ok((waiting, failing, settings)) => ctx.with_window(|w| {
-                    let app = w.global::<AppAdapter>();
-                    if let Some(shop) = settings.shops.iter().find(|s| s.code == ctx.store) {
-                        app.set_store_name(shop.name.as_str().into());
-                    }
-                    app.set_waiting(waiting.min(i32::MAX as u64) as i32);
-                    app.set_offline(failing);
-                    app.set_can_take_list(settings.list_url.is_some());
-                    let allowed = settings.remote.phone_sign_in != Some(false);
-                    app.set_can_pair(settings.pairing && allowed && ctx.sync.is_some());
+                Ok((waiting, failing, settings)) => {
+                    ctx.with_window(|w| {
+                        let app = w.global::<AppAdapter>();
+                        if let Some(shop) = settings.shops.iter().find(|s| s.code == ctx.store) {
+                            app.set_store_name(shop.name.as_str().into());
+                        }
+                        app.set_waiting(waiting.min(i32::MAX as u64) as i32);
+                        app.set_offline(failing);
+                        app.set_can_take_list(settings.list_url.is_some());
+                        let allowed = settings.remote.phone_sign_in != Some(false);
+                        app.set_can_pair(settings.pairing && allowed && ctx.sync.is_some());
+                        // The retailer's own words, shown as written (not translated).
+                        let campaign = settings.remote.campaign.as_deref().unwrap_or_default().trim();
+                        w.global::<AttractAdapter>().set_campaign(campaign.into());
+                    });
+                    let version = settings.remote.version;
                     *ctx.remote.borrow_mut() = settings.remote;
-                }),
+                    // Before the content language is known, the start's own load is still
+                    // to come, and it reads the settings just stored.
+                    if version != ctx.featured_version.get() && !ctx.content_lang().is_empty() {
+                        home.load();
+                    }
+                }
                 Err(e) => tracing::warn!("cannot read the outbox: {e}"),
             }
         });

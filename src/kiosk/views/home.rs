@@ -1,7 +1,7 @@
-//! The attract loop's featured pieces, and the home screen: featured pieces, the
-//! categories to browse, and what is popular in the shop (the hub's count of the last 30
-//! days' views and adds, per shop; the row stays hidden until there is one). A product
-//! opened from either row is measured as featured.
+//! The attract loop's featured pieces, and the home screen: featured pieces (those store
+//! ops name in the console first), the categories to browse, and what is popular in the
+//! shop (the hub's count of the last 30 days' views and adds, per shop; the row stays
+//! hidden until there is one). A product opened from either row is measured as featured.
 
 use std::rc::Rc;
 
@@ -27,14 +27,21 @@ pub fn setup(_window: &AppWindow, ctx: &Rc<Ctx>) -> Rc<Home> {
 }
 
 impl Home {
-    /// Loads the featured pieces, categories and popular pieces in the content language.
+    /// Loads the featured pieces (those store ops named first), categories and popular
+    /// pieces in the content language.
     pub fn load(self: &Rc<Self>) {
         self.load_popular();
         let (ctx, lang, now) = (self.ctx.clone(), self.ctx.content_lang(), self.ctx.now());
+        let first = {
+            let remote = self.ctx.remote.borrow();
+            // Taken now, so a status refresh that sees this version does not load again.
+            self.ctx.featured_version.set(remote.version);
+            remote.featured.clone()
+        };
         self.ctx.spawn(async move {
             let answer = ctx
                 .catalog
-                .run(move |c| Ok((c.categories(&lang)?, c.featured(&lang, FEATURED, now)?)))
+                .run(move |c| Ok((c.categories(&lang)?, c.featured_first(&lang, &first, FEATURED, now)?)))
                 .await;
             let (categories, featured) = match answer {
                 Ok(answer) => answer,
