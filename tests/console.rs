@@ -508,15 +508,29 @@ fn an_enrollment_code_from_the_console_enrolls_a_kiosk_that_then_shows_in_the_fl
     let code = page.body[link_start..].split('<').next().unwrap().to_owned();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("kiosk.sqlite");
+    let elsewhere = world.rt.block_on(vitrine::sync::driver::enroll_in(
+        &db,
+        &world.hub.url(),
+        &code,
+        Some("entrance"),
+        Some("LYON"),
+    ));
+    let refused = format!("{:#}", elsewhere.unwrap_err());
+    assert!(
+        refused.contains("other_shop"),
+        "a kiosk set up for Lyon refuses Paris's code: {refused}"
+    );
+    assert!(!db.exists(), "nothing saved on the kiosk");
     world
         .rt
-        .block_on(vitrine::sync::driver::enroll(
+        .block_on(vitrine::sync::driver::enroll_in(
             &db,
             &world.hub.url(),
             &code,
             Some("entrance"),
+            Some("PARIS"),
         ))
-        .unwrap();
+        .expect("the code is still unused");
     let fleet = manager.get("/console/fleet");
     assert!(
         fleet.body.contains("entrance") && fleet.body.contains("Never seen"),

@@ -44,6 +44,7 @@ fn setup_screen(db: &Path, hub: Option<String>, done: &Done) -> (Rc<SetupScreen>
         db: db.to_owned(),
         hub,
         name: Some("entrance".into()),
+        store: None,
         lang: "en".into(),
     };
     let (window, stage) = Stage::create(|| Ok(AppWindow::new()?), (1280, 800)).unwrap();

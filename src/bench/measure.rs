@@ -91,7 +91,7 @@ fn ingest(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
         .map(|i| {
             let code = store::create_enroll_code(&conn, &format!("S{:02}", i % 5), Timestamp::now())?;
             let mut c = hub::open_db(dir)?;
-            let enrolled = store::enroll(&mut c, &code, None, Timestamp::now())?.map_err(anyhow::Error::msg)?;
+            let enrolled = store::enroll(&mut c, &code, None, None, Timestamp::now())?.map_err(anyhow::Error::msg)?;
             Ok(enrolled.token)
         })
         .collect::<anyhow::Result<_>>()?;

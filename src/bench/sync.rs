@@ -143,7 +143,7 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
                 Timestamp::now(),
             )?;
             let mut c = hub::open_db(&hub_dir)?;
-            let enrolled = store::enroll(&mut c, &code, None, Timestamp::now())?.map_err(anyhow::Error::msg)?;
+            let enrolled = store::enroll(&mut c, &code, None, None, Timestamp::now())?.map_err(anyhow::Error::msg)?;
             Ok(enrolled.token)
         })
         .collect::<anyhow::Result<_>>()?;

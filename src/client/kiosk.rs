@@ -49,7 +49,12 @@ impl KioskClient {
     }
 
     /// Exchanges an enrollment code for a device credential.
-    pub async fn enroll(hub_url: &str, code: &str, name: Option<&str>) -> anyhow::Result<EnrollResponse> {
+    pub async fn enroll(
+        hub_url: &str,
+        code: &str,
+        name: Option<&str>,
+        store: Option<&str>,
+    ) -> anyhow::Result<EnrollResponse> {
         let client = KioskClient::new(hub_url, "")?;
         let response = client
             .http
@@ -57,6 +62,7 @@ impl KioskClient {
             .json(&EnrollRequest {
                 code: code.to_owned(),
                 name: name.map(str::to_owned),
+                store: store.map(str::to_owned),
             })
             .send()
             .await

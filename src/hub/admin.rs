@@ -23,6 +23,24 @@ fn change<'a>(action: &'a str, store: Option<&'a str>, target: &'a str, detail: 
     }
 }
 
+/// Runs `make` in a transaction and, when it did what was asked, writes `what` to the
+/// audit log and commits; a refusal leaves nothing.
+fn audited<T, E>(
+    conn: &Connection,
+    actor: &Actor,
+    what: Change<'_>,
+    now: Timestamp,
+    make: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, E>>,
+) -> rusqlite::Result<Result<T, E>> {
+    let tx = conn.unchecked_transaction()?;
+    let made = make(&tx)?;
+    if made.is_ok() {
+        audit::record(&tx, actor, what, now)?;
+        tx.commit()?;
+    }
+    Ok(made)
+}
+
 /// A one-time code that enrolls one kiosk in `shop`.
 pub fn create_enroll_code(conn: &Connection, actor: &Actor, shop: &str, now: Timestamp) -> rusqlite::Result<String> {
     let tx = conn.unchecked_transaction()?;
@@ -41,13 +59,9 @@ pub fn add_staff(
     pin_hash: &str,
     now: Timestamp,
 ) -> rusqlite::Result<Result<i64, StaffError>> {
-    let tx = conn.unchecked_transaction()?;
-    let added = staff::add_hashed(&tx, shop, name, pin_hash, now)?;
-    if added.is_ok() {
-        audit::record(&tx, actor, change("staff.add", Some(shop), name, ""), now)?;
-        tx.commit()?;
-    }
-    Ok(added)
+    audited(conn, actor, change("staff.add", Some(shop), name, ""), now, |tx| {
+        staff::add_hashed(tx, shop, name, pin_hash, now)
+    })
 }
 
 /// Removes a sales assistant: their PIN stops working at each kiosk's next pull.
@@ -58,13 +72,9 @@ pub fn remove_staff(
     name: &str,
     now: Timestamp,
 ) -> rusqlite::Result<Result<(), StaffError>> {
-    let tx = conn.unchecked_transaction()?;
-    let removed = staff::remove(&tx, shop, name, now)?;
-    if removed.is_ok() {
-        audit::record(&tx, actor, change("staff.remove", Some(shop), name, ""), now)?;
-        tx.commit()?;
-    }
-    Ok(removed)
+    audited(conn, actor, change("staff.remove", Some(shop), name, ""), now, |tx| {
+        staff::remove(tx, shop, name, now)
+    })
 }
 
 /// Gives a sales assistant a new PIN, hashed already.
@@ -76,13 +86,13 @@ pub fn reset_pin(
     pin_hash: &str,
     now: Timestamp,
 ) -> rusqlite::Result<Result<(), StaffError>> {
-    let tx = conn.unchecked_transaction()?;
-    let set = staff::set_pin_hash(&tx, shop, name, pin_hash)?;
-    if set.is_ok() {
-        audit::record(&tx, actor, change("staff.reset_pin", Some(shop), name, ""), now)?;
-        tx.commit()?;
-    }
-    Ok(set)
+    audited(
+        conn,
+        actor,
+        change("staff.reset_pin", Some(shop), name, ""),
+        now,
+        |tx| staff::set_pin_hash(tx, shop, name, pin_hash),
+    )
 }
 
 /// Why a key cannot be made.
@@ -110,18 +120,21 @@ pub fn create_key(
     if scopes.is_empty() {
         return Ok(Err(KeyError::NoScope));
     }
-    let tx = conn.unchecked_transaction()?;
-    let key = match store::create_key(&tx, name, scopes, now) {
-        Ok(key) => key,
-        Err(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-            return Ok(Err(KeyError::Taken(name.to_owned())));
-        }
-        Err(e) => return Err(e),
-    };
     let shown: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
-    audit::record(&tx, actor, change("key.create", None, name, &shown.join(" ")), now)?;
-    tx.commit()?;
-    Ok(Ok(key))
+    let shown = shown.join(" ");
+    audited(
+        conn,
+        actor,
+        change("key.create", None, name, &shown),
+        now,
+        |tx| match store::create_key(tx, name, scopes, now) {
+            Ok(key) => Ok(Ok(key)),
+            Err(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                Ok(Err(KeyError::Taken(name.to_owned())))
+            }
+            Err(e) => Err(e),
+        },
+    )
 }
 
 /// Revokes a web store key. Returns whether it was live.
@@ -145,14 +158,14 @@ pub fn add_account(
     password_hash: &accounts::Hashed,
     now: Timestamp,
 ) -> rusqlite::Result<Result<i64, AccountError>> {
-    let tx = conn.unchecked_transaction()?;
-    let added = accounts::add(&tx, email, role, shops, password_hash, now)?;
-    if added.is_ok() {
-        let detail = format!("{} {}", role.as_str(), shops.join(" "));
-        audit::record(&tx, actor, change("account.add", None, email, detail.trim_end()), now)?;
-        tx.commit()?;
-    }
-    Ok(added)
+    let detail = format!("{} {}", role.as_str(), shops.join(" "));
+    audited(
+        conn,
+        actor,
+        change("account.add", None, email, detail.trim_end()),
+        now,
+        |tx| accounts::add(tx, email, role, shops, password_hash, now),
+    )
 }
 
 /// Removes a console account: its sessions end at their next request.
@@ -162,13 +175,9 @@ pub fn remove_account(
     email: &str,
     now: Timestamp,
 ) -> rusqlite::Result<Result<(), AccountError>> {
-    let tx = conn.unchecked_transaction()?;
-    let removed = accounts::remove(&tx, email, now)?;
-    if removed.is_ok() {
-        audit::record(&tx, actor, change("account.remove", None, email, ""), now)?;
-        tx.commit()?;
-    }
-    Ok(removed)
+    audited(conn, actor, change("account.remove", None, email, ""), now, |tx| {
+        accounts::remove(tx, email, now)
+    })
 }
 
 /// Sets a console account's password (and unlocks it): its sessions end.
@@ -179,13 +188,13 @@ pub fn set_password(
     password_hash: &accounts::Hashed,
     now: Timestamp,
 ) -> rusqlite::Result<Result<(), AccountError>> {
-    let tx = conn.unchecked_transaction()?;
-    let set = accounts::set_password(&tx, email, password_hash)?;
-    if set.is_ok() {
-        audit::record(&tx, actor, change("account.set_password", None, email, ""), now)?;
-        tx.commit()?;
-    }
-    Ok(set)
+    audited(
+        conn,
+        actor,
+        change("account.set_password", None, email, ""),
+        now,
+        |tx| accounts::set_password(tx, email, password_hash),
+    )
 }
 
 /// Records a change made elsewhere (the token keys' rotation, the web store's API).

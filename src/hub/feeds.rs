@@ -19,27 +19,6 @@ fn origin(source: &FeedSource) -> Origin {
     }
 }
 
-/// Logs a fetch that failed (the network, the server's answer, the body cut off).
-async fn record_failure(store: &Store, source: &FeedSource, why: String) {
-    let (origin, kind, lang) = (origin(source), source.kind, source.lang.clone());
-    let recorded = store
-        .write(move |w| {
-            let outcome = Outcome::FetchFailed(why);
-            imports::record(
-                w.catalog.connection(),
-                &origin,
-                kind,
-                lang.as_deref(),
-                &outcome,
-                jiff::Timestamp::now(),
-            )
-        })
-        .await;
-    if let Ok(Err(e)) = recorded {
-        tracing::error!(error = %e, "cannot log the failed fetch");
-    }
-}
-
 /// Fetches a feed every `every_minutes` and imports it when it changed (ETag).
 pub async fn fetch_on_schedule(store: Store, source: FeedSource, spool: Spool) {
     let client = reqwest::Client::builder()
@@ -58,7 +37,8 @@ pub async fn fetch_on_schedule(store: Store, source: FeedSource, spool: Spool) {
                 tracing::warn!(url = source.url, error = %format!("{e:#}"), "feed fetch failed; the catalog is as it was");
                 // A feed refused whole is logged by the import; a fetch that failed, here.
                 if !matches!(e.downcast_ref::<ImportError>(), Some(ImportError::Feed(_))) {
-                    record_failure(&store, &source, format!("{e:#}")).await;
+                    let outcome = Outcome::FetchFailed(format!("{e:#}"));
+                    imports::record_unchanged(&store, origin(&source), source.kind, source.lang.clone(), outcome).await;
                 }
             }
         }

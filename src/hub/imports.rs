@@ -42,6 +42,32 @@ pub enum Outcome<'a> {
     FetchFailed(String),
 }
 
+/// Logs an import that changed nothing (refused, or not fetched) on the writer; a
+/// failure to log goes to the hub's log only.
+pub async fn record_unchanged(
+    store: &crate::hub::store::Store,
+    origin: Origin,
+    kind: FeedKind,
+    lang: Option<String>,
+    outcome: Outcome<'static>,
+) {
+    let recorded = store
+        .write(move |w| {
+            record(
+                w.catalog.connection(),
+                &origin,
+                kind,
+                lang.as_deref(),
+                &outcome,
+                Timestamp::now(),
+            )
+        })
+        .await;
+    if let Ok(Err(e)) = recorded {
+        tracing::error!(error = %e, "cannot log the feed's import");
+    }
+}
+
 /// One import, as the console lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Import {

@@ -379,6 +379,7 @@ pub fn setup_problem(problem: Option<Problem>) -> SetupProblem {
         Some(Problem::HubFailed) => SetupProblem::HubFailed,
         Some(Problem::KioskFailed) => SetupProblem::KioskFailed,
         Some(Problem::OtherHub) => SetupProblem::OtherHub,
+        Some(Problem::OtherShop) => SetupProblem::OtherShop,
     }
 }
 

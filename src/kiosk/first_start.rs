@@ -45,6 +45,9 @@ pub struct Options {
     pub hub: Option<String>,
     /// This tablet's name on the hub.
     pub name: Option<String>,
+    /// The shop `kiosk.toml` sets the kiosk up for: the hub refuses a code for another
+    /// (and keeps it unused) rather than enroll a kiosk that would then refuse to start.
+    pub store: Option<String>,
     pub lang: String,
 }
 
@@ -252,10 +255,14 @@ impl SetupScreen {
         adapter.set_attempt_hub(attempt.hub_url.as_str().into());
         tracing::info!("enrolling with the hub {}", attempt.hub_url);
         let hub = attempt.hub_url.clone();
-        let (db, name) = (self.options.db.clone(), self.options.name.clone());
+        let (db, name, store) = (
+            self.options.db.clone(),
+            self.options.name.clone(),
+            self.options.store.clone(),
+        );
         let (reply, answer) = tokio::sync::oneshot::channel();
         let spawned = std::thread::Builder::new().name("enroll".into()).spawn(move || {
-            let _ = reply.send(enroll(&db, &attempt, name.as_deref()));
+            let _ = reply.send(enroll(&db, &attempt, name.as_deref(), store.as_deref()));
         });
         if let Err(e) = spawned {
             return self.answered(Err(e.into()), &hub);
@@ -377,10 +384,16 @@ fn stop_reading(reading: Reading) {
     }
 }
 
-/// `sync::driver::enroll` on this thread, with a runtime of its own.
-fn enroll(db: &Path, attempt: &Attempt, name: Option<&str>) -> anyhow::Result<Device> {
+/// `sync::driver::enroll_in` on this thread, with a runtime of its own.
+fn enroll(db: &Path, attempt: &Attempt, name: Option<&str>, store: Option<&str>) -> anyhow::Result<Device> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(crate::sync::driver::enroll(db, &attempt.hub_url, &attempt.code, name))
+    runtime.block_on(crate::sync::driver::enroll_in(
+        db,
+        &attempt.hub_url,
+        &attempt.code,
+        name,
+        store,
+    ))
 }
 
 /// `vitrine appliance` on a kiosk to set up: the screen until it enrolls, then the kiosk
@@ -392,6 +405,7 @@ pub fn run(settings: &settings::Settings, data: PathBuf, health: Option<PathBuf>
         db: data.join(crate::db::KIOSK_DB),
         hub: settings.hub.clone(),
         name: settings.name.clone(),
+        store: settings.store.clone(),
         lang: settings.language.clone(),
     };
     let window = AppWindow::new().context("cannot create the kiosk window")?;

@@ -48,6 +48,8 @@ pub enum Problem {
     /// A QR code naming another hub than the one `kiosk.toml` names: a code shown by
     /// someone else's console (or a phone) must not take the kiosk elsewhere.
     OtherHub,
+    /// A code for another shop than the one `kiosk.toml` names (still unused).
+    OtherShop,
 }
 
 /// Which field the on-screen keyboard types into; `None` while it is hidden.
@@ -182,6 +184,9 @@ pub fn problem(error: &anyhow::Error) -> Problem {
         } else {
             Problem::UnknownCode
         };
+    }
+    if text.contains("other_shop") {
+        return Problem::OtherShop;
     }
     if text.contains("rate_limited") {
         Problem::TooManyTries

@@ -148,6 +148,7 @@ fn render_setup(request: &Request) -> anyhow::Result<()> {
         db: dir.path().join(crate::db::KIOSK_DB),
         hub: None,
         name: None,
+        store: None,
         lang: request.lang.clone(),
     };
     let (window, stage) = Stage::create(|| Ok(super::ui::AppWindow::new()?), request.size)?;

@@ -97,6 +97,10 @@ pub struct EnrollRequest {
     /// A name for the tablet, shown to store ops (e.g. its host name).
     #[serde(default)]
     pub name: Option<String>,
+    /// The shop the kiosk is set up for (its `kiosk.toml` names it): a code for another
+    /// shop is refused and stays unused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

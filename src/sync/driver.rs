@@ -475,7 +475,19 @@ fn data_dir_of(conn: &rusqlite::Connection) -> Option<PathBuf> {
 
 /// `vitrine enroll`: exchanges the code and records the credential in the kiosk database.
 pub async fn enroll(db: &Path, hub_url: &str, code: &str, name: Option<&str>) -> anyhow::Result<Device> {
-    let response = KioskClient::enroll(hub_url, code, name).await?;
+    enroll_in(db, hub_url, code, name, None).await
+}
+
+/// [`enroll`], for shop `store` only when given: a code for another shop is refused by
+/// the hub and stays unused, and nothing is saved.
+pub async fn enroll_in(
+    db: &Path,
+    hub_url: &str,
+    code: &str,
+    name: Option<&str>,
+    store: Option<&str>,
+) -> anyhow::Result<Device> {
+    let response = KioskClient::enroll(hub_url, code, name, store).await?;
     let device = Device {
         hub_url: hub_url.trim_end_matches('/').to_owned(),
         device_id: response.device_id,

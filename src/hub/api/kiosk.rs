@@ -54,11 +54,12 @@ async fn enroll(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
-    if request.code.len() > 64 || request.name.as_deref().is_some_and(|n| !valid_ref(n)) {
+    let bad_ref = |text: Option<&str>| text.is_some_and(|t| !valid_ref(t));
+    if request.code.len() > 64 || bad_ref(request.name.as_deref()) || bad_ref(request.store.as_deref()) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_field",
-            "code is at most 64 characters; name 1 to 128 printable characters",
+            "code is at most 64 characters; name and store 1 to 128 printable characters",
         ));
     }
     let result = state
@@ -68,13 +69,15 @@ async fn enroll(
                 w.catalog.connection(),
                 &request.code,
                 request.name.as_deref(),
+                request.store.as_deref(),
                 Timestamp::now(),
             )
         })
         .await??;
-    result
-        .map(Json)
-        .map_err(|e: EnrollError| ApiError::new(StatusCode::FORBIDDEN, "invalid_enroll_code", e.to_string()))
+    result.map(Json).map_err(|e: EnrollError| match e {
+        EnrollError::OtherShop(_) => ApiError::new(StatusCode::CONFLICT, "other_shop", e.to_string()),
+        _ => ApiError::new(StatusCode::FORBIDDEN, "invalid_enroll_code", e.to_string()),
+    })
 }
 
 /// Sends a batch of wishlist ops from a kiosk's stream.

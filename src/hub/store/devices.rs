@@ -15,6 +15,8 @@ pub enum EnrollError {
     Expired,
     #[error("this enrollment code was already used; ask store ops for a new one")]
     Used,
+    #[error("this enrollment code is for the shop {0}, not the one this kiosk is set up for; it is still unused")]
+    OtherShop(String),
 }
 
 /// Creates a one-time enrollment code for a shop and returns it.
@@ -32,11 +34,13 @@ pub fn create_enroll_code(conn: &Connection, store_code: &str, now: Timestamp) -
     Ok(code)
 }
 
-/// Exchanges an enrollment code for a device credential.
+/// Exchanges an enrollment code for a device credential; with `expected_store`, only a
+/// code for that shop (another is left unused).
 pub fn enroll(
     conn: &mut Connection,
     code: &str,
     name: Option<&str>,
+    expected_store: Option<&str>,
     now: Timestamp,
 ) -> Result<Result<EnrollResponse, EnrollError>, rusqlite::Error> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -52,6 +56,9 @@ pub fn enroll(
         None => return Ok(Err(EnrollError::Unknown)),
         Some((_, _, Some(_))) => return Ok(Err(EnrollError::Used)),
         Some((_, expires, None)) if expires <= now.as_second() => return Ok(Err(EnrollError::Expired)),
+        Some((store, _, None)) if expected_store.is_some_and(|expected| expected != store) => {
+            return Ok(Err(EnrollError::OtherShop(store)));
+        }
         Some((store, _, None)) => store,
     };
     let token = auth::new_token(auth::DEVICE_PREFIX);

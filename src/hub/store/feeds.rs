@@ -41,21 +41,7 @@ pub async fn import_feed(
     let (products, inventory) = match parsed {
         Ok(parsed) => parsed,
         Err(e) => {
-            let why = e.to_string();
-            store
-                .write(move |w| {
-                    let outcome = Outcome::Refused(why);
-                    imports::record(
-                        w.catalog.connection(),
-                        &origin,
-                        kind,
-                        lang.as_deref(),
-                        &outcome,
-                        Timestamp::now(),
-                    )
-                })
-                .await?
-                .map_err(StoreError::from)?;
+            imports::record_unchanged(store, origin, kind, lang, Outcome::Refused(e.to_string())).await;
             return Err(e.into());
         }
     };
