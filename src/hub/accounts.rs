@@ -230,27 +230,6 @@ fn set_shops(conn: &Connection, id: i64, shops: &[String]) -> rusqlite::Result<(
     Ok(())
 }
 
-/// Changes an account's role and shops. Run it in a transaction.
-pub fn set_role(
-    conn: &Connection,
-    email: &str,
-    role: Role,
-    shops: &[String],
-) -> rusqlite::Result<Result<(), AccountError>> {
-    if let Err(e) = check_shops(role, shops) {
-        return Ok(Err(e));
-    }
-    let Some(id) = id_of(conn, email)? else {
-        return Ok(Err(AccountError::Unknown(email.to_owned())));
-    };
-    conn.execute(
-        "UPDATE operator SET role = ?2 WHERE id = ?1",
-        params![id, role.as_str()],
-    )?;
-    set_shops(conn, id, shops)?;
-    Ok(Ok(()))
-}
-
 /// Sets a new password (and unlocks the account): every session of it ends.
 pub fn set_password(conn: &Connection, email: &str, password: &Hashed) -> rusqlite::Result<Result<(), AccountError>> {
     let changed = conn.execute(
@@ -278,15 +257,6 @@ pub fn remove(conn: &Connection, email: &str, now: Timestamp) -> rusqlite::Resul
     } else {
         Err(AccountError::Unknown(email.to_owned()))
     })
-}
-
-fn id_of(conn: &Connection, email: &str) -> rusqlite::Result<Option<i64>> {
-    conn.query_row(
-        "SELECT id FROM operator WHERE email = ?1 AND removed_at IS NULL",
-        [email],
-        |r| r.get(0),
-    )
-    .optional()
 }
 
 fn shops_of(conn: &Connection, id: i64) -> rusqlite::Result<Vec<String>> {

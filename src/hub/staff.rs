@@ -84,14 +84,20 @@ pub fn set_pin_hash(
         "UPDATE staff SET pin_hash = ?3 WHERE store_code = ?1 AND name = ?2 AND removed_at IS NULL",
         params![store, name, pin_hash],
     )?;
-    Ok(if changed == 1 {
+    Ok(one_assistant(changed, store, name))
+}
+
+/// `Ok` when a change reached the shop's current assistant of that name, else who was
+/// not found.
+fn one_assistant(changed: usize, store: &str, name: &str) -> Result<(), StaffError> {
+    if changed == 1 {
         Ok(())
     } else {
         Err(StaffError::Unknown {
             store: store.to_owned(),
             name: name.to_owned(),
         })
-    })
+    }
 }
 
 /// Removes an assistant: their hash stops reaching the shop's kiosks at their next pull.
@@ -100,14 +106,7 @@ pub fn remove(conn: &Connection, store: &str, name: &str, now: Timestamp) -> rus
         "UPDATE staff SET removed_at = ?3 WHERE store_code = ?1 AND name = ?2 AND removed_at IS NULL",
         params![store, name, now.as_second()],
     )?;
-    Ok(if changed == 1 {
-        Ok(())
-    } else {
-        Err(StaffError::Unknown {
-            store: store.to_owned(),
-            name: name.to_owned(),
-        })
-    })
+    Ok(one_assistant(changed, store, name))
 }
 
 /// A shop's current assistants with their PIN hashes, by name: what its kiosks get.

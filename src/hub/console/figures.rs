@@ -5,8 +5,8 @@
 //! The figures are the web store's reports ([`report`]) read on a pooled reader, drawn
 //! by [`super::charts`]. Amounts in two currencies are never added: one chart each.
 
+use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -267,14 +267,7 @@ pub async fn page(
     let all = summed(&shops.shops);
 
     // The shops to choose from: the chain's, the account's and any with figures, if seen.
-    let codes: BTreeSet<&str> = state
-        .shops
-        .iter()
-        .map(|s| s.code.as_str())
-        .chain(ctx.account.shops.iter().map(String::as_str))
-        .chain(shops.shops.iter().map(|s| s.store_code.as_str()))
-        .filter(|code| ctx.account.sees(code))
-        .collect();
+    let codes = ctx.shops_seen(&state, shops.shops.iter().map(|s| s.store_code.clone()));
 
     // Visits per day, every day of the period, the shops' rows of a day added up.
     let mut per_day: BTreeMap<&str, u64> = BTreeMap::new();
@@ -336,7 +329,7 @@ pub async fn page(
             select #shop name="shop" {
                 option value="" { @if ctx.account.whole_chain() { (tr!(lang, "All shops")) } @else { (tr!(lang, "All my shops")) } }
                 @for code in &codes {
-                    option value=(code) selected[shop.as_deref() == Some(*code)] { (shop_name(&state, code)) }
+                    option value=(code) selected[shop.as_deref() == Some(code.as_str())] { (shop_name(&state, code)) }
                 }
             }
             button type="submit" { (tr!(lang, "Show")) }

@@ -123,15 +123,7 @@ pub async fn fleet(
     let wanted = query.state.unwrap_or_default();
     let shown: Vec<&Kiosk> = all.iter().filter(|k| matches(k, &wanted)).collect();
     let count = |f: &dyn Fn(&&Kiosk) -> bool| all.iter().filter(|k| f(k)).count();
-    let mut shops: Vec<String> = state
-        .shops
-        .iter()
-        .map(|s| s.code.clone())
-        .chain(all.iter().map(|k| k.store_code.clone()))
-        .filter(|code| ctx.account.sees(code))
-        .collect();
-    shops.sort();
-    shops.dedup();
+    let shops = ctx.shops_seen(&state, all.iter().map(|k| k.store_code.clone()));
     let body = html! {
         ul.stats aria-label=(tr!(lang, "Summary")) {
             li { strong { (all.len()) } span { (tr!(lang, "kiosks")) } }

@@ -164,6 +164,22 @@ impl Ctx {
         }
     }
 
+    /// The shops this account sees, to list or choose from: the chain's (`[[shop]]`), the
+    /// account's own and those in `also` (with kiosks or figures), sorted, once each.
+    pub fn shops_seen(&self, state: &AppState, also: impl IntoIterator<Item = String>) -> Vec<String> {
+        let mut codes: Vec<String> = state
+            .shops
+            .iter()
+            .map(|s| s.code.clone())
+            .chain(self.account.shops.iter().cloned())
+            .chain(also)
+            .filter(|code| self.account.sees(code))
+            .collect();
+        codes.sort();
+        codes.dedup();
+        codes
+    }
+
     /// Refuses unless the account may change things in `store`.
     pub fn manage(&self, store: &str) -> Result<(), ConsoleError> {
         if self.account.manages(store) {

@@ -157,9 +157,8 @@ pub async fn shop(ctx: Ctx, State(state): State<AppState>, Path(code): Path<Stri
 
 /// The shop of kiosk `id`, if it is enrolled and not revoked.
 async fn store_of(state: &AppState, id: i64) -> Result<String, ConsoleError> {
-    let now = Timestamp::now();
-    let kiosk = state.store.read(move |c| crate::hub::fleet::kiosk(c, id, now)).await?;
-    kiosk.map(|k| k.store_code).ok_or(ConsoleError::NotFound)
+    let store = state.store.read(move |c| crate::hub::fleet::store_of(c, id)).await?;
+    store.ok_or(ConsoleError::NotFound)
 }
 
 pub async fn kiosk(ctx: Ctx, State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, ConsoleError> {

@@ -19,16 +19,7 @@ pub async fn list(ctx: Ctx, State(state): State<AppState>) -> Result<Response, C
     let lang = ctx.lang;
     let now = Timestamp::now();
     let kiosks = state.store.read(move |c| fleet::list(c, None, now)).await?;
-    let mut codes: Vec<String> = state
-        .shops
-        .iter()
-        .map(|s| s.code.clone())
-        .chain(kiosks.iter().map(|k| k.store_code.clone()))
-        .chain(ctx.account.shops.iter().cloned())
-        .filter(|code| ctx.account.sees(code))
-        .collect();
-    codes.sort();
-    codes.dedup();
+    let codes = ctx.shops_seen(&state, kiosks.iter().map(|k| k.store_code.clone()));
     let body = html! {
         @if codes.is_empty() {
             p.empty { (tr!(lang, "No shop yet: add [[shop]] entries to hub.toml, or enroll a kiosk in a shop.")) }

@@ -53,6 +53,20 @@ pub fn check(beat: &Heartbeat) -> Result<(), String> {
     Ok(())
 }
 
+/// The edits a kiosk had waiting at the end of `hour`, if the hub heard from it then.
+fn pending_in(conn: &Connection, device_id: i64, hour: i64) -> rusqlite::Result<Option<u64>> {
+    conn.prepare_cached("SELECT outbox_pending FROM kiosk_health_hour WHERE device_id = ?1 AND hour = ?2")?
+        .query_row(params![device_id, hour], |r| r.get(0))
+        .optional()
+}
+
+/// The shop of kiosk `id`, unless it is unknown or revoked.
+pub fn store_of(conn: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT store_code FROM device WHERE id = ?1 AND revoked_at IS NULL")?
+        .query_row([id], |r| r.get(0))
+        .optional()
+}
+
 /// Stores a kiosk's heartbeat and opens or clears its alerts. `now` is the hub's clock.
 pub fn record(
     conn: &Connection,
@@ -65,10 +79,7 @@ pub fn record(
     let offset = i64::try_from(offset).unwrap_or(if offset > 0 { i64::MAX } else { i64::MIN });
     let report = serde_json::to_string(beat).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
     let hour = now.as_second().div_euclid(3600);
-    let pending_hour_before: Option<u64> = conn
-        .prepare_cached("SELECT outbox_pending FROM kiosk_health_hour WHERE device_id = ?1 AND hour = ?2")?
-        .query_row(params![device_id, hour - 1], |r| r.get(0))
-        .optional()?;
+    let pending_hour_before = pending_in(conn, device_id, hour - 1)?;
     let tx = conn.unchecked_transaction()?;
     tx.prepare_cached(
         "INSERT INTO kiosk_health (device_id, received_at, app_version, settings_version, clock_offset_ms, report)
@@ -135,10 +146,7 @@ pub fn evaluate_all(conn: &Connection, now: Timestamp, since: Timestamp) -> rusq
         let received_at = Timestamp::from_second(received_at).unwrap_or(now);
         let hour = received_at.as_second().div_euclid(3600);
         let heard = received_at.max(since);
-        let pending_hour_before: Option<u64> = tx
-            .prepare_cached("SELECT outbox_pending FROM kiosk_health_hour WHERE device_id = ?1 AND hour = ?2")?
-            .query_row(params![device_id, hour - 1], |r| r.get(0))
-            .optional()?;
+        let pending_hour_before = pending_in(&tx, device_id, hour - 1)?;
         let facts = alerts::Facts {
             heartbeat: &beat,
             received_at: heard,

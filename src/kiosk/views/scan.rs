@@ -110,14 +110,7 @@ pub fn camera_health(
 ) -> CameraHealth {
     let Some(camera) = camera else {
         *waiting_since = None;
-        return CameraHealth {
-            state: CameraState::Absent,
-            name: None,
-            fps: 0.0,
-            waiting_seconds: 0,
-            frames_given_up: 0,
-            minutes_since_read: None,
-        };
+        return crate::sync::heartbeat::no_camera();
     };
     let fps = camera.stats.fps();
     let (state, waiting_seconds) = if fps > 0.0 {
