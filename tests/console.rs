@@ -493,8 +493,17 @@ fn the_fleet_shows_each_kiosks_heartbeat_and_its_alerts_open_and_clear() {
 
     let mut future = heartbeat(env!("CARGO_PKG_VERSION"));
     future.sent_at = "2199-01-01T00:00:00Z".parse().unwrap();
-    assert_eq!(beat(&world, &lyon_token, &future), 200, "a clock far ahead is a fact, not a failure");
-    assert!(admin.get(&format!("/console/kiosks/{lyon_id}")).body.contains("Clock off"));
+    assert_eq!(
+        beat(&world, &lyon_token, &future),
+        200,
+        "a clock far ahead is a fact, not a failure"
+    );
+    assert!(
+        admin
+            .get(&format!("/console/kiosks/{lyon_id}"))
+            .body
+            .contains("Clock off")
+    );
 
     let mut oversized = heartbeat("1.0.0");
     oversized.last_error = Some("x".repeat(201));
