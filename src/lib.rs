@@ -5,6 +5,7 @@
 //! (`protocol`, `domain`).
 
 pub mod bench;
+pub mod brand;
 pub mod catalog;
 pub mod client;
 pub mod db;

@@ -34,7 +34,7 @@ enum Command {
     /// matrix; prints nothing when there is nothing to turn.
     #[cfg(feature = "kiosk")]
     TouchCalibration(cli::kiosk::TouchCalibrationArgs),
-    /// Renders one kiosk screen of the demo store to a PNG, without a display.
+    /// Renders one kiosk screen (of the demo store, or of a kiosk with --kiosk) to a PNG, without a display.
     #[cfg(feature = "kiosk")]
     Snapshot(cli::kiosk::SnapshotArgs),
     /// Reads QR codes from a frame source and prints each payload with its latency (for

@@ -103,14 +103,15 @@ pub fn load(conn: &Connection) -> rusqlite::Result<Option<(String, HashMap<u16, 
 pub fn save_settings(conn: &mut Connection, settings: &KioskSettings, now: Timestamp) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     tx.execute(
-        "INSERT INTO hub_settings (id, list_url, pairing, fetched_at, remote) VALUES (1, ?1, ?2, ?3, ?4)
+        "INSERT INTO hub_settings (id, list_url, pairing, fetched_at, remote, brand) VALUES (1, ?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (id) DO UPDATE SET list_url = excluded.list_url, pairing = excluded.pairing,
-             fetched_at = excluded.fetched_at, remote = excluded.remote",
+             fetched_at = excluded.fetched_at, remote = excluded.remote, brand = excluded.brand",
         params![
             settings.list_url,
             settings.pairing,
             now.as_millisecond(),
-            serde_json::to_string(&settings.remote).unwrap_or_default()
+            serde_json::to_string(&settings.remote).unwrap_or_default(),
+            serde_json::to_string(&settings.brand).unwrap_or_default()
         ],
     )?;
     tx.execute("DELETE FROM shop", [])?;
@@ -127,16 +128,18 @@ pub fn save_settings(conn: &mut Connection, settings: &KioskSettings, now: Times
 pub fn settings(conn: &Connection) -> rusqlite::Result<KioskSettings> {
     let mut settings = conn
         .query_row(
-            "SELECT list_url, pairing, remote FROM hub_settings WHERE id = 1",
+            "SELECT list_url, pairing, remote, brand FROM hub_settings WHERE id = 1",
             [],
             |r| {
                 let remote: Option<String> = r.get(2)?;
+                let brand: Option<String> = r.get(3)?;
                 Ok(KioskSettings {
                     list_url: r.get(0)?,
                     pairing: r.get(1)?,
                     shops: Vec::new(),
                     // Unreadable (written by a newer app): the kiosk's own values until the next pull.
                     remote: remote.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default(),
+                    brand: brand.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default(),
                 })
             },
         )
@@ -154,6 +157,26 @@ pub fn settings(conn: &Connection) -> rusqlite::Result<KioskSettings> {
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(settings)
+}
+
+/// The brand's logo the kiosk keeps, if it is the one with this digest.
+pub fn brand_logo(conn: &Connection, sha256: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    conn.query_row(
+        "SELECT bytes FROM brand_logo WHERE id = 1 AND sha256 = ?1",
+        [sha256],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// Keeps the brand's logo (only the latest: a kiosk shows one brand).
+pub fn save_brand_logo(conn: &Connection, sha256: &str, bytes: &[u8]) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO brand_logo (id, sha256, bytes) VALUES (1, ?1, ?2)
+         ON CONFLICT (id) DO UPDATE SET sha256 = excluded.sha256, bytes = excluded.bytes",
+        params![sha256, bytes],
+    )?;
+    Ok(())
 }
 
 /// Keeps the verifier's replay cache: replaces what was kept with `entries`.

@@ -20,6 +20,9 @@ use crate::world::{World, hub_conn};
 
 const PASSWORD: &str = "correct horse battery staple";
 
+/// A jeweller's logo: a teal band with a pale dot.
+pub(crate) const LOGO_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 100"><rect width="200" height="100" fill="#1f4e5f"/><circle cx="50" cy="50" r="30" fill="#fbfaf7"/></svg>"##;
+
 /// chromedriver on a free port, stopped when dropped.
 struct Driver {
     child: Child,
@@ -264,6 +267,38 @@ fn store_ops_run_their_shops_from_the_console_in_a_real_browser() {
             Some(95)
         );
 
+        // The chain's brand, a Belgian jeweller's with its logo: the kiosk's next pull
+        // brings it, and `vitrine snapshot` of that kiosk draws it.
+        ops.goto(&format!("{base}/console/brand")).await.unwrap();
+        fill(&ops, "#brand-name", "Bijouterie Delvaux").await;
+        // A colour field takes no typing: set as its picker would.
+        ops.execute(
+            "document.getElementById('background').value = '#fbfaf7';
+             document.getElementById('accent').value = '#1f4e5f';
+             for (const own of document.querySelectorAll('input[name$=\"_own\"]')) own.checked = false;",
+            vec![],
+        )
+        .await
+        .unwrap();
+        fill(&ops, "#welcome-fr", "Bijoux faits main à Bruxelles").await;
+        let logo = profiles.path().join("delvaux.svg");
+        std::fs::write(&logo, LOGO_SVG).unwrap();
+        ops.find(Locator::Css("#logo"))
+            .await
+            .unwrap()
+            .send_keys(logo.to_str().unwrap())
+            .await
+            .unwrap();
+        submit(&ops, "form.card button[type=submit]").await;
+        assert!(page(&ops).await.contains("Brand saved"), "{}", page(&ops).await);
+        shoot(&ops, "brand").await;
+        kiosk.syncer(crate::world::quick_policy()).pull_catalog().await.unwrap();
+        let sent = vitrine::trust::settings(&kiosk_conn).unwrap().brand;
+        assert_eq!(sent.name, "Bijouterie Delvaux");
+        assert_eq!(sent.background.as_deref(), Some("#fbfaf7"));
+        #[cfg(feature = "kiosk")]
+        kiosk_draws_the_brand(&kiosk_dir, profiles.path());
+
         ops.goto(&format!("{base}/console/audit")).await.unwrap();
         let audit = page(&ops).await;
         assert!(audit.contains("settings.set") && audit.contains("staff.add") && audit.contains("enroll_code.create"));
@@ -336,4 +371,33 @@ fn store_ops_run_their_shops_from_the_console_in_a_real_browser() {
         );
         manager.close().await.unwrap();
     });
+}
+
+/// `vitrine snapshot --kiosk` of the kiosk that pulled the jeweller's brand: its
+/// background behind the attract screen's words, its logo at the top.
+#[cfg(feature = "kiosk")]
+fn kiosk_draws_the_brand(kiosk: &std::path::Path, scratch: &std::path::Path) {
+    let out = scratch.join("attract.png");
+    let status = Command::new(env!("CARGO_BIN_EXE_vitrine"))
+        .args(["snapshot", "--screen", "attract", "--size", "1920x1080", "--kiosk"])
+        .arg(kiosk)
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let shot = image::open(&out).unwrap().to_rgb8();
+    // The panel beside the picture: from 55 % of the width.
+    assert_eq!(
+        shot.get_pixel(1910, 1070).0,
+        [0xfb, 0xfa, 0xf7],
+        "the brand's background"
+    );
+    let teal = (1056..1920)
+        .flat_map(|x| (0..240).map(move |y| (x, y)))
+        .filter(|&(x, y)| shot.get_pixel(x, y).0 == [0x1f, 0x4e, 0x5f])
+        .count();
+    assert!(teal > 4_000, "the logo's teal band: {teal} pixels");
+    std::fs::copy(&out, screenshots().join("kiosk-brand.png")).unwrap();
 }

@@ -4,10 +4,13 @@
 
 #[cfg(feature = "kiosk")]
 mod appliance;
+#[cfg(feature = "kiosk")]
+mod brand;
 mod browser;
 mod chaos;
 mod cli;
 mod console;
+mod console_brand;
 mod console_catalog;
 mod export;
 mod generated_client;

@@ -226,6 +226,7 @@ fn the_setup_screen_renders_for_a_snapshot() {
                 idle: false,
                 qr: None,
                 camera: None,
+                kiosk: None,
                 out: out.clone(),
             })
             .unwrap();

@@ -90,7 +90,7 @@ fn the_hub_imports_neither_the_kiosk_nor_the_demo_nor_the_kiosks_sync() {
 /// The top-level modules by layer, from plain data up to the edges: a module may use
 /// only modules of lower layers (ARCHITECTURE.md's diagram, checked).
 const LAYERS: &[&[&str]] = &[
-    &["domain", "hlc", "db", "token", "update"],
+    &["domain", "hlc", "db", "token", "update", "brand"],
     &["protocol", "scan"],
     &["catalog", "net", "staff", "trust"],
     &["client"],
@@ -433,7 +433,7 @@ fn every_console_text_is_in_english_and_french_with_the_same_placeholders() {
 #[test]
 fn interface_text_goes_through_tr() {
     // Literal text is allowed only for names that are not translated, and digits.
-    let allowed = ["MAISON LUMEN", "Français", "English", "EN", "FR", " "];
+    let allowed = ["Français", "English", "EN", "FR", " "];
     for path in files(&root().join("ui"), "slint") {
         let text = std::fs::read_to_string(&path).unwrap();
         for line in text.lines() {
@@ -447,6 +447,23 @@ fn interface_text_goes_through_tr() {
                 );
             }
         }
+    }
+}
+
+/// A kiosk shows its chain's brand, or its shop's name: the demo's brand is the demo's
+/// (its words in `ui/` are only preview data, which `interface_text_goes_through_tr`
+/// keeps off the screen).
+#[test]
+fn only_the_demo_says_maison_lumen() {
+    for (relative, text) in sources() {
+        if relative.starts_with("src/demo/") {
+            continue;
+        }
+        let lower = code(&text).to_lowercase();
+        assert!(
+            !lower.contains("maison lumen"),
+            "{relative} names the demo's brand: kiosks show the brand their hub sends"
+        );
     }
 }
 

@@ -376,6 +376,7 @@ fn every_screen_fits_every_size_in_both_languages() {
                         idle: false,
                         qr: None,
                         camera: None,
+                        kiosk: None,
                         out: PathBuf::new(),
                     };
                     vitrine::kiosk::snapshot::show(&h, &db, &request).unwrap();

@@ -191,6 +191,10 @@ mod with_kiosk {
         /// Open the scan sheet, the camera seeing this picture.
         #[arg(long, value_name = "PICTURE")]
         camera: Option<PathBuf>,
+        /// Render this kiosk (its data directory: its catalog, shop, brand and settings)
+        /// rather than the demo store; it is read, never changed.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["offline", "qr", "camera"])]
+        kiosk: Option<PathBuf>,
         #[arg(long)]
         out: PathBuf,
     }
@@ -218,6 +222,7 @@ mod with_kiosk {
             idle: args.idle,
             qr: args.qr,
             camera: args.camera,
+            kiosk: args.kiosk,
             out: args.out.clone(),
         })?;
         println!("{}", args.out.display());

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use reqwest::StatusCode;
+use sha2::Digest as _;
 
 use crate::net::{BodyError, describe, read_answer, read_body};
 use crate::protocol::fleet::{Heartbeat, HeartbeatAck};
@@ -125,6 +126,32 @@ impl KioskClient {
     pub async fn settings(&self) -> anyhow::Result<KioskSettings> {
         self.call(self.http.get(format!("{}/v1/kiosk/settings", self.base)))
             .await
+    }
+
+    /// The chain's brand's logo, checked against the digest the settings named.
+    pub async fn brand_logo(&self, sha256: &str) -> anyhow::Result<Vec<u8>> {
+        let response = self
+            .http
+            .get(format!("{}/v1/kiosk/brand/logo", self.base))
+            .bearer_auth(&self.token)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot reach the hub: {}", describe(&e)))?;
+        anyhow::ensure!(
+            response.status() == StatusCode::OK,
+            "the hub answered {} for the logo",
+            response.status()
+        );
+        let bytes = read_body(response, crate::protocol::brand::MAX_LOGO_BYTES)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot read the logo: {e}"))?;
+        // Changed between the settings and now: the next pull gets the new one.
+        anyhow::ensure!(
+            hex::encode(sha2::Sha256::digest(&bytes)) == sha256,
+            "the logo changed on the hub since the settings were read"
+        );
+        Ok(bytes)
     }
 
     /// The shop's assistants with their PIN hashes.

@@ -80,6 +80,7 @@ fn migrations(schema: Schema) -> Migrations<'static> {
             M::up(include_str!("kiosk_v5.sql")),
             M::up(include_str!("kiosk_v6.sql")),
             M::up(include_str!("kiosk_v7.sql")),
+            M::up(include_str!("kiosk_v8.sql")),
         ],
         Schema::Hub => vec![
             catalog,
@@ -91,6 +92,7 @@ fn migrations(schema: Schema) -> Migrations<'static> {
             M::up(include_str!("hub_v6.sql")),
             M::up(include_str!("hub_v7.sql")),
             M::up(include_str!("hub_v8.sql")),
+            M::up(include_str!("hub_v9.sql")),
         ],
     })
 }

@@ -53,6 +53,22 @@ const POSITIONS: [(f64, f64); 5] = [
     (50.6400, 3.0630),
 ];
 
+/// The demo's brand: the only place a kiosk learns to say Maison Lumen. Its colours are
+/// the kiosk's own.
+pub fn brand() -> crate::protocol::brand::Brand {
+    crate::protocol::brand::Brand {
+        name: "MAISON LUMEN".to_owned(),
+        welcome: [
+            ("fr", "Prêt-à-porter parisien, depuis 1987"),
+            ("en", "Parisian ready-to-wear, since 1987"),
+        ]
+        .into_iter()
+        .map(|(lang, words)| (lang.to_owned(), words.to_owned()))
+        .collect(),
+        ..Default::default()
+    }
+}
+
 /// The demo's shops, as a hub's `[[shop]]` config lists them.
 pub fn shops() -> Vec<crate::protocol::Shop> {
     STORES
@@ -550,6 +566,11 @@ pub fn prepare_hub(data: &Path, mut config: crate::hub::Config) -> anyhow::Resul
     }
     let settings = crate::hub::measure::Settings::from_config(&config)?;
     history::seed(catalog.connection(), &settings, now)?;
+    // The console may change it; a reused data directory keeps what it was given.
+    if crate::hub::brand::saved(catalog.connection())?.is_none() {
+        let branding = crate::hub::brand::Branding::new(brand(), None)?;
+        crate::hub::brand::save(catalog.connection(), &branding, now)?;
+    }
     let password = demo_console_account(catalog.connection(), now)?;
     tracing::info!(
         "demo console at /console: sign in as {DEMO_CONSOLE_EMAIL} with the password {password} \

@@ -11,6 +11,7 @@ use rusqlite::Connection;
 use super::accounts::{self, AccountError, Role};
 use super::audit::{self, Actor, Change};
 use super::auth::Scope;
+use super::brand;
 use super::staff::{self, StaffError};
 use super::store;
 
@@ -93,6 +94,17 @@ pub fn reset_pin(
         now,
         |tx| staff::set_pin_hash(tx, shop, name, pin_hash),
     )
+}
+
+/// Replaces the chain's brand (checked already: [`brand::Branding::new`]); kiosks show it
+/// after their next pull.
+pub fn set_brand(conn: &Connection, actor: &Actor, branding: &brand::Branding, now: Timestamp) -> rusqlite::Result<()> {
+    let detail = serde_json::to_string(&branding.brand).unwrap_or_default();
+    audited(conn, actor, change("brand.set", None, "chain", &detail), now, |tx| {
+        brand::save(tx, branding, now).map(Ok::<_, std::convert::Infallible>)
+    })?
+    .unwrap_or_else(|never| match never {});
+    Ok(())
 }
 
 /// Why a key cannot be made.

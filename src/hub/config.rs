@@ -74,9 +74,76 @@ pub struct Config {
     /// Without it, the console uses the address its page was asked at.
     #[serde(default)]
     pub public_url: Option<String>,
+    /// `[brand]`: the chain's brand, fixed here rather than set in the console.
+    #[serde(default, rename = "brand")]
+    pub brand_file: Option<BrandFile>,
+    /// `[brand]` read and checked (its logo loaded): what kiosks show, and what the
+    /// console shows without letting anyone change it.
+    #[serde(skip)]
+    pub brand: Option<super::brand::Branding>,
     /// Pictures the hub serves without fetching them (the demo's); not in the file.
     #[serde(skip)]
     pub local_pictures: Option<Arc<dyn images::LocalPictures>>,
+}
+
+/// `[brand]`: `name = "Bijouterie Delvaux"`, `logo = "delvaux.svg"` (SVG or PNG, relative
+/// to the config file), `background = "#fbfaf7"`, `accent = "#1f4e5f"`, `type_pair =
+/// "classic"` or `"modern"`, and `[brand.welcome]` `fr = "…"`, `en = "…"` for the attract
+/// screen. Colours must keep text readable: the hub refuses to start otherwise, saying
+/// which contrast fell short.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrandFile {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub logo: Option<std::path::PathBuf>,
+    #[serde(default)]
+    pub background: Option<String>,
+    #[serde(default)]
+    pub accent: Option<String>,
+    #[serde(default)]
+    pub type_pair: Option<String>,
+    #[serde(default)]
+    pub welcome: std::collections::BTreeMap<String, String>,
+}
+
+impl BrandFile {
+    /// The brand this describes, its logo read from beside the config file (`dir`).
+    pub fn load(&self, dir: &Path) -> anyhow::Result<super::brand::Branding> {
+        use crate::protocol::brand::{Brand, MAX_LOGO_BYTES, TypePair};
+        let type_pair = match self.type_pair.as_deref() {
+            None => TypePair::default(),
+            Some(key) => TypePair::from_key(key).with_context(|| {
+                let known: Vec<&str> = TypePair::ALL.iter().map(|p| p.key()).collect();
+                format!("[brand] type_pair is one of {}, not {key:?}", known.join(", "))
+            })?,
+        };
+        let logo = match &self.logo {
+            None => None,
+            Some(path) => {
+                let path = dir.join(path);
+                let size = std::fs::metadata(&path)
+                    .with_context(|| format!("[brand] cannot read the logo {}", path.display()))?
+                    .len();
+                anyhow::ensure!(
+                    size <= MAX_LOGO_BYTES as u64,
+                    "[brand] the logo {} is {size} bytes; at most {MAX_LOGO_BYTES} are accepted",
+                    path.display()
+                );
+                Some(std::fs::read(&path).with_context(|| format!("[brand] cannot read the logo {}", path.display()))?)
+            }
+        };
+        let brand = Brand {
+            name: self.name.clone(),
+            logo: None,
+            background: self.background.clone(),
+            accent: self.accent.clone(),
+            type_pair,
+            welcome: self.welcome.clone(),
+        };
+        super::brand::Branding::new(brand, logo).map_err(|e| anyhow::anyhow!("[brand] {e}"))
+    }
 }
 
 /// `[limits]`: how many requests one client may send before the hub answers 429 with
@@ -289,6 +356,8 @@ impl Default for Config {
             webhooks: Webhooks::default(),
             export: Export::default(),
             public_url: None,
+            brand_file: None,
+            brand: None,
             local_pictures: None,
         }
     }
@@ -314,8 +383,11 @@ impl Config {
     pub fn load(path: &Path) -> anyhow::Result<Config> {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
         anyhow::ensure!(text.len() <= 64 * 1024, "{} is larger than 64 KiB", path.display());
-        let config: Config =
+        let mut config: Config =
             toml::from_str(&text).with_context(|| format!("{} is not a valid hub config", path.display()))?;
+        if let Some(brand) = &config.brand_file {
+            config.brand = Some(brand.load(path.parent().unwrap_or(Path::new(".")))?);
+        }
         anyhow::ensure!(
             (1..=MAX_FEED_BYTES / (1024 * 1024)).contains(&config.max_feed_mib),
             "max_feed_mib must be between 1 and {}",

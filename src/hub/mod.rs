@@ -23,6 +23,7 @@ pub mod admin;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod brand;
 pub mod config;
 pub mod console;
 pub mod customers;
@@ -156,6 +157,7 @@ impl Hub {
             console: self.console.clone(),
             public_url: self.config.public_url.as_deref().map(Arc::from),
             feeds: self.config.feeds.clone().into(),
+            brand: self.config.brand.clone().map(Arc::new),
         };
         let (router, _) = api::router(state);
         let router = router

@@ -162,6 +162,8 @@ pub struct Ctx {
     /// status refresh reloads them when a pull brings another, so ops' choice shows
     /// without a restart.
     pub featured_version: Cell<i64>,
+    /// The retailer's brand as the window shows it.
+    pub brand: RefCell<super::brand::Shown>,
     notice_timer: Timer,
 }
 
@@ -190,6 +192,7 @@ impl Ctx {
             last_read: Cell::default(),
             remote: RefCell::default(),
             featured_version: Cell::new(0),
+            brand: RefCell::default(),
             notice_timer: Timer::default(),
         })
     }

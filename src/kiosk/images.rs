@@ -11,8 +11,9 @@ use slint::{Rgb8Pixel, SharedPixelBuffer};
 pub const MAX_BYTES: usize = 20 << 20;
 /// Largest decoded side accepted, in pixels.
 const MAX_SIDE: u32 = 8_000;
-/// The backdrop transparent pictures are shown on (Theme.palette.paper).
-const PAPER: [u8; 3] = [0xf7, 0xf3, 0xee];
+/// The backdrop transparent pictures are shown on (Theme.palette.paper) unless a brand
+/// gives another.
+pub const PAPER: [u8; 3] = [0xf7, 0xf3, 0xee];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
@@ -44,14 +45,15 @@ pub fn from_gray(picture: &image::GrayImage) -> SharedPixelBuffer<Rgb8Pixel> {
     buffer
 }
 
-pub fn decode(data: &[u8], target: (u32, u32)) -> Result<SharedPixelBuffer<Rgb8Pixel>, ImageError> {
+/// Decodes a picture to cover `target`, flattened onto `paper`.
+pub fn decode(data: &[u8], target: (u32, u32), paper: [u8; 3]) -> Result<SharedPixelBuffer<Rgb8Pixel>, ImageError> {
     if data.len() > MAX_BYTES {
         return Err(ImageError::TooLarge(data.len()));
     }
     if is_svg(data) {
-        decode_svg(data, target)
+        decode_svg(data, target, paper)
     } else {
-        decode_raster(data, target)
+        decode_raster(data, target, paper)
     }
 }
 
@@ -61,7 +63,7 @@ pub fn decode(data: &[u8], target: (u32, u32)) -> Result<SharedPixelBuffer<Rgb8P
 /// reading `/dev/zero`. Pictures embedded as `data:` URLs still draw (the nested SVG ones
 /// get no file access either: usvg ignores their external hrefs itself); the font
 /// database stays empty, so no font file is read.
-fn svg_options() -> resvg::usvg::Options<'static> {
+pub(crate) fn svg_options() -> resvg::usvg::Options<'static> {
     use resvg::usvg;
     usvg::Options {
         resources_dir: None,
@@ -92,7 +94,7 @@ fn small_raster(data: &[u8]) -> bool {
         .is_some_and(|(w, h)| w <= EMBEDDED_MAX_SIDE && h <= EMBEDDED_MAX_SIDE)
 }
 
-fn decode_svg(data: &[u8], target: (u32, u32)) -> Result<SharedPixelBuffer<Rgb8Pixel>, ImageError> {
+fn decode_svg(data: &[u8], target: (u32, u32), paper: [u8; 3]) -> Result<SharedPixelBuffer<Rgb8Pixel>, ImageError> {
     use resvg::{tiny_skia, usvg};
     let tree = usvg::Tree::from_data(data, &svg_options()).map_err(|e| ImageError::Decode(e.to_string()))?;
     let size = tree.size();
@@ -102,7 +104,7 @@ fn decode_svg(data: &[u8], target: (u32, u32)) -> Result<SharedPixelBuffer<Rgb8P
         ((size.height() * scale).round() as u32).clamp(1, MAX_SIDE),
     );
     let mut pixmap = tiny_skia::Pixmap::new(w, h).ok_or_else(|| ImageError::Decode("empty picture".into()))?;
-    pixmap.fill(tiny_skia::Color::from_rgba8(PAPER[0], PAPER[1], PAPER[2], 255));
+    pixmap.fill(tiny_skia::Color::from_rgba8(paper[0], paper[1], paper[2], 255));
     resvg::render(
         &tree,
         tiny_skia::Transform::from_scale(scale, scale),
@@ -116,7 +118,7 @@ fn decode_svg(data: &[u8], target: (u32, u32)) -> Result<SharedPixelBuffer<Rgb8P
     Ok(buffer)
 }
 
-fn decode_raster(data: &[u8], target: (u32, u32)) -> Result<SharedPixelBuffer<Rgb8Pixel>, ImageError> {
+fn decode_raster(data: &[u8], target: (u32, u32), paper: [u8; 3]) -> Result<SharedPixelBuffer<Rgb8Pixel>, ImageError> {
     let mut reader = image::ImageReader::new(std::io::Cursor::new(data))
         .with_guessed_format()
         .map_err(|e| ImageError::Decode(e.to_string()))?;
@@ -140,7 +142,7 @@ fn decode_raster(data: &[u8], target: (u32, u32)) -> Result<SharedPixelBuffer<Rg
     for (dst, src) in buffer.make_mut_slice().iter_mut().zip(rgba.pixels()) {
         let [r, g, b, a] = src.0;
         let blend = |c: u8, p: u8| ((u16::from(c) * u16::from(a) + u16::from(p) * (255 - u16::from(a))) / 255) as u8;
-        *dst = Rgb8Pixel::new(blend(r, PAPER[0]), blend(g, PAPER[1]), blend(b, PAPER[2]));
+        *dst = Rgb8Pixel::new(blend(r, paper[0]), blend(g, paper[1]), blend(b, paper[2]));
     }
     Ok(buffer)
 }
@@ -152,7 +154,7 @@ mod tests {
     #[test]
     fn svg_is_rendered_to_cover_the_box() {
         let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 500"><rect width="400" height="500" fill="#ff0000"/></svg>"##;
-        let buffer = decode(svg, (200, 200)).unwrap();
+        let buffer = decode(svg, (200, 200), PAPER).unwrap();
         assert_eq!((buffer.width(), buffer.height()), (200, 250));
         assert_eq!(buffer.as_slice()[0], Rgb8Pixel::new(255, 0, 0));
     }
@@ -177,7 +179,7 @@ mod tests {
         let path = green.to_str().unwrap();
         let paper = Rgb8Pixel::new(PAPER[0], PAPER[1], PAPER[2]);
         for href in [path.to_owned(), format!("file://{path}")] {
-            let buffer = decode(&svg_showing(&href), (20, 20)).unwrap();
+            let buffer = decode(&svg_showing(&href), (20, 20), PAPER).unwrap();
             assert!(
                 buffer.as_slice().iter().all(|pixel| *pixel == paper),
                 "{href} was drawn"
@@ -188,7 +190,7 @@ mod tests {
     #[test]
     fn svg_image_naming_dev_zero_is_not_read() {
         // usvg's default would read /dev/zero until memory runs out; this returns at once.
-        let buffer = decode(&svg_showing("/dev/zero"), (20, 20)).unwrap();
+        let buffer = decode(&svg_showing("/dev/zero"), (20, 20), PAPER).unwrap();
         assert_eq!(buffer.as_slice()[0], Rgb8Pixel::new(PAPER[0], PAPER[1], PAPER[2]));
     }
 
@@ -200,7 +202,7 @@ mod tests {
             "data:image/svg+xml;base64,{}",
             base64::engine::general_purpose::STANDARD.encode(inner)
         );
-        let buffer = decode(&svg_showing(&href), (20, 20)).unwrap();
+        let buffer = decode(&svg_showing(&href), (20, 20), PAPER).unwrap();
         let middle = buffer.as_slice()[10 * 20 + 10];
         assert!(middle.g > 200 && middle.r < 50, "{middle:?}");
     }
@@ -224,7 +226,7 @@ mod tests {
             let svg = String::from_utf8(svg)
                 .unwrap()
                 .replace("<image ", r#"<image preserveAspectRatio="none" "#);
-            let buffer = decode(svg.as_bytes(), (20, 20)).unwrap();
+            let buffer = decode(svg.as_bytes(), (20, 20), PAPER).unwrap();
             let middle = buffer.as_slice()[10 * 20 + 10];
             middle.g > 200 && middle.r < 50
         };
@@ -240,16 +242,19 @@ mod tests {
         transparent
             .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
             .unwrap();
-        let big = decode(&png, (400, 400)).unwrap();
+        let big = decode(&png, (400, 400), PAPER).unwrap();
         assert_eq!((big.width(), big.height()), (100, 50));
         assert_eq!(big.as_slice()[0], Rgb8Pixel::new(PAPER[0], PAPER[1], PAPER[2]));
-        let small = decode(&png, (20, 20)).unwrap();
+        let small = decode(&png, (20, 20), PAPER).unwrap();
         assert_eq!((small.width(), small.height()), (40, 20));
     }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        assert!(matches!(decode(b"not a picture", (10, 10)), Err(ImageError::Decode(_))));
-        assert!(matches!(decode(b"<svg", (10, 10)), Err(ImageError::Decode(_))));
+        assert!(matches!(
+            decode(b"not a picture", (10, 10), PAPER),
+            Err(ImageError::Decode(_))
+        ));
+        assert!(matches!(decode(b"<svg", (10, 10), PAPER), Err(ImageError::Decode(_))));
     }
 }

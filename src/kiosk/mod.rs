@@ -18,6 +18,7 @@
 
 pub mod adapters;
 pub mod appliance;
+pub mod brand;
 pub mod context;
 pub mod first_start;
 pub mod headless;
@@ -144,8 +145,9 @@ impl Kiosk {
         let catalog = CatalogWorker::start(db).with_context(|| format!("cannot open the catalog {}", db.display()))?;
         let images = ImageWorker::start(images);
         let pending = Pending::default();
-        // The shop's name comes with the hub's settings; its code until then.
-        window.global::<ui::AppAdapter>().set_store_name(store.into());
+        // The shop's name comes with the hub's settings (never its code: a shopper does
+        // not read codes); none until then.
+        window.global::<ui::AppAdapter>().set_store_name("".into());
         window.global::<ui::AppAdapter>().set_screen(ui::Screen::Attract);
         let ctx = Ctx::new(&window, catalog, images, store.to_owned(), clock, pending.clone(), sync);
         let shell = Shell::new(&window, ctx);
@@ -305,6 +307,7 @@ pub fn demo_catalog(dir: &std::path::Path) -> anyhow::Result<PathBuf> {
         pairing: false,
         shops: demo::shops(),
         remote: Default::default(),
+        brand: demo::brand(),
     };
     crate::trust::save_settings(catalog.connection(), &settings, now)?;
     catalog.save_popular(&demo::history::popular(demo::HOME_STORE, now)?)?;

@@ -32,6 +32,9 @@ pub struct Request {
     /// Show the scan sheet (or the first-start screen's preview), the camera seeing this
     /// picture.
     pub camera: Option<PathBuf>,
+    /// Render this kiosk (its data directory) rather than the demo store: its catalog,
+    /// its shop, the brand and settings its hub last sent.
+    pub kiosk: Option<PathBuf>,
     pub out: PathBuf,
 }
 
@@ -52,6 +55,12 @@ pub fn render_demo(request: &Request) -> anyhow::Result<()> {
         return render_setup(request);
     }
     let dir = tempfile::tempdir()?;
+    if let Some(data) = &request.kiosk {
+        let (db, store) = copy_kiosk(data, dir.path())?;
+        let headless = Headless::new(&db, &store, request.size, super::system_clock(), None)?;
+        show(&headless, &db, request)?;
+        return headless.save_png(&request.out);
+    }
     // Codes for the phone and staff mode come from the hub: those snapshots run the
     // whole demo.
     let (db, _hub, sync) = match request.qr.is_some() || request.screen.is_staff() {
@@ -125,6 +134,28 @@ pub fn render_demo(request: &Request) -> anyhow::Result<()> {
         headless.settle_until("the idle warning", app(|a| a.get_idle_seconds() > 0))?;
     }
     headless.save_png(&request.out)
+}
+
+/// A copy of the kiosk database in `data` (a running kiosk may be writing it; the
+/// snapshot changes nothing of it), and the shop it is enrolled in.
+fn copy_kiosk(data: &Path, into: &Path) -> anyhow::Result<(PathBuf, String)> {
+    let source = data.join(crate::db::KIOSK_DB);
+    anyhow::ensure!(
+        source.is_file(),
+        "{} holds no kiosk database ({})",
+        data.display(),
+        crate::db::KIOSK_DB
+    );
+    let copy = into.join(crate::db::KIOSK_DB);
+    let conn = rusqlite::Connection::open_with_flags(&source, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .with_context(|| format!("cannot open {}", source.display()))?;
+    conn.execute("VACUUM INTO ?1", [copy.to_string_lossy()])
+        .with_context(|| format!("cannot copy {}", source.display()))?;
+    drop(conn);
+    let mut catalog = crate::catalog::Catalog::open(&copy)?;
+    let device = crate::sync::outbox::device(catalog.connection())?
+        .with_context(|| format!("the kiosk in {} is not enrolled yet", data.display()))?;
+    Ok((copy, device.store_code))
 }
 
 /// The picture held in front of the camera for a few seconds: a folder for a replay.

@@ -102,6 +102,8 @@ type Decoded = SharedPixelBuffer<Rgb8Pixel>;
 struct ImageJob {
     url: String,
     size: (u32, u32),
+    /// What a transparent picture is flattened onto: the paper it is shown on.
+    backdrop: [u8; 3],
     done: oneshot::Sender<Option<Decoded>>,
 }
 
@@ -110,6 +112,8 @@ struct ImageJob {
 #[derive(Clone)]
 pub struct ImageWorker {
     jobs: mpsc::Sender<ImageJob>,
+    /// The paper colour pictures are flattened onto (the brand's), as `0xRRGGBB`.
+    backdrop: Arc<std::sync::atomic::AtomicU32>,
 }
 
 /// Decoded pictures kept for reuse, in bytes of pixels.
@@ -121,16 +125,17 @@ impl ImageWorker {
         thread::Builder::new()
             .name("images".into())
             .spawn(move || {
-                let mut cache: lru::LruCache<(String, (u32, u32)), Decoded> =
+                type Key = (String, (u32, u32), [u8; 3]);
+                let mut cache: lru::LruCache<Key, Decoded> =
                     lru::LruCache::new(NonZeroUsize::new(4096).expect("non-zero"));
                 let mut bytes = 0usize;
                 for job in queue {
-                    let key = (job.url, job.size);
+                    let key = (job.url, job.size, job.backdrop);
                     if let Some(hit) = cache.get(&key) {
                         let _ = job.done.send(Some(hit.clone()));
                         continue;
                     }
-                    let decoded = source(&key.0).and_then(|data| match super::images::decode(&data, key.1) {
+                    let decoded = source(&key.0).and_then(|data| match super::images::decode(&data, key.1, key.2) {
                         Ok(buffer) => Some(buffer),
                         Err(e) => {
                             tracing::warn!(url = %key.0, "cannot show picture: {e}");
@@ -151,7 +156,16 @@ impl ImageWorker {
                 }
             })
             .expect("the OS lets us start a thread");
-        ImageWorker { jobs }
+        let [r, g, b] = super::images::PAPER;
+        let backdrop = Arc::new(std::sync::atomic::AtomicU32::new(u32::from_be_bytes([0, r, g, b])));
+        ImageWorker { jobs, backdrop }
+    }
+
+    /// Flattens pictures decoded from now on onto `paper` (a brand's background).
+    pub fn set_backdrop(&self, paper: [u8; 3]) {
+        let [r, g, b] = paper;
+        self.backdrop
+            .store(u32::from_be_bytes([0, r, g, b]), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Decodes the picture at `url` to cover `size`; `None` if it cannot be shown.
@@ -161,6 +175,10 @@ impl ImageWorker {
             .send(ImageJob {
                 url: url.to_owned(),
                 size,
+                backdrop: {
+                    let [_, r, g, b] = self.backdrop.load(std::sync::atomic::Ordering::Relaxed).to_be_bytes();
+                    [r, g, b]
+                },
                 done,
             })
             .ok()?;

@@ -12,6 +12,7 @@ use crate::domain::{StockLevel, Variant};
 #[cfg(feature = "hub")]
 use utoipa::ToSchema;
 
+pub mod brand;
 pub mod fleet;
 pub mod measure;
 pub mod params;
@@ -475,6 +476,9 @@ pub struct KioskSettings {
     /// itself, merged (the kiosk's over the shop's over the chain's).
     #[serde(default)]
     pub remote: RemoteSettings,
+    /// The chain's brand: the name, logo, colours and words kiosks show.
+    #[serde(default)]
+    pub brand: brand::Brand,
 }
 
 /// Settings store ops change in the console; each absent one keeps the kiosk's own
@@ -739,7 +743,7 @@ pub fn valid_ref(text: &str) -> bool {
 /// A fresh random id, 128 bits in hex: stream ids, visit ids, staff event ids.
 pub fn new_id() -> String {
     let bytes: [u8; 16] = rand::random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 #[cfg(test)]

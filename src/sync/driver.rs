@@ -201,6 +201,24 @@ impl Syncer {
         let keys = self.client.token_keys().await?;
         let settings = self.client.settings().await?;
         let staff = self.client.staff().await?;
+        // The brand's logo, when it is new to this kiosk: a logo that cannot be had now
+        // holds up nothing (the kiosk shows the brand's name until the next pull).
+        if let Some(logo) = settings.brand.logo.clone() {
+            let sha = logo.sha256.clone();
+            if self
+                .with_db(move |c| trust::brand_logo(c.connection(), &sha))
+                .await?
+                .is_none()
+            {
+                match self.client.brand_logo(&logo.sha256).await {
+                    Ok(bytes) => {
+                        self.with_db(move |c| trust::save_brand_logo(c.connection(), &logo.sha256, &bytes))
+                            .await?
+                    }
+                    Err(e) => tracing::warn!(error = %format!("{e:#}"), "the brand's logo is not available"),
+                }
+            }
+        }
         self.with_db(move |c| {
             trust::save(c.connection(), &keys, Timestamp::now())?;
             trust::save_settings(c.connection(), &settings, Timestamp::now())?;

@@ -39,6 +39,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(erasures))
         .routes(routes!(token_keys))
         .routes(routes!(kiosk_settings))
+        .routes(routes!(kiosk_brand_logo))
         .routes(routes!(kiosk_staff))
         .routes(routes!(kiosk_staff_events))
         .routes(routes!(kiosk_events))
@@ -262,9 +263,14 @@ async fn kiosk_settings(
     device: DeviceAuth,
     headers: HeaderMap,
 ) -> Result<Json<KioskSettings>, ApiError> {
-    let remote = state
+    let fixed = state.brand.clone();
+    let (remote, brand) = state
         .store
-        .read(move |c| crate::hub::kiosk_settings::effective(c, &device.store_code, device.id))
+        .read(move |c| {
+            let remote = crate::hub::kiosk_settings::effective(c, &device.store_code, device.id)?;
+            let brand = crate::hub::brand::current(c, fixed.as_deref())?.brand;
+            Ok::<_, rusqlite::Error>((remote, brand))
+        })
         .await?;
     Ok(Json(KioskSettings {
         list_url: state
@@ -273,7 +279,33 @@ async fn kiosk_settings(
         pairing: state.page(state.pages.pair_url.as_ref(), "/pair", &headers).is_some(),
         shops: state.shops.to_vec(),
         remote,
+        brand,
     }))
+}
+
+/// The chain's brand's logo (SVG or PNG), named by its SHA-256 in the settings.
+#[utoipa::path(get, path = "/v1/kiosk/brand/logo", tag = "kiosk",
+    responses((status = 200, description = "The logo's bytes", content_type = "image/svg+xml"),
+        (status = 404, body = Problem, description = "The brand has no logo")),
+    security(("device" = [])))]
+async fn kiosk_brand_logo(State(state): State<AppState>, _device: DeviceAuth) -> Result<Response, ApiError> {
+    let fixed = state.brand.clone();
+    let branding = state
+        .store
+        .read(move |c| crate::hub::brand::current(c, fixed.as_deref()))
+        .await?;
+    match (branding.brand.logo, branding.logo) {
+        (Some(logo), Some(bytes)) => Ok((
+            [
+                (header::CONTENT_TYPE, logo.format.content_type()),
+                // A kiosk asks once per digest; nothing for a cache between to keep.
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            bytes.to_vec(),
+        )
+            .into_response()),
+        _ => Err(ApiError::new(StatusCode::NOT_FOUND, "no_logo", "the brand has no logo")),
+    }
 }
 
 /// The sales assistants of the kiosk's own shop with their PIN hashes, for checking PINs

@@ -93,6 +93,8 @@ pub struct AppState {
     pub public_url: Option<Arc<str>>,
     /// The feeds the hub fetches on a schedule.
     pub feeds: Arc<[crate::hub::FeedSource]>,
+    /// The brand `hub.toml` fixes, if it does (else the console's is used).
+    pub brand: Option<Arc<crate::hub::brand::Branding>>,
 }
 
 impl AppState {

@@ -7,7 +7,7 @@
 //! - [`session`]: accounts signed in, sessions in the hub's database;
 //! - [`page`]: what every page shares (the layout, the navigation, forms with their CSRF
 //!   token, friendly errors);
-//! - one file per page group: [`fleet`], [`enroll`], [`shops`], [`settings`],
+//! - one file per page group: [`fleet`], [`enroll`], [`shops`], [`settings`], [`brand`],
 //!   [`feeds`], [`figures`] (with [`charts`], server-drawn SVG), [`keys`], [`audit`],
 //!   [`accounts`].
 //!
@@ -18,6 +18,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod brand;
 pub mod charts;
 pub mod enroll;
 pub mod feeds;
@@ -69,7 +70,7 @@ impl Keys {
             conn.query_row("SELECT value FROM hub_secret WHERE name = ?1", [name], |r| r.get(0))
         };
         let key = Sha512::digest(secret("console_cookie_key")?);
-        let salt = hex(&secret("console_csrf_salt")?);
+        let salt = hex::encode(&secret("console_csrf_salt")?);
         let csrf = axum_csrf::CsrfConfig::default()
             .with_key(Some(axum_csrf::Key::from(&key)))
             .with_salt(salt)
@@ -81,10 +82,6 @@ impl Keys {
             .with_lifetime(Duration::hours(SESSION_HOURS));
         Ok(Keys { csrf })
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl axum::extract::FromRef<AppState> for axum_csrf::CsrfConfig {
@@ -118,6 +115,8 @@ pub fn routes(store: Store, secure: bool) -> Router<AppState> {
             get(settings::kiosk).post(settings::set_kiosk),
         )
         .route("/console/settings", get(settings::chain).post(settings::set_chain))
+        .route("/console/brand", get(brand::page).post(brand::set))
+        .route("/console/brand/logo", get(brand::logo))
         .route(
             "/console/shops/{code}/settings",
             get(settings::shop).post(settings::set_shop),
@@ -170,12 +169,15 @@ pub(crate) async fn security_headers(mut response: Response) -> Response {
     let set = |headers: &mut axum::http::HeaderMap, name, value| {
         headers.insert(name, HeaderValue::from_static(value));
     };
-    set(
-        headers,
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
-         frame-ancestors 'none'; base-uri 'none'",
-    );
+    // A response with a policy of its own keeps it (the brand's SVG logo: stricter still).
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        set(
+            headers,
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        );
+    }
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(headers, header::REFERRER_POLICY, "same-origin");
     set(headers, header::X_FRAME_OPTIONS, "DENY");

@@ -266,6 +266,7 @@ fn navigation(lang: Lang, account: &Account) -> Vec<(&'static str, String)> {
         items.push(("/console/feeds", tr!(lang, "Catalog and feeds").into_owned()));
     }
     items.push(("/console/settings", tr!(lang, "Settings").into_owned()));
+    items.push(("/console/brand", tr!(lang, "Brand").into_owned()));
     items.push(("/console/figures", tr!(lang, "Figures").into_owned()));
     if account.role == Role::Admin {
         items.push(("/console/keys", tr!(lang, "Keys and webhooks").into_owned()));

@@ -24,6 +24,7 @@ pub async fn list(ctx: Ctx, State(state): State<AppState>) -> Result<Response, C
         @if codes.is_empty() {
             p.empty { (tr!(lang, "No shop yet: add [[shop]] entries to hub.toml, or enroll a kiosk in a shop.")) }
         } @else {
+            p.hint { (tr!(lang, "Names and positions come from hub.toml's [[shop]] entries; kiosks show the name under the brand.")) }
             table {
                 thead { tr {
                     th scope="col" { (tr!(lang, "Shop")) } th scope="col" { (tr!(lang, "Code")) }
@@ -32,7 +33,10 @@ pub async fn list(ctx: Ctx, State(state): State<AppState>) -> Result<Response, C
                 tbody { @for code in &codes {
                     @let shop = state.shops.iter().find(|s| &s.code == code);
                     tr {
-                        th scope="row" { a href=(format!("/console/shops/{}", crate::protocol::params::segment(code))) { (shop_name(&state, code)) } }
+                        th scope="row" {
+                            a href=(format!("/console/shops/{}", crate::protocol::params::segment(code))) { (shop_name(&state, code)) }
+                            @if shop.is_none() { br; span.hint { (tr!(lang, "No name yet: its kiosks show none until hub.toml names it in a [[shop]] entry.")) } }
+                        }
                         td { code { (code) } }
                         td { @if let Some((lat, lon)) = shop.and_then(|s| s.latitude.zip(s.longitude)) { (format!("{lat:.4}, {lon:.4}")) } @else { "—" } }
                         td.num { (kiosks.iter().filter(|k| &k.store_code == code).count()) }

@@ -55,7 +55,7 @@ fn pseudonym(key: &[u8], visit: &str) -> String {
         .chain_update(key)
         .chain_update(visit.as_bytes())
         .finalize();
-    hash[..16].iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(&hash[..16])
 }
 
 /// The events after `name`'s cursor, at most `max`; a new export starts with the events

@@ -392,7 +392,10 @@ impl Shell {
             tracing::warn!("no {lang} translation bundled: {e}");
         }
         self.ctx.langs.borrow_mut().ui = lang.to_owned();
-        self.ctx.with_window(|w| w.global::<AppAdapter>().set_lang(lang.into()));
+        self.ctx.with_window(|w| {
+            w.global::<AppAdapter>().set_lang(lang.into());
+            super::brand::show_welcome(w, &self.ctx.brand.borrow(), lang);
+        });
         let (ctx, lang) = (self.ctx.clone(), lang.to_owned());
         // What is on screen now, in the content language it is written in now.
         let previous = self.ctx.content_lang();
@@ -450,6 +453,7 @@ impl Shell {
             self.views.health.refresh();
         }
         let (ctx, owner, home) = (self.ctx.clone(), self.ctx.owner(), self.views.home.clone());
+        let logo_shown = self.ctx.brand.borrow().logo_sha();
         self.ctx.spawn(async move {
             let answer = ctx
                 .catalog
@@ -457,16 +461,28 @@ impl Shell {
                     let waiting = crate::sync::outbox::waiting(c.connection(), &owner)?;
                     let failing = crate::sync::outbox::status(c.connection())?.last_error.is_some();
                     let settings = crate::trust::settings(c.connection())?;
-                    Ok((waiting, failing, settings))
+                    // The brand's logo is read and drawn here, once per logo.
+                    let logo = match &settings.brand.logo {
+                        Some(logo) if logo_shown.as_ref() != Some(&logo.sha256) => {
+                            crate::trust::brand_logo(c.connection(), &logo.sha256)?
+                                .and_then(|bytes| super::brand::draw_logo(&logo.sha256, logo.format, &bytes))
+                        }
+                        _ => None,
+                    };
+                    Ok((waiting, failing, settings, logo))
                 })
                 .await;
             match answer {
-                Ok((waiting, failing, settings)) => {
+                Ok((waiting, failing, settings, logo)) => {
                     ctx.with_window(|w| {
-                        let app = w.global::<AppAdapter>();
-                        if let Some(shop) = settings.shops.iter().find(|s| s.code == ctx.store) {
-                            app.set_store_name(shop.name.as_str().into());
+                        let lang = ctx.lang();
+                        let shown = &mut ctx.brand.borrow_mut();
+                        if let Some(paper) = super::brand::apply(w, shown, &settings.brand, logo, &lang) {
+                            ctx.images.set_backdrop(paper);
                         }
+                        let app = w.global::<AppAdapter>();
+                        let shop = settings.shops.iter().find(|s| s.code == ctx.store);
+                        app.set_store_name(shop.map_or("", |s| s.name.as_str()).into());
                         app.set_waiting(waiting.min(i32::MAX as u64) as i32);
                         app.set_offline(failing);
                         app.set_can_take_list(settings.list_url.is_some());

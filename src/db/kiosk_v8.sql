@@ -1,0 +1,8 @@
+-- The chain's brand as the hub last sent it (JSON, `protocol::brand::Brand`), and the
+-- logo it names, fetched once per digest: shown without a restart, and offline.
+ALTER TABLE hub_settings ADD COLUMN brand TEXT;
+CREATE TABLE brand_logo (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    sha256 TEXT NOT NULL,
+    bytes  BLOB NOT NULL
+);
