@@ -179,6 +179,40 @@ pub fn save_brand_logo(conn: &Connection, sha256: &str, bytes: &[u8]) -> rusqlit
     Ok(())
 }
 
+/// Whether the kiosk keeps the brand's font with this digest.
+pub fn has_brand_font(conn: &Connection, sha256: &str) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT 1 FROM brand_font WHERE sha256 = ?1", [sha256], |_| Ok(()))
+        .optional()
+        .map(|found| found.is_some())
+}
+
+/// The brand's font with this digest, if the kiosk keeps it.
+pub fn brand_font(conn: &Connection, sha256: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    conn.query_row("SELECT bytes FROM brand_font WHERE sha256 = ?1", [sha256], |r| r.get(0))
+        .optional()
+}
+
+pub fn save_brand_font(conn: &Connection, sha256: &str, bytes: &[u8]) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO brand_font (sha256, bytes) VALUES (?1, ?2)",
+        params![sha256, bytes],
+    )?;
+    Ok(())
+}
+
+/// Forgets the fonts the brand no longer names.
+pub fn keep_brand_fonts(conn: &Connection, named: &[String]) -> rusqlite::Result<()> {
+    let kept: HashMap<&str, ()> = named.iter().map(|s| (s.as_str(), ())).collect();
+    let stored: Vec<String> = conn
+        .prepare("SELECT sha256 FROM brand_font")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for sha in stored.iter().filter(|s| !kept.contains_key(s.as_str())) {
+        conn.execute("DELETE FROM brand_font WHERE sha256 = ?1", [sha])?;
+    }
+    Ok(())
+}
+
 /// Keeps the verifier's replay cache: replaces what was kept with `entries`.
 pub fn save_seen(conn: &mut Connection, entries: &[([u8; 32], Timestamp)]) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;

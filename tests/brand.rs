@@ -82,8 +82,38 @@ fn a_brand_from_the_hub_shows_without_a_restart() {
         assert_eq!(brand.get_logo().size().height, 144, "drawn at twice its tallest");
         ui.find("Bijouterie Delvaux");
 
+        // Its own font for the text, fetched by a later pull: registered, and used.
+        let garamond: &[u8] = include_bytes!("../assets/fonts/EBGaramond12-Regular.ttf");
+        let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(garamond));
+        delvaux.text_font = Some(vitrine::protocol::brand::Font {
+            family: "EB Garamond 12".into(),
+            sha256: sha.clone(),
+        });
+        save(&db, delvaux.clone());
+        ui.act(|shell| shell.refresh_status());
+        assert_eq!(theme.get_typo().sans, "Inter", "not fetched yet: the pair's");
+        vitrine::trust::save_brand_font(&conn, &sha, garamond).unwrap();
+        ui.act(|shell| shell.refresh_status());
+        let text = theme.get_typo().sans;
+        assert!(text.starts_with("EB Garamond"), "{text}");
+        ui.find("Bijouterie Delvaux");
+
+        // A logo the kiosk will not draw (an SVG filter, whose cost has no bound): the
+        // name again.
+        let blurred = br#"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="20"><filter id="f"><feTurbulence numOctaves="4000000000"/></filter><rect width="100" height="20" filter="url(#f)"/></svg>"#;
+        let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(blurred));
+        delvaux.logo = Some(vitrine::protocol::brand::Logo {
+            sha256: sha.clone(),
+            format: LogoFormat::Svg,
+        });
+        save(&db, delvaux.clone());
+        vitrine::trust::save_brand_logo(&conn, &sha, blurred).unwrap();
+        ui.act(|shell| shell.refresh_status());
+        assert!(!brand.get_has_logo());
+        assert_eq!(brand.get_name(), "Bijouterie Delvaux");
+
         // Colours that fail the contrast check (sent by a hub that did not check): the
-        // kiosk keeps its own palette, and still shows the name.
+        // kiosk shows none of it, rather than text nobody can read.
         let unreadable = Brand {
             name: "Noir".into(),
             background: Some("#111111".into()),
@@ -91,7 +121,7 @@ fn a_brand_from_the_hub_shows_without_a_restart() {
         };
         save(&db, unreadable);
         ui.act(|shell| shell.refresh_status());
-        assert_eq!(brand.get_name(), "Noir");
+        assert_eq!(brand.get_name(), "", "none of a brand that fails the check");
         assert_eq!(theme.get_palette(), built_in);
         assert!(!brand.get_has_logo());
 

@@ -160,9 +160,9 @@ fn a_new_file_is_migrated_and_reopening_keeps_the_data() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(
-        version, 8,
+        version, 9,
         "catalog, the kiosk's sync tables, its token keys, the web store's pages and used codes, staff mode, \
-         sign-ins with their tokens, measurement's events, then the remote settings"
+         sign-ins with their tokens, measurement's events, the remote settings, then the brand"
     );
     let mode: String = rusqlite::Connection::open(&path)
         .unwrap()

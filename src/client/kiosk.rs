@@ -130,9 +130,22 @@ impl KioskClient {
 
     /// The chain's brand's logo, checked against the digest the settings named.
     pub async fn brand_logo(&self, sha256: &str) -> anyhow::Result<Vec<u8>> {
+        let url = format!("{}/v1/kiosk/brand/logo", self.base);
+        self.brand_file(url, sha256, crate::protocol::brand::MAX_LOGO_BYTES)
+            .await
+    }
+
+    /// One of the brand's own fonts, checked against its digest.
+    pub async fn brand_font(&self, sha256: &str) -> anyhow::Result<Vec<u8>> {
+        let url = format!("{}/v1/kiosk/brand/fonts/{}", self.base, segment(sha256));
+        self.brand_file(url, sha256, crate::protocol::brand::MAX_FONT_BYTES)
+            .await
+    }
+
+    async fn brand_file(&self, url: String, sha256: &str, max: usize) -> anyhow::Result<Vec<u8>> {
         let response = self
             .http
-            .get(format!("{}/v1/kiosk/brand/logo", self.base))
+            .get(url)
             .bearer_auth(&self.token)
             .timeout(Duration::from_secs(30))
             .send()
@@ -140,16 +153,16 @@ impl KioskClient {
             .map_err(|e| anyhow::anyhow!("cannot reach the hub: {}", describe(&e)))?;
         anyhow::ensure!(
             response.status() == StatusCode::OK,
-            "the hub answered {} for the logo",
+            "the hub answered {}",
             response.status()
         );
-        let bytes = read_body(response, crate::protocol::brand::MAX_LOGO_BYTES)
+        let bytes = read_body(response, max)
             .await
-            .map_err(|e| anyhow::anyhow!("cannot read the logo: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("cannot read it: {e}"))?;
         // Changed between the settings and now: the next pull gets the new one.
         anyhow::ensure!(
             hex::encode(sha2::Sha256::digest(&bytes)) == sha256,
-            "the logo changed on the hub since the settings were read"
+            "it changed on the hub since the settings were read"
         );
         Ok(bytes)
     }

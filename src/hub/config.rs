@@ -104,14 +104,41 @@ pub struct BrandFile {
     pub accent: Option<String>,
     #[serde(default)]
     pub type_pair: Option<String>,
+    /// The brand's own fonts (TrueType or OpenType under the SIL Open Font License),
+    /// relative to the config file: titles and the wordmark, and everything else.
+    #[serde(default)]
+    pub titles_font: Option<std::path::PathBuf>,
+    #[serde(default)]
+    pub text_font: Option<std::path::PathBuf>,
     #[serde(default)]
     pub welcome: std::collections::BTreeMap<String, String>,
+}
+
+/// A file beside the config file, read up to `max` bytes: a device or a pipe named
+/// there ends too.
+fn read_beside(dir: &Path, path: &Path, what: &str, max: usize) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let path = dir.join(path);
+    let cannot = || format!("[brand] cannot read the {what} {}", path.display());
+    let mut bytes = Vec::new();
+    std::fs::File::open(&path)
+        .with_context(cannot)?
+        .take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .with_context(cannot)?;
+    anyhow::ensure!(
+        bytes.len() <= max,
+        "[brand] the {what} {} is larger than the {max} bytes accepted",
+        path.display()
+    );
+    Ok(bytes)
 }
 
 impl BrandFile {
     /// The brand this describes, its logo read from beside the config file (`dir`).
     pub fn load(&self, dir: &Path) -> anyhow::Result<super::brand::Branding> {
-        use crate::protocol::brand::{Brand, MAX_LOGO_BYTES, TypePair};
+        use super::brand::FontRole;
+        use crate::protocol::brand::{Brand, MAX_FONT_BYTES, MAX_LOGO_BYTES, TypePair};
         let type_pair = match self.type_pair.as_deref() {
             None => TypePair::default(),
             Some(key) => TypePair::from_key(key).with_context(|| {
@@ -119,30 +146,34 @@ impl BrandFile {
                 format!("[brand] type_pair is one of {}, not {key:?}", known.join(", "))
             })?,
         };
-        let logo = match &self.logo {
-            None => None,
-            Some(path) => {
-                let path = dir.join(path);
-                let size = std::fs::metadata(&path)
-                    .with_context(|| format!("[brand] cannot read the logo {}", path.display()))?
-                    .len();
-                anyhow::ensure!(
-                    size <= MAX_LOGO_BYTES as u64,
-                    "[brand] the logo {} is {size} bytes; at most {MAX_LOGO_BYTES} are accepted",
-                    path.display()
-                );
-                Some(std::fs::read(&path).with_context(|| format!("[brand] cannot read the logo {}", path.display()))?)
-            }
-        };
+        let logo = self
+            .logo
+            .as_deref()
+            .map(|path| read_beside(dir, path, "logo", MAX_LOGO_BYTES))
+            .transpose()?;
         let brand = Brand {
             name: self.name.clone(),
             logo: None,
             background: self.background.clone(),
             accent: self.accent.clone(),
             type_pair,
+            titles_font: None,
+            text_font: None,
             welcome: self.welcome.clone(),
         };
-        super::brand::Branding::new(brand, logo).map_err(|e| anyhow::anyhow!("[brand] {e}"))
+        let mut branding = super::brand::Branding::new(brand, logo).map_err(|e| anyhow::anyhow!("[brand] {e}"))?;
+        for (role, key, path) in [
+            (FontRole::Titles, "titles_font", &self.titles_font),
+            (FontRole::Text, "text_font", &self.text_font),
+        ] {
+            if let Some(path) = path {
+                let bytes = read_beside(dir, path, key, MAX_FONT_BYTES)?;
+                branding
+                    .set_font(role, Some(bytes))
+                    .map_err(|e| anyhow::anyhow!("[brand] {key} {}: {e}", path.display()))?;
+            }
+        }
+        Ok(branding)
     }
 }
 

@@ -2,7 +2,10 @@
 //! theme's, its type pair, the attract screen's welcome line.
 //!
 //! The hub sends the brand with the kiosk's settings and the sync thread keeps its logo
-//! (`trust::brand_logo`); the shell's status refresh hands both here, and a brand that
+//! and fonts (`trust::brand_logo`, `trust::brand_font`); the shell's status refresh reads
+//! the new ones ([`Arrived::read`], on the catalog thread) and hands them here. Its own
+//! fonts are registered with Slint's font collection (fontique) once per file, for the
+//! process; a brand that
 //! changed shows without a restart. A brand that fails [`Brand::check`] (a hub that did
 //! not check, a file edited by hand) is not applied: the kiosk keeps its own palette
 //! rather than show text nobody can read.
@@ -18,12 +21,14 @@ use crate::protocol::brand::{Brand, LogoFormat, TypePair};
 const LOGO_PIXELS: u32 = 144;
 /// The widest logo drawn, in pixels: a logo is a mark, not a banner.
 const LOGO_MAX_WIDTH: u32 = 1200;
+/// The largest PNG logo read, per side (the hub refuses larger ones).
+const MAX_LOGO_SIDE: u32 = crate::protocol::brand::MAX_LOGO_SIDE;
 
-/// A logo drawn, ready for the window (made on the catalog thread).
+/// A logo drawn, ready for the window (made on the catalog thread), or `drawn: None`
+/// when its bytes cannot be drawn.
 pub struct Logo {
     pub sha256: String,
-    pixels: SharedPixelBuffer<Rgba8Pixel>,
-    premultiplied: bool,
+    drawn: Option<(SharedPixelBuffer<Rgba8Pixel>, bool)>,
 }
 
 /// What the window shows now: the theme as built (to go back to) and the brand applied.
@@ -31,45 +36,92 @@ pub struct Logo {
 pub struct Shown {
     base: Option<(Palette, Typography)>,
     brand: Option<Brand>,
+    /// What of it shows: the brand, or none when it failed the check.
+    shown: Brand,
     logo: Option<String>,
+    /// The last logo that could not be drawn: not read and tried again at every refresh.
+    refused: Option<String>,
+    /// The brand fonts registered with Slint (for the process): digest → family name.
+    fonts: std::collections::HashMap<String, String>,
+    fonts_refused: Vec<String>,
+}
+
+/// The brand's files the window does not show yet, read from the kiosk's database.
+#[derive(Default)]
+pub struct Arrived {
+    logo: Option<Logo>,
+    fonts: Vec<(String, Vec<u8>)>,
+}
+
+impl Arrived {
+    /// Reads (and draws, for the logo) what `brand` names that is not in `known`
+    /// ([`Shown::known`]); on the catalog thread.
+    pub fn read(conn: &rusqlite::Connection, brand: &Brand, known: &[String]) -> rusqlite::Result<Arrived> {
+        let logo = match &brand.logo {
+            Some(logo) if !known.contains(&logo.sha256) => {
+                crate::trust::brand_logo(conn, &logo.sha256)?.map(|bytes| draw_logo(&logo.sha256, logo.format, &bytes))
+            }
+            _ => None,
+        };
+        let mut fonts = Vec::new();
+        for font in brand.titles_font.iter().chain(&brand.text_font) {
+            if !known.contains(&font.sha256)
+                && let Some(bytes) = crate::trust::brand_font(conn, &font.sha256)?
+            {
+                fonts.push((font.sha256.clone(), bytes));
+            }
+        }
+        Ok(Arrived { logo, fonts })
+    }
+}
+
+/// Registers a font file with Slint's font collection; the family name it goes by.
+fn register_font(bytes: Vec<u8>) -> Option<String> {
+    use slint::fontique_011::fontique;
+    let mut collection = slint::fontique_011::shared_collection();
+    let registered = collection.register_fonts(fontique::Blob::new(std::sync::Arc::new(bytes)), None);
+    let (family, _) = registered.first()?;
+    collection.family_name(*family).map(str::to_owned)
 }
 
 impl Shown {
-    /// The digest of the logo on screen, so its bytes are read and drawn only once.
-    pub fn logo_sha(&self) -> Option<String> {
-        self.logo.clone()
+    /// The files not to read again: the logo on screen or refused, the fonts registered
+    /// or refused.
+    pub fn known(&self) -> Vec<String> {
+        let fonts = self.fonts.keys().chain(&self.fonts_refused);
+        self.logo.iter().chain(&self.refused).chain(fonts).cloned().collect()
     }
 
     /// The welcome line in `lang` (or the other language), if the brand has one.
     pub fn welcome(&self, lang: &str) -> String {
-        let brand = self.brand.as_ref();
-        brand.and_then(|b| b.welcome_in(lang)).unwrap_or_default().to_owned()
+        self.shown.welcome_in(lang).unwrap_or_default().to_owned()
     }
 }
 
 /// Draws a logo's bytes at the size it is shown; `None` (and a log line) when they are
 /// not a picture we can draw.
-pub fn draw_logo(sha256: &str, format: LogoFormat, bytes: &[u8]) -> Option<Logo> {
+pub fn draw_logo(sha256: &str, format: LogoFormat, bytes: &[u8]) -> Logo {
     let drawn = match format {
         LogoFormat::Svg => draw_svg(bytes).map(|p| (p, true)),
         LogoFormat::Png => draw_png(bytes).map(|p| (p, false)),
+        LogoFormat::Unknown => Err("a logo format this kiosk does not know".to_owned()),
     };
+    let sha256 = sha256.to_owned();
     match drawn {
-        Ok((pixels, premultiplied)) => Some(Logo {
-            sha256: sha256.to_owned(),
-            pixels,
-            premultiplied,
-        }),
+        Ok((pixels, premultiplied)) => Logo {
+            sha256,
+            drawn: Some((pixels, premultiplied)),
+        },
         Err(why) => {
-            tracing::warn!("the brand's logo cannot be drawn: {why}");
-            None
+            tracing::warn!("the brand's logo cannot be drawn (its name shows instead): {why}");
+            Logo { sha256, drawn: None }
         }
     }
 }
 
 fn draw_svg(bytes: &[u8]) -> Result<SharedPixelBuffer<Rgba8Pixel>, String> {
-    use resvg::{tiny_skia, usvg};
-    let tree = usvg::Tree::from_data(bytes, &super::images::svg_options()).map_err(|e| e.to_string())?;
+    use resvg::tiny_skia;
+    let tree = super::images::parse_svg(bytes).map_err(|e| e.to_string())?;
     let size = tree.size();
     let scale = (LOGO_PIXELS as f32 / size.height()).min(LOGO_MAX_WIDTH as f32 / size.width());
     let (w, h) = (
@@ -88,8 +140,9 @@ fn draw_svg(bytes: &[u8]) -> Result<SharedPixelBuffer<Rgba8Pixel>, String> {
 fn draw_png(bytes: &[u8]) -> Result<SharedPixelBuffer<Rgba8Pixel>, String> {
     let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), image::ImageFormat::Png);
     let mut limits = image::Limits::default();
-    limits.max_image_width = Some(8_000);
-    limits.max_image_height = Some(8_000);
+    limits.max_image_width = Some(MAX_LOGO_SIDE);
+    limits.max_image_height = Some(MAX_LOGO_SIDE);
+    limits.max_alloc = Some(64 << 20);
     reader.limits(limits);
     let picture = reader.decode().map_err(|e| e.to_string())?;
     let scale = (LOGO_PIXELS as f32 / picture.height() as f32)
@@ -119,7 +172,8 @@ fn colour(rgb: Rgb) -> Color {
 
 /// Shows `brand` (with `logo`, when drawn) in `window`, unless it is what shows already.
 /// Returns the paper colour pictures are now to be flattened onto, when it changed.
-pub fn apply(window: &AppWindow, shown: &mut Shown, brand: &Brand, logo: Option<Logo>, lang: &str) -> Option<[u8; 3]> {
+pub fn apply(window: &AppWindow, shown: &mut Shown, brand: &Brand, arrived: Arrived, lang: &str) -> Option<[u8; 3]> {
+    let Arrived { logo, fonts } = arrived;
     let theme = window.global::<Theme>();
     let (base_palette, base_typo) = shown
         .base
@@ -132,15 +186,22 @@ pub fn apply(window: &AppWindow, shown: &mut Shown, brand: &Brand, logo: Option<
             adapter.set_logo(Image::default());
             shown.logo = None;
         }
-        (Some(wanted), Some(logo)) if logo.sha256 == wanted.sha256 => {
-            let image = match logo.premultiplied {
-                true => Image::from_rgba8_premultiplied(logo.pixels),
-                false => Image::from_rgba8(logo.pixels),
-            };
-            adapter.set_logo(image);
-            adapter.set_has_logo(true);
-            shown.logo = Some(logo.sha256);
-        }
+        (Some(wanted), Some(logo)) if logo.sha256 == wanted.sha256 => match logo.drawn {
+            Some((pixels, premultiplied)) => {
+                let image = match premultiplied {
+                    true => Image::from_rgba8_premultiplied(pixels),
+                    false => Image::from_rgba8(pixels),
+                };
+                adapter.set_logo(image);
+                adapter.set_has_logo(true);
+                shown.logo = Some(logo.sha256);
+            }
+            None => {
+                adapter.set_has_logo(false);
+                shown.logo = None;
+                shown.refused = Some(logo.sha256);
+            }
+        },
         // Not fetched or not drawable yet: the name, until it is.
         (Some(wanted), _) if shown.logo.as_ref() != Some(&wanted.sha256) => {
             adapter.set_has_logo(false);
@@ -148,15 +209,29 @@ pub fn apply(window: &AppWindow, shown: &mut Shown, brand: &Brand, logo: Option<
         }
         _ => {}
     }
-    if shown.brand.as_ref() == Some(brand) {
+    let fresh_fonts = !fonts.is_empty();
+    for (sha, bytes) in fonts {
+        match register_font(bytes) {
+            Some(family) => {
+                shown.fonts.insert(sha, family);
+            }
+            None => {
+                tracing::warn!("one of the brand's fonts cannot be used (the type pair's shows instead)");
+                shown.fonts_refused.push(sha);
+            }
+        }
+    }
+    if shown.brand.as_ref() == Some(brand) && !fresh_fonts {
         adapter.set_welcome(shown.welcome(lang).into());
         return None;
     }
-    let scheme = match brand.check().and_then(|()| brand.colours()) {
-        Ok(scheme) => scheme,
+    // A brand the hub should have refused (an older hub, a hand-edited database): none
+    // of it shows, rather than unreadable colours or a name that breaks the header.
+    let (checked, scheme) = match brand.check().and_then(|()| brand.colours()) {
+        Ok(scheme) => (brand.clone(), scheme),
         Err(why) => {
-            tracing::warn!("the brand's colours are not applied: {why}");
-            None
+            tracing::warn!("the brand is not applied: {why}");
+            (Brand::default(), None)
         }
     };
     let mut palette = base_palette;
@@ -169,17 +244,34 @@ pub fn apply(window: &AppWindow, shown: &mut Shown, brand: &Brand, logo: Option<
         palette.accent = colour(s.accent);
         palette.accent_soft = colour(s.accent_soft);
         palette.paper_veiled = colour(s.paper).with_alpha(palette.paper_veiled.alpha() as f32 / 255.0);
+        palette.ink_faint = colour(s.ink_faint);
+        palette.sold_out = colour(s.ink_faint);
+        palette.ok = colour(s.ok);
+        palette.warn = colour(s.warn);
     }
     theme.set_palette(palette);
     let mut typo = base_typo;
-    if brand.type_pair == TypePair::Modern {
+    if checked.type_pair == TypePair::Modern {
         typo.serif = typo.sans.clone();
     }
+    // Its own fonts over the pair's, once registered.
+    let family = |font: &Option<crate::protocol::brand::Font>| {
+        font.as_ref()
+            .and_then(|f| shown.fonts.get(&f.sha256))
+            .map(|family| family.as_str().into())
+    };
+    if let Some(titles) = family(&checked.titles_font) {
+        typo.serif = titles;
+    }
+    if let Some(text) = family(&checked.text_font) {
+        typo.sans = text;
+    }
     theme.set_typo(typo);
-    // A name longer than the check allows never reaches here; a blank one is none.
-    adapter.set_name(brand.name.trim().into());
+    adapter.set_name(checked.name.trim().into());
+    adapter.set_welcome(checked.welcome_in(lang).unwrap_or_default().into());
+    // What was received, so the same brand is not checked again at every refresh.
     shown.brand = Some(brand.clone());
-    adapter.set_welcome(shown.welcome(lang).into());
+    shown.shown = checked;
     Some(paper)
 }
 

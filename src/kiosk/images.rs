@@ -94,9 +94,34 @@ fn small_raster(data: &[u8]) -> bool {
         .is_some_and(|(w, h)| w <= EMBEDDED_MAX_SIDE && h <= EMBEDDED_MAX_SIDE)
 }
 
+/// Reads an SVG for drawing. Filters are refused: resvg bounds neither `feTurbulence`'s
+/// octaves nor `feMorphology`'s radius, so a few bytes could hold the drawing thread for
+/// hours; pictures and logos do not need them.
+pub(crate) fn parse_svg(data: &[u8]) -> Result<resvg::usvg::Tree, ImageError> {
+    let tree = resvg::usvg::Tree::from_data(data, &svg_options()).map_err(|e| ImageError::Decode(e.to_string()))?;
+    if has_filters(&tree) {
+        return Err(ImageError::Decode("SVG filters are not drawn".into()));
+    }
+    Ok(tree)
+}
+
+fn has_filters(tree: &resvg::usvg::Tree) -> bool {
+    !tree.filters().is_empty() || nested_filters(tree.root())
+}
+
+/// Filters in an SVG embedded as a picture (a tree of its own), at any depth.
+fn nested_filters(group: &resvg::usvg::Group) -> bool {
+    use resvg::usvg::{ImageKind, Node};
+    group.children().iter().any(|node| match node {
+        Node::Group(g) => nested_filters(g),
+        Node::Image(image) => matches!(image.kind(), ImageKind::SVG(tree) if has_filters(tree)),
+        _ => false,
+    })
+}
+
 fn decode_svg(data: &[u8], target: (u32, u32), paper: [u8; 3]) -> Result<SharedPixelBuffer<Rgb8Pixel>, ImageError> {
-    use resvg::{tiny_skia, usvg};
-    let tree = usvg::Tree::from_data(data, &svg_options()).map_err(|e| ImageError::Decode(e.to_string()))?;
+    use resvg::tiny_skia;
+    let tree = parse_svg(data)?;
     let size = tree.size();
     let scale = cover_scale(size.width(), size.height(), target);
     let (w, h) = (
@@ -150,6 +175,24 @@ fn decode_raster(data: &[u8], target: (u32, u32), paper: [u8; 3]) -> Result<Shar
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn svg_filters_are_refused() {
+        let turbulence = br#"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="20"><filter id="f"><feTurbulence baseFrequency=".05" numOctaves="4000000000"/></filter><rect width="100" height="20" filter="url(#f)"/></svg>"#;
+        assert!(matches!(
+            decode(turbulence, (20, 20), PAPER),
+            Err(ImageError::Decode(_))
+        ));
+        // The same, inside an SVG embedded as a picture.
+        let inner = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, turbulence);
+        let nested = format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10"><image width="10" height="10" xlink:href="data:image/svg+xml;base64,{inner}"/></svg>"#
+        );
+        assert!(matches!(
+            decode(nested.as_bytes(), (20, 20), PAPER),
+            Err(ImageError::Decode(_))
+        ));
+    }
 
     #[test]
     fn svg_is_rendered_to_cover_the_box() {

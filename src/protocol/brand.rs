@@ -20,6 +20,12 @@ pub const MAX_NAME_CHARS: usize = 40;
 pub const MAX_WELCOME_CHARS: usize = 120;
 /// The largest logo file: a logo is a few kilobytes of SVG or a small PNG.
 pub const MAX_LOGO_BYTES: usize = 256 * 1024;
+/// The largest font file: a typeface's one style, with Latin and more.
+pub const MAX_FONT_BYTES: usize = 2 * 1024 * 1024;
+/// The longest font family name, in characters.
+pub const MAX_FAMILY_CHARS: usize = 64;
+/// The largest PNG logo, in pixels per side (kiosks draw it at most 144 px high).
+pub const MAX_LOGO_SIDE: u32 = 4096;
 /// The languages a welcome line can be written in (the kiosk's languages).
 pub const LANGUAGES: [&str; 2] = ["fr", "en"];
 /// The kiosk's own colours, used for whichever of the two a brand leaves unset.
@@ -44,9 +50,25 @@ pub struct Brand {
     pub accent: Option<String>,
     #[serde(default)]
     pub type_pair: TypePair,
+    /// The brand's own typeface for titles and the wordmark (an OFL font it uploaded),
+    /// over the type pair's; kiosks fetch it from `GET /v1/kiosk/brand/fonts/{sha256}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub titles_font: Option<Font>,
+    /// The brand's own typeface for everything else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_font: Option<Font>,
     /// The attract screen's welcome line in each language (`fr`, `en`), as written.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub welcome: BTreeMap<String, String>,
+}
+
+/// One of the brand's own fonts: its family name, as the font names itself, and the
+/// SHA-256 (hex) of its file (TrueType or OpenType).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "hub", derive(ToSchema))]
+pub struct Font {
+    pub family: String,
+    pub sha256: String,
 }
 
 /// Which logo: its SHA-256 (hex) and format.
@@ -63,6 +85,10 @@ pub struct Logo {
 pub enum LogoFormat {
     Svg,
     Png,
+    /// A format a newer hub knows and this kiosk does not: it shows the brand's name.
+    /// The hub never sends it.
+    #[serde(other)]
+    Unknown,
 }
 
 impl LogoFormat {
@@ -84,6 +110,7 @@ impl LogoFormat {
         match self {
             LogoFormat::Svg => "image/svg+xml",
             LogoFormat::Png => "image/png",
+            LogoFormat::Unknown => "application/octet-stream",
         }
     }
 }
@@ -126,6 +153,8 @@ pub enum BrandError {
     Welcome,
     #[error("welcome lines are written in {known}; not in {0:?}", known = LANGUAGES.join(" or "))]
     Language(String),
+    #[error("a font is named by its SHA-256 and a family name of at most {MAX_FAMILY_CHARS} characters")]
+    Font,
     #[error("the background: {0}")]
     Background(ColourError),
     #[error("the accent: {0}")]
@@ -134,9 +163,14 @@ pub enum BrandError {
     Contrast(ColourError),
 }
 
-/// One line of printable text, up to `max` characters (empty allowed).
+/// One line of printable text, up to `max` characters (empty allowed): no control
+/// characters, no line or paragraph separators, no bidirectional overrides (which can
+/// make a name read backwards, or run into the text beside it).
 fn one_line(text: &str, max: usize) -> bool {
-    text.chars().count() <= max && !text.chars().any(char::is_control)
+    let breaks = |c: char| {
+        c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    text.chars().count() <= max && !text.chars().any(breaks)
 }
 
 impl Brand {
@@ -145,6 +179,12 @@ impl Brand {
     pub fn check(&self) -> Result<(), BrandError> {
         if !one_line(&self.name, MAX_NAME_CHARS) {
             return Err(BrandError::Name);
+        }
+        for font in self.titles_font.iter().chain(&self.text_font) {
+            let digest = font.sha256.len() == 64 && font.sha256.bytes().all(|b| b.is_ascii_hexdigit());
+            if !digest || font.family.trim().is_empty() || !one_line(&font.family, MAX_FAMILY_CHARS) {
+                return Err(BrandError::Font);
+            }
         }
         for (lang, words) in &self.welcome {
             if !LANGUAGES.contains(&lang.as_str()) {
@@ -222,9 +262,11 @@ mod tests {
         let mut long = brand.clone();
         long.name = "x".repeat(41);
         assert_eq!(long.check(), Err(BrandError::Name));
-        let mut two_lines = brand.clone();
-        two_lines.name = "Bijouterie\nDelvaux".into();
-        assert_eq!(two_lines.check(), Err(BrandError::Name));
+        for broken in ["Bijouterie\nDelvaux", "Bijouterie\u{2028}Delvaux", "\u{202e}xuavleD"] {
+            let mut two_lines = brand.clone();
+            two_lines.name = broken.into();
+            assert_eq!(two_lines.check(), Err(BrandError::Name), "{broken:?}");
+        }
         let mut german = brand.clone();
         german.welcome.insert("de".into(), "Willkommen".into());
         assert!(matches!(german.check(), Err(BrandError::Language(_))));
@@ -244,10 +286,13 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_type_pair_falls_back_to_the_classic_one() {
+    fn what_a_newer_hub_adds_does_not_stop_an_older_kiosk() {
         let brand: Brand = serde_json::from_str(r#"{"type_pair":"brutalist","later":1}"#).unwrap();
         assert_eq!(brand.type_pair, TypePair::Classic);
         let modern: Brand = serde_json::from_str(r#"{"type_pair":"modern"}"#).unwrap();
         assert_eq!(modern.type_pair, TypePair::Modern);
+        // A logo format a newer hub knows: the brand still reads.
+        let webp: Brand = serde_json::from_str(r#"{"name":"X","logo":{"sha256":"ab","format":"webp"}}"#).unwrap();
+        assert_eq!(webp.logo.unwrap().format, LogoFormat::Unknown);
     }
 }

@@ -89,6 +89,14 @@ pub struct DeviceCodePath {
     pub device_code: String,
 }
 
+/// `{sha256}`: one of the brand's fonts, by the digest its settings name.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "hub", derive(IntoParams), into_params(parameter_in = Path))]
+pub struct FontPath {
+    /// The font file's SHA-256, in hex.
+    pub sha256: String,
+}
+
 /// `{key_id}`: a signing key the web store registered.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "hub", derive(IntoParams), into_params(parameter_in = Path))]

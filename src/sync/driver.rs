@@ -187,6 +187,54 @@ impl Syncer {
         }
     }
 
+    /// The brand's logo and fonts this kiosk does not have yet, by their digests. One
+    /// that cannot be had now holds up nothing: the kiosk shows the brand's name and the
+    /// type pair's fonts until a later pull brings it.
+    async fn pull_brand_files(&self, brand: &crate::protocol::brand::Brand) -> anyhow::Result<()> {
+        if let Some(logo) = brand.logo.clone() {
+            let sha = logo.sha256.clone();
+            if self
+                .with_db(move |c| trust::brand_logo(c.connection(), &sha))
+                .await?
+                .is_none()
+            {
+                match self.client.brand_logo(&logo.sha256).await {
+                    Ok(bytes) => {
+                        let sha = logo.sha256;
+                        self.with_db(move |c| trust::save_brand_logo(c.connection(), &sha, &bytes))
+                            .await?
+                    }
+                    Err(e) => tracing::warn!(error = %format!("{e:#}"), "the brand's logo is not available"),
+                }
+            }
+        }
+        let fonts: Vec<String> = brand
+            .titles_font
+            .iter()
+            .chain(&brand.text_font)
+            .map(|f| f.sha256.clone())
+            .collect();
+        for sha in &fonts {
+            let wanted = sha.clone();
+            if self
+                .with_db(move |c| trust::has_brand_font(c.connection(), &wanted))
+                .await?
+            {
+                continue;
+            }
+            match self.client.brand_font(sha).await {
+                Ok(bytes) => {
+                    let sha = sha.clone();
+                    self.with_db(move |c| trust::save_brand_font(c.connection(), &sha, &bytes))
+                        .await?
+                }
+                Err(e) => tracing::warn!(error = %format!("{e:#}"), "one of the brand's fonts is not available"),
+            }
+        }
+        self.with_db(move |c| trust::keep_brand_fonts(c.connection(), &fonts))
+            .await
+    }
+
     /// Pulls the customer-token keys, the web store's pages, the staff and what is popular
     /// in the shop, then catalog pages until the kiosk is up to date; returns the catalog
     /// changes applied.
@@ -201,24 +249,7 @@ impl Syncer {
         let keys = self.client.token_keys().await?;
         let settings = self.client.settings().await?;
         let staff = self.client.staff().await?;
-        // The brand's logo, when it is new to this kiosk: a logo that cannot be had now
-        // holds up nothing (the kiosk shows the brand's name until the next pull).
-        if let Some(logo) = settings.brand.logo.clone() {
-            let sha = logo.sha256.clone();
-            if self
-                .with_db(move |c| trust::brand_logo(c.connection(), &sha))
-                .await?
-                .is_none()
-            {
-                match self.client.brand_logo(&logo.sha256).await {
-                    Ok(bytes) => {
-                        self.with_db(move |c| trust::save_brand_logo(c.connection(), &logo.sha256, &bytes))
-                            .await?
-                    }
-                    Err(e) => tracing::warn!(error = %format!("{e:#}"), "the brand's logo is not available"),
-                }
-            }
-        }
+        self.pull_brand_files(&settings.brand).await?;
         self.with_db(move |c| {
             trust::save(c.connection(), &keys, Timestamp::now())?;
             trust::save_settings(c.connection(), &settings, Timestamp::now())?;

@@ -20,7 +20,7 @@ use crate::hub::store::{self, EnrollError, Feed, Principal};
 use crate::hub::{customers, grants};
 use crate::protocol::fleet::{Heartbeat, HeartbeatAck};
 use crate::protocol::measure::{EventsAck, KioskEvents, MAX_EVENTS, MAX_POPULAR, Popular, RawKioskEvents};
-use crate::protocol::params::{AliasPath, ImageQuery, PageQuery};
+use crate::protocol::params::{AliasPath, FontPath, ImageQuery, PageQuery};
 use crate::protocol::{
     CUSTOMER_TOKEN_HEADER, CatalogPage, CustomerWishlist, EnrollRequest, EnrollResponse, ErasurePage, KioskSettings,
     MAX_IMAGE_URL_CHARS, MAX_STAFF_EVENTS, MAX_STOCK_SKUS, Owner, Problem, PushRequest, PushResponse, ShopLevel,
@@ -40,6 +40,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(token_keys))
         .routes(routes!(kiosk_settings))
         .routes(routes!(kiosk_brand_logo))
+        .routes(routes!(kiosk_brand_font))
         .routes(routes!(kiosk_staff))
         .routes(routes!(kiosk_staff_events))
         .routes(routes!(kiosk_events))
@@ -268,7 +269,7 @@ async fn kiosk_settings(
         .store
         .read(move |c| {
             let remote = crate::hub::kiosk_settings::effective(c, &device.store_code, device.id)?;
-            let brand = crate::hub::brand::current(c, fixed.as_deref())?.brand;
+            let brand = crate::hub::brand::current_brand(c, fixed.as_deref())?;
             Ok::<_, rusqlite::Error>((remote, brand))
         })
         .await?;
@@ -305,6 +306,43 @@ async fn kiosk_brand_logo(State(state): State<AppState>, _device: DeviceAuth) ->
         )
             .into_response()),
         _ => Err(ApiError::new(StatusCode::NOT_FOUND, "no_logo", "the brand has no logo")),
+    }
+}
+
+/// One of the brand's own fonts (TrueType or OpenType), by the digest the settings name.
+#[utoipa::path(get, path = "/v1/kiosk/brand/fonts/{sha256}", tag = "kiosk", params(FontPath),
+    responses((status = 200, description = "The font file (font/otf or font/ttf)", content_type = "font/otf"),
+        (status = 404, body = Problem, description = "The brand has no font with this digest")),
+    security(("device" = [])))]
+async fn kiosk_brand_font(
+    State(state): State<AppState>,
+    _device: DeviceAuth,
+    ApiPath(path): ApiPath<FontPath>,
+) -> Result<Response, ApiError> {
+    let fixed = state.brand.clone();
+    let branding = state
+        .store
+        .read(move |c| crate::hub::brand::current(c, fixed.as_deref()))
+        .await?;
+    match branding.font_by_digest(&path.sha256) {
+        Some(bytes) => {
+            // OpenType with PostScript outlines starts `OTTO`; TrueType does not.
+            let kind = if bytes.starts_with(b"OTTO") {
+                "font/otf"
+            } else {
+                "font/ttf"
+            };
+            Ok((
+                [(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, "no-store")],
+                bytes.to_vec(),
+            )
+                .into_response())
+        }
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_font",
+            "the brand has no font with this digest",
+        )),
     }
 }
 

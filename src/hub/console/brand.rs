@@ -1,8 +1,9 @@
 //! The chain's brand: every account reads it, admins change it. A preview drawn as inline
 //! SVG (the CSP allows no inline style; SVG's `fill` is an attribute, not a style), the
 //! contrast ratios the kiosk's text gets on it, and the form: name, colours, type pair,
-//! welcome lines, logo. A brand fixed in `hub.toml [brand]` is shown and cannot be changed
-//! here. Kiosks take the brand with their settings, at their next pull.
+//! welcome lines, logo, the brand's own fonts. A brand fixed in `hub.toml [brand]` is
+//! shown and cannot be changed here. Kiosks take the brand with their settings, at their
+//! next pull.
 
 use axum::extract::multipart::Field;
 use axum::extract::{Multipart, State};
@@ -16,16 +17,22 @@ use crate::brand::{ColourError, INK, INK_SOFT, Rgb, Scheme, TEXT};
 use crate::hub::accounts::Role;
 use crate::hub::admin;
 use crate::hub::api::AppState;
-use crate::hub::brand::{self as hub_brand, Branding, BrandingError};
+use crate::hub::brand::{self as hub_brand, Branding, BrandingError, FontRole};
 use crate::protocol::brand::{
-    Brand, BrandError, DEFAULT_ACCENT, DEFAULT_BACKGROUND, LogoFormat, MAX_LOGO_BYTES, MAX_NAME_CHARS,
-    MAX_WELCOME_CHARS, TypePair,
+    Brand, BrandError, DEFAULT_ACCENT, DEFAULT_BACKGROUND, LogoFormat, MAX_FAMILY_CHARS, MAX_FONT_BYTES,
+    MAX_LOGO_BYTES, MAX_LOGO_SIDE, MAX_NAME_CHARS, MAX_WELCOME_CHARS, TypePair,
 };
 
 const PATH: &str = "/console/brand";
 const LOGO: &str = "/console/brand/logo";
 /// The most a text field of the form is read to: ample for 120 characters of any script.
 const TEXT_BYTES: usize = 1024;
+/// The most the brand form's body may be (its route's own limit, over the API's): two
+/// fonts and a logo at their largest, with room for the rest.
+pub const MAX_FORM_BYTES: usize = 6 * 1024 * 1024;
+const _: () = assert!(MAX_FORM_BYTES > 2 * (MAX_FONT_BYTES + 1) + MAX_LOGO_BYTES + 64 * 1024);
+/// The brand's own fonts, in the form's order.
+const ROLES: [FontRole; 2] = [FontRole::Titles, FontRole::Text];
 /// An SVG logo opened on its own: no script, no outside resource, its own styles only.
 const SVG_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox";
 const SERIF: &str = "'EB Garamond', Garamond, Georgia, serif";
@@ -46,6 +53,10 @@ struct Draft {
     remove_logo: bool,
     /// A logo file was sent (a browser does not keep it when the form comes back).
     new_logo: bool,
+    remove_titles_font: bool,
+    remove_text_font: bool,
+    /// A font file was sent.
+    new_font: bool,
 }
 
 impl Draft {
@@ -67,7 +78,16 @@ impl Draft {
         }
     }
 
-    /// The brand this asks for; its logo is [`Branding::new`]'s to name.
+    /// Whether the brand's own font for `role` is to be removed.
+    fn remove_font(&self, role: FontRole) -> bool {
+        match role {
+            FontRole::Titles => self.remove_titles_font,
+            FontRole::Text => self.remove_text_font,
+        }
+    }
+
+    /// The brand this asks for; its logo is [`Branding::new`]'s to name, its fonts
+    /// [`Branding::set_font`]'s.
     fn brand(&self) -> Brand {
         let welcome = [("fr", &self.welcome_fr), ("en", &self.welcome_en)]
             .into_iter()
@@ -79,6 +99,8 @@ impl Draft {
             background: (!self.background_own).then(|| self.background.trim().to_owned()),
             accent: (!self.accent_own).then(|| self.accent.trim().to_owned()),
             type_pair: self.type_pair,
+            titles_font: None,
+            text_font: None,
             welcome,
         }
     }
@@ -106,6 +128,43 @@ fn type_name(lang: Lang, pair: TypePair) -> String {
     .into_owned()
 }
 
+/// The brand's own font for `role`, by its family name, when it has one.
+fn own_family(current: &Branding, role: FontRole) -> Option<&str> {
+    let named = match role {
+        FontRole::Titles => current.brand.titles_font.as_ref(),
+        FontRole::Text => current.brand.text_font.as_ref(),
+    };
+    named
+        .filter(|_| current.font(role).is_some())
+        .map(|font| font.family.as_str())
+}
+
+/// A role's own font as the form shows it: "Titles: Fraunces".
+fn font_now(lang: Lang, role: FontRole, family: &str) -> String {
+    match role {
+        FontRole::Titles => tr!(lang, "Titles: %{family}", family = family),
+        FontRole::Text => tr!(lang, "Text: %{family}", family = family),
+    }
+    .into_owned()
+}
+
+/// A role's own font as the summary shows it, under the type pair.
+fn font_fact(lang: Lang, role: FontRole, family: &str) -> String {
+    match role {
+        FontRole::Titles => tr!(lang, "Titles: %{family} (own font)", family = family),
+        FontRole::Text => tr!(lang, "Text: %{family} (own font)", family = family),
+    }
+    .into_owned()
+}
+
+/// A role's form fields: its file field's id and name, and its remove box's name.
+fn font_fields(role: FontRole) -> (&'static str, &'static str, &'static str) {
+    match role {
+        FontRole::Titles => ("titles-font", "titles_font", "remove_titles_font"),
+        FontRole::Text => ("text-font", "text_font", "remove_text_font"),
+    }
+}
+
 /// Why colours were refused: what fell short, by how much, and what to change.
 fn colour_refusal(lang: Lang, e: &ColourError) -> String {
     let least = shown_ratio(lang, TEXT);
@@ -122,8 +181,14 @@ fn refusal(lang: Lang, e: &BrandingError) -> String {
     match e {
         BrandingError::LogoTooLarge(_) => tr!(lang, "The logo is larger than the %{kib} KiB accepted: an SVG, or a PNG a few hundred pixels wide, is enough.", kib = MAX_LOGO_BYTES / 1024),
         BrandingError::LogoFormat => tr!(lang, "The logo must be an SVG or PNG file."),
+        BrandingError::LogoSize(w, h) => tr!(lang, "The logo is %{w}×%{h} pixels; at most %{max} on each side are accepted (kiosks show it at most 144 pixels high).", w = w, h = h, max = MAX_LOGO_SIDE),
+        BrandingError::FontTooLarge(_) => tr!(lang, "A font file is at most %{mib} MiB.", mib = MAX_FONT_BYTES / (1024 * 1024)),
+        BrandingError::FontFormat => tr!(lang, "A font must be a TrueType or OpenType file (.ttf or .otf; not WOFF)."),
+        BrandingError::FontLicense => tr!(lang, "This font does not say it is under the SIL Open Font License: kiosks show only fonts the shop may embed. Choose an OFL font (Google Fonts has hundreds)."),
+        BrandingError::LogoFilter => tr!(lang, "The SVG logo uses filters (blur, shadow, texture), which kiosks do not draw: flatten them in your design tool, or upload a PNG."),
         BrandingError::LogoText => tr!(lang, "The SVG logo has live text, which kiosks do not draw: convert its text to outlines (paths) in your design tool, or upload a PNG."),
         BrandingError::Brand(BrandError::Name) => tr!(lang, "The brand name is at most %{n} characters, on one line.", n = MAX_NAME_CHARS),
+        BrandingError::Brand(BrandError::Font) => tr!(lang, "A font's family name is at most %{n} characters, on one line.", n = MAX_FAMILY_CHARS),
         BrandingError::Brand(BrandError::Welcome) => tr!(lang, "A welcome line is at most %{n} characters, on one line.", n = MAX_WELCOME_CHARS),
         BrandingError::Brand(BrandError::Language(code)) => tr!(lang, "Welcome lines are written in French or English, not in “%{code}”.", code = code),
         BrandingError::Brand(BrandError::Background(ColourError::Form)) => tr!(lang, "Write the background colour as #rrggbb."),
@@ -187,7 +252,12 @@ fn preview(lang: Lang, current: &Branding, background: Rgb, accent: Rgb) -> Mark
                 rect x="356" y="150" width="80" height="20" rx="10" fill=(accent) {}
                 text x="396" y="164" fill=(paper) font-family=(body) font-size="11" font-weight="600" text-anchor="middle" { (tr!(lang, "New in")) }
             }
-            figcaption.hint { (tr!(lang, "Roughly: kiosks draw the brand with their own fonts and layout.")) }
+            figcaption.hint {
+                (tr!(lang, "Roughly: kiosks draw the brand with their own fonts and layout."))
+                @if ROLES.iter().any(|&role| own_family(current, role).is_some()) {
+                    " " (tr!(lang, "The preview uses the type pair's fonts; kiosks show yours."))
+                }
+            }
         }
     }
 }
@@ -208,9 +278,15 @@ fn colour_field(lang: Lang, name: &str, legend: &str, value: &str, own: bool, de
     }
 }
 
-/// The form that changes the brand (admins, when `hub.toml` does not fix it).
-fn form(ctx: &Ctx, draft: &Draft, has_logo: bool) -> Markup {
+/// The form that changes the brand (admins, when `hub.toml` does not fix it). Its file
+/// fields come last (see [`set`]).
+fn form(ctx: &Ctx, draft: &Draft, current: &Branding) -> Markup {
     let lang = ctx.lang;
+    let has_logo = current.brand.logo.is_some() && current.logo.is_some();
+    let own: Vec<(FontRole, &str)> = ROLES
+        .into_iter()
+        .filter_map(|role| own_family(current, role).map(|family| (role, family)))
+        .collect();
     html! {
         form.card method="post" action=(PATH) enctype="multipart/form-data" {
             (ctx.token_field())
@@ -249,6 +325,35 @@ fn form(ctx: &Ctx, draft: &Draft, has_logo: bool) -> Markup {
                     p.hint { (tr!(lang, "Without a new file, the current logo stays.")) }
                 }
             }
+            fieldset {
+                legend { (tr!(lang, "Fonts")) }
+                p.hint { (tr!(lang, "Your own fonts: TrueType or OpenType files under the SIL Open Font License, at most %{mib} MiB each. They replace the type pair's.", mib = MAX_FONT_BYTES / (1024 * 1024))) }
+                // The remove boxes before the files: a file that overruns the body leaves them read.
+                @for (role, family) in &own {
+                    @let (id, _, remove) = font_fields(*role);
+                    @let now = format!("{id}-now");
+                    p id=(now) { (font_now(lang, *role, family)) }
+                    label.check {
+                        input type="checkbox" name=(remove) value="on" checked[draft.remove_font(*role)] aria-describedby=(now);
+                        " " (tr!(lang, "Remove this font"))
+                    }
+                }
+                @for role in ROLES {
+                    @let (id, name, _) = font_fields(role);
+                    label for=(id) {
+                        @match role {
+                            FontRole::Titles => (tr!(lang, "A new font for titles")),
+                            FontRole::Text => (tr!(lang, "A new font for text")),
+                        }
+                    }
+                    input id=(id) type="file" name=(name) accept=".ttf,.otf,font/ttf,font/otf";
+                }
+                @if draft.new_font {
+                    p.hint { (tr!(lang, "Choose the font files again: a browser does not keep them.")) }
+                } @else if !own.is_empty() {
+                    p.hint { (tr!(lang, "Without a new file, the current font stays.")) }
+                }
+            }
             button.primary type="submit" { (tr!(lang, "Save the brand")) }
         }
     }
@@ -280,7 +385,6 @@ async fn show(
         Some(code) => code.clone(),
         None => tr!(lang, "the kiosk's own (%{colour})", colour = default).into_owned(),
     };
-    let has_logo = brand.logo.is_some() && current.logo.is_some();
     let can_change = ctx.account.role == Role::Admin && state.brand.is_none();
     let draft = draft.unwrap_or_else(|| Draft::of(brand));
     let body = html! {
@@ -303,7 +407,13 @@ async fn show(
             } }
             div { dt { (tr!(lang, "Background")) } dd { (swatch(background)) (own(brand.background.as_ref(), DEFAULT_BACKGROUND)) } }
             div { dt { (tr!(lang, "Accent")) } dd { (swatch(accent)) (own(brand.accent.as_ref(), DEFAULT_ACCENT)) } }
-            div { dt { (tr!(lang, "Typefaces")) } dd { (type_name(lang, brand.type_pair)) } }
+            div {
+                dt { (tr!(lang, "Typefaces")) }
+                dd { (type_name(lang, brand.type_pair)) }
+                @for role in ROLES {
+                    @if let Some(family) = own_family(&current, role) { dd { (font_fact(lang, role, family)) } }
+                }
+            }
             div { dt { (tr!(lang, "Welcome line in French")) } dd lang="fr" { (brand.welcome.get("fr").map_or("—", String::as_str)) } }
             div { dt { (tr!(lang, "Welcome line in English")) } dd lang="en" { (brand.welcome.get("en").map_or("—", String::as_str)) } }
             div { dt { (tr!(lang, "Logo")) } dd {
@@ -318,7 +428,7 @@ async fn show(
         }
         @if can_change {
             h2 { (tr!(lang, "Change the brand")) }
-            (form(ctx, &draft, has_logo))
+            (form(ctx, &draft, &current))
         } @else if state.brand.is_none() {
             p.hint { (tr!(lang, "Only admins change the brand.")) }
         }
@@ -371,16 +481,48 @@ async fn text(field: Field<'_>) -> Option<String> {
     }
 }
 
+/// A file of the form: the one sent, else none when it is to be removed, else the
+/// current one.
+fn chosen(sent: Option<Vec<u8>>, remove: bool, current: Option<&[u8]>) -> Option<Vec<u8>> {
+    match sent {
+        Some(bytes) => Some(bytes),
+        None if remove => None,
+        None => current.map(<[u8]>::to_vec),
+    }
+}
+
 /// Saves the brand (admins). The form's token comes first, so nothing of a forged
-/// request is read; the logo comes last, so a logo too large leaves the rest to show back.
+/// request is read; the files come last (the logo, then the fonts), so a file too large
+/// leaves the rest to show back.
 pub async fn set(ctx: Ctx, State(state): State<AppState>, mut form: Multipart) -> Result<Response, ConsoleError> {
+    let answer = save(&ctx, &state, &mut form).await;
+    // A refusal comes before the body is read: read the rest (within the route's limit)
+    // so that the browser, still sending, gets the answer rather than a reset connection.
+    while let Ok(Some(mut field)) = form.next_field().await {
+        while let Ok(Some(_)) = field.chunk().await {}
+    }
+    answer
+}
+
+async fn save(ctx: &Ctx, state: &AppState, form: &mut Multipart) -> Result<Response, ConsoleError> {
     ctx.admin()?;
     let lang = ctx.lang;
     let mut token_checked = false;
     let mut draft = Draft::default();
     let mut logo = None;
+    let mut titles_font = None;
+    let mut text_font = None;
     let mut refused: Option<BrandingError> = None;
-    while let Some(field) = form.next_field().await.map_err(|_| ConsoleError::Csrf)? {
+    // A file was too large: the body's limit may have cut what follows it, and what was
+    // read is shown back.
+    let mut cut = false;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(_) if cut => break,
+            Err(_) => return Err(ConsoleError::Csrf),
+        };
         let name = field.name().unwrap_or("").to_owned();
         if name == "authenticity_token" {
             let token = text(field).await.ok_or(ConsoleError::Csrf)?;
@@ -398,19 +540,40 @@ pub async fn set(ctx: Ctx, State(state): State<AppState>, mut form: Multipart) -
         if !token_checked {
             return Err(ConsoleError::Csrf);
         }
-        if name == "logo" {
-            match part(field, MAX_LOGO_BYTES).await {
+        if matches!(name.as_str(), "logo" | "titles_font" | "text_font") {
+            let (slot, new, max, too_large) = match name.as_str() {
+                "logo" => (
+                    &mut logo,
+                    &mut draft.new_logo,
+                    MAX_LOGO_BYTES,
+                    BrandingError::LogoTooLarge(MAX_LOGO_BYTES + 1),
+                ),
+                "titles_font" => (
+                    &mut titles_font,
+                    &mut draft.new_font,
+                    MAX_FONT_BYTES,
+                    BrandingError::FontTooLarge(MAX_FONT_BYTES + 1),
+                ),
+                _ => (
+                    &mut text_font,
+                    &mut draft.new_font,
+                    MAX_FONT_BYTES,
+                    BrandingError::FontTooLarge(MAX_FONT_BYTES + 1),
+                ),
+            };
+            match part(field, max).await {
+                // No file chosen: the browser sends the field empty.
+                Part::Whole(bytes) if bytes.is_empty() => {}
                 Part::Whole(bytes) => {
-                    // No file chosen: the browser sends the field empty.
-                    draft.new_logo = !bytes.is_empty();
-                    logo = draft.new_logo.then_some(bytes);
+                    *new = true;
+                    *slot = Some(bytes);
                 }
                 Part::TooLarge => {
-                    draft.new_logo = true;
-                    refused = Some(BrandingError::LogoTooLarge(MAX_LOGO_BYTES + 1));
-                    // The body may have been cut after it: nothing past it is read.
-                    break;
+                    *new = true;
+                    refused = Some(too_large);
+                    cut = true;
                 }
+                Part::Broken if cut => break,
                 Part::Broken => return Err(ConsoleError::Csrf),
             }
             continue;
@@ -419,6 +582,8 @@ pub async fn set(ctx: Ctx, State(state): State<AppState>, mut form: Multipart) -
             "background_own" => draft.background_own = true,
             "accent_own" => draft.accent_own = true,
             "remove_logo" => draft.remove_logo = true,
+            "remove_titles_font" => draft.remove_titles_font = true,
+            "remove_text_font" => draft.remove_text_font = true,
             "type_pair" => {
                 let key = text(field).await;
                 draft.type_pair = key.as_deref().and_then(TypePair::from_key).unwrap_or_default();
@@ -444,23 +609,21 @@ pub async fn set(ctx: Ctx, State(state): State<AppState>, mut form: Multipart) -
         return Err(ConsoleError::Csrf);
     }
     if let Some(e) = refused {
-        return show(&ctx, &state, Some(draft), Some(refusal(lang, &e))).await;
+        return show(ctx, state, Some(draft), Some(refusal(lang, &e))).await;
     }
-    // No new file: the current logo stays, unless it is to be removed.
-    let logo = match logo {
-        Some(bytes) => Some(bytes),
-        None if draft.remove_logo => None,
-        None => state
-            .store
-            .read(hub_brand::saved)
-            .await?
-            .and_then(|saved| saved.logo)
-            .map(|bytes| bytes.to_vec()),
-    };
-    let branding = match Branding::new(draft.brand(), logo) {
+    // No new file: the current one stays, unless it is to be removed.
+    let now = current(state).await?;
+    let logo = chosen(logo, draft.remove_logo, now.logo.as_deref());
+    let mut branding = match Branding::new(draft.brand(), logo) {
         Ok(branding) => branding,
-        Err(e) => return show(&ctx, &state, Some(draft), Some(refusal(lang, &e))).await,
+        Err(e) => return show(ctx, state, Some(draft), Some(refusal(lang, &e))).await,
     };
+    for (role, sent) in [(FontRole::Titles, titles_font), (FontRole::Text, text_font)] {
+        let file = chosen(sent, draft.remove_font(role), now.font(role).map(|bytes| &bytes[..]));
+        if let Err(e) = branding.set_font(role, file) {
+            return show(ctx, state, Some(draft), Some(refusal(lang, &e))).await;
+        }
+    }
     let actor = ctx.actor();
     state
         .store

@@ -115,7 +115,11 @@ pub fn routes(store: Store, secure: bool) -> Router<AppState> {
             get(settings::kiosk).post(settings::set_kiosk),
         )
         .route("/console/settings", get(settings::chain).post(settings::set_chain))
-        .route("/console/brand", get(brand::page).post(brand::set))
+        .route(
+            "/console/brand",
+            // Two fonts and a logo: more than the API's limit, on this form only.
+            get(brand::page).merge(post(brand::set).layer(axum::extract::DefaultBodyLimit::max(brand::MAX_FORM_BYTES))),
+        )
         .route("/console/brand/logo", get(brand::logo))
         .route(
             "/console/shops/{code}/settings",

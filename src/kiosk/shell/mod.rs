@@ -453,7 +453,7 @@ impl Shell {
             self.views.health.refresh();
         }
         let (ctx, owner, home) = (self.ctx.clone(), self.ctx.owner(), self.views.home.clone());
-        let logo_shown = self.ctx.brand.borrow().logo_sha();
+        let known = self.ctx.brand.borrow().known();
         self.ctx.spawn(async move {
             let answer = ctx
                 .catalog
@@ -461,23 +461,17 @@ impl Shell {
                     let waiting = crate::sync::outbox::waiting(c.connection(), &owner)?;
                     let failing = crate::sync::outbox::status(c.connection())?.last_error.is_some();
                     let settings = crate::trust::settings(c.connection())?;
-                    // The brand's logo is read and drawn here, once per logo.
-                    let logo = match &settings.brand.logo {
-                        Some(logo) if logo_shown.as_ref() != Some(&logo.sha256) => {
-                            crate::trust::brand_logo(c.connection(), &logo.sha256)?
-                                .and_then(|bytes| super::brand::draw_logo(&logo.sha256, logo.format, &bytes))
-                        }
-                        _ => None,
-                    };
-                    Ok((waiting, failing, settings, logo))
+                    // The brand's logo and fonts are read here, once per file.
+                    let arrived = super::brand::Arrived::read(c.connection(), &settings.brand, &known)?;
+                    Ok((waiting, failing, settings, arrived))
                 })
                 .await;
             match answer {
-                Ok((waiting, failing, settings, logo)) => {
+                Ok((waiting, failing, settings, arrived)) => {
                     ctx.with_window(|w| {
                         let lang = ctx.lang();
                         let shown = &mut ctx.brand.borrow_mut();
-                        if let Some(paper) = super::brand::apply(w, shown, &settings.brand, logo, &lang) {
+                        if let Some(paper) = super::brand::apply(w, shown, &settings.brand, arrived, &lang) {
                             ctx.images.set_backdrop(paper);
                         }
                         let app = w.global::<AppAdapter>();
