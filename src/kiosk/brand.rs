@@ -145,19 +145,8 @@ fn draw_png(bytes: &[u8]) -> Result<SharedPixelBuffer<Rgba8Pixel>, String> {
     limits.max_alloc = Some(64 << 20);
     reader.limits(limits);
     let picture = reader.decode().map_err(|e| e.to_string())?;
-    let scale = (LOGO_PIXELS as f32 / picture.height() as f32)
-        .min(LOGO_MAX_WIDTH as f32 / picture.width() as f32)
-        .min(1.0);
-    let picture = if scale < 1.0 {
-        picture.resize(
-            ((picture.width() as f32 * scale).round() as u32).max(1),
-            ((picture.height() as f32 * scale).round() as u32).max(1),
-            image::imageops::FilterType::Lanczos3,
-        )
-    } else {
-        picture
-    };
-    let rgba = picture.to_rgba8();
+    let scale = (LOGO_PIXELS as f32 / picture.height() as f32).min(LOGO_MAX_WIDTH as f32 / picture.width() as f32);
+    let rgba = super::images::shrink(picture, scale, image::imageops::FilterType::Lanczos3).to_rgba8();
     Ok(SharedPixelBuffer::clone_from_slice(
         rgba.as_raw(),
         rgba.width(),

@@ -152,17 +152,8 @@ fn decode_raster(data: &[u8], target: (u32, u32), paper: [u8; 3]) -> Result<Shar
     limits.max_image_height = Some(MAX_SIDE);
     reader.limits(limits);
     let picture = reader.decode().map_err(|e| ImageError::Decode(e.to_string()))?;
-    let scale = cover_scale(picture.width() as f32, picture.height() as f32, target).min(1.0);
-    let picture = if scale < 1.0 {
-        picture.resize(
-            ((picture.width() as f32 * scale).round() as u32).max(1),
-            ((picture.height() as f32 * scale).round() as u32).max(1),
-            image::imageops::FilterType::Triangle,
-        )
-    } else {
-        picture
-    };
-    let rgba = picture.to_rgba8();
+    let scale = cover_scale(picture.width() as f32, picture.height() as f32, target);
+    let rgba = shrink(picture, scale, image::imageops::FilterType::Triangle).to_rgba8();
     let mut buffer = SharedPixelBuffer::<Rgb8Pixel>::new(rgba.width(), rgba.height());
     for (dst, src) in buffer.make_mut_slice().iter_mut().zip(rgba.pixels()) {
         let [r, g, b, a] = src.0;
@@ -170,6 +161,19 @@ fn decode_raster(data: &[u8], target: (u32, u32), paper: [u8; 3]) -> Result<Shar
         *dst = Rgb8Pixel::new(blend(r, paper[0]), blend(g, paper[1]), blend(b, paper[2]));
     }
     Ok(buffer)
+}
+
+/// `picture` at `scale` when that is smaller (never larger): at least a pixel a side.
+pub(crate) fn shrink(
+    picture: image::DynamicImage,
+    scale: f32,
+    filter: image::imageops::FilterType,
+) -> image::DynamicImage {
+    if scale >= 1.0 {
+        return picture;
+    }
+    let side = |n: u32| ((n as f32 * scale).round() as u32).max(1);
+    picture.resize(side(picture.width()), side(picture.height()), filter)
 }
 
 #[cfg(test)]
