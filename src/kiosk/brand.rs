@@ -3,12 +3,11 @@
 //!
 //! The hub sends the brand with the kiosk's settings and the sync thread keeps its logo
 //! and fonts (`trust::brand_logo`, `trust::brand_font`); the shell's status refresh reads
-//! the new ones ([`Arrived::read`], on the catalog thread) and hands them here. Its own
-//! fonts are registered with Slint's font collection (fontique) once per file, for the
-//! process; a brand that
-//! changed shows without a restart. A brand that fails [`Brand::check`] (a hub that did
-//! not check, a file edited by hand) is not applied: the kiosk keeps its own palette
-//! rather than show text nobody can read.
+//! the new ones ([`Arrived::read`], on the catalog thread) and hands them here, so a
+//! brand that changed shows without a restart. Its own fonts are registered with Slint's
+//! font collection (fontique) once per file, for the process. A brand that fails
+//! [`Brand::check`] (a hub that did not check, a database edited by hand) shows none of
+//! it: the kiosk keeps its own look rather than show text nobody can read.
 
 use slint::{Color, ComponentHandle, Image, Rgba8Pixel, SharedPixelBuffer};
 
@@ -26,7 +25,7 @@ const MAX_LOGO_SIDE: u32 = crate::protocol::brand::MAX_LOGO_SIDE;
 
 /// A logo drawn, ready for the window (made on the catalog thread), or `drawn: None`
 /// when its bytes cannot be drawn.
-pub struct Logo {
+struct Logo {
     pub sha256: String,
     drawn: Option<(SharedPixelBuffer<Rgba8Pixel>, bool)>,
 }
@@ -100,7 +99,7 @@ impl Shown {
 
 /// Draws a logo's bytes at the size it is shown; `None` (and a log line) when they are
 /// not a picture we can draw.
-pub fn draw_logo(sha256: &str, format: LogoFormat, bytes: &[u8]) -> Logo {
+fn draw_logo(sha256: &str, format: LogoFormat, bytes: &[u8]) -> Logo {
     let drawn = match format {
         LogoFormat::Svg => draw_svg(bytes).map(|p| (p, true)),
         LogoFormat::Png => draw_png(bytes).map(|p| (p, false)),
