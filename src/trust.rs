@@ -202,14 +202,9 @@ pub fn save_brand_font(conn: &Connection, sha256: &str, bytes: &[u8]) -> rusqlit
 
 /// Forgets the fonts the brand no longer names.
 pub fn keep_brand_fonts(conn: &Connection, named: &[String]) -> rusqlite::Result<()> {
-    let kept: HashMap<&str, ()> = named.iter().map(|s| (s.as_str(), ())).collect();
-    let stored: Vec<String> = conn
-        .prepare("SELECT sha256 FROM brand_font")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for sha in stored.iter().filter(|s| !kept.contains_key(s.as_str())) {
-        conn.execute("DELETE FROM brand_font WHERE sha256 = ?1", [sha])?;
-    }
+    // At most two are named: the titles' and the text's.
+    let [a, b] = [named.first(), named.get(1)].map(|s| s.map_or("", String::as_str));
+    conn.execute("DELETE FROM brand_font WHERE sha256 NOT IN (?1, ?2)", [a, b])?;
     Ok(())
 }
 

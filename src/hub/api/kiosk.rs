@@ -291,14 +291,14 @@ async fn kiosk_settings(
     security(("device" = [])))]
 async fn kiosk_brand_logo(State(state): State<AppState>, _device: DeviceAuth) -> Result<Response, ApiError> {
     let fixed = state.brand.clone();
-    let branding = state
+    let logo = state
         .store
-        .read(move |c| crate::hub::brand::current(c, fixed.as_deref()))
+        .read(move |c| crate::hub::brand::logo(c, fixed.as_deref()))
         .await?;
-    match (branding.brand.logo, branding.logo) {
-        (Some(logo), Some(bytes)) => Ok((
+    match logo {
+        Some((format, bytes)) => Ok((
             [
-                (header::CONTENT_TYPE, logo.format.content_type()),
+                (header::CONTENT_TYPE, format.content_type()),
                 // A kiosk asks once per digest; nothing for a cache between to keep.
                 (header::CACHE_CONTROL, "no-store"),
             ],
@@ -320,11 +320,11 @@ async fn kiosk_brand_font(
     ApiPath(path): ApiPath<FontPath>,
 ) -> Result<Response, ApiError> {
     let fixed = state.brand.clone();
-    let branding = state
+    let font = state
         .store
-        .read(move |c| crate::hub::brand::current(c, fixed.as_deref()))
+        .read(move |c| crate::hub::brand::font(c, fixed.as_deref(), &path.sha256))
         .await?;
-    match branding.font_by_digest(&path.sha256) {
+    match font {
         Some(bytes) => {
             // OpenType with PostScript outlines starts `OTTO`; TrueType does not.
             let kind = if bytes.starts_with(b"OTTO") {

@@ -641,12 +641,13 @@ async fn save(ctx: &Ctx, state: &AppState, form: &mut Multipart) -> Result<Respo
 /// The brand's logo (signed-in accounts): for the preview, and to open on its own, where
 /// an SVG gets a policy of its own that runs no script.
 pub async fn logo(_ctx: Ctx, State(state): State<AppState>) -> Result<Response, ConsoleError> {
-    let current = current(&state).await?;
-    let (Some(logo), Some(bytes)) = (current.brand.logo, current.logo) else {
+    let fixed = state.brand.clone();
+    let logo = state.store.read(move |c| hub_brand::logo(c, fixed.as_deref())).await?;
+    let Some((format, bytes)) = logo else {
         return Err(ConsoleError::NotFound);
     };
-    let mut response = ([(header::CONTENT_TYPE, logo.format.content_type())], bytes.to_vec()).into_response();
-    if logo.format == LogoFormat::Svg {
+    let mut response = ([(header::CONTENT_TYPE, format.content_type())], bytes.to_vec()).into_response();
+    if format == LogoFormat::Svg {
         // Kept by `security_headers`, which sets the console's policy only where none is.
         response
             .headers_mut()
