@@ -95,10 +95,27 @@ pub enum PriceError {
 }
 
 impl Price {
-    /// Parses `19.99 EUR`, `19,99 EUR`, `EUR 19.99`, `1 299,00 EUR`, `1,299.00 EUR`.
+    /// Parses `19.99 EUR`, `19,99 EUR`, `EUR 19.99`, `1 299,00 EUR`, `1,299.00 EUR`,
+    /// `19,99 €`, `€19.99`.
     pub fn parse(text: &str) -> Result<Price, PriceError> {
+        Price::parse_in(text, None).map(|(price, _)| price)
+    }
+
+    /// Parses a price, reading one written without a currency (`69.9`) in `default` if
+    /// given. The flag says the default was used.
+    pub fn parse_in(text: &str, default: Option<&str>) -> Result<(Price, bool), PriceError> {
         let trimmed = text.trim();
-        let (amount, code) = split_currency(trimmed)?;
+        // `19.90 Fr.`: an abbreviation's dot is not the amount's.
+        let trimmed = match trimmed.strip_suffix('.') {
+            Some(rest) if rest.ends_with(|c: char| c.is_alphabetic()) => rest,
+            _ => trimmed,
+        };
+        let (amount, written) = split_currency(trimmed)?;
+        let (code, defaulted) = match (written, default) {
+            (Some(token), default) => (currency_code(trimmed, token, default)?, false),
+            (None, Some(default)) => (default.to_ascii_uppercase(), true),
+            (None, None) => return Err(PriceError::NoCurrency(trimmed.to_owned())),
+        };
         let currency = iso_currency::Currency::from_code(&code).ok_or_else(|| PriceError::UnknownCurrency {
             text: trimmed.to_owned(),
             code: code.clone(),
@@ -117,7 +134,7 @@ impl Price {
         if !(0..=1_000_000_000_000).contains(&minor) {
             return Err(PriceError::Range(trimmed.to_owned()));
         }
-        Ok(Price { minor, currency: code })
+        Ok((Price { minor, currency: code }, defaulted))
     }
 
     /// How many minor units make one major unit (100 for EUR, 1 for JPY).
@@ -129,23 +146,80 @@ impl Price {
     }
 }
 
-fn split_currency(text: &str) -> Result<(&str, String), PriceError> {
-    let is_code = |s: &str| s.len() == 3 && s.chars().all(|c| c.is_ascii_alphabetic());
-    if let Some((amount, code)) = text.rsplit_once(' ')
-        && is_code(code.trim())
-    {
-        return Ok((amount.trim(), code.trim().to_ascii_uppercase()));
+/// Checks an ISO 4217 code as configuration gives it (`eur` is `EUR`).
+pub fn currency(code: &str) -> Result<String, String> {
+    let upper = code.trim().to_ascii_uppercase();
+    match iso_currency::Currency::from_code(&upper) {
+        Some(_) => Ok(upper),
+        None => Err(format!("'{code}' is not an ISO 4217 currency code (EUR, GBP, CHF…)")),
     }
-    if let Some((code, amount)) = text.split_once(' ')
-        && is_code(code.trim())
-    {
-        return Ok((amount.trim(), code.trim().to_ascii_uppercase()));
+}
+
+/// The amount and the currency written before or after it (`EUR`, `€`), if any.
+fn split_currency(text: &str) -> Result<(&str, Option<&str>), PriceError> {
+    let amount_char = |c: char| c.is_ascii_digit() || matches!(c, '.' | ',' | '\'' | ' ' | '\u{a0}' | '\u{202f}' | '-');
+    let start = text.find(amount_char).unwrap_or(text.len());
+    let end = text.rfind(amount_char).map_or(start, |i| i + 1);
+    let (before, amount, after) = (text[..start].trim(), text[start..end].trim(), text[end..].trim());
+    if amount.is_empty() || !amount.chars().any(|c| c.is_ascii_digit()) {
+        return Err(PriceError::Format(text.to_owned()));
     }
-    if text.chars().any(|c| c.is_ascii_alphabetic()) {
-        Err(PriceError::Format(text.to_owned()))
-    } else {
-        Err(PriceError::NoCurrency(text.to_owned()))
+    match (before.is_empty(), after.is_empty()) {
+        (true, true) => Ok((amount, None)),
+        (false, true) => Ok((amount, Some(before))),
+        (true, false) => Ok((amount, Some(after))),
+        (false, false) => Err(PriceError::Format(text.to_owned())),
     }
+}
+
+/// The ISO code a written currency stands for. Symbols shared by several currencies
+/// (`$`, `kr`, `¥`) stand for the feed's configured one when it uses that symbol.
+fn currency_code(text: &str, token: &str, default: Option<&str>) -> Result<String, PriceError> {
+    if token.len() == 3 && token.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Ok(token.to_ascii_uppercase());
+    }
+    let shared = |codes: &[&str], otherwise: &str| {
+        default
+            .map(str::to_ascii_uppercase)
+            .filter(|d| codes.contains(&d.as_str()))
+            .unwrap_or_else(|| otherwise.to_owned())
+    };
+    let code = match token.to_lowercase().as_str() {
+        "€" => "EUR".to_owned(),
+        "£" => "GBP".to_owned(),
+        "us$" => "USD".to_owned(),
+        "円" => "JPY".to_owned(),
+        "$" => match default.map(str::to_ascii_uppercase) {
+            Some(d) if ["USD", "CAD", "AUD", "NZD", "MXN", "SGD", "HKD"].contains(&d.as_str()) => d,
+            _ => {
+                return Err(PriceError::UnknownCurrency {
+                    text: text.to_owned(),
+                    code: token.to_owned(),
+                });
+            }
+        },
+        "¥" => shared(&["JPY", "CNY"], "JPY"),
+        "kč" => "CZK".to_owned(),
+        "zł" => "PLN".to_owned(),
+        "fr." | "fr" => "CHF".to_owned(),
+        "kr" | "kr." => match default.map(str::to_ascii_uppercase) {
+            Some(d) if ["SEK", "NOK", "DKK", "ISK"].contains(&d.as_str()) => d,
+            _ => {
+                return Err(PriceError::UnknownCurrency {
+                    text: text.to_owned(),
+                    code: token.to_owned(),
+                });
+            }
+        },
+        _ if token.chars().all(|c| c.is_ascii_alphabetic()) => return Err(PriceError::Format(text.to_owned())),
+        _ => {
+            return Err(PriceError::UnknownCurrency {
+                text: text.to_owned(),
+                code: token.to_owned(),
+            });
+        }
+    };
+    Ok(code)
 }
 
 /// Decimal amount to minor units. The last `.` or `,` is the decimal separator unless
@@ -200,19 +274,29 @@ impl Availability {
         let key: String = text
             .trim()
             .chars()
-            .map(|c| {
+            .flat_map(|c| {
                 if c == ' ' || c == '-' {
-                    '_'
+                    vec!['_']
                 } else {
-                    c.to_ascii_lowercase()
+                    c.to_lowercase().collect()
                 }
             })
             .collect();
         Some(match key.as_str() {
-            "in_stock" | "instock" | "available_for_order" => Availability::InStock,
-            "out_of_stock" | "outofstock" | "sold_out" => Availability::OutOfStock,
-            "preorder" | "pre_order" => Availability::Preorder,
-            "backorder" | "back_order" => Availability::Backorder,
+            "in_stock"
+            | "instock"
+            | "available_for_order"
+            | "available"
+            | "en_stock"
+            | "disponible"
+            | "yes"
+            | "true"
+            | "oui"
+            | "1" => Availability::InStock,
+            "out_of_stock" | "outofstock" | "sold_out" | "discontinued" | "rupture_de_stock" | "épuisé" | "epuise"
+            | "indisponible" | "no" | "false" | "non" | "0" => Availability::OutOfStock,
+            "preorder" | "pre_order" | "précommande" | "precommande" => Availability::Preorder,
+            "backorder" | "back_order" | "onbackorder" | "on_backorder" => Availability::Backorder,
             "limited_availability" | "limited" => Availability::LimitedAvailability,
             "on_display_to_order" => Availability::OnDisplayToOrder,
             _ => return None,
@@ -459,6 +543,29 @@ mod tests {
         assert!(matches!(Price::parse("free EUR"), Err(PriceError::Format(_))));
         assert_eq!(p("19.999 EUR"), Ok((1_999_900, "EUR".into())));
         assert!(matches!(Price::parse("19.9999 EUR"), Err(PriceError::Precision(_))));
+        assert_eq!(p("19,99 €"), Ok((1999, "EUR".into())));
+        assert_eq!(p("€19.99"), Ok((1999, "EUR".into())));
+        assert_eq!(p("£5"), Ok((500, "GBP".into())));
+        assert_eq!(p("19.99EUR"), Ok((1999, "EUR".into())));
+        assert!(matches!(Price::parse("€ 19.99 EUR"), Err(PriceError::Format(_))));
+        assert!(matches!(Price::parse("-5 EUR"), Err(PriceError::Format(_))));
+    }
+
+    #[test]
+    fn prices_without_a_currency_take_the_configured_one() {
+        let p = |s: &str, d: &str| Price::parse_in(s, Some(d)).map(|(p, defaulted)| (p.minor, p.currency, defaulted));
+        assert_eq!(p("69.9", "EUR"), Ok((6990, "EUR".into(), true)));
+        assert_eq!(p("12490", "CZK"), Ok((1_249_000, "CZK".into(), true)));
+        assert_eq!(p("12 490 Kč", "CZK"), Ok((1_249_000, "CZK".into(), false)));
+        assert_eq!(p("19.99 USD", "EUR"), Ok((1999, "USD".into(), false)));
+        assert_eq!(p("$19.99", "CAD"), Ok((1999, "CAD".into(), false)));
+        assert!(Price::parse_in("$19.99", Some("EUR")).is_err(), "which dollar?");
+        assert_eq!(p("US$19.99", "CAD"), Ok((1999, "USD".into(), false)));
+        assert_eq!(p("19.90 Fr.", "EUR"), Ok((1990, "CHF".into(), false)));
+        assert_eq!(p("99 kr", "SEK"), Ok((9900, "SEK".into(), false)));
+        assert!(matches!(Price::parse("99 kr"), Err(PriceError::UnknownCurrency { .. })));
+        assert_eq!(currency("eur"), Ok("EUR".into()));
+        assert!(currency("EURO").is_err());
     }
 
     #[test]

@@ -66,8 +66,7 @@ enum Command {
     /// Measures performance and prints `name=value` lines.
     #[command(subcommand)]
     Bench(cli::measure::BenchCommand),
-    /// Measures how well the kiosk does on real-world material; prints `name=value` lines.
-    #[cfg(feature = "kiosk")]
+    /// Measures how well Vitrine does on real-world material; prints `name=value` lines.
     #[command(subcommand)]
     Eval(cli::measure::EvalCommand),
     /// Signed app updates for the kiosk image: keys, bundles, and the two slots.
@@ -124,7 +123,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => cli::hub::token(command),
         Command::Webstore(command) => cli::webstore::run(command),
         Command::Bench(command) => cli::measure::bench(command),
-        #[cfg(feature = "kiosk")]
         Command::Eval(command) => cli::measure::eval(command),
         Command::Update(command) => cli::update::run(command),
         Command::Internal(command) => cli::internal::run(command),

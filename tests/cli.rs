@@ -33,7 +33,7 @@ fn import_prints_a_summary_then_rejections_and_search_finds() {
     let feed = dir.path().join("p.tsv");
     std::fs::write(
         &feed,
-        "id\ttitle\tprice\tavailability\nA\tRobe d'été\t19.99 EUR\tin stock\nB\tJupe\tgratuit\tin stock\n",
+        "id\ttitle\tprice\tavailability\tlink\nA\tRobe d'été\t19.99 EUR\tin stock\thttps://shop.example/A\nB\tJupe\tgratuit\tin stock\thttps://shop.example/B\n",
     )
     .unwrap();
     let inventory = dir.path().join("i.tsv");
@@ -52,10 +52,13 @@ fn import_prints_a_summary_then_rejections_and_search_finds() {
     ]);
     assert!(ok, "{err}");
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], "imported=1 updated=0 unchanged=0 removed=0 rejected=1");
+    assert_eq!(
+        lines[0],
+        "imported=1 updated=0 unchanged=0 removed=0 rejected=1 warnings=0"
+    );
     assert_eq!(
         lines[1],
-        "inventory imported=1 updated=0 unchanged=0 removed=0 rejected=0"
+        "inventory imported=1 updated=0 unchanged=0 removed=0 rejected=0 warnings=0"
     );
     assert!(
         lines[2].starts_with("rejected products item 2 (line 3) id=B: price:"),
@@ -73,7 +76,11 @@ fn a_broken_feed_is_refused_with_its_position_and_nothing_changes() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("c.db");
     let good = dir.path().join("good.tsv");
-    std::fs::write(&good, "id\ttitle\tprice\tavailability\nA\tRobe\t10 EUR\tin stock\n").unwrap();
+    std::fs::write(
+        &good,
+        "id\ttitle\tprice\tavailability\tlink\nA\tRobe\t10 EUR\tin stock\thttps://shop.example/A\n",
+    )
+    .unwrap();
     assert!(
         vitrine(&[
             "catalog",
@@ -115,6 +122,55 @@ fn a_broken_feed_is_refused_with_its_position_and_nothing_changes() {
         "robe",
     ]);
     assert!(out.contains("Robe"), "the catalog is as it was: {out}");
+}
+
+#[test]
+fn a_csv_export_without_currencies_imports_with_the_one_given_and_lists_its_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let feed = dir.path().join("export.csv");
+    std::fs::write(
+        &feed,
+        "ID,Title,Price,URL,GTIN\r\nA,\"Robe, lin\",69.9,https://shop.example/a,FALSE\r\nB,Jupe,39,https://shop.example/b,\r\n",
+    )
+    .unwrap();
+    let import = |currency: Option<&str>| {
+        let mut args = vec![
+            "catalog",
+            "import",
+            "--db",
+            db.to_str().unwrap(),
+            "--products",
+            feed.to_str().unwrap(),
+        ];
+        if let Some(c) = currency {
+            args.extend(["--currency", c]);
+        }
+        vitrine(&args)
+    };
+    let (ok, _, err) = import(None);
+    assert!(
+        !ok && err.contains("none of the feed's 2 items can be used") && err.contains("--currency"),
+        "{err}"
+    );
+    let (ok, _, err) = import(Some("EURO"));
+    assert!(!ok && err.contains("'EURO' is not an ISO 4217 currency code"), "{err}");
+    let (ok, out, err) = import(Some("eur"));
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        "imported=2 updated=0 unchanged=0 removed=0 rejected=0 warnings=4"
+    );
+    assert_eq!(
+        &lines[1..],
+        [
+            "warning products feed: fields read by another name: 'url' as link",
+            "warning products item 1 (line 2) id=A: gtin: 'FALSE' is not a GTIN: it must be 8 to 14 digits; ignored",
+            "warning products feed: 2 items give neither availability nor quantity; read as in_stock",
+            "warning products feed: 2 items have prices without a currency; read in EUR as configured",
+        ]
+    );
 }
 
 #[test]

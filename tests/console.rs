@@ -95,14 +95,23 @@ impl Browser {
 
     /// Posts the feed upload form (multipart), with the form token when given.
     pub(crate) fn upload(&mut self, token: Option<&str>, kind: &str, file: &str) -> Page {
+        self.upload_in(token, kind, "", file)
+    }
+
+    /// An upload that names the currency of prices written without one.
+    pub(crate) fn upload_in(&mut self, token: Option<&str>, kind: &str, currency: &str, file: &str) -> Page {
         let mut form = reqwest::multipart::Form::new();
         if let Some(token) = token {
             form = form.text("authenticity_token", token.to_owned());
         }
-        let form = form.text("kind", kind.to_owned()).text("lang", "fr").part(
-            "file",
-            reqwest::multipart::Part::text(file.to_owned()).file_name("feed.tsv"),
-        );
+        let form = form
+            .text("kind", kind.to_owned())
+            .text("lang", "fr")
+            .text("currency", currency.to_owned())
+            .part(
+                "file",
+                reqwest::multipart::Part::text(file.to_owned()).file_name("feed.tsv"),
+            );
         let response = self
             .rt
             .block_on(

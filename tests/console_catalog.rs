@@ -56,6 +56,57 @@ fn a_feed_uploaded_from_the_console_lists_its_rejected_line() {
 }
 
 #[test]
+fn an_export_with_bare_prices_lands_in_the_currency_given_and_its_warnings_are_kept() {
+    let world = chain();
+    let mut admin = Browser::signed_in(&world.hub.url(), "admin@chain.fr");
+    admin.get("/console/feeds");
+    let token = admin.token.clone();
+    let csv = "ID,Title,Price,URL,GTIN,Availability\r\n\
+        W-1,\"Robe, lin\",69.9,https://shop.example/w-1,4006381333932,in stock\r\n\
+        W-2,Jupe & co,39,https://shop.example/w-2,,in stock\r\n";
+    let refused = admin.upload_in(Some(&token), "products", "EURO", csv);
+    assert_eq!(refused.location.as_deref(), Some("/console/feeds"));
+    assert!(
+        admin
+            .get("/console/feeds")
+            .body
+            .contains("A currency is a code such as EUR or GBP.")
+    );
+
+    let page = admin.upload_in(Some(&token), "products", "EUR", csv);
+    let to = page.location.expect("to the import's page");
+    let import = admin.get(&to);
+    assert!(
+        import.body.contains("<strong>2</strong><span>new</span>"),
+        "{}",
+        import.body
+    );
+    assert!(
+        import.body.contains("<strong>3</strong><span>warnings</span>"),
+        "{}",
+        import.body
+    );
+    assert!(import.body.contains("<h2>Warnings</h2>"), "{}", import.body);
+    assert!(
+        import
+            .body
+            .contains("gtin: &#39;4006381333932&#39; is not a GTIN: its check digit is wrong; ignored")
+            || import
+                .body
+                .contains("gtin: '4006381333932' is not a GTIN: its check digit is wrong; ignored"),
+        "{}",
+        import.body
+    );
+    assert!(import.body.contains("read in EUR as configured"), "{}", import.body);
+    assert!(admin.get("/console/feeds").body.contains("Imported, 3 warnings"));
+    let conn = hub_conn(&world.hub_data());
+    let price: i64 = conn
+        .query_row("SELECT price_minor FROM variant WHERE sku = 'W-1'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(price, 6990);
+}
+
+#[test]
 fn a_shops_setting_from_the_console_reaches_its_kiosk_at_the_next_pull() {
     let world = chain();
     let paris = world.kiosk_at("paris-1", "PARIS", &world.hub.url());
@@ -139,4 +190,40 @@ fn a_shops_setting_from_the_console_reaches_its_kiosk_at_the_next_pull() {
             .contains("takes the rest at its next pull")
     );
     assert_eq!(remote(&paris).idle_seconds, None, "back to the kiosk's own");
+
+    // A shop's search synonyms reach its kiosks' search.
+    let search = |kiosk: &crate::world::Kiosk, text: &str| {
+        let catalog = vitrine::catalog::Catalog::open(&kiosk.db).unwrap();
+        let mut q = vitrine::catalog::Query::new("fr", jiff::Timestamp::now());
+        q.text = text.to_owned();
+        catalog.search(&q).unwrap().len()
+    };
+    world.upload("products", FEED_WITH_A_BAD_LINE.as_bytes().to_vec(), Some("fr"));
+    world.pull(&paris);
+    assert_eq!(search(&paris, "robe"), 1);
+    assert_eq!(search(&paris, "zibeline"), 0);
+    let refused = manager.post(
+        "/console/shops/PARIS/settings",
+        &[("name", "synonyms"), ("value", "zibeline"), ("action", "set")],
+    );
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    assert!(
+        manager
+            .get("/console/shops/PARIS/settings")
+            .body
+            .contains("does not fit “Search synonyms”")
+    );
+    manager.post(
+        "/console/shops/PARIS/settings",
+        &[
+            ("name", "synonyms"),
+            ("value", "fr: zibeline = robe; en: mink = dress"),
+            ("action", "set"),
+        ],
+    );
+    assert_eq!(remote(&paris).synonyms, ["fr: zibeline = robe", "en: mink = dress"]);
+    assert!(search(&paris, "zibeline") > 0, "the shop's synonym finds its robes");
+    assert_eq!(search(&paris, "zibeline"), search(&paris, "robe"));
+    world.pull(&lyon);
+    assert_eq!(search(&lyon, "zibeline"), 0, "another shop's kiosk has its own words");
 }

@@ -171,6 +171,52 @@ fn bad_bodies_get_precise_answers_and_change_nothing() {
     assert!(world.skus(2000).len() > 100, "the catalog is as it was");
 }
 
+/// The web store names the currency of a feed whose prices carry none; the answer lists
+/// the warnings apart from the rejections.
+#[test]
+fn an_upload_names_the_currency_of_bare_prices_and_gets_its_warnings() {
+    let world = World::empty();
+    let csv = b"id,title,price,link,availability\nP-1,Bol,24,https://shop.example/p-1,in stock\nP-2,Tasse,,https://shop.example/p-2,in stock\n";
+    let url = |query: &str| format!("{}/v1/webstore/feeds/products?lang=fr{query}", world.hub.url());
+    let (status, body) = world.request(
+        Method::POST,
+        &url("&currency=EURO"),
+        Some(&world.key),
+        Some(csv.to_vec()),
+        None,
+    );
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("invalid_currency")),
+        "{body}"
+    );
+    let (status, body) = world.request(
+        Method::POST,
+        &url("&currency=eur"),
+        Some(&world.key),
+        Some(csv.to_vec()),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["imported"], 1, "{body}");
+    assert_eq!(
+        body["rejected"][0], "item 2 (line 3) id=P-2: price is missing",
+        "{body}"
+    );
+    assert_eq!(
+        body["warnings"][0], "feed: 1 item has prices without a currency; read in EUR as configured",
+        "{body}"
+    );
+    let (status, body) = world.request(
+        Method::POST,
+        &format!("{}/v1/webstore/feeds/inventory?currency=CHF", world.hub.url()),
+        Some(&world.key),
+        Some(b"store_code,id,quantity,price\nGENEVE,P-1,2,30\n".to_vec()),
+        None,
+    );
+    assert_eq!((status, body["imported"].as_u64()), (200, Some(1)), "{body}");
+}
+
 /// Sends `request`, whose body is over its route's limit: a `too_large` Problem, and
 /// the connection closed after the answer, since the rest of the body is never read (a
 /// pooled connection would cut off the next request).
@@ -406,10 +452,12 @@ fn catalog_pages_end_at_every_edge() {
         let world = World::empty();
         let token = token_of(&world.kiosk("tablet"));
         if n > 0 {
-            let rows: String = (0..n).map(|i| format!("P-{i}\tT\t1.00 EUR\tin stock\n")).collect();
+            let rows: String = (0..n)
+                .map(|i| format!("P-{i}\tT\t1.00 EUR\tin stock\thttps://shop.example/{i}\n"))
+                .collect();
             world.upload(
                 "products",
-                format!("id\ttitle\tprice\tavailability\n{rows}").into_bytes(),
+                format!("id\ttitle\tprice\tavailability\tlink\n{rows}").into_bytes(),
                 Some("fr"),
             );
         }

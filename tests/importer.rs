@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 use vitrine::catalog::feed::FeedError;
-use vitrine::catalog::{Catalog, InventoryFeed, ProductFeed, Query, Summary};
+use vitrine::catalog::{Catalog, FeedOptions, InventoryFeed, ProductFeed, Query, Summary};
 
 pub struct Fixture {
     pub dir: tempfile::TempDir,
@@ -21,12 +21,12 @@ pub fn fixture() -> Fixture {
 
 impl Fixture {
     pub fn products(&mut self, feed: &str) -> Summary {
-        let feed = ProductFeed::parse(feed.as_bytes(), None).unwrap();
+        let feed = ProductFeed::parse(feed.as_bytes(), &FeedOptions::default()).unwrap();
         self.catalog.import(Some(&feed), None, now()).unwrap().products.unwrap()
     }
 
     pub fn inventory(&mut self, feed: &str) -> Summary {
-        let feed = InventoryFeed::parse(feed.as_bytes()).unwrap();
+        let feed = InventoryFeed::parse(feed.as_bytes(), &FeedOptions::default()).unwrap();
         self.catalog
             .import(None, Some(&feed), now())
             .unwrap()
@@ -49,11 +49,12 @@ pub fn rss(items: &str) -> String {
 
 pub fn item(id: &str, title: &str, extra: &str) -> String {
     format!(
-        "<item>\n<g:id>{id}</g:id>\n<title>{title}</title>\n<g:price>10.00 EUR</g:price>\n<g:availability>in stock</g:availability>\n{extra}</item>\n"
+        "<item>\n<g:id>{id}</g:id>\n<title>{title}</title>\n<g:price>10.00 EUR</g:price>\n<g:availability>in stock</g:availability><link>https://shop.example/p/{id}</link>\n{extra}</item>\n"
     )
 }
 
-const TSV_HEADER: &str = "id\ttitle\tdescription\tprice\tavailability\titem_group_id\tsize\tcolor\tgtin";
+const TSV_HEADER: &str = "id\ttitle\tdescription\tprice\tavailability\titem_group_id\tsize\tcolor\tgtin\tlink";
+const LINK: &str = "https://shop.example/p";
 
 #[test]
 fn rss_cdata_html_and_entities_become_clean_text() {
@@ -72,7 +73,8 @@ fn rss_cdata_html_and_entities_become_clean_text() {
 #[test]
 fn html_entities_outside_cdata_are_kept_for_the_html_cleaner() {
     let mut f = fixture();
-    // `&eacute;` is not an XML entity: exporters leave it anyway. It must not refuse the feed.
+    // `&eacute;` is not an XML entity: exporters leave it anyway. It must not refuse the
+    // feed; it is read as its character, with a warning.
     let feed = rss(&item(
         "A1",
         "Robe",
@@ -101,7 +103,7 @@ fn atom_feed_with_link_href_and_google_namespace() {
     <g:shipping><g:price>0 GBP</g:price></g:shipping>
   </entry>
 </feed>"#;
-    let parsed = ProductFeed::parse(feed.as_bytes(), None).unwrap();
+    let parsed = ProductFeed::parse(feed.as_bytes(), &FeedOptions::default()).unwrap();
     assert_eq!(parsed.lang, "en");
     let summary = f.catalog.import(Some(&parsed), None, now()).unwrap().products.unwrap();
     assert_eq!((summary.imported, summary.rejected.len()), (1, 0));
@@ -116,7 +118,7 @@ fn atom_feed_with_link_href_and_google_namespace() {
 fn tsv_with_bom_crlf_and_quoted_fields() {
     let mut f = fixture();
     let feed = format!(
-        "\u{feff}{TSV_HEADER}\r\nT1\t\"Jean \"\"brut\"\"\"\t\"Deux lignes\r\nde description\"\t19,99 EUR\tin stock\t\t\t\t\r\n"
+        "\u{feff}{TSV_HEADER}\r\nT1\t\"Jean \"\"brut\"\"\"\t\"Deux lignes\r\nde description\"\t19,99 EUR\tin stock\t\t\t\t\t{LINK}\r\n"
     );
     assert_eq!(f.products(&feed).imported, 1);
     let sheet = f.catalog.product("en", "T1", "S1").unwrap().unwrap();
@@ -130,7 +132,7 @@ fn price_spellings_in_a_feed() {
     let mut f = fixture();
     let items: String = [("P1", "19.99 EUR"), ("P2", "19,99 EUR"), ("P3", "EUR 19.99")]
         .iter()
-        .map(|(id, price)| format!("{id}\tItem {id}\t\t{price}\tin_stock\t\t\t\t\n"))
+        .map(|(id, price)| format!("{id}\tItem {id}\t\t{price}\tin_stock\t\t\t\t\t{LINK}\n"))
         .collect();
     assert_eq!(f.products(&format!("{TSV_HEADER}\n{items}")).imported, 3);
     for id in ["P1", "P2", "P3"] {
@@ -184,7 +186,7 @@ fn up_to_ten_additional_images_in_xml_and_tsv() {
     let mut f = fixture();
     let list: Vec<String> = (1..=12).map(|i| format!("https://i.example/{i}.jpg")).collect();
     let feed = format!(
-        "id\ttitle\tprice\tavailability\tadditional_image_link\nX2\tSac\t5 EUR\tin stock\t{}\n",
+        "id\ttitle\tprice\tavailability\tlink\tadditional_image_link\nX2\tSac\t5 EUR\tin stock\t{LINK}\t{}\n",
         list.join(",")
     );
     f.products(&feed);
@@ -201,7 +203,7 @@ fn gtins_with_or_without_leading_zeros_find_the_same_product() {
     let mut f = fixture();
     f.products(&rss(&item("G1", "Basket", "<g:gtin>4006381333931</g:gtin>\n")));
     f.products(&format!(
-        "{TSV_HEADER}\nG2\tCourt\t\t10 EUR\tin stock\t\t\t\t036000291452\n"
+        "{TSV_HEADER}\nG2\tCourt\t\t10 EUR\tin stock\t\t\t\t036000291452\t{LINK}\n"
     ));
     for code in ["4006381333931", "04006381333931", "00004006381333931"] {
         let hit = f.catalog.lookup(code).unwrap();
@@ -237,21 +239,22 @@ fn item_groups_gather_variants_with_their_attributes() {
 }
 
 #[test]
-fn invalid_items_are_rejected_with_position_and_reason_and_the_rest_lands() {
+fn only_unusable_items_are_rejected_and_invalid_optional_fields_are_warnings() {
     let mut f = fixture();
     let feed = rss(&[
         item("OK1", "Bon", ""),
         item("BAD1", "Prix", "").replace("10.00 EUR", "dix euros"),
         "<item>\n<title>Sans id</title>\n<g:price>5 EUR</g:price>\n<g:availability>in stock</g:availability>\n</item>\n".to_owned(),
-        item("BAD2", "Gtin", "<g:gtin>4006381333932</g:gtin>\n"),
+        item("GTIN", "Gtin", "<g:gtin>4006381333932</g:gtin>\n"),
         item("OK1", "Doublon", ""),
-        item("BAD3", "Dispo", "").replace("in stock", "bientôt"),
+        item("DISPO", "Dispo", "").replace("in stock", "bientôt"),
+        item("NOLINK", "Sans lien", "").replace("<link>https://shop.example/p/NOLINK</link>", ""),
     ]
     .concat());
     let summary = f.products(&feed);
-    assert_eq!(summary.imported, 1);
+    assert_eq!(summary.imported, 3, "OK1, GTIN and DISPO land");
     let lines: Vec<String> = summary.rejected.iter().map(ToString::to_string).collect();
-    assert_eq!(lines.len(), 5, "{lines:#?}");
+    assert_eq!(lines.len(), 4, "{lines:#?}");
     assert!(lines[0].starts_with("item 2 (line 12) id=BAD1: price:"), "{}", lines[0]);
     assert!(
         lines[1].contains("item 3") && lines[1].contains("id is missing"),
@@ -259,29 +262,45 @@ fn invalid_items_are_rejected_with_position_and_reason_and_the_rest_lands() {
         lines[1]
     );
     assert!(
-        lines[2].contains("id=BAD2") && lines[2].contains("check digit"),
+        lines[2].contains("id=OK1") && lines[2].contains("already listed at item 1"),
         "{}",
         lines[2]
     );
+    assert!(lines[3].contains("id=NOLINK: link is missing"), "{}", lines[3]);
+    let warnings: Vec<String> = summary.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(warnings.len(), 2, "{warnings:#?}");
     assert!(
-        lines[3].contains("id=OK1") && lines[3].contains("already listed at item 1"),
+        warnings[0].starts_with("item 4 (line 23) id=GTIN: gtin:") && warnings[0].contains("check digit"),
         "{}",
-        lines[3]
+        warnings[0]
     );
-    assert!(lines[4].contains("availability 'bientôt'"), "{}", lines[4]);
+    assert!(
+        warnings[1].contains("id=DISPO: availability 'bientôt'"),
+        "{}",
+        warnings[1]
+    );
+    let sheet = f.catalog.product("fr", "GTIN", "S1").unwrap().unwrap();
+    assert_eq!(sheet.variants[0].gtin, None, "the invalid GTIN is dropped");
+    assert!(summary.to_string().ends_with("rejected=4 warnings=2"), "{summary}");
 }
 
 #[test]
 fn a_tsv_row_with_missing_cells_is_rejected_with_its_line() {
     let mut f = fixture();
     let summary = f.products(&format!(
-        "{TSV_HEADER}\nA\tOk\t\t5 EUR\tin stock\t\t\t\t\nB\tShort row\n"
+        "{TSV_HEADER}\nA\tOk\t\t5 EUR\tin stock\t\t\t\t\t{LINK}\nB\tShort row\nC\tOk\t\t5 EUR\tin stock\t\t\t\t\t{LINK}\n"
     ));
-    assert_eq!(summary.imported, 1);
+    assert_eq!(summary.imported, 2);
     assert_eq!(
         summary.rejected[0].to_string(),
-        "item 2 (line 3) id=B: the row has 2 cells but the header row has 9"
+        "item 2 (line 3) id=B: the row has 2 cells but the header row has 10"
     );
+    // The same short row last is a file cut off: refused whole.
+    let cut = format!("{TSV_HEADER}\nA\tOk\t\t5 EUR\tin stock\t\t\t\t\t{LINK}\nB\tShort row\n");
+    let error = ProductFeed::parse(cut.as_bytes(), &FeedOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("the file may have been cut off"), "{error}");
 }
 
 fn assert_untouched(f: &Fixture) {
@@ -293,44 +312,47 @@ fn broken_xml_is_refused_with_line_and_column_and_the_catalog_stays() {
     let mut f = fixture();
     f.products(&rss(&item("R1", "Robe", "")));
     let broken = rss(&item("R2", "Jupe", "")).replace("</title>\n<g:price>", "</titl>\n<g:price>");
-    let err = ProductFeed::parse(broken.as_bytes(), None).unwrap_err();
+    let err = ProductFeed::parse(broken.as_bytes(), &FeedOptions::default()).unwrap_err();
     match err {
         FeedError::Malformed { line, column, .. } => assert_eq!((line, column), (8, 12), "{err}"),
         other => panic!("expected a malformed feed, got {other}"),
     }
     let truncated = &rss(&item("R2", "Jupe", ""))[..150];
     assert!(matches!(
-        ProductFeed::parse(truncated.as_bytes(), None),
+        ProductFeed::parse(truncated.as_bytes(), &FeedOptions::default()),
         Err(FeedError::Malformed { .. })
     ));
     assert_untouched(&f);
 }
 
 #[test]
-fn invalid_utf8_is_refused_with_its_position() {
+fn invalid_utf8_is_read_as_windows_1252_with_its_position() {
     let mut f = fixture();
-    f.products(&rss(&item("R1", "Robe", "")));
     let mut bytes = format!("{TSV_HEADER}\nA\tT").into_bytes();
-    bytes.extend_from_slice(b"\xff\xfe\tx\t5 EUR\tin stock\t\t\t\t\n");
-    match ProductFeed::parse(&bytes, None) {
-        Err(FeedError::Malformed { line, column, reason }) => {
-            assert_eq!((line, column), (2, 4));
-            assert!(reason.contains("UTF-8"));
-        }
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-    assert_untouched(&f);
+    bytes.push(0xE9);
+    bytes.extend_from_slice(format!("\tx\t5 EUR\tin stock\t\t\t\t\t{LINK}\n").as_bytes());
+    let feed = ProductFeed::parse(&bytes, &FeedOptions::default()).unwrap();
+    let summary = f.catalog.import(Some(&feed), None, now()).unwrap().products.unwrap();
+    assert_eq!(summary.imported, 1);
+    assert_eq!(f.catalog.product("en", "A", "S").unwrap().unwrap().title, "Té");
+    assert_eq!(
+        summary.warnings[0].to_string(),
+        "item 1 (line 2:4) id=A: the bytes E9 are not UTF-8; read as 'é'"
+    );
 }
 
 #[test]
 fn an_empty_feed_is_refused_rather_than_emptying_the_catalog() {
     assert!(matches!(
-        ProductFeed::parse(rss("").as_bytes(), None),
+        ProductFeed::parse(rss("").as_bytes(), &FeedOptions::default()),
         Err(FeedError::Empty)
     ));
-    assert!(matches!(ProductFeed::parse(b"   \n", None), Err(FeedError::Empty)));
     assert!(matches!(
-        ProductFeed::parse(b"name\tprice\nx\t1 EUR\n", None),
+        ProductFeed::parse(b"   \n", &FeedOptions::default()),
+        Err(FeedError::Empty)
+    ));
+    assert!(matches!(
+        ProductFeed::parse(b"name\tprice\nx\t1 EUR\n", &FeedOptions::default()),
         Err(FeedError::Malformed { .. })
     ));
 }
@@ -370,8 +392,15 @@ fn inventory_tsv_with_old_header_names_joins_by_shop() {
     ]
     .concat()));
     let summary = f.inventory("store code\titem_id\tquantity\tavailability\nPARIS\tA\t4\tin stock\nLYON\tA\t2\tin_stock\nLILLE\tA\t0\tout of stock\nPARIS\tB\t0\tout_of_stock\nPARIS\tZ\t-1\tin stock\n");
-    assert_eq!((summary.imported, summary.rejected.len()), (4, 1));
-    assert!(summary.rejected[0].reason.contains("quantity '-1'"));
+    assert_eq!((summary.imported, summary.rejected.len()), (5, 0));
+    let warnings: Vec<String> = summary.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "feed: fields read by another name: 'item_id' as id",
+            "item 5 (line 6) id=Z: quantity '-1' is negative; read as 0"
+        ]
+    );
     let sheet = f.catalog.product("fr", "G", "PARIS").unwrap().unwrap();
     let a = sheet.variants.iter().find(|v| v.sku == "A").unwrap();
     assert_eq!(a.here.as_ref().and_then(|h| h.quantity), Some(4));
@@ -384,7 +413,7 @@ fn inventory_tsv_with_old_header_names_joins_by_shop() {
 
     // A full inventory feed replaces the previous one.
     let summary = f.inventory("store_code\tid\tquantity\tavailability\nPARIS\tA\t3\tin_stock\n");
-    assert_eq!((summary.updated, summary.removed), (1, 3));
+    assert_eq!((summary.updated, summary.removed), (1, 4));
 }
 
 #[test]
@@ -404,7 +433,13 @@ fn a_broken_inventory_feed_leaves_products_and_stock_as_they_were() {
     let mut f = fixture();
     f.products(&rss(&item("A", "Robe", "")));
     f.inventory("store_code\tid\tquantity\tavailability\nPARIS\tA\t3\tin_stock\n");
-    assert!(InventoryFeed::parse(b"<rss><channel><item><g:id>A</item></channel></rss>").is_err());
+    assert!(
+        InventoryFeed::parse(
+            b"<rss><channel><item><g:id>A</item></channel></rss>",
+            &FeedOptions::default()
+        )
+        .is_err()
+    );
     let sheet = f.catalog.product("fr", "A", "PARIS").unwrap().unwrap();
     assert_eq!(sheet.variants[0].here.as_ref().and_then(|h| h.quantity), Some(3));
 }

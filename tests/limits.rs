@@ -169,4 +169,14 @@ fn limits_are_checked_when_the_config_loads() {
     );
     let error = load("[limits]\nper_minute = 5\n").unwrap_err();
     assert!(error.contains("per_minute"), "{error}");
+
+    let feed = |currency: &str| {
+        format!("[[feed]]\nkind = \"products\"\nurl = \"https://s.example/f.csv\"\ncurrency = \"{currency}\"\n")
+    };
+    assert_eq!(load(&feed("chf")).unwrap().feeds[0].currency.as_deref(), Some("CHF"));
+    let error = load(&feed("€")).unwrap_err();
+    assert!(
+        error.contains("feed https://s.example/f.csv: '€' is not an ISO 4217 currency code"),
+        "{error}"
+    );
 }

@@ -24,10 +24,12 @@ mod pairing;
 mod pictures;
 #[cfg(feature = "kiosk")]
 mod scan;
+mod search;
 #[cfg(feature = "kiosk")]
 mod session;
 #[cfg(feature = "kiosk")]
 mod setup_screen;
+mod shops_feeds;
 mod signed_in;
 mod staff;
 #[cfg(feature = "kiosk")]

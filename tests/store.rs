@@ -3,7 +3,7 @@
 use crate::importer::{fixture, item, now, rss};
 use vitrine::catalog::{Catalog, Query};
 
-fn demo_like() -> crate::importer::Fixture {
+pub(crate) fn demo_like() -> crate::importer::Fixture {
     let mut f = fixture();
     let items = [
         item("E1", "Robe d'Été Lina", "<g:item_group_id>ETE</g:item_group_id><g:size>S</g:size><g:color>Rouge</g:color><g:product_type>Femme &gt; Robes</g:product_type>"),
@@ -160,9 +160,9 @@ fn a_new_file_is_migrated_and_reopening_keeps_the_data() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(
-        version, 9,
+        version, 10,
         "catalog, the kiosk's sync tables, its token keys, the web store's pages and used codes, staff mode, \
-         sign-ins with their tokens, measurement's events, the remote settings, then the brand"
+         sign-ins with their tokens, measurement's events, the remote settings, the brand, then search"
     );
     let mode: String = rusqlite::Connection::open(&path)
         .unwrap()
@@ -205,8 +205,10 @@ fn the_demo_store_imports_cleanly_and_is_big_enough() {
 #[test]
 fn broad_prefixes_on_a_large_catalog_still_return_title_matches() {
     let mut f = fixture();
-    let generated = vitrine::bench::catalog::generate(vitrine::catalog::RANKED_MATCHES + 200, 1);
-    let feed = vitrine::catalog::ProductFeed::parse(generated.tsv.as_bytes(), Some("fr")).unwrap();
+    let generated = vitrine::bench::catalog::generate(700, 1);
+    let feed =
+        vitrine::catalog::ProductFeed::parse(generated.tsv.as_bytes(), &vitrine::catalog::FeedOptions::lang("fr"))
+            .unwrap();
     f.catalog.import(Some(&feed), None, now()).unwrap();
     for prefix in ["s", "r", "ma"] {
         let mut q = Query::new("fr", now());

@@ -213,11 +213,13 @@ fn only_the_protocol_defines_wire_types() {
 
 #[test]
 fn only_the_catalog_queries_catalog_tables() {
-    // The tables of src/db/catalog_v1.sql, and the hub's log and pictures of the catalog.
+    // The tables of src/db/catalog_v1.sql, the hub's log and pictures of the catalog, and
+    // the kiosk's search index.
     let tables = [
         "variant",
         "product",
-        "product_fts",
+        "search_posting",
+        "search_synonym",
         "stock",
         "catalog_meta",
         "catalog_log",

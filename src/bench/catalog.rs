@@ -13,8 +13,8 @@ use std::time::Instant;
 
 use jiff::Timestamp;
 
-use super::percentiles;
-use crate::catalog::{Catalog, InventoryFeed, ProductFeed, Query};
+use super::{Rng, percentiles};
+use crate::catalog::{Catalog, FeedOptions, InventoryFeed, ProductFeed, Query};
 
 const NOUNS: &[&str] = &[
     "Robe", "Chemise", "Jean", "Pull", "Veste", "Manteau", "Jupe", "T-shirt", "Baskets", "Bottines", "Sac", "Écharpe",
@@ -58,21 +58,6 @@ const COLORS: &[&str] = &[
 ];
 const SIZES: &[&str] = &["XS", "S", "M", "L", "XL", "XXL", "38", "40", "42", "44"];
 pub const STORES: &[&str] = &["S01", "S02", "S03", "S04", "S05"];
-
-/// A deterministic pseudo-random stream (SplitMix64): the same catalog every run.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-}
 
 /// A generated catalog: product groups, their titles, and the feeds' text.
 pub struct Generated {
@@ -199,7 +184,7 @@ pub fn catalog(dir: &Path, groups: usize, variants: usize) -> anyhow::Result<(Ve
         let _ = std::fs::remove_file(&path);
         let mut catalog = Catalog::open(&path)?;
         let started = Instant::now();
-        let feed = ProductFeed::parse(text.as_bytes(), Some("fr"))?;
+        let feed = ProductFeed::parse(text.as_bytes(), &FeedOptions::lang("fr"))?;
         let report = catalog.import(Some(&feed), None, now)?;
         let elapsed = started.elapsed().as_secs_f64();
         let summary = report.products.unwrap_or_default();
@@ -216,7 +201,7 @@ pub fn catalog(dir: &Path, groups: usize, variants: usize) -> anyhow::Result<(Ve
     }
     let started = Instant::now();
     let mut catalog = Catalog::open(&db_path)?;
-    let inventory = InventoryFeed::parse(generated.inventory.as_bytes())?;
+    let inventory = InventoryFeed::parse(generated.inventory.as_bytes(), &FeedOptions::default())?;
     let report = catalog.import(None, Some(&inventory), now)?;
     let rows = report.inventory.map_or(0, |s| s.imported);
     lines.push(format!(
@@ -224,7 +209,7 @@ pub fn catalog(dir: &Path, groups: usize, variants: usize) -> anyhow::Result<(Ve
         rows as f64 / started.elapsed().as_secs_f64()
     ));
     let started = Instant::now();
-    let feed = ProductFeed::parse(generated.tsv.as_bytes(), Some("fr"))?;
+    let feed = ProductFeed::parse(generated.tsv.as_bytes(), &FeedOptions::lang("fr"))?;
     let report = catalog.import(Some(&feed), None, now)?;
     lines.push(format!(
         "reimport_unchanged={}",
@@ -235,6 +220,12 @@ pub fn catalog(dir: &Path, groups: usize, variants: usize) -> anyhow::Result<(Ve
     // Search as you type: warm the cache the way a running kiosk has it warm.
     let queries = typing_queries(&generated.titles, 2_000);
     let mut q = Query::new("fr", now);
+    q.rank_store = Some(STORES[0].to_owned());
+    // The first search after a catalog change builds the vocabulary and the shop's stock.
+    q.text = "robe".to_owned();
+    let started = Instant::now();
+    catalog.search(&q)?;
+    lines.push(format!("search_first_ms={:.0}", started.elapsed().as_secs_f64() * 1e3));
     for text in queries.iter().take(100) {
         q.text.clone_from(text);
         catalog.search(&q)?;
@@ -253,6 +244,16 @@ pub fn catalog(dir: &Path, groups: usize, variants: usize) -> anyhow::Result<(Ve
     lines.push(format!("search_empty_results={empty}"));
     lines.push(format!("search_p50_ms={p50:.2}"));
     lines.push(format!("search_p99_ms={p99:.2}"));
+
+    let titles: Vec<(String, String)> = generated
+        .titles
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("G{i}"), t.clone()))
+        .collect();
+    let typo = super::search::typo_queries(&titles, 2_000);
+    lines.extend(super::search::measure(&catalog, &typo, STORES[0], now)?);
+    lines.extend(super::search::tantivy(&catalog, &queries, &typo)?);
 
     let mut samples = Vec::new();
     for text in queries.iter().take(300) {
@@ -304,13 +305,8 @@ mod tests {
     fn generated_feeds_import_cleanly_in_both_formats() {
         let g = generate(40, 5);
         for text in [&g.tsv, &g.xml] {
-            let feed = ProductFeed::parse(text.as_bytes(), Some("fr")).unwrap();
-            assert_eq!(feed.items.len(), 200);
-            assert!(
-                feed.items
-                    .iter()
-                    .all(|i| crate::catalog::feed::normalise_product(i).is_ok())
-            );
+            let feed = ProductFeed::parse(text.as_bytes(), &FeedOptions::lang("fr")).unwrap();
+            assert_eq!((feed.listed, feed.variants().len()), (200, 200));
         }
         let queries = typing_queries(&g.titles, 50);
         assert!(queries.iter().all(|q| !q.is_empty() && q.split(' ').count() <= 3));

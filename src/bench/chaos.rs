@@ -25,7 +25,7 @@ use rand::{Rng, SeedableRng};
 use rusqlite::params;
 
 use super::proxy::{Fault, Proxy};
-use crate::catalog::{Catalog, ProductFeed};
+use crate::catalog::{Catalog, FeedOptions, ProductFeed};
 use crate::client::webstore::{WebStoreClient, WishlistFeed};
 use crate::hub::{self, auth::Scope, store};
 use crate::protocol::params::PageQuery;
@@ -159,7 +159,7 @@ impl Run {
         let conn = hub::open_db(&data)?;
         let generated = super::catalog::generate(SKUS / 4, 4);
         Catalog::with_connection(hub::open_db(&data)?, true).import(
-            Some(&ProductFeed::parse(generated.tsv.as_bytes(), Some("fr"))?),
+            Some(&ProductFeed::parse(generated.tsv.as_bytes(), &FeedOptions::lang("fr"))?),
             None,
             Timestamp::now(),
         )?;

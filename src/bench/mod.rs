@@ -3,8 +3,10 @@
 //! numbers, never by timed assertions in tests.
 //!
 //! - [`catalog`]: import, search, lookup and product sheets on a generated catalog;
+//! - [`search`]: search with typos, its recall@5 and latency, beside tantivy's;
 //! - [`sync`]: hub ingest, kiosk drain, web store pull and catalog pull over loopback;
 //! - [`qr`]: the QR cascade's decode rate and time on a manifest of photos;
+//! - [`feeds`]: how much of what real feeds list lands in the catalog;
 //! - [`startup`]: the kiosk's start to its first frame, in a fresh process;
 //! - [`exercise`]: random wishlist edits synced as they go, for the crash test;
 //! - [`measure`]: kiosk events in, reports out, kiosk event recording;
@@ -21,15 +23,39 @@ pub mod chaos;
 #[cfg(feature = "hub")]
 pub mod console;
 pub mod exercise;
+pub mod feeds;
 #[cfg(feature = "hub")]
 pub mod measure;
 pub mod proxy;
 #[cfg(feature = "kiosk")]
 pub mod qr;
+pub mod search;
 #[cfg(feature = "kiosk")]
 pub mod startup;
 #[cfg(feature = "hub")]
 pub mod sync;
+
+/// A deterministic pseudo-random stream (SplitMix64): the same catalog and queries every run.
+pub(crate) struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
 
 /// Median and 99th percentile, in milliseconds.
 pub fn percentiles(mut samples_ms: Vec<f64>) -> (f64, f64) {

@@ -15,7 +15,7 @@ use jiff::Timestamp;
 
 use super::catalog::generate;
 use super::percentiles;
-use crate::catalog::{Catalog, InventoryFeed, ProductFeed};
+use crate::catalog::{Catalog, FeedOptions, InventoryFeed, ProductFeed};
 use crate::hub::{self, auth::Scope, store};
 use crate::protocol::{Action, Op, Owner, PushRequest, PushResponse, WishlistPage};
 use crate::sync::driver::{Step, Syncer};
@@ -124,8 +124,11 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
     let started = Instant::now();
     let mut hub_catalog = Catalog::with_connection(hub::open_db(&hub_dir)?, true);
     hub_catalog.import(
-        Some(&ProductFeed::parse(generated.tsv.as_bytes(), Some("fr"))?),
-        Some(&InventoryFeed::parse(generated.inventory.as_bytes())?),
+        Some(&ProductFeed::parse(generated.tsv.as_bytes(), &FeedOptions::lang("fr"))?),
+        Some(&InventoryFeed::parse(
+            generated.inventory.as_bytes(),
+            &FeedOptions::default(),
+        )?),
         Timestamp::now(),
     )?;
     lines.push(format!("hub_import_s={:.1}", started.elapsed().as_secs_f64()));

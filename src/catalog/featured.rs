@@ -57,7 +57,7 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::ProductFeed;
+    use crate::catalog::{FeedOptions, ProductFeed};
 
     #[test]
     fn named_products_come_first_in_order_once_each() {
@@ -65,14 +65,14 @@ mod tests {
         let mut catalog = Catalog::open(&dir.path().join("kiosk.sqlite")).unwrap();
         let now: Timestamp = "2026-11-14T10:00:00Z".parse().unwrap();
         // B is on sale, so the catalog alone features it first, then by title.
-        let feed = "id\ttitle\tprice\tsale_price\tavailability\titem_group_id\n\
-            A-S\tRobe A\t10 EUR\t\tin stock\tA\n\
-            A-M\tRobe A\t10 EUR\t\tin stock\tA\n\
-            B-S\tRobe B\t10 EUR\t8 EUR\tin stock\tB\n\
-            C-S\tRobe C\t10 EUR\t\tin stock\tC\n\
-            D-S\tRobe D\t10 EUR\t\tin stock\tD\n\
-            E-S\tRobe E\t10 EUR\t\tin stock\tE\n";
-        let feed = ProductFeed::parse(feed.as_bytes(), Some("fr")).unwrap();
+        let feed = "id\ttitle\tprice\tsale_price\tavailability\titem_group_id\tlink\n\
+            A-S\tRobe A\t10 EUR\t\tin stock\tA\thttps://shop.example/A\n\
+            A-M\tRobe A\t10 EUR\t\tin stock\tA\thttps://shop.example/A\n\
+            B-S\tRobe B\t10 EUR\t8 EUR\tin stock\tB\thttps://shop.example/B\n\
+            C-S\tRobe C\t10 EUR\t\tin stock\tC\thttps://shop.example/C\n\
+            D-S\tRobe D\t10 EUR\t\tin stock\tD\thttps://shop.example/D\n\
+            E-S\tRobe E\t10 EUR\t\tin stock\tE\thttps://shop.example/E\n";
+        let feed = ProductFeed::parse(feed.as_bytes(), &FeedOptions::lang("fr")).unwrap();
         catalog.import(Some(&feed), None, now).unwrap();
         let ids = |cards: Vec<ProductCard>| cards.into_iter().map(|c| c.group_id).collect::<Vec<_>>();
         assert_eq!(ids(catalog.featured("fr", 3, now).unwrap()), ["B", "A", "C"]);

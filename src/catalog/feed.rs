@@ -1,14 +1,17 @@
-//! Reading Merchant Center feeds: the product feed (RSS 2.0, Atom or TSV) and the local
-//! inventory feed (TSV or XML).
+//! Reading Merchant Center feeds: the product feed (RSS 2.0, Atom, or delimited text such
+//! as TSV and CSV) and the local inventory feed (delimited text or XML).
 //!
-//! A feed is read in two steps. A format reader ([`xml`](super::xml), [`tsv`](super::tsv))
-//! turns the bytes into [`RawItem`]s — field names and values with their position — or
-//! refuses the whole feed when it is not well-formed. Then [`normalise_product`] and
-//! [`normalise_stock`] give each item its meaning, or a reason to reject that one item.
+//! A feed is read in three steps. [`repair`](super::repair) decodes the bytes and repairs
+//! local damage (a stray Latin-1 byte, a bare `&`), with a warning for each. A format
+//! reader ([`xml`](super::xml), [`delimited`](super::delimited)) turns the text into
+//! [`RawItem`]s — field names and values with their position — or refuses the whole feed
+//! when its structure is broken (a feed cut short is never half-read). Then
+//! [`normalise`](super::normalise) gives each item its meaning, or a reason to reject
+//! that one item.
 
 use std::fmt;
 
-use crate::domain::{Availability, Gtin, Price, Sale, StockLevel, Variant, limits, parse_date_range};
+use super::repair::{self, Repairs};
 
 /// Largest feed accepted, in bytes. A 500,000-variant TSV feed is about 250 MB.
 pub const MAX_FEED_BYTES: usize = 1 << 30;
@@ -36,6 +39,8 @@ impl fmt::Display for Position {
 #[derive(Debug, Clone, Default)]
 pub struct RawItem {
     pub position: Option<Position>,
+    /// The item's last line, for warnings about damage inside it.
+    pub end_line: usize,
     pub fields: Vec<(String, String)>,
 }
 
@@ -43,6 +48,7 @@ impl RawItem {
     pub fn new(position: Position) -> RawItem {
         RawItem {
             position: Some(position),
+            end_line: position.line,
             fields: Vec::new(),
         }
     }
@@ -51,14 +57,19 @@ impl RawItem {
         self.fields.push((field_name(name), value));
     }
 
-    fn get(&self, name: &str) -> Option<&str> {
+    /// The item's id, for messages.
+    pub fn id(&self) -> Option<&str> {
+        self.get("id")
+    }
+
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
         self.fields
             .iter()
             .find(|(n, v)| n == name && !v.trim().is_empty())
             .map(|(_, v)| v.trim())
     }
 
-    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    pub(super) fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.fields
             .iter()
             .filter(move |(n, _)| n == name)
@@ -72,11 +83,11 @@ pub fn field_name(name: &str) -> String {
     let name = name.trim().trim_start_matches('\u{feff}');
     let name = name.strip_prefix("g:").unwrap_or(name);
     name.chars()
-        .map(|c| {
+        .flat_map(|c| {
             if c == ' ' || c == '-' {
-                '_'
+                vec!['_']
             } else {
-                c.to_ascii_lowercase()
+                c.to_lowercase().collect()
             }
         })
         .collect()
@@ -93,6 +104,10 @@ pub enum FeedError {
     TooManyItems,
     #[error("the feed lists no items; an empty export is refused rather than allowed to empty the catalog")]
     Empty,
+    #[error(
+        "none of the feed's {listed} items can be used, so it is refused rather than allowed to empty the catalog; the first: {first}"
+    )]
+    NothingUsable { listed: usize, first: String },
     #[error("{0}")]
     Unsupported(String),
 }
@@ -119,24 +134,13 @@ pub fn line_column(text: &[u8], offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Checks that the feed is UTF-8 (after an optional BOM) and returns its text.
-pub fn utf8_text(bytes: &[u8]) -> Result<&str, FeedError> {
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(body).map_err(|e| {
-        let offset = e.valid_up_to() + (bytes.len() - body.len());
-        FeedError::at(bytes, offset, "invalid UTF-8; save the feed as UTF-8")
-    })?;
-    if text.trim().is_empty() {
-        return Err(FeedError::Empty);
-    }
-    Ok(text)
-}
-
-/// A product feed read into items, with the language it declares if any.
+/// A feed read into items, with the language it declares if any, and what was repaired
+/// or renamed to read it.
 #[derive(Debug, Default)]
 pub struct ParsedFeed {
     pub language: Option<String>,
     pub items: Vec<RawItem>,
+    pub warnings: Vec<Notice>,
 }
 
 /// Reads a feed in whichever format its first bytes announce.
@@ -146,11 +150,32 @@ pub fn read(bytes: &[u8]) -> Result<ParsedFeed, FeedError> {
             size: bytes.len() as u64,
         });
     }
-    let text = utf8_text(bytes)?;
-    let feed = if text.trim_start().starts_with('<') {
-        super::xml::read(text)?
+    let mut repairs = Repairs::default();
+    let text = repair::decode(bytes, &mut repairs);
+    let text = text.trim_start_matches('\u{feff}');
+    if text.trim().is_empty() {
+        return Err(FeedError::Empty);
+    }
+    let mut feed = if text.trim_start().starts_with('<') {
+        let text = repair::xml_markup(text, &mut repairs);
+        if let Some((line, column)) = repairs.unrepairable {
+            return Err(FeedError::Malformed {
+                line,
+                column,
+                reason: "a quote opened in this tag runs over the elements after it; close it".into(),
+            });
+        }
+        if repairs.markup() > repair::MAX_MARKUP_REPAIRS {
+            return Err(FeedError::Unsupported(format!(
+                "the feed holds more than {} bare '&' or '<': it is not XML damaged here and there; export it again",
+                repair::MAX_MARKUP_REPAIRS
+            )));
+        }
+        let mut feed = super::xml::read(&text)?;
+        rename_fields(&mut feed);
+        feed
     } else {
-        super::tsv::read(text)?
+        super::delimited::read(text)?
     };
     if feed.items.len() > MAX_ITEMS {
         return Err(FeedError::TooManyItems);
@@ -159,35 +184,115 @@ pub fn read(bytes: &[u8]) -> Result<ParsedFeed, FeedError> {
     if feed.items.is_empty() {
         return Err(FeedError::Empty);
     }
+    let damage = repairs.finish();
+    let mut warnings = Vec::with_capacity(damage.len() + feed.warnings.len());
+    for d in damage {
+        // The item the damage is in, if any: the last one starting at or before it.
+        let after = feed
+            .items
+            .partition_point(|i| i.position.is_some_and(|p| p.line <= d.line));
+        let item = after
+            .checked_sub(1)
+            .map(|i| &feed.items[i])
+            .filter(|i| d.line <= i.end_line);
+        warnings.push(Notice {
+            item: item.and_then(|i| i.position).map(|p| p.item),
+            line: Some(d.line),
+            column: d.column,
+            id: item.and_then(RawItem::id).map(str::to_owned),
+            reason: d.reason,
+        });
+    }
+    warnings.append(&mut feed.warnings);
+    feed.warnings = warnings;
     Ok(feed)
 }
 
-/// An item refused on its own; the rest of the feed still lands.
+/// XML elements by another name than Merchant Center's (`<image>`, `<sku>`) are read as
+/// its attributes, as delimited feeds' columns are.
+fn rename_fields(feed: &mut ParsedFeed) {
+    let names: std::collections::BTreeSet<&str> = feed
+        .items
+        .iter()
+        .flat_map(|i| i.fields.iter().map(|(n, _)| n.as_str()))
+        .collect();
+    let mapping = super::fields::mapping(names);
+    if let Some(report) = super::fields::describe(&mapping) {
+        for item in &mut feed.items {
+            for (name, _) in &mut item.fields {
+                let to = super::fields::renamed(&mapping, name);
+                if to != name {
+                    *name = to.to_owned();
+                }
+            }
+        }
+        feed.warnings.push(Notice::about_feed(report));
+    }
+}
+
+/// Something said about an item, or about the whole feed: why it was rejected, or what
+/// was dropped, repaired or read differently so it could land.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    pub position: Option<Position>,
+pub struct Notice {
+    /// 1-based item number (data row of a delimited feed).
+    pub item: Option<usize>,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
     pub id: Option<String>,
     pub reason: String,
 }
 
-impl fmt::Display for Rejection {
+/// Longest reason kept: a reason quotes the feed, whose cells may be long.
+const MAX_REASON_CHARS: usize = 300;
+
+fn shortened(reason: String) -> String {
+    if reason.chars().count() <= MAX_REASON_CHARS {
+        return reason;
+    }
+    let mut short: String = reason.chars().take(MAX_REASON_CHARS - 1).collect();
+    short.push('…');
+    short
+}
+
+impl Notice {
+    pub fn about(item: &RawItem, reason: impl Into<String>) -> Notice {
+        Notice {
+            item: item.position.map(|p| p.item),
+            line: item.position.map(|p| p.line),
+            column: None,
+            id: item.id().map(|id| shortened(id.to_owned())),
+            reason: shortened(reason.into()),
+        }
+    }
+
+    pub fn about_feed(reason: impl Into<String>) -> Notice {
+        Notice {
+            item: None,
+            line: None,
+            column: None,
+            id: None,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for Notice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.position {
-            Some(p) => write!(f, "{p}")?,
-            None => f.write_str("item")?,
+        let at = match (self.line, self.column) {
+            (Some(line), Some(column)) => Some(format!("line {line}:{column}")),
+            (Some(line), None) => Some(format!("line {line}")),
+            _ => None,
+        };
+        match (self.item, at) {
+            (Some(item), Some(at)) => write!(f, "item {item} ({at})")?,
+            (Some(item), None) => write!(f, "item {item}")?,
+            (None, Some(at)) => f.write_str(&at)?,
+            (None, None) => f.write_str("feed")?,
         }
         if let Some(id) = &self.id {
             write!(f, " id={id}")?;
         }
         write!(f, ": {}", self.reason)
-    }
-}
-
-fn reject(item: &RawItem, reason: impl Into<String>) -> Rejection {
-    Rejection {
-        position: item.position,
-        id: item.get("id").or_else(|| item.get("item_id")).map(str::to_owned),
-        reason: reason.into(),
     }
 }
 
@@ -235,198 +340,6 @@ pub fn clean_text(raw: &str) -> String {
 
 fn last_is_bullet(line: &str) -> bool {
     line.starts_with("• ")
-}
-
-/// A TSV row whose cells do not line up with the header cannot be trusted field by field.
-fn check_shape(item: &RawItem) -> Result<(), Rejection> {
-    match item.get("_shape_error") {
-        Some(problem) => Err(reject(item, format!("the row {problem}"))),
-        None => Ok(()),
-    }
-}
-
-fn text_field(item: &RawItem, name: &str, max: usize) -> Result<Option<String>, Rejection> {
-    match item.get(name) {
-        None => Ok(None),
-        Some(raw) => {
-            let text = clean_text(raw);
-            if text.chars().count() > max {
-                Err(reject(item, format!("{name} is longer than {max} characters")))
-            } else if text.is_empty() {
-                Ok(None)
-            } else {
-                Ok(Some(text))
-            }
-        }
-    }
-}
-
-fn url_field(item: &RawItem, value: &str, name: &str) -> Result<String, Rejection> {
-    if value.len() > limits::URL_CHARS {
-        return Err(reject(
-            item,
-            format!("{name} is longer than {} characters", limits::URL_CHARS),
-        ));
-    }
-    if !(value.starts_with("https://") || value.starts_with("http://")) {
-        return Err(reject(item, format!("{name} '{value}' is not an http(s) URL")));
-    }
-    Ok(value.to_owned())
-}
-
-fn price_field(item: &RawItem, name: &str) -> Result<Option<Price>, Rejection> {
-    item.get(name)
-        .map(|v| Price::parse(v).map_err(|e| reject(item, format!("{name}: {e}"))))
-        .transpose()
-}
-
-fn sale_fields(item: &RawItem, price: Option<&Price>) -> Result<Option<Sale>, Rejection> {
-    let Some(sale_price) = price_field(item, "sale_price")? else {
-        return Ok(None);
-    };
-    if let Some(price) = price {
-        if sale_price.currency != price.currency {
-            return Err(reject(item, "sale_price and price are in different currencies"));
-        }
-        if sale_price.minor >= price.minor {
-            return Err(reject(item, "sale_price is not lower than price"));
-        }
-    }
-    let (starts, ends) = match item.get("sale_price_effective_date") {
-        Some(range) => {
-            let (s, e) =
-                parse_date_range(range).map_err(|e| reject(item, format!("sale_price_effective_date: {e}")))?;
-            (Some(s), Some(e))
-        }
-        None => (None, None),
-    };
-    Ok(Some(Sale {
-        price: sale_price,
-        starts,
-        ends,
-    }))
-}
-
-/// A product feed item as a [`Variant`], or the reason it cannot be one.
-pub fn normalise_product(item: &RawItem) -> Result<Variant, Rejection> {
-    check_shape(item)?;
-    let sku = item.get("id").ok_or_else(|| reject(item, "id is missing"))?.to_owned();
-    if sku.chars().count() > limits::ID_CHARS {
-        return Err(reject(
-            item,
-            format!("id is longer than {} characters", limits::ID_CHARS),
-        ));
-    }
-    let title = text_field(item, "title", limits::TITLE_CHARS)?.ok_or_else(|| reject(item, "title is missing"))?;
-    let description = text_field(item, "description", limits::DESCRIPTION_CHARS)?.unwrap_or_default();
-    let price = price_field(item, "price")?.ok_or_else(|| reject(item, "price is missing"))?;
-    let sale = sale_fields(item, Some(&price))?;
-    let availability = match item.get("availability") {
-        None => return Err(reject(item, "availability is missing")),
-        Some(v) => Availability::parse(v).ok_or_else(|| {
-            reject(
-                item,
-                format!("availability '{v}' is not one of in_stock, out_of_stock, preorder, backorder"),
-            )
-        })?,
-    };
-    let gtin = item
-        .get("gtin")
-        .map(|v| Gtin::parse(v).map_err(|e| reject(item, format!("gtin: {e}"))))
-        .transpose()?;
-    let short = |name: &str| text_field(item, name, limits::SHORT_TEXT_CHARS);
-    let group_id = short("item_group_id")?.unwrap_or_else(|| sku.clone());
-    let category = match short("product_type")? {
-        Some(t) => Some(t),
-        // A numeric Google category id means nothing to a shopper.
-        None => short("google_product_category")?.filter(|c| !c.chars().all(|ch| ch.is_ascii_digit())),
-    };
-    let link = item.get("link").map(|v| url_field(item, v, "link")).transpose()?;
-    let image_link = item
-        .get("image_link")
-        .map(|v| url_field(item, v, "image_link"))
-        .transpose()?;
-    // TSV feeds list additional images comma-separated; XML repeats the element.
-    // Merchant Center uses the first ten and ignores the rest; so do we.
-    let additional_images = item
-        .all("additional_image_link")
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .take(limits::ADDITIONAL_IMAGES)
-        .map(|v| url_field(item, v, "additional_image_link"))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Variant {
-        sku,
-        group_id,
-        title,
-        description,
-        brand: short("brand")?,
-        gtin,
-        mpn: short("mpn")?,
-        category,
-        size: short("size")?,
-        color: short("color")?.or(short("colour")?),
-        gender: short("gender")?,
-        age_group: short("age_group")?,
-        price,
-        sale,
-        availability,
-        link,
-        image_link,
-        additional_images,
-    })
-}
-
-/// A local inventory feed item as a [`StockLevel`], or the reason it cannot be one.
-/// `item_id` (the older name) is accepted for `id`.
-pub fn normalise_stock(item: &RawItem) -> Result<StockLevel, Rejection> {
-    check_shape(item)?;
-    let store_code = item
-        .get("store_code")
-        .ok_or_else(|| reject(item, "store_code is missing"))?
-        .to_owned();
-    let sku = item
-        .get("id")
-        .or_else(|| item.get("item_id"))
-        .ok_or_else(|| reject(item, "id is missing"))?
-        .to_owned();
-    if sku.chars().count() > limits::ID_CHARS || store_code.chars().count() > limits::ID_CHARS {
-        return Err(reject(
-            item,
-            format!("id or store_code is longer than {} characters", limits::ID_CHARS),
-        ));
-    }
-    let quantity = item
-        .get("quantity")
-        .map(|q| {
-            q.parse::<u32>()
-                .map_err(|_| reject(item, format!("quantity '{q}' is not a whole number ≥ 0")))
-        })
-        .transpose()?;
-    let availability = match (item.get("availability"), quantity) {
-        (Some(v), _) => Availability::parse(v).ok_or_else(|| {
-            reject(
-                item,
-                format!(
-                    "availability '{v}' is not one of in_stock, limited_availability, on_display_to_order, out_of_stock"
-                ),
-            )
-        })?,
-        (None, Some(0)) => Availability::OutOfStock,
-        (None, Some(_)) => Availability::InStock,
-        (None, None) => return Err(reject(item, "give availability or quantity")),
-    };
-    let price = price_field(item, "price")?;
-    let sale = sale_fields(item, price.as_ref())?;
-    Ok(StockLevel {
-        store_code,
-        sku,
-        quantity,
-        availability,
-        price,
-        sale,
-    })
 }
 
 #[cfg(test)]

@@ -15,46 +15,99 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use super::Catalog;
-use super::feed::{self, FeedError, RawItem, Rejection};
+use super::feed::{self, FeedError, Notice, RawItem};
+use super::normalise::{self, Defaults, Normalised};
+use super::search::{self, Delta};
 use crate::domain::{StockLevel, Variant};
 use crate::protocol::CatalogChange;
 
 /// Page cache while an import runs, in KiB.
 const IMPORT_CACHE_KIB: i64 = 512 * 1024;
 
-/// A product feed ready to import: its items and the language they are written in.
-#[derive(Debug)]
-pub struct ProductFeed {
-    pub lang: String,
-    pub items: Vec<RawItem>,
+/// What the importer is told about a feed that the feed may not say itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedOptions {
+    /// The language of a product feed that declares none (else English).
+    pub lang: Option<String>,
+    /// The ISO 4217 currency of prices written without one (`69.9`); without it such
+    /// prices reject their items.
+    pub currency: Option<String>,
 }
 
-impl ProductFeed {
-    /// Reads a product feed. The language is `lang` if given, else the one the feed
-    /// declares (RSS `<language>`, Atom `xml:lang`), else English.
-    pub fn parse(bytes: &[u8], lang: Option<&str>) -> Result<ProductFeed, FeedError> {
-        let parsed = feed::read(bytes)?;
-        let lang = lang
-            .and_then(language_code)
-            .or_else(|| parsed.language.as_deref().and_then(language_code))
-            .unwrap_or_else(|| "en".to_owned());
-        Ok(ProductFeed {
-            lang,
-            items: parsed.items,
-        })
+impl FeedOptions {
+    pub fn lang(lang: &str) -> FeedOptions {
+        FeedOptions {
+            lang: Some(lang.to_owned()),
+            currency: None,
+        }
     }
 }
 
-/// A local inventory feed ready to import.
+/// A product feed read and validated, ready to import: its variants in their language,
+/// and what was said about its items.
+#[derive(Debug)]
+pub struct ProductFeed {
+    pub lang: String,
+    /// Items the feed listed.
+    pub listed: usize,
+    validated: Validated<Variant>,
+}
+
+impl ProductFeed {
+    /// Reads and validates a product feed. The language is the options' if given, else
+    /// the one the feed declares (RSS `<language>`, Atom `xml:lang`), else English. A
+    /// feed of which no item can be used is refused whole: imported, it would empty the
+    /// catalog.
+    pub fn parse(bytes: &[u8], options: &FeedOptions) -> Result<ProductFeed, FeedError> {
+        let parsed = feed::read(bytes)?;
+        let lang = options
+            .lang
+            .as_deref()
+            .and_then(language_code)
+            .or_else(|| parsed.language.as_deref().and_then(language_code))
+            .unwrap_or_else(|| "en".to_owned());
+        let validated = validate(
+            &parsed.items,
+            parsed.warnings,
+            options.currency.as_deref(),
+            normalise::product,
+            |v| v.sku.clone(),
+        )?;
+        Ok(ProductFeed {
+            lang,
+            listed: parsed.items.len(),
+            validated,
+        })
+    }
+
+    /// The variants that will be imported.
+    pub fn variants(&self) -> &[Variant] {
+        &self.validated.valid
+    }
+}
+
+/// A local inventory feed read and validated, ready to import.
 #[derive(Debug)]
 pub struct InventoryFeed {
-    pub items: Vec<RawItem>,
+    /// Rows the feed listed.
+    pub listed: usize,
+    validated: Validated<StockLevel>,
 }
 
 impl InventoryFeed {
-    pub fn parse(bytes: &[u8]) -> Result<InventoryFeed, FeedError> {
+    /// Reads and validates a local inventory feed; refused whole when no row is usable.
+    pub fn parse(bytes: &[u8], options: &FeedOptions) -> Result<InventoryFeed, FeedError> {
+        let parsed = feed::read(bytes)?;
+        let validated = validate(
+            &parsed.items,
+            parsed.warnings,
+            options.currency.as_deref(),
+            normalise::stock,
+            |s| format!("{}\t{}", s.store_code, s.sku),
+        )?;
         Ok(InventoryFeed {
-            items: feed::read(bytes)?.items,
+            listed: parsed.items.len(),
+            validated,
         })
     }
 }
@@ -73,19 +126,23 @@ pub struct Summary {
     pub updated: usize,
     pub unchanged: usize,
     pub removed: usize,
-    pub rejected: Vec<Rejection>,
+    /// Items left out, each with why.
+    pub rejected: Vec<Notice>,
+    /// What was dropped, repaired or read differently so items could land.
+    pub warnings: Vec<Notice>,
 }
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "imported={} updated={} unchanged={} removed={} rejected={}",
+            "imported={} updated={} unchanged={} removed={} rejected={} warnings={}",
             self.imported,
             self.updated,
             self.unchanged,
             self.removed,
-            self.rejected.len()
+            self.rejected.len(),
+            self.warnings.len()
         )
     }
 }
@@ -105,35 +162,79 @@ fn unix(ts: Option<Timestamp>) -> Option<i64> {
     ts.map(|t| t.as_second())
 }
 
+/// Items given their meaning, and what was said about the feed's items.
+#[derive(Debug)]
+struct Validated<T> {
+    valid: Vec<T>,
+    rejected: Vec<Notice>,
+    warnings: Vec<Notice>,
+}
+
 /// Validates items and drops repeated ids (the first one wins, as in Merchant Center).
+/// `read` is the feed's own warnings (repairs, renamed fields), listed first.
 fn validate<T>(
     items: &[RawItem],
-    normalise: impl Fn(&RawItem) -> Result<T, Rejection>,
+    read: Vec<Notice>,
+    currency: Option<&str>,
+    normalise: impl Fn(&RawItem, Defaults<'_>) -> Result<Normalised<T>, Notice>,
     key: impl Fn(&T) -> String,
-) -> (Vec<T>, Vec<Rejection>) {
-    let mut valid = Vec::with_capacity(items.len());
-    let mut rejected = Vec::new();
+) -> Result<Validated<T>, FeedError> {
+    let mut out = Validated {
+        valid: Vec::with_capacity(items.len()),
+        rejected: Vec::new(),
+        warnings: read,
+    };
+    let (mut defaulted, mut in_stock) = (0, 0);
     let mut seen: HashMap<String, Option<feed::Position>> = HashMap::with_capacity(items.len());
     for item in items {
-        match normalise(item) {
-            Ok(value) => {
-                let k = key(&value);
+        match normalise(item, Defaults { currency }) {
+            Ok(n) => {
+                let k = key(&n.value);
                 if let Some(first) = seen.get(&k) {
                     let at = first.map_or_else(String::new, |p| format!(" at {p}"));
-                    rejected.push(Rejection {
-                        position: item.position,
-                        id: Some(k),
-                        reason: format!("the same id was already listed{at}; only the first is kept"),
-                    });
+                    out.rejected.push(Notice::about(
+                        item,
+                        format!("the same id was already listed{at}; only the first is kept"),
+                    ));
                 } else {
                     seen.insert(k, item.position);
-                    valid.push(value);
+                    defaulted += usize::from(n.defaulted_currency);
+                    in_stock += usize::from(n.assumed_in_stock);
+                    out.warnings.extend(n.warnings);
+                    out.valid.push(n.value);
                 }
             }
-            Err(rejection) => rejected.push(rejection),
+            Err(rejection) => out.rejected.push(rejection),
         }
     }
-    (valid, rejected)
+    let items = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 item {one}")
+        } else {
+            format!("{n} items {many}")
+        }
+    };
+    if in_stock > 0 {
+        let items = items(in_stock, "gives", "give");
+        out.warnings.push(Notice::about_feed(format!(
+            "{items} neither availability nor quantity; read as in_stock"
+        )));
+    }
+    if defaulted > 0 {
+        let (items, currency) = (items(defaulted, "has", "have"), currency.unwrap_or_default());
+        out.warnings.push(Notice::about_feed(format!(
+            "{items} prices without a currency; read in {currency} as configured"
+        )));
+    }
+    if out.valid.is_empty()
+        && let Some(first) = out.rejected.first()
+    {
+        return Err(FeedError::NothingUsable {
+            listed: out.rejected.len(),
+            first: first.to_string(),
+        });
+    }
+    Ok(out)
 }
 
 impl Catalog {
@@ -144,16 +245,8 @@ impl Catalog {
         inventory: Option<&InventoryFeed>,
         now: Timestamp,
     ) -> Result<ImportReport, rusqlite::Error> {
-        let products = products.map(|feed| {
-            let (valid, rejected) = validate(&feed.items, feed::normalise_product, |v| v.sku.clone());
-            (feed.lang.as_str(), valid, rejected)
-        });
-        let inventory = inventory.map(|feed| {
-            validate(&feed.items, feed::normalise_stock, |s| {
-                format!("{}\t{}", s.store_code, s.sku)
-            })
-        });
-
+        let products = products.map(|feed| (feed.lang.as_str(), &feed.validated));
+        let inventory = inventory.map(|feed| &feed.validated);
         // A full import touches every index page; with the kiosk's small page cache SQLite
         // would re-read them from the WAL for every row. Borrow more for the import only.
         self.conn.pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)?;
@@ -164,23 +257,32 @@ impl Catalog {
 
     fn import_validated(
         &mut self,
-        products: Option<(&str, Vec<Variant>, Vec<Rejection>)>,
-        inventory: Option<(Vec<StockLevel>, Vec<Rejection>)>,
+        products: Option<(&str, &Validated<Variant>)>,
+        inventory: Option<&Validated<StockLevel>>,
         now: Timestamp,
     ) -> Result<ImportReport, rusqlite::Error> {
         let tx = self.conn.transaction()?;
         let mut report = ImportReport::default();
-        if let Some((lang, valid, rejected)) = products {
-            let mut summary = apply_products(&tx, lang, &valid, self.log_changes)?;
-            summary.rejected = rejected;
+        let mut delta = self.has_search.then(Delta::default);
+        if let Some((lang, v)) = products {
+            let mut summary = apply_products(&tx, lang, &v.valid, self.log_changes, delta.as_mut())?;
+            summary.rejected.clone_from(&v.rejected);
+            summary.warnings.clone_from(&v.warnings);
             set_meta(&tx, &format!("products_imported_at.{lang}"), &now.to_string())?;
             report.products = Some(summary);
         }
-        if let Some((valid, rejected)) = inventory {
-            let mut summary = apply_inventory(&tx, &valid, now, self.log_changes)?;
-            summary.rejected = rejected;
+        if let Some(v) = inventory {
+            let mut summary = apply_inventory(&tx, &v.valid, now, self.log_changes)?;
+            if summary.imported + summary.updated + summary.removed > 0 {
+                search::bump(&tx, "stock_version")?;
+            }
+            summary.rejected.clone_from(&v.rejected);
+            summary.warnings.clone_from(&v.warnings);
             set_meta(&tx, "inventory_imported_at", &now.to_string())?;
             report.inventory = Some(summary);
+        }
+        if let Some(delta) = delta {
+            delta.flush(&tx)?;
         }
         tx.commit()?;
         // Keeps the planner's statistics current after large changes (cheap when not).
@@ -198,7 +300,13 @@ fn set_meta(tx: &Transaction<'_>, key: &str, value: &str) -> rusqlite::Result<()
     Ok(())
 }
 
-fn apply_products(tx: &Transaction<'_>, lang: &str, variants: &[Variant], log: bool) -> rusqlite::Result<Summary> {
+fn apply_products(
+    tx: &Transaction<'_>,
+    lang: &str,
+    variants: &[Variant],
+    log: bool,
+    mut delta: Option<&mut Delta>,
+) -> rusqlite::Result<Summary> {
     let mut existing: HashMap<String, (i64, String)> = HashMap::new();
     {
         let mut stmt = tx.prepare("SELECT sku, content_hash, group_id FROM variant WHERE lang = ?1")?;
@@ -245,20 +353,24 @@ fn apply_products(tx: &Transaction<'_>, lang: &str, variants: &[Variant], log: b
     drop(delete);
 
     for group in &touched {
-        rebuild_group(tx, lang, group)?;
+        rebuild_group(tx, lang, group, delta.as_deref_mut())?;
     }
     Ok(summary)
 }
 
-/// Recomputes a group's result card and search entry from its variants.
-fn rebuild_group(tx: &Transaction<'_>, lang: &str, group_id: &str) -> rusqlite::Result<()> {
+/// Recomputes a group's result card from its variants, and its search entry when the
+/// file keeps the index (`delta`). The group keeps its product id, so the index changes
+/// only the terms that changed.
+fn rebuild_group(tx: &Transaction<'_>, lang: &str, group_id: &str, delta: Option<&mut Delta>) -> rusqlite::Result<()> {
     let old_id: Option<i64> = tx
         .prepare_cached("SELECT id FROM product WHERE lang = ?1 AND group_id = ?2")?
         .query_row(params![lang, group_id], |r| r.get(0))
-        .ok();
+        .optional()?;
+    let old_doc = match (&delta, old_id) {
+        (Some(_), Some(id)) => search::stored_doc(tx, id)?.map(|doc| (id as u32, doc.terms())),
+        _ => None,
+    };
     if let Some(id) = old_id {
-        tx.prepare_cached("DELETE FROM product_fts WHERE rowid = ?1")?
-            .execute([id])?;
         tx.prepare_cached("DELETE FROM product WHERE id = ?1")?.execute([id])?;
     }
 
@@ -299,6 +411,9 @@ fn rebuild_group(tx: &Transaction<'_>, lang: &str, group_id: &str) -> rusqlite::
         .collect::<Result<_, _>>()?;
     rows.sort_by(|a, b| a.sku.cmp(&b.sku));
     let Some(first) = rows.first() else {
+        if let Some(delta) = delta {
+            delta.replace(lang, old_doc.as_ref().map(|(id, terms)| (*id, terms)), None);
+        }
         return Ok(());
     };
     // Variant titles often end in their colour or size; the shortest is the group's name.
@@ -317,13 +432,15 @@ fn rebuild_group(tx: &Transaction<'_>, lang: &str, group_id: &str) -> rusqlite::
     let sale_min = rows.iter().filter_map(|r| r.sale).min();
     let image = rows.iter().find_map(|r| r.image.clone());
     let colors = colors.join(", ");
+    let search_text: String = first.description.chars().take(search::DESCRIPTION_CHARS).collect();
 
     tx.prepare_cached(
-        "INSERT INTO product (lang, group_id, title, brand, category, price_min, sale_min, currency,
-             image_link, colors, variant_count)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO product (id, lang, group_id, title, brand, category, price_min, sale_min, currency,
+             image_link, colors, variant_count, search_text)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
+        old_id,
         lang,
         group_id,
         title,
@@ -335,14 +452,23 @@ fn rebuild_group(tx: &Transaction<'_>, lang: &str, group_id: &str) -> rusqlite::
         image,
         colors,
         rows.len() as i64,
+        search_text,
     ])?;
-    let id = tx.last_insert_rowid();
-    let description: String = first.description.chars().take(1_000).collect();
-    tx.prepare_cached(
-        "INSERT INTO product_fts (rowid, title, brand, category, colors, description)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![id, title, first.brand, first.category, colors, description])?;
+    if let Some(delta) = delta {
+        let id = tx.last_insert_rowid() as u32;
+        let doc = search::Doc {
+            title: title.to_owned(),
+            brand: first.brand.clone(),
+            category: first.category.clone(),
+            colors,
+            description: search_text,
+        };
+        delta.replace(
+            lang,
+            old_doc.as_ref().map(|(id, terms)| (*id, terms)),
+            Some((id, &doc.terms())),
+        );
+    }
     Ok(())
 }
 
@@ -492,6 +618,7 @@ impl Catalog {
     pub fn apply_changes(&mut self, changes: &[CatalogChange], cursor: &str, now: Timestamp) -> rusqlite::Result<()> {
         let tx = self.conn.transaction()?;
         let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut stock_changed = false;
         {
             let mut group_of = tx.prepare_cached("SELECT group_id FROM variant WHERE lang = ?1 AND sku = ?2")?;
             let mut upsert_v = tx.prepare_cached(UPSERT_VARIANT)?;
@@ -519,15 +646,26 @@ impl Catalog {
                         }
                         delete_v.execute(params![lang, sku])?;
                     }
-                    CatalogChange::Stock { stock } => upsert_stock(&mut upsert_s, stock, content_hash(stock), now)?,
+                    CatalogChange::Stock { stock } => {
+                        stock_changed = true;
+                        upsert_stock(&mut upsert_s, stock, content_hash(stock), now)?;
+                    }
                     CatalogChange::StockRemoved { store_code, sku } => {
+                        stock_changed = true;
                         delete_s.execute(params![store_code, sku])?;
                     }
                 }
             }
         }
+        let mut delta = self.has_search.then(Delta::default);
         for (lang, group) in &touched {
-            rebuild_group(&tx, lang, group)?;
+            rebuild_group(&tx, lang, group, delta.as_mut())?;
+        }
+        if let Some(delta) = delta {
+            delta.flush(&tx)?;
+        }
+        if stock_changed {
+            search::bump(&tx, "stock_version")?;
         }
         set_meta(&tx, CURSOR_KEY, cursor)?;
         set_meta(&tx, "catalog_pulled_at", &now.to_string())?;

@@ -1,18 +1,25 @@
 //! The catalog: Merchant Center feeds in, product cards and sheets out.
 //!
-//! - [`feed`], [`xml`], [`tsv`]: reading feeds into validated items;
+//! - [`feed`], [`repair`], [`xml`], [`delimited`], [`fields`], [`normalise`]: reading feeds
+//!   into validated items, repairing what can be repaired;
 //! - [`import`]: applying them to SQLite in one transaction;
+//! - [`search`]: the kiosk's search index, typo-tolerant and ranked, and the queries
+//!   with text and filters;
 //! - `popular`: what is popular in the kiosk's shop, for its home screen and search;
 //! - `featured`: the products store ops put first on the attract and home screens;
 //! - this module: [`Catalog`], the queries the kiosk and the CLI ask.
 
 mod changes;
+mod delimited;
 mod featured;
 pub mod feed;
+mod fields;
 pub mod import;
 mod lookups;
+pub mod normalise;
 mod popular;
-mod tsv;
+mod repair;
+pub mod search;
 mod xml;
 
 use std::path::Path;
@@ -25,7 +32,7 @@ use crate::db::{self, DbError};
 use crate::domain::{Availability, Gtin, Price, Sale, size_order};
 
 pub use changes::{changes_page, names_image};
-pub use import::{ImportReport, InventoryFeed, ProductFeed, Summary};
+pub use import::{FeedOptions, ImportReport, InventoryFeed, ProductFeed, Summary};
 use lookups::{STOCK_OF_SKU, shop_stock};
 pub use lookups::{
     describe_sku, group_of_sku, has_sku, inventory_as_of, product_count, pulled_at, set_inventory_as_of, stock_levels,
@@ -36,8 +43,6 @@ pub use lookups::{
 pub const MAX_QUERY_CHARS: usize = 100;
 /// At most this many words of a query are searched.
 pub const MAX_QUERY_WORDS: usize = 8;
-/// Above this many matches, search results are not ranked (see [`Catalog::search`]).
-pub const RANKED_MATCHES: usize = 500;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -54,6 +59,9 @@ pub struct Catalog {
     log_changes: bool,
     /// The file keeps the shop's popularity (a kiosk's does, a hub's does not).
     has_popular: bool,
+    /// The file keeps a search index (a kiosk's does, a hub's does not).
+    has_search: bool,
+    search: std::cell::RefCell<search::Cache>,
 }
 
 /// What a shopper asked to see. Text, category and filters combine (AND).
@@ -68,6 +76,8 @@ pub struct Query {
     pub price_band: Option<(i64, i64)>,
     /// Only products with a variant available in this shop.
     pub in_stock_at: Option<String>,
+    /// The shop whose stock ranks first: what is in stock here before what is not.
+    pub rank_store: Option<String>,
     pub limit: usize,
     pub now: Timestamp,
 }
@@ -82,6 +92,7 @@ impl Query {
             color: None,
             price_band: None,
             in_stock_at: None,
+            rank_store: None,
             limit: 48,
             now,
         }
@@ -217,23 +228,20 @@ pub struct LookupHit {
     pub sku: String,
 }
 
-/// Turns what a shopper typed into an FTS5 query: every word must match as a prefix.
-/// Returns `None` when nothing searchable is left.
-pub fn fts_query(text: &str) -> Option<String> {
-    let words: Vec<String> = text
-        .chars()
-        .take(MAX_QUERY_CHARS)
-        .collect::<String>()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(MAX_QUERY_WORDS)
-        .map(|w| format!("\"{}\"*", w.to_lowercase()))
-        .collect();
-    (!words.is_empty()).then(|| words.join(" "))
+/// Whether the file has this table: which catalog tables a file keeps is checked once,
+/// when a [`Catalog`] is made (a kiosk's keeps popularity and the search index, a hub's
+/// neither).
+fn has_table(conn: &Connection, name: &str) -> bool {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1)",
+        [name],
+        |r| r.get(0),
+    )
+    .unwrap_or(false)
 }
 
 /// The named arguments a statement uses (SQLite refuses unknown names).
-fn bind<'a>(sql: &str, args: &'a [(&'static str, Value)]) -> Vec<(&'static str, &'a dyn rusqlite::ToSql)> {
+pub(crate) fn bind<'a>(sql: &str, args: &'a [(&'static str, Value)]) -> Vec<(&'static str, &'a dyn rusqlite::ToSql)> {
     args.iter()
         .filter(|(name, _)| sql.contains(name))
         .map(|(name, value)| (*name, value as &dyn rusqlite::ToSql))
@@ -241,14 +249,15 @@ fn bind<'a>(sql: &str, args: &'a [(&'static str, Value)]) -> Vec<(&'static str, 
 }
 
 /// The columns of a result card, with the lowest sale price in force at `:now`.
-const CARD_SELECT: &str = "SELECT p.group_id, p.title, p.brand, p.category, p.price_min, p.currency, p.image_link,
+pub(crate) const CARD_SELECT: &str =
+    "SELECT p.group_id, p.title, p.brand, p.category, p.price_min, p.currency, p.image_link,
         p.colors,
         (SELECT MIN(v.sale_minor) FROM variant v INDEXED BY variant_by_group
          WHERE v.lang = p.lang AND v.group_id = p.group_id AND v.sale_minor IS NOT NULL
            AND (v.sale_starts IS NULL OR v.sale_starts <= :now)
            AND (v.sale_ends IS NULL OR v.sale_ends > :now))";
 
-fn card_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProductCard> {
+pub(crate) fn card_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProductCard> {
     let currency: String = r.get(5)?;
     let colors: String = r.get(7)?;
     Ok(ProductCard {
@@ -270,7 +279,7 @@ fn card_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProductCard> {
     })
 }
 
-const EFFECTIVE_PRICE: &str = "CASE WHEN v.sale_minor IS NOT NULL
+pub(crate) const EFFECTIVE_PRICE: &str = "CASE WHEN v.sale_minor IS NOT NULL
         AND (v.sale_starts IS NULL OR v.sale_starts <= :now)
         AND (v.sale_ends IS NULL OR v.sale_ends > :now)
     THEN v.sale_minor ELSE v.price_minor END";
@@ -284,11 +293,18 @@ impl Catalog {
     /// Wraps an open connection. With `log_changes`, imports record every changed row
     /// in the hub's change log.
     pub fn with_connection(conn: Connection, log_changes: bool) -> Catalog {
-        let has_popular = popular::has_table(&conn);
+        let has_popular = has_table(&conn, "popular");
+        let has_search = has_table(&conn, "search_posting");
+        // `rarray()`: search hands its matches to SQL as one parameter.
+        if let Err(e) = rusqlite::vtab::array::load_module(&conn) {
+            tracing::error!("cannot load SQLite's array module: {e}");
+        }
         Catalog {
             conn,
             log_changes,
             has_popular,
+            has_search,
+            search: Default::default(),
         }
     }
 
@@ -322,152 +338,6 @@ impl Catalog {
         Ok(!self
             .conn
             .query_row("SELECT EXISTS (SELECT 1 FROM product)", [], |r| r.get(0))?)
-    }
-
-    /// Result cards for a query, best match first (alphabetical when there is no text);
-    /// equal matches go by the shop's popularity, where the file keeps it.
-    ///
-    /// Ranking scores every match, so a one- or two-letter prefix matching most of a large
-    /// catalog would cost a frame or more (bm25 over prefix expansions is ~20 µs a match).
-    /// Past [`RANKED_MATCHES`] matches the query is narrowed to titles and brands and
-    /// streamed unranked: the shopper is still typing.
-    pub fn search(&self, q: &Query) -> Result<Vec<ProductCard>, CatalogError> {
-        const BM25: &str = "bm25(product_fts, 10.0, 6.0, 4.0, 2.0, 1.0)";
-        let (broad, order) = match fts_query(&q.text) {
-            None => (false, "ORDER BY p.title".to_owned()),
-            Some(m) if self.matches_at_most(&m, RANKED_MATCHES)? => (
-                false,
-                if self.has_popular {
-                    format!("ORDER BY {BM25}, {}", popular::TIE_BREAK)
-                } else {
-                    format!("ORDER BY {BM25}")
-                },
-            ),
-            Some(_) => (true, String::new()),
-        };
-        let (sql_where, mut args) = self.filter_sql_with(q, broad);
-        let sql = format!("{CARD_SELECT} FROM {sql_where} {order} LIMIT :limit");
-        args.push((":limit", Value::Integer(q.limit.min(500) as i64)));
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let named = bind(&sql, &args);
-        let rows = stmt.query_map(named.as_slice(), card_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// How many products match a query (all of them, not just one page).
-    pub fn count(&self, q: &Query) -> Result<usize, CatalogError> {
-        let (sql_where, args) = self.filter_sql(q);
-        let sql = format!("SELECT COUNT(*) FROM {sql_where}");
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let named = bind(&sql, &args);
-        Ok(stmt.query_row(named.as_slice(), |r| r.get::<_, i64>(0))? as usize)
-    }
-
-    /// Sizes and colours among the products matching the text and category (ignoring the
-    /// size and colour filters themselves, so a shopper can switch between them).
-    pub fn facets(&self, q: &Query) -> Result<Facets, CatalogError> {
-        let base = Query {
-            size: None,
-            color: None,
-            ..q.clone()
-        };
-        let (sql_where, args) = self.filter_sql(&base);
-        let sql = format!(
-            "WITH hits AS (SELECT p.group_id FROM {sql_where} LIMIT 2000)
-             SELECT DISTINCT v.size, v.color FROM hits h JOIN variant v INDEXED BY variant_by_group ON v.group_id = h.group_id
-             WHERE v.lang = :lang"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let named = bind(&sql, &args);
-        let mut facets = Facets::default();
-        let mut rows = stmt.query(named.as_slice())?;
-        while let Some(row) = rows.next()? {
-            if let Some(size) = row.get::<_, Option<String>>(0)?
-                && !facets.sizes.contains(&size)
-            {
-                facets.sizes.push(size);
-            }
-            if let Some(color) = row.get::<_, Option<String>>(1)?
-                && !facets.colors.contains(&color)
-            {
-                facets.colors.push(color);
-            }
-        }
-        facets.sizes.sort_by_key(|s| size_order(s));
-        facets.colors.sort();
-        Ok(facets)
-    }
-
-    /// Whether an FTS5 expression matches fewer than `limit` products (any language).
-    fn matches_at_most(&self, fts: &str, limit: usize) -> Result<bool, CatalogError> {
-        let found: i64 = self
-            .conn
-            .prepare_cached("SELECT COUNT(*) FROM (SELECT 1 FROM product_fts WHERE product_fts MATCH ?1 LIMIT ?2)")?
-            .query_row(params![fts, limit as i64], |r| r.get(0))?;
-        Ok((found as usize) < limit)
-    }
-
-    /// `FROM … WHERE …` for a query, with its named arguments.
-    fn filter_sql(&self, q: &Query) -> (String, Vec<(&'static str, Value)>) {
-        self.filter_sql_with(q, false)
-    }
-
-    /// As [`Self::filter_sql`]; `titles_only` restricts the text to titles and brands.
-    fn filter_sql_with(&self, q: &Query, titles_only: bool) -> (String, Vec<(&'static str, Value)>) {
-        let mut args: Vec<(&'static str, Value)> = vec![
-            (":lang", Value::Text(q.lang.clone())),
-            (":now", Value::Integer(q.now.as_second())),
-        ];
-        let mut from = String::from("product p");
-        let mut conditions = vec!["p.lang = :lang".to_owned()];
-        if let Some(fts) = fts_query(&q.text) {
-            from.push_str(" JOIN product_fts ON product_fts.rowid = p.id");
-            conditions.push("product_fts MATCH :match".into());
-            let fts = if titles_only {
-                format!("{{title brand}} : ({fts})")
-            } else {
-                fts
-            };
-            args.push((":match", Value::Text(fts)));
-        }
-        if let Some(category) = &q.category {
-            conditions.push("(p.category = :category OR p.category LIKE :category_prefix ESCAPE '\\')".into());
-            let escaped = category.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            args.push((":category", Value::Text(category.clone())));
-            args.push((":category_prefix", Value::Text(format!("{escaped} > %"))));
-        }
-        let mut variant_conditions = Vec::new();
-        if let Some(size) = &q.size {
-            variant_conditions.push("v.size = :size".to_owned());
-            args.push((":size", Value::Text(size.clone())));
-        }
-        if let Some(color) = &q.color {
-            variant_conditions.push("v.color = :color".to_owned());
-            args.push((":color", Value::Text(color.clone())));
-        }
-        if let Some((min, max)) = q.price_band {
-            variant_conditions.push(format!(
-                "({EFFECTIVE_PRICE}) >= :price_min AND ({EFFECTIVE_PRICE}) < :price_max"
-            ));
-            args.push((":price_min", Value::Integer(min)));
-            args.push((":price_max", Value::Integer(max)));
-        }
-        if let Some(store) = &q.in_stock_at {
-            variant_conditions.push(
-                "EXISTS (SELECT 1 FROM stock s WHERE s.store_code = :store AND s.sku = v.sku
-                    AND s.availability IN ('in_stock', 'limited_availability')
-                    AND (s.quantity IS NULL OR s.quantity > 0))"
-                    .to_owned(),
-            );
-            args.push((":store", Value::Text(store.clone())));
-        }
-        if !variant_conditions.is_empty() {
-            conditions.push(format!(
-                "EXISTS (SELECT 1 FROM variant v INDEXED BY variant_by_group WHERE v.lang = p.lang AND v.group_id = p.group_id AND {})",
-                variant_conditions.join(" AND ")
-            ));
-        }
-        (format!("{from} WHERE {}", conditions.join(" AND ")), args)
     }
 
     /// The same category in another language: the one most of its products have there.
@@ -687,19 +557,5 @@ impl Catalog {
             (color_rank, v.size.as_deref().map(size_order))
         });
         Ok(Some(sheet))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::fts_query;
-
-    #[test]
-    fn fts_queries_are_prefix_words_and_safe() {
-        assert_eq!(fts_query("jea").as_deref(), Some("\"jea\"*"));
-        assert_eq!(fts_query("Robe  d'été").as_deref(), Some("\"robe\"* \"d\"* \"été\"*"));
-        assert_eq!(fts_query("\"OR* NEAR(").as_deref(), Some("\"or\"* \"near\"*"));
-        assert_eq!(fts_query("  -- "), None);
-        assert_eq!(fts_query(&"a ".repeat(50)).unwrap().matches('*').count(), 8);
     }
 }

@@ -3,25 +3,10 @@
 //! and to order search's ties. A hub's file has no such table; there nothing is popular.
 
 use jiff::Timestamp;
-use rusqlite::{Connection, params};
+use rusqlite::params;
 
 use super::{Catalog, CatalogError, ProductCard};
 use crate::protocol::measure::{MAX_POPULAR, PopularGroup};
-
-/// Whether the file keeps the shop's popularity (checked once, when a [`Catalog`] is
-/// made).
-pub(super) fn has_table(conn: &Connection) -> bool {
-    conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'popular')",
-        [],
-        |r| r.get(0),
-    )
-    .unwrap_or(false)
-}
-
-/// The sort key that orders equal search ranks: the group's score in this shop, groups
-/// without one last. One lookup on the table's key per row sorted.
-pub(super) const TIE_BREAK: &str = "(SELECT pop.score FROM popular pop WHERE pop.group_id = p.group_id) DESC";
 
 impl Catalog {
     /// Replaces the shop's popularity with `groups`, the hub's latest (the first
@@ -69,7 +54,7 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{ProductFeed, Query};
+    use crate::catalog::{FeedOptions, ProductFeed, Query};
 
     #[test]
     fn popularity_fills_a_row_and_orders_equal_ranks() {
@@ -77,11 +62,11 @@ mod tests {
         let mut catalog = Catalog::open(&dir.path().join("kiosk.sqlite")).unwrap();
         let now: Timestamp = "2026-11-14T10:00:00Z".parse().unwrap();
         // Three pieces a search for "robe" ranks alike.
-        let feed = "id\ttitle\tprice\tavailability\n\
-            A\tRobe\t10 EUR\tin stock\n\
-            B\tRobe\t10 EUR\tin stock\n\
-            C\tRobe\t10 EUR\tin stock\n";
-        let feed = ProductFeed::parse(feed.as_bytes(), Some("fr")).unwrap();
+        let feed = "id\ttitle\tprice\tavailability\tlink\n\
+            A\tRobe\t10 EUR\tin stock\thttps://shop.example/A\n\
+            B\tRobe\t10 EUR\tin stock\thttps://shop.example/B\n\
+            C\tRobe\t10 EUR\tin stock\thttps://shop.example/C\n";
+        let feed = ProductFeed::parse(feed.as_bytes(), &FeedOptions::lang("fr")).unwrap();
         catalog.import(Some(&feed), None, now).unwrap();
         assert!(catalog.popular("fr", 8, now).unwrap().is_empty(), "nothing counted yet");
 

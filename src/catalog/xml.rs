@@ -1,20 +1,23 @@
 //! RSS 2.0 and Atom product feeds, and XML local inventory feeds.
 //!
 //! Items are `rss/channel/item` or `feed/entry`; their direct children are fields, in the
-//! Google namespace (`g:price`) or plain (`title`, `link`, `description`). Nested groups
+//! Google namespace (`g:price`) or plain (`title`, `link`, `description`). A Google field
+//! wins over a plain one of the same name: an Atom entry's own `<id>` is not its `<g:id>`. Nested groups
 //! such as `g:shipping` are skipped whole, so `g:shipping/g:price` never passes for the
 //! product's price. Atom's `<link href=…>` is the product link.
 //!
 //! Well-formedness is checked by quick-xml (tags must match, attributes must be quoted).
-//! One leniency: an undefined entity such as `&eacute;`, which HTML-minded exporters
-//! leave in descriptions, is kept as written and decoded later with the HTML.
+//! The text it reads has been through [`repair`](super::repair): bare `&` and `<` and
+//! HTML entities are already text, so what is still malformed here is structure, and
+//! refuses the feed.
 
 use quick_xml::NsReader;
-use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::escape::resolve_xml_entity;
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 
 use super::feed::{FeedError, ParsedFeed, Position, RawItem};
+use super::repair::Lines;
 
 const GOOGLE_NS: &[u8] = b"http://base.google.com/ns/1.0";
 const MAX_FIELD_BYTES: usize = 64 * 1024;
@@ -28,22 +31,31 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
     let mut feed = ParsedFeed::default();
     let mut stack: Vec<String> = Vec::new();
     let mut item: Option<RawItem> = None;
+    // The item's plain (not Google) fields, added after its Google ones.
+    let mut plain: Vec<(String, String)> = Vec::new();
     // The field being read: its name and text so far.
     let mut field: Option<(String, String)> = None;
     // Depth of the item element, and of a nested group being skipped.
     let mut item_depth = 0;
     let mut lang_element = false;
-    let mut lines = LineCounter::default();
+    let mut lines = Lines::new(bytes);
 
     let error = |reader: &NsReader<&[u8]>, e: &dyn std::fmt::Display| {
         FeedError::at(bytes, reader.error_position() as usize, e.to_string())
+    };
+    // quick-xml's syntax errors (but one) are a construct still open at the end of input.
+    let cut = |reader: &NsReader<&[u8]>, e: &quick_xml::Error| match e {
+        quick_xml::Error::Syntax(s) if !matches!(s, quick_xml::errors::SyntaxError::InvalidBangMarkup) => {
+            error(reader, &format!("{e}; the feed may have been cut off"))
+        }
+        _ => error(reader, e),
     };
 
     loop {
         let offset = reader.buffer_position() as usize;
         let (in_google, event) = match reader.read_resolved_event() {
             Ok((ns, event)) => (matches!(ns, ResolveResult::Bound(n) if n.as_ref() == GOOGLE_NS), event),
-            Err(e) => return Err(error(&reader, &e)),
+            Err(e) => return Err(cut(&reader, &e)),
         };
         match event {
             Event::Start(e) => {
@@ -69,7 +81,7 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
                 }
                 if item.is_none() && is_item(&stack) {
                     item_depth = stack.len();
-                    let line = lines.line_at(bytes, offset);
+                    let line = lines.at(offset).0;
                     item = Some(RawItem::new(Position {
                         item: feed.items.len() + 1,
                         line,
@@ -89,12 +101,12 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
                 }
             }
             Event::Empty(e) => {
-                if let Some(item) = item.as_mut()
+                if item.is_some()
                     && stack.len() == item_depth
                     && e.local_name().as_ref() == b"link"
                     && let Some(href) = attribute(&e, "href")
                 {
-                    item.push("link", href);
+                    plain.push(("link".to_owned(), href));
                 }
             }
             Event::Text(t) => {
@@ -112,12 +124,10 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
                     let name = r.decode().map_err(|e| error(&reader, &e))?;
                     if let Some(c) = r.resolve_char_ref().map_err(|e| error(&reader, &e))? {
                         value.push(c);
-                    } else if let Some(s) = resolve_predefined_entity(&name) {
+                    } else if let Some(s) = resolve_xml_entity(&name) {
                         value.push_str(s);
                     } else {
-                        value.push('&');
-                        value.push_str(&name);
-                        value.push(';');
+                        return Err(error(&reader, &format!("'&{name};' is not an XML entity")));
                     }
                 }
             }
@@ -136,12 +146,20 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
                         lang_element = false;
                         feed.language = Some(value.trim().to_owned());
                     } else if let Some(item) = item.as_mut() {
-                        item.push(&name, value);
+                        if name.starts_with("g:") {
+                            item.push(&name, value);
+                        } else {
+                            plain.push((name, value));
+                        }
                     }
                 }
                 if depth == item_depth
-                    && let Some(done) = item.take()
+                    && let Some(mut done) = item.take()
                 {
+                    done.end_line = lines.at(reader.buffer_position() as usize).0;
+                    for (name, value) in plain.drain(..) {
+                        done.push(&name, value);
+                    }
                     feed.items.push(done);
                     if feed.items.len() > super::feed::MAX_ITEMS {
                         return Err(FeedError::TooManyItems);
@@ -160,29 +178,6 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
         ));
     }
     Ok(feed)
-}
-
-/// Line numbers of increasing offsets, counting each byte once.
-struct LineCounter {
-    offset: usize,
-    line: usize,
-}
-
-impl Default for LineCounter {
-    fn default() -> Self {
-        LineCounter { offset: 0, line: 1 }
-    }
-}
-
-impl LineCounter {
-    fn line_at(&mut self, bytes: &[u8], offset: usize) -> usize {
-        let offset = offset.min(bytes.len());
-        if offset > self.offset {
-            self.line += bytes[self.offset..offset].iter().filter(|b| **b == b'\n').count();
-            self.offset = offset;
-        }
-        self.line
-    }
 }
 
 fn is_item(stack: &[String]) -> bool {

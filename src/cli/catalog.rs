@@ -42,7 +42,7 @@ pub fn run(command: CatalogCommand) -> anyhow::Result<()> {
 
 fn import(db: &Path, feeds: &FeedFiles) -> anyhow::Result<()> {
     feeds.given()?;
-    let lang = feeds.lang.as_deref();
+    let options = feeds.options();
     let refused = |path: &Path, e: FeedError| {
         anyhow::anyhow!(
             "{}: {e}. Nothing was imported; the catalog is as it was.",
@@ -52,12 +52,12 @@ fn import(db: &Path, feeds: &FeedFiles) -> anyhow::Result<()> {
     let products = feeds
         .products
         .as_deref()
-        .map(|p| ProductFeed::parse(&read_feed(p)?, lang).map_err(|e| refused(p, e)))
+        .map(|p| ProductFeed::parse(&read_feed(p)?, &options).map_err(|e| refused(p, e)))
         .transpose()?;
     let inventory = feeds
         .inventory
         .as_deref()
-        .map(|p| InventoryFeed::parse(&read_feed(p)?).map_err(|e| refused(p, e)))
+        .map(|p| InventoryFeed::parse(&read_feed(p)?, &options).map_err(|e| refused(p, e)))
         .transpose()?;
     let mut catalog = Catalog::open(db)?;
     let report = catalog.import(products.as_ref(), inventory.as_ref(), Timestamp::now())?;
@@ -70,6 +70,9 @@ fn import(db: &Path, feeds: &FeedFiles) -> anyhow::Result<()> {
     for (feed, summary) in [("products", &report.products), ("inventory", &report.inventory)] {
         for rejection in summary.iter().flat_map(|s| &s.rejected) {
             println!("rejected {feed} {rejection}");
+        }
+        for warning in summary.iter().flat_map(|s| &s.warnings) {
+            println!("warning {feed} {warning}");
         }
     }
     Ok(())

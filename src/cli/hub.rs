@@ -413,7 +413,7 @@ fn settings(command: SettingsCommand) -> anyhow::Result<()> {
         }
         None => {
             for (name, value) in kiosk_settings::at(&conn, &target)? {
-                println!("{}\t{}", name.as_str(), kiosk_settings::shown(&value));
+                println!("{}\t{}", name.as_str(), kiosk_settings::shown(name, &value));
             }
         }
     }

@@ -99,14 +99,27 @@ pub enum BenchCommand {
     },
 }
 
-#[cfg(feature = "kiosk")]
 #[derive(Subcommand)]
 pub enum EvalCommand {
     /// Decodes every picture of a QR manifest (path, expected text as JSON, category; tab
     /// separated): a line per category, then the totals.
+    #[cfg(feature = "kiosk")]
     Qr {
         #[arg(long)]
         manifest: PathBuf,
+    },
+    /// Imports each feed (files, or every file of a directory) into a fresh catalog: a
+    /// line per feed, then how much of what they list landed. A file whose name says
+    /// `inventory` is read as a local inventory feed.
+    Feeds {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Language of product feeds that declare none.
+        #[arg(long)]
+        lang: Option<String>,
+        /// Currency of prices written without one.
+        #[arg(long, value_parser = vitrine::domain::currency)]
+        currency: Option<String>,
     },
 }
 
@@ -219,10 +232,20 @@ pub fn bench(command: BenchCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[cfg(feature = "kiosk")]
 pub fn eval(command: EvalCommand) -> anyhow::Result<()> {
-    let EvalCommand::Qr { manifest } = command;
-    let cases = vitrine::bench::qr::read_manifest(&manifest)?;
-    print(vitrine::bench::qr::run(&cases)?);
+    match command {
+        #[cfg(feature = "kiosk")]
+        EvalCommand::Qr { manifest } => {
+            let cases = vitrine::bench::qr::read_manifest(&manifest)?;
+            print(vitrine::bench::qr::run(&cases)?);
+        }
+        EvalCommand::Feeds { paths, lang, currency } => {
+            let options = vitrine::catalog::FeedOptions { lang, currency };
+            print(vitrine::bench::feeds::run(
+                &vitrine::bench::feeds::files(&paths)?,
+                &options,
+            )?);
+        }
+    }
     Ok(())
 }

@@ -61,9 +61,21 @@ pub struct FeedFiles {
     /// Language of the product feed if it does not declare one (default: en).
     #[arg(long)]
     pub lang: Option<String>,
+    /// ISO 4217 currency of prices written without one (`69.9`), e.g. EUR; without it
+    /// such prices reject their items.
+    #[arg(long, value_parser = vitrine::domain::currency)]
+    pub currency: Option<String>,
 }
 
 impl FeedFiles {
+    /// What the command line says about the feeds beyond their bytes.
+    pub fn options(&self) -> vitrine::catalog::FeedOptions {
+        vitrine::catalog::FeedOptions {
+            lang: self.lang.clone(),
+            currency: self.currency.clone(),
+        }
+    }
+
     /// The files given, by kind; a command given none is refused.
     pub fn given(&self) -> anyhow::Result<Vec<(vitrine::client::webstore::FeedKind, &Path)>> {
         use vitrine::client::webstore::FeedKind;

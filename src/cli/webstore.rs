@@ -59,14 +59,21 @@ pub fn run(command: WebstoreCommand) -> anyhow::Result<()> {
         match command {
             WebstoreCommand::Upload { hub, key, feeds } => {
                 let client = WebStoreClient::new(&hub, &key)?;
+                let query = vitrine::protocol::params::FeedQuery {
+                    lang: feeds.lang.clone(),
+                    currency: feeds.currency.clone(),
+                };
                 for (kind, path) in feeds.given()? {
                     let summary = client
-                        .upload(kind, read_feed(path)?, feeds.lang.as_deref())
+                        .upload(kind, read_feed(path)?, query.clone())
                         .await
                         .with_context(|| path.display().to_string())?;
                     println!("{summary}");
                     for rejection in &summary.rejected {
                         println!("rejected {} {rejection}", kind.as_str());
+                    }
+                    for warning in &summary.warnings {
+                        println!("warning {} {warning}", kind.as_str());
                     }
                 }
             }

@@ -55,10 +55,8 @@ impl WebStoreClient {
 
     /// Uploads a feed, which the hub imports at once; `lang` for a product feed that
     /// does not declare its language.
-    pub async fn upload(&self, kind: FeedKind, body: Vec<u8>, lang: Option<&str>) -> anyhow::Result<ImportSummary> {
-        let query = FeedQuery {
-            lang: lang.filter(|_| kind == FeedKind::Products).map(str::to_owned),
-        };
+    pub async fn upload(&self, kind: FeedKind, body: Vec<u8>, mut query: FeedQuery) -> anyhow::Result<ImportSummary> {
+        query.lang = query.lang.filter(|_| kind == FeedKind::Products);
         self.call(
             self.http
                 .post(format!("{}/v1/webstore/feeds/{}", self.base, kind.as_str()))

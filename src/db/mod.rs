@@ -81,6 +81,7 @@ fn migrations(schema: Schema) -> Migrations<'static> {
             M::up(include_str!("kiosk_v6.sql")),
             M::up(include_str!("kiosk_v7.sql")),
             M::up(include_str!("kiosk_v8.sql")),
+            M::up(include_str!("kiosk_v9.sql")),
         ],
         Schema::Hub => vec![
             catalog,
@@ -93,6 +94,8 @@ fn migrations(schema: Schema) -> Migrations<'static> {
             M::up(include_str!("hub_v7.sql")),
             M::up(include_str!("hub_v8.sql")),
             M::up(include_str!("hub_v9.sql")),
+            M::up(include_str!("hub_v10.sql")),
+            M::up(include_str!("hub_v11.sql")),
         ],
     })
 }

@@ -533,11 +533,11 @@ pub fn write_assets(dir: &Path) -> std::io::Result<()> {
 
 /// Imports the embedded demo feeds into a catalog.
 pub fn import_into(catalog: &mut crate::catalog::Catalog, now: jiff::Timestamp) -> anyhow::Result<()> {
-    use crate::catalog::{InventoryFeed, ProductFeed};
+    use crate::catalog::{FeedOptions, InventoryFeed, ProductFeed};
     let file = |name: &str| asset(name).ok_or_else(|| anyhow::anyhow!("demo asset {name} is missing from the build"));
-    let fr = ProductFeed::parse(file(PRODUCTS_FR)?, None)?;
-    let en = ProductFeed::parse(file(PRODUCTS_EN)?, Some("en"))?;
-    let inventory = InventoryFeed::parse(file(INVENTORY)?)?;
+    let fr = ProductFeed::parse(file(PRODUCTS_FR)?, &FeedOptions::default())?;
+    let en = ProductFeed::parse(file(PRODUCTS_EN)?, &FeedOptions::lang("en"))?;
+    let inventory = InventoryFeed::parse(file(INVENTORY)?, &FeedOptions::default())?;
     catalog.import(Some(&fr), Some(&inventory), now)?;
     catalog.import(Some(&en), None, now)?;
     Ok(())

@@ -394,7 +394,8 @@ impl Default for Config {
     }
 }
 
-/// A feed the hub fetches: `[[feed]] kind = "products", url = "…", lang = "fr", every_minutes = 60`.
+/// A feed the hub fetches: `[[feed]] kind = "products", url = "…", lang = "fr",
+/// currency = "EUR", every_minutes = 60`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FeedSource {
@@ -402,6 +403,9 @@ pub struct FeedSource {
     pub url: String,
     #[serde(default)]
     pub lang: Option<String>,
+    /// The currency of prices the feed writes without one (`69.9`).
+    #[serde(default)]
+    pub currency: Option<String>,
     #[serde(default = "default_every")]
     pub every_minutes: u64,
 }
@@ -424,7 +428,11 @@ impl Config {
             "max_feed_mib must be between 1 and {}",
             MAX_FEED_BYTES / (1024 * 1024)
         );
-        for feed in &config.feeds {
+        for feed in &mut config.feeds {
+            if let Some(code) = &feed.currency {
+                feed.currency =
+                    Some(crate::domain::currency(code).map_err(|e| anyhow::anyhow!("feed {}: {e}", feed.url))?);
+            }
             anyhow::ensure!(
                 feed.url.starts_with("https://") || feed.url.starts_with("http://"),
                 "feed url '{}' must be http(s)",

@@ -66,7 +66,11 @@ async fn fetch_once(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let body = spool.response_body(response).await.context("the feed was not read")?;
-    let summary = import_feed(store, source.kind, body, source.lang.clone(), origin(source))
+    let options = crate::catalog::FeedOptions {
+        lang: source.lang.clone(),
+        currency: source.currency.clone(),
+    };
+    let summary = import_feed(store, source.kind, body, options, origin(source))
         .await?
         .summary;
     *etag = new_tag;

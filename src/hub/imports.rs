@@ -1,15 +1,16 @@
 //! The log of feed imports (`feed_import`, `src/db/hub_v8.sql`): each upload, console
 //! upload and scheduled fetch, what it did or why it was refused, and its first rejected
-//! items with their line — what the console's feeds page shows. Kept 90 days.
+//! items and warnings with their line — what the console's feeds page shows. Kept 90 days.
 
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Summary;
+use crate::catalog::feed::Notice;
 use crate::protocol::params::FeedKind;
 
-/// Most rejected items kept per import.
+/// Most rejected items, and most warnings, kept per import.
 pub const MAX_KEPT: usize = 1000;
 /// How long imports are kept.
 pub const KEPT_FOR: SignedDuration = SignedDuration::from_hours(90 * 24);
@@ -23,13 +24,30 @@ pub struct Origin {
     pub by: String,
 }
 
-/// A rejected item, as kept.
+/// A rejected item or a warning, as kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejected {
     pub item: Option<usize>,
     pub line: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
     pub id: Option<String>,
     pub reason: String,
+}
+
+fn kept(notices: &[Notice]) -> String {
+    let kept: Vec<Rejected> = notices
+        .iter()
+        .take(MAX_KEPT)
+        .map(|n| Rejected {
+            item: n.item,
+            line: n.line,
+            column: n.column,
+            id: n.id.clone(),
+            reason: n.reason.clone(),
+        })
+        .collect();
+    serde_json::to_string(&kept).unwrap_or_else(|_| "[]".to_owned())
 }
 
 /// How an import ended.
@@ -83,8 +101,10 @@ pub struct Import {
     pub unchanged: u64,
     pub removed: u64,
     pub rejected: u64,
+    pub warnings: u64,
     pub error: Option<String>,
     pub rejections: Vec<Rejected>,
+    pub warning_list: Vec<Rejected>,
 }
 
 /// Records an import; call it in the transaction of the import itself when it changed
@@ -102,25 +122,11 @@ pub fn record(
         Outcome::Refused(why) => ("refused", None, Some(why.as_str())),
         Outcome::FetchFailed(why) => ("fetch_failed", None, Some(why.as_str())),
     };
-    let kept: Vec<Rejected> = summary
-        .map(|s| {
-            s.rejected
-                .iter()
-                .take(MAX_KEPT)
-                .map(|r| Rejected {
-                    item: r.position.as_ref().map(|p| p.item),
-                    line: r.position.as_ref().map(|p| p.line),
-                    id: r.id.clone(),
-                    reason: r.reason.clone(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
     let count = |f: fn(&Summary) -> usize| summary.map_or(0, |s| f(s) as i64);
     conn.prepare_cached(
         "INSERT INTO feed_import (at, kind, lang, source, origin, outcome, imported, updated, unchanged, removed,
-             rejected, error, rejections)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             rejected, error, rejections, warnings, warning_list)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         now.as_second(),
@@ -135,13 +141,21 @@ pub fn record(
         count(|s| s.removed),
         count(|s| s.rejected.len()),
         error,
-        serde_json::to_string(&kept).unwrap_or_else(|_| "[]".to_owned())
+        summary.map_or_else(|| "[]".to_owned(), |s| kept(&s.rejected)),
+        count(|s| s.warnings.len()),
+        summary.map_or_else(|| "[]".to_owned(), |s| kept(&s.warnings)),
     ])?;
     Ok(conn.last_insert_rowid())
 }
 
 fn import(r: &rusqlite::Row<'_>, with_rejections: bool) -> rusqlite::Result<Import> {
-    let rejections: String = r.get(13)?;
+    let list = |column: usize| -> rusqlite::Result<Vec<Rejected>> {
+        Ok(if with_rejections {
+            serde_json::from_str(&r.get::<_, String>(column)?).unwrap_or_default()
+        } else {
+            Vec::new()
+        })
+    };
     Ok(Import {
         id: r.get(0)?,
         at: Timestamp::from_second(r.get(1)?).unwrap_or(Timestamp::UNIX_EPOCH),
@@ -156,16 +170,14 @@ fn import(r: &rusqlite::Row<'_>, with_rejections: bool) -> rusqlite::Result<Impo
         removed: r.get(10)?,
         rejected: r.get(11)?,
         error: r.get(12)?,
-        rejections: if with_rejections {
-            serde_json::from_str(&rejections).unwrap_or_default()
-        } else {
-            Vec::new()
-        },
+        rejections: list(13)?,
+        warnings: r.get(14)?,
+        warning_list: list(15)?,
     })
 }
 
-const COLUMNS: &str =
-    "id, at, kind, lang, source, origin, outcome, imported, updated, unchanged, removed, rejected, error, rejections";
+const COLUMNS: &str = "id, at, kind, lang, source, origin, outcome, imported, updated, unchanged, removed, rejected, error, rejections, \
+     warnings, warning_list";
 
 /// The latest imports, newest first, without their rejected items.
 pub fn latest(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<Import>> {

@@ -1,6 +1,7 @@
 //! Remote settings (`src/db/hub_v8.sql`): what store ops set for the chain, a shop or one
 //! kiosk — idle and warning seconds, the visit's maximum, the starting language, the
-//! featured products, the attract screen's campaign line, sign-in with the phone. A kiosk
+//! featured products, the attract screen's campaign line, sign-in with the phone, search
+//! synonyms. A kiosk
 //! gets them merged (its own over its shop's over the chain's) with its catalog pull, and
 //! applies them without a restart.
 //!
@@ -49,6 +50,7 @@ pub enum Name {
     Featured,
     Campaign,
     PhoneSignIn,
+    Synonyms,
 }
 
 /// Most featured products.
@@ -57,7 +59,7 @@ pub const MAX_FEATURED: usize = 24;
 pub const MAX_CAMPAIGN_CHARS: usize = 80;
 
 impl Name {
-    pub const ALL: [Name; 7] = [
+    pub const ALL: [Name; 8] = [
         Name::IdleSeconds,
         Name::WarningSeconds,
         Name::VisitMaxMinutes,
@@ -65,6 +67,7 @@ impl Name {
         Name::Featured,
         Name::Campaign,
         Name::PhoneSignIn,
+        Name::Synonyms,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +79,7 @@ impl Name {
             Name::Featured => "featured",
             Name::Campaign => "campaign",
             Name::PhoneSignIn => "phone_sign_in",
+            Name::Synonyms => "synonyms",
         }
     }
 
@@ -130,6 +134,21 @@ impl Name {
                 "off" | "false" | "no" => Ok(false.into()),
                 _ => Err("phone_sign_in is on or off".to_owned()),
             },
+            Name::Synonyms => {
+                use crate::catalog::search::synonyms::{MAX_RULES, Rule};
+                let rules: Vec<&str> = text
+                    .split([';', '\n'])
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .collect();
+                if rules.len() > MAX_RULES {
+                    return Err(format!("synonyms holds at most {MAX_RULES} rules"));
+                }
+                for rule in &rules {
+                    Rule::parse(rule)?;
+                }
+                Ok(rules.into())
+            }
         }
     }
 }
@@ -264,16 +283,27 @@ fn apply(settings: &mut RemoteSettings, name: Name, value: &serde_json::Value) {
         }
         Name::Campaign => settings.campaign = value.as_str().map(str::to_owned),
         Name::PhoneSignIn => settings.phone_sign_in = value.as_bool(),
+        Name::Synonyms => {
+            settings.synonyms = value
+                .as_array()
+                .map(|rules| rules.iter().filter_map(|r| r.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default();
+        }
     }
 }
 
 /// A setting's value as a person reads and types it.
-pub fn shown(value: &serde_json::Value) -> String {
+pub fn shown(name: Name, value: &serde_json::Value) -> String {
+    let separator = if name == Name::Synonyms { "; " } else { " " };
     match value {
         serde_json::Value::String(text) => text.clone(),
         serde_json::Value::Bool(true) => "on".to_owned(),
         serde_json::Value::Bool(false) => "off".to_owned(),
-        serde_json::Value::Array(items) => items.iter().filter_map(|i| i.as_str()).collect::<Vec<_>>().join(" "),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .filter_map(|i| i.as_str())
+            .collect::<Vec<_>>()
+            .join(separator),
         other => other.to_string(),
     }
 }
@@ -298,6 +328,17 @@ mod tests {
         assert_eq!(paris.idle_seconds, Some(120));
         assert_eq!(paris.language.as_deref(), Some("en"));
         assert_eq!(paris.featured, ["SKU-1", "SKU-2", "SKU-3"]);
+        assert!(Name::Synonyms.value("gilet").is_err());
+        set(
+            &Target::Shop("PARIS".into()),
+            Name::Synonyms,
+            Some("gilet = cardigan; fr: pull = chandail"),
+        )
+        .unwrap();
+        assert_eq!(
+            effective(&conn, "PARIS", 7).unwrap().synonyms,
+            ["gilet = cardigan", "fr: pull = chandail"]
+        );
         let lyon = effective(&conn, "LYON", 8).unwrap();
         assert_eq!(lyon.idle_seconds, Some(90));
         assert!(lyon.featured.is_empty());

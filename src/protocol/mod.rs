@@ -512,6 +512,9 @@ pub struct RemoteSettings {
     /// Whether shoppers may sign in with their phone (when the web store allows it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_sign_in: Option<bool>,
+    /// The shop's search synonym rules (`fr: gilet = cardigan`), on top of the built-in ones.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub synonyms: Vec<String>,
 }
 
 /// A shop of the chain, as the hub's `[[shop]]` config describes it.
@@ -717,20 +720,31 @@ pub struct ImportSummary {
     pub updated: usize,
     pub unchanged: usize,
     pub removed: usize,
+    /// How many items were left out, and the first thousand, each with its position and why.
+    #[serde(default)]
+    pub rejected_count: usize,
     pub rejected: Vec<String>,
+    /// How many things were dropped, repaired or read differently so items could land
+    /// (a GTIN with a wrong check digit, a stray `&`, a price read in the configured
+    /// currency), and the first thousand.
+    #[serde(default)]
+    pub warning_count: usize,
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl std::fmt::Display for ImportSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} imported={} updated={} unchanged={} removed={} rejected={}",
+            "{} imported={} updated={} unchanged={} removed={} rejected={} warnings={}",
             self.feed,
             self.imported,
             self.updated,
             self.unchanged,
             self.removed,
-            self.rejected.len()
+            self.rejected_count.max(self.rejected.len()),
+            self.warning_count.max(self.warnings.len())
         )
     }
 }

@@ -47,6 +47,10 @@ pub struct FeedQuery {
     /// Language of a product feed if it does not declare one (e.g. `fr`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+    /// ISO 4217 currency of prices the feed writes without one (`69.9`), e.g. `EUR`.
+    /// Without it, such prices reject their items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
 }
 
 /// A catalog picture through the hub: `?url=…`.

@@ -253,6 +253,10 @@ impl Syncer {
         self.with_db(move |c| {
             trust::save(c.connection(), &keys, Timestamp::now())?;
             trust::save_settings(c.connection(), &settings, Timestamp::now())?;
+            // The hub checked the rules; one it did not (an older hub) is logged, not fatal.
+            if let Err(e) = c.set_synonyms(&settings.remote.synonyms) {
+                tracing::warn!("the shop's search synonyms were not applied: {e}");
+            }
             roster::save_staff(c.connection(), &staff.staff)
         })
         .await?;

@@ -315,7 +315,21 @@ fn summary(feed: &str, s: Summary) -> ImportSummary {
         updated: s.updated,
         unchanged: s.unchanged,
         removed: s.removed,
-        rejected: s.rejected.iter().map(ToString::to_string).collect(),
+        rejected_count: s.rejected.len(),
+        warning_count: s.warnings.len(),
+        // The first of each, as the import log keeps them: a feed may have millions.
+        rejected: s
+            .rejected
+            .iter()
+            .take(crate::hub::imports::MAX_KEPT)
+            .map(ToString::to_string)
+            .collect(),
+        warnings: s
+            .warnings
+            .iter()
+            .take(crate::hub::imports::MAX_KEPT)
+            .map(ToString::to_string)
+            .collect(),
     }
 }
 
@@ -339,7 +353,7 @@ async fn upload_products(
     ApiQuery(query): ApiQuery<FeedQuery>,
     request: Request,
 ) -> Result<Json<ImportSummary>, ApiError> {
-    upload(&state, &key, FeedKind::Products, request, query.lang).await
+    upload(&state, &key, FeedKind::Products, request, query).await
 }
 
 /// Checks the key's scope, then spools the body to disk and imports it. Not one byte of
@@ -349,9 +363,19 @@ async fn upload(
     key: &WebStoreAuth,
     kind: FeedKind,
     request: Request,
-    lang: Option<String>,
+    query: FeedQuery,
 ) -> Result<Json<ImportSummary>, ApiError> {
     key.require(Scope::CatalogWrite)?;
+    let currency = query
+        .currency
+        .as_deref()
+        .map(crate::domain::currency)
+        .transpose()
+        .map_err(|e| ApiError::bad_request("invalid_currency", e))?;
+    let options = crate::catalog::FeedOptions {
+        lang: query.lang,
+        currency,
+    };
     let announced = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -374,7 +398,7 @@ async fn upload(
         source: "upload",
         by: key.name.clone(),
     };
-    let imported = crate::hub::import_feed(&state.store, kind, body, lang, origin)
+    let imported = crate::hub::import_feed(&state.store, kind, body, options, origin)
         .await
         .map(|imported| imported.summary)
         .map_err(|e| match e {
@@ -387,16 +411,17 @@ async fn upload(
 }
 
 /// Imports a local inventory feed: stock for every shop. The body is the file as it is
-/// (TSV), whatever its `Content-Type`.
-#[utoipa::path(post, path = "/v1/webstore/feeds/inventory", tag = "webstore",
+/// (delimited text or XML), whatever its `Content-Type`; `lang` does not apply.
+#[utoipa::path(post, path = "/v1/webstore/feeds/inventory", tag = "webstore", params(FeedQuery),
     request_body(content = inline(crate::protocol::FeedFile), content_type = "application/octet-stream"),
     responses((status = 200, body = ImportSummary), (status = 422, body = Problem)), security(("webstore" = [])))]
 async fn upload_inventory(
     State(state): State<AppState>,
     key: WebStoreAuth,
+    ApiQuery(query): ApiQuery<FeedQuery>,
     request: Request,
 ) -> Result<Json<ImportSummary>, ApiError> {
-    upload(&state, &key, FeedKind::Inventory, request, None).await
+    upload(&state, &key, FeedKind::Inventory, request, query).await
 }
 
 pub(super) fn check_customer(customer: &str) -> Result<(), ApiError> {

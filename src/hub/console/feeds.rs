@@ -1,6 +1,7 @@
 //! Catalog and feeds: the scheduled feeds with their last fetch, every import (uploaded
 //! by the web store, sent from here, fetched) with its counts, and one import's rejected
-//! items with their line; an upload from the browser (admins: the catalog is the chain's).
+//! items and warnings with their line; an upload from the browser (admins: the catalog
+//! is the chain's).
 
 use axum::extract::{Multipart, Path, State};
 use axum::response::Response;
@@ -18,6 +19,7 @@ fn outcome(lang: Lang, import: &Import) -> Markup {
     html! {
         @match import.outcome.as_str() {
             "imported" if import.rejected > 0 => span.pill.warn { (tr!(lang, "Imported, %{n} rejected", n = import.rejected)) },
+            "imported" if import.warnings > 0 => span.pill.ok { (tr!(lang, "Imported, %{n} warnings", n = import.warnings)) },
             "imported" => span.pill.ok { (tr!(lang, "Imported")) },
             "refused" => span.pill.bad { (tr!(lang, "Refused whole")) },
             _ => span.pill.bad { (tr!(lang, "Not fetched")) },
@@ -117,11 +119,13 @@ pub async fn list(ctx: Ctx, State(state): State<AppState>) -> Result<Response, C
                 (ctx.token_field())
                 label for="kind" { (tr!(lang, "Kind")) }
                 select #kind name="kind" {
-                    option value="products" { (tr!(lang, "Products (Merchant Center: RSS, Atom or TSV)")) }
-                    option value="inventory" { (tr!(lang, "Stock per shop (local inventory, TSV)")) }
+                    option value="products" { (tr!(lang, "Products (Merchant Center: RSS, Atom, TSV or CSV)")) }
+                    option value="inventory" { (tr!(lang, "Stock per shop (local inventory: TSV, CSV or XML)")) }
                 }
                 label for="lang" { (tr!(lang, "Language of the products (fr, en…)")) }
                 input #lang name="lang" maxlength="8" value="fr";
+                label for="currency" { (tr!(lang, "Currency of prices written without one (EUR, GBP…)")) }
+                input #currency name="currency" maxlength="3" autocomplete="off";
                 label for="file" { (tr!(lang, "File")) }
                 input #file type="file" name="file" required;
                 button.primary type="submit" { (tr!(lang, "Import")) }
@@ -152,27 +156,46 @@ pub async fn import(ctx: Ctx, State(state): State<AppState>, Path(id): Path<i64>
             li { strong { (import.unchanged) } span { (tr!(lang, "unchanged")) } }
             li { strong { (import.removed) } span { (tr!(lang, "removed")) } }
             li { strong { (import.rejected) } span { (tr!(lang, "rejected")) } }
+            li { strong { (import.warnings) } span { (tr!(lang, "warnings")) } }
         }
         @if !import.rejections.is_empty() {
             h2 { (tr!(lang, "Rejected items")) }
             @if import.rejected as usize > import.rejections.len() {
                 p.hint { (tr!(lang, "The first %{n} are kept.", n = import.rejections.len())) }
             }
-            table {
-                thead { tr { th scope="col" { (tr!(lang, "Item")) } th scope="col" { (tr!(lang, "Line")) } th scope="col" { (tr!(lang, "Id")) } th scope="col" { (tr!(lang, "Why")) } } }
-                tbody { @for r in &import.rejections { tr {
-                    td.num { (r.item.map_or("—".to_owned(), |n| n.to_string())) }
-                    td.num { (r.line.map_or("—".to_owned(), |n| n.to_string())) }
-                    td { (r.id.as_deref().unwrap_or("—")) }
-                    td { (r.reason) }
-                } } }
+            (notices(lang, &import.rejections))
+        }
+        @if !import.warning_list.is_empty() {
+            h2 { (tr!(lang, "Warnings")) }
+            p.hint {
+                (tr!(lang, "These items landed, with a field dropped, repaired or read differently: correct them in the shop's export."))
+                @if import.warnings as usize > import.warning_list.len() {
+                    " " (tr!(lang, "The first %{n} are kept.", n = import.warning_list.len()))
+                }
             }
+            (notices(lang, &import.warning_list))
         }
         p { a href="/console/feeds" { (tr!(lang, "All imports")) } }
     };
     Ok(ctx
         .render(&tr!(lang, "Import of %{at}", at = lang.time(import.at)), body)
         .await)
+}
+
+/// Rejected items or warnings, with where they are in the feed.
+fn notices(lang: Lang, list: &[imports::Rejected]) -> Markup {
+    let number = |n: Option<usize>| n.map_or("—".to_owned(), |n| n.to_string());
+    html! {
+        table {
+            thead { tr { th scope="col" { (tr!(lang, "Item")) } th scope="col" { (tr!(lang, "Line")) } th scope="col" { (tr!(lang, "Id")) } th scope="col" { (tr!(lang, "Why")) } } }
+            tbody { @for r in list { tr {
+                td.num { (number(r.item)) }
+                td.num { (number(r.line)) @if let Some(c) = r.column { ":" (c) } }
+                td { (r.id.as_deref().unwrap_or("—")) }
+                td { (r.reason) }
+            } } }
+        }
+    }
 }
 
 /// A short form field (the token, the kind, the language): at most 256 bytes read, else
@@ -195,7 +218,7 @@ pub async fn upload(ctx: Ctx, State(state): State<AppState>, mut form: Multipart
     let lang = ctx.lang;
     let refused = |message: String| async { ctx.redirect("/console/feeds", Flash::Refused, message).await };
     let mut token_checked = false;
-    let (mut kind, mut feed_lang, mut body) = (None, None, None);
+    let (mut kind, mut feed_lang, mut currency, mut body) = (None, None, None, None);
     while let Some(field) = form.next_field().await.map_err(|_| ConsoleError::Csrf)? {
         match field.name().unwrap_or("") {
             "authenticity_token" => {
@@ -210,6 +233,12 @@ pub async fn upload(ctx: Ctx, State(state): State<AppState>, mut form: Multipart
                     .await
                     .map(|l| l.trim().to_owned())
                     .filter(|l| !l.is_empty())
+            }
+            "currency" => {
+                currency = small_text(field)
+                    .await
+                    .map(|c| c.trim().to_owned())
+                    .filter(|c| !c.is_empty())
             }
             "file" => match state.spool.form_field(field).await {
                 Ok(spooled) => body = Some(spooled),
@@ -240,6 +269,10 @@ pub async fn upload(ctx: Ctx, State(state): State<AppState>, mut form: Multipart
     {
         return Ok(refused(tr!(lang, "A language is a code such as fr or en.").into_owned()).await);
     }
+    let currency = match currency.as_deref().map(crate::domain::currency).transpose() {
+        Ok(currency) => currency,
+        Err(_) => return Ok(refused(tr!(lang, "A currency is a code such as EUR or GBP.").into_owned()).await),
+    };
     let Some(body) = body else {
         return Ok(refused(tr!(lang, "Choose a file.").into_owned()).await);
     };
@@ -247,8 +280,11 @@ pub async fn upload(ctx: Ctx, State(state): State<AppState>, mut form: Multipart
         source: "console",
         by: ctx.account.email.clone(),
     };
-    let feed_lang = (kind == FeedKind::Products).then_some(feed_lang).flatten();
-    match crate::hub::import_feed(&state.store, kind, body, feed_lang, origin).await {
+    let options = crate::catalog::FeedOptions {
+        lang: feed_lang,
+        currency,
+    };
+    match crate::hub::import_feed(&state.store, kind, body, options, origin).await {
         Ok(imported) => {
             let (actor, id, what) = (ctx.actor(), imported.id, kind.as_str());
             state

@@ -49,6 +49,13 @@ fn label(lang: Lang, name: Name) -> (String, String) {
             tr!(lang, "Sign-in with the phone"),
             tr!(lang, "on or off (when the web store offers it)."),
         ),
+        Name::Synonyms => (
+            tr!(lang, "Search synonyms"),
+            tr!(
+                lang,
+                "Words shoppers use for the same thing, on top of the built-in ones: rules separated by ;, entries by =, optionally for one language (fr: gilet = cardigan; hoodie = sweat à capuche)."
+            ),
+        ),
     };
     (label.into_owned(), hint.into_owned())
 }
@@ -102,9 +109,9 @@ async fn show(
             } }
             tbody { @for name in Name::ALL {
                 @let (title, hint) = label(lang, name);
-                @let set_here = here.iter().find(|(n, _)| *n == name).map(|(_, v)| kiosk_settings::shown(v));
+                @let set_here = here.iter().find(|(n, _)| *n == name).map(|(_, v)| kiosk_settings::shown(name, v));
                 @let from_above = levels.iter().zip(&inherited).find_map(|((_, level), values)| {
-                    values.iter().find(|(n, _)| *n == name).map(|(_, v)| (kiosk_settings::shown(v), level.clone()))
+                    values.iter().find(|(n, _)| *n == name).map(|(_, v)| (kiosk_settings::shown(name, v), level.clone()))
                 });
                 tr {
                     th scope="row" { (title) br; small { (hint) } }

@@ -68,14 +68,14 @@ pub fn popular(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{Catalog, ProductFeed};
+    use crate::catalog::{Catalog, FeedOptions, ProductFeed};
 
-    const FEED: &str = "id\ttitle\tprice\tavailability\titem_group_id\n\
-        A1\tRobe\t10 EUR\tin stock\tA\n\
-        A2\tRobe\t10 EUR\tin stock\tA\n\
-        B1\tJean\t10 EUR\tin stock\tB\n\
-        C1\tPull\t10 EUR\tin stock\tC\n\
-        D1\tSac\t10 EUR\tin stock\tD\n";
+    const FEED: &str = "id\ttitle\tprice\tavailability\titem_group_id\tlink\n\
+        A1\tRobe\t10 EUR\tin stock\tA\thttps://shop.example/A\n\
+        A2\tRobe\t10 EUR\tin stock\tA\thttps://shop.example/A\n\
+        B1\tJean\t10 EUR\tin stock\tB\thttps://shop.example/B\n\
+        C1\tPull\t10 EUR\tin stock\tC\thttps://shop.example/C\n\
+        D1\tSac\t10 EUR\tin stock\tD\thttps://shop.example/D\n";
 
     fn count(conn: &Connection, day: &str, store: &str, kind: &str, sku: &str, n: i64) {
         conn.execute(
@@ -94,7 +94,7 @@ mod tests {
         let now: Timestamp = "2026-11-14T10:00:00Z".parse().unwrap();
         // The same SKUs in two languages: each counts once.
         for lang in ["fr", "en"] {
-            let feed = ProductFeed::parse(FEED.as_bytes(), Some(lang)).unwrap();
+            let feed = ProductFeed::parse(FEED.as_bytes(), &FeedOptions::lang(lang)).unwrap();
             catalog.import(Some(&feed), None, now).unwrap();
         }
         let conn = catalog.connection();

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 
 use super::{Store, StoreError};
 use crate::catalog::feed::FeedError;
-use crate::catalog::{InventoryFeed, ProductFeed, Summary};
+use crate::catalog::{FeedOptions, InventoryFeed, ProductFeed, Summary};
 use crate::hub::imports::{self, Origin, Outcome};
 use crate::protocol::params::FeedKind;
 
@@ -25,15 +25,15 @@ pub async fn import_feed(
     store: &Store,
     kind: FeedKind,
     body: impl AsRef<[u8]> + Send + 'static,
-    lang: Option<String>,
+    options: FeedOptions,
     origin: Origin,
 ) -> Result<Imported, ImportError> {
-    let parse_lang = lang.clone();
+    let lang = options.lang.clone().filter(|_| kind == FeedKind::Products);
     let parsed = tokio::task::spawn_blocking(move || {
         let body = body.as_ref();
         Ok::<_, FeedError>(match kind {
-            FeedKind::Products => (Some(ProductFeed::parse(body, parse_lang.as_deref())?), None),
-            FeedKind::Inventory => (None, Some(InventoryFeed::parse(body)?)),
+            FeedKind::Products => (Some(ProductFeed::parse(body, &options)?), None),
+            FeedKind::Inventory => (None, Some(InventoryFeed::parse(body, &options)?)),
         })
     })
     .await

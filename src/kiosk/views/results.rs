@@ -135,6 +135,7 @@ impl Results {
     pub fn show_search(self: &Rc<Self>, text: &str) {
         let mut query = Query::new(&self.ctx.content_lang(), self.ctx.now());
         query.text = text.to_owned();
+        query.rank_store = Some(self.ctx.store.clone());
         self.state.borrow_mut().query = Some(query);
         self.refresh();
     }

@@ -176,6 +176,7 @@ impl Search {
         let mut query = Query::new(&self.ctx.content_lang(), self.ctx.now());
         query.text = text.clone();
         query.limit = ASKED;
+        query.rank_store = Some(self.ctx.store.clone());
         let this = self.clone();
         self.ctx.spawn(async move {
             let ctx = &this.ctx;
