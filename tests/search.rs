@@ -254,6 +254,30 @@ fn every_query_is_ranked_however_many_it_matches() {
 }
 
 #[test]
+fn a_variant_joining_a_product_brings_its_stock_into_the_ranking() {
+    let mut f = catalog("fr", &[("A", "Robe Alba", "", "A"), ("B1", "Robe Berta", "", "B")]);
+    f.inventory("store_code\tid\tquantity\nICI\tA\t0\nICI\tB1\t0\nICI\tB2\t4\n");
+    assert_eq!(
+        search(&f.catalog, "fr", "robe", Some("ICI")),
+        ["Robe Alba", "Robe Berta"]
+    );
+    // The same words: only the product's variants change, not its index entry.
+    let feed = format!(
+        "id\ttitle\tprice\tavailability\tlink\titem_group_id\tbrand\n\
+         A\tRobe Alba\t10 EUR\tin stock\t{LINK}\tA\tMaison\n\
+         B1\tRobe Berta\t10 EUR\tin stock\t{LINK}\tB\tMaison\n\
+         B2\tRobe Berta\t10 EUR\tin stock\t{LINK}\tB\tMaison\n"
+    );
+    let feed = ProductFeed::parse(feed.as_bytes(), &FeedOptions::lang("fr")).unwrap();
+    f.catalog.import(Some(&feed), None, now()).unwrap();
+    assert_eq!(
+        search(&f.catalog, "fr", "robe", Some("ICI")),
+        ["Robe Berta", "Robe Alba"],
+        "the new size is in stock here"
+    );
+}
+
+#[test]
 fn a_second_connection_sees_what_the_first_imported() {
     let f = french();
     let path = f.dir.path().join("catalog.db");

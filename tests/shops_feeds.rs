@@ -11,6 +11,7 @@ const WOOCOMMERCE: &[u8] = include_bytes!("data/feeds/woocommerce-export.csv");
 const PRESTASHOP: &[u8] = include_bytes!("data/feeds/prestashop-fr.csv");
 const HANDMADE: &[u8] = include_bytes!("data/feeds/handmade-pipes.txt");
 const DAMAGED: &[u8] = include_bytes!("data/feeds/damaged.xml");
+const SHOP_ITEMS: &[u8] = include_bytes!("data/feeds/shop-items.xml");
 
 fn import(f: &mut Fixture, bytes: &[u8], options: &FeedOptions) -> Summary {
     let feed = ProductFeed::parse(bytes, options).unwrap();
@@ -143,6 +144,55 @@ fn near_standard_header_names_are_read_and_reported_once() {
     assert_eq!(cup.brand.as_deref(), Some("Atelier"));
     assert_eq!(cup.variants[0].online.as_str(), "out_of_stock");
     assert_eq!(cup.link.as_deref(), Some("https://atelier.example/tasse"));
+}
+
+#[test]
+fn an_xml_export_with_its_own_element_names_lands_like_a_merchant_center_feed() {
+    let mut f = fixture();
+    let options = FeedOptions {
+        lang: Some("cs".into()),
+        currency: Some("CZK".into()),
+    };
+    let summary = import(&mut f, SHOP_ITEMS, &options);
+    assert_eq!((summary.imported, summary.rejected.len()), (3, 0), "{summary:?}");
+    let warnings = lines(&summary.warnings);
+    assert!(
+        warnings.iter().any(|w| w.contains("'productname' as title")
+            && w.contains("'imgurl' as image_link")
+            && w.contains("'price_vat' as price")),
+        "the mapping is reported: {warnings:#?}"
+    );
+    let sheet = f
+        .catalog
+        .product("cs", "KB-1", "")
+        .unwrap()
+        .expect("grouped by ITEMGROUP_ID");
+    assert_eq!(sheet.variants.len(), 2);
+    assert_eq!(sheet.brand.as_deref(), Some("Lesní dílna"));
+    for v in &sheet.variants {
+        assert_eq!(
+            (v.price.minor, v.price.currency.as_str()),
+            (249_000, "CZK"),
+            "{}",
+            v.sku
+        );
+    }
+
+    let products = |root: &str| {
+        format!(
+            "<{root}><products><product><id>P1</id><name>Mug</name><price>9.50 EUR</price>\
+             <url>https://shop.example/mug</url></product></products></{root}>"
+        )
+    };
+    let mut f = fixture();
+    assert_eq!(import(&mut f, products("catalog").as_bytes(), &eur()).imported, 1);
+    let refused = ProductFeed::parse(b"<html><body><p>Not found</p></body></html>", &eur()).unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("<html> lists no <item>, <entry>, <product> or <offer>"),
+        "{refused}"
+    );
 }
 
 #[test]

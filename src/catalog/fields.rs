@@ -35,6 +35,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "titre",
             "nom",
             "nom_du_produit",
+            "productname",
         ],
     ),
     (
@@ -79,6 +80,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "photo",
             "image_1",
             "image_principale",
+            "imgurl",
         ],
     ),
     (
@@ -90,6 +92,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "images",
             "other_images",
             "gallery",
+            "imgurl_alternative",
         ],
     ),
     (
@@ -102,6 +105,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "price_ttc",
             "prix",
             "prix_ttc",
+            "price_vat",
         ],
     ),
     (
@@ -175,6 +179,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "category_name",
             "catégorie",
             "categorie",
+            "categorytext",
         ],
     ),
     (
@@ -190,6 +195,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "parent_sku",
             "product_group_id",
             "parent",
+            "itemgroup_id",
         ],
     ),
     ("color", &["colour", "color_name", "couleur"]),

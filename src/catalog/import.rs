@@ -266,6 +266,11 @@ impl Catalog {
         let mut delta = self.has_search.then(Delta::default);
         if let Some((lang, v)) = products {
             let mut summary = apply_products(&tx, lang, &v.valid, self.log_changes, delta.as_mut())?;
+            if summary.imported + summary.updated + summary.removed > 0 {
+                // Which products have stock here follows their variants, even when the
+                // words indexed for them stay the same.
+                search::bump(&tx, "stock_version")?;
+            }
             summary.rejected.clone_from(&v.rejected);
             summary.warnings.clone_from(&v.warnings);
             set_meta(&tx, &format!("products_imported_at.{lang}"), &now.to_string())?;
@@ -664,7 +669,7 @@ impl Catalog {
         if let Some(delta) = delta {
             delta.flush(&tx)?;
         }
-        if stock_changed {
+        if stock_changed || !touched.is_empty() {
             search::bump(&tx, "stock_version")?;
         }
         set_meta(&tx, CURSOR_KEY, cursor)?;

@@ -23,6 +23,8 @@ impl Catalog {
                 insert.execute(params![group.group_id, i64::try_from(group.score).unwrap_or(i64::MAX)])?;
             }
         }
+        // Search orders ties by popularity: rankings kept by any connection are stale.
+        super::search::bump(&tx, "popular_version")?;
         tx.commit()
     }
 

@@ -1,7 +1,9 @@
 //! RSS 2.0 and Atom product feeds, and XML local inventory feeds.
 //!
-//! Items are `rss/channel/item` or `feed/entry`; their direct children are fields, in the
-//! Google namespace (`g:price`) or plain (`title`, `link`, `description`). A Google field
+//! Items are `rss/channel/item` or `feed/entry`, or, in the XML other exporters write,
+//! the `<product>`, `<offer>` or `<shopitem>` elements listed under the root or one level
+//! below it. Their direct children are fields, in the Google namespace (`g:price`) or
+//! plain (`title`, `link`, `description`, or a name [`fields`](super::fields) knows). A Google field
 //! wins over a plain one of the same name: an Atom entry's own `<id>` is not its `<g:id>`. Nested groups
 //! such as `g:shipping` are skipped whole, so `g:shipping/g:price` never passes for the
 //! product's price. Atom's `<link href=…>` is the product link.
@@ -39,6 +41,7 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
     let mut item_depth = 0;
     let mut lang_element = false;
     let mut lines = Lines::new(bytes);
+    let mut root: Option<String> = None;
 
     let error = |reader: &NsReader<&[u8]>, e: &dyn std::fmt::Display| {
         FeedError::at(bytes, reader.error_position() as usize, e.to_string())
@@ -65,19 +68,8 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
                     return Err(FeedError::at(bytes, offset, "elements are nested too deeply"));
                 }
                 if stack.len() == 1 {
-                    match local.as_str() {
-                        "rss" | "feed" => {}
-                        other => {
-                            return Err(FeedError::at(
-                                bytes,
-                                offset,
-                                format!("<{other}> is not a product feed root; expected <rss> or <feed>"),
-                            ));
-                        }
-                    }
-                    if local == "feed" {
-                        feed.language = xml_lang(&e);
-                    }
+                    feed.language = xml_lang(&e);
+                    root = Some(local.clone());
                 }
                 if item.is_none() && is_item(&stack) {
                     item_depth = stack.len();
@@ -177,13 +169,25 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
             format!("the feed ends before </{open}>; it may have been cut off"),
         ));
     }
+    if feed.items.is_empty()
+        && let Some(root) = root.filter(|r| r != "rss" && r != "feed")
+    {
+        return Err(FeedError::Unsupported(format!(
+            "<{root}> lists no <item>, <entry>, <product> or <offer> elements; \
+             expected a Merchant Center feed (RSS 2.0 or Atom)"
+        )));
+    }
     Ok(feed)
 }
 
+/// The names of the elements read as one product each, compared without case.
+const ITEM_NAMES: &[&str] = &["item", "entry", "product", "offer", "shopitem"];
+
+/// Whether the element at the top of `stack` is a product: an item name, under the root
+/// (`feed/entry`, `products/product`) or one level below it (`rss/channel/item`).
 fn is_item(stack: &[String]) -> bool {
     match stack {
-        [root, channel, item] => root == "rss" && channel == "channel" && item == "item",
-        [root, entry] => root == "feed" && entry == "entry",
+        [_, item] | [_, _, item] => ITEM_NAMES.iter().any(|n| item.eq_ignore_ascii_case(n)),
         _ => false,
     }
 }

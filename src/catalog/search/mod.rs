@@ -117,6 +117,7 @@ struct Versions {
     vocabulary: i64,
     stock: i64,
     synonyms: i64,
+    popular: i64,
 }
 
 /// A connection's search state, kept between keystrokes and dropped when the catalog
@@ -128,7 +129,16 @@ pub struct Cache {
     postings: HashMap<(String, String), Arc<Postings>>,
     stock: Option<(String, String, Arc<Vec<u64>>)>,
     synonyms: HashMap<String, Arc<Synonyms>>,
+    /// The last query's ranking: a results screen asks for its cards, their count and
+    /// their facets with the same text, and ranks once.
+    last: Option<(LastQuery, Arc<Vec<Key>>)>,
 }
+
+/// `(lang, text, rank_store)` of a ranking.
+type LastQuery = (String, String, Option<String>);
+
+/// A match's sort key: `(class, out of stock here, -popularity, id)`.
+type Key = (Class, bool, i64, u32);
 
 /// The search side of a catalog connection.
 pub struct Searcher<'c> {
@@ -140,8 +150,8 @@ pub struct Searcher<'c> {
 
 /// The ranked matches of a query's text.
 pub struct Ranked {
-    /// `(class, out of stock here, -popularity, id)`, unsorted.
-    keys: Vec<(Class, bool, i64, u32)>,
+    /// Unsorted.
+    keys: Vec<Key>,
 }
 
 impl Ranked {
@@ -192,6 +202,12 @@ impl Searcher<'_> {
             return Ok(None);
         }
         self.refresh()?;
+        let asked: LastQuery = (lang.to_owned(), text.clone(), rank_store.map(str::to_owned));
+        if let Some((last, keys)) = &self.cache.borrow().last
+            && *last == asked
+        {
+            return Ok(Some(Ranked { keys: keys.to_vec() }));
+        }
         let ends_word = text.ends_with(|c: char| !c.is_alphanumeric());
         let last = words.len() - 1;
         let vocabulary = self.vocabulary(lang)?;
@@ -269,7 +285,9 @@ impl Searcher<'_> {
                 (class, stock.is_some() && !in_stock, -score, id)
             })
             .collect();
-        Ok(Some(Ranked { keys }))
+        let ranked = Ranked { keys };
+        self.cache.borrow_mut().last = Some((asked, Arc::new(ranked.keys.clone())));
+        Ok(Some(ranked))
     }
 
     /// The documents one word matches: exactly, as a prefix when it is being typed, and
@@ -324,7 +342,8 @@ impl Searcher<'_> {
         let mut versions = Versions::default();
         let mut stmt = self.conn.prepare_cached(
             "SELECT key, CAST(value AS INTEGER) FROM catalog_meta
-             WHERE key IN ('search_version', 'search_vocabulary', 'stock_version', 'search_synonyms')",
+             WHERE key IN ('search_version', 'search_vocabulary', 'stock_version', 'search_synonyms',
+                           'popular_version')",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
@@ -333,10 +352,14 @@ impl Searcher<'_> {
                 "search_version" => versions.index = value,
                 "search_vocabulary" => versions.vocabulary = value,
                 "stock_version" => versions.stock = value,
+                "popular_version" => versions.popular = value,
                 _ => versions.synonyms = value,
             }
         }
         let mut cache = self.cache.borrow_mut();
+        if cache.seen != versions {
+            cache.last = None;
+        }
         if cache.seen.index != versions.index {
             cache.postings.clear();
             cache.stock = None;
