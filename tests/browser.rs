@@ -312,17 +312,19 @@ fn store_ops_run_their_shops_from_the_console_in_a_real_browser() {
         );
         shoot(&ops, "figures").await;
 
-        // A feed with a bad line, uploaded from the browser: the rejection and its line.
-        let feed = profiles.path().join("products.tsv");
+        // A shop's comma-separated export uploaded from the browser, prices without a
+        // currency: a bad line rejected, a bad barcode dropped, each with its line.
+        let feed = profiles.path().join("products.csv");
         std::fs::write(
             &feed,
-            "id\ttitle\tprice\tavailability\tlink\n\
-             A-1\tRobe Lina\t129.00 EUR\tin stock\thttps://shop.example/a-1\n\
-             A-2\tJupe Iris\t\tin stock\thttps://shop.example/a-2\n",
+            "ID,Title,Price,Availability,URL,GTIN\r\n\
+             A-1,Robe Lina,129.00,in stock,https://shop.example/a-1,FALSE\r\n\
+             A-2,Jupe Iris,,in stock,https://shop.example/a-2,\r\n",
         )
         .unwrap();
         ops.goto(&format!("{base}/console/feeds")).await.unwrap();
         fill(&ops, "#lang", "fr").await;
+        fill(&ops, "#currency", "EUR").await;
         ops.find(Locator::Css("#file"))
             .await
             .unwrap()
@@ -339,6 +341,10 @@ fn store_ops_run_their_shops_from_the_console_in_a_real_browser() {
         assert!(
             import.contains("A-2") && import.contains("<td class=\"num\">3</td>"),
             "{import}"
+        );
+        assert!(
+            import.contains("Warnings") && import.contains("FALSE") && import.contains("EUR"),
+            "the dropped barcode and the assumed currency are listed: {import}"
         );
         shoot(&ops, "import").await;
         ops.close().await.unwrap();

@@ -178,20 +178,30 @@ fn an_xml_export_with_its_own_element_names_lands_like_a_merchant_center_feed() 
         );
     }
 
-    let products = |root: &str| {
-        format!(
-            "<{root}><products><product><id>P1</id><name>Mug</name><price>9.50 EUR</price>\
-             <url>https://shop.example/mug</url></product></products></{root}>"
-        )
-    };
+    assert_eq!(
+        sheet.category.as_deref(),
+        Some("Oblečení > Kabáty"),
+        "levels read as Merchant Center's"
+    );
+
+    // Products listed under the root's list, not another list's: accessories are not
+    // the catalog's items.
+    let feed = "<catalog><products>\
+        <product><id>P1</id><name>Mug</name><price>9.50 EUR</price><url>https://shop.example/mug</url></product>\
+        </products><accessories>\
+        <product><id>A9</id><name>Lid</name><price>2 EUR</price><url>https://shop.example/lid</url></product>\
+        </accessories></catalog>";
     let mut f = fixture();
-    assert_eq!(import(&mut f, products("catalog").as_bytes(), &eur()).imported, 1);
-    let refused = ProductFeed::parse(b"<html><body><p>Not found</p></body></html>", &eur()).unwrap_err();
+    assert_eq!(import(&mut f, feed.as_bytes(), &eur()).imported, 1);
+    assert!(f.catalog.lookup("A9").unwrap().is_none());
+
+    let refused = |text: &str| ProductFeed::parse(text.as_bytes(), &eur()).unwrap_err().to_string();
+    let page = refused("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>Sign in</body>");
+    assert!(page.contains("this is a web page (HTML), not a product feed"), "{page}");
+    let other = refused("<?xml version=\"1.0\"?><response><error>Not authorised</error></response>");
     assert!(
-        refused
-            .to_string()
-            .contains("<html> lists no <item>, <entry>, <product> or <offer>"),
-        "{refused}"
+        other.contains("<response> lists no <item>, <entry>, <product>, <offer> or <shopitem> elements"),
+        "{other}"
     );
 }
 

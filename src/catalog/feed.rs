@@ -156,6 +156,12 @@ pub fn read(bytes: &[u8]) -> Result<ParsedFeed, FeedError> {
     if text.trim().is_empty() {
         return Err(FeedError::Empty);
     }
+    if is_web_page(text) {
+        return Err(FeedError::Unsupported(
+            "this is a web page (HTML), not a product feed: check the feed's address, and that it needs no sign-in"
+                .into(),
+        ));
+    }
     let mut feed = if text.trim_start().starts_with('<') {
         let text = repair::xml_markup(text, &mut repairs);
         if let Some((line, column)) = repairs.unrepairable {
@@ -206,6 +212,22 @@ pub fn read(bytes: &[u8]) -> Result<ParsedFeed, FeedError> {
     warnings.append(&mut feed.warnings);
     feed.warnings = warnings;
     Ok(feed)
+}
+
+/// Whether `text` is an HTML page, such as the error or sign-in page a server answers
+/// instead of the feed.
+fn is_web_page(text: &str) -> bool {
+    let start: String = text
+        .trim_start()
+        .chars()
+        .take(512)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let start = match start.strip_prefix("<?xml") {
+        Some(rest) => rest.split_once("?>").map_or("", |(_, after)| after).trim_start(),
+        None => start.as_str(),
+    };
+    start.starts_with("<!doctype html") || start.starts_with("<html")
 }
 
 /// XML elements by another name than Merchant Center's (`<image>`, `<sku>`) are read as

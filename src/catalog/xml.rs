@@ -42,6 +42,8 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
     let mut lang_element = false;
     let mut lines = Lines::new(bytes);
     let mut root: Option<String> = None;
+    // Where the first item was: every other is its sibling.
+    let mut item_parent: Option<Vec<String>> = None;
 
     let error = |reader: &NsReader<&[u8]>, e: &dyn std::fmt::Display| {
         FeedError::at(bytes, reader.error_position() as usize, e.to_string())
@@ -68,10 +70,13 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
                     return Err(FeedError::at(bytes, offset, "elements are nested too deeply"));
                 }
                 if stack.len() == 1 {
-                    feed.language = xml_lang(&e);
+                    // Only Atom declares its language there; an RSS feed in <language>.
+                    if local == "feed" {
+                        feed.language = xml_lang(&e);
+                    }
                     root = Some(local.clone());
                 }
-                if item.is_none() && is_item(&stack) {
+                if item.is_none() && is_item(&stack, &mut item_parent) {
                     item_depth = stack.len();
                     let line = lines.at(offset).0;
                     item = Some(RawItem::new(Position {
@@ -173,7 +178,7 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
         && let Some(root) = root.filter(|r| r != "rss" && r != "feed")
     {
         return Err(FeedError::Unsupported(format!(
-            "<{root}> lists no <item>, <entry>, <product> or <offer> elements; \
+            "<{root}> lists no <item>, <entry>, <product>, <offer> or <shopitem> elements; \
              expected a Merchant Center feed (RSS 2.0 or Atom)"
         )));
     }
@@ -184,11 +189,21 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
 const ITEM_NAMES: &[&str] = &["item", "entry", "product", "offer", "shopitem"];
 
 /// Whether the element at the top of `stack` is a product: an item name, under the root
-/// (`feed/entry`, `products/product`) or one level below it (`rss/channel/item`).
-fn is_item(stack: &[String]) -> bool {
-    match stack {
-        [_, item] | [_, _, item] => ITEM_NAMES.iter().any(|n| item.eq_ignore_ascii_case(n)),
-        _ => false,
+/// (`feed/entry`, `products/product`) or one level below it (`rss/channel/item`), where
+/// the first one was (`parent`, set by the first): `catalog/accessories/product` is not
+/// an item of a `catalog/products/product` feed.
+fn is_item(stack: &[String], parent: &mut Option<Vec<String>>) -> bool {
+    let (name, above) = match stack {
+        [_, item] | [_, _, item] => (item, &stack[..stack.len() - 1]),
+        _ => return false,
+    };
+    match parent {
+        Some(parent) => parent.as_slice() == above && ITEM_NAMES.iter().any(|n| name.eq_ignore_ascii_case(n)),
+        None if ITEM_NAMES.iter().any(|n| name.eq_ignore_ascii_case(n)) => {
+            *parent = Some(above.to_vec());
+            true
+        }
+        None => false,
     }
 }
 

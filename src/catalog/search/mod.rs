@@ -290,6 +290,15 @@ impl Searcher<'_> {
         Ok(Some(ranked))
     }
 
+    /// Fills what the first query of `lang` ranked for `store` would read.
+    pub fn warm(&self, lang: &str, store: &str) -> rusqlite::Result<()> {
+        self.refresh()?;
+        self.vocabulary(lang)?;
+        self.synonyms(lang)?;
+        self.stock(lang, store)?;
+        Ok(())
+    }
+
     /// The documents one word matches: exactly, as a prefix when it is being typed, and
     /// with typos.
     fn word(&self, lang: &str, vocabulary: &fst::Map<Vec<u8>>, word: &str, prefix: bool) -> rusqlite::Result<Hits> {

@@ -454,10 +454,16 @@ impl Shell {
         }
         let (ctx, owner, home) = (self.ctx.clone(), self.ctx.owner(), self.views.home.clone());
         let known = self.ctx.brand.borrow().known();
+        let (lang, store) = (self.ctx.content_lang(), self.ctx.store.clone());
         self.ctx.spawn(async move {
             let answer = ctx
                 .catalog
                 .run(move |c| {
+                    // After a pull changed the catalog, here rather than at the next
+                    // shopper's first letter.
+                    if let Err(e) = c.warm_search(&lang, &store) {
+                        tracing::warn!("search caches not filled: {e}");
+                    }
                     let waiting = crate::sync::outbox::waiting(c.connection(), &owner)?;
                     let failing = crate::sync::outbox::status(c.connection())?.last_error.is_some();
                     let settings = crate::trust::settings(c.connection())?;
