@@ -195,9 +195,30 @@ fn an_xml_export_with_its_own_element_names_lands_like_a_merchant_center_feed() 
     assert_eq!(import(&mut f, feed.as_bytes(), &eur()).imported, 1);
     assert!(f.catalog.lookup("A9").unwrap().is_none());
 
+    // Offers three levels down, their id an attribute; a category level named with a slash.
+    let feed = "<yml_catalog><shop><name>Boutique</name><currencies><currency id=\"EUR\"/></currencies>\
+        <offers><offer id=\"Y1\" available=\"true\"><name>Bonnet</name><url>https://shop.example/bonnet</url>\
+        <price>15</price><categoryText>Accessoires | T-shirts / Tops</categoryText></offer></offers></shop></yml_catalog>";
+    let mut f = fixture();
+    assert_eq!(import(&mut f, feed.as_bytes(), &eur()).imported, 1);
+    let sheet = f
+        .catalog
+        .product("fr", "Y1", "")
+        .unwrap()
+        .expect("the offer's id attribute");
+    assert_eq!(sheet.category.as_deref(), Some("Accessoires > T-shirts / Tops"));
+
     let refused = |text: &str| ProductFeed::parse(text.as_bytes(), &eur()).unwrap_err().to_string();
-    let page = refused("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>Sign in</body>");
-    assert!(page.contains("this is a web page (HTML), not a product feed"), "{page}");
+    for page in [
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>Sign in</body>",
+        "<!-- served by the shop's platform -->\n<html lang=\"fr\"><body><p>Erreur</p></body></html>",
+    ] {
+        let refusal = refused(page);
+        assert!(
+            refusal.contains("this is a web page (HTML), not a product feed"),
+            "{refusal}"
+        );
+    }
     let other = refused("<?xml version=\"1.0\"?><response><error>Not authorised</error></response>");
     assert!(
         other.contains("<response> lists no <item>, <entry>, <product>, <offer> or <shopitem> elements"),

@@ -157,10 +157,7 @@ pub fn read(bytes: &[u8]) -> Result<ParsedFeed, FeedError> {
         return Err(FeedError::Empty);
     }
     if is_web_page(text) {
-        return Err(FeedError::Unsupported(
-            "this is a web page (HTML), not a product feed: check the feed's address, and that it needs no sign-in"
-                .into(),
-        ));
+        return Err(FeedError::Unsupported(WEB_PAGE.into()));
     }
     let mut feed = if text.trim_start().starts_with('<') {
         let text = repair::xml_markup(text, &mut repairs);
@@ -213,6 +210,10 @@ pub fn read(bytes: &[u8]) -> Result<ParsedFeed, FeedError> {
     feed.warnings = warnings;
     Ok(feed)
 }
+
+/// Why a web page is refused.
+pub const WEB_PAGE: &str =
+    "this is a web page (HTML), not a product feed: check the feed's address, and that it needs no sign-in";
 
 /// Whether `text` is an HTML page, such as the error or sign-in page a server answers
 /// instead of the feed.

@@ -338,8 +338,9 @@ pub fn product(item: &RawItem, defaults: Defaults<'_>) -> Result<Normalised<Vari
         None => sku.clone(),
     };
     let category = match r.short("product_type") {
-        // Merchant Center's levels are ` > `; some exporters write ` | ` or ` / `.
-        Some(t) if !t.contains(" > ") => Some(t.replace(" | ", " > ").replace(" / ", " > ")),
+        // Merchant Center's levels are ` > `; comparison-site exports write ` | `. (Not
+        // ` / `: it is inside names, "T-shirts / Tops".)
+        Some(t) if !t.contains(" > ") => Some(t.replace(" | ", " > ")),
         Some(t) => Some(t),
         // A numeric Google category id means nothing to a shopper.
         None => r

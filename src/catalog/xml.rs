@@ -1,8 +1,9 @@
 //! RSS 2.0 and Atom product feeds, and XML local inventory feeds.
 //!
 //! Items are `rss/channel/item` or `feed/entry`, or, in the XML other exporters write,
-//! the `<product>`, `<offer>` or `<shopitem>` elements listed under the root or one level
-//! below it. Their direct children are fields, in the Google namespace (`g:price`) or
+//! the `<product>`, `<offer>` or `<shopitem>` elements listed up to three levels below
+//! the root (`yml_catalog/shop/offers/offer`), all beside the first one. Their attributes
+//! (`<offer id="12">`) and direct children are fields, in the Google namespace (`g:price`) or
 //! plain (`title`, `link`, `description`, or a name [`fields`](super::fields) knows). A Google field
 //! wins over a plain one of the same name: an Atom entry's own `<id>` is not its `<g:id>`. Nested groups
 //! such as `g:shipping` are skipped whole, so `g:shipping/g:price` never passes for the
@@ -70,6 +71,9 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
                     return Err(FeedError::at(bytes, offset, "elements are nested too deeply"));
                 }
                 if stack.len() == 1 {
+                    if local.eq_ignore_ascii_case("html") {
+                        return Err(FeedError::Unsupported(super::feed::WEB_PAGE.into()));
+                    }
                     // Only Atom declares its language there; an RSS feed in <language>.
                     if local == "feed" {
                         feed.language = xml_lang(&e);
@@ -83,6 +87,12 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
                         item: feed.items.len() + 1,
                         line,
                     }));
+                    for a in e.attributes().flatten() {
+                        if let Ok(value) = a.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
+                            let name = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
+                            plain.push((name, value.into_owned()));
+                        }
+                    }
                 } else if item.is_some() && stack.len() == item_depth + 1 {
                     let name = if in_google { format!("g:{local}") } else { local.clone() };
                     if local == "link"
@@ -178,8 +188,8 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
         && let Some(root) = root.filter(|r| r != "rss" && r != "feed")
     {
         return Err(FeedError::Unsupported(format!(
-            "<{root}> lists no <item>, <entry>, <product>, <offer> or <shopitem> elements; \
-             expected a Merchant Center feed (RSS 2.0 or Atom)"
+            "<{root}> lists no <item>, <entry>, <product>, <offer> or <shopitem> elements: \
+             not a product feed Vitrine reads (Merchant Center's RSS 2.0 or Atom, or one element per product)"
         )));
     }
     Ok(feed)
@@ -188,13 +198,13 @@ pub fn read(text: &str) -> Result<ParsedFeed, FeedError> {
 /// The names of the elements read as one product each, compared without case.
 const ITEM_NAMES: &[&str] = &["item", "entry", "product", "offer", "shopitem"];
 
-/// Whether the element at the top of `stack` is a product: an item name, under the root
-/// (`feed/entry`, `products/product`) or one level below it (`rss/channel/item`), where
-/// the first one was (`parent`, set by the first): `catalog/accessories/product` is not
-/// an item of a `catalog/products/product` feed.
+/// Whether the element at the top of `stack` is a product: an item name, up to three
+/// levels below the root (`feed/entry`, `rss/channel/item`, `yml_catalog/shop/offers/offer`),
+/// beside the first one (`parent`, set by the first): `catalog/accessories/product` is
+/// not an item of a `catalog/products/product` feed.
 fn is_item(stack: &[String], parent: &mut Option<Vec<String>>) -> bool {
     let (name, above) = match stack {
-        [_, item] | [_, _, item] => (item, &stack[..stack.len() - 1]),
+        [_, item] | [_, _, item] | [_, _, _, item] => (item, &stack[..stack.len() - 1]),
         _ => return false,
     };
     match parent {

@@ -24,3 +24,9 @@ DROP TABLE product_fts;
 -- An empty catalog's index is complete; one imported before this version is built at
 -- its first search.
 INSERT INTO catalog_meta (key, value) SELECT 'search_index', 'v1' WHERE NOT EXISTS (SELECT 1 FROM product);
+
+-- Search ranks what is in stock here first, reading each stocked SKU's product group:
+-- from this index alone rather than from the variant's wide row (a large catalog's shop
+-- stock is read in a fraction of the time).
+DROP INDEX variant_by_sku;
+CREATE INDEX variant_by_sku ON variant (sku, lang, group_id);
