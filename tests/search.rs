@@ -347,3 +347,15 @@ fn a_catalog_indexed_before_or_by_an_older_index_is_indexed_again_at_its_first_s
         assert!(search(&catalog, "fr", "fantome", None).is_empty());
     }
 }
+
+#[test]
+fn a_typo_on_a_whole_word_ranks_before_a_typo_on_a_longer_one_begun() {
+    let f = catalog(
+        "fr",
+        &[("S1", "Chemisier Iris", "", "S1"), ("C1", "Chemise Oscar", "", "C1")],
+    );
+    assert_eq!(
+        search(&f.catalog, "fr", "chemsie", None),
+        ["Chemise Oscar", "Chemisier Iris"]
+    );
+}

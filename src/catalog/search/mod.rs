@@ -319,9 +319,9 @@ impl Searcher<'_> {
                 }
             }
         }
-        for (term, typos) in typo_terms(vocabulary, word, prefix) {
+        for (term, typos, only_prefix) in typo_terms(vocabulary, word, prefix) {
             if let Some(p) = self.postings(lang, &term)? {
-                lists.push(classed(&p, typos, prefix));
+                lists.push(classed(&p, typos, only_prefix));
             }
         }
         Ok(merge_best(lists))
@@ -517,20 +517,23 @@ fn prefixed(vocabulary: &fst::Map<Vec<u8>>, prefix: &str) -> Vec<String> {
 
 /// Terms within the typos a word of its length allows, with how many; a changed first
 /// letter counts as two, so words under nine letters never get one.
-fn typo_terms(vocabulary: &fst::Map<Vec<u8>>, word: &str, prefix: bool) -> Vec<(String, u32)> {
+/// Each with its typos and whether it matched only as a prefix (`chemsie` is `chemise`
+/// whole, `chemisier` only begun).
+fn typo_terms(vocabulary: &fst::Map<Vec<u8>>, word: &str, prefix: bool) -> Vec<(String, u32, bool)> {
     let letters = word.len();
     if letters < 5 || word.bytes().any(|b| b.is_ascii_digit()) {
         return Vec::new();
     }
     let max = if letters >= 9 { 2u8 } else { 1 };
     let builder = &builders()[usize::from(max - 1)];
+    let whole = builder.build_dfa(word);
     let dfa = if prefix {
         builder.build_prefix_dfa(word)
     } else {
         builder.build_dfa(word)
     };
     let mut stream = vocabulary.search(&dfa).into_stream();
-    let mut found: Vec<(u32, u64, String)> = Vec::new();
+    let mut found: Vec<(u32, bool, u64, String)> = Vec::new();
     while let Some((term, weight)) = stream.next() {
         let mut state = dfa.initial_state();
         for &b in term {
@@ -544,11 +547,21 @@ fn typo_terms(vocabulary: &fst::Map<Vec<u8>>, word: &str, prefix: bool) -> Vec<(
         if typos == 0 || typos > u32::from(max) {
             continue;
         }
-        found.push((typos, u64::MAX - weight, String::from_utf8_lossy(term).into_owned()));
+        let only_prefix = prefix
+            && !matches!(whole.eval(term), Distance::Exact(d) if u32::from(d) + u32::from(first_changed) == typos);
+        found.push((
+            typos,
+            only_prefix,
+            u64::MAX - weight,
+            String::from_utf8_lossy(term).into_owned(),
+        ));
     }
     found.sort_unstable();
     found.truncate(MAX_TYPO_TERMS);
-    found.into_iter().map(|(typos, _, term)| (term, typos)).collect()
+    found
+        .into_iter()
+        .map(|(typos, only_prefix, _, term)| (term, typos, only_prefix))
+        .collect()
 }
 
 /// Replaces the shop's synonym rules; the reason for the first that is not one.
