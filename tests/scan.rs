@@ -34,8 +34,8 @@ fn the_eval_counts_reads_misses_and_false_reads_per_category() {
          sku.png\t\"not what it says\"\tprinted\there\tMIT\n",
     )
     .unwrap();
-    let lines = eval::run(&eval::read_manifest(&manifest).unwrap()).unwrap();
-    assert_eq!(lines.len(), 4, "{lines:#?}");
+    let lines = eval::run(&eval::read_manifest(&manifest).unwrap(), None).unwrap();
+    assert_eq!(lines.len(), 4 + 6, "{lines:#?}");
     assert!(
         lines[0].starts_with("category=inverted images=1 decoded=1 rate=1.000 false_reads=0"),
         "{}",
@@ -56,6 +56,18 @@ fn the_eval_counts_reads_misses_and_false_reads_per_category() {
         "{}",
         lines[3]
     );
+    // Then each strategy alone: zxing-cpp reads the printed code (once as another text
+    // than the line says), its inverted pass adds the dark one.
+    assert!(
+        lines[4].starts_with("strategy=zxing reads=1 added=1 wrong=1 "),
+        "{}",
+        lines[4]
+    );
+    assert!(
+        lines[5].starts_with("strategy=zxing_inverted ") && lines[5].contains(" added=1 "),
+        "{}",
+        lines[5]
+    );
 }
 
 #[test]
@@ -70,7 +82,7 @@ fn a_broken_manifest_says_which_line() {
     assert!(error.contains("line 2") && error.contains("tabs"), "{error}");
     std::fs::write(&manifest, "path\texpected\tcategory\nmissing.png\t\"x\"\tprinted\n").unwrap();
     let cases = eval::read_manifest(&manifest).unwrap();
-    let error = format!("{:#}", eval::run(&cases).err().unwrap());
+    let error = format!("{:#}", eval::run(&cases, None).err().unwrap());
     assert!(error.contains("missing.png"), "{error}");
 }
 

@@ -6,6 +6,7 @@
 //! - [`search`]: search with typos, its recall@5 and latency, beside tantivy's;
 //! - [`sync`]: hub ingest, kiosk drain, web store pull and catalog pull over loopback;
 //! - [`qr`]: the QR cascade's decode rate and time on a manifest of photos;
+//! - [`qr_screens`]: camera frames of codes on phone screens, rendered, for `qr`;
 //! - [`feeds`]: how much of what real feeds list lands in the catalog;
 //! - [`startup`]: the kiosk's start to its first frame, in a fresh process;
 //! - [`exercise`]: random wishlist edits synced as they go, for the crash test;
@@ -29,6 +30,8 @@ pub mod measure;
 pub mod proxy;
 #[cfg(feature = "kiosk")]
 pub mod qr;
+#[cfg(feature = "kiosk")]
+pub mod qr_screens;
 pub mod search;
 #[cfg(feature = "kiosk")]
 pub mod startup;

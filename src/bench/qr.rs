@@ -7,7 +7,12 @@
 //!
 //! Time is measured from the decoded picture (as a camera frame would arrive) to the
 //! answer: grey conversion, shrinking and every strategy tried. Reading the file is not
-//! counted.
+//! counted. With a frame size, each picture is first shrunk to fit it, as the kiosk's
+//! camera would see the same scene (not counted either).
+//!
+//! After the cascade's lines, one line per strategy, each run alone on every picture:
+//! what it reads, what it adds to the strategies before it in the cascade's order, what
+//! it reads wrong (another text, or a text where there is no code), and its time.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,7 +21,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 
 use super::percentiles;
-use crate::scan::decode::{Frame, read_still};
+use crate::scan::decode::{self, Frame, Strategy, read_still};
 
 /// The largest manifest read.
 const MAX_MANIFEST_BYTES: u64 = 16 << 20;
@@ -99,10 +104,21 @@ impl Tally {
     }
 }
 
-/// Decodes every case; returns one line per category, then the totals.
-pub fn run(cases: &[Case]) -> anyhow::Result<Vec<String>> {
+/// What one strategy, run alone, did over the set.
+#[derive(Default)]
+struct Alone {
+    reads: usize,
+    added: usize,
+    wrong: usize,
+    ms: Vec<f64>,
+}
+
+/// Decodes every case, each picture shrunk to fit `frame` if given; returns one line per
+/// category, the totals, then a line per strategy.
+pub fn run(cases: &[Case], frame: Option<(u32, u32)>) -> anyhow::Result<Vec<String>> {
     let mut total = Tally::default();
     let mut by_category: BTreeMap<&str, Tally> = BTreeMap::new();
+    let mut alone: Vec<Alone> = Strategy::ALL.iter().map(|_| Alone::default()).collect();
     for case in cases {
         let mut reader = image::ImageReader::open(&case.path)
             .with_context(|| format!("cannot open {}", case.path.display()))?
@@ -110,9 +126,14 @@ pub fn run(cases: &[Case]) -> anyhow::Result<Vec<String>> {
         let mut limits = image::Limits::default();
         limits.max_alloc = Some(MAX_PICTURE_ALLOC);
         reader.limits(limits);
-        let picture = reader
+        let mut picture = reader
             .decode()
             .with_context(|| format!("cannot decode {}", case.path.display()))?;
+        if let Some((w, h)) = frame
+            && (picture.width() > w || picture.height() > h)
+        {
+            picture = picture.resize(w, h, image::imageops::FilterType::Triangle);
+        }
         let started = Instant::now();
         let read = read_still(&Frame::new(&picture));
         let ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -125,11 +146,38 @@ pub fn run(cases: &[Case]) -> anyhow::Result<Vec<String>> {
             .entry(&case.category)
             .or_default()
             .add(&case.expected, text, ms);
+
+        let prepared = Frame::new(&picture);
+        let mut read_before = false;
+        for (strategy, alone) in Strategy::ALL.into_iter().zip(&mut alone) {
+            let started = Instant::now();
+            let found = decode::read(&prepared, strategy);
+            alone.ms.push(started.elapsed().as_secs_f64() * 1000.0);
+            let Some(found) = found else { continue };
+            if found.text == case.expected {
+                alone.reads += 1;
+                alone.added += usize::from(!read_before);
+                read_before = true;
+            } else {
+                alone.wrong += 1;
+            }
+        }
     }
     let mut lines: Vec<String> = by_category
         .iter()
         .map(|(category, tally)| format!("category={category} {}", tally.line()))
         .collect();
     lines.push(total.line());
+    for (strategy, alone) in Strategy::ALL.into_iter().zip(alone) {
+        let mean = alone.ms.iter().sum::<f64>() / alone.ms.len().max(1) as f64;
+        let (median, p99) = percentiles(alone.ms);
+        lines.push(format!(
+            "strategy={} reads={} added={} wrong={} mean_ms={mean:.2} median_ms={median:.2} p99_ms={p99:.2}",
+            strategy.name(),
+            alone.reads,
+            alone.added,
+            alone.wrong
+        ));
+    }
     Ok(lines)
 }

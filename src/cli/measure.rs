@@ -102,11 +102,27 @@ pub enum BenchCommand {
 #[derive(Subcommand)]
 pub enum EvalCommand {
     /// Decodes every picture of a QR manifest (path, expected text as JSON, category; tab
-    /// separated): a line per category, then the totals.
+    /// separated): a line per category, the totals, then a line per strategy (what it
+    /// reads alone, adds to those before it, reads wrong, and its time).
     #[cfg(feature = "kiosk")]
     Qr {
         #[arg(long)]
         manifest: PathBuf,
+        /// Shrink each picture to fit this frame first (`1280x720`: what the kiosk's
+        /// camera sees); full size without it.
+        #[arg(long, value_parser = frame_size)]
+        frame: Option<(u32, u32)>,
+    },
+    /// Writes camera frames of QR codes shown on phone screens (moiré, glare, tilt,
+    /// blur, dark mode, and pages without a code) and their manifest, for `eval qr`.
+    #[cfg(feature = "kiosk")]
+    QrScreens {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        count: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// Imports each feed (files, or every file of a directory) into a fresh catalog: a
     /// line per feed, then how much of what they list landed. A file whose name says
@@ -235,9 +251,14 @@ pub fn bench(command: BenchCommand) -> anyhow::Result<()> {
 pub fn eval(command: EvalCommand) -> anyhow::Result<()> {
     match command {
         #[cfg(feature = "kiosk")]
-        EvalCommand::Qr { manifest } => {
+        EvalCommand::Qr { manifest, frame } => {
             let cases = vitrine::bench::qr::read_manifest(&manifest)?;
-            print(vitrine::bench::qr::run(&cases)?);
+            print(vitrine::bench::qr::run(&cases, frame)?);
+        }
+        #[cfg(feature = "kiosk")]
+        EvalCommand::QrScreens { out, count, seed } => {
+            vitrine::bench::qr_screens::write(&out, count as usize, seed)?;
+            println!("frames={count} manifest={}", out.join("manifest.tsv").display());
         }
         EvalCommand::Feeds { paths, lang, currency } => {
             let options = vitrine::catalog::FeedOptions { lang, currency };
@@ -248,4 +269,13 @@ pub fn eval(command: EvalCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `WIDTHxHEIGHT`, each 16 to 8192 pixels.
+#[cfg(feature = "kiosk")]
+fn frame_size(text: &str) -> Result<(u32, u32), String> {
+    let parse = |n: &str| n.parse::<u32>().ok().filter(|n| (16..=8192).contains(n));
+    text.split_once(['x', 'X'])
+        .and_then(|(w, h)| Some((parse(w)?, parse(h)?)))
+        .ok_or_else(|| format!("a frame size is WIDTHxHEIGHT, each 16 to 8192 pixels, not {text:?}"))
 }

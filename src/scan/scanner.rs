@@ -1,8 +1,8 @@
 //! The scanning pipeline, off the UI thread: a capture thread that keeps only the latest
 //! frame (a frame not yet decoded when the next arrives is dropped, never queued), and a
-//! decode thread that reads each frame with rxing plus one fallback strategy, in turn,
-//! and reports each new payload once (the same payload is debounced while it stays in
-//! view).
+//! decode thread that reads each frame with the cascade's first strategies plus one of
+//! the others, in turn, and reports each new payload once (the same payload is
+//! debounced while it stays in view).
 //!
 //! The decoders run on a worker thread the decode thread waits on for at most
 //! [`FRAME_BUDGET`]: a frame that takes longer is given up (the worker is left to finish
@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 use super::decode::{Frame, Read, Strategy, read};
 use super::source::{FrameSource, Next};
 
-/// Tried on every frame after rxing, one per frame, in turn.
-const FALLBACKS: [Strategy; 2] = [Strategy::Rqrr, Strategy::Inverted];
+/// How many of the cascade's first strategies every frame gets (zxing-cpp, on the frame
+/// and inverted: most reads per millisecond); then one of the others, in turn.
+const EVERY_FRAME: usize = 2;
 /// The longest the pipeline waits for one frame's decoding.
 pub const FRAME_BUDGET: Duration = Duration::from_millis(250);
 /// Workers given up on and still busy, at most: past it, decoding waits for one to end.
@@ -222,7 +223,8 @@ impl Scanner {
                         }
                     };
                     let started = Instant::now();
-                    let fallback = FALLBACKS[turn % FALLBACKS.len()];
+                    let fallbacks = &Strategy::ALL[EVERY_FRAME..];
+                    let fallback = fallbacks[turn % fallbacks.len()];
                     turn += 1;
                     let found = match worker.read(frame, fallback) {
                         Ok(found) => found,
@@ -314,7 +316,10 @@ impl Worker {
             .name("decoder".into())
             .spawn(move || {
                 for (frame, fallback) in job {
-                    let found = read(&frame, Strategy::Rxing).or_else(|| read(&frame, fallback));
+                    let found = Strategy::ALL[..EVERY_FRAME]
+                        .iter()
+                        .chain([&fallback])
+                        .find_map(|&strategy| read(&frame, strategy));
                     if answer.send(found).is_err() {
                         return;
                     }
