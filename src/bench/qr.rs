@@ -135,7 +135,8 @@ pub fn run(cases: &[Case], frame: Option<(u32, u32)>) -> anyhow::Result<Vec<Stri
             picture = picture.resize(w, h, image::imageops::FilterType::Triangle);
         }
         let started = Instant::now();
-        let read = read_still(&Frame::new(&picture));
+        let prepared = Frame::new(&picture);
+        let read = read_still(&prepared);
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let text = read.as_ref().map(|r| r.text.as_str());
         if text != Some(case.expected.as_str()) && !(case.expected.is_empty() && text.is_none()) {
@@ -147,7 +148,8 @@ pub fn run(cases: &[Case], frame: Option<(u32, u32)>) -> anyhow::Result<Vec<Stri
             .or_default()
             .add(&case.expected, text, ms);
 
-        let prepared = Frame::new(&picture);
+        // The cascade stops at its first read, right or wrong: a strategy adds a read only
+        // where none before it read anything.
         let mut read_before = false;
         for (strategy, alone) in Strategy::ALL.into_iter().zip(&mut alone) {
             let started = Instant::now();
@@ -157,10 +159,10 @@ pub fn run(cases: &[Case], frame: Option<(u32, u32)>) -> anyhow::Result<Vec<Stri
             if found.text == case.expected {
                 alone.reads += 1;
                 alone.added += usize::from(!read_before);
-                read_before = true;
             } else {
                 alone.wrong += 1;
             }
+            read_before = true;
         }
     }
     let mut lines: Vec<String> = by_category

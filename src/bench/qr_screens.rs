@@ -13,7 +13,8 @@
 //! - the phone is placed in front of a pinhole camera (1920×1080, 70° across) with a
 //!   rotation and a tilt, and each camera pixel integrates 3×3 samples of the light the
 //!   screen emits: red, green and blue stripes with black gaps between them, so the
-//!   moiré comes from the same beat between grids as in a real photo;
+//!   moiré comes from the beat between the two grids, as in a photo (point samples
+//!   alias a little more than a sensor's whole-pixel area and colour filter would);
 //! - glare (specular spots, a veil over the glass) is added in linear light, then lens
 //!   blur (defocus, or motion), the sensor's gamma and noise, and JPEG compression.
 //!
@@ -45,7 +46,7 @@ pub enum Category {
     Dark,
     NoCode,
     /// A frame where glare left nothing to read (see [`Glare::erases`]): reported
-    /// apart, as no decoder can read it.
+    /// apart, as a decoder reads one only by luck.
     GlareErased,
 }
 
@@ -231,7 +232,8 @@ impl Phone {
         }
     }
 
-    /// The glass's width and height in millimetres, from the screen's top-left corner.
+    /// Where the glass ends, right and bottom, in millimetres from the screen's top-left
+    /// corner (it starts one bezel before it).
     fn glass_mm(&self) -> (f64, f64) {
         (
             f64::from(self.columns) * self.pitch + BEZEL_MM,
@@ -268,9 +270,8 @@ impl Phone {
         if let Some(code) = code {
             let modules = code.width() as u32;
             // Apps draw a code in whole pixels per module, about 55–75 % of the width.
-            let scale = ((f64::from(w) * between(rng, 0.55, 0.75)) / f64::from(modules + 8)).floor() as u32;
-            let side = (modules + 8) * scale.max(2);
-            let scale = scale.max(2);
+            let scale = (((f64::from(w) * between(rng, 0.55, 0.75)) / f64::from(modules + 8)).floor() as u32).max(2);
+            let side = (modules + 8) * scale;
             let left = (w - side.min(w)) / 2;
             // White on black in a dark theme half the time; a white card otherwise.
             let inverted = self.dark_mode && category == Category::Dark && rng.below(2) == 0;
@@ -384,12 +385,8 @@ impl Pose {
             (f64::from(left) + f64::from(side) / 2.0) * phone.pitch,
             (f64::from(top) + f64::from(side) / 2.0) * phone.pitch,
         );
-        let (screen_w, screen_h) = (
-            f64::from(phone.columns) * phone.pitch,
-            f64::from(phone.rows) * phone.pitch,
-        );
         // How wide the code looks: in the moiré category, close enough that a camera pixel
-        // sees one or two screen pixels.
+        // sees one to two screen pixels (farther where the code would not fit the frame).
         let code_px = if category == Category::Moire {
             f64::from(side) / between(rng, 0.9, 2.2)
         } else {
@@ -405,8 +402,8 @@ impl Pose {
             (between(rng, 0.0, 15.0), between(rng, -25.0, 25.0))
         };
         let direction = between(rng, 0.0, std::f64::consts::TAU);
-        let (pitch, yaw) = (tilt * direction.cos(), tilt * direction.sin());
-        let rotation = rotation(pitch.to_radians(), yaw.to_radians(), roll.to_radians());
+        let (about_x, about_y) = (tilt * direction.cos(), tilt * direction.sin());
+        let turn = rotation(about_x.to_radians(), about_y.to_radians(), roll.to_radians());
         let mut distance = focal * code_mm / code_px;
         // The code's centre somewhere in the frame, the code whole inside it; where it
         // fits nowhere, the phone is held a little farther.
@@ -422,7 +419,7 @@ impl Pose {
                     (y - fh / 2.0) * distance / focal,
                     distance,
                 ];
-                let to_frame = homography(focal, (fw / 2.0, fh / 2.0), &rotation, t, centre);
+                let to_frame = homography(focal, (fw / 2.0, fh / 2.0), &turn, t, centre);
                 let corners = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)].map(|(a, b)| {
                     apply(
                         &to_frame,
@@ -430,29 +427,42 @@ impl Pose {
                         (f64::from(top) + b * f64::from(side)) * phone.pitch,
                     )
                 });
-                if corners
-                    .iter()
-                    .all(|&(cx, cy)| cx > 12.0 && cy > 12.0 && cx < fw - 12.0 && cy < fh - 12.0)
+                // The whole phone at least 3 cm in front of the lens (a steep tilt close up
+                // would put a corner behind it).
+                let in_front = glass_corners(phone).iter().all(|&(u, v)| depth(&to_frame, u, v) > 30.0);
+                if in_front
+                    && corners
+                        .iter()
+                        .all(|&(cx, cy)| cx > 12.0 && cy > 12.0 && cx < fw - 12.0 && cy < fh - 12.0)
                 {
                     break 'placed to_frame;
                 }
             }
             distance *= 1.1;
         };
-        let bezel = BEZEL_MM;
-        let glass = [
-            (-bezel, -bezel),
-            (screen_w + bezel, -bezel),
-            (screen_w + bezel, screen_h + bezel),
-            (-bezel, screen_h + bezel),
-        ]
-        .map(|(u, v)| apply(&to_frame, u, v));
+        let glass = glass_corners(phone).map(|(u, v)| apply(&to_frame, u, v));
         Pose {
             to_screen: invert(&to_frame),
             to_frame,
             glass,
         }
     }
+}
+
+/// The glass's corners in millimetres from the screen's top-left corner, clockwise.
+fn glass_corners(phone: &Phone) -> [(f64, f64); 4] {
+    let (right, bottom) = phone.glass_mm();
+    [
+        (-BEZEL_MM, -BEZEL_MM),
+        (right, -BEZEL_MM),
+        (right, bottom),
+        (-BEZEL_MM, bottom),
+    ]
+}
+
+/// How far in front of the camera the plane's point (u, v) is, in millimetres.
+fn depth(h: &[[f64; 3]; 3], u: f64, v: f64) -> f64 {
+    h[2][0] * u + h[2][1] * v + h[2][2]
 }
 
 fn rotation(pitch: f64, yaw: f64, roll: f64) -> [[f64; 3]; 3] {
@@ -498,7 +508,7 @@ fn apply(h: &[[f64; 3]; 3], x: f64, y: f64) -> (f64, f64) {
 }
 
 fn invert(m: &[[f64; 3]; 3]) -> [[f64; 3]; 3] {
-    let c = |r: usize, c: usize| m[r % 3][c % 3];
+    let c = |row: usize, column: usize| m[row % 3][column % 3];
     let mut adj = [[0.0; 3]; 3];
     for (i, row) in adj.iter_mut().enumerate() {
         for (j, cell) in row.iter_mut().enumerate() {
@@ -531,8 +541,8 @@ fn expose(phone: &Phone, page: &Page, pose: &Pose) -> Light {
     Light::from_fn(FRAME.0, FRAME.1, |x, y| {
         let (xf, yf) = (f64::from(x), f64::from(y));
         let shop = Rgb([
-            0.18 + 0.10 * (yf / 1080.0) as f32,
-            0.16 + 0.06 * (xf / 1920.0) as f32,
+            0.18 + 0.10 * (yf / f64::from(FRAME.1)) as f32,
+            0.16 + 0.06 * (xf / f64::from(FRAME.0)) as f32,
             0.13,
         ]);
         if xf + 1.0 < min_x || xf > max_x || yf + 1.0 < min_y || yf > max_y {
@@ -660,10 +670,16 @@ impl Glare {
                 (f64::from(top) + (f64::from(j) + 0.5) * scale) * phone.pitch,
             );
             let (x, y) = apply(&pose.to_frame, u, v);
+            // 0.8 in linear light is 0.9 after the sensor's gamma (0.9^2.2 ≈ 0.8).
             exposure * self.at(x, y, v / height_mm) >= 0.8
         };
-        if [(3, 3), (n - 4, 3), (3, n - 4)].into_iter().any(|(i, j)| erased(i, j)) {
-            return true;
+        // A finder is gone when its dark core is (or, drawn inverted, its dark ring).
+        let drawn_dark = |i: u32, j: u32| page.dark[(j * n + i) as usize];
+        for (i, j) in [(3, 3), (n - 4, 3), (3, n - 4)] {
+            let marks = [(i, j), (i - 2, j), (i + 2, j), (i, j - 2), (i, j + 2)];
+            if marks.into_iter().any(|(x, y)| drawn_dark(x, y) && erased(x, y)) {
+                return true;
+            }
         }
         let (mut dark, mut lost) = (0, 0);
         for (k, &is_dark) in page.dark.iter().enumerate() {

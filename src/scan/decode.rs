@@ -21,7 +21,7 @@ pub const MAX_PIXELS: u32 = 2_100_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Strategy {
     /// zxing-cpp (try-harder, with its own downscaled pyramid, local-average
-    /// binariser): reads the most, in about two milliseconds.
+    /// binariser): the most reads per millisecond, about two milliseconds a frame.
     Zxing,
     /// zxing-cpp on the inverted frame: light codes on a dark ground (dark themes).
     ZxingInverted,
@@ -141,8 +141,10 @@ pub fn read_still(frame: &Frame) -> Option<Read> {
 }
 
 /// The frame minus its smooth background (a veil of reflected light, a lamp's spot
-/// spreading over the code), stretched around mid-grey. The background is smooth, so it
-/// is measured on a frame a quarter as large: sixteen times cheaper to blur.
+/// spreading over the code), its contrast doubled around mid-grey. The background is
+/// smooth, so it is measured on a frame a quarter as wide and high (sixteen times cheaper
+/// to blur), blurred over a fortieth of its size: wider than a code's modules, narrower
+/// than a glare spot.
 fn flatten(gray: &GrayImage) -> GrayImage {
     let (w, h) = gray.dimensions();
     let (sw, sh) = ((w / 4).max(1), (h / 4).max(1));
