@@ -54,6 +54,12 @@ impl Rng {
         items[self.below(items.len())]
     }
 
+    /// A number from `low` up to (not including) `high`, uniformly.
+    #[cfg(feature = "kiosk")]
+    pub fn between(&mut self, low: f64, high: f64) -> f64 {
+        low + (high - low) * ((self.next() >> 11) as f64 / (1u64 << 53) as f64)
+    }
+
     /// A number below `n` (0 when `n` is 0).
     pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize

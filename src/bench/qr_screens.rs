@@ -91,9 +91,9 @@ pub fn write(dir: &Path, count: usize, seed: u64) -> anyhow::Result<()> {
         let name = format!("screen-{index:04}.jpg");
         let mut rng = case_rng(seed, index as u64, 1);
         let quality = if category == Category::Blur {
-            between(&mut rng, 45.0, 75.0)
+            rng.between(45.0, 75.0)
         } else {
-            between(&mut rng, 55.0, 92.0)
+            rng.between(55.0, 92.0)
         } as u8;
         let file = std::fs::File::create(dir.join(&name)).with_context(|| format!("cannot write {name}"))?;
         let mut out = std::io::BufWriter::new(file);
@@ -117,14 +117,6 @@ fn case_rng(seed: u64, index: u64, stream: u64) -> Rng {
     rng
 }
 
-fn unit(rng: &mut Rng) -> f64 {
-    (rng.next() >> 11) as f64 / (1u64 << 53) as f64
-}
-
-fn between(rng: &mut Rng, low: f64, high: f64) -> f64 {
-    low + (high - low) * unit(rng)
-}
-
 /// Renders frame `index` of the set `seed`, in `category`.
 pub fn render(category: Category, seed: u64, index: u64) -> Shot {
     let mut rng = case_rng(seed, index, 0);
@@ -143,7 +135,7 @@ pub fn render(category: Category, seed: u64, index: u64) -> Shot {
     let glare = Glare::new(&mut rng, category, &pose);
     glare.add_to(&mut light, &pose, &phone);
     let light = blur(&mut rng, category, light);
-    let exposure = between(&mut rng, 0.8, 1.25) as f32;
+    let exposure = rng.between(0.8, 1.25) as f32;
     let picture = develop(&mut rng, category, &light, exposure);
     let category = if glare.erases(&page, &pose, &phone, exposure) {
         Category::GlareErased
@@ -218,15 +210,15 @@ struct Phone {
 impl Phone {
     fn new(rng: &mut Rng, category: Category) -> Phone {
         let columns = [1080, 1170, 1179, 1284, 1440, 750][rng.below(6)];
-        let width_mm = between(rng, 62.0, 71.0);
+        let width_mm = rng.between(62.0, 71.0);
         Phone {
             columns,
             rows: columns * 216 / 100,
             pitch: width_mm / f64::from(columns),
             brightness: if category == Category::Dark {
-                between(rng, 0.35, 0.7)
+                rng.between(0.35, 0.7)
             } else {
-                between(rng, 0.7, 1.0)
+                rng.between(0.7, 1.0)
             },
             dark_mode: category == Category::Dark || rng.below(10) == 0,
         }
@@ -270,7 +262,7 @@ impl Phone {
         if let Some(code) = code {
             let modules = code.width() as u32;
             // Apps draw a code in whole pixels per module, about 55–75 % of the width.
-            let scale = (((f64::from(w) * between(rng, 0.55, 0.75)) / f64::from(modules + 8)).floor() as u32).max(2);
+            let scale = (((f64::from(w) * rng.between(0.55, 0.75)) / f64::from(modules + 8)).floor() as u32).max(2);
             let side = (modules + 8) * scale;
             let left = (w - side.min(w)) / 2;
             // White on black in a dark theme half the time; a white card otherwise.
@@ -388,20 +380,20 @@ impl Pose {
         // How wide the code looks: in the moiré category, close enough that a camera pixel
         // sees one to two screen pixels (farther where the code would not fit the frame).
         let code_px = if category == Category::Moire {
-            f64::from(side) / between(rng, 0.9, 2.2)
+            f64::from(side) / rng.between(0.9, 2.2)
         } else {
             // At least 4.5 pixels a module: 3 at 720p, what any reader needs (the scan
             // sheet asks shoppers to come closer below that).
-            between(rng, 200.0, 650.0).max(f64::from(page.modules) * 4.5)
+            rng.between(200.0, 650.0).max(f64::from(page.modules) * 4.5)
         };
         let (tilt, roll) = if category == Category::Tilt {
-            (between(rng, 20.0, 40.0), between(rng, -180.0, 180.0))
+            (rng.between(20.0, 40.0), rng.between(-180.0, 180.0))
         } else if rng.below(10) == 0 {
-            (between(rng, 0.0, 15.0), between(rng, -180.0, 180.0))
+            (rng.between(0.0, 15.0), rng.between(-180.0, 180.0))
         } else {
-            (between(rng, 0.0, 15.0), between(rng, -25.0, 25.0))
+            (rng.between(0.0, 15.0), rng.between(-25.0, 25.0))
         };
-        let direction = between(rng, 0.0, std::f64::consts::TAU);
+        let direction = rng.between(0.0, std::f64::consts::TAU);
         let (about_x, about_y) = (tilt * direction.cos(), tilt * direction.sin());
         let turn = rotation(about_x.to_radians(), about_y.to_radians(), roll.to_radians());
         let mut distance = focal * code_mm / code_px;
@@ -410,7 +402,7 @@ impl Pose {
         let to_frame = 'placed: loop {
             for attempt in 0..40 {
                 let (x, y) = if attempt < 39 {
-                    (between(rng, 0.2, 0.8) * fw, between(rng, 0.2, 0.8) * fh)
+                    (rng.between(0.2, 0.8) * fw, rng.between(0.2, 0.8) * fh)
                 } else {
                     (fw / 2.0, fh / 2.0)
                 };
@@ -593,9 +585,9 @@ impl Glare {
     fn new(rng: &mut Rng, category: Category, pose: &Pose) -> Glare {
         let strong = category == Category::Glare;
         let veil = if strong {
-            between(rng, 0.08, 0.3)
+            rng.between(0.08, 0.3)
         } else {
-            between(rng, 0.0, 0.06)
+            rng.between(0.0, 0.06)
         } as f32;
         let spots = if strong {
             1 + rng.below(2)
@@ -610,16 +602,16 @@ impl Glare {
         let spots = (0..spots)
             .map(|_| {
                 let (x, y) = (
-                    centre.0 + between(rng, -0.35, 0.35) * reach,
-                    centre.1 + between(rng, -0.35, 0.35) * reach,
+                    centre.0 + rng.between(-0.35, 0.35) * reach,
+                    centre.1 + rng.between(-0.35, 0.35) * reach,
                 );
-                let long = between(rng, 0.04, 0.14) * reach;
-                let short = long * between(rng, 0.25, 1.0);
-                let angle = between(rng, 0.0, std::f64::consts::PI);
+                let long = rng.between(0.04, 0.14) * reach;
+                let short = long * rng.between(0.25, 1.0);
+                let angle = rng.between(0.0, std::f64::consts::PI);
                 let peak = if strong {
-                    between(rng, 0.6, 2.0)
+                    rng.between(0.6, 2.0)
                 } else {
-                    between(rng, 0.3, 0.8)
+                    rng.between(0.3, 0.8)
                 } as f32;
                 (x, y, long, short, angle, peak)
             })
@@ -696,8 +688,8 @@ impl Glare {
 fn blur(rng: &mut Rng, category: Category, light: Light) -> Light {
     let strong = category == Category::Blur;
     if strong && rng.below(3) == 0 {
-        let length = between(rng, 4.0, 12.0);
-        let angle = between(rng, 0.0, std::f64::consts::PI);
+        let length = rng.between(4.0, 12.0);
+        let angle = rng.between(0.0, std::f64::consts::PI);
         let steps = length.ceil() as i32;
         let (w, h) = light.dimensions();
         return Light::from_fn(w, h, |x, y| {
@@ -714,9 +706,9 @@ fn blur(rng: &mut Rng, category: Category, light: Light) -> Light {
         });
     }
     let sigma = if strong {
-        between(rng, 1.5, 3.2)
+        rng.between(1.5, 3.2)
     } else {
-        between(rng, 0.4, 1.2)
+        rng.between(0.4, 1.2)
     };
     imageops::fast_blur(&light, sigma as f32)
 }
@@ -724,9 +716,9 @@ fn blur(rng: &mut Rng, category: Category, light: Light) -> Light {
 /// The sensor: exposure, gamma, noise, 8 bits.
 fn develop(rng: &mut Rng, category: Category, light: &Light, exposure: f32) -> RgbImage {
     let noise = if category == Category::Dark {
-        between(rng, 3.0, 9.0)
+        rng.between(3.0, 9.0)
     } else {
-        between(rng, 1.0, 4.0)
+        rng.between(1.0, 4.0)
     };
     let mut state = rng.next() | 1;
     let mut gaussian = move || {
