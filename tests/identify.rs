@@ -363,7 +363,7 @@ fn a_demo_pass_shows_a_code_a_kiosk_accepts() {
     let svg = &page[page.find("<svg").unwrap()..page.find("</svg>").unwrap() + 6];
     let pixels = vitrine::kiosk::images::decode(svg.as_bytes(), (480, 480), vitrine::kiosk::images::PAPER).unwrap();
     let picture = image::RgbImage::from_raw(pixels.width(), pixels.height(), pixels.as_bytes().to_vec()).unwrap();
-    let frame = vitrine::scan::decode::Frame::new(&image::DynamicImage::ImageRgb8(picture));
+    let frame = vitrine::scan::decode::Frame::new(image::DynamicImage::ImageRgb8(picture));
     let text = vitrine::scan::decode::read_still(&frame)
         .expect("the pass's code reads")
         .text;

@@ -35,7 +35,8 @@ fn the_eval_counts_reads_misses_and_false_reads_per_category() {
     )
     .unwrap();
     let lines = eval::run(&eval::read_manifest(&manifest).unwrap(), None).unwrap();
-    assert_eq!(lines.len(), 4 + 6, "{lines:#?}");
+    let strategies = vitrine::scan::decode::Strategy::ALL.len();
+    assert_eq!(lines.len(), 4 + strategies + 1, "{lines:#?}");
     assert!(
         lines[0].starts_with("category=inverted images=1 decoded=1 rate=1.000 false_reads=0"),
         "{}",
@@ -68,6 +69,8 @@ fn the_eval_counts_reads_misses_and_false_reads_per_category() {
         "{}",
         lines[5]
     );
+    let last = &lines[4 + strategies];
+    assert!(last.starts_with("stage=grey_conversion median_ms="), "{last}");
 }
 
 #[test]

@@ -378,7 +378,7 @@ fn scrolling_counts_as_being_there() {
 fn code_on_screen(ui: &Ui) -> String {
     let pixels = ui.h.render().unwrap();
     let rgba = image::RgbaImage::from_raw(pixels.width(), pixels.height(), pixels.as_bytes().to_vec()).unwrap();
-    let frame = vitrine::scan::decode::Frame::new(&image::DynamicImage::ImageRgba8(rgba));
+    let frame = vitrine::scan::decode::Frame::new(image::DynamicImage::ImageRgba8(rgba));
     vitrine::scan::decode::read_still(&frame)
         .expect("a readable code on screen")
         .text

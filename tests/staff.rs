@@ -288,7 +288,7 @@ fn a_badge_names_an_assistant_and_decodes() {
     let svg = std::fs::read(&out).unwrap();
     let pixels = vitrine::kiosk::images::decode(&svg, (480, 480), vitrine::kiosk::images::PAPER).unwrap();
     let picture = image::RgbImage::from_raw(pixels.width(), pixels.height(), pixels.as_bytes().to_vec()).unwrap();
-    let frame = vitrine::scan::decode::Frame::new(&image::DynamicImage::ImageRgb8(picture));
+    let frame = vitrine::scan::decode::Frame::new(image::DynamicImage::ImageRgb8(picture));
     let text = vitrine::scan::decode::read_still(&frame).expect("the badge reads").text;
     let lea = staff::id_of(&hub_conn(&data), "PARIS", "Léa").unwrap().unwrap();
     assert_eq!(vitrine::staff::pin::parse_badge(&text), Some(lea));

@@ -765,7 +765,7 @@ mod tests {
         let b = render(Category::Moire, 7, 0);
         assert!(a.picture == b.picture);
         assert!(a.expected == b.expected && !a.expected.is_empty());
-        let frame = Frame::new(&image::DynamicImage::ImageRgb8(a.picture));
+        let frame = Frame::new(image::DynamicImage::ImageRgb8(a.picture));
         assert_eq!(read_still(&frame).map(|r| r.text), Some(a.expected));
     }
 
@@ -773,7 +773,7 @@ mod tests {
     fn a_page_without_a_code_reads_nothing() {
         let shot = render(Category::NoCode, 7, 5);
         assert!(shot.expected.is_empty());
-        let frame = Frame::new(&image::DynamicImage::ImageRgb8(shot.picture));
+        let frame = Frame::new(image::DynamicImage::ImageRgb8(shot.picture));
         assert_eq!(read_still(&frame), None);
     }
 }

@@ -1,9 +1,9 @@
 //! One frame to a QR payload.
 //!
-//! Frames are turned grey and shrunk to at most [`MAX_PIXELS`] (a 1080p frame is read
-//! whole; more only slows the detectors), then read by a cascade of [`Strategy`]s in the
-//! order of what each adds per millisecond: zxing-cpp first, then the others where they
-//! read what it misses. A live camera tries the first two on every frame and one of the
+//! Frames are grey (the camera delivers luma; other pictures go through [`grey`]) and
+//! shrunk to at most [`MAX_PIXELS`] (a 1080p frame is read whole; more only slows the
+//! detectors), then read by a cascade of [`Strategy`]s in the order of what each adds per
+//! millisecond: zxing-cpp first, then the others where they read what it misses. A live camera tries the first two on every frame and one of the
 //! others per frame, in turn, since a shopper holds a code up for many frames; a still
 //! tries them all. Each decoder runs inside `catch_unwind`: rqrr panics on some pictures,
 //! and a panic is just "no code". zxing-cpp is C++ behind its C API, which catches its
@@ -27,23 +27,31 @@ pub enum Strategy {
     ZxingInverted,
     /// zxing-cpp with one threshold for the whole frame.
     ZxingGlobal,
+    /// A code zxing-cpp found but could not read (blur, a steep tilt: too many modules
+    /// misread), straightened and thresholded module by module, then read again.
+    Straightened,
     /// rxing's QR reader (hybrid binariser, try-harder off): another port of ZXing,
     /// whose detector reads some codes zxing-cpp misses.
     Rxing,
     /// zxing-cpp on the frame minus its smooth background: veils of reflected light.
     Flattened,
+    /// zxing-cpp on the frame's local contrast, measured in linear light: a lamp's
+    /// reflection adds light, which squeezes a code's contrast into a few grey levels.
+    Normalized,
     /// rqrr: a different detector again (the mission's decoder, kept where it adds).
     Rqrr,
 }
 
 impl Strategy {
     /// The cascade, in the order of what each adds per millisecond (`ARCHITECTURE.md`).
-    pub const ALL: [Strategy; 6] = [
+    pub const ALL: [Strategy; 8] = [
         Strategy::Zxing,
         Strategy::ZxingInverted,
+        Strategy::Straightened,
         Strategy::ZxingGlobal,
         Strategy::Rxing,
         Strategy::Flattened,
+        Strategy::Normalized,
         Strategy::Rqrr,
     ];
 
@@ -53,8 +61,10 @@ impl Strategy {
             Strategy::ZxingInverted => "zxing_inverted",
             Strategy::Rxing => "rxing",
             Strategy::ZxingGlobal => "zxing_global",
+            Strategy::Straightened => "straightened",
             Strategy::Rqrr => "rqrr",
             Strategy::Flattened => "flattened",
+            Strategy::Normalized => "normalized",
         }
     }
 }
@@ -62,22 +72,28 @@ impl Strategy {
 /// A frame ready for the decoders: grey, at most [`MAX_PIXELS`].
 pub struct Frame(GrayImage);
 
-impl Frame {
-    pub fn new(image: &DynamicImage) -> Frame {
-        let gray = match image {
-            // What cameras give. Integer weights (BT.709, as `to_luma8`): its float
-            // conversion took longer than zxing-cpp's reading of the frame.
-            DynamicImage::ImageRgb8(rgb) => {
-                let (w, h) = rgb.dimensions();
-                let luma = rgb
-                    .as_raw()
-                    .chunks_exact(3)
-                    .map(|p| ((54 * u32::from(p[0]) + 183 * u32::from(p[1]) + 19 * u32::from(p[2]) + 128) >> 8) as u8);
-                GrayImage::from_vec(w, h, luma.collect()).expect("one byte per pixel")
+/// A picture in grey, as the decoders read it. The camera delivers grey frames already
+/// (its MJPEG decoded to luma only); replayed and still pictures are converted here.
+pub fn grey(image: DynamicImage) -> GrayImage {
+    match image {
+        DynamicImage::ImageLuma8(gray) => gray,
+        // Integer weights (BT.709, as `to_luma8`): its float conversion took longer than
+        // zxing-cpp's reading of the frame.
+        DynamicImage::ImageRgb8(rgb) => {
+            let (w, h) = rgb.dimensions();
+            let mut luma = GrayImage::new(w, h);
+            for (grey, p) in luma.iter_mut().zip(rgb.as_raw().chunks_exact(3)) {
+                *grey = ((54 * u16::from(p[0]) + 183 * u16::from(p[1]) + 19 * u16::from(p[2]) + 128) >> 8) as u8;
             }
-            other => other.to_luma8(),
-        };
-        Frame::from_gray(gray)
+            luma
+        }
+        other => other.to_luma8(),
+    }
+}
+
+impl Frame {
+    pub fn new(image: DynamicImage) -> Frame {
+        Frame::from_gray(grey(image))
     }
 
     pub fn from_gray(gray: GrayImage) -> Frame {
@@ -125,8 +141,10 @@ pub fn read(frame: &Frame, strategy: Strategy) -> Option<Read> {
         }
         Strategy::Rxing => with_rxing(&frame.0),
         Strategy::ZxingGlobal => with_zxing(&frame.0, GlobalHistogram),
+        Strategy::Straightened => straightened(&frame.0),
         Strategy::Rqrr => with_rqrr(&frame.0),
         Strategy::Flattened => with_zxing(&flatten(&frame.0), LocalAverage),
+        Strategy::Normalized => with_zxing(&normalize(&frame.0), LocalAverage),
     }))
     .ok()
     .flatten()?;
@@ -159,9 +177,114 @@ fn flatten(gray: &GrayImage) -> GrayImage {
     })
 }
 
-fn with_zxing(gray: &GrayImage, binarizer: zxingcpp::Binarizer) -> Option<String> {
+/// Pixels per module of a straightened code: enough for the threshold's window to span
+/// whole modules, few enough to stay under a millisecond for common versions.
+const STRAIGHT_MODULE_PX: u32 = 6;
+/// Quiet zone around a straightened code, in modules (the standard asks for four).
+const STRAIGHT_QUIET_MODULES: u32 = 4;
+/// Codes found but not read that are straightened per frame: a busy frame can show
+/// several finder-like shapes.
+const STRAIGHT_CANDIDATES: usize = 2;
+
+/// zxing-cpp's detector places a code's corners even where too many modules read wrong
+/// (it reports a checksum error). Sampled by the detector, a blurred or steeply tilted
+/// code's modules fall on the wrong side of a threshold made for the whole frame; here
+/// the code is mapped onto an upright square of whole pixels per module, each pixel
+/// compared with the mean of the two modules around it, and read again as a clean code.
+fn straightened(gray: &GrayImage) -> Option<String> {
+    use imageproc::geometric_transformations::{Border, Interpolation, Projection, warp_into};
+    let found = zxing(gray, zxingcpp::Binarizer::LocalAverage, true).ok()?;
+    found
+        .iter()
+        .filter(|code| !code.is_valid())
+        .filter_map(|code| {
+            // "Version" is 1 to 40 for QR codes; the size in modules follows from it.
+            let version: u32 = code
+                .extra_with_key("Version")
+                .parse()
+                .ok()
+                .filter(|v| (1..=40).contains(v))?;
+            Some((code.position(), 17 + 4 * version))
+        })
+        .take(STRAIGHT_CANDIDATES)
+        .find_map(|(corners, modules)| {
+            let (px, quiet) = (
+                STRAIGHT_MODULE_PX as f32,
+                (STRAIGHT_QUIET_MODULES * STRAIGHT_MODULE_PX) as f32,
+            );
+            let side = modules as f32 * px;
+            let point = |p: zxingcpp::PointI| (p.x as f32, p.y as f32);
+            let from = [
+                corners.top_left,
+                corners.top_right,
+                corners.bottom_right,
+                corners.bottom_left,
+            ]
+            .map(point);
+            let to = [(0.0, 0.0), (side, 0.0), (side, side), (0.0, side)].map(|(x, y)| (x + quiet, y + quiet));
+            let projection = Projection::from_control_points(from, to)?;
+            let out_side = (modules + 2 * STRAIGHT_QUIET_MODULES) * STRAIGHT_MODULE_PX;
+            let mut upright = GrayImage::new(out_side, out_side);
+            warp_into(
+                gray,
+                projection,
+                Interpolation::Bicubic,
+                Border::Replicate,
+                &mut upright,
+            );
+            let binary = imageproc::contrast::adaptive_threshold(&upright, STRAIGHT_MODULE_PX, 0);
+            zxing(&binary, zxingcpp::Binarizer::LocalAverage, false)
+                .ok()?
+                .into_iter()
+                .find(|code| code.is_valid())
+                .map(|code| code.text())
+        })
+}
+
+/// Each pixel's distance from its neighbourhood's mean in units of the neighbourhood's
+/// spread, in linear light (sRGB's curve undone), where reflected light simply adds: the
+/// few grey levels a code keeps under a lamp's reflection are stretched back to a full
+/// range (zxing-cpp's binariser takes a block with less than 24 levels of range for flat).
+/// The neighbourhood is a Gaussian of a two-hundredth of the frame's width: two to three
+/// modules of a phone's code held at a kiosk's camera.
+fn normalize(gray: &GrayImage) -> GrayImage {
+    use image::{ImageBuffer, Luma};
     let (w, h) = gray.dimensions();
-    let view = zxingcpp::ImageView::from_slice(gray.as_raw(), w, h, zxingcpp::ImageFormat::Lum).ok()?;
+    let linear: [f32; 256] = std::array::from_fn(|v| (v as f32 / 255.0).powf(2.2));
+    let x: ImageBuffer<Luma<f32>, Vec<f32>> =
+        ImageBuffer::from_vec(w, h, gray.as_raw().iter().map(|&v| linear[usize::from(v)]).collect())
+            .expect("one value per pixel");
+    let sigma = (w as f32 / 200.0).max(1.0);
+    let mean = imageops::fast_blur(&x, sigma);
+    let deviation: Vec<f32> = x.as_raw().iter().zip(mean.as_raw()).map(|(x, m)| x - m).collect();
+    let squares = ImageBuffer::<Luma<f32>, Vec<f32>>::from_vec(w, h, deviation.iter().map(|d| d * d).collect())
+        .expect("one value per pixel");
+    let spread = imageops::fast_blur(&squares, sigma);
+    let out = deviation
+        .iter()
+        .zip(spread.as_raw())
+        .map(|(d, s)| (128.0 + 40.0 * d / (s.max(0.0).sqrt() + 1e-3)).clamp(0.0, 255.0) as u8)
+        .collect();
+    GrayImage::from_vec(w, h, out).expect("one byte per pixel")
+}
+
+fn with_zxing(gray: &GrayImage, binarizer: zxingcpp::Binarizer) -> Option<String> {
+    zxing(gray, binarizer, false)
+        .ok()?
+        .into_iter()
+        .find(|code| code.is_valid())
+        .map(|code| code.text())
+}
+
+/// zxing-cpp's reader on a grey frame; with `errors`, also the codes it found but could
+/// not read, each with its corners.
+fn zxing(
+    gray: &GrayImage,
+    binarizer: zxingcpp::Binarizer,
+    errors: bool,
+) -> Result<Vec<zxingcpp::Barcode>, zxingcpp::Error> {
+    let (w, h) = gray.dimensions();
+    let view = zxingcpp::ImageView::from_slice(gray.as_raw(), w, h, zxingcpp::ImageFormat::Lum)?;
     zxingcpp::read()
         // Not Micro QR nor rMQR, which `QRCode` also names: no shopper shows one, and
         // their detectors trust a single finder pattern (false reads on busy frames).
@@ -175,12 +298,9 @@ fn with_zxing(gray: &GrayImage, binarizer: zxingcpp::Binarizer) -> Option<String
         .try_invert(false)
         .binarizer(binarizer)
         .text_mode(zxingcpp::TextMode::Plain)
-        .max_number_of_symbols(1)
+        .return_errors(errors)
+        .max_number_of_symbols(if errors { 4 } else { 1 })
         .from(view)
-        .ok()?
-        .into_iter()
-        .find(|code| code.is_valid())
-        .map(|code| code.text())
 }
 
 fn with_rxing(gray: &GrayImage) -> Option<String> {
@@ -223,11 +343,20 @@ mod tests {
             .build()
     }
 
+    /// A code as a kiosk's 1280×720 camera shows it: small, on a light ground.
+    fn in_camera_frame(code: &GrayImage) -> GrayImage {
+        let mut frame = GrayImage::from_pixel(1280, 720, image::Luma([200]));
+        imageops::overlay(&mut frame, code, 500, 250);
+        frame
+    }
+
     #[test]
     fn every_strategy_reads_what_it_is_made_for() {
-        let frame = Frame::from_gray(code("ML-DRESS-01-TERRACOTTA-M", 8));
+        let frame = Frame::from_gray(in_camera_frame(&code("ML-DRESS-01-TERRACOTTA-M", 5)));
+        // Not the inverted pass, nor the straightened one: it reads only codes zxing-cpp
+        // found but could not read (its own test below).
         for strategy in Strategy::ALL {
-            if strategy != Strategy::ZxingInverted {
+            if ![Strategy::ZxingInverted, Strategy::Straightened].contains(&strategy) {
                 let read = read(&frame, strategy).map(|r| r.text);
                 assert_eq!(read.as_deref(), Some("ML-DRESS-01-TERRACOTTA-M"), "{strategy:?}");
             }
@@ -237,6 +366,40 @@ mod tests {
         let frame = Frame::from_gray(dark);
         assert_eq!(read(&frame, Strategy::Zxing), None);
         assert_eq!(read_still(&frame).unwrap().strategy, Strategy::ZxingInverted);
+    }
+
+    #[test]
+    fn a_code_too_blurred_for_the_detector_s_sampling_is_read_straightened() {
+        // At six pixels a module, a Gaussian blur of σ 3.4 px: zxing-cpp finds the code
+        // but misreads too many modules.
+        let text = "ML-DRESS-01-TERRACOTTA-M https://shop.example/p/terracotta-dress";
+        let frame = Frame::from_gray(imageops::blur(&code(text, 6), 3.4));
+        assert_eq!(read(&frame, Strategy::Zxing), None);
+        let read = read(&frame, Strategy::Straightened).map(|r| r.text);
+        assert_eq!(read.as_deref(), Some(text));
+    }
+
+    #[test]
+    fn a_code_under_a_lamp_s_reflection_is_read_on_its_local_contrast() {
+        // The frame dimmed to 60 % in linear light, under a reflection as bright as white,
+        // 40 px wide, on the code's middle.
+        let text = "ML-DRESS-01-TERRACOTTA-M";
+        let printed = code(text, 5);
+        let frame = in_camera_frame(&printed);
+        let (cx, cy) = (
+            500.0 + printed.width() as f32 / 2.0,
+            250.0 + printed.height() as f32 / 2.0,
+        );
+        let lit = GrayImage::from_fn(1280, 720, |x, y| {
+            let screen = (f32::from(frame.get_pixel(x, y)[0]) / 255.0).powf(2.2) * 0.6;
+            let d2 = (x as f32 - cx).powi(2) + (y as f32 - cy).powi(2);
+            let light = screen + (-d2 / (2.0 * 40.0 * 40.0)).exp();
+            image::Luma([(255.0 * light.min(1.0).powf(1.0 / 2.2)) as u8])
+        });
+        let frame = Frame::from_gray(lit);
+        assert_eq!(read(&frame, Strategy::Zxing), None);
+        let read = read(&frame, Strategy::Normalized).map(|r| r.text);
+        assert_eq!(read.as_deref(), Some(text));
     }
 
     #[test]

@@ -165,7 +165,7 @@ impl Scanner {
                             if let Some(last) = last_frame.replace(now) {
                                 stats.record_interval(now - last);
                             }
-                            let frame = Frame::new(&picture);
+                            let frame = Frame::new(picture);
                             preview.offer(&frame, &mut last_preview);
                             stats.frames.fetch_add(1, Ordering::Relaxed);
                             let mut latest = lock(&slot.latest);
