@@ -5,12 +5,12 @@
 //! read), `category`, and any further columns (source, licence), which are ignored. The
 //! JSON strings hold quotes, so lines are split on tabs, never read as CSV.
 //!
-//! Time is measured from the grey picture (as the camera's thread hands a frame to the
-//! decoders: the camera's MJPEG is decoded to luma only) to the answer: shrinking and
-//! every strategy tried. Reading the file and turning a colour picture grey are not
-//! counted; the grey conversion has its own line, what a colour source would add. With a
-//! frame size, each picture is first shrunk to fit it, as the kiosk's camera would see the
-//! same scene (not counted either).
+//! Time is measured from the grey picture (as the capture thread hands a frame to the
+//! decode thread, which is what the kiosk's decoding budget covers) to the answer:
+//! shrinking and every strategy tried. Reading the file and turning the picture grey
+//! (done on the capture thread) are not counted; the grey conversion has its own line.
+//! With a frame size, each picture is first shrunk to fit it, as the kiosk's camera
+//! would see the same scene (not counted either).
 //!
 //! After the cascade's lines, one line per strategy, each run alone on every picture:
 //! what it reads, what it adds to the strategies before it in the cascade's order, what

@@ -1,16 +1,21 @@
 //! One frame to a QR payload.
 //!
-//! Frames are grey (the camera delivers luma; other pictures go through [`grey`]) and
-//! shrunk to at most [`MAX_PIXELS`] (a 1080p frame is read whole; more only slows the
-//! detectors), then read by a cascade of [`Strategy`]s in the order of what each adds per
-//! millisecond: zxing-cpp first, then the others where they read what it misses. A live camera tries the first two on every frame and one of the
-//! others per frame, in turn, since a shopper holds a code up for many frames; a still
-//! tries them all. Each decoder runs inside `catch_unwind`: rqrr panics on some pictures,
-//! and a panic is just "no code". zxing-cpp is C++ behind its C API, which catches its
-//! exceptions and returns no code. The numbers that chose this order are in
+//! Frames are grey (made so on the capture thread: the camera's by nokhwa, replayed and
+//! still pictures by [`grey`]) and shrunk to at most [`MAX_PIXELS`] (a 1080p frame is
+//! read whole; more only slows the detectors), then read by a cascade of [`Strategy`]s in
+//! the order of what each adds per millisecond: zxing-cpp first, then the others where
+//! they read what it misses. A live camera tries the first two on every frame and one of
+//! the others per frame, in turn, since a shopper holds a code up for many frames; a
+//! still tries them all. Each decoder runs inside `catch_unwind`: rqrr panics on some
+//! pictures, and a panic is just "no code". zxing-cpp is C++ behind its C API, which
+//! catches its exceptions and returns no code. The numbers that chose this order are in
 //! `ARCHITECTURE.md`; `vitrine eval qr` measures them again.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+
+// A decoder's panic is "no code" only if panics unwind.
+#[cfg(panic = "abort")]
+compile_error!("the QR cascade relies on catch_unwind: build with panic = \"unwind\"");
 
 use image::{DynamicImage, GrayImage, imageops};
 
@@ -72,8 +77,9 @@ impl Strategy {
 /// A frame ready for the decoders: grey, at most [`MAX_PIXELS`].
 pub struct Frame(GrayImage);
 
-/// A picture in grey, as the decoders read it. The camera delivers grey frames already
-/// (its MJPEG decoded to luma only); replayed and still pictures are converted here.
+/// A picture in grey, as the decoders read it. The camera's frames arrive grey already
+/// (nokhwa decodes its MJPEG and averages R, G and B); replayed and still pictures are
+/// converted here, on the capture thread too.
 pub fn grey(image: DynamicImage) -> GrayImage {
     match image {
         DynamicImage::ImageLuma8(gray) => gray,
@@ -190,7 +196,9 @@ const STRAIGHT_CANDIDATES: usize = 2;
 /// (it reports a checksum error). Sampled by the detector, a blurred or steeply tilted
 /// code's modules fall on the wrong side of a threshold made for the whole frame; here
 /// the code is mapped onto an upright square of whole pixels per module, each pixel
-/// compared with the mean of the two modules around it, and read again as a clean code.
+/// compared with the mean of the 13 × 13 pixels around it (a little over two modules),
+/// and read again. A flat area wider than that window turns to speckle, so the upright
+/// grey square is read too when the thresholded one is not.
 fn straightened(gray: &GrayImage) -> Option<String> {
     use imageproc::geometric_transformations::{Border, Interpolation, Projection, warp_into};
     let found = zxing(gray, zxingcpp::Binarizer::LocalAverage, true).ok()?;
@@ -221,6 +229,9 @@ fn straightened(gray: &GrayImage) -> Option<String> {
                 corners.bottom_left,
             ]
             .map(point);
+            if !convex(from) {
+                return None;
+            }
             let to = [(0.0, 0.0), (side, 0.0), (side, side), (0.0, side)].map(|(x, y)| (x + quiet, y + quiet));
             let projection = Projection::from_control_points(from, to)?;
             let out_side = (modules + 2 * STRAIGHT_QUIET_MODULES) * STRAIGHT_MODULE_PX;
@@ -233,23 +244,38 @@ fn straightened(gray: &GrayImage) -> Option<String> {
                 &mut upright,
             );
             let binary = imageproc::contrast::adaptive_threshold(&upright, STRAIGHT_MODULE_PX, 0);
-            zxing(&binary, zxingcpp::Binarizer::LocalAverage, false)
-                .ok()?
-                .into_iter()
-                .find(|code| code.is_valid())
-                .map(|code| code.text())
+            with_zxing(&binary, zxingcpp::Binarizer::LocalAverage)
+                .or_else(|| with_zxing(&upright, zxingcpp::Binarizer::LocalAverage))
         })
+}
+
+/// Whether four corners, in order, make a convex quadrilateral (a twisted one maps
+/// pixels far outside the frame).
+fn convex(corners: [(f32, f32); 4]) -> bool {
+    let turn = |i: usize| {
+        let (a, b, c) = (corners[i], corners[(i + 1) % 4], corners[(i + 2) % 4]);
+        (b.0 - a.0) * (c.1 - b.1) - (b.1 - a.1) * (c.0 - b.0)
+    };
+    let turns = [turn(0), turn(1), turn(2), turn(3)];
+    turns.iter().all(|t| *t > 0.0) || turns.iter().all(|t| *t < 0.0)
 }
 
 /// Each pixel's distance from its neighbourhood's mean in units of the neighbourhood's
 /// spread, in linear light (sRGB's curve undone), where reflected light simply adds: the
 /// few grey levels a code keeps under a lamp's reflection are stretched back to a full
-/// range (zxing-cpp's binariser takes a block with less than 24 levels of range for flat).
-/// The neighbourhood is a Gaussian of a two-hundredth of the frame's width: two to three
-/// modules of a phone's code held at a kiosk's camera.
+/// range (zxing-cpp's binariser gives an 8 × 8 block whose range is 24 levels or less
+/// its neighbours' threshold instead of its own). The spread counts as at least 2 % of
+/// white, so flat, noisy areas stay flat rather than becoming high-contrast noise. The
+/// neighbourhood is a Gaussian about a two-hundredth of the frame's width across: two to
+/// three modules of a phone's code held at a kiosk's camera. A frame wider than the
+/// kiosk's 1280 pixels is halved first: at full 1080p the blurs took 58 ms, and
+/// `thumbnail` to 1280 wide 16 ms more than halving.
 fn normalize(gray: &GrayImage) -> GrayImage {
     use image::{ImageBuffer, Luma};
     let (w, h) = gray.dimensions();
+    if w > 1280 && h > 1 {
+        return normalize(&halved(gray));
+    }
     let linear: [f32; 256] = std::array::from_fn(|v| (v as f32 / 255.0).powf(2.2));
     let x: ImageBuffer<Luma<f32>, Vec<f32>> =
         ImageBuffer::from_vec(w, h, gray.as_raw().iter().map(|&v| linear[usize::from(v)]).collect())
@@ -263,9 +289,18 @@ fn normalize(gray: &GrayImage) -> GrayImage {
     let out = deviation
         .iter()
         .zip(spread.as_raw())
-        .map(|(d, s)| (128.0 + 40.0 * d / (s.max(0.0).sqrt() + 1e-3)).clamp(0.0, 255.0) as u8)
+        .map(|(d, s)| (128.0 + 40.0 * d / s.max(0.0).sqrt().max(0.02)).clamp(0.0, 255.0) as u8)
         .collect();
     GrayImage::from_vec(w, h, out).expect("one byte per pixel")
+}
+
+/// Half as wide and high, each pixel the mean of a 2 × 2 block.
+fn halved(gray: &GrayImage) -> GrayImage {
+    let (w, h) = (gray.width() / 2, gray.height() / 2);
+    GrayImage::from_fn(w, h, |x, y| {
+        let at = |dx, dy| u16::from(gray.get_pixel(2 * x + dx, 2 * y + dy)[0]);
+        image::Luma([((at(0, 0) + at(1, 0) + at(0, 1) + at(1, 1) + 2) / 4) as u8])
+    })
 }
 
 fn with_zxing(gray: &GrayImage, binarizer: zxingcpp::Binarizer) -> Option<String> {
@@ -419,8 +454,28 @@ mod tests {
             state ^= state << 5;
             image::Luma([state as u8])
         });
-        assert_eq!(read_still(&Frame::from_gray(noise)), None);
+        assert_eq!(read_still(&Frame::from_gray(noise.clone())), None);
         assert_eq!(read_still(&Frame::from_gray(GrayImage::new(1, 1))), None);
         assert_eq!(read_still(&Frame::from_gray(GrayImage::new(0, 0))), None);
+        // Our own preprocessing, outside `catch_unwind`: nothing panics or reads.
+        assert_eq!(normalize(&GrayImage::new(2001, 3)).dimensions(), (1000, 1));
+        for frame in [
+            noise,
+            GrayImage::new(0, 0),
+            GrayImage::new(1, 9),
+            GrayImage::new(640, 480),
+        ] {
+            assert_eq!(straightened(&frame), None);
+            assert_eq!(normalize(&frame).dimensions(), frame.dimensions());
+            assert_eq!(flatten(&frame).dimensions(), frame.dimensions());
+        }
+    }
+
+    #[test]
+    fn only_convex_corners_are_straightened() {
+        assert!(convex([(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)]));
+        assert!(convex([(0.0, 0.0), (0.0, 10.0), (10.0, 10.0), (10.0, 0.0)]));
+        assert!(!convex([(0.0, 0.0), (10.0, 10.0), (10.0, 0.0), (0.0, 10.0)]));
+        assert!(!convex([(0.0, 0.0), (10.0, 0.0), (20.0, 0.0), (0.0, 10.0)]));
     }
 }
