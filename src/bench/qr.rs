@@ -5,10 +5,11 @@
 //! read), `category`, and any further columns (source, licence), which are ignored. The
 //! JSON strings hold quotes, so lines are split on tabs, never read as CSV.
 //!
-//! Time is measured from the grey picture (as the capture thread hands a frame to the
-//! decode thread, which is what the kiosk's decoding budget covers) to the answer:
-//! shrinking and every strategy tried. Reading the file and turning the picture grey
-//! (done on the capture thread) are not counted; the grey conversion has its own line.
+//! Time is measured from the grey picture (a camera's frames arrive grey from nokhwa) to
+//! the answer: shrinking to the decoders' size (the kiosk does it on its capture thread;
+//! counted here all the same) and every strategy tried, the part the kiosk's 250 ms
+//! decoding budget covers. Reading the file and turning the picture grey are not
+//! counted; the grey conversion, which the camera path does in nokhwa, has its own line.
 //! With a frame size, each picture is first shrunk to fit it, as the kiosk's camera
 //! would see the same scene (not counted either).
 //!
@@ -117,7 +118,7 @@ struct Alone {
 }
 
 /// Decodes every case, each picture shrunk to fit `frame` if given; returns one line per
-/// category, the totals, then a line per strategy.
+/// category, the totals, a line per strategy, then the grey conversion's line.
 pub fn run(cases: &[Case], frame: Option<(u32, u32)>) -> anyhow::Result<Vec<String>> {
     let mut total = Tally::default();
     let mut by_category: BTreeMap<&str, Tally> = BTreeMap::new();

@@ -1,8 +1,8 @@
 //! One frame to a QR payload.
 //!
-//! Frames are grey (made so on the capture thread: the camera's by nokhwa, replayed and
-//! still pictures by [`grey`]) and shrunk to at most [`MAX_PIXELS`] (a 1080p frame is
-//! read whole; more only slows the detectors), then read by a cascade of [`Strategy`]s in
+//! Frames arrive grey (the camera's made so by nokhwa on the camera's thread; replayed
+//! pictures and stills go through [`grey`]) and are shrunk to at most [`MAX_PIXELS`] (a
+//! 1080p frame is read whole; more only slows the detectors), then read by a cascade of [`Strategy`]s in
 //! the order of what each adds per millisecond: zxing-cpp first, then the others where
 //! they read what it misses. A live camera tries the first two on every frame and one of
 //! the others per frame, in turn, since a shopper holds a code up for many frames; a
@@ -13,11 +13,11 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use image::{DynamicImage, GrayImage, imageops};
+
 // A decoder's panic is "no code" only if panics unwind.
 #[cfg(panic = "abort")]
 compile_error!("the QR cascade relies on catch_unwind: build with panic = \"unwind\"");
-
-use image::{DynamicImage, GrayImage, imageops};
 
 /// The most pixels a frame is decoded at.
 pub const MAX_PIXELS: u32 = 2_100_000;
@@ -33,7 +33,8 @@ pub enum Strategy {
     /// zxing-cpp with one threshold for the whole frame.
     ZxingGlobal,
     /// A code zxing-cpp found but could not read (blur, a steep tilt: too many modules
-    /// misread), straightened and thresholded module by module, then read again.
+    /// misread), straightened onto an upright square and thresholded against its
+    /// neighbourhood, then read again.
     Straightened,
     /// rxing's QR reader (hybrid binariser, try-harder off): another port of ZXing,
     /// whose detector reads some codes zxing-cpp misses.
@@ -78,8 +79,8 @@ impl Strategy {
 pub struct Frame(GrayImage);
 
 /// A picture in grey, as the decoders read it. The camera's frames arrive grey already
-/// (nokhwa decodes its MJPEG and averages R, G and B); replayed and still pictures are
-/// converted here, on the capture thread too.
+/// (nokhwa decodes its MJPEG and averages R, G and B on the camera's thread); replayed
+/// pictures are converted here on the capture thread, stills by whoever reads them.
 pub fn grey(image: DynamicImage) -> GrayImage {
     match image {
         DynamicImage::ImageLuma8(gray) => gray,
@@ -191,13 +192,16 @@ const STRAIGHT_QUIET_MODULES: u32 = 4;
 /// Codes found but not read that are straightened per frame: a busy frame can show
 /// several finder-like shapes.
 const STRAIGHT_CANDIDATES: usize = 2;
+/// The threshold's window around each pixel of a straightened code, in pixels each way:
+/// one module, so the window spans a little over two.
+const STRAIGHT_WINDOW_RADIUS: u32 = STRAIGHT_MODULE_PX;
 
 /// zxing-cpp's detector places a code's corners even where too many modules read wrong
 /// (it reports a checksum error). Sampled by the detector, a blurred or steeply tilted
 /// code's modules fall on the wrong side of a threshold made for the whole frame; here
 /// the code is mapped onto an upright square of whole pixels per module, each pixel
-/// compared with the mean of the 13 × 13 pixels around it (a little over two modules),
-/// and read again. A flat area wider than that window turns to speckle, so the upright
+/// compared with the mean of the square [`STRAIGHT_WINDOW_RADIUS`] around it (13 × 13
+/// pixels, a little over two modules), and read again. A flat area wider than that window turns to speckle, so the upright
 /// grey square is read too when the thresholded one is not.
 fn straightened(gray: &GrayImage) -> Option<String> {
     use imageproc::geometric_transformations::{Border, Interpolation, Projection, warp_into};
@@ -243,7 +247,7 @@ fn straightened(gray: &GrayImage) -> Option<String> {
                 Border::Replicate,
                 &mut upright,
             );
-            let binary = imageproc::contrast::adaptive_threshold(&upright, STRAIGHT_MODULE_PX, 0);
+            let binary = imageproc::contrast::adaptive_threshold(&upright, STRAIGHT_WINDOW_RADIUS, 0);
             with_zxing(&binary, zxingcpp::Binarizer::LocalAverage)
                 .or_else(|| with_zxing(&upright, zxingcpp::Binarizer::LocalAverage))
         })
@@ -261,15 +265,17 @@ fn convex(corners: [(f32, f32); 4]) -> bool {
 }
 
 /// Each pixel's distance from its neighbourhood's mean in units of the neighbourhood's
-/// spread, in linear light (sRGB's curve undone), where reflected light simply adds: the
+/// spread, in linear light (a 2.2 gamma undone, near enough sRGB's curve), where
+/// reflected light simply adds: the
 /// few grey levels a code keeps under a lamp's reflection are stretched back to a full
 /// range (zxing-cpp's binariser gives an 8 × 8 block whose range is 24 levels or less
 /// its neighbours' threshold instead of its own). The spread counts as at least 2 % of
 /// white, so flat, noisy areas stay flat rather than becoming high-contrast noise. The
 /// neighbourhood is a Gaussian about a two-hundredth of the frame's width across: two to
 /// three modules of a phone's code held at a kiosk's camera. A frame wider than the
-/// kiosk's 1280 pixels is halved first: at full 1080p the blurs took 58 ms, and
-/// `thumbnail` to 1280 wide 16 ms more than halving.
+/// kiosk's 1280 pixels is halved first (so the image returned is smaller): at full 1080p
+/// the blurs took 58 ms, and `thumbnail` to 1280 wide 16 ms more than halving. The
+/// result is mid-grey 128, one spread 40 levels away: a code's modules about ±40.
 fn normalize(gray: &GrayImage) -> GrayImage {
     use image::{ImageBuffer, Luma};
     let (w, h) = gray.dimensions();
@@ -388,8 +394,8 @@ mod tests {
     #[test]
     fn every_strategy_reads_what_it_is_made_for() {
         let frame = Frame::from_gray(in_camera_frame(&code("ML-DRESS-01-TERRACOTTA-M", 5)));
-        // Not the inverted pass, nor the straightened one: it reads only codes zxing-cpp
-        // found but could not read (its own test below).
+        // Not the inverted pass, nor the straightened one, which reads only codes
+        // zxing-cpp found but could not read (its own test below).
         for strategy in Strategy::ALL {
             if ![Strategy::ZxingInverted, Strategy::Straightened].contains(&strategy) {
                 let read = read(&frame, strategy).map(|r| r.text);
