@@ -2,8 +2,8 @@
 //!
 //! Frames arrive grey (the camera's made so by nokhwa on the camera's thread; replayed
 //! pictures and stills go through [`grey`]) and are shrunk to at most [`MAX_PIXELS`] (a
-//! 1080p frame is read whole; more only slows the detectors), then read by a cascade of [`Strategy`]s in
-//! the order of what each adds per millisecond: zxing-cpp first, then the others where
+//! 1080p frame is read whole; more only slows the detectors), then read by a cascade of
+//! [`Strategy`]s in the order of what each adds per millisecond: zxing-cpp first, then the others where
 //! they read what it misses. A live camera tries the first two on every frame and one of
 //! the others per frame, in turn, since a shopper holds a code up for many frames; a
 //! still tries them all. Each decoder runs inside `catch_unwind`: rqrr panics on some
@@ -30,12 +30,12 @@ pub enum Strategy {
     Zxing,
     /// zxing-cpp on the inverted frame: light codes on a dark ground (dark themes).
     ZxingInverted,
-    /// zxing-cpp with one threshold for the whole frame.
-    ZxingGlobal,
     /// A code zxing-cpp found but could not read (blur, a steep tilt: too many modules
     /// misread), straightened onto an upright square and thresholded against its
     /// neighbourhood, then read again.
     Straightened,
+    /// zxing-cpp with one threshold for the whole frame.
+    ZxingGlobal,
     /// rxing's QR reader (hybrid binariser, try-harder off): another port of ZXing,
     /// whose detector reads some codes zxing-cpp misses.
     Rxing,
@@ -49,7 +49,8 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    /// The cascade, in the order of what each adds per millisecond (`ARCHITECTURE.md`).
+    /// The cascade, in the order of what each adds per millisecond (`ARCHITECTURE.md`);
+    /// the variants above are listed in the same order.
     pub const ALL: [Strategy; 8] = [
         Strategy::Zxing,
         Strategy::ZxingInverted,
@@ -65,12 +66,12 @@ impl Strategy {
         match self {
             Strategy::Zxing => "zxing",
             Strategy::ZxingInverted => "zxing_inverted",
-            Strategy::Rxing => "rxing",
-            Strategy::ZxingGlobal => "zxing_global",
             Strategy::Straightened => "straightened",
-            Strategy::Rqrr => "rqrr",
+            Strategy::ZxingGlobal => "zxing_global",
+            Strategy::Rxing => "rxing",
             Strategy::Flattened => "flattened",
             Strategy::Normalized => "normalized",
+            Strategy::Rqrr => "rqrr",
         }
     }
 }
