@@ -21,9 +21,9 @@ pub const INK: Rgb = Rgb([0x1c, 0x1b, 0x1a]);
 pub const INK_SOFT: Rgb = Rgb([0x5d, 0x59, 0x52]);
 /// Faint text (captions, the shop's name), and the stock words: on a brand's background
 /// they are darkened as far as needed to read at least as well as on the kiosk's own.
-const INK_FAINT: Rgb = Rgb([0x8f, 0x8a, 0x82]);
+const INK_FAINT: Rgb = Rgb([0x6b, 0x66, 0x5f]);
 const OK: Rgb = Rgb([0x3f, 0x6b, 0x4b]);
-const WARN: Rgb = Rgb([0x9a, 0x6a, 0x12]);
+const WARN: Rgb = Rgb([0x84, 0x5a, 0x0f]);
 /// The kiosk's own deep paper, which those ratios are measured on.
 const PAPER_DEEP: Rgb = Rgb([0xef, 0xe8, 0xdf]);
 const WHITE: Rgb = Rgb([0xff, 0xff, 0xff]);
@@ -133,9 +133,9 @@ pub struct Scheme {
 }
 
 /// `text`, moved towards [`INK`] until it reads on `surface` at least as well as it
-/// does on the kiosk's own deep paper.
+/// does on the kiosk's own deep paper, and never under [`TEXT`].
 fn as_readable(text: Rgb, surface: Rgb) -> Rgb {
-    let wanted = text.contrast(PAPER_DEEP);
+    let wanted = text.contrast(PAPER_DEEP).max(TEXT);
     (0..=20)
         .map(|step| text.towards(INK, step as f32 / 20.0))
         .find(|c| c.contrast(surface) >= wanted)

@@ -24,6 +24,8 @@ pub mod pictures;
 pub mod protocol;
 #[cfg(feature = "kiosk")]
 pub mod scan;
+#[cfg(feature = "kiosk")]
+pub mod speech;
 pub mod staff;
 pub mod sync;
 pub mod token;

@@ -3,6 +3,8 @@
 //! (`cargo test --no-default-features --features hub`).
 
 #[cfg(feature = "kiosk")]
+mod a11y;
+#[cfg(feature = "kiosk")]
 mod appliance;
 #[cfg(feature = "kiosk")]
 mod brand;

@@ -227,6 +227,7 @@ fn the_setup_screen_renders_for_a_snapshot() {
                 qr: None,
                 camera: None,
                 kiosk: None,
+                a11y: Vec::new(),
                 out: out.clone(),
             })
             .unwrap();

@@ -49,7 +49,7 @@ pub(crate) fn on_ui_thread<R: Send + 'static>(body: impl FnOnce() -> R + Send + 
 /// The demo catalog, imported once for all UI tests (with what is popular in the shop,
 /// as the demo hub would tell). They only read the catalog; the wishlists they fill
 /// belong each to its own anonymous visit.
-fn demo_db() -> PathBuf {
+pub(crate) fn demo_db() -> PathBuf {
     static DB: OnceLock<PathBuf> = OnceLock::new();
     DB.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap().keep();
@@ -182,9 +182,66 @@ impl Ui {
             .collect()
     }
 
+    /// Texts stay inside the window (but in rows that scroll sideways) and never
+    /// overlap one another (but under what floats).
+    pub(crate) fn assert_texts_fit(&self, context: &str) {
+        let texts = self.texts();
+        let (w, _) = self.size();
+        assert!(texts.len() >= 3, "{context}: nothing rendered?");
+        let sideways = self.sideways_rows();
+        for (text, (x, y, width, _)) in &texts {
+            if sideways.iter().any(|(top, bottom)| y >= top && y <= bottom) {
+                continue;
+            }
+            assert!(
+                *x >= -0.5 && x + width <= w + 0.5,
+                "{context}: {text:?} is cut by the window edge ({x} + {width} > {w})"
+            );
+        }
+        let overlays = self.overlays();
+        let floating = |r: &(f32, f32, f32, f32)| {
+            overlays.iter().any(|o| {
+                let overlap_x = (r.0 + r.2).min(o.0 + o.2) - r.0.max(o.0);
+                let overlap_y = (r.1 + r.3).min(o.1 + o.3) - r.1.max(o.1);
+                overlap_x > 0.0 && overlap_y > 0.0
+            })
+        };
+        for (i, (a, ra)) in texts.iter().enumerate() {
+            for (b, rb) in &texts[i + 1..] {
+                if floating(ra) || floating(rb) {
+                    continue;
+                }
+                let overlap_x = (ra.0 + ra.2).min(rb.0 + rb.2) - ra.0.max(rb.0);
+                let overlap_y = (ra.1 + ra.3).min(rb.1 + rb.3) - ra.1.max(rb.1);
+                assert!(overlap_x <= 2.0 || overlap_y <= 2.0, "{context}: {a:?} overlaps {b:?}");
+            }
+        }
+    }
+
     /// Visible text elements: their text and rectangle.
     fn texts(&self) -> Vec<(String, (f32, f32, f32, f32))> {
         let (w, h) = self.size();
+        // A text a scrolling area cuts off at its edge is seen only within the area.
+        let areas: Vec<_> = ElementQuery::from_root(self.window())
+            .match_descendants()
+            .match_predicate(|e| {
+                e.type_name().as_deref() == Some("Flickable")
+                    || e.bases().is_some_and(|mut b| b.any(|base| base == "Flickable"))
+            })
+            .find_all()
+            .into_iter()
+            .map(|f| {
+                let (p, s) = (f.absolute_position(), f.size());
+                let inside: Vec<_> = f
+                    .query_descendants()
+                    .match_type_name("Text")
+                    .find_all()
+                    .iter()
+                    .map(|t| (t.absolute_position().x, t.absolute_position().y, t.accessible_label()))
+                    .collect();
+                ((p.y, p.y + s.height), inside)
+            })
+            .collect();
         let mut found = ElementQuery::from_root(self.window())
             .match_descendants()
             .match_type_name("Text")
@@ -193,9 +250,17 @@ impl Ui {
             .filter(|e| e.computed_opacity() > 0.0)
             .filter_map(|e| {
                 let (p, s) = (e.absolute_position(), e.size());
-                let text = e.accessible_label().map(|t| t.to_string()).unwrap_or_default();
-                let on_screen = p.y >= 0.0 && p.y + s.height <= h && p.x < w && s.width > 0.0 && s.height > 0.0;
-                (on_screen && !text.trim().is_empty()).then_some((text, (p.x, p.y, s.width, s.height)))
+                let label = e.accessible_label();
+                let (mut top, mut bottom) = (p.y, p.y + s.height);
+                for ((area_top, area_bottom), inside) in &areas {
+                    if inside.contains(&(p.x, p.y, label.clone())) {
+                        top = top.max(*area_top);
+                        bottom = bottom.min(*area_bottom);
+                    }
+                }
+                let text = label.map(|t| t.to_string()).unwrap_or_default();
+                let on_screen = top >= 0.0 && bottom <= h && bottom > top && p.x < w && s.width > 0.0;
+                (on_screen && !text.trim().is_empty()).then_some((text, (p.x, top, s.width, bottom - top)))
             })
             .collect::<Vec<_>>();
         // An element inherited through a component is reported once per level.
@@ -377,47 +442,19 @@ fn every_screen_fits_every_size_in_both_languages() {
                         qr: None,
                         camera: None,
                         kiosk: None,
+                        a11y: Vec::new(),
                         out: PathBuf::new(),
                     };
                     vitrine::kiosk::snapshot::show(&h, &db, &request).unwrap();
                     h.render().unwrap();
                     let ui = Ui { h };
-                    let texts = ui.texts();
-                    let (w, _) = ui.size();
                     let context = format!("{screen:?} {lang} {}x{}", size.0, size.1);
-                    assert!(texts.len() >= 3, "{context}: nothing rendered?");
                     let sideways = ui.sideways_rows();
                     assert!(
                         screen != vitrine::kiosk::Screen::Results || !sideways.is_empty(),
                         "{context}: the filter row is not found"
                     );
-                    for (text, (x, y, width, _)) in &texts {
-                        if sideways.iter().any(|(top, bottom)| y >= top && y <= bottom) {
-                            continue;
-                        }
-                        assert!(
-                            *x >= -0.5 && x + width <= w + 0.5,
-                            "{context}: {text:?} is cut by the window edge ({x} + {width} > {w})"
-                        );
-                    }
-                    let overlays = ui.overlays();
-                    let floating = |r: &(f32, f32, f32, f32)| {
-                        overlays.iter().any(|o| {
-                            let overlap_x = (r.0 + r.2).min(o.0 + o.2) - r.0.max(o.0);
-                            let overlap_y = (r.1 + r.3).min(o.1 + o.3) - r.1.max(o.1);
-                            overlap_x > 0.0 && overlap_y > 0.0
-                        })
-                    };
-                    for (i, (a, ra)) in texts.iter().enumerate() {
-                        for (b, rb) in &texts[i + 1..] {
-                            if floating(ra) || floating(rb) {
-                                continue;
-                            }
-                            let overlap_x = (ra.0 + ra.2).min(rb.0 + rb.2) - ra.0.max(rb.0);
-                            let overlap_y = (ra.1 + ra.3).min(rb.1 + rb.3) - ra.1.max(rb.1);
-                            assert!(overlap_x <= 2.0 || overlap_y <= 2.0, "{context}: {a:?} overlaps {b:?}");
-                        }
-                    }
+                    ui.assert_texts_fit(&context);
                 }
             }
         }

@@ -195,6 +195,10 @@ mod with_kiosk {
         /// rather than the demo store; it is read, never changed.
         #[arg(long, value_name = "DIR", conflicts_with_all = ["offline", "qr", "camera"])]
         kiosk: Option<PathBuf>,
+        /// Accessibility settings to show, comma-separated (e.g.
+        /// `large-text,high-contrast` or `reach`).
+        #[arg(long, value_enum, value_delimiter = ',')]
+        a11y: Vec<snapshot::A11y>,
         #[arg(long)]
         out: PathBuf,
     }
@@ -223,6 +227,7 @@ mod with_kiosk {
             qr: args.qr,
             camera: args.camera,
             kiosk: args.kiosk,
+            a11y: args.a11y,
             out: args.out.clone(),
         })?;
         println!("{}", args.out.display());

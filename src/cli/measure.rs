@@ -90,6 +90,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=10_000))]
         rounds: u64,
     },
+    /// Speech in the accessibility mode: from a key press or a tap to the first sound,
+    /// and from the next key to the silence of what it cut short (demo catalog,
+    /// headless kiosk, espeak-ng, a recorder paced like a sound card).
+    #[cfg(feature = "kiosk")]
+    A11y {
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        rounds: u64,
+    },
     /// Staff mode, offline: from the right PIN to the stock screen drawn, and from a SKU
     /// or GTIN to its stock matrix drawn (demo catalog, headless kiosk).
     #[cfg(feature = "kiosk")]
@@ -242,6 +250,8 @@ pub fn bench(command: BenchCommand) -> anyhow::Result<()> {
         }
         #[cfg(feature = "kiosk")]
         BenchCommand::Scan { rounds } => print(vitrine::kiosk::probes::scan(rounds as usize)?),
+        #[cfg(feature = "kiosk")]
+        BenchCommand::A11y { rounds } => print(vitrine::kiosk::probes::a11y(rounds as usize)?),
         #[cfg(feature = "kiosk")]
         BenchCommand::Staff { rounds } => print(vitrine::kiosk::probes::staff(rounds as usize)?),
     }

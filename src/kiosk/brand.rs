@@ -165,7 +165,7 @@ pub fn apply(window: &AppWindow, shown: &mut Shown, brand: &Brand, arrived: Arri
     let theme = window.global::<Theme>();
     let (base_palette, base_typo) = shown
         .base
-        .get_or_insert_with(|| (theme.get_palette(), theme.get_typo()))
+        .get_or_insert_with(|| (theme.get_brand_palette(), theme.get_brand_typo()))
         .clone();
     let adapter = window.global::<BrandAdapter>();
     match (&brand.logo, logo) {
@@ -237,7 +237,7 @@ pub fn apply(window: &AppWindow, shown: &mut Shown, brand: &Brand, arrived: Arri
         palette.ok = colour(s.ok);
         palette.warn = colour(s.warn);
     }
-    theme.set_palette(palette);
+    theme.set_brand_palette(palette);
     let mut typo = base_typo;
     if checked.type_pair == TypePair::Modern {
         typo.serif = typo.sans.clone();
@@ -254,7 +254,7 @@ pub fn apply(window: &AppWindow, shown: &mut Shown, brand: &Brand, arrived: Arri
     if let Some(text) = family(&checked.text_font) {
         typo.sans = text;
     }
-    theme.set_typo(typo);
+    theme.set_brand_typo(typo);
     adapter.set_name(checked.name.trim().into());
     adapter.set_welcome(checked.welcome_in(lang).unwrap_or_default().into());
     // What was received, so the same brand is not checked again at every refresh.

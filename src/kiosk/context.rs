@@ -203,6 +203,11 @@ impl Ctx {
         }
     }
 
+    /// Whether counted UI work is under way (a sheet loading on the catalog thread).
+    pub fn busy(&self) -> bool {
+        !self.pending.is_idle()
+    }
+
     /// Runs a UI task, counted until it finishes (tests and snapshots wait for none).
     pub fn spawn(&self, task: impl Future<Output = ()> + 'static) {
         let ticket = self.pending.ticket();

@@ -1,5 +1,7 @@
 //! The touchscreen app (feature `kiosk`): the only part of Vitrine that knows Slint.
 //!
+//! - [`a11y`]: the accessibility mode (speech, keypad and swipes, larger text,
+//!   contrast, reach, more time);
 //! - [`shell`]: navigation, the visit and its clock, language, staff mode, and what
 //!   crosses views;
 //! - [`views`]: one controller per view, what each tap does;
@@ -16,6 +18,7 @@
 //! - [`snapshot`]: `vitrine snapshot`, a screen of the demo store to a PNG;
 //! - [`probes`]: the kiosk's numbers for `vitrine bench`.
 
+pub mod a11y;
 pub mod adapters;
 pub mod appliance;
 pub mod brand;

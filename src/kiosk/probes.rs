@@ -1,7 +1,7 @@
 //! The kiosk's own numbers, on the headless platform: start-up to the first frame
 //! (`vitrine internal probe-startup`, timed from outside by `bench::startup`), a
-//! customer's code to the greeting (`vitrine bench scan`), and staff mode
-//! (`vitrine bench staff`).
+//! customer's code to the greeting (`vitrine bench scan`), staff mode
+//! (`vitrine bench staff`), and speech in the accessibility mode (`vitrine bench a11y`).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -206,5 +206,113 @@ pub fn staff(rounds: usize) -> anyhow::Result<Vec<String>> {
     let mut lines = vec![format!("rounds={rounds}")];
     lines.extend(crate::bench::spread("pin_to_staff_mode", pin_ms));
     lines.extend(crate::bench::spread("stock_lookup_offline", lookup_ms));
+    Ok(lines)
+}
+
+/// `vitrine bench a11y`: speech in the accessibility mode, on the demo catalog's home
+/// screen (portrait), the speaker writing to a recorder paced like a sound card. Each
+/// round presses the keypad's "next" key while the last item is still being said:
+/// from the key (or a tap, exploring) to the first sound, and from the key to the
+/// silence of what it cut short. The synthesiser alone is the baseline.
+pub fn a11y(rounds: usize) -> anyhow::Result<Vec<String>> {
+    use crate::speech::output::{Heard, Recorder};
+    use slint::platform::{Key, WindowEvent};
+
+    let dir = tempfile::tempdir()?;
+    let db = super::demo_catalog(dir.path())?;
+    let headless = Headless::new(&db, demo::HOME_STORE, (1080, 1920), super::system_clock(), None)?;
+    let shell = &headless.kiosk.shell;
+    shell.start("fr");
+    shell.begin_visit();
+    shell.go(super::UiScreen::Home);
+    headless.settle()?;
+    let (recorder, log) = Recorder::new();
+    let recorder = Mutex::new(Some(recorder));
+    let a11y = shell.a11y().clone();
+    a11y.use_output(move || {
+        let taken = recorder
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        Box::new(taken.unwrap_or_else(|| Recorder::new().0))
+    });
+    a11y.set(super::ui::A11yOption::Speech, true);
+    let heard = |log: &Arc<Mutex<Vec<Heard>>>| log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let wait_for = |what: &str, from: usize, want: fn(&Heard) -> bool| -> anyhow::Result<Instant> {
+        let log = log.clone();
+        let found = Arc::new(Mutex::new(None));
+        let seen = found.clone();
+        headless.settle_until(what, move || {
+            let events = heard(&log);
+            let at = events.iter().skip(from).find(|h| want(h)).and_then(|h| match h {
+                Heard::Sound(t) | Heard::Stopped(t) => Some(*t),
+                Heard::Ended(_) => None,
+            });
+            *seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = at;
+            at.is_some()
+        })?;
+        let at = *found.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        at.context("nothing heard")
+    };
+    // The hint and the home screen, said first.
+    wait_for("the first words", 0, |h| matches!(h, Heard::Sound(_)))?;
+    let window = headless.kiosk.window.window();
+    let next = slint::SharedString::from(Key::DownArrow);
+    let (mut key_ms, mut tap_ms, mut cut_ms) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let from = heard(&log).len();
+        let pressed = Instant::now();
+        window.dispatch_event(WindowEvent::KeyPressed { text: next.clone() });
+        window.dispatch_event(WindowEvent::KeyReleased { text: next.clone() });
+        // What was being said stops; the next item is heard.
+        let stopped = wait_for("silence", from, |h| matches!(h, Heard::Stopped(_)))?;
+        let sound = wait_for("the next item", from, |h| matches!(h, Heard::Sound(_)))?;
+        cut_ms.push(stopped.saturating_duration_since(pressed).as_secs_f64() * 1000.0);
+        key_ms.push(sound.saturating_duration_since(pressed).as_secs_f64() * 1000.0);
+        // Every third round, a tap on the focused item says it again (exploring).
+        if round % 3 == 2
+            && let Some(item) = a11y.focused()
+        {
+            let [x, y, w, h] = item.rect;
+            let (cx, cy) = ((x + w / 2.0).clamp(1.0, 1079.0), (y + h / 2.0).clamp(1.0, 1919.0));
+            let from = heard(&log).len();
+            let tapped = Instant::now();
+            headless.tap(cx, cy);
+            let sound = wait_for("the tapped item", from, |h| matches!(h, Heard::Sound(_)))?;
+            tap_ms.push(sound.saturating_duration_since(tapped).as_secs_f64() * 1000.0);
+            // Not a double tap with the next one.
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        // Into the utterance, as a shopper moves on before it ends.
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    // The baseline: the synthesiser alone, from the request to the first sound.
+    let mut alone_ms = Vec::new();
+    let (recorder, log) = Recorder::new();
+    let speaker = crate::speech::Speaker::start(Default::default(), Box::new(recorder))?;
+    for _ in 0..rounds.min(30) {
+        let from = heard(&log).len();
+        let asked = Instant::now();
+        speaker.say(crate::speech::Utterance {
+            text: "Chapeaux, bouton".into(),
+            lang: crate::speech::Lang::French,
+            voice: Default::default(),
+        });
+        let deadline = asked + Duration::from_secs(10);
+        let sound = loop {
+            if let Some(Heard::Sound(t)) = heard(&log).iter().skip(from).find(|h| matches!(h, Heard::Sound(_))) {
+                break *t;
+            }
+            anyhow::ensure!(Instant::now() < deadline, "the synthesiser said nothing");
+            std::thread::sleep(Duration::from_micros(200));
+        };
+        alone_ms.push(sound.saturating_duration_since(asked).as_secs_f64() * 1000.0);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut lines = vec![format!("rounds={rounds}")];
+    lines.extend(crate::bench::spread("key_to_speech", key_ms));
+    lines.extend(crate::bench::spread("tap_to_speech", tap_ms));
+    lines.extend(crate::bench::spread("speech_cut_after_key", cut_ms));
+    lines.extend(crate::bench::spread("synthesiser_alone_to_sound", alone_ms));
     Ok(lines)
 }

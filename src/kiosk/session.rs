@@ -60,6 +60,12 @@ impl Session {
     }
 
     /// The shopper did something: the idle clock starts again (and a warning goes).
+    /// Other limits from now on, the visit's start and last touch kept (the shopper
+    /// asked for more time).
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
     pub fn touch(&mut self, now: Instant) {
         self.last_touch = now;
     }

@@ -35,7 +35,22 @@ pub struct Request {
     /// Render this kiosk (its data directory) rather than the demo store: its catalog,
     /// its shop, the brand and settings its hub last sent.
     pub kiosk: Option<PathBuf>,
+    /// Accessibility settings turned on before the screen is saved.
+    pub a11y: Vec<A11y>,
     pub out: PathBuf,
+}
+
+/// `--a11y`: what the accessibility mode shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum A11y {
+    LargeText,
+    HighContrast,
+    /// Controls within reach (portrait screens).
+    Reach,
+    /// The accessibility panel open.
+    Panel,
+    /// Speech on (silent here) and the focus ring on the screen's first item.
+    Speech,
 }
 
 /// `--qr`: which code for the shopper's phone.
@@ -338,7 +353,29 @@ pub fn show(headless: &Headless, db: &Path, request: &Request) -> anyhow::Result
             }
         }
     }
-    headless.settle()
+    headless.settle()?;
+    show_a11y(headless, &request.a11y)
+}
+
+fn show_a11y(headless: &Headless, settings: &[A11y]) -> anyhow::Result<()> {
+    use super::ui::{A11yAdapter, A11yOption};
+    let a11y = headless.kiosk.shell.a11y();
+    for setting in settings {
+        match setting {
+            A11y::LargeText => a11y.set(A11yOption::LargeText, true),
+            A11y::HighContrast => a11y.set(A11yOption::HighContrast, true),
+            A11y::Reach => a11y.set(A11yOption::Reach, true),
+            A11y::Panel => headless.kiosk.window.global::<A11yAdapter>().invoke_open_panel(),
+            A11y::Speech => {
+                a11y.use_output(|| Box::new(crate::speech::output::Recorder::new().0));
+                a11y.set(A11yOption::Speech, true);
+                headless.settle()?;
+                a11y.key(&char::from(slint::platform::Key::DownArrow).to_string(), false);
+            }
+        }
+        headless.settle()?;
+    }
+    Ok(())
 }
 
 /// The first featured product's group: what a screen shows when none is named.

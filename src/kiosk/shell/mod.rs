@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use slint::{ComponentHandle, Timer, TimerMode};
 
+use super::a11y::A11y;
 use super::context::Ctx;
 use super::session::Limits;
 use super::ui::{
@@ -115,6 +116,8 @@ pub struct Shell {
     staff_mode: Cell<bool>,
     status_timer: Timer,
     session_timer: Timer,
+    /// The accessibility mode: its settings last as long as the visit.
+    a11y: Rc<A11y>,
 }
 
 impl Shell {
@@ -132,7 +135,7 @@ impl Shell {
             health: views::staff::health::setup(window, &ctx),
         };
         let shell = Rc::new(Shell {
-            ctx,
+            ctx: ctx.clone(),
             views,
             nav: RefCell::default(),
             limits: Cell::new(Limits::default()),
@@ -142,8 +145,19 @@ impl Shell {
             staff_mode: Cell::new(false),
             status_timer: Timer::default(),
             session_timer: Timer::default(),
+            a11y: A11y::setup(window, &ctx),
         });
         shell.connect(window);
+        // "More time" applies to the visit under way at once.
+        let weak = Rc::downgrade(&shell);
+        shell.a11y.on_timing(move || {
+            if let Some(this) = weak.upgrade() {
+                let limits = this.visit_limits();
+                if let Some(session) = this.ctx.session.borrow_mut().as_mut() {
+                    session.set_limits(limits);
+                }
+            }
+        });
         let weak = Rc::downgrade(&shell);
         shell.status_timer.start(TimerMode::Repeated, STATUS_EVERY, move || {
             if let Some(this) = weak.upgrade() {
@@ -267,11 +281,26 @@ impl Shell {
         let seconds = |value: Option<u32>, multiplier: u64, own: Duration| {
             value.map_or(own, |v| Duration::from_secs(u64::from(v) * multiplier))
         };
-        Limits {
+        let limits = Limits {
             idle: seconds(remote.idle_seconds, 1, base.idle),
             warning: seconds(remote.warning_seconds, 1, base.warning),
             max: seconds(remote.visit_max_minutes, 60, base.max),
+        };
+        // The accessibility mode's "more time" doubles them all (WCAG 2.2.1).
+        if self.a11y.modes().more_time {
+            Limits {
+                idle: limits.idle * 2,
+                warning: limits.warning * 2,
+                max: limits.max * 2,
+            }
+        } else {
+            limits
         }
+    }
+
+    /// The accessibility mode's controller.
+    pub fn a11y(&self) -> &Rc<A11y> {
+        &self.a11y
     }
 
     /// A camera reads codes for this kiosk.

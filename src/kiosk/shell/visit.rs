@@ -109,6 +109,9 @@ impl Shell {
         self.views.product.clear();
         self.views.wishlist.clear();
         self.ctx.clear_notice();
+        // Speech, larger text, contrast, reach, more time: the next shopper starts
+        // with none of them.
+        self.a11y.reset();
         self.ctx.with_window(|w| {
             let app = w.global::<AppAdapter>();
             app.set_screen(Screen::Attract);
