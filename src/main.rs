@@ -41,6 +41,10 @@ enum Command {
     /// staff checking a camera set-up, and for scripted checks).
     #[cfg(feature = "kiosk")]
     Scan(cli::kiosk::ScanArgs),
+    /// Says a text as the accessibility mode does (espeak-ng), on the sound card or into
+    /// a WAV file (for checking a kiosk's audio).
+    #[cfg(feature = "kiosk")]
+    Speak(cli::kiosk::SpeakArgs),
     /// Imports and searches Merchant Center feeds.
     #[command(subcommand)]
     Catalog(cli::catalog::CatalogCommand),
@@ -112,6 +116,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Snapshot(args) => cli::kiosk::snapshot(args),
         #[cfg(feature = "kiosk")]
         Command::Scan(args) => cli::kiosk::scan(args),
+        #[cfg(feature = "kiosk")]
+        Command::Speak(args) => cli::kiosk::speak(args),
         Command::Catalog(command) => cli::catalog::run(command),
         Command::Enroll(args) => cli::device::enroll(args),
         Command::Wishlist(command) => cli::device::wishlist(command),

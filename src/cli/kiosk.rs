@@ -1,5 +1,5 @@
 //! The touchscreen app from the command line: `vitrine demo`, `kiosk`, `appliance`,
-//! `touch-calibration`, `snapshot` and `scan`. Only `demo --write-assets` works in a build
+//! `touch-calibration`, `snapshot`, `scan` and `speak`. Only `demo --write-assets` works in a build
 //! without the `kiosk` feature.
 
 use std::path::PathBuf;
@@ -231,6 +231,56 @@ mod with_kiosk {
             out: args.out.clone(),
         })?;
         println!("{}", args.out.display());
+        Ok(())
+    }
+
+    #[derive(Args)]
+    pub struct SpeakArgs {
+        /// What to say (at most 600 characters are said).
+        text: String,
+        /// fr or en.
+        #[arg(long, default_value = "fr")]
+        lang: String,
+        /// Into this WAV file rather than the sound card.
+        #[arg(long, value_name = "FILE", conflicts_with = "device")]
+        wav: Option<PathBuf>,
+        /// The ALSA device.
+        #[arg(long, default_value = "default")]
+        device: String,
+    }
+
+    pub fn speak(args: SpeakArgs) -> anyhow::Result<()> {
+        use anyhow::Context;
+        use vitrine::speech::{Lang, Speaker, Utterance, espeak::Espeak, output};
+        let lang = match ui_lang(&args.lang)?.as_str() {
+            "fr" => Lang::French,
+            _ => Lang::English,
+        };
+        let espeak = Espeak::default();
+        anyhow::ensure!(
+            espeak.available(),
+            "espeak-ng does not run here: install it (apt install espeak-ng)"
+        );
+        let out: Box<dyn output::Output> = match &args.wav {
+            Some(path) => Box::new(output::Wav::create(path)),
+            None => {
+                // Opened here so a missing sound card is an error, not silence.
+                let mut alsa = output::Alsa::new(&args.device);
+                output::Output::begin(&mut alsa, 22_050)
+                    .with_context(|| format!("cannot open the sound card ({})", args.device))?;
+                Box::new(alsa)
+            }
+        };
+        let speaker = Speaker::start(espeak, out)?;
+        speaker.say(Utterance {
+            text: args.text,
+            lang,
+            voice: Default::default(),
+        });
+        speaker.finish();
+        if let Some(path) = &args.wav {
+            println!("{}", path.display());
+        }
         Ok(())
     }
 

@@ -84,13 +84,21 @@ pub fn supervise(
 
 /// Selects Slint's backend (as `SLINT_BACKEND` says) with the kiosk's input filter: on
 /// the `linuxkms` backend, Ctrl+Alt+Backspace or Delete would quit the event loop, so
-/// no keyboard reaches Slint at all (the kiosk has its own keyboard on screen). Touch
+/// only an accessibility keypad's keys reach Slint (arrows, Enter, Escape, Tab, Shift,
+/// Insert, F1, zero; [`super::a11y::keypad_key`]), never Ctrl, Alt or a letter (the
+/// kiosk has its own keyboard on screen). Touch
 /// follows the rotation through udev, before the app opens the device: see
 /// [`super::settings::touch_calibration`].
 #[cfg(feature = "linuxkms")]
 pub fn select_backend() -> anyhow::Result<()> {
     slint::BackendSelector::new()
-        .with_libinput_event_hook(|event| matches!(event, input::Event::Keyboard(_)))
+        .with_libinput_event_hook(|event| match event {
+            input::Event::Keyboard(input::event::KeyboardEvent::Key(key)) => {
+                !super::a11y::keypad_key(input::event::keyboard::KeyboardEventTrait::key(key))
+            }
+            input::Event::Keyboard(_) => true,
+            _ => false,
+        })
         .select()
         .map_err(|e| anyhow::anyhow!("cannot start the display: {e}"))
 }

@@ -246,6 +246,7 @@ impl Started {
             self.health.clone(),
         );
         self.kiosk.shell.start(&self.lang);
+        a11y::A11y::watch_headphones(&self.kiosk.window);
         self.kiosk.window.show().context("cannot show the kiosk window")?;
         Ok(supervision)
     }
@@ -295,6 +296,7 @@ fn present(kiosk: &Kiosk, lang: &str, health: Option<PathBuf>) -> anyhow::Result
         health,
     );
     kiosk.shell.start(lang);
+    a11y::A11y::watch_headphones(&kiosk.window);
     kiosk.window.run().context("the kiosk window failed")
 }
 

@@ -5,6 +5,7 @@
 //!   a WAV stream on its output), one process per utterance;
 //! - [`output`]: where the samples go: the sound card through ALSA, a WAV file, or a
 //!   recorder the tests and `vitrine bench a11y` read;
+//! - [`jack`]: headphones plugged into the kiosk, read from ALSA's jack control;
 //! - [`Speaker`]: the thread between them, which a new utterance or `stop` interrupts
 //!   within one audio period.
 //!
@@ -14,6 +15,7 @@
 //! samples on this machine (`vitrine bench a11y` prints it).
 
 pub mod espeak;
+pub mod jack;
 pub mod output;
 mod speaker;
 

@@ -119,6 +119,12 @@ impl A11y {
             }
         });
         let weak = Rc::downgrade(&this);
+        adapter.on_headphones_changed(move |plugged| {
+            if let Some(a) = weak.upgrade() {
+                a.set_headphones(plugged);
+            }
+        });
+        let weak = Rc::downgrade(&this);
         adapter.on_open_panel(move || {
             if let Some(a) = weak.upgrade() {
                 a.ctx.touch();
@@ -154,6 +160,23 @@ impl A11y {
             }
         });
         this
+    }
+
+    /// Watches the sound card's headphone jack (on a kiosk with one).
+    pub fn watch_headphones(window: &AppWindow) {
+        let weak = window.as_weak();
+        let watching = crate::speech::jack::watch("hw:0", move |plugged| {
+            let weak = weak.clone();
+            // The window lives on the UI thread.
+            let _ = slint::invoke_from_event_loop(move || {
+                if let Some(w) = weak.upgrade() {
+                    w.global::<A11yAdapter>().invoke_headphones_changed(plugged);
+                }
+            });
+        });
+        if watching.is_none() {
+            tracing::info!("no headphone jack to watch on hw:0");
+        }
     }
 
     pub fn modes(&self) -> Modes {
@@ -713,6 +736,31 @@ impl A11y {
     }
 }
 
+/// The keys of an accessibility keypad, as Linux numbers them (`input-event-codes.h`):
+/// the only keys the image lets reach the app. No Ctrl, Alt or Meta, so no combination
+/// of them (Ctrl+Alt+Backspace quits Slint's DRM backend) can be made.
+pub fn keypad_key(code: u32) -> bool {
+    const ESC: u32 = 1;
+    const ZERO: u32 = 11;
+    const TAB: u32 = 15;
+    const ENTER: u32 = 28;
+    const LEFT_SHIFT: u32 = 42;
+    const RIGHT_SHIFT: u32 = 54;
+    const F1: u32 = 59;
+    // The numeric keypad's 8, 4, 6, 2 and 0 (its arrows and Insert without Num Lock).
+    const KEYPAD: [u32; 5] = [72, 75, 77, 80, 82];
+    const KEYPAD_ENTER: u32 = 96;
+    const UP: u32 = 103;
+    const LEFT: u32 = 105;
+    const RIGHT: u32 = 106;
+    const DOWN: u32 = 108;
+    const INSERT: u32 = 110;
+    matches!(
+        code,
+        ESC | ZERO | TAB | ENTER | LEFT_SHIFT | RIGHT_SHIFT | F1 | KEYPAD_ENTER | UP | LEFT | RIGHT | DOWN | INSERT
+    ) || KEYPAD.contains(&code)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Action {
     Next,
@@ -759,4 +807,31 @@ fn join(parts: &[String]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_keypads_keys_pass_and_no_modifier() {
+        for code in [1, 11, 15, 28, 96, 103, 105, 106, 108, 110, 59, 72, 80] {
+            assert!(keypad_key(code), "{code}");
+        }
+        // Ctrl, Alt, Meta (both sides), Backspace, Delete, F2, letters.
+        for code in [29, 97, 56, 100, 125, 126, 14, 111, 60, 30, 16] {
+            assert!(!keypad_key(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn sentences_end_once() {
+        let parts = [
+            "Produit".to_owned(),
+            String::new(),
+            "52,00 €".to_owned(),
+            "Là ?".to_owned(),
+        ];
+        assert_eq!(join(&parts), "Produit. 52,00 €. Là ?");
+    }
 }
