@@ -391,8 +391,11 @@ fn the_panel_turns_each_setting_on_and_the_visit_end_turns_them_off() {
         assert_eq!(longer.idle, base.idle * 2);
         assert_eq!(longer.warning, base.warning * 2);
         ui.tap("Close");
+        ui.tap("Accessibility");
+        // The next shopper finds the panel closed, and everything off.
         ui.h.kiosk.shell.end_session(vitrine::protocol::measure::VisitEnd::Idle);
         ui.h.settle().unwrap();
+        assert!(!ui.window().global::<vitrine::kiosk::ui::A11yAdapter>().get_panel_open());
         assert!(!theme.get_high_contrast());
         assert_eq!(theme.get_text_scale(), 1.0);
         assert_eq!(ui.h.kiosk.shell.visit_limits(), base);
@@ -414,6 +417,15 @@ fn the_idle_warning_is_spoken_and_extends_time_again_and_again() {
             max: Duration::from_secs(3600),
         });
         ui.h.kiosk.shell.begin_visit();
+        // On a product's sheet: Escape on the warning means "still here", not "back".
+        let group = slint::Model::row_data(&ui.window().global::<HomeAdapter>().get_featured(), 0)
+            .unwrap()
+            .id
+            .to_string();
+        ui.h.kiosk
+            .shell
+            .open_product(&group, vitrine::protocol::measure::ViewSource::Featured);
+        ui.h.settle().unwrap();
         for round in 0..10 {
             let a11y = ui.h.kiosk.shell.a11y().clone();
             let before = a11y.utterances().len();
@@ -432,7 +444,11 @@ fn the_idle_warning_is_spoken_and_extends_time_again_and_again() {
                 0,
                 "round {round}: still here"
             );
-            assert_eq!(ui.screen(), Screen::Home, "round {round}: the visit goes on");
+            assert_eq!(
+                ui.screen(),
+                Screen::Product,
+                "round {round}: the visit goes on, on its sheet"
+            );
         }
     });
 }
@@ -468,4 +484,23 @@ fn speech_is_synthesised_to_audio_that_is_not_silent() {
         assert!(seconds > 1.5, "{lang:?}: {seconds:.2} s of audio");
         assert!(rms > 500.0, "{lang:?}: RMS {rms:.0}, silence?");
     }
+}
+
+/// Staff's keypad is never spoken: a key there does not turn speech on, and opening
+/// the keypad turns off what a shopper left on.
+#[test]
+fn the_staff_keypad_is_never_spoken() {
+    on_ui_thread(|| {
+        let ui = Ui::start((1280, 800), "en");
+        silent(&ui);
+        press(&ui, Key::DownArrow);
+        assert!(ui.h.kiosk.shell.a11y().modes().speech, "a shopper's first key");
+        ui.h.kiosk.shell.open_keypad(None);
+        ui.h.settle().unwrap();
+        assert_eq!(ui.screen(), Screen::StaffPin);
+        assert!(!ui.h.kiosk.shell.a11y().modes().speech);
+        press(&ui, Key::DownArrow);
+        assert!(!ui.h.kiosk.shell.a11y().modes().speech, "not from the keypad's screen");
+        assert!(ui.h.kiosk.shell.a11y().utterances().is_empty());
+    });
 }

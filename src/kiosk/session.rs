@@ -66,6 +66,10 @@ impl Session {
         self.limits = limits;
     }
 
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
     pub fn touch(&mut self, now: Instant) {
         self.last_touch = now;
     }

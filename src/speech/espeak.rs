@@ -57,7 +57,9 @@ impl Espeak {
             Lang::English => "en",
         };
         let mut child = Command::new(&self.program)
-            .args(["--stdout", "-v", voice])
+            // `--stdin`: the whole text at once (otherwise lines of 1,000 bytes, cut
+            // mid-character).
+            .args(["--stdout", "--stdin", "-v", voice])
             .arg("-s")
             .arg(utterance.voice.rate.to_string())
             .arg("-a")
@@ -75,16 +77,24 @@ impl Espeak {
             // A write error means the process is gone; reading its output says so.
             let _ = stdin.write_all(text.as_bytes());
         }
-        let stdout = child.stdout.take().expect("stdout is piped");
+        let stdout = child.stdout.take();
         let synthesis = Synthesis { child, reader: None };
-        synthesis.open(stdout)
+        match stdout {
+            Some(stdout) => synthesis.open(stdout),
+            // Piped above: never the case.
+            None => Err(Error::Stream(hound::Error::FormatError("no output"))),
+        }
     }
 }
 
 /// The text as espeak-ng gets it: one line, at most [`MAX_CHARS`] characters, cut at
-/// a word when it is longer.
+/// a word when it is longer; no `[[`, which would start phoneme input.
 pub fn speakable(text: &str) -> String {
-    let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .replace("[[", "[ [");
     if flat.chars().count() <= MAX_CHARS {
         return flat;
     }
@@ -161,5 +171,6 @@ mod tests {
         assert!(said.chars().count() <= MAX_CHARS);
         assert!(said.ends_with("mot"), "cut at a word: {said:?}");
         assert_eq!(speakable(&"é".repeat(700)).chars().count(), MAX_CHARS);
+        assert_eq!(speakable("Robe [[r'Ob]]"), "Robe [ [r'Ob]]");
     }
 }

@@ -25,13 +25,20 @@ pub trait Output: Send {
 pub struct Alsa {
     device: String,
     pcm: Option<(u32, alsa::PCM)>,
+    /// When opening last failed: not tried again for [`RETRY`] (alsa-lib writes its
+    /// own lines to standard error on each try).
+    failed: Option<std::time::Instant>,
 }
+
+/// How long a sound card that could not be opened is left alone.
+const RETRY: Duration = Duration::from_secs(10);
 
 impl Alsa {
     pub fn new(device: &str) -> Alsa {
         Alsa {
             device: device.to_owned(),
             pcm: None,
+            failed: None,
         }
     }
 
@@ -60,7 +67,19 @@ impl Output for Alsa {
     fn begin(&mut self, sample_rate: u32) -> std::io::Result<()> {
         if self.pcm.as_ref().is_none_or(|(rate, _)| *rate != sample_rate) {
             self.pcm = None;
-            self.pcm = Some((sample_rate, self.open(sample_rate).map_err(io_error)?));
+            if self.failed.is_some_and(|at| at.elapsed() < RETRY) {
+                return Err(std::io::Error::other("the sound card could not be opened"));
+            }
+            match self.open(sample_rate) {
+                Ok(pcm) => {
+                    self.failed = None;
+                    self.pcm = Some((sample_rate, pcm));
+                }
+                Err(e) => {
+                    self.failed = Some(std::time::Instant::now());
+                    return Err(io_error(e));
+                }
+            }
         }
         if let Some((_, pcm)) = &self.pcm
             && pcm.state() != alsa::pcm::State::Prepared

@@ -64,7 +64,8 @@ struct Context {
 struct State {
     modes: Modes,
     voice: Voice,
-    headphones: bool,
+    /// Whether headphones are in the jack, once it was read.
+    headphones: Option<bool>,
     /// What the keypad or a swipe focused, as it was read.
     focused: Option<Item>,
     context: Option<Context>,
@@ -76,6 +77,8 @@ struct State {
     follow_until: Option<Instant>,
     gestures: Gestures,
     said: String,
+    /// Whether `said` was a personal line (said again only into headphones).
+    said_private: bool,
     /// What was said in this visit, for the tests (at most [`LOG`] lines; emptied at
     /// the end of the visit with the rest).
     log: Vec<String>,
@@ -96,6 +99,8 @@ pub struct A11y {
     poll: Timer,
     /// Told when "more time" changes (the shell recomputes the visit's limits).
     on_timing: RefCell<Option<Box<dyn Fn()>>>,
+    /// Told when the shopper uses the mode (the shell starts a visit if none is on).
+    on_used: RefCell<Option<Box<dyn Fn()>>>,
 }
 
 impl A11y {
@@ -108,6 +113,7 @@ impl A11y {
             espeak: Espeak::default(),
             poll: Timer::default(),
             on_timing: RefCell::default(),
+            on_used: RefCell::default(),
         });
         let adapter = window.global::<A11yAdapter>();
         let weak = Rc::downgrade(&this);
@@ -127,6 +133,7 @@ impl A11y {
         let weak = Rc::downgrade(&this);
         adapter.on_open_panel(move || {
             if let Some(a) = weak.upgrade() {
+                a.used();
                 a.ctx.touch();
                 a.ctx.with_window(|w| w.global::<A11yAdapter>().set_panel_open(true));
             }
@@ -141,6 +148,7 @@ impl A11y {
         let weak = Rc::downgrade(&this);
         adapter.on_toggle(move |option| {
             if let Some(a) = weak.upgrade() {
+                a.used();
                 a.ctx.touch();
                 a.toggle(option);
             }
@@ -193,15 +201,31 @@ impl A11y {
         *self.on_timing.borrow_mut() = Some(Box::new(f));
     }
 
+    pub fn on_used(&self, f: impl Fn() + 'static) {
+        *self.on_used.borrow_mut() = Some(Box::new(f));
+    }
+
     /// Headphones plugged in (or out): plugging them in turns speech on, and personal
     /// lines are said only into them.
+    /// The first report (at start) only says how things are: headphones left in the
+    /// jack do not turn speech on for everyone.
     pub fn set_headphones(self: &Rc<Self>, plugged: bool) {
-        self.state.borrow_mut().headphones = plugged;
+        let before = self.state.borrow_mut().headphones.replace(plugged);
         self.ctx
             .with_window(|w| w.global::<A11yAdapter>().set_headphones(plugged));
-        if plugged && !self.modes().speech {
+        if !plugged {
+            // A personal line under way must not go on through the loudspeaker.
+            if let Some(speaker) = self.speaker.borrow().as_ref() {
+                speaker.stop();
+            }
+        } else if before == Some(false) && !self.modes().speech && self.for_shoppers() {
+            self.used();
             self.set(A11yOption::Speech, true);
         }
+    }
+
+    fn headphones(&self) -> bool {
+        self.state.borrow().headphones == Some(true)
     }
 
     /// The end of a visit: every setting back to default, silence.
@@ -216,6 +240,8 @@ impl A11y {
         }
         self.poll.stop();
         self.show();
+        self.ctx
+            .with_window(|w| w.global::<A11yAdapter>().set_panel_open(false));
         if let Some(f) = self.on_timing.borrow().as_ref() {
             f();
         }
@@ -253,6 +279,13 @@ impl A11y {
         self.show();
         match option {
             A11yOption::Speech if on => {
+                // Without a synthesiser the explorer would only swallow taps.
+                if !self.espeak.available() {
+                    tracing::error!("espeak-ng does not run: speech stays off");
+                    self.state.borrow_mut().modes.speech = false;
+                    self.show();
+                    return;
+                }
                 self.start_polling();
                 let Some(window) = self.ctx.window.upgrade() else {
                     return;
@@ -292,8 +325,7 @@ impl A11y {
             state.voice = f(state.voice);
         }
         self.show();
-        let said = self.state.borrow().said.clone();
-        self.say(&said);
+        self.say_again();
     }
 
     /// The settings onto the window: the theme's variants and the panel's switches.
@@ -350,7 +382,7 @@ impl A11y {
             Action::Next
         } else if is(Key::UpArrow) || is(Key::LeftArrow) || is(Key::Backtab) || (is(Key::Tab) && shift) {
             Action::Previous
-        } else if is(Key::Return) || text == "\n" {
+        } else if is(Key::Return) || text == "\r" {
             Action::Activate
         } else if is(Key::Escape) {
             Action::Back
@@ -361,21 +393,50 @@ impl A11y {
         } else {
             return false;
         };
-        self.ctx.touch();
         if !self.modes().speech {
+            // Staff mode and the first-start screen are not a shopper's: their keys
+            // (a PIN) are never said aloud.
+            if !self.for_shoppers() {
+                return false;
+            }
+            self.used();
             self.set(A11yOption::Speech, true);
             return true;
         }
+        self.used();
+        // The sheet on top is read before `touch` takes the idle warning away, so
+        // Escape there means "still here", not also "back".
         self.act(action);
+        self.ctx.touch();
         true
+    }
+
+    /// Whether a shopper's screen shows (not staff mode, not the first-start screen).
+    fn for_shoppers(&self) -> bool {
+        let mut shopper = false;
+        self.ctx.with_window(|w| {
+            shopper = !matches!(
+                w.global::<AppAdapter>().get_screen(),
+                Screen::StaffPin | Screen::StaffStock | Screen::StaffHealth | Screen::Setup
+            );
+        });
+        shopper
+    }
+
+    /// The shopper used the mode: a visit starts if none is under way, so its end (the
+    /// idle clock's) puts every setting back.
+    fn used(&self) {
+        if let Some(f) = self.on_used.borrow().as_ref() {
+            f();
+        }
     }
 
     /// One finger while speech is on.
     pub fn gesture(self: &Rc<Self>, from: (f32, f32), to: (f32, f32), now: Instant) {
-        self.ctx.touch();
         if let Some(speaker) = self.speaker.borrow().as_ref() {
             speaker.stop();
         }
+        self.used();
         let gesture = self.state.borrow_mut().gestures.stroke(from, to, now);
         match gesture {
             Gesture::Next => self.act(Action::Next),
@@ -388,6 +449,7 @@ impl A11y {
                 }
             }),
         }
+        self.ctx.touch();
     }
 
     fn act(self: &Rc<Self>, action: Action) {
@@ -461,10 +523,7 @@ impl A11y {
             // the last thing said.
             Action::Repeat => match current {
                 Some(n) => self.say_item(&scope.items[n]),
-                None => {
-                    let said = self.state.borrow().said.clone();
-                    self.say(&said);
-                }
+                None => self.say_again(),
             },
             Action::Help => self.say(&window.global::<A11yWords>().get_help()),
         }
@@ -476,8 +535,14 @@ impl A11y {
         if scope.modal.is_some() {
             return 0;
         }
-        let header = window.global::<Theme>().get_sizes().header_height;
-        let top = scope.items.first().map_or(0.0, |i| i.rect[1]);
+        // The header's top: its first button sits in its middle.
+        let sizes = window.global::<Theme>().get_sizes();
+        let header = sizes.header_height;
+        let top = scope
+            .items
+            .iter()
+            .find(|i| i.role.acts())
+            .map_or(0.0, |i| i.rect[1] - (header - sizes.touch) / 2.0);
         scope
             .items
             .iter()
@@ -513,8 +578,8 @@ impl A11y {
 
     fn say_item(&self, item: &Item) {
         let words = self.read_words();
-        let headphones = self.state.borrow().headphones;
-        self.say(&words::describe(item, &words, headphones));
+        let headphones = self.headphones();
+        self.say_as(&words::describe(item, &words, headphones), item.private);
     }
 
     // ----- what changed on screen -----
@@ -681,6 +746,22 @@ impl A11y {
 
     /// Says `text` in the screen's language, cutting short what was being said.
     fn say(&self, text: &str) {
+        self.say_as(text, false);
+    }
+
+    /// The last thing said, again (a repeat, a new speed), unless it was personal and
+    /// the headphones are out.
+    fn say_again(&self) {
+        let (said, private) = {
+            let s = self.state.borrow();
+            (s.said.clone(), s.said_private)
+        };
+        if !private || self.headphones() {
+            self.say_as(&said, private);
+        }
+    }
+
+    fn say_as(&self, text: &str, private: bool) {
         if text.trim().is_empty() {
             return;
         }
@@ -688,12 +769,13 @@ impl A11y {
         {
             let mut state = self.state.borrow_mut();
             state.said = text.to_owned();
+            state.said_private = private;
             if state.log.len() == LOG {
                 state.log.remove(0);
             }
             state.log.push(text.to_owned());
         }
-        tracing::debug!(text, "speech");
+        tracing::debug!(chars = text.chars().count(), "speech");
         let mut lang = Lang::French;
         self.ctx
             .with_window(|w| lang = Lang::from_code(&w.global::<AppAdapter>().get_lang()));
@@ -737,7 +819,9 @@ impl A11y {
 }
 
 /// The keys of an accessibility keypad, as Linux numbers them (`input-event-codes.h`):
-/// the only keys the image lets reach the app. No Ctrl, Alt or Meta, so no combination
+/// the only keys the image lets reach the app. Navigation keypads send the arrow keys,
+/// Enter and Escape; a numeric keypad's digits would reach Slint as nothing it names
+/// (Num Lock is off), so they are not let through. No Ctrl, Alt or Meta, so no combination
 /// of them (Ctrl+Alt+Backspace quits Slint's DRM backend) can be made.
 pub fn keypad_key(code: u32) -> bool {
     const ESC: u32 = 1;
@@ -747,8 +831,6 @@ pub fn keypad_key(code: u32) -> bool {
     const LEFT_SHIFT: u32 = 42;
     const RIGHT_SHIFT: u32 = 54;
     const F1: u32 = 59;
-    // The numeric keypad's 8, 4, 6, 2 and 0 (its arrows and Insert without Num Lock).
-    const KEYPAD: [u32; 5] = [72, 75, 77, 80, 82];
     const KEYPAD_ENTER: u32 = 96;
     const UP: u32 = 103;
     const LEFT: u32 = 105;
@@ -758,7 +840,7 @@ pub fn keypad_key(code: u32) -> bool {
     matches!(
         code,
         ESC | ZERO | TAB | ENTER | LEFT_SHIFT | RIGHT_SHIFT | F1 | KEYPAD_ENTER | UP | LEFT | RIGHT | DOWN | INSERT
-    ) || KEYPAD.contains(&code)
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -815,11 +897,12 @@ mod tests {
 
     #[test]
     fn only_a_keypads_keys_pass_and_no_modifier() {
-        for code in [1, 11, 15, 28, 96, 103, 105, 106, 108, 110, 59, 72, 80] {
+        for code in [1, 11, 15, 28, 96, 103, 105, 106, 108, 110, 59] {
             assert!(keypad_key(code), "{code}");
         }
-        // Ctrl, Alt, Meta (both sides), Backspace, Delete, F2, letters.
-        for code in [29, 97, 56, 100, 125, 126, 14, 111, 60, 30, 16] {
+        // Ctrl, Alt, Meta (both sides), Backspace, Delete (and the keypad's), F2,
+        // letters, the keypad's digits.
+        for code in [29, 97, 56, 100, 125, 126, 14, 111, 83, 60, 30, 16, 72, 80] {
             assert!(!keypad_key(code), "{code}");
         }
     }

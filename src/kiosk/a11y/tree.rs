@@ -46,13 +46,21 @@ impl Scope {
 
     /// Where `item` is now (the tree was read again): the same label and role,
     /// nearest to where it was.
+    /// A button whose words changed with its state ("Add to my wishlist", then "Saved
+    /// to my wishlist") is the one of the same role where it was.
     pub fn find(&self, item: &Item) -> Option<usize> {
-        self.items
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| i.label == item.label && i.role == item.role)
-            .min_by(|(_, a), (_, b)| distance(a.rect, item.rect).total_cmp(&distance(b.rect, item.rect)))
-            .map(|(n, _)| n)
+        let nearest = |same_label: bool| {
+            self.items
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| i.role == item.role && (!same_label || i.label == item.label))
+                .map(|(n, i)| (n, distance(i.rect, item.rect)))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+        };
+        match nearest(true) {
+            Some((n, _)) => Some(n),
+            None => nearest(false).filter(|(_, d)| *d <= 2.0).map(|(n, _)| n),
+        }
     }
 }
 
@@ -125,6 +133,10 @@ pub fn read(window: &AppWindow) -> Scope {
             && let Some(label) = e.accessible_label()
         {
             scope.title = label.to_string();
+        }
+        // `-hidden`: there for someone who knows (the staff corner), not in the order.
+        if id_ends(&e, "hidden") {
+            continue;
         }
         let Some(role) = role(&e) else { continue };
         let label = e.accessible_label().map(|l| l.to_string()).unwrap_or_default();
@@ -221,8 +233,9 @@ pub fn bring_into_view(window: &AppWindow, target: &ElementHandle) -> bool {
         }
         // At the target's place, brought inside the area: the event goes to the
         // areas under that point, innermost first, each taking the axis it scrolls.
-        let x = (t[0] + t[2] / 2.0).clamp(view[0] + 1.0, view[0] + view[2] - 1.0);
-        let y = (t[1] + t[3] / 2.0).clamp(view[1] + 1.0, view[1] + view[3] - 1.0);
+        // (`max` then `min`: an area a pixel tall would make `clamp` panic.)
+        let x = (t[0] + t[2] / 2.0).max(view[0] + 1.0).min(view[0] + view[2] - 1.0);
+        let y = (t[1] + t[3] / 2.0).max(view[1] + 1.0).min(view[1] + view[3] - 1.0);
         window.window().dispatch_event(WindowEvent::PointerScrolled {
             position: slint::LogicalPosition::new(x, y),
             delta_x: dx,

@@ -154,8 +154,20 @@ impl Shell {
             if let Some(this) = weak.upgrade() {
                 let limits = this.visit_limits();
                 if let Some(session) = this.ctx.session.borrow_mut().as_mut() {
-                    session.set_limits(limits);
+                    // Turning "more time" off never ends a long visit on the spot.
+                    let longest = limits.max.max(session.limits().max);
+                    session.set_limits(Limits { max: longest, ..limits });
                 }
+            }
+        });
+        // The mode used before a visit began (on the attract loop) begins one, so the
+        // idle clock's end of it puts every setting back.
+        let weak = Rc::downgrade(&shell);
+        shell.a11y.on_used(move || {
+            if let Some(this) = weak.upgrade()
+                && !this.in_staff()
+            {
+                this.ensure_session();
             }
         });
         let weak = Rc::downgrade(&shell);

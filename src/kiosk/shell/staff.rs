@@ -40,6 +40,8 @@ impl Shell {
         if self.staff_mode.get() {
             self.leave_staff_mode();
         }
+        // Never a PIN said aloud, nor a shopper's settings on the staff screens.
+        self.a11y.reset();
         let limits = Limits {
             max: STAFF_MAX,
             ..self.limits.get()

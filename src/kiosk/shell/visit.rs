@@ -46,8 +46,9 @@ impl Shell {
         self.views.home.load_popular();
     }
 
-    /// Starts a visit if none is going on (a code scanned on the attract screen).
-    fn ensure_session(&self) {
+    /// Starts a visit if none is going on (a code scanned on the attract screen, the
+    /// accessibility mode turned on there).
+    pub(super) fn ensure_session(&self) {
         if self.ctx.session.borrow().is_none() {
             self.begin_visit();
         }
