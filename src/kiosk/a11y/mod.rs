@@ -658,7 +658,7 @@ impl A11y {
     fn announcement(&self, window: &AppWindow) -> String {
         let scope = tree::read(window);
         let words = window.global::<A11yWords>();
-        let text = if scope.modal.is_some() {
+        if scope.modal.is_some() {
             // A sheet is read whole: its title and its words (not its buttons).
             let mut parts = vec![scope.title.clone()];
             parts.extend(
@@ -705,8 +705,7 @@ impl A11y {
                 ]),
                 _ => scope.items.first().map(|i| i.label.clone()).unwrap_or_default(),
             }
-        };
-        text
+        }
     }
 
     // ----- speaking -----
