@@ -2,7 +2,6 @@
 //! layout read from the rendered element tree, what speech says on each screen and along
 //! a keypad-only journey in both languages, and one real synthesis to a WAV file.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -94,19 +93,8 @@ fn every_text_reads_on_its_background_in_both_themes() {
 
 fn request(screen: vitrine::kiosk::Screen, lang: &str, size: (u32, u32), a11y: Vec<A11y>) -> Request {
     Request {
-        screen,
-        sku: None,
-        query: None,
-        lang: lang.to_owned(),
-        size,
-        offline: false,
-        scan: None,
-        idle: false,
-        qr: None,
-        camera: None,
-        kiosk: None,
         a11y,
-        out: PathBuf::new(),
+        ..Request::new(screen, lang, size)
     }
 }
 
@@ -127,11 +115,12 @@ const SHOPPER_SCREENS: [vitrine::kiosk::Screen; 6] = [
 fn controls_are_big_labelled_and_within_reach_in_every_mode() {
     on_ui_thread(|| {
         let db = crate::ui::demo_db();
-        let modes: [(&str, Vec<A11y>); 4] = [
+        let modes: [(&str, Vec<A11y>); 5] = [
             ("default", vec![]),
             ("large text, high contrast", vec![A11y::LargeText, A11y::HighContrast]),
             ("reach", vec![A11y::Reach]),
             ("reach, panel", vec![A11y::Reach, A11y::Panel]),
+            ("large text, panel", vec![A11y::LargeText, A11y::Panel]),
         ];
         for size in [(1080, 1920), (1280, 800)] {
             for (mode, settings) in &modes {
@@ -177,23 +166,92 @@ fn controls_are_big_labelled_and_within_reach_in_every_mode() {
     });
 }
 
-/// The screens at 1.5× text, in both languages and the three sizes: no text runs past
-/// the window's edge.
+/// The screens at 1.5× text, in both languages and the three sizes, and in the reach
+/// layout of a portrait screen: no text runs past the window's edge or over another.
 #[test]
-fn larger_text_stays_inside_every_screen() {
+fn larger_text_and_the_reach_layout_stay_inside_every_screen() {
     on_ui_thread(|| {
         let db = crate::ui::demo_db();
-        for lang in ["fr", "en"] {
-            for size in [(1080, 1920), (1920, 1080), (1280, 800)] {
-                for screen in SHOPPER_SCREENS {
-                    let clock = Arc::new(|| "2026-11-22T12:00:00Z".parse().unwrap());
-                    let h = Headless::new(&db, vitrine::demo::HOME_STORE, size, clock, None).unwrap();
-                    let settings = vec![A11y::LargeText, A11y::HighContrast];
-                    vitrine::kiosk::snapshot::show(&h, &db, &request(screen, lang, size, settings)).unwrap();
-                    h.render().unwrap();
-                    let ui = Ui { h };
-                    let context = format!("{screen:?} {lang} {}x{} large text", size.0, size.1);
-                    ui.assert_texts_fit(&context);
+        let cases = [
+            (
+                "large text",
+                vec![A11y::LargeText, A11y::HighContrast],
+                &[(1080, 1920), (1920, 1080), (1280, 800)][..],
+            ),
+            ("reach", vec![A11y::Reach], &[(1080, 1920)][..]),
+        ];
+        for (mode, settings, sizes) in &cases {
+            for lang in ["fr", "en"] {
+                for &size in *sizes {
+                    for screen in SHOPPER_SCREENS {
+                        let clock = Arc::new(|| "2026-11-22T12:00:00Z".parse().unwrap());
+                        let h = Headless::new(&db, vitrine::demo::HOME_STORE, size, clock, None).unwrap();
+                        let request = request(screen, lang, size, settings.clone());
+                        vitrine::kiosk::snapshot::show(&h, &db, &request).unwrap();
+                        h.render().unwrap();
+                        let ui = Ui { h };
+                        ui.assert_texts_fit(&format!("{screen:?} {lang} {}x{} {mode}", size.0, size.1));
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// What each shopper screen says when speech comes on, in both languages: the hint,
+/// then where the shopper is and what the screen holds.
+#[test]
+fn each_screen_says_where_the_shopper_is_in_both_languages() {
+    on_ui_thread(|| {
+        let db = crate::ui::demo_db();
+        let expected: [(&str, [&str; 6]); 2] = [
+            (
+                "fr",
+                [
+                    "Bienvenue. Appuyez sur Entrée ou touchez deux fois pour commencer.",
+                    "Accueil.",
+                    "Chercher dans la boutique. robe.",
+                    "Produits. ",
+                    "Produit. ",
+                    "Vos favoris. 3 éléments.",
+                ],
+            ),
+            (
+                "en",
+                [
+                    "Welcome. Press Enter or double tap to start.",
+                    "Home.",
+                    "Search the shop. dress.",
+                    "Products. ",
+                    "Product. ",
+                    "Your wishlist. 3 items.",
+                ],
+            ),
+        ];
+        for (lang, says) in expected {
+            for (screen, start) in SHOPPER_SCREENS.into_iter().zip(says) {
+                let clock = Arc::new(|| "2026-11-22T12:00:00Z".parse().unwrap());
+                let h = Headless::new(&db, vitrine::demo::HOME_STORE, (1080, 1920), clock, None).unwrap();
+                vitrine::kiosk::snapshot::show(&h, &db, &request(screen, lang, (1080, 1920), vec![])).unwrap();
+                let a11y = h.kiosk.shell.a11y().clone();
+                a11y.use_output(|| Box::new(Recorder::new().0));
+                a11y.set(A11yOption::Speech, true);
+                let said = a11y.said();
+                let context = format!("{screen:?} {lang}: {said:?}");
+                let hint = if lang == "fr" { "Voix activée." } else { "Speech on." };
+                assert!(said.starts_with(hint), "{context}");
+                match screen {
+                    // The category's name, then how many pieces it holds.
+                    vitrine::kiosk::Screen::Results => {
+                        let count = if lang == "fr" { " éléments." } else { " items." };
+                        assert!(said.contains(start) && said.ends_with(count), "{context}");
+                    }
+                    // The product's name, then its price.
+                    vitrine::kiosk::Screen::Product => {
+                        let price = said.rsplit(". ").next().unwrap_or_default();
+                        assert!(said.contains(start) && price.contains('€'), "{context}")
+                    }
+                    _ => assert!(said.ends_with(start), "{context}"),
                 }
             }
         }
@@ -390,14 +448,28 @@ fn the_panel_turns_each_setting_on_and_the_visit_end_turns_them_off() {
         let longer = ui.h.kiosk.shell.visit_limits();
         assert_eq!(longer.idle, base.idle * 2);
         assert_eq!(longer.warning, base.warning * 2);
-        ui.tap("Close");
-        ui.tap("Accessibility");
+        // Speech, then a notch faster and louder: with speech on, a tap says, a double
+        // tap chooses.
+        silent(&ui);
+        ui.tap("Speech");
+        for button in ["Faster", "Louder"] {
+            ui.tap(button);
+            ui.tap(button);
+        }
+        let adapter = ui.window().global::<vitrine::kiosk::ui::A11yAdapter>();
+        assert_eq!((adapter.get_rate_steps(), adapter.get_volume_steps()), (1, 1));
         // The next shopper finds the panel closed, and everything off.
         ui.h.kiosk.shell.end_session(vitrine::protocol::measure::VisitEnd::Idle);
         ui.h.settle().unwrap();
-        assert!(!ui.window().global::<vitrine::kiosk::ui::A11yAdapter>().get_panel_open());
+        assert!(!adapter.get_panel_open());
         assert!(!theme.get_high_contrast());
         assert_eq!(theme.get_text_scale(), 1.0);
+        assert_eq!(
+            (adapter.get_rate_steps(), adapter.get_volume_steps()),
+            (0, 0),
+            "speed and volume reset"
+        );
+        assert!(!adapter.get_speech());
         assert_eq!(ui.h.kiosk.shell.visit_limits(), base);
     });
 }

@@ -216,19 +216,9 @@ fn the_setup_screen_renders_for_a_snapshot() {
         ] {
             let out = dir.path().join(format!("setup-{lang}-{}.png", size.0));
             vitrine::kiosk::snapshot::render_demo(&vitrine::kiosk::snapshot::Request {
-                screen: vitrine::kiosk::Screen::Setup,
-                sku: None,
                 query: query.map(str::to_owned),
-                lang: lang.to_owned(),
-                size,
-                offline: false,
-                scan: None,
-                idle: false,
-                qr: None,
-                camera: None,
-                kiosk: None,
-                a11y: Vec::new(),
                 out: out.clone(),
+                ..vitrine::kiosk::snapshot::Request::new(vitrine::kiosk::Screen::Setup, lang, size)
             })
             .unwrap();
             let png = image::open(&out).unwrap();

@@ -430,21 +430,7 @@ fn every_screen_fits_every_size_in_both_languages() {
                 ] {
                     let clock = Arc::new(|| "2026-11-22T12:00:00Z".parse().unwrap());
                     let h = Headless::new(&db, vitrine::demo::HOME_STORE, size, clock, None).unwrap();
-                    let request = vitrine::kiosk::snapshot::Request {
-                        screen,
-                        sku: None,
-                        query: None,
-                        lang: lang.to_owned(),
-                        size,
-                        offline: false,
-                        scan: None,
-                        idle: false,
-                        qr: None,
-                        camera: None,
-                        kiosk: None,
-                        a11y: Vec::new(),
-                        out: PathBuf::new(),
-                    };
+                    let request = vitrine::kiosk::snapshot::Request::new(screen, lang, size);
                     vitrine::kiosk::snapshot::show(&h, &db, &request).unwrap();
                     h.render().unwrap();
                     let ui = Ui { h };

@@ -40,6 +40,27 @@ pub struct Request {
     pub out: PathBuf,
 }
 
+impl Request {
+    /// `screen` of the demo store in `lang` at `size`, nothing else asked for.
+    pub fn new(screen: Screen, lang: &str, size: (u32, u32)) -> Request {
+        Request {
+            screen,
+            sku: None,
+            query: None,
+            lang: lang.to_owned(),
+            size,
+            offline: false,
+            scan: None,
+            idle: false,
+            qr: None,
+            camera: None,
+            kiosk: None,
+            a11y: Vec::new(),
+            out: PathBuf::new(),
+        }
+    }
+}
+
 /// `--a11y`: what the accessibility mode shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum A11y {

@@ -102,6 +102,8 @@ impl A11y {
                     .items
                     .iter()
                     .filter(|i| !i.role.acts() && i.label != scope.title)
+                    // The sign-in code: only into headphones, as the focused item.
+                    .filter(|i| !i.private || self.headphones())
                     .map(|i| i.label.clone()),
             );
             join(&parts)
