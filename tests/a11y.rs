@@ -15,7 +15,7 @@ use vitrine::kiosk::ui::{A11yOption, AppAdapter, HomeAdapter, Palette, Screen, T
 use vitrine::speech::output::{Recorder, Wav};
 use vitrine::speech::{Lang, Speaker, Utterance, Voice};
 
-use crate::ui::{Ui, on_ui_thread};
+use crate::ui::{SHOPPER_SCREENS, Ui, on_ui_thread};
 
 fn rgb(c: slint::Color) -> Rgb {
     Rgb([c.red(), c.green(), c.blue()])
@@ -97,15 +97,6 @@ fn request(screen: vitrine::kiosk::Screen, lang: &str, size: (u32, u32), a11y: V
         ..Request::new(screen, lang, size)
     }
 }
-
-const SHOPPER_SCREENS: [vitrine::kiosk::Screen; 6] = [
-    vitrine::kiosk::Screen::Attract,
-    vitrine::kiosk::Screen::Home,
-    vitrine::kiosk::Screen::Search,
-    vitrine::kiosk::Screen::Results,
-    vitrine::kiosk::Screen::Product,
-    vitrine::kiosk::Screen::Wishlist,
-];
 
 /// Every control of every shopper screen, in every mode, is at least 44 × 44 px
 /// (WCAG 2.5.8 asks 24; EN 301 549's closed functionality, a finger), has a label,

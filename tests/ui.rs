@@ -412,6 +412,16 @@ fn switching_language_translates_the_interface_and_the_catalog() {
     });
 }
 
+/// The screens a shopper sees, for the checks that go through each of them.
+pub(crate) const SHOPPER_SCREENS: [vitrine::kiosk::Screen; 6] = [
+    vitrine::kiosk::Screen::Attract,
+    vitrine::kiosk::Screen::Home,
+    vitrine::kiosk::Screen::Search,
+    vitrine::kiosk::Screen::Results,
+    vitrine::kiosk::Screen::Product,
+    vitrine::kiosk::Screen::Wishlist,
+];
+
 /// Every screen, in the three sizes and both languages: texts stay inside the window
 /// and never overlap one another.
 #[test]
@@ -420,14 +430,7 @@ fn every_screen_fits_every_size_in_both_languages() {
         let db = demo_db();
         for lang in ["fr", "en"] {
             for size in [(1080, 1920), (1920, 1080), (1280, 800)] {
-                for screen in [
-                    vitrine::kiosk::Screen::Attract,
-                    vitrine::kiosk::Screen::Home,
-                    vitrine::kiosk::Screen::Search,
-                    vitrine::kiosk::Screen::Results,
-                    vitrine::kiosk::Screen::Product,
-                    vitrine::kiosk::Screen::Wishlist,
-                ] {
+                for screen in SHOPPER_SCREENS {
                     let clock = Arc::new(|| "2026-11-22T12:00:00Z".parse().unwrap());
                     let h = Headless::new(&db, vitrine::demo::HOME_STORE, size, clock, None).unwrap();
                     let request = vitrine::kiosk::snapshot::Request::new(screen, lang, size);
