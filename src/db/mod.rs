@@ -5,6 +5,12 @@
 //! hub share the catalog tables and add their own; the file records which it is
 //! (`PRAGMA application_id`), so one is never opened as the other.
 
+pub mod cluster;
+pub mod pg;
+pub mod sql;
+
+pub use sql::{Column, Dialect, Param, Row, Sql, Tx, params};
+
 use std::path::Path;
 
 use rusqlite::Connection;
@@ -29,6 +35,12 @@ pub enum DbError {
     },
     #[error(transparent)]
     Sql(#[from] rusqlite::Error),
+    #[error("cannot reach the database {url}: {why}")]
+    Connect { url: String, why: String },
+    #[error("cannot bring the database {url} to the current schema: {why}")]
+    MigratePostgres { url: String, why: String },
+    #[error(transparent)]
+    Query(#[from] sql::Error),
 }
 
 /// Which program a database belongs to.
@@ -136,6 +148,21 @@ pub fn open(path: &Path, schema: Schema) -> Result<Connection, DbError> {
         .to_latest(&mut conn)
         .map_err(|source| DbError::Migrate { path: shown, source })?;
     Ok(conn)
+}
+
+/// PostgreSQL's steps of the hub's schema, oldest first. Append; never edit a released step.
+const POSTGRES_STEPS: &[(&str, &str)] = &[("V1__hub", include_str!("postgres_v1.sql"))];
+
+/// Connects to a hub's PostgreSQL database and brings it to the current schema (once,
+/// however many hubs start together).
+pub fn open_postgres(config: &postgres::Config) -> Result<pg::Client, DbError> {
+    let shown = pg::describe(config);
+    let client = pg::Client::connect(config).map_err(|e| DbError::Connect {
+        url: shown.clone(),
+        why: e.to_string(),
+    })?;
+    pg::migrate(&mut client.raw(), POSTGRES_STEPS).map_err(|why| DbError::MigratePostgres { url: shown, why })?;
+    Ok(client)
 }
 
 #[cfg(test)]
