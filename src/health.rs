@@ -23,7 +23,7 @@ pub struct Health {
 }
 
 /// Reads the kiosk's health from its database.
-pub fn gather(catalog: &mut Catalog) -> rusqlite::Result<Health> {
+pub fn gather(catalog: &mut Catalog) -> crate::db::Result<Health> {
     let conn = catalog.connection();
     Ok(Health {
         status: outbox::status(conn)?,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
-use vitrine::hub::store::{Principal, Rules, Store};
+use vitrine::hub::store::{Place, Principal, Rules, Store};
 use vitrine::protocol::{Action, Op, OpStatus, Owner, PushRequest, PushResponse, WishlistPage};
 use vitrine::sync::engine::{Effects, SenderState};
 use vitrine::sync::outbox;
@@ -213,7 +213,7 @@ fn change_ids_only_grow_across_an_erasure_and_a_restart() {
             .unwrap()
     };
     {
-        let store = Store::open(&path, Rules::default()).unwrap();
+        let store = Store::open(&Place::File(path.clone()), Rules::default()).unwrap();
         let request = PushRequest {
             stream: "w".into(),
             ops: vec![line(1, "c-old"), line(2, "c-new")],
@@ -225,16 +225,14 @@ fn change_ids_only_grow_across_an_erasure_and_a_restart() {
         let seen = max_id();
         assert_eq!(seen, 2);
         let erased = rt
-            .block_on(
-                store.write(|w| vitrine::hub::store::erase_customer(w.catalog.connection(), "c-new", Timestamp::now())),
-            )
+            .block_on(store.write(|w| vitrine::hub::store::erase_customer(w.db(), "c-new", Timestamp::now())))
             .unwrap()
             .unwrap();
         assert_eq!(erased, 1);
         assert_eq!(max_id(), 1, "the newest line is gone");
     }
     std::thread::sleep(Duration::from_millis(100));
-    let store = Store::open(&path, Rules::default()).unwrap();
+    let store = Store::open(&Place::File(path.clone()), Rules::default()).unwrap();
     let request = PushRequest {
         stream: "w".into(),
         ops: vec![line(3, "c-later")],
@@ -257,18 +255,21 @@ fn change_ids_only_grow_across_an_erasure_and_a_restart() {
 fn a_write_job_that_panics_leaves_nothing_and_the_writer_goes_on() {
     let (dir, rt) = scratch();
     let path = dir.path().join("hub.sqlite");
-    let store = Store::open(&path, Rules::default()).unwrap();
+    let store = Store::open(&Place::File(path.clone()), Rules::default()).unwrap();
     let panicked = rt.block_on(store.write(|w| {
-        let conn = w.catalog.connection();
-        conn.execute_batch("BEGIN IMMEDIATE; INSERT INTO hub_meta (key, value) VALUES ('half', 'done');")
+        let conn = w.db();
+        conn.batch("BEGIN IMMEDIATE; INSERT INTO hub_meta (key, value) VALUES ('half', 'done');")
             .unwrap();
         panic!("a bug in a write job");
     }));
     assert!(panicked.is_err(), "the caller is told the write failed");
     assert!(store.writer_alive());
     let written = rt.block_on(store.write(|w| {
-        let conn = w.catalog.connection();
-        conn.execute("INSERT INTO hub_meta (key, value) VALUES ('after', 'ok')", [])
+        let conn = w.db();
+        conn.execute(
+            "INSERT INTO hub_meta (key, value) VALUES ('after', 'ok')",
+            vitrine::db::params![],
+        )
     }));
     assert_eq!(written.unwrap().unwrap(), 1, "the writer still writes");
     let conn = vitrine::db::open(&path, vitrine::db::Schema::Hub).unwrap();

@@ -53,7 +53,7 @@ fn a_rotation_reaches_kiosks_without_a_redeploy() {
     let kiosk = world.kiosk("tablet-1");
     let before = world.mint("c-alice");
     let new_key =
-        vitrine::hub::customers::rotate(&mut hub_conn(&world.hub_data()), Timestamp::now(), SignedDuration::ZERO)
+        vitrine::hub::customers::rotate(&hub_conn(&world.hub_data()), Timestamp::now(), SignedDuration::ZERO)
             .unwrap();
     let after = world.mint("c-alice");
     assert_eq!(after.key_id, new_key);

@@ -528,7 +528,7 @@ mod convergence {
         #[test]
         fn the_hub_converges_to_last_writer_wins(edits in edits(), order in prop::collection::vec(any::<u16>(), 200)) {
             let dir = tempfile::tempdir().unwrap();
-            let store = Store::open(&dir.path().join("hub.sqlite"), vitrine::hub::store::Rules::default()).unwrap();
+            let store = Store::open(&vitrine::hub::store::Place::File(dir.path().join("hub.sqlite")), vitrine::hub::store::Rules::default()).unwrap();
             let conn = vitrine::db::open(&dir.path().join("hub.sqlite"), vitrine::db::Schema::Hub).unwrap();
             conn.execute_batch(
                 "INSERT INTO device (id, store_code, token_hash, enrolled_at) VALUES (1, 'A', x'01', 0), (2, 'B', x'02', 0), (3, 'A', x'03', 0);

@@ -80,7 +80,7 @@ fn fill(dir: &Path, options: &Options, now: Timestamp) -> anyhow::Result<Vec<Str
     for k in 0..options.kiosks {
         let code = store::create_enroll_code(&conn, &shop(k % options.shops), now)?;
         let enrolled =
-            store::enroll(&mut conn, &code, Some(&format!("Kiosk {k}")), None, now)?.map_err(anyhow::Error::msg)?;
+            store::enroll(&conn, &code, Some(&format!("Kiosk {k}")), None, now)?.map_err(anyhow::Error::msg)?;
         tokens.push(enrolled.token);
     }
     let tx = conn.transaction()?;
@@ -149,7 +149,7 @@ fn fill(dir: &Path, options: &Options, now: Timestamp) -> anyhow::Result<Vec<Str
             events: batch,
             dropped: 0,
         };
-        stored += crate::hub::measure::events::record(&mut conn, &settings, device, &store, &events, received)?.stored;
+        stored += crate::hub::measure::events::record(&conn, &settings, device, &store, &events, received)?.stored;
     }
     let hashed = Hashed::new(PASSWORD)?;
     admin::add_account(

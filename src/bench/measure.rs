@@ -90,8 +90,8 @@ fn ingest(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
     let tokens: Vec<String> = (0..options.kiosks)
         .map(|i| {
             let code = store::create_enroll_code(&conn, &format!("S{:02}", i % 5), Timestamp::now())?;
-            let mut c = hub::open_db(dir)?;
-            let enrolled = store::enroll(&mut c, &code, None, None, Timestamp::now())?.map_err(anyhow::Error::msg)?;
+            let c = hub::open_db(dir)?;
+            let enrolled = store::enroll(&c, &code, None, None, Timestamp::now())?.map_err(anyhow::Error::msg)?;
             Ok(enrolled.token)
         })
         .collect::<anyhow::Result<_>>()?;
@@ -200,7 +200,7 @@ fn reports(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
             events: batch,
             dropped: 0,
         };
-        stored += measure::events::record(&mut conn, &settings, device, &store, &events, received)?.stored;
+        stored += measure::events::record(&conn, &settings, device, &store, &events, received)?.stored;
     }
     let tx = conn.transaction()?;
     for (session, customer, store, device, at) in &sign_ins {
@@ -249,7 +249,7 @@ fn reports(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
         to: today,
     };
     let conn = crate::db::open(&hub::db_path(dir), crate::db::Schema::Hub)?;
-    type Report = fn(&rusqlite::Connection, &Settings, report::Period) -> rusqlite::Result<usize>;
+    type Report = fn(&dyn crate::db::Sql, &Settings, report::Period) -> crate::db::Result<usize>;
     let reports: [(&str, Report); 4] = [
         ("shops", |c, s, p| Ok(report::shops(c, s, p, None)?.shops.len())),
         ("kiosks", |c, s, p| Ok(report::kiosks(c, s, p, None)?.kiosks.len())),

@@ -145,8 +145,8 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
                 super::catalog::STORES[i % super::catalog::STORES.len()],
                 Timestamp::now(),
             )?;
-            let mut c = hub::open_db(&hub_dir)?;
-            let enrolled = store::enroll(&mut c, &code, None, None, Timestamp::now())?.map_err(anyhow::Error::msg)?;
+            let c = hub::open_db(&hub_dir)?;
+            let enrolled = store::enroll(&c, &code, None, None, Timestamp::now())?.map_err(anyhow::Error::msg)?;
             Ok(enrolled.token)
         })
         .collect::<anyhow::Result<_>>()?;

@@ -2,37 +2,35 @@
 //! state, removals as tombstones), and the picture URLs the catalog has named
 //! (`catalog_image`), which are all the hub serves.
 
-use rusqlite::{Connection, params};
+use crate::db::{self, Sql, params};
 
 use crate::protocol::CatalogChange;
 
 /// Whether the catalog names this picture URL, now or before.
-pub fn names_image(conn: &Connection, url: &str) -> rusqlite::Result<bool> {
-    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM catalog_image WHERE url = ?1)")?
-        .query_row([url], |r| r.get(0))
+pub fn names_image(conn: &dyn Sql, url: &str) -> db::Result<bool> {
+    conn.one(
+        "SELECT EXISTS (SELECT 1 FROM catalog_image WHERE url = ?1)",
+        params![url],
+    )
 }
 
 /// A page of catalog changes after log id `after`.
-pub fn changes_page(conn: &Connection, after: i64, limit: usize) -> rusqlite::Result<(Vec<CatalogChange>, i64, bool)> {
-    let mut stmt =
-        conn.prepare_cached("SELECT id, kind, scope, sku, body FROM catalog_log WHERE id > ?1 ORDER BY id LIMIT ?2")?;
-    let mut rows = stmt.query(params![after, limit as i64 + 1])?;
+pub fn changes_page(conn: &dyn Sql, after: i64, limit: usize) -> db::Result<(Vec<CatalogChange>, i64, bool)> {
     let mut changes = Vec::with_capacity(limit.min(10_000));
     let mut last = after;
     let mut has_more = false;
-    while let Some(r) = rows.next()? {
+    let sql = "SELECT id, kind, scope, sku, body FROM catalog_log WHERE id > ?1 ORDER BY id LIMIT ?2";
+    conn.each(sql, params![after, limit as i64 + 1], &mut |r| {
         if changes.len() == limit {
             has_more = true;
-            break;
+            return Ok(());
         }
         last = r.get(0)?;
         let kind: String = r.get(1)?;
         let scope: String = r.get(2)?;
         let sku: String = r.get(3)?;
         let body: Option<String> = r.get(4)?;
-        let bad = |e: serde_json::Error| {
-            rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
-        };
+        let bad = |e: serde_json::Error| db::Error::value(format!("a catalog change's body: {e}"));
         changes.push(match (kind.as_str(), body) {
             ("variant", Some(body)) => CatalogChange::Variant {
                 lang: scope,
@@ -44,6 +42,7 @@ pub fn changes_page(conn: &Connection, after: i64, limit: usize) -> rusqlite::Re
             },
             (_, None) => CatalogChange::StockRemoved { store_code: scope, sku },
         });
-    }
+        Ok(())
+    })?;
     Ok((changes, last, has_more))
 }

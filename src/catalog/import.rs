@@ -10,8 +10,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
+use crate::db::{self, Sql, params};
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use super::Catalog;
@@ -244,59 +244,93 @@ impl Catalog {
         products: Option<&ProductFeed>,
         inventory: Option<&InventoryFeed>,
         now: Timestamp,
-    ) -> Result<ImportReport, rusqlite::Error> {
-        let products = products.map(|feed| (feed.lang.as_str(), &feed.validated));
-        let inventory = inventory.map(|feed| &feed.validated);
-        // A full import touches every index page; with the kiosk's small page cache SQLite
-        // would re-read them from the WAL for every row. Borrow more for the import only.
-        self.conn.pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)?;
-        let result = self.import_validated(products, inventory, now);
-        self.conn.pragma_update(None, "cache_size", -crate::db::CACHE_KIB)?;
-        result
-    }
-
-    fn import_validated(
-        &mut self,
-        products: Option<(&str, &Validated<Variant>)>,
-        inventory: Option<&Validated<StockLevel>>,
-        now: Timestamp,
-    ) -> Result<ImportReport, rusqlite::Error> {
-        let tx = self.conn.transaction()?;
-        let mut report = ImportReport::default();
-        let mut delta = self.has_search.then(Delta::default);
-        if let Some((lang, v)) = products {
-            let mut summary = apply_products(&tx, lang, &v.valid, self.log_changes, delta.as_mut())?;
-            if summary.imported + summary.updated + summary.removed > 0 {
-                // Which products have stock here follows their variants, even when the
-                // words indexed for them stay the same.
-                search::bump(&tx, "stock_version")?;
-            }
-            summary.rejected.clone_from(&v.rejected);
-            summary.warnings.clone_from(&v.warnings);
-            set_meta(&tx, &format!("products_imported_at.{lang}"), &now.to_string())?;
-            report.products = Some(summary);
-        }
-        if let Some(v) = inventory {
-            let mut summary = apply_inventory(&tx, &v.valid, now, self.log_changes)?;
-            if summary.imported + summary.updated + summary.removed > 0 {
-                search::bump(&tx, "stock_version")?;
-            }
-            summary.rejected.clone_from(&v.rejected);
-            summary.warnings.clone_from(&v.warnings);
-            set_meta(&tx, "inventory_imported_at", &now.to_string())?;
-            report.inventory = Some(summary);
-        }
-        if let Some(delta) = delta {
-            delta.flush(&tx)?;
-        }
-        tx.commit()?;
-        // Keeps the planner's statistics current after large changes (cheap when not).
-        self.conn.execute_batch("PRAGMA optimize")?;
-        Ok(report)
+    ) -> db::Result<ImportReport> {
+        let keep = Keep {
+            log_changes: self.log_changes,
+            index: self.has_search,
+        };
+        import(&self.conn, keep, products, inventory, now)
     }
 }
 
-fn set_meta(tx: &Transaction<'_>, key: &str, value: &str) -> rusqlite::Result<()> {
+/// What an import keeps besides the catalog's rows.
+#[derive(Debug, Clone, Copy)]
+pub struct Keep {
+    /// The hub's change log, which kiosks pull (`catalog_log`).
+    pub log_changes: bool,
+    /// The kiosk's search index.
+    pub index: bool,
+}
+
+/// Imports a product feed and/or a local inventory feed in one transaction, on a
+/// kiosk's catalog or on a hub's database of either kind.
+pub fn import(
+    db: &dyn Sql,
+    keep: Keep,
+    products: Option<&ProductFeed>,
+    inventory: Option<&InventoryFeed>,
+    now: Timestamp,
+) -> db::Result<ImportReport> {
+    let products = products.map(|feed| (feed.lang.as_str(), &feed.validated));
+    let inventory = inventory.map(|feed| &feed.validated);
+    if db.dialect() != db::Dialect::Sqlite {
+        return import_validated(db, keep, products, inventory, now);
+    }
+    // A full import touches every index page; with the kiosk's small page cache SQLite
+    // would re-read them from the WAL for every row. Borrow more for the import only.
+    db.batch(&format!("PRAGMA cache_size = {}", -IMPORT_CACHE_KIB))?;
+    let result = import_validated(db, keep, products, inventory, now);
+    db.batch(&format!("PRAGMA cache_size = {}", -crate::db::CACHE_KIB))?;
+    // Keeps the planner's statistics current after large changes (cheap when not).
+    if result.is_ok() {
+        db.batch("PRAGMA optimize")?;
+    }
+    result
+}
+
+fn import_validated(
+    db: &dyn Sql,
+    keep: Keep,
+    products: Option<(&str, &Validated<Variant>)>,
+    inventory: Option<&Validated<StockLevel>>,
+    now: Timestamp,
+) -> db::Result<ImportReport> {
+    let tx = db.begin()?;
+    if keep.log_changes {
+        db::lock_feed(&*tx, db::FEED_LOCK_CATALOG)?;
+    }
+    let mut report = ImportReport::default();
+    let mut delta = keep.index.then(Delta::default);
+    if let Some((lang, v)) = products {
+        let mut summary = apply_products(&*tx, lang, &v.valid, keep.log_changes, delta.as_mut())?;
+        if summary.imported + summary.updated + summary.removed > 0 {
+            // Which products have stock here follows their variants, even when the
+            // words indexed for them stay the same.
+            search::bump(&*tx, "stock_version")?;
+        }
+        summary.rejected.clone_from(&v.rejected);
+        summary.warnings.clone_from(&v.warnings);
+        set_meta(&*tx, &format!("products_imported_at.{lang}"), &now.to_string())?;
+        report.products = Some(summary);
+    }
+    if let Some(v) = inventory {
+        let mut summary = apply_inventory(&*tx, &v.valid, now, keep.log_changes)?;
+        if summary.imported + summary.updated + summary.removed > 0 {
+            search::bump(&*tx, "stock_version")?;
+        }
+        summary.rejected.clone_from(&v.rejected);
+        summary.warnings.clone_from(&v.warnings);
+        set_meta(&*tx, "inventory_imported_at", &now.to_string())?;
+        report.inventory = Some(summary);
+    }
+    if let Some(delta) = delta {
+        delta.flush(&*tx)?;
+    }
+    tx.commit()?;
+    Ok(report)
+}
+
+fn set_meta(tx: &dyn Sql, key: &str, value: &str) -> db::Result<()> {
     tx.execute(
         "INSERT INTO catalog_meta (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -306,25 +340,24 @@ fn set_meta(tx: &Transaction<'_>, key: &str, value: &str) -> rusqlite::Result<()
 }
 
 fn apply_products(
-    tx: &Transaction<'_>,
+    tx: &dyn Sql,
     lang: &str,
     variants: &[Variant],
     log: bool,
     mut delta: Option<&mut Delta>,
-) -> rusqlite::Result<Summary> {
+) -> db::Result<Summary> {
     let mut existing: HashMap<String, (i64, String)> = HashMap::new();
-    {
-        let mut stmt = tx.prepare("SELECT sku, content_hash, group_id FROM variant WHERE lang = ?1")?;
-        let rows = stmt.query_map([lang], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))?;
-        for row in rows {
-            let (sku, value) = row?;
-            existing.insert(sku, value);
-        }
-    }
+    tx.each(
+        "SELECT sku, content_hash, group_id FROM variant WHERE lang = ?1",
+        params![lang],
+        &mut |r| {
+            existing.insert(r.get(0)?, (r.get(1)?, r.get(2)?));
+            Ok(())
+        },
+    )?;
 
     let mut summary = Summary::default();
     let mut touched: BTreeSet<String> = BTreeSet::new();
-    let mut upsert = tx.prepare(UPSERT_VARIANT)?;
     for v in variants {
         let hash = content_hash(v);
         match existing.remove(&v.sku) {
@@ -339,23 +372,20 @@ fn apply_products(
             None => summary.imported += 1,
         }
         touched.insert(v.group_id.clone());
-        upsert_variant(&mut upsert, lang, v, hash)?;
+        upsert_variant(tx, lang, v, hash)?;
         if log {
             log_change(tx, "variant", lang, &v.sku, Some(v))?;
         }
     }
-    drop(upsert);
 
-    let mut delete = tx.prepare("DELETE FROM variant WHERE lang = ?1 AND sku = ?2")?;
     for (sku, (_, group)) in existing {
-        delete.execute(params![lang, sku])?;
+        tx.execute("DELETE FROM variant WHERE lang = ?1 AND sku = ?2", params![lang, sku])?;
         if log {
             log_change::<Variant>(tx, "variant", lang, &sku, None)?;
         }
         touched.insert(group);
         summary.removed += 1;
     }
-    drop(delete);
 
     for group in &touched {
         rebuild_group(tx, lang, group, delta.as_deref_mut())?;
@@ -366,17 +396,18 @@ fn apply_products(
 /// Recomputes a group's result card from its variants, and its search entry when the
 /// file keeps the index (`delta`). The group keeps its product id, so the index changes
 /// only the terms that changed.
-fn rebuild_group(tx: &Transaction<'_>, lang: &str, group_id: &str, delta: Option<&mut Delta>) -> rusqlite::Result<()> {
-    let old_id: Option<i64> = tx
-        .prepare_cached("SELECT id FROM product WHERE lang = ?1 AND group_id = ?2")?
-        .query_row(params![lang, group_id], |r| r.get(0))
-        .optional()?;
+fn rebuild_group(tx: &dyn Sql, lang: &str, group_id: &str, delta: Option<&mut Delta>) -> db::Result<()> {
+    let old_id: Option<i64> = tx.query_opt(
+        "SELECT id FROM product WHERE lang = ?1 AND group_id = ?2",
+        params![lang, group_id],
+        |r| r.get(0),
+    )?;
     let old_doc = match (&delta, old_id) {
         (Some(_), Some(id)) => search::stored_doc(tx, id)?.map(|doc| (id as u32, doc.terms())),
         _ => None,
     };
     if let Some(id) = old_id {
-        tx.prepare_cached("DELETE FROM product WHERE id = ?1")?.execute([id])?;
+        tx.execute("DELETE FROM product WHERE id = ?1", params![id])?;
     }
 
     struct Row {
@@ -391,15 +422,18 @@ fn rebuild_group(tx: &Transaction<'_>, lang: &str, group_id: &str, delta: Option
         image: Option<String>,
         sku: String,
     }
-    let mut stmt = tx.prepare_cached(
-        "SELECT title, description, brand, category, color, price_minor, sale_minor, currency, image_link, sku
-         FROM variant INDEXED BY variant_by_group WHERE lang = ?1 AND group_id = ?2",
-    )?;
     // Without statistics SQLite prefers walking the covering (lang, sku) key of the whole
     // catalog to the group index, hence INDEXED BY; for the same reason rows are sorted
     // here rather than with ORDER BY.
-    let mut rows: Vec<Row> = stmt
-        .query_map(params![lang, group_id], |r| {
+    let mut rows: Vec<Row> = tx.query_map(
+        tx.pick(
+            "SELECT title, description, brand, category, color, price_minor, sale_minor, currency, image_link, sku
+             FROM variant INDEXED BY variant_by_group WHERE lang = ?1 AND group_id = ?2",
+            "SELECT title, description, brand, category, color, price_minor, sale_minor, currency, image_link, sku
+             FROM variant WHERE lang = ?1 AND group_id = ?2",
+        ),
+        params![lang, group_id],
+        |r| {
             Ok(Row {
                 title: r.get(0)?,
                 description: r.get(1)?,
@@ -412,8 +446,8 @@ fn rebuild_group(tx: &Transaction<'_>, lang: &str, group_id: &str, delta: Option
                 image: r.get(8)?,
                 sku: r.get(9)?,
             })
-        })?
-        .collect::<Result<_, _>>()?;
+        },
+    )?;
     rows.sort_by(|a, b| a.sku.cmp(&b.sku));
     let Some(first) = rows.first() else {
         if let Some(delta) = delta {
@@ -439,28 +473,35 @@ fn rebuild_group(tx: &Transaction<'_>, lang: &str, group_id: &str, delta: Option
     let colors = colors.join(", ");
     let search_text: String = first.description.chars().take(search::DESCRIPTION_CHARS).collect();
 
-    tx.prepare_cached(
-        "INSERT INTO product (id, lang, group_id, title, brand, category, price_min, sale_min, currency,
-             image_link, colors, variant_count, search_text)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    )?
-    .execute(params![
-        old_id,
-        lang,
-        group_id,
-        title,
-        first.brand,
-        first.category,
-        price_min,
-        sale_min,
-        first.currency,
-        image,
-        colors,
-        rows.len() as i64,
-        search_text,
-    ])?;
+    // A group keeps its id (the index's postings name it); a new one gets the next.
+    let id: i64 = tx.one(
+        if old_id.is_some() {
+            "INSERT INTO product (id, lang, group_id, title, brand, category, price_min, sale_min, currency,
+                 image_link, colors, variant_count, search_text)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id"
+        } else {
+            "INSERT INTO product (lang, group_id, title, brand, category, price_min, sale_min, currency,
+                 image_link, colors, variant_count, search_text)
+             VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id"
+        },
+        params![
+            old_id,
+            lang,
+            group_id,
+            title,
+            first.brand,
+            first.category,
+            price_min,
+            sale_min,
+            first.currency,
+            image,
+            colors,
+            rows.len() as i64,
+            search_text,
+        ],
+    )?;
     if let Some(delta) = delta {
-        let id = tx.last_insert_rowid() as u32;
+        let id = id as u32;
         let doc = search::Doc {
             title: title.to_owned(),
             brand: first.brand.clone(),
@@ -477,23 +518,13 @@ fn rebuild_group(tx: &Transaction<'_>, lang: &str, group_id: &str, delta: Option
     Ok(())
 }
 
-fn apply_inventory(
-    tx: &Transaction<'_>,
-    levels: &[StockLevel],
-    now: Timestamp,
-    log: bool,
-) -> rusqlite::Result<Summary> {
+fn apply_inventory(tx: &dyn Sql, levels: &[StockLevel], now: Timestamp, log: bool) -> db::Result<Summary> {
     let mut existing: HashMap<(String, String), i64> = HashMap::new();
-    {
-        let mut stmt = tx.prepare("SELECT store_code, sku, content_hash FROM stock")?;
-        let rows = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?;
-        for row in rows {
-            let (key, hash) = row?;
-            existing.insert(key, hash);
-        }
-    }
+    tx.each("SELECT store_code, sku, content_hash FROM stock", params![], &mut |r| {
+        existing.insert((r.get(0)?, r.get(1)?), r.get(2)?);
+        Ok(())
+    })?;
     let mut summary = Summary::default();
-    let mut upsert = tx.prepare(UPSERT_STOCK)?;
     for level in levels {
         let hash = content_hash(level);
         match existing.remove(&(level.store_code.clone(), level.sku.clone())) {
@@ -504,15 +535,16 @@ fn apply_inventory(
             Some(_) => summary.updated += 1,
             None => summary.imported += 1,
         }
-        upsert_stock(&mut upsert, level, hash, now)?;
+        upsert_stock(tx, level, hash, now)?;
         if log {
             log_change(tx, "stock", &level.store_code, &level.sku, Some(level))?;
         }
     }
-    drop(upsert);
-    let mut delete = tx.prepare("DELETE FROM stock WHERE store_code = ?1 AND sku = ?2")?;
     for ((store, sku), _) in existing {
-        delete.execute(params![store, sku])?;
+        tx.execute(
+            "DELETE FROM stock WHERE store_code = ?1 AND sku = ?2",
+            params![store, sku],
+        )?;
         if log {
             log_change::<StockLevel>(tx, "stock", &store, &sku, None)?;
         }
@@ -538,33 +570,37 @@ const UPSERT_VARIANT: &str = "INSERT INTO variant (lang, sku, group_id, title, d
          additional_images = excluded.additional_images,
          content_hash = excluded.content_hash";
 
-fn upsert_variant(stmt: &mut rusqlite::Statement<'_>, lang: &str, v: &Variant, hash: i64) -> rusqlite::Result<()> {
+fn upsert_variant(tx: &dyn Sql, lang: &str, v: &Variant, hash: i64) -> db::Result<()> {
     let sale = v.sale.as_ref();
-    stmt.execute(params![
-        lang,
-        v.sku,
-        v.group_id,
-        v.title,
-        v.description,
-        v.brand,
-        v.gtin.as_ref().map(|g| g.as_str()),
-        v.mpn,
-        v.category,
-        v.size,
-        v.color,
-        v.gender,
-        v.age_group,
-        v.price.minor,
-        v.price.currency,
-        sale.map(|s| s.price.minor),
-        sale.and_then(|s| unix(s.starts)),
-        sale.and_then(|s| unix(s.ends)),
-        v.availability.as_str(),
-        v.link,
-        v.image_link,
-        serde_json::to_string(&v.additional_images).expect("strings serialise"),
-        hash,
-    ])?;
+    let images = serde_json::to_string(&v.additional_images).expect("strings serialise");
+    tx.execute(
+        UPSERT_VARIANT,
+        params![
+            lang,
+            v.sku,
+            v.group_id,
+            v.title,
+            v.description,
+            v.brand,
+            v.gtin.as_ref().map(|g| g.as_str()),
+            v.mpn,
+            v.category,
+            v.size,
+            v.color,
+            v.gender,
+            v.age_group,
+            v.price.minor,
+            v.price.currency,
+            sale.map(|s| s.price.minor),
+            sale.and_then(|s| unix(s.starts)),
+            sale.and_then(|s| unix(s.ends)),
+            v.availability.as_str(),
+            v.link,
+            v.image_link,
+            images,
+            hash,
+        ],
+    )?;
     Ok(())
 }
 
@@ -578,113 +614,111 @@ const UPSERT_STOCK: &str = "INSERT INTO stock (store_code, sku, quantity, availa
          sale_ends = excluded.sale_ends, content_hash = excluded.content_hash,
          updated_at = excluded.updated_at";
 
-fn upsert_stock(
-    stmt: &mut rusqlite::Statement<'_>,
-    level: &StockLevel,
-    hash: i64,
-    now: Timestamp,
-) -> rusqlite::Result<()> {
+fn upsert_stock(tx: &dyn Sql, level: &StockLevel, hash: i64, now: Timestamp) -> db::Result<()> {
     let sale = level.sale.as_ref();
-    stmt.execute(params![
-        level.store_code,
-        level.sku,
-        level.quantity,
-        level.availability.as_str(),
-        level.price.as_ref().map(|p| p.minor),
-        level.price.as_ref().map(|p| p.currency.as_str()),
-        sale.map(|s| s.price.minor),
-        sale.and_then(|s| unix(s.starts)),
-        sale.and_then(|s| unix(s.ends)),
-        hash,
-        now.as_second(),
-    ])?;
+    tx.execute(
+        UPSERT_STOCK,
+        params![
+            level.store_code,
+            level.sku,
+            level.quantity,
+            level.availability.as_str(),
+            level.price.as_ref().map(|p| p.minor),
+            level.price.as_ref().map(|p| p.currency.as_str()),
+            sale.map(|s| s.price.minor),
+            sale.and_then(|s| unix(s.starts)),
+            sale.and_then(|s| unix(s.ends)),
+            hash,
+            now.as_second(),
+        ],
+    )?;
     Ok(())
 }
 
 /// Records a row's new state (or its removal, `None`) in the hub's change log. A key has
 /// one entry, the latest: replacing it gives it a new, higher id, so "changes since id N"
 /// is every key whose latest state came after N.
-fn log_change<T: Serialize>(
-    tx: &Transaction<'_>,
-    kind: &str,
-    scope: &str,
-    sku: &str,
-    body: Option<&T>,
-) -> rusqlite::Result<()> {
+fn log_change<T: Serialize>(tx: &dyn Sql, kind: &str, scope: &str, sku: &str, body: Option<&T>) -> db::Result<()> {
     let body = body.map(|b| serde_json::to_string(b).expect("catalog types serialise to JSON"));
-    tx.prepare_cached("INSERT OR REPLACE INTO catalog_log (kind, scope, sku, body) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![kind, scope, sku, body])?;
+    tx.execute(
+        tx.pick(
+            "INSERT OR REPLACE INTO catalog_log (kind, scope, sku, body) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO catalog_log (kind, scope, sku, body) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (kind, scope, sku) DO UPDATE
+             SET id = nextval(pg_get_serial_sequence('catalog_log', 'id')), body = excluded.body",
+        ),
+        params![kind, scope, sku, body],
+    )?;
     Ok(())
 }
 
 impl Catalog {
     /// Applies changes pulled from the hub, and the cursor that follows them, in one
     /// transaction: the kiosk's catalog is always at some cursor, never between two.
-    pub fn apply_changes(&mut self, changes: &[CatalogChange], cursor: &str, now: Timestamp) -> rusqlite::Result<()> {
+    pub fn apply_changes(&mut self, changes: &[CatalogChange], cursor: &str, now: Timestamp) -> db::Result<()> {
         let tx = self.conn.transaction()?;
+        let db: &dyn Sql = &tx;
         let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
         let mut stock_changed = false;
-        {
-            let mut group_of = tx.prepare_cached("SELECT group_id FROM variant WHERE lang = ?1 AND sku = ?2")?;
-            let mut upsert_v = tx.prepare_cached(UPSERT_VARIANT)?;
-            let mut upsert_s = tx.prepare_cached(UPSERT_STOCK)?;
-            let mut delete_v = tx.prepare_cached("DELETE FROM variant WHERE lang = ?1 AND sku = ?2")?;
-            let mut delete_s = tx.prepare_cached("DELETE FROM stock WHERE store_code = ?1 AND sku = ?2")?;
-            for change in changes {
-                match change {
-                    CatalogChange::Variant { lang, variant } => {
-                        if let Some(old) = group_of
-                            .query_row(params![lang, variant.sku], |r| r.get::<_, String>(0))
-                            .optional()?
-                        {
-                            touched.insert((lang.clone(), old));
-                        }
-                        touched.insert((lang.clone(), variant.group_id.clone()));
-                        upsert_variant(&mut upsert_v, lang, variant, content_hash(variant))?;
+        let group_of = |lang: &str, sku: &str| -> db::Result<Option<String>> {
+            db.query_opt(
+                "SELECT group_id FROM variant WHERE lang = ?1 AND sku = ?2",
+                params![lang, sku],
+                |r| r.get(0),
+            )
+        };
+        for change in changes {
+            match change {
+                CatalogChange::Variant { lang, variant } => {
+                    if let Some(old) = group_of(lang, &variant.sku)? {
+                        touched.insert((lang.clone(), old));
                     }
-                    CatalogChange::VariantRemoved { lang, sku } => {
-                        if let Some(old) = group_of
-                            .query_row(params![lang, sku], |r| r.get::<_, String>(0))
-                            .optional()?
-                        {
-                            touched.insert((lang.clone(), old));
-                        }
-                        delete_v.execute(params![lang, sku])?;
+                    touched.insert((lang.clone(), variant.group_id.clone()));
+                    upsert_variant(db, lang, variant, content_hash(variant))?;
+                }
+                CatalogChange::VariantRemoved { lang, sku } => {
+                    if let Some(old) = group_of(lang, sku)? {
+                        touched.insert((lang.clone(), old));
                     }
-                    CatalogChange::Stock { stock } => {
-                        stock_changed = true;
-                        upsert_stock(&mut upsert_s, stock, content_hash(stock), now)?;
-                    }
-                    CatalogChange::StockRemoved { store_code, sku } => {
-                        stock_changed = true;
-                        delete_s.execute(params![store_code, sku])?;
-                    }
+                    db.execute("DELETE FROM variant WHERE lang = ?1 AND sku = ?2", params![lang, sku])?;
+                }
+                CatalogChange::Stock { stock } => {
+                    stock_changed = true;
+                    upsert_stock(db, stock, content_hash(stock), now)?;
+                }
+                CatalogChange::StockRemoved { store_code, sku } => {
+                    stock_changed = true;
+                    db.execute(
+                        "DELETE FROM stock WHERE store_code = ?1 AND sku = ?2",
+                        params![store_code, sku],
+                    )?;
                 }
             }
         }
         let mut delta = self.has_search.then(Delta::default);
         for (lang, group) in &touched {
-            rebuild_group(&tx, lang, group, delta.as_mut())?;
+            rebuild_group(db, lang, group, delta.as_mut())?;
         }
         if let Some(delta) = delta {
-            delta.flush(&tx)?;
+            delta.flush(db)?;
         }
         if stock_changed || !touched.is_empty() {
-            search::bump(&tx, "stock_version")?;
+            search::bump(db, "stock_version")?;
         }
-        set_meta(&tx, CURSOR_KEY, cursor)?;
-        set_meta(&tx, "catalog_pulled_at", &now.to_string())?;
-        tx.commit()
+        set_meta(db, CURSOR_KEY, cursor)?;
+        set_meta(db, "catalog_pulled_at", &now.to_string())?;
+        Ok(tx.commit()?)
     }
 
     /// Where the kiosk's catalog stands in the hub's change log (empty: nothing pulled).
-    pub fn cursor(&self) -> rusqlite::Result<String> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM catalog_meta WHERE key = ?1", [CURSOR_KEY], |r| {
-                r.get(0)
-            })
-            .optional()?
+    pub fn cursor(&self) -> db::Result<String> {
+        let db: &dyn Sql = &self.conn;
+        Ok(db
+            .query_opt(
+                "SELECT value FROM catalog_meta WHERE key = ?1",
+                params![CURSOR_KEY],
+                |r| r.get(0),
+            )?
             .unwrap_or_default())
     }
 }

@@ -3,8 +3,8 @@
 //! Stock levels, the inventory's and the last pull's times, whether a SKU exists and its
 //! product group, counts.
 
+use crate::db::{self, Sql, params};
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension};
 
 use super::ShopStock;
 use crate::domain::Availability;
@@ -12,7 +12,7 @@ use crate::domain::Availability;
 pub(super) const STOCK_OF_SKU: &str =
     "SELECT store_code, quantity, availability, updated_at FROM stock WHERE sku = ?1 ORDER BY store_code";
 
-pub(super) fn shop_stock(r: &rusqlite::Row<'_>) -> rusqlite::Result<ShopStock> {
+pub(super) fn shop_stock(r: &db::Row<'_>) -> db::Result<ShopStock> {
     let availability: String = r.get(2)?;
     Ok(ShopStock {
         store_code: r.get(0)?,
@@ -25,12 +25,11 @@ pub(super) fn shop_stock(r: &rusqlite::Row<'_>) -> rusqlite::Result<ShopStock> {
 /// Every shop's stock of `skus`, as `(sku, stock)` in SKU order then shop order: what
 /// the staff stock screen shows (out of stock included). A function of the connection,
 /// since the hub answers it from its pool of readers.
-pub fn stock_levels(conn: &Connection, skus: &[String]) -> rusqlite::Result<Vec<(String, ShopStock)>> {
-    let mut stmt = conn.prepare_cached(STOCK_OF_SKU)?;
+pub fn stock_levels(conn: &dyn Sql, skus: &[String]) -> db::Result<Vec<(String, ShopStock)>> {
     let mut out = Vec::new();
     for sku in skus {
-        for level in stmt.query_map([sku], shop_stock)? {
-            out.push((sku.clone(), level?));
+        for level in conn.query_map(STOCK_OF_SKU, params![sku], shop_stock)? {
+            out.push((sku.clone(), level));
         }
     }
     Ok(out)
@@ -38,68 +37,71 @@ pub fn stock_levels(conn: &Connection, skus: &[String]) -> rusqlite::Result<Vec<
 
 /// When the inventory feed was last imported (on the hub: read from the web store; on a
 /// kiosk: as the hub had it at the last pull, if it said).
-pub fn inventory_as_of(conn: &Connection) -> rusqlite::Result<Option<Timestamp>> {
+pub fn inventory_as_of(conn: &dyn Sql) -> db::Result<Option<Timestamp>> {
     meta_time(conn, "inventory_imported_at")
 }
 
 /// Records the hub's inventory time on a kiosk, as a catalog pull reported it.
-pub fn set_inventory_as_of(conn: &Connection, at: Timestamp) -> rusqlite::Result<()> {
+pub fn set_inventory_as_of(conn: &dyn Sql, at: Timestamp) -> db::Result<()> {
     conn.execute(
         "INSERT INTO catalog_meta (key, value) VALUES ('inventory_imported_at', ?1)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [at.to_string()],
+        params![at.to_string()],
     )?;
     Ok(())
 }
 
 /// When a kiosk last pulled the catalog from the hub.
-pub fn pulled_at(conn: &Connection) -> rusqlite::Result<Option<Timestamp>> {
+pub fn pulled_at(conn: &dyn Sql) -> db::Result<Option<Timestamp>> {
     meta_time(conn, "catalog_pulled_at")
 }
 
-fn meta_time(conn: &Connection, key: &str) -> rusqlite::Result<Option<Timestamp>> {
-    let text: Option<String> = conn
-        .query_row("SELECT value FROM catalog_meta WHERE key = ?1", [key], |r| r.get(0))
-        .optional()?;
+fn meta_time(conn: &dyn Sql, key: &str) -> db::Result<Option<Timestamp>> {
+    let text: Option<String> = conn.query_opt("SELECT value FROM catalog_meta WHERE key = ?1", params![key], |r| {
+        r.get(0)
+    })?;
     Ok(text.and_then(|t| t.parse().ok()))
 }
 
 /// Whether any language of the catalog has this SKU.
-pub fn has_sku(conn: &Connection, sku: &str) -> rusqlite::Result<bool> {
-    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM variant WHERE sku = ?1)")?
-        .query_row([sku], |r| r.get(0))
+pub fn has_sku(conn: &dyn Sql, sku: &str) -> db::Result<bool> {
+    conn.one("SELECT EXISTS (SELECT 1 FROM variant WHERE sku = ?1)", params![sku])
 }
 
 /// The product group of a SKU, as the first language that has it says (feeds in several
 /// languages list a SKU in the same group); `None` when the catalog no longer has it.
 /// One lookup on the SKU index.
-pub fn group_of_sku(conn: &Connection, sku: &str) -> rusqlite::Result<Option<String>> {
-    conn.prepare_cached("SELECT group_id FROM variant WHERE sku = ?1 ORDER BY lang LIMIT 1")?
-        .query_row([sku], |r| r.get(0))
-        .optional()
+pub fn group_of_sku(conn: &dyn Sql, sku: &str) -> db::Result<Option<String>> {
+    conn.query_opt(
+        "SELECT group_id FROM variant WHERE sku = ?1 ORDER BY lang LIMIT 1",
+        params![sku],
+        |r| r.get(0),
+    )
 }
 
 /// How many product groups the catalog holds (every language together).
-pub fn product_count(conn: &Connection) -> rusqlite::Result<u64> {
-    conn.query_row("SELECT COUNT(DISTINCT group_id) FROM product", [], |r| r.get(0))
+pub fn product_count(conn: &dyn Sql) -> db::Result<u64> {
+    conn.one("SELECT COUNT(DISTINCT group_id) FROM product", params![])
 }
 
 /// Every variant of `lang` as (SKU, GTIN), in SKU order: what benchmarks look up.
-pub fn variant_codes(conn: &Connection, lang: &str) -> rusqlite::Result<Vec<(String, Option<String>)>> {
-    let mut stmt = conn.prepare("SELECT sku, gtin FROM variant WHERE lang = ?1 ORDER BY sku")?;
-    stmt.query_map([lang], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+pub fn variant_codes(conn: &dyn Sql, lang: &str) -> db::Result<Vec<(String, Option<String>)>> {
+    conn.query_map(
+        "SELECT sku, gtin FROM variant WHERE lang = ?1 ORDER BY sku",
+        params![lang],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }
 
 /// A SKU's title and what tells it from its siblings (colour, then size), in the first
 /// language that has it.
-pub fn describe_sku(conn: &Connection, sku: &str) -> rusqlite::Result<Option<(String, Vec<String>)>> {
-    conn.prepare_cached("SELECT title, size, color FROM variant WHERE sku = ?1 ORDER BY lang LIMIT 1")?
-        .query_row([sku], |r| {
-            let detail = [r.get::<_, Option<String>>(2)?, r.get(1)?]
-                .into_iter()
-                .flatten()
-                .collect();
+pub fn describe_sku(conn: &dyn Sql, sku: &str) -> db::Result<Option<(String, Vec<String>)>> {
+    conn.query_opt(
+        "SELECT title, size, color FROM variant WHERE sku = ?1 ORDER BY lang LIMIT 1",
+        params![sku],
+        |r| {
+            let detail = [r.get::<Option<String>>(2)?, r.get(1)?].into_iter().flatten().collect();
             Ok((r.get(0)?, detail))
-        })
-        .optional()
+        },
+    )
 }

@@ -50,6 +50,8 @@ pub enum CatalogError {
     Db(#[from] DbError),
     #[error("catalog query failed: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("catalog query failed: {0}")]
+    Query(#[from] crate::db::Error),
 }
 
 /// A catalog database: the kiosk's, or the catalog tables of the hub's.
@@ -539,10 +541,9 @@ impl Catalog {
         // SKU order is stable and usually groups colours. (Not ORDER BY: see rebuild_group.)
         sheet.variants.sort_by(|a, b| a.sku.cmp(&b.sku));
 
-        let mut stock = self.conn.prepare_cached(STOCK_OF_SKU)?;
+        let db: &dyn crate::db::Sql = &self.conn;
         for variant in &mut sheet.variants {
-            for level in stock.query_map([&variant.sku], shop_stock)? {
-                let level = level?;
+            for level in db.query_map(STOCK_OF_SKU, crate::db::params![variant.sku], shop_stock)? {
                 if level.store_code == store {
                     variant.here = Some(level);
                 } else if level.is_available() {

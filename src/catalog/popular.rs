@@ -11,7 +11,7 @@ use crate::protocol::measure::{MAX_POPULAR, PopularGroup};
 impl Catalog {
     /// Replaces the shop's popularity with `groups`, the hub's latest (the first
     /// [`MAX_POPULAR`] of them), in one transaction.
-    pub fn save_popular(&mut self, groups: &[PopularGroup]) -> rusqlite::Result<()> {
+    pub fn save_popular(&mut self, groups: &[PopularGroup]) -> crate::db::Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM popular", [])?;
         {
@@ -25,7 +25,7 @@ impl Catalog {
         }
         // Search orders ties by popularity: rankings kept by any connection are stale.
         super::search::bump(&tx, "popular_version")?;
-        tx.commit()
+        Ok(tx.commit()?)
     }
 
     /// Result cards of the shop's most popular product groups in `lang`, highest first,

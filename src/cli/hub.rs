@@ -284,11 +284,11 @@ pub fn run(args: HubArgs) -> anyhow::Result<()> {
         HubCommand::Ops(command) => ops(command)?,
         HubCommand::Settings(command) => settings(command)?,
         HubCommand::RotateTokenKey { data, ahead_minutes } => {
-            let mut conn = hub::open_db(&data)?;
+            let conn = hub::open_db(&data)?;
             let ahead = jiff::SignedDuration::from_mins(i64::from(ahead_minutes));
             let now = Timestamp::now();
             customers::ensure_hub_key(&conn, now)?;
-            let id = customers::rotate(&mut conn, now, ahead)?;
+            let id = customers::rotate(&conn, now, ahead)?;
             admin::record(&conn, &Actor::Cli, "token_key.rotate", None, &id.to_string(), now)?;
             println!("token key {id} signs from {}", now + ahead);
         }

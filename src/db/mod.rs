@@ -9,7 +9,49 @@ pub mod cluster;
 pub mod pg;
 pub mod sql;
 
-pub use sql::{Column, Dialect, Param, Row, Sql, Tx, params};
+pub use sql::{Column, Dialect, Error, Param, Result, Row, Sql, Tx, params};
+
+/// The PostgreSQL advisory locks a transaction takes before it appends to a feed that
+/// readers follow with a cursor. PostgreSQL hands out sequence values when rows are
+/// inserted, not when they commit: two hubs writing at once could commit 8 after a
+/// reader has passed 9, and the reader would never see 8. Holding the feed's lock from
+/// the first id to the commit makes ids commit in order. SQLite's one writer already does.
+/// The wishlist's changes, and the visits and erasures feeds written beside them.
+pub const FEED_LOCK_WISHLIST: i64 = 0x5654_4657; // "VTFW"
+pub const FEED_LOCK_CATALOG: i64 = 0x5654_4643; // "VTFC"
+pub const FEED_LOCK_EVENTS: i64 = 0x5654_4645; // "VTFE"
+
+/// Takes a feed's lock for the rest of the transaction (PostgreSQL only; see above).
+pub fn lock_feed(conn: &dyn Sql, lock: i64) -> Result<()> {
+    if conn.dialect() == Dialect::Postgres {
+        conn.query_row("SELECT pg_advisory_xact_lock(?1)", params![lock], |_| Ok(()))?;
+    }
+    Ok(())
+}
+
+/// A connection the hub owns, to either database.
+pub enum Conn {
+    Sqlite(Connection),
+    Postgres(Box<pg::Client>),
+}
+
+impl Conn {
+    /// The connection as the shared queries take it.
+    pub fn sql(&self) -> &dyn Sql {
+        match self {
+            Conn::Sqlite(c) => c,
+            Conn::Postgres(c) => &**c,
+        }
+    }
+
+    /// Whether it can no longer be used (a PostgreSQL server that went away).
+    pub fn is_broken(&self) -> bool {
+        match self {
+            Conn::Sqlite(_) => false,
+            Conn::Postgres(c) => c.is_closed(),
+        }
+    }
+}
 
 use std::path::Path;
 
@@ -117,7 +159,7 @@ fn migrations(schema: Schema) -> Migrations<'static> {
 /// Commits are `synchronous = FULL`: a wishlist edit the kiosk has shown as saved, or an
 /// op the hub has acknowledged, survives a power cut. Writes are batched into few
 /// transactions, so the cost is one flush per transaction.
-pub fn open(path: &Path, schema: Schema) -> Result<Connection, DbError> {
+pub fn open(path: &Path, schema: Schema) -> std::result::Result<Connection, DbError> {
     let shown = path.display().to_string();
     let mut conn = Connection::open(path).map_err(|source| DbError::Open {
         path: shown.clone(),
@@ -155,7 +197,7 @@ const POSTGRES_STEPS: &[(&str, &str)] = &[("V1__hub", include_str!("postgres_v1.
 
 /// Connects to a hub's PostgreSQL database and brings it to the current schema (once,
 /// however many hubs start together).
-pub fn open_postgres(config: &postgres::Config) -> Result<pg::Client, DbError> {
+pub fn open_postgres(config: &postgres::Config) -> std::result::Result<pg::Client, DbError> {
     let shown = pg::describe(config);
     let client = pg::Client::connect(config).map_err(|e| DbError::Connect {
         url: shown.clone(),

@@ -382,6 +382,15 @@ impl dyn Sql + '_ {
         Ok(Tx { db: self, open: true })
     }
 
+    /// Begins a read-only transaction: its queries see one snapshot of the database.
+    pub fn begin_read(&self) -> Result<Tx<'_>> {
+        self.batch(match self.dialect() {
+            Dialect::Sqlite => "BEGIN",
+            Dialect::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        })?;
+        Ok(Tx { db: self, open: true })
+    }
+
     /// Picks the text for this connection's dialect, where the two differ.
     pub fn pick<'s>(&self, sqlite: &'s str, postgres: &'s str) -> &'s str {
         match self.dialect() {

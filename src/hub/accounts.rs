@@ -9,7 +9,8 @@ use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::db::{self, Sql, params};
 
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -184,23 +185,22 @@ fn check_shops(role: Role, shops: &[String]) -> Result<(), AccountError> {
 /// Adds an account. Run it in a transaction ([`crate::hub::admin`] does): it writes the
 /// account and its shops.
 pub fn add(
-    conn: &Connection,
+    conn: &dyn Sql,
     email: &str,
     role: Role,
     shops: &[String],
     password: &Hashed,
     now: Timestamp,
-) -> rusqlite::Result<Result<i64, AccountError>> {
+) -> db::Result<Result<i64, AccountError>> {
     if !valid_email(email) {
         return Ok(Err(AccountError::BadEmail));
     }
     if let Err(e) = check_shops(role, shops) {
         return Ok(Err(e));
     }
-    let taken: bool = conn.query_row(
+    let taken: bool = conn.one(
         "SELECT EXISTS (SELECT 1 FROM operator WHERE email = ?1 AND removed_at IS NULL)",
-        [email],
-        |r| r.get(0),
+        params![email],
     )?;
     if taken {
         return Ok(Err(AccountError::Taken(email.to_owned())));
@@ -208,30 +208,30 @@ pub fn add(
     // A removed account's address can be given again: the old row keeps its id for the
     // audit log under a name that no longer collides.
     conn.execute(
-        "UPDATE operator SET email = email || ' (removed ' || id || ')' WHERE email = ?1",
-        [email],
+        "UPDATE operator SET email = email || ' (removed ' || CAST(id AS TEXT) || ')' WHERE email = ?1",
+        params![email],
     )?;
-    conn.execute(
-        "INSERT INTO operator (email, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+    let id: i64 = conn.one(
+        "INSERT INTO operator (email, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
         params![email, role.as_str(), password.0, now.as_second()],
     )?;
-    let id = conn.last_insert_rowid();
     set_shops(conn, id, shops)?;
     Ok(Ok(id))
 }
 
-fn set_shops(conn: &Connection, id: i64, shops: &[String]) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM operator_shop WHERE operator_id = ?1", [id])?;
-    let mut insert =
-        conn.prepare_cached("INSERT OR IGNORE INTO operator_shop (operator_id, store_code) VALUES (?1, ?2)")?;
+fn set_shops(conn: &dyn Sql, id: i64, shops: &[String]) -> db::Result<()> {
+    conn.execute("DELETE FROM operator_shop WHERE operator_id = ?1", params![id])?;
     for shop in shops {
-        insert.execute(params![id, shop])?;
+        conn.execute(
+            "INSERT INTO operator_shop (operator_id, store_code) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            params![id, shop],
+        )?;
     }
     Ok(())
 }
 
 /// Sets a new password (and unlocks the account): every session of it ends.
-pub fn set_password(conn: &Connection, email: &str, password: &Hashed) -> rusqlite::Result<Result<(), AccountError>> {
+pub fn set_password(conn: &dyn Sql, email: &str, password: &Hashed) -> db::Result<Result<(), AccountError>> {
     let changed = conn.execute(
         "UPDATE operator SET password_hash = ?2 WHERE email = ?1 AND removed_at IS NULL",
         params![email, password.0],
@@ -247,7 +247,7 @@ pub fn set_password(conn: &Connection, email: &str, password: &Hashed) -> rusqli
 }
 
 /// Removes an account: its sessions end at their next request.
-pub fn remove(conn: &Connection, email: &str, now: Timestamp) -> rusqlite::Result<Result<(), AccountError>> {
+pub fn remove(conn: &dyn Sql, email: &str, now: Timestamp) -> db::Result<Result<(), AccountError>> {
     let changed = conn.execute(
         "UPDATE operator SET removed_at = ?2 WHERE email = ?1 AND removed_at IS NULL",
         params![email, now.as_second()],
@@ -259,27 +259,27 @@ pub fn remove(conn: &Connection, email: &str, now: Timestamp) -> rusqlite::Resul
     })
 }
 
-fn shops_of(conn: &Connection, id: i64) -> rusqlite::Result<Vec<String>> {
-    conn.prepare_cached("SELECT store_code FROM operator_shop WHERE operator_id = ?1 ORDER BY store_code")?
-        .query_map([id], |r| r.get(0))?
-        .collect()
+fn shops_of(conn: &dyn Sql, id: i64) -> db::Result<Vec<String>> {
+    conn.query_map(
+        "SELECT store_code FROM operator_shop WHERE operator_id = ?1 ORDER BY store_code",
+        params![id],
+        |r| r.get(0),
+    )
 }
 
-fn account(conn: &Connection, filter: &str, key: &dyn rusqlite::ToSql) -> rusqlite::Result<Option<Account>> {
-    let found = conn
-        .query_row(
-            &format!("SELECT id, email, role, password_hash FROM operator WHERE {filter} AND removed_at IS NULL"),
-            [key],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            },
-        )
-        .optional()?;
+fn account(conn: &dyn Sql, filter: &str, key: &dyn db::Param) -> db::Result<Option<Account>> {
+    let found = conn.query_opt(
+        &format!("SELECT id, email, role, password_hash FROM operator WHERE {filter} AND removed_at IS NULL"),
+        &[key],
+        |r| {
+            Ok((
+                r.get::<i64>(0)?,
+                r.get::<String>(1)?,
+                r.get::<String>(2)?,
+                r.get::<String>(3)?,
+            ))
+        },
+    )?;
     let Some((id, email, role, password_hash)) = found else {
         return Ok(None);
     };
@@ -295,21 +295,22 @@ fn account(conn: &Connection, filter: &str, key: &dyn rusqlite::ToSql) -> rusqli
 }
 
 /// The account with this id, unless removed.
-pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Account>> {
+pub fn get(conn: &dyn Sql, id: i64) -> db::Result<Option<Account>> {
     account(conn, "id = ?1", &id)
 }
 
 /// The account with this email, unless removed.
-pub fn by_email(conn: &Connection, email: &str) -> rusqlite::Result<Option<Account>> {
+pub fn by_email(conn: &dyn Sql, email: &str) -> db::Result<Option<Account>> {
     account(conn, "email = ?1", &email)
 }
 
 /// Every account, by email.
-pub fn list(conn: &Connection) -> rusqlite::Result<Vec<Account>> {
-    let ids: Vec<i64> = conn
-        .prepare("SELECT id FROM operator WHERE removed_at IS NULL ORDER BY email")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+pub fn list(conn: &dyn Sql) -> db::Result<Vec<Account>> {
+    let ids: Vec<i64> = conn.query_map(
+        "SELECT id FROM operator WHERE removed_at IS NULL ORDER BY email",
+        params![],
+        |r| r.get(0),
+    )?;
     ids.into_iter().filter_map(|id| get(conn, id).transpose()).collect()
 }
 
@@ -318,28 +319,22 @@ pub fn list(conn: &Connection) -> rusqlite::Result<Vec<Account>> {
 /// attempt is counted as a failure until [`signed_in`] clears the count. The fifth in a
 /// row locks; an attempt while locked is refused unchecked. Returns the account to check
 /// the password against (`None`: no such account, check a decoy).
-pub fn claim_attempt(
-    conn: &Connection,
-    email: &str,
-    now: Timestamp,
-) -> rusqlite::Result<Result<Option<Account>, Refused>> {
-    let counted: Option<i64> = conn
-        .prepare_cached(
-            "INSERT INTO signin_attempt (email, failures) VALUES (?1, 1)
-             ON CONFLICT (email) DO UPDATE SET failures = failures + 1
-                 WHERE locked_until IS NULL OR locked_until <= ?2
-             RETURNING failures",
-        )?
-        .query_row(params![email, now.as_second()], |r| r.get(0))
-        .optional()?;
+pub fn claim_attempt(conn: &dyn Sql, email: &str, now: Timestamp) -> db::Result<Result<Option<Account>, Refused>> {
+    let counted: Option<i64> = conn.query_opt(
+        "INSERT INTO signin_attempt (email, failures) VALUES (?1, 1)
+         ON CONFLICT (email) DO UPDATE SET failures = signin_attempt.failures + 1
+             WHERE signin_attempt.locked_until IS NULL OR signin_attempt.locked_until <= ?2
+         RETURNING failures",
+        params![email, now.as_second()],
+        |r| r.get(0),
+    )?;
     let Some(failures) = counted else {
         let until: Option<i64> = conn
-            .query_row(
+            .query_opt(
                 "SELECT locked_until FROM signin_attempt WHERE email = ?1",
-                [email],
-                |r| r.get(0),
-            )
-            .optional()?
+                params![email],
+                |r| r.get::<Option<i64>>(0),
+            )?
             .flatten();
         let until = until.and_then(|s| Timestamp::from_second(s).ok()).unwrap_or(now);
         return Ok(Err(Refused::Locked { until }));
@@ -354,8 +349,8 @@ pub fn claim_attempt(
 }
 
 /// A sign-in succeeded: the count starts again.
-pub fn signed_in(conn: &Connection, email: &str) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM signin_attempt WHERE email = ?1", [email])?;
+pub fn signed_in(conn: &dyn Sql, email: &str) -> db::Result<()> {
+    conn.execute("DELETE FROM signin_attempt WHERE email = ?1", params![email])?;
     Ok(())
 }
 
@@ -373,7 +368,7 @@ pub async fn slow<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
 mod tests {
     use super::*;
 
-    fn db() -> (tempfile::TempDir, Connection) {
+    fn db() -> (tempfile::TempDir, rusqlite::Connection) {
         let dir = tempfile::tempdir().unwrap();
         let conn = crate::db::open(&dir.path().join("hub.sqlite"), crate::db::Schema::Hub).unwrap();
         (dir, conn)

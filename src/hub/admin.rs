@@ -6,7 +6,6 @@
 //! spends an Argon2 hash's time.
 
 use jiff::Timestamp;
-use rusqlite::Connection;
 
 use super::accounts::{self, AccountError, Role};
 use super::audit::{self, Actor, Change};
@@ -14,6 +13,7 @@ use super::auth::Scope;
 use super::brand;
 use super::staff::{self, StaffError};
 use super::store;
+use crate::db::{self, Sql};
 
 fn change<'a>(action: &'a str, store: Option<&'a str>, target: &'a str, detail: &'a str) -> Change<'a> {
     Change {
@@ -27,39 +27,39 @@ fn change<'a>(action: &'a str, store: Option<&'a str>, target: &'a str, detail: 
 /// Runs `make` in a transaction and, when it did what was asked, writes `what` to the
 /// audit log and commits; a refusal leaves nothing.
 fn audited<T, E>(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     what: Change<'_>,
     now: Timestamp,
-    make: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, E>>,
-) -> rusqlite::Result<Result<T, E>> {
-    let tx = conn.unchecked_transaction()?;
-    let made = make(&tx)?;
+    make: impl FnOnce(&dyn Sql) -> db::Result<Result<T, E>>,
+) -> db::Result<Result<T, E>> {
+    let tx = conn.begin()?;
+    let made = make(&*tx)?;
     if made.is_ok() {
-        audit::record(&tx, actor, what, now)?;
+        audit::record(&*tx, actor, what, now)?;
         tx.commit()?;
     }
     Ok(made)
 }
 
 /// A one-time code that enrolls one kiosk in `shop`.
-pub fn create_enroll_code(conn: &Connection, actor: &Actor, shop: &str, now: Timestamp) -> rusqlite::Result<String> {
-    let tx = conn.unchecked_transaction()?;
-    let code = store::create_enroll_code(&tx, shop, now)?;
-    audit::record(&tx, actor, change("enroll_code.create", Some(shop), shop, ""), now)?;
+pub fn create_enroll_code(conn: &dyn Sql, actor: &Actor, shop: &str, now: Timestamp) -> db::Result<String> {
+    let tx = conn.begin()?;
+    let code = store::create_enroll_code(&*tx, shop, now)?;
+    audit::record(&*tx, actor, change("enroll_code.create", Some(shop), shop, ""), now)?;
     tx.commit()?;
     Ok(code)
 }
 
 /// Adds a sales assistant whose PIN is hashed already.
 pub fn add_staff(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     shop: &str,
     name: &str,
     pin_hash: &str,
     now: Timestamp,
-) -> rusqlite::Result<Result<i64, StaffError>> {
+) -> db::Result<Result<i64, StaffError>> {
     audited(conn, actor, change("staff.add", Some(shop), name, ""), now, |tx| {
         staff::add_hashed(tx, shop, name, pin_hash, now)
     })
@@ -67,12 +67,12 @@ pub fn add_staff(
 
 /// Removes a sales assistant: their PIN stops working at each kiosk's next pull.
 pub fn remove_staff(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     shop: &str,
     name: &str,
     now: Timestamp,
-) -> rusqlite::Result<Result<(), StaffError>> {
+) -> db::Result<Result<(), StaffError>> {
     audited(conn, actor, change("staff.remove", Some(shop), name, ""), now, |tx| {
         staff::remove(tx, shop, name, now)
     })
@@ -80,13 +80,13 @@ pub fn remove_staff(
 
 /// Gives a sales assistant a new PIN, hashed already.
 pub fn reset_pin(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     shop: &str,
     name: &str,
     pin_hash: &str,
     now: Timestamp,
-) -> rusqlite::Result<Result<(), StaffError>> {
+) -> db::Result<Result<(), StaffError>> {
     audited(
         conn,
         actor,
@@ -98,7 +98,7 @@ pub fn reset_pin(
 
 /// Replaces the chain's brand (checked already: [`brand::Branding::new`]); kiosks show it
 /// after their next pull.
-pub fn set_brand(conn: &Connection, actor: &Actor, branding: &brand::Branding, now: Timestamp) -> rusqlite::Result<()> {
+pub fn set_brand(conn: &dyn Sql, actor: &Actor, branding: &brand::Branding, now: Timestamp) -> db::Result<()> {
     let detail = serde_json::to_string(&branding.brand).unwrap_or_default();
     audited(conn, actor, change("brand.set", None, "chain", &detail), now, |tx| {
         brand::save(tx, branding, now).map(Ok::<_, std::convert::Infallible>)
@@ -120,12 +120,12 @@ pub enum KeyError {
 
 /// Creates a web store key; returns it (the only time it is shown).
 pub fn create_key(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     name: &str,
     scopes: &[Scope],
     now: Timestamp,
-) -> rusqlite::Result<Result<String, KeyError>> {
+) -> db::Result<Result<String, KeyError>> {
     if !crate::protocol::valid_ref(name) {
         return Ok(Err(KeyError::BadName));
     }
@@ -141,35 +141,33 @@ pub fn create_key(
         now,
         |tx| match store::create_key(tx, name, scopes, now) {
             Ok(key) => Ok(Ok(key)),
-            Err(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                Ok(Err(KeyError::Taken(name.to_owned())))
-            }
+            Err(e) if e.is_constraint() => Ok(Err(KeyError::Taken(name.to_owned()))),
             Err(e) => Err(e),
         },
     )
 }
 
 /// Revokes a web store key. Returns whether it was live.
-pub fn revoke_key(conn: &Connection, actor: &Actor, id: i64, now: Timestamp) -> rusqlite::Result<bool> {
-    let tx = conn.unchecked_transaction()?;
-    let Some(name) = store::keys::revoke_key(&tx, id, now)? else {
+pub fn revoke_key(conn: &dyn Sql, actor: &Actor, id: i64, now: Timestamp) -> db::Result<bool> {
+    let tx = conn.begin()?;
+    let Some(name) = store::keys::revoke_key(&*tx, id, now)? else {
         return Ok(false);
     };
-    audit::record(&tx, actor, change("key.revoke", None, &name, ""), now)?;
+    audit::record(&*tx, actor, change("key.revoke", None, &name, ""), now)?;
     tx.commit()?;
     Ok(true)
 }
 
 /// Adds a console account.
 pub fn add_account(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     email: &str,
     role: Role,
     shops: &[String],
     password_hash: &accounts::Hashed,
     now: Timestamp,
-) -> rusqlite::Result<Result<i64, AccountError>> {
+) -> db::Result<Result<i64, AccountError>> {
     let detail = format!("{} {}", role.as_str(), shops.join(" "));
     audited(
         conn,
@@ -182,11 +180,11 @@ pub fn add_account(
 
 /// Removes a console account: its sessions end at their next request.
 pub fn remove_account(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     email: &str,
     now: Timestamp,
-) -> rusqlite::Result<Result<(), AccountError>> {
+) -> db::Result<Result<(), AccountError>> {
     audited(conn, actor, change("account.remove", None, email, ""), now, |tx| {
         accounts::remove(tx, email, now)
     })
@@ -194,12 +192,12 @@ pub fn remove_account(
 
 /// Sets a console account's password (and unlocks it): its sessions end.
 pub fn set_password(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     email: &str,
     password_hash: &accounts::Hashed,
     now: Timestamp,
-) -> rusqlite::Result<Result<(), AccountError>> {
+) -> db::Result<Result<(), AccountError>> {
     audited(
         conn,
         actor,
@@ -211,12 +209,12 @@ pub fn set_password(
 
 /// Records a change made elsewhere (the token keys' rotation, the web store's API).
 pub fn record(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     action: &str,
     shop: Option<&str>,
     target: &str,
     now: Timestamp,
-) -> rusqlite::Result<()> {
+) -> db::Result<()> {
     audit::record(conn, actor, change(action, shop, target, ""), now)
 }

@@ -4,7 +4,8 @@
 //! shopper's identity.
 
 use jiff::Timestamp;
-use rusqlite::{Connection, params};
+
+use crate::db::{self, Sql, params};
 
 /// Who made a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,18 +56,18 @@ pub struct Change<'a> {
 }
 
 /// Records a change; call it in the transaction that makes it.
-pub fn record(conn: &Connection, actor: &Actor, change: Change<'_>, now: Timestamp) -> rusqlite::Result<()> {
-    conn.prepare_cached(
+pub fn record(conn: &dyn Sql, actor: &Actor, change: Change<'_>, now: Timestamp) -> db::Result<()> {
+    conn.execute(
         "INSERT INTO audit_log (at, actor, action, store_code, target, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        now.as_second(),
-        actor.name(),
-        change.action,
-        change.store,
-        change.target,
-        change.detail
-    ])?;
+        params![
+            now.as_second(),
+            actor.name(),
+            change.action,
+            change.store,
+            change.target,
+            change.detail
+        ],
+    )?;
     Ok(())
 }
 
@@ -86,8 +87,9 @@ pub struct Filter {
     pub limit: usize,
 }
 
-/// Lines matching `filter`, newest first.
-pub fn list(conn: &Connection, filter: &Filter) -> rusqlite::Result<Vec<Entry>> {
+/// Lines matching `filter`, newest first. Actions and actors match without case (ASCII),
+/// as SQLite's `LIKE` did.
+pub fn list(conn: &dyn Sql, filter: &Filter) -> db::Result<Vec<Entry>> {
     let shops = filter
         .shops
         .as_ref()
@@ -102,16 +104,20 @@ pub fn list(conn: &Connection, filter: &Filter) -> rusqlite::Result<Vec<Entry>> 
             }
         })
     };
-    let mut statement = conn.prepare_cached(
-        "SELECT id, at, actor, action, store_code, target, detail FROM audit_log
-         WHERE (?1 IS NULL OR store_code IN (SELECT value FROM json_each(?1)))
-           AND (?2 IS NULL OR store_code = ?2)
-           AND (?3 IS NULL OR action LIKE ?3 ESCAPE '\\')
-           AND (?4 IS NULL OR actor LIKE ?4 ESCAPE '\\')
-           AND (?5 IS NULL OR id < ?5)
-         ORDER BY id DESC LIMIT ?6",
-    )?;
-    let rows = statement.query_map(
+    let in_shops = conn.pick(
+        "SELECT value FROM json_each(?1)",
+        "SELECT jsonb_array_elements_text(CAST(?1 AS TEXT)::jsonb)",
+    );
+    conn.query_map(
+        &format!(
+            "SELECT id, at, actor, action, store_code, target, detail FROM audit_log
+             WHERE (CAST(?1 AS TEXT) IS NULL OR store_code IN ({in_shops}))
+               AND (CAST(?2 AS TEXT) IS NULL OR store_code = ?2)
+               AND (CAST(?3 AS TEXT) IS NULL OR LOWER(action) LIKE LOWER(?3) ESCAPE '\\')
+               AND (CAST(?4 AS TEXT) IS NULL OR LOWER(actor) LIKE LOWER(?4) ESCAPE '\\')
+               AND (CAST(?5 AS BIGINT) IS NULL OR id < ?5)
+             ORDER BY id DESC LIMIT ?6"
+        ),
         params![
             shops,
             filter.store,
@@ -127,12 +133,11 @@ pub fn list(conn: &Connection, filter: &Filter) -> rusqlite::Result<Vec<Entry>> 
                 actor: r.get(2)?,
                 action: r.get(3)?,
                 store_code: r.get(4)?,
-                target: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
-                detail: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+                target: r.get::<Option<String>>(5)?.unwrap_or_default(),
+                detail: r.get::<Option<String>>(6)?.unwrap_or_default(),
             })
         },
-    )?;
-    rows.collect()
+    )
 }
 
 #[cfg(test)]
@@ -196,8 +201,9 @@ mod tests {
             "a % is a character, not a wildcard"
         );
 
-        assert!(conn.execute("UPDATE audit_log SET actor = 'nobody'", []).is_err());
-        assert!(conn.execute("DELETE FROM audit_log", []).is_err());
+        let db: &dyn Sql = &conn;
+        assert!(db.execute("UPDATE audit_log SET actor = 'nobody'", params![]).is_err());
+        assert!(db.execute("DELETE FROM audit_log", params![]).is_err());
         assert_eq!(
             list(
                 &conn,

@@ -11,9 +11,9 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
+use crate::db::{self, Sql, params};
 use crate::protocol::brand::{
     Brand, BrandError, Font, Logo, LogoFormat, MAX_FAMILY_CHARS, MAX_FONT_BYTES, MAX_LOGO_BYTES, MAX_LOGO_SIDE,
 };
@@ -203,7 +203,7 @@ fn checked_font(bytes: &[u8]) -> Result<String, BrandingError> {
 
 /// The brand kiosks show: `fixed` (from `hub.toml`) when there is one, else the one set
 /// in the console, else none (kiosks keep their own look and show the shop's name).
-pub fn current(conn: &Connection, fixed: Option<&Branding>) -> rusqlite::Result<Branding> {
+pub fn current(conn: &dyn Sql, fixed: Option<&Branding>) -> db::Result<Branding> {
     if let Some(fixed) = fixed {
         return Ok(fixed.clone());
     }
@@ -212,19 +212,17 @@ pub fn current(conn: &Connection, fixed: Option<&Branding>) -> rusqlite::Result<
 
 /// The brand kiosks are told of ([`current`] without the logo's bytes: every kiosk's
 /// pull asks).
-pub fn current_brand(conn: &Connection, fixed: Option<&Branding>) -> rusqlite::Result<Brand> {
+pub fn current_brand(conn: &dyn Sql, fixed: Option<&Branding>) -> db::Result<Brand> {
     if let Some(fixed) = fixed {
         return Ok(fixed.brand.clone());
     }
-    let body: Option<String> = conn
-        .query_row("SELECT body FROM brand WHERE id = 1", [], |r| r.get(0))
-        .optional()?;
+    let body: Option<String> = conn.query_opt("SELECT body FROM brand WHERE id = 1", params![], |r| r.get(0))?;
     Ok(body.and_then(|b| serde_json::from_str(&b).ok()).unwrap_or_default())
 }
 
 /// The brand's logo and its format: one column read, not the brand's every file
 /// (kiosks ask for it alone).
-pub fn logo(conn: &Connection, fixed: Option<&Branding>) -> rusqlite::Result<Option<(LogoFormat, Arc<[u8]>)>> {
+pub fn logo(conn: &dyn Sql, fixed: Option<&Branding>) -> db::Result<Option<(LogoFormat, Arc<[u8]>)>> {
     if let Some(fixed) = fixed {
         return Ok(fixed
             .brand
@@ -237,14 +235,15 @@ pub fn logo(conn: &Connection, fixed: Option<&Branding>) -> rusqlite::Result<Opt
         return Ok(None);
     };
     let bytes: Option<Vec<u8>> = conn
-        .query_row("SELECT logo FROM brand WHERE id = 1", [], |r| r.get(0))
-        .optional()?
+        .query_opt("SELECT logo FROM brand WHERE id = 1", params![], |r| {
+            r.get::<Option<Vec<u8>>>(0)
+        })?
         .flatten();
     Ok(bytes.map(|b| (named.format, Arc::from(b))))
 }
 
 /// The brand's font with this digest: its one column read.
-pub fn font(conn: &Connection, fixed: Option<&Branding>, sha256: &str) -> rusqlite::Result<Option<Arc<[u8]>>> {
+pub fn font(conn: &dyn Sql, fixed: Option<&Branding>, sha256: &str) -> db::Result<Option<Arc<[u8]>>> {
     if let Some(fixed) = fixed {
         return Ok(fixed.font_by_digest(sha256).cloned());
     }
@@ -256,21 +255,21 @@ pub fn font(conn: &Connection, fixed: Option<&Branding>, sha256: &str) -> rusqli
         () => return Ok(None),
     };
     let bytes: Option<Vec<u8>> = conn
-        .query_row(&format!("SELECT {column} FROM brand WHERE id = 1"), [], |r| r.get(0))
-        .optional()?
+        .query_opt(&format!("SELECT {column} FROM brand WHERE id = 1"), params![], |r| {
+            r.get::<Option<Vec<u8>>>(0)
+        })?
         .flatten();
     Ok(bytes.map(Arc::from))
 }
 
 /// The brand last set in the console, if any.
-pub fn saved(conn: &Connection) -> rusqlite::Result<Option<Branding>> {
+pub fn saved(conn: &dyn Sql) -> db::Result<Option<Branding>> {
     type Files = (Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>);
-    conn.query_row(
+    conn.query_opt(
         "SELECT body, logo, titles_font, text_font FROM brand WHERE id = 1",
-        [],
-        |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))),
+        params![],
+        |r| Ok((r.get::<String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))),
     )
-    .optional()
     .map(|row: Option<(String, Files)>| {
         row.and_then(|(body, (logo, titles_font, text_font))| {
             // Written by this module from a checked brand; a newer hub's unreadable one
@@ -289,8 +288,8 @@ pub fn saved(conn: &Connection) -> rusqlite::Result<Option<Branding>> {
 }
 
 /// Replaces the console's brand (the caller audits it: [`super::admin::set_brand`]).
-pub fn save(conn: &Connection, branding: &Branding, now: Timestamp) -> rusqlite::Result<()> {
-    let body = serde_json::to_string(&branding.brand).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+pub fn save(conn: &dyn Sql, branding: &Branding, now: Timestamp) -> db::Result<()> {
+    let body = serde_json::to_string(&branding.brand).map_err(db::Error::value)?;
     conn.execute(
         "INSERT INTO brand (id, body, logo, titles_font, text_font, updated_at) VALUES (1, ?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (id) DO UPDATE SET body = excluded.body, logo = excluded.logo,

@@ -11,9 +11,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::{Connection, OptionalExtension, params};
 
 use super::store;
+use crate::db::{self, Sql, params};
 use crate::protocol::{MintResponse, TokenKey, Visit};
 use crate::token::{self, Alias};
 
@@ -72,16 +72,16 @@ fn timestamp(seconds: i64) -> Timestamp {
 }
 
 /// The next free key id, `None` once all 65 535 are used.
-fn next_id(conn: &Connection) -> rusqlite::Result<Option<u16>> {
-    let max: i64 = conn.query_row("SELECT COALESCE(MAX(id), 0) FROM signing_key", [], |r| r.get(0))?;
+fn next_id(conn: &dyn Sql) -> db::Result<Option<u16>> {
+    let max: i64 = conn.one("SELECT COALESCE(MAX(id), 0) FROM signing_key", params![])?;
     Ok(u16::try_from(max + 1).ok())
 }
 
-fn exhausted() -> rusqlite::Error {
-    rusqlite::Error::ToSqlConversionFailure(Box::new(KeyError::Exhausted))
+fn exhausted() -> db::Error {
+    db::Error::value(KeyError::Exhausted)
 }
 
-fn insert_hub_key(conn: &Connection, not_before: Timestamp, now: Timestamp) -> rusqlite::Result<u16> {
+fn insert_hub_key(conn: &dyn Sql, not_before: Timestamp, now: Timestamp) -> db::Result<u16> {
     let secret = SigningKey::from_bytes(&rand::random());
     let id = next_id(conn)?.ok_or_else(exhausted)?;
     conn.execute(
@@ -100,7 +100,7 @@ fn insert_hub_key(conn: &Connection, not_before: Timestamp, now: Timestamp) -> r
 }
 
 /// Makes sure the hub has a key of its own to sign with; called when the hub opens.
-pub fn ensure_hub_key(conn: &Connection, now: Timestamp) -> rusqlite::Result<()> {
+pub fn ensure_hub_key(conn: &dyn Sql, now: Timestamp) -> db::Result<()> {
     if hub_key(conn, now)?.is_none() {
         insert_hub_key(conn, now, now)?;
     }
@@ -109,51 +109,51 @@ pub fn ensure_hub_key(conn: &Connection, now: Timestamp) -> rusqlite::Result<()>
 
 /// Starts a new hub key at `now + ahead` and ends the current one there. Tokens signed
 /// before stay good until they expire. Returns the new key's id.
-pub fn rotate(conn: &mut Connection, now: Timestamp, ahead: SignedDuration) -> rusqlite::Result<u16> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+pub fn rotate(conn: &dyn Sql, now: Timestamp, ahead: SignedDuration) -> db::Result<u16> {
+    let tx = conn.begin()?;
     let switch = now + ahead;
     tx.execute(
         "UPDATE signing_key SET not_after = ?1
          WHERE secret IS NOT NULL AND revoked_at IS NULL AND not_after > ?1",
-        [switch.as_second()],
+        params![switch.as_second()],
     )?;
-    let id = insert_hub_key(&tx, switch, now)?;
+    let id = insert_hub_key(&*tx, switch, now)?;
     tx.commit()?;
     Ok(id)
 }
 
 /// The hub key to sign with `now`: the newest whose window has begun.
-pub fn hub_key(conn: &Connection, now: Timestamp) -> rusqlite::Result<Option<(u16, SigningKey)>> {
-    conn.prepare_cached(
+pub fn hub_key(conn: &dyn Sql, now: Timestamp) -> db::Result<Option<(u16, SigningKey)>> {
+    conn.query_opt(
         "SELECT id, secret FROM signing_key
          WHERE secret IS NOT NULL AND revoked_at IS NULL AND not_before <= ?1 AND not_after >= ?1
          ORDER BY not_before DESC, id DESC LIMIT 1",
-    )?
-    .query_row([now.as_second()], |r| {
-        let secret: [u8; 32] = r.get(1)?;
-        Ok((r.get(0)?, SigningKey::from_bytes(&secret)))
-    })
-    .optional()
+        params![now.as_second()],
+        |r| {
+            let secret: [u8; 32] = r.get(1)?;
+            Ok((r.get::<u16>(0)?, SigningKey::from_bytes(&secret)))
+        },
+    )
 }
 
 /// The keys kiosks should trust now: every key not revoked whose window has not long
 /// closed, including those that start later (so kiosks have them in time).
-pub fn published(conn: &Connection, now: Timestamp) -> rusqlite::Result<Vec<TokenKey>> {
+pub fn published(conn: &dyn Sql, now: Timestamp) -> db::Result<Vec<TokenKey>> {
     let oldest = (now - KEPT_AFTER_WINDOW).as_second();
-    let mut stmt = conn.prepare_cached(
+    conn.query_map(
         "SELECT id, public_key, not_before, not_after FROM signing_key
          WHERE revoked_at IS NULL AND not_after >= ?1 ORDER BY id",
-    )?;
-    stmt.query_map([oldest], |r| {
-        let public: Vec<u8> = r.get(1)?;
-        Ok(TokenKey {
-            key_id: r.get(0)?,
-            public_key: URL_SAFE_NO_PAD.encode(public),
-            not_before: timestamp(r.get(2)?),
-            not_after: timestamp(r.get(3)?),
-        })
-    })?
-    .collect()
+        params![oldest],
+        |r| {
+            let public: Vec<u8> = r.get(1)?;
+            Ok(TokenKey {
+                key_id: r.get(0)?,
+                public_key: URL_SAFE_NO_PAD.encode(public),
+                not_before: timestamp(r.get(2)?),
+                not_after: timestamp(r.get(3)?),
+            })
+        },
+    )
 }
 
 /// Why the hub signs no token for a customer.
@@ -170,12 +170,12 @@ pub enum MintRefused {
 /// Signs a token for `customer` with the hub's current key (making their alias on first
 /// use); the outer error is the database's.
 pub fn mint(
-    conn: &Connection,
+    conn: &dyn Sql,
     customer: &str,
     audience: &str,
     lifetime_minutes: u8,
     now: Timestamp,
-) -> rusqlite::Result<Result<MintResponse, MintRefused>> {
+) -> db::Result<Result<MintResponse, MintRefused>> {
     let Some(alias) = alias_for(conn, customer, now)? else {
         return Ok(Err(MintRefused::Erased));
     };
@@ -195,13 +195,13 @@ pub fn mint(
 
 /// Registers a web store's own public key; the outer error is the web store's mistake.
 pub fn register(
-    conn: &Connection,
+    conn: &dyn Sql,
     api_key_id: i64,
     public_key: &str,
     not_before: Option<Timestamp>,
     not_after: Option<Timestamp>,
     now: Timestamp,
-) -> rusqlite::Result<Result<TokenKey, KeyError>> {
+) -> db::Result<Result<TokenKey, KeyError>> {
     let bytes = match public_key_bytes(public_key) {
         Ok(bytes) => bytes,
         Err(e) => return Ok(Err(e)),
@@ -242,7 +242,7 @@ pub fn register(
 
 /// Revokes a key the web store registered: kiosks drop it at their next fetch. Whether
 /// there was such a key.
-pub fn revoke(conn: &Connection, api_key_id: i64, key_id: u16, now: Timestamp) -> rusqlite::Result<bool> {
+pub fn revoke(conn: &dyn Sql, api_key_id: i64, key_id: u16, now: Timestamp) -> db::Result<bool> {
     Ok(conn.execute(
         "UPDATE signing_key SET revoked_at = ?1 WHERE id = ?2 AND api_key_id = ?3 AND revoked_at IS NULL",
         params![now.as_second(), key_id, api_key_id],
@@ -250,38 +250,42 @@ pub fn revoke(conn: &Connection, api_key_id: i64, key_id: u16, now: Timestamp) -
 }
 
 /// The alias of a customer, made on first use. `None` if the customer was erased.
-pub fn alias_for(conn: &Connection, customer: &str, now: Timestamp) -> rusqlite::Result<Option<Alias>> {
+pub fn alias_for(conn: &dyn Sql, customer: &str, now: Timestamp) -> db::Result<Option<Alias>> {
     if store::is_erased(conn, customer)? {
         return Ok(None);
     }
-    let known: Option<String> = conn
-        .prepare_cached("SELECT alias FROM customer_alias WHERE customer = ?1")?
-        .query_row([customer], |r| r.get(0))
-        .optional()?;
+    let known: Option<String> = conn.query_opt(
+        "SELECT alias FROM customer_alias WHERE customer = ?1",
+        params![customer],
+        |r| r.get(0),
+    )?;
     if let Some(alias) = known.as_deref().and_then(Alias::parse) {
         return Ok(Some(alias));
     }
     let alias = Alias::random();
-    conn.prepare_cached("INSERT INTO customer_alias (alias, customer, created_at) VALUES (?1, ?2, ?3)")?
-        .execute(params![alias.to_string(), customer, now.as_second()])?;
+    conn.execute(
+        "INSERT INTO customer_alias (alias, customer, created_at) VALUES (?1, ?2, ?3)",
+        params![alias.to_string(), customer, now.as_second()],
+    )?;
     Ok(Some(alias))
 }
 
 /// The web store's reference for an alias a kiosk sent.
-pub fn customer_of(conn: &Connection, alias: &str) -> rusqlite::Result<Option<String>> {
-    conn.prepare_cached("SELECT customer FROM customer_alias WHERE alias = ?1")?
-        .query_row([alias], |r| r.get(0))
-        .optional()
+pub fn customer_of(conn: &dyn Sql, alias: &str) -> db::Result<Option<String>> {
+    conn.query_opt(
+        "SELECT customer FROM customer_alias WHERE alias = ?1",
+        params![alias],
+        |r| r.get(0),
+    )
 }
 
 /// Visits after position `after`, the last one's position, and whether more follow.
-pub fn visits_page(conn: &Connection, after: i64, limit: usize) -> rusqlite::Result<(Vec<Visit>, i64, bool)> {
-    let mut stmt = conn.prepare_cached(
+pub fn visits_page(conn: &dyn Sql, after: i64, limit: usize) -> db::Result<(Vec<Visit>, i64, bool)> {
+    let mut rows: Vec<(i64, Visit)> = conn.query_map(
         "SELECT id, session, customer, store_code, device_id, signed_in_at FROM visit
          WHERE id > ?1 ORDER BY id LIMIT ?2",
-    )?;
-    let mut rows: Vec<(i64, Visit)> = stmt
-        .query_map(params![after, limit as i64 + 1], |r| {
+        params![after, limit as i64 + 1],
+        |r| {
             Ok((
                 r.get(0)?,
                 Visit {
@@ -292,8 +296,8 @@ pub fn visits_page(conn: &Connection, after: i64, limit: usize) -> rusqlite::Res
                     signed_in_at: Timestamp::from_millisecond(r.get(5)?).unwrap_or(Timestamp::UNIX_EPOCH),
                 },
             ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+        },
+    )?;
     let has_more = rows.len() > limit;
     rows.truncate(limit);
     let last = rows.last().map_or(after, |(id, _)| *id);
@@ -301,9 +305,9 @@ pub fn visits_page(conn: &Connection, after: i64, limit: usize) -> rusqlite::Res
 }
 
 /// Forgets a customer's alias and visits (part of erasing them).
-pub fn forget(conn: &Connection, customer: &str) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM customer_alias WHERE customer = ?1", [customer])?;
-    conn.execute("DELETE FROM visit WHERE customer = ?1", [customer])?;
+pub fn forget(conn: &dyn Sql, customer: &str) -> db::Result<()> {
+    conn.execute("DELETE FROM customer_alias WHERE customer = ?1", params![customer])?;
+    conn.execute("DELETE FROM visit WHERE customer = ?1", params![customer])?;
     Ok(())
 }
 

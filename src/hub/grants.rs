@@ -18,11 +18,11 @@ use std::collections::HashMap;
 
 use ed25519_dalek::VerifyingKey;
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::{Connection, OptionalExtension, params};
 
 use super::customers;
 use super::store::Rules;
 use super::store::merge::Reason;
+use crate::db::{self, Sql, params};
 use crate::protocol::Visit;
 use crate::token::{self, Claims, Rejection, TrustedKey, Verifier};
 
@@ -40,21 +40,22 @@ pub struct Proof {
 
 /// Every key the hub knows that is not revoked, with its window: what a token may be
 /// signed with.
-fn trusted_keys(conn: &Connection) -> rusqlite::Result<HashMap<u16, TrustedKey>> {
+fn trusted_keys(conn: &dyn Sql) -> db::Result<HashMap<u16, TrustedKey>> {
     let at = |s: i64| Timestamp::from_second(s).unwrap_or(Timestamp::UNIX_EPOCH);
-    let mut stmt =
-        conn.prepare_cached("SELECT id, public_key, not_before, not_after FROM signing_key WHERE revoked_at IS NULL")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, u16>(0)?,
-            r.get::<_, Vec<u8>>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, i64>(3)?,
-        ))
-    })?;
+    let rows = conn.query_map(
+        "SELECT id, public_key, not_before, not_after FROM signing_key WHERE revoked_at IS NULL",
+        params![],
+        |r| {
+            Ok((
+                r.get::<u16>(0)?,
+                r.get::<Vec<u8>>(1)?,
+                r.get::<i64>(2)?,
+                r.get::<i64>(3)?,
+            ))
+        },
+    )?;
     let mut keys = HashMap::new();
-    for row in rows {
-        let (id, public, not_before, not_after) = row?;
+    for (id, public, not_before, not_after) in rows {
         let key = <[u8; 32]>::try_from(public.as_slice())
             .ok()
             .and_then(|b| VerifyingKey::from_bytes(&b).ok())
@@ -80,7 +81,7 @@ fn reason(rejection: Option<Rejection>) -> Reason {
 }
 
 /// The claims of `text` as of `at`, checked with the hub's own keys.
-fn claims(conn: &Connection, audience: &str, text: &str, at: Timestamp) -> rusqlite::Result<Result<Claims, Reason>> {
+fn claims(conn: &dyn Sql, audience: &str, text: &str, at: Timestamp) -> db::Result<Result<Claims, Reason>> {
     let verifier = Verifier::new(audience, trusted_keys(conn)?);
     Ok(verifier.check(text, at).map_err(|rejection| reason(Some(rejection))))
 }
@@ -93,14 +94,14 @@ fn claims(conn: &Connection, audience: &str, text: &str, at: Timestamp) -> rusql
 /// has not heard from the hub): the token must have been good at some instant between
 /// `read_at - max_skew` and `now`.
 pub fn check_sign_in(
-    conn: &Connection,
+    conn: &dyn Sql,
     token: Option<&str>,
     alias: &str,
     session: &str,
     read_at: Timestamp,
     rules: &Rules,
     now: Timestamp,
-) -> rusqlite::Result<Result<Proof, Reason>> {
+) -> db::Result<Result<Proof, Reason>> {
     let max_skew = rules.max_skew;
     let Some(token) = token else {
         return Ok(Err("token_required"));
@@ -120,10 +121,11 @@ pub fn check_sign_in(
         return Ok(Err("token_expired"));
     }
     let token_hash = token::seen_hash(token);
-    let used_by: Option<String> = conn
-        .prepare_cached("SELECT session FROM visit WHERE token_hash = ?1")?
-        .query_row([token_hash.as_slice()], |r| r.get(0))
-        .optional()?;
+    let used_by: Option<String> = conn.query_opt(
+        "SELECT session FROM visit WHERE token_hash = ?1",
+        params![token_hash.as_slice()],
+        |r| r.get(0),
+    )?;
     if used_by.is_some_and(|other| other != session) {
         return Ok(Err("token_used"));
     }
@@ -132,38 +134,34 @@ pub fn check_sign_in(
 
 /// Records a proven sign-in: the web store's visit, and the kiosk's grant. The same
 /// sign-in sent again (a new stream, a re-enrolled kiosk) moves the grant to its sender.
-pub fn record(conn: &Connection, visit: &Visit, proof: &Proof) -> rusqlite::Result<()> {
-    conn.prepare_cached(
+pub fn record(conn: &dyn Sql, visit: &Visit, proof: &Proof) -> db::Result<()> {
+    // PORT: the visits feed pages by `visit.id`: on PostgreSQL the caller's transaction
+    // must hold a feed lock (`db::lock_feed`) to its commit, as the wishlist's does.
+    conn.execute(
         "INSERT INTO visit (session, customer, store_code, device_id, signed_in_at, token_hash, grant_until)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (session) DO UPDATE SET device_id = excluded.device_id, store_code = excluded.store_code
          WHERE visit.token_hash = excluded.token_hash",
-    )?
-    .execute(params![
-        visit.session,
-        visit.customer,
-        visit.store_code,
-        visit.device_id,
-        visit.signed_in_at.as_millisecond(),
-        proof.token_hash.as_slice(),
-        proof.until.as_millisecond(),
-    ])?;
+        params![
+            visit.session,
+            visit.customer,
+            visit.store_code,
+            visit.device_id,
+            visit.signed_in_at.as_millisecond(),
+            proof.token_hash.as_slice(),
+            proof.until.as_millisecond(),
+        ],
+    )?;
     Ok(())
 }
 
 /// Whether `device` holds a grant for `customer` in `session` at `now`.
-pub fn granted(
-    conn: &Connection,
-    device: i64,
-    session: &str,
-    customer: &str,
-    now: Timestamp,
-) -> rusqlite::Result<bool> {
-    conn.prepare_cached(
+pub fn granted(conn: &dyn Sql, device: i64, session: &str, customer: &str, now: Timestamp) -> db::Result<bool> {
+    conn.one::<bool>(
         "SELECT EXISTS (SELECT 1 FROM visit WHERE session = ?1 AND customer = ?2 AND device_id = ?3
              AND grant_until >= ?4)",
-    )?
-    .query_row(params![session, customer, device, now.as_millisecond()], |r| r.get(0))
+        params![session, customer, device, now.as_millisecond()],
+    )
 }
 
 /// Whether kiosk `device` may read the list of `alias` with `token` now: the token is
@@ -171,22 +169,23 @@ pub fn granted(
 /// right after the scan, maybe before the sign-in reached the hub: the token itself is
 /// the proof.) Returns the customer.
 pub fn check_read(
-    conn: &Connection,
+    conn: &dyn Sql,
     audience: &str,
     device: i64,
     token: &str,
     alias: &str,
     now: Timestamp,
-) -> rusqlite::Result<Result<String, Reason>> {
+) -> db::Result<Result<String, Reason>> {
     match claims(conn, audience, token, now)? {
         Ok(claims) if claims.customer.to_string() == alias => {}
         Ok(_) => return Ok(Err("token_mismatch")),
         Err(reason) => return Ok(Err(reason)),
     }
-    let used_at: Option<i64> = conn
-        .prepare_cached("SELECT device_id FROM visit WHERE token_hash = ?1")?
-        .query_row([token::seen_hash(token).as_slice()], |r| r.get(0))
-        .optional()?;
+    let used_at: Option<i64> = conn.query_opt(
+        "SELECT device_id FROM visit WHERE token_hash = ?1",
+        params![token::seen_hash(token)],
+        |r| r.get(0),
+    )?;
     if used_at.is_some_and(|other| other != device) {
         return Ok(Err("token_used"));
     }
@@ -195,29 +194,37 @@ pub fn check_read(
 
 /// Remembers that `customer`'s alias was erased (before the alias itself is forgotten),
 /// and drops what is older than [`ERASURES_KEPT`].
-pub fn note_erased(conn: &Connection, customer: &str, now: Timestamp) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO erased_alias (alias, erased_at) SELECT alias, ?2 FROM customer_alias WHERE customer = ?1",
-    )?
-    .execute(params![customer, now.as_second()])?;
-    conn.prepare_cached("DELETE FROM erased_alias WHERE erased_at < ?1")?
-        .execute([(now - ERASURES_KEPT).as_second()])?;
+pub fn note_erased(conn: &dyn Sql, customer: &str, now: Timestamp) -> db::Result<()> {
+    // PORT: the erasures feed pages by `erased_alias.id`: on PostgreSQL the caller's
+    // transaction must hold a feed lock (`db::lock_feed`) to its commit.
+    conn.execute(
+        "INSERT INTO erased_alias (alias, erased_at)
+         SELECT alias, CAST(?2 AS BIGINT) FROM customer_alias WHERE customer = ?1",
+        params![customer, now.as_second()],
+    )?;
+    conn.execute(
+        "DELETE FROM erased_alias WHERE erased_at < ?1",
+        params![(now - ERASURES_KEPT).as_second()],
+    )?;
     Ok(())
 }
 
 /// Whether `alias` was erased.
-pub fn alias_erased(conn: &Connection, alias: &str) -> rusqlite::Result<bool> {
-    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM erased_alias WHERE alias = ?1)")?
-        .query_row([alias], |r| r.get(0))
+pub fn alias_erased(conn: &dyn Sql, alias: &str) -> db::Result<bool> {
+    conn.one::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM erased_alias WHERE alias = ?1)",
+        params![alias],
+    )
 }
 
 /// Erased aliases after position `after`, the last one's position, and whether more
 /// follow.
-pub fn erased_page(conn: &Connection, after: i64, limit: usize) -> rusqlite::Result<(Vec<String>, i64, bool)> {
-    let mut stmt = conn.prepare_cached("SELECT id, alias FROM erased_alias WHERE id > ?1 ORDER BY id LIMIT ?2")?;
-    let mut rows: Vec<(i64, String)> = stmt
-        .query_map(params![after, limit as i64 + 1], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+pub fn erased_page(conn: &dyn Sql, after: i64, limit: usize) -> db::Result<(Vec<String>, i64, bool)> {
+    let mut rows: Vec<(i64, String)> = conn.query_map(
+        "SELECT id, alias FROM erased_alias WHERE id > ?1 ORDER BY id LIMIT ?2",
+        params![after, limit as i64 + 1],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     let has_more = rows.len() > limit;
     rows.truncate(limit);
     let last = rows.last().map_or(after, |(id, _)| *id);

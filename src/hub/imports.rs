@@ -3,11 +3,11 @@
 //! items and warnings with their line — what the console's feeds page shows. Kept 90 days.
 
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Summary;
 use crate::catalog::feed::Notice;
+use crate::db::{self, Sql, params};
 use crate::protocol::params::FeedKind;
 
 /// Most rejected items, and most warnings, kept per import.
@@ -70,16 +70,7 @@ pub async fn record_unchanged(
     outcome: Outcome<'static>,
 ) {
     let recorded = store
-        .write(move |w| {
-            record(
-                w.catalog.connection(),
-                &origin,
-                kind,
-                lang.as_deref(),
-                &outcome,
-                Timestamp::now(),
-            )
-        })
+        .write(move |w| record(w.db(), &origin, kind, lang.as_deref(), &outcome, Timestamp::now()))
         .await;
     if let Ok(Err(e)) = recorded {
         tracing::error!(error = %e, "cannot log the feed's import");
@@ -110,48 +101,48 @@ pub struct Import {
 /// Records an import; call it in the transaction of the import itself when it changed
 /// the catalog.
 pub fn record(
-    conn: &Connection,
+    conn: &dyn Sql,
     origin: &Origin,
     kind: FeedKind,
     lang: Option<&str>,
     outcome: &Outcome<'_>,
     now: Timestamp,
-) -> rusqlite::Result<i64> {
+) -> db::Result<i64> {
     let (name, summary, error) = match outcome {
         Outcome::Imported(summary) => ("imported", Some(*summary), None),
         Outcome::Refused(why) => ("refused", None, Some(why.as_str())),
         Outcome::FetchFailed(why) => ("fetch_failed", None, Some(why.as_str())),
     };
     let count = |f: fn(&Summary) -> usize| summary.map_or(0, |s| f(s) as i64);
-    conn.prepare_cached(
+    conn.one(
         "INSERT INTO feed_import (at, kind, lang, source, origin, outcome, imported, updated, unchanged, removed,
              rejected, error, rejections, warnings, warning_list)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    )?
-    .execute(params![
-        now.as_second(),
-        kind.as_str(),
-        lang,
-        origin.source,
-        origin.by,
-        name,
-        count(|s| s.imported),
-        count(|s| s.updated),
-        count(|s| s.unchanged),
-        count(|s| s.removed),
-        count(|s| s.rejected.len()),
-        error,
-        summary.map_or_else(|| "[]".to_owned(), |s| kept(&s.rejected)),
-        count(|s| s.warnings.len()),
-        summary.map_or_else(|| "[]".to_owned(), |s| kept(&s.warnings)),
-    ])?;
-    Ok(conn.last_insert_rowid())
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+         RETURNING id",
+        params![
+            now.as_second(),
+            kind.as_str(),
+            lang,
+            origin.source,
+            origin.by,
+            name,
+            count(|s| s.imported),
+            count(|s| s.updated),
+            count(|s| s.unchanged),
+            count(|s| s.removed),
+            count(|s| s.rejected.len()),
+            error,
+            summary.map_or_else(|| "[]".to_owned(), |s| kept(&s.rejected)),
+            count(|s| s.warnings.len()),
+            summary.map_or_else(|| "[]".to_owned(), |s| kept(&s.warnings)),
+        ],
+    )
 }
 
-fn import(r: &rusqlite::Row<'_>, with_rejections: bool) -> rusqlite::Result<Import> {
-    let list = |column: usize| -> rusqlite::Result<Vec<Rejected>> {
+fn import(r: &db::Row<'_>, with_rejections: bool) -> db::Result<Import> {
+    let list = |column: usize| -> db::Result<Vec<Rejected>> {
         Ok(if with_rejections {
-            serde_json::from_str(&r.get::<_, String>(column)?).unwrap_or_default()
+            serde_json::from_str(&r.get::<String>(column)?).unwrap_or_default()
         } else {
             Vec::new()
         })
@@ -180,29 +171,36 @@ const COLUMNS: &str = "id, at, kind, lang, source, origin, outcome, imported, up
      warnings, warning_list";
 
 /// The latest imports, newest first, without their rejected items.
-pub fn latest(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<Import>> {
-    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM feed_import ORDER BY id DESC LIMIT ?1"))?
-        .query_map([limit as i64], |r| import(r, false))?
-        .collect()
+pub fn latest(conn: &dyn Sql, limit: usize) -> db::Result<Vec<Import>> {
+    conn.query_map(
+        &format!("SELECT {COLUMNS} FROM feed_import ORDER BY id DESC LIMIT ?1"),
+        params![limit as i64],
+        |r| import(r, false),
+    )
 }
 
 /// One import with its rejected items.
-pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Import>> {
-    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM feed_import WHERE id = ?1"))?
-        .query_row([id], |r| import(r, true))
-        .optional()
+pub fn get(conn: &dyn Sql, id: i64) -> db::Result<Option<Import>> {
+    conn.query_opt(
+        &format!("SELECT {COLUMNS} FROM feed_import WHERE id = ?1"),
+        params![id],
+        |r| import(r, true),
+    )
 }
 
 /// The latest import from `origin` (a scheduled feed's last fetch).
-pub fn last_from(conn: &Connection, source: &str, by: &str) -> rusqlite::Result<Option<Import>> {
-    conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM feed_import WHERE source = ?1 AND origin = ?2 ORDER BY id DESC LIMIT 1"
-    ))?
-    .query_row(params![source, by], |r| import(r, false))
-    .optional()
+pub fn last_from(conn: &dyn Sql, source: &str, by: &str) -> db::Result<Option<Import>> {
+    conn.query_opt(
+        &format!("SELECT {COLUMNS} FROM feed_import WHERE source = ?1 AND origin = ?2 ORDER BY id DESC LIMIT 1"),
+        params![source, by],
+        |r| import(r, false),
+    )
 }
 
 /// Deletes imports older than [`KEPT_FOR`].
-pub fn prune(conn: &Connection, now: Timestamp) -> rusqlite::Result<usize> {
-    conn.execute("DELETE FROM feed_import WHERE at < ?1", [(now - KEPT_FOR).as_second()])
+pub fn prune(conn: &dyn Sql, now: Timestamp) -> db::Result<u64> {
+    conn.execute(
+        "DELETE FROM feed_import WHERE at < ?1",
+        params![(now - KEPT_FOR).as_second()],
+    )
 }

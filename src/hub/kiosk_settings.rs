@@ -8,9 +8,9 @@
 //! Each setting's value is checked here, once, for every way in (console, CLI).
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, params};
 
 use super::audit::{self, Actor, Change};
+use crate::db::{self, Sql, params};
 use crate::protocol::RemoteSettings;
 
 /// Where a setting applies.
@@ -154,31 +154,30 @@ impl Name {
 }
 
 /// The next settings version: past every version given.
-fn next_version(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row(
+fn next_version(conn: &dyn Sql) -> db::Result<i64> {
+    conn.one(
         "INSERT INTO hub_counter (name, value) VALUES ('settings_version', 1)
-         ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
-        [],
-        |r| r.get(0),
+         ON CONFLICT (name) DO UPDATE SET value = hub_counter.value + 1 RETURNING value",
+        params![],
     )
 }
 
 /// Sets (`Some`) or removes (`None`, back to the inherited value) a setting, with its
 /// audit line, in one transaction. `value` is as typed; a refused one changes nothing.
 pub fn set(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     target: &Target,
     name: Name,
     value: Option<&str>,
     now: Timestamp,
-) -> rusqlite::Result<Result<(), String>> {
+) -> db::Result<Result<(), String>> {
     let json = match value.map(|v| name.value(v)).transpose() {
         Ok(json) => json,
         Err(e) => return Ok(Err(e)),
     };
     let (scope, key) = target.key();
-    let tx = conn.unchecked_transaction()?;
+    let tx = conn.begin()?;
     match &json {
         Some(json) => tx.execute(
             "INSERT INTO kiosk_setting (scope, target, name, value) VALUES (?1, ?2, ?3, ?4)
@@ -190,7 +189,7 @@ pub fn set(
             params![scope, key, name.as_str()],
         )?,
     };
-    let version = next_version(&tx)?;
+    let version = next_version(&*tx)?;
     tx.execute(
         "INSERT INTO kiosk_setting_version (scope, target, version) VALUES (?1, ?2, ?3)
          ON CONFLICT (scope, target) DO UPDATE SET version = excluded.version",
@@ -198,9 +197,7 @@ pub fn set(
     )?;
     let shop = match target {
         Target::Shop(code) => Some(code.clone()),
-        Target::Kiosk(id) => tx
-            .query_row("SELECT store_code FROM device WHERE id = ?1", [id], |r| r.get(0))
-            .optional()?,
+        Target::Kiosk(id) => tx.query_opt("SELECT store_code FROM device WHERE id = ?1", params![id], |r| r.get(0))?,
         Target::Chain => None,
     };
     let detail = match &json {
@@ -213,36 +210,38 @@ pub fn set(
         target: &target.shown(),
         detail: &detail,
     };
-    audit::record(&tx, actor, change, now)?;
+    audit::record(&*tx, actor, change, now)?;
     tx.commit()?;
     Ok(Ok(()))
 }
 
 /// The settings set at one target, as stored (JSON), by name.
-pub fn at(conn: &Connection, target: &Target) -> rusqlite::Result<Vec<(Name, serde_json::Value)>> {
+pub fn at(conn: &dyn Sql, target: &Target) -> db::Result<Vec<(Name, serde_json::Value)>> {
     let (scope, key) = target.key();
-    let rows: Vec<(String, String)> = conn
-        .prepare_cached("SELECT name, value FROM kiosk_setting WHERE scope = ?1 AND target = ?2")?
-        .query_map(params![scope, key], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+    let rows: Vec<(String, String)> = conn.query_map(
+        "SELECT name, value FROM kiosk_setting WHERE scope = ?1 AND target = ?2",
+        params![scope, key],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     Ok(rows
         .into_iter()
         .filter_map(|(name, value)| Some((Name::parse(&name)?, serde_json::from_str(&value).ok()?)))
         .collect())
 }
 
-fn version_of(conn: &Connection, target: &Target) -> rusqlite::Result<i64> {
+fn version_of(conn: &dyn Sql, target: &Target) -> db::Result<i64> {
     let (scope, key) = target.key();
-    Ok(conn
-        .prepare_cached("SELECT version FROM kiosk_setting_version WHERE scope = ?1 AND target = ?2")?
-        .query_row(params![scope, key], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0))
+    let version: Option<i64> = conn.query_opt(
+        "SELECT version FROM kiosk_setting_version WHERE scope = ?1 AND target = ?2",
+        params![scope, key],
+        |r| r.get(0),
+    )?;
+    Ok(version.unwrap_or(0))
 }
 
 /// What kiosk `device` of shop `store` gets: the chain's, its shop's and its own, each
 /// over the one before, and the highest of their versions.
-pub fn effective(conn: &Connection, store: &str, device: i64) -> rusqlite::Result<RemoteSettings> {
+pub fn effective(conn: &dyn Sql, store: &str, device: i64) -> db::Result<RemoteSettings> {
     let targets = [Target::Chain, Target::Shop(store.to_owned()), Target::Kiosk(device)];
     let mut merged = RemoteSettings::default();
     for target in &targets {
@@ -256,16 +255,17 @@ pub fn effective(conn: &Connection, store: &str, device: i64) -> rusqlite::Resul
 
 /// Every kiosk's current settings version (what [`effective`] gives it), in one query:
 /// the fleet page compares it with what each kiosk reports.
-pub fn versions(conn: &Connection) -> rusqlite::Result<std::collections::HashMap<i64, i64>> {
-    conn.prepare_cached(
+pub fn versions(conn: &dyn Sql) -> db::Result<std::collections::HashMap<i64, i64>> {
+    let rows: Vec<(i64, i64)> = conn.query_map(
         "SELECT d.id, COALESCE(MAX(v.version), 0) FROM device d
          LEFT JOIN kiosk_setting_version v
            ON v.scope = 'chain' OR (v.scope = 'shop' AND v.target = d.store_code)
               OR (v.scope = 'kiosk' AND v.target = CAST(d.id AS TEXT))
          WHERE d.revoked_at IS NULL GROUP BY d.id",
-    )?
-    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-    .collect()
+        params![],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(rows.into_iter().collect())
 }
 
 fn apply(settings: &mut RemoteSettings, name: Name, value: &serde_json::Value) {

@@ -56,6 +56,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 use api::{AppState, Failpoints};
+pub use store::Place;
 use store::Store;
 
 /// The hub's database file inside its data directory.
@@ -76,7 +77,14 @@ pub struct Hub {
 }
 
 impl Hub {
+    /// A hub keeping its state in a SQLite file in `data`.
     pub fn open(data: &Path, config: Config) -> anyhow::Result<Hub> {
+        Hub::open_at(data, &Place::File(db_path(data)), config)
+    }
+
+    /// A hub keeping its state at `place`; `data` holds what stays local (feeds being
+    /// imported).
+    pub fn open_at(data: &Path, place: &Place, config: Config) -> anyhow::Result<Hub> {
         std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
         let measure = Arc::new(measure::Settings::from_config(&config)?);
         let rules = store::Rules {
@@ -84,9 +92,10 @@ impl Hub {
             audience: config.audience.clone(),
             offline_grace: jiff::SignedDuration::from_hours(i64::from(config.offline_grace_hours)),
         };
-        let store = Store::open(&data.join(DB_FILE), rules)?;
+        let store = Store::open(place, rules)
+            .with_context(|| format!("cannot open the hub's database {}", place.describe()))?;
         let secure = config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
-        let console = console::Keys::load(&crate::db::open(&data.join(DB_FILE), crate::db::Schema::Hub)?, secure)?;
+        let console = console::Keys::load(place.connect()?.sql(), secure)?;
         let spool = spool::Spool::new(&data.join("spool"), config.max_feed_mib * 1024 * 1024)
             .with_context(|| format!("cannot create {}", data.join("spool").display()))?;
         Ok(Hub {
@@ -194,8 +203,8 @@ async fn prune_on_schedule(store: Store, settings: Arc<measure::Settings>) {
         match store
             .write(move |w| {
                 let now = jiff::Timestamp::now();
-                let conn = w.catalog.connection();
-                Ok::<_, rusqlite::Error>(
+                let conn = w.db();
+                Ok::<_, crate::db::Error>(
                     measure::prune(conn, &settings, now)?
                         + webhooks::prune(conn, now)?
                         + fleet::prune(conn, now)?
@@ -221,7 +230,7 @@ async fn watch_fleet(store: Store) {
     loop {
         every.tick().await;
         match store
-            .write(move |w| fleet::evaluate_all(w.catalog.connection(), jiff::Timestamp::now(), started))
+            .write(move |w| fleet::evaluate_all(w.db(), jiff::Timestamp::now(), started))
             .await
         {
             Ok(Ok(_)) => {}
@@ -280,7 +289,12 @@ pub fn spawn(data: &Path) -> anyhow::Result<Running> {
 
 /// [`spawn`], with a configuration.
 pub fn spawn_with(data: &Path, config: Config) -> anyhow::Result<Running> {
-    let hub = Hub::open(data, config)?;
+    spawn_at(data, &Place::File(db_path(data)), config)
+}
+
+/// [`spawn_with`], its state at `place`.
+pub fn spawn_at(data: &Path, place: &Place, config: Config) -> anyhow::Result<Running> {
+    let hub = Hub::open_at(data, place, config)?;
     let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     std_listener.set_nonblocking(true)?;
     let addr = std_listener.local_addr()?;

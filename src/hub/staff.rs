@@ -3,8 +3,8 @@
 //! own shop, which check PINs offline against it.
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::db::{self, Sql, params};
 use crate::protocol::{StaffEvent, StaffMember};
 use crate::staff::pin;
 
@@ -32,13 +32,7 @@ pub fn hash_pin(pin: &str) -> Result<String, StaffError> {
 }
 
 /// Adds an assistant to a shop.
-pub fn add(
-    conn: &Connection,
-    store: &str,
-    name: &str,
-    pin: &str,
-    now: Timestamp,
-) -> rusqlite::Result<Result<i64, StaffError>> {
+pub fn add(conn: &dyn Sql, store: &str, name: &str, pin: &str, now: Timestamp) -> db::Result<Result<i64, StaffError>> {
     match hash_pin(pin) {
         Ok(hash) => add_hashed(conn, store, name, &hash, now),
         Err(e) => Ok(Err(e)),
@@ -47,39 +41,32 @@ pub fn add(
 
 /// Adds an assistant whose PIN [`hash_pin`] hashed.
 pub fn add_hashed(
-    conn: &Connection,
+    conn: &dyn Sql,
     store: &str,
     name: &str,
     pin_hash: &str,
     now: Timestamp,
-) -> rusqlite::Result<Result<i64, StaffError>> {
+) -> db::Result<Result<i64, StaffError>> {
     if let Err(e) = check_name(name) {
         return Ok(Err(e));
     }
-    let inserted = conn.execute(
-        "INSERT INTO staff (store_code, name, pin_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+    // A name taken inserts nothing, rather than failing: a failed statement would end
+    // PostgreSQL's transaction (the audit line written with it).
+    let id: Option<i64> = conn.query_opt(
+        "INSERT INTO staff (store_code, name, pin_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT DO NOTHING RETURNING id",
         params![store, name, pin_hash, now.as_second()],
-    );
-    match inserted {
-        Ok(_) => Ok(Ok(conn.last_insert_rowid())),
-        Err(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-            Ok(Err(StaffError::Taken {
-                store: store.to_owned(),
-                name: name.to_owned(),
-            }))
-        }
-        Err(e) => Err(e),
-    }
+        |r| r.get(0),
+    )?;
+    Ok(id.ok_or_else(|| StaffError::Taken {
+        store: store.to_owned(),
+        name: name.to_owned(),
+    }))
 }
 
 /// Gives an assistant a new PIN (hashed by [`hash_pin`]): the shop's kiosks take it at
 /// their next pull, and the old one stops working there.
-pub fn set_pin_hash(
-    conn: &Connection,
-    store: &str,
-    name: &str,
-    pin_hash: &str,
-) -> rusqlite::Result<Result<(), StaffError>> {
+pub fn set_pin_hash(conn: &dyn Sql, store: &str, name: &str, pin_hash: &str) -> db::Result<Result<(), StaffError>> {
     let changed = conn.execute(
         "UPDATE staff SET pin_hash = ?3 WHERE store_code = ?1 AND name = ?2 AND removed_at IS NULL",
         params![store, name, pin_hash],
@@ -89,7 +76,7 @@ pub fn set_pin_hash(
 
 /// `Ok` when a change reached the shop's current assistant of that name, else who was
 /// not found.
-fn one_assistant(changed: usize, store: &str, name: &str) -> Result<(), StaffError> {
+fn one_assistant(changed: u64, store: &str, name: &str) -> Result<(), StaffError> {
     if changed == 1 {
         Ok(())
     } else {
@@ -101,7 +88,7 @@ fn one_assistant(changed: usize, store: &str, name: &str) -> Result<(), StaffErr
 }
 
 /// Removes an assistant: their hash stops reaching the shop's kiosks at their next pull.
-pub fn remove(conn: &Connection, store: &str, name: &str, now: Timestamp) -> rusqlite::Result<Result<(), StaffError>> {
+pub fn remove(conn: &dyn Sql, store: &str, name: &str, now: Timestamp) -> db::Result<Result<(), StaffError>> {
     let changed = conn.execute(
         "UPDATE staff SET removed_at = ?3 WHERE store_code = ?1 AND name = ?2 AND removed_at IS NULL",
         params![store, name, now.as_second()],
@@ -110,29 +97,27 @@ pub fn remove(conn: &Connection, store: &str, name: &str, now: Timestamp) -> rus
 }
 
 /// A shop's current assistants with their PIN hashes, by name: what its kiosks get.
-pub fn of_store(conn: &Connection, store: &str) -> rusqlite::Result<Vec<StaffMember>> {
-    let mut stmt = conn.prepare_cached(
+pub fn of_store(conn: &dyn Sql, store: &str) -> db::Result<Vec<StaffMember>> {
+    conn.query_map(
         "SELECT id, name, pin_hash FROM staff WHERE store_code = ?1 AND removed_at IS NULL ORDER BY name",
-    )?;
-    stmt.query_map([store], |r| {
-        Ok(StaffMember {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            pin_hash: r.get(2)?,
-        })
-    })?
-    .collect()
+        params![store],
+        |r| {
+            Ok(StaffMember {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                pin_hash: r.get(2)?,
+            })
+        },
+    )
 }
 
 /// The id of a shop's current assistant, for their badge.
-pub fn id_of(conn: &Connection, store: &str, name: &str) -> rusqlite::Result<Result<i64, StaffError>> {
-    let id = conn
-        .query_row(
-            "SELECT id FROM staff WHERE store_code = ?1 AND name = ?2 AND removed_at IS NULL",
-            [store, name],
-            |r| r.get(0),
-        )
-        .optional()?;
+pub fn id_of(conn: &dyn Sql, store: &str, name: &str) -> db::Result<Result<i64, StaffError>> {
+    let id: Option<i64> = conn.query_opt(
+        "SELECT id FROM staff WHERE store_code = ?1 AND name = ?2 AND removed_at IS NULL",
+        params![store, name],
+        |r| r.get(0),
+    )?;
     Ok(id.ok_or_else(|| StaffError::Unknown {
         store: store.to_owned(),
         name: name.to_owned(),
@@ -140,41 +125,44 @@ pub fn id_of(conn: &Connection, store: &str, name: &str) -> rusqlite::Result<Res
 }
 
 /// Every current assistant, for `vitrine hub staff list`: (shop, name, added).
-pub fn list(conn: &Connection) -> rusqlite::Result<Vec<(String, String, Timestamp)>> {
-    let mut stmt = conn
-        .prepare("SELECT store_code, name, created_at FROM staff WHERE removed_at IS NULL ORDER BY store_code, name")?;
-    stmt.query_map([], |r| {
-        let at = Timestamp::from_second(r.get(2)?).unwrap_or(Timestamp::UNIX_EPOCH);
-        Ok((r.get(0)?, r.get(1)?, at))
-    })?
-    .collect()
+pub fn list(conn: &dyn Sql) -> db::Result<Vec<(String, String, Timestamp)>> {
+    conn.query_map(
+        "SELECT store_code, name, created_at FROM staff WHERE removed_at IS NULL ORDER BY store_code, name",
+        params![],
+        |r| {
+            let at = Timestamp::from_second(r.get(2)?).unwrap_or(Timestamp::UNIX_EPOCH);
+            Ok((r.get(0)?, r.get(1)?, at))
+        },
+    )
 }
 
 /// Stores a kiosk's staff audit events; returns how many were new (a resend is ignored).
 pub fn record_events(
-    conn: &Connection,
+    conn: &dyn Sql,
     device_id: i64,
     store: &str,
     events: &[StaffEvent],
     now: Timestamp,
-) -> rusqlite::Result<usize> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT OR IGNORE INTO staff_event
-             (device_id, event_id, store_code, at, kind, staff_id, locked_until, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
+) -> db::Result<usize> {
     let mut stored = 0;
     for e in events {
-        stored += stmt.execute(params![
-            device_id,
-            e.id,
-            store,
-            e.at.as_millisecond(),
-            e.kind.as_str(),
-            e.staff_id,
-            e.locked_until.map(|t| t.as_millisecond()),
-            now.as_millisecond()
-        ])?;
+        let inserted = conn.execute(
+            "INSERT INTO staff_event
+                 (device_id, event_id, store_code, at, kind, staff_id, locked_until, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT DO NOTHING",
+            params![
+                device_id,
+                e.id,
+                store,
+                e.at.as_millisecond(),
+                e.kind.as_str(),
+                e.staff_id,
+                e.locked_until.map(|t| t.as_millisecond()),
+                now.as_millisecond()
+            ],
+        )?;
+        stored += usize::from(inserted > 0);
     }
     Ok(stored)
 }
@@ -192,16 +180,15 @@ pub struct LogLine {
 }
 
 /// The latest `limit` audit events, of one shop or all, oldest first.
-pub fn log(conn: &Connection, store: Option<&str>, limit: usize) -> rusqlite::Result<Vec<LogLine>> {
-    let mut stmt = conn.prepare(
+pub fn log(conn: &dyn Sql, store: Option<&str>, limit: usize) -> db::Result<Vec<LogLine>> {
+    let ms = |v: Option<i64>| v.and_then(|v| Timestamp::from_millisecond(v).ok());
+    let mut lines = conn.query_map(
         "SELECT e.at, e.store_code, e.device_id, e.kind, s.name, e.locked_until
          FROM staff_event e LEFT JOIN staff s ON s.id = e.staff_id AND s.store_code = e.store_code
-         WHERE ?1 IS NULL OR e.store_code = ?1
+         WHERE CAST(?1 AS TEXT) IS NULL OR e.store_code = ?1
          ORDER BY e.at DESC, e.id DESC LIMIT ?2",
-    )?;
-    let ms = |v: Option<i64>| v.and_then(|v| Timestamp::from_millisecond(v).ok());
-    let mut lines = stmt
-        .query_map(params![store, limit as i64], |r| {
+        params![store, limit as i64],
+        |r| {
             Ok(LogLine {
                 at: ms(r.get(0)?).unwrap_or(Timestamp::UNIX_EPOCH),
                 store_code: r.get(1)?,
@@ -210,8 +197,8 @@ pub fn log(conn: &Connection, store: Option<&str>, limit: usize) -> rusqlite::Re
                 name: r.get(4)?,
                 locked_until: ms(r.get(5)?),
             })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        },
+    )?;
     lines.reverse();
     Ok(lines)
 }

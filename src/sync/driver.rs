@@ -128,9 +128,9 @@ impl Syncer {
         })
     }
 
-    async fn with_db<T: Send + 'static>(
+    async fn with_db<T: Send + 'static, E: std::error::Error + Send + Sync + 'static>(
         &self,
-        f: impl FnOnce(&mut Catalog) -> rusqlite::Result<T> + Send + 'static,
+        f: impl FnOnce(&mut Catalog) -> Result<T, E> + Send + 'static,
     ) -> anyhow::Result<T> {
         let db = self.db.clone();
         let result = tokio::task::spawn_blocking(move || {
@@ -149,7 +149,7 @@ impl Syncer {
             .with_db(move |c| {
                 let state = outbox::sender_state(c.connection())?;
                 let (stream, ops) = outbox::pending(c.connection(), batch)?;
-                Ok((state, stream, ops))
+                Ok::<_, rusqlite::Error>((state, stream, ops))
             })
             .await?;
         match engine::next(&state, &self.policy, now, ops.len()) {
@@ -282,7 +282,7 @@ impl Syncer {
                 if let Some(at) = page.inventory_as_of {
                     crate::catalog::set_inventory_as_of(c.connection(), at)?;
                 }
-                outbox::pulled(c.connection(), now)
+                Ok::<_, crate::db::Error>(outbox::pulled(c.connection(), now)?)
             })
             .await?;
             // An empty page ends the pull even if the hub says more: never spin.
@@ -420,7 +420,7 @@ impl Syncer {
         let (facts, disk_free) = self
             .with_db(move |c| {
                 let facts = heartbeat::read(c.connection())?;
-                Ok((facts, dir.as_deref().and_then(heartbeat::disk_free)))
+                Ok::<_, crate::db::Error>((facts, dir.as_deref().and_then(heartbeat::disk_free)))
             })
             .await?;
         let beat = heartbeat::build(facts, Timestamp::now(), self.camera.latest(), disk_free);

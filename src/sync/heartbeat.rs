@@ -35,7 +35,7 @@ pub struct Facts {
 }
 
 /// Reads the heartbeat's facts from the kiosk database.
-pub fn read(conn: &Connection) -> rusqlite::Result<Facts> {
+pub fn read(conn: &Connection) -> crate::db::Result<Facts> {
     Ok(Facts {
         status: outbox::status(conn)?,
         events_pending: roster::events_waiting(conn)?.saturating_add(events::waiting(conn)?),

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use crate::db::{self, Sql};
 
 use super::tokens;
 
@@ -166,19 +166,19 @@ impl Delta {
 
     /// Rewrites each touched term's row once, and marks the index changed (for the
     /// caches of every connection). Returns whether the vocabulary itself changed.
-    pub fn flush(self, tx: &Transaction<'_>) -> rusqlite::Result<bool> {
+    pub fn flush(self, tx: &dyn Sql) -> db::Result<bool> {
         if self.changes.is_empty() {
             return Ok(false);
         }
-        let mut read = tx.prepare_cached("SELECT postings FROM search_posting WHERE lang = ?1 AND term = ?2")?;
-        let mut write =
-            tx.prepare_cached("INSERT OR REPLACE INTO search_posting (lang, term, postings) VALUES (?1, ?2, ?3)")?;
-        let mut delete = tx.prepare_cached("DELETE FROM search_posting WHERE lang = ?1 AND term = ?2")?;
         let mut vocabulary_changed = false;
         let mut postings = Postings::new();
         for ((lang, term), change) in self.changes {
             postings.clear();
-            let existing: Option<Vec<u8>> = read.query_row(params![lang, term], |r| r.get(0)).optional()?;
+            let existing: Option<Vec<u8>> = tx.query_opt(
+                "SELECT postings FROM search_posting WHERE lang = ?1 AND term = ?2",
+                db::params![lang, term],
+                |r| r.get(0),
+            )?;
             if let Some(bytes) = &existing {
                 decode(bytes, &mut postings);
             }
@@ -191,12 +191,19 @@ impl Delta {
             postings.dedup_by_key(|(id, _)| *id);
             if postings.is_empty() {
                 if existing.is_some() {
-                    delete.execute(params![lang, term])?;
+                    tx.execute(
+                        "DELETE FROM search_posting WHERE lang = ?1 AND term = ?2",
+                        db::params![lang, term],
+                    )?;
                     vocabulary_changed = true;
                 }
             } else {
                 vocabulary_changed |= existing.is_none();
-                write.execute(params![lang, term, encode(&postings)])?;
+                tx.execute(
+                    "INSERT INTO search_posting (lang, term, postings) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (lang, term) DO UPDATE SET postings = excluded.postings",
+                    db::params![lang, term, encode(&postings)],
+                )?;
             }
         }
         bump(tx, "search_version")?;
@@ -208,19 +215,21 @@ impl Delta {
 }
 
 /// Increments a counter in `catalog_meta`.
-pub fn bump(tx: &Transaction<'_>, key: &str) -> rusqlite::Result<()> {
-    tx.prepare_cached(
+pub fn bump(tx: &dyn Sql, key: &str) -> db::Result<()> {
+    tx.execute(
         "INSERT INTO catalog_meta (key, value) VALUES (?1, '1')
-         ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
-    )?
-    .execute([key])?;
+         ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(catalog_meta.value AS BIGINT) + 1 AS TEXT)",
+        db::params![key],
+    )?;
     Ok(())
 }
 
 /// A group's searchable text as stored (`None` if there is no such product row).
-pub fn stored_doc(tx: &Transaction<'_>, id: i64) -> rusqlite::Result<Option<Doc>> {
-    tx.prepare_cached("SELECT title, brand, category, colors, search_text FROM product WHERE id = ?1")?
-        .query_row([id], |r| {
+pub fn stored_doc(tx: &dyn Sql, id: i64) -> db::Result<Option<Doc>> {
+    tx.query_opt(
+        "SELECT title, brand, category, colors, search_text FROM product WHERE id = ?1",
+        db::params![id],
+        |r| {
             Ok(Doc {
                 title: r.get(0)?,
                 brand: r.get(1)?,
@@ -228,8 +237,8 @@ pub fn stored_doc(tx: &Transaction<'_>, id: i64) -> rusqlite::Result<Option<Doc>
                 colors: r.get(3)?,
                 description: r.get(4)?,
             })
-        })
-        .optional()
+        },
+    )
 }
 
 /// Groups indexed per flush when building: bounds the memory a build holds.
@@ -237,11 +246,10 @@ const BUILD_CHUNK: usize = 20_000;
 
 /// Indexes every product group (a catalog imported before the index existed), into an
 /// empty index.
-pub fn build(tx: &Transaction<'_>) -> rusqlite::Result<()> {
-    let rows: Vec<(i64, String)> = tx
-        .prepare("SELECT id, lang FROM product")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
+pub fn build(tx: &dyn Sql) -> db::Result<()> {
+    let rows: Vec<(i64, String)> = tx.query_map("SELECT id, lang FROM product", db::params![], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
     for chunk in rows.chunks(BUILD_CHUNK) {
         let mut delta = Delta::default();
         for (id, lang) in chunk {
@@ -256,7 +264,7 @@ pub fn build(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO catalog_meta (key, value) VALUES ('search_index', ?1)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [super::INDEX_VERSION],
+        db::params![super::INDEX_VERSION],
     )?;
     Ok(())
 }

@@ -580,7 +580,7 @@ pub fn set_synonyms(conn: &mut Connection, rules: &[String]) -> Result<(), Strin
     if stored.iter().map(String::as_str).eq(rules.iter().map(|r| r.trim())) {
         return Ok(());
     }
-    let mut write = || -> rusqlite::Result<()> {
+    let mut write = || -> crate::db::Result<()> {
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM search_synonym", [])?;
         for (position, rule) in rules.iter().enumerate() {
@@ -590,7 +590,7 @@ pub fn set_synonyms(conn: &mut Connection, rules: &[String]) -> Result<(), Strin
             )?;
         }
         bump(&tx, "search_synonyms")?;
-        tx.commit()
+        Ok(tx.commit()?)
     };
     write().map_err(|e| format!("cannot save the synonyms: {e}"))
 }

@@ -107,16 +107,27 @@ impl From<StoreError> for ApiError {
             )
         };
         match &e {
-            // The pool is exhausted, the database busy, or the hub stopping: worth a retry.
+            // The pool is exhausted, the database busy or out of reach, or the hub
+            // stopping: worth a retry.
             StoreError::Pool(_) | StoreError::Closed => ApiError::unavailable(&e, 5),
             StoreError::Sql(sql) if busy(sql) => ApiError::unavailable(&e, 5),
-            StoreError::Db(_) | StoreError::Sql(_) | StoreError::Locked(_) => ApiError::internal(&e),
+            StoreError::Query(q) if q.is_unavailable() => ApiError::unavailable(&e, 5),
+            StoreError::Db(crate::db::DbError::Query(q)) if q.is_unavailable() => ApiError::unavailable(&e, 5),
+            StoreError::Db(_) | StoreError::Sql(_) | StoreError::Query(_) | StoreError::Locked(_) => {
+                ApiError::internal(&e)
+            }
         }
     }
 }
 
 impl From<rusqlite::Error> for ApiError {
     fn from(e: rusqlite::Error) -> ApiError {
+        StoreError::from(e).into()
+    }
+}
+
+impl From<crate::db::Error> for ApiError {
+    fn from(e: crate::db::Error) -> ApiError {
         StoreError::from(e).into()
     }
 }

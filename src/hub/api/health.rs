@@ -17,6 +17,6 @@ async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError
     if !state.store.writer_alive() {
         return Err(ApiError::unavailable(&"the hub's writer thread has stopped", 30));
     }
-    state.store.read(|c| c.execute_batch("SELECT 1")).await?;
+    state.store.read(|c| c.batch("SELECT 1")).await?;
     Ok("ok")
 }

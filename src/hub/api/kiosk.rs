@@ -68,7 +68,7 @@ async fn enroll(
         .store
         .write(move |w| {
             store::enroll(
-                w.catalog.connection(),
+                w.db(),
                 &request.code,
                 request.name.as_deref(),
                 request.store.as_deref(),
@@ -270,7 +270,7 @@ async fn kiosk_settings(
         .read(move |c| {
             let remote = crate::hub::kiosk_settings::effective(c, &device.store_code, device.id)?;
             let brand = crate::hub::brand::current_brand(c, fixed.as_deref())?;
-            Ok::<_, rusqlite::Error>((remote, brand))
+            Ok::<_, crate::db::Error>((remote, brand))
         })
         .await?;
     Ok(Json(KioskSettings {
@@ -405,13 +405,7 @@ async fn kiosk_staff_events(
     let stored = state
         .store
         .write(move |w| {
-            crate::hub::staff::record_events(
-                w.catalog.connection(),
-                device.id,
-                &device.store_code,
-                &request.events,
-                Timestamp::now(),
-            )
+            crate::hub::staff::record_events(w.db(), device.id, &device.store_code, &request.events, Timestamp::now())
         })
         .await??;
     Ok(Json(StaffEventsAck { stored }))
@@ -449,7 +443,7 @@ async fn kiosk_events(
         .store
         .write(move |w| {
             crate::hub::measure::events::record(
-                w.catalog.connection(),
+                w.db(),
                 &settings,
                 device.id,
                 &device.store_code,
@@ -514,7 +508,7 @@ async fn kiosk_heartbeat(
     let now = Timestamp::now();
     state
         .store
-        .write(move |w| crate::hub::fleet::record(w.catalog.connection(), device.id, &device.store_code, &beat, now))
+        .write(move |w| crate::hub::fleet::record(w.db(), device.id, &device.store_code, &beat, now))
         .await??;
     Ok(Json(HeartbeatAck { received_at: now }))
 }

@@ -15,6 +15,7 @@ use super::credentials::WebStoreAuth;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::webstore::check_customer;
 use super::{ApiError, AppState};
+use crate::db::{self, Sql};
 use crate::hub::auth::Scope;
 use crate::hub::measure::csv;
 use crate::hub::measure::orders::{self, Refused};
@@ -71,7 +72,7 @@ async fn put_consent(
     check_customer(&customer)?;
     let consent = state
         .store
-        .write(move |w| orders::set_consent(w.catalog.connection(), &customer, request.measurement, Timestamp::now()))
+        .write(move |w| orders::set_consent(w.db(), &customer, request.measurement, Timestamp::now()))
         .await??;
     Ok(Json(consent))
 }
@@ -116,7 +117,7 @@ async fn post_order(
     let order_id = order.order_id.clone();
     let status = state
         .store
-        .write(move |w| orders::record_order(w.catalog.connection(), &order, Timestamp::now()))
+        .write(move |w| orders::record_order(w.db(), &order, Timestamp::now()))
         .await??;
     Ok(Json(OrderReceipt { order_id, status }))
 }
@@ -157,7 +158,7 @@ async fn post_refund(
     let (id, refund_id) = (order_id.clone(), refund.refund_id.clone());
     let status = state
         .store
-        .write(move |w| orders::refund(w.catalog.connection(), &id, &refund, Timestamp::now()))
+        .write(move |w| orders::refund(w.db(), &id, &refund, Timestamp::now()))
         .await??;
     Ok(Json(RefundReceipt {
         order_id,
@@ -171,7 +172,7 @@ async fn compute<T: Send + 'static>(
     state: &AppState,
     key: &WebStoreAuth,
     query: ReportQuery,
-    f: fn(&rusqlite::Connection, &crate::hub::measure::Settings, Period, Option<&str>) -> rusqlite::Result<T>,
+    f: fn(&dyn Sql, &crate::hub::measure::Settings, Period, Option<&str>) -> db::Result<T>,
 ) -> Result<T, ApiError> {
     key.require(Scope::ReportsRead)?;
     let period = Period::parse(&query.from, &query.to).map_err(|why| ApiError::bad_request("invalid_period", why))?;

@@ -53,16 +53,7 @@ async fn register(
     let (targets, api_key, scopes) = (state.webhook_targets.clone(), key.id, key.scopes.clone());
     let registered = state
         .store
-        .write(move |w| {
-            webhooks::register(
-                w.catalog.connection(),
-                &targets,
-                api_key,
-                &scopes,
-                &request,
-                Timestamp::now(),
-            )
-        })
+        .write(move |w| webhooks::register(w.db(), &targets, api_key, &scopes, &request, Timestamp::now()))
         .await??
         .map_err(|e| match e {
             Refused::Invalid(why) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_endpoint", why),
@@ -98,7 +89,7 @@ async fn remove(
     let api_key = key.id;
     if state
         .store
-        .write(move |w| webhooks::remove(w.catalog.connection(), api_key, id))
+        .write(move |w| webhooks::remove(w.db(), api_key, id))
         .await??
     {
         Ok(StatusCode::NO_CONTENT)
@@ -120,7 +111,7 @@ async fn rotate(
     let api_key = key.id;
     state
         .store
-        .write(move |w| webhooks::rotate(w.catalog.connection(), api_key, id, Timestamp::now()))
+        .write(move |w| webhooks::rotate(w.db(), api_key, id, Timestamp::now()))
         .await??
         .map(Json)
         .ok_or_else(unknown)
@@ -169,7 +160,7 @@ async fn replay(
     let api_key = key.id;
     state
         .store
-        .write(move |w| webhooks::replay(w.catalog.connection(), api_key, id, request.since, Timestamp::now()))
+        .write(move |w| webhooks::replay(w.db(), api_key, id, request.since, Timestamp::now()))
         .await??
         .map(|queued| Json(ReplayResponse { queued }))
         .ok_or_else(unknown)

@@ -148,7 +148,7 @@ async fn erase_customer(
     let target = customer.clone();
     let removed_lines = state
         .store
-        .write(move |w| store::erase_customer(w.catalog.connection(), &target, Timestamp::now()))
+        .write(move |w| store::erase_customer(w.db(), &target, Timestamp::now()))
         .await??;
     tracing::info!(key = key.name, removed_lines, "customer erased");
     Ok(Json(EraseResponse {
@@ -186,15 +186,7 @@ pub async fn mint_for(state: &AppState, customer: String, lifetime_minutes: u8) 
     let audience = state.audience.clone();
     let minted = state
         .store
-        .write(move |w| {
-            customers::mint(
-                w.catalog.connection(),
-                &customer,
-                &audience,
-                lifetime_minutes,
-                Timestamp::now(),
-            )
-        })
+        .write(move |w| customers::mint(w.db(), &customer, &audience, lifetime_minutes, Timestamp::now()))
         .await??;
     minted.map_err(|e| match e {
         MintRefused::Erased => erased(),
@@ -221,7 +213,7 @@ async fn customer_alias(
     let target = customer.clone();
     let alias = state
         .store
-        .write(move |w| customers::alias_for(w.catalog.connection(), &target, Timestamp::now()))
+        .write(move |w| customers::alias_for(w.db(), &target, Timestamp::now()))
         .await??
         .ok_or_else(erased)?;
     Ok(Json(AliasResponse {
@@ -246,7 +238,7 @@ async fn register_signing_key(
         .store
         .write(move |w| {
             customers::register(
-                w.catalog.connection(),
+                w.db(),
                 api_key,
                 &request.public_key,
                 request.not_before,
@@ -273,7 +265,7 @@ async fn revoke_signing_key(
     let api_key = key.id;
     let revoked = state
         .store
-        .write(move |w| customers::revoke(w.catalog.connection(), api_key, key_id, Timestamp::now()))
+        .write(move |w| customers::revoke(w.db(), api_key, key_id, Timestamp::now()))
         .await??;
     if revoked {
         Ok(StatusCode::NO_CONTENT)

@@ -212,17 +212,7 @@ pub async fn add(ctx: Ctx, State(state): State<AppState>, Form(form): Form<AddFo
     let shown = email.clone();
     let added = state
         .store
-        .write(move |w| {
-            admin::add_account(
-                w.catalog.connection(),
-                &actor,
-                &email,
-                role,
-                &shops,
-                &hashed,
-                Timestamp::now(),
-            )
-        })
+        .write(move |w| admin::add_account(w.db(), &actor, &email, role, &shops, &hashed, Timestamp::now()))
         .await??;
     Ok(match added {
         Ok(_) => {
@@ -272,7 +262,7 @@ pub async fn remove(
     let (actor, email) = (ctx.actor(), account.email.clone());
     state
         .store
-        .write(move |w| admin::remove_account(w.catalog.connection(), &actor, &email, Timestamp::now()))
+        .write(move |w| admin::remove_account(w.db(), &actor, &email, Timestamp::now()))
         .await??
         .map_err(|_| ConsoleError::NotFound)?;
     Ok(ctx

@@ -627,7 +627,7 @@ async fn save(ctx: &Ctx, state: &AppState, form: &mut Multipart) -> Result<Respo
     let actor = ctx.actor();
     state
         .store
-        .write(move |w| admin::set_brand(w.catalog.connection(), &actor, &branding, Timestamp::now()))
+        .write(move |w| admin::set_brand(w.db(), &actor, &branding, Timestamp::now()))
         .await??;
     Ok(ctx
         .redirect(

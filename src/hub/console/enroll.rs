@@ -92,7 +92,7 @@ pub async fn create(
     let (actor, for_shop) = (ctx.actor(), shop.clone());
     let code = state
         .store
-        .write(move |w| admin::create_enroll_code(w.catalog.connection(), &actor, &for_shop, Timestamp::now()))
+        .write(move |w| admin::create_enroll_code(w.db(), &actor, &for_shop, Timestamp::now()))
         .await??;
     let link = EnrollLink {
         code: code.clone(),

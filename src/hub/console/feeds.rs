@@ -73,7 +73,7 @@ pub async fn list(ctx: Ctx, State(state): State<AppState>) -> Result<Response, C
             let fetches = urls
                 .iter()
                 .map(|url| imports::last_from(c, "fetch", url))
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<crate::db::Result<Vec<_>>>()?;
             Ok((imports::latest(c, 50)?, fetches))
         })
         .await?;
@@ -292,7 +292,7 @@ pub async fn upload(ctx: Ctx, State(state): State<AppState>, mut form: Multipart
                 .write(move |w| {
                     let action = format!("feed.upload.{what}");
                     let target = format!("import {id}");
-                    crate::hub::admin::record(w.catalog.connection(), &actor, &action, None, &target, Timestamp::now())
+                    crate::hub::admin::record(w.db(), &actor, &action, None, &target, Timestamp::now())
                 })
                 .await??;
             let to = format!("/console/feeds/{id}");

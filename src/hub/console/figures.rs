@@ -14,12 +14,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::civil::Date;
 use maud::html;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use rusqlite::Connection;
 use serde::Deserialize;
 
 use super::charts;
 use super::fleet::shop_name;
 use super::page::{ConsoleError, Ctx, Lang, tr};
+use crate::db::{self, Sql};
 use crate::hub::api::AppState;
 use crate::hub::measure::Settings;
 use crate::hub::measure::csv as to_csv;
@@ -71,23 +71,23 @@ fn scope_of(ctx: &Ctx, shop: Option<&str>) -> Result<Option<Vec<String>>, Consol
 }
 
 /// A report, as `report::shops` and its siblings compute it.
-type ReportFn<T> = fn(&Connection, &Settings, Period, Option<&str>) -> rusqlite::Result<T>;
+type ReportFn<T> = fn(&dyn Sql, &Settings, Period, Option<&str>) -> db::Result<T>;
 
 /// A report over `scope` (see [`scope_of`]).
 fn scoped<T: Merge>(
-    conn: &Connection,
+    conn: &dyn Sql,
     settings: &Settings,
     period: Period,
     scope: Option<&[String]>,
     f: ReportFn<T>,
-) -> rusqlite::Result<T> {
+) -> db::Result<T> {
     let Some(shops) = scope else {
         return f(conn, settings, period, None);
     };
     let mut parts = shops.iter().map(|s| f(conn, settings, period, Some(s.as_str())));
     // A limited account has at least one shop; were the list empty, refuse rather than
     // fall back to the chain.
-    let no_shop = || rusqlite::Error::InvalidParameterName("no shop".to_owned());
+    let no_shop = || db::Error::value("no shop");
     let mut merged = parts.next().ok_or_else(no_shop)??;
     for part in parts {
         merged = merged.merge(part?);

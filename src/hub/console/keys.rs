@@ -87,7 +87,7 @@ pub async fn create(
     let (actor, for_key, for_scopes) = (ctx.actor(), name.clone(), scopes.clone());
     let created = state
         .store
-        .write(move |w| admin::create_key(w.catalog.connection(), &actor, &for_key, &for_scopes, Timestamp::now()))
+        .write(move |w| admin::create_key(w.db(), &actor, &for_key, &for_scopes, Timestamp::now()))
         .await??;
     let key = match created {
         Ok(key) => key,
@@ -120,7 +120,7 @@ pub async fn revoke(
     let actor = ctx.actor();
     let revoked = state
         .store
-        .write(move |w| admin::revoke_key(w.catalog.connection(), &actor, id, Timestamp::now()))
+        .write(move |w| admin::revoke_key(w.db(), &actor, id, Timestamp::now()))
         .await??;
     if !revoked {
         return Err(ConsoleError::NotFound);
@@ -199,7 +199,7 @@ pub async fn replay(
     let queued = state
         .store
         .write(move |w| {
-            let conn = w.catalog.connection();
+            let conn = w.db();
             let queued = webhooks::replay(conn, id, endpoint, now - SignedDuration::from_hours(24), now)?;
             if queued.is_some() {
                 admin::record(
@@ -211,7 +211,7 @@ pub async fn replay(
                     now,
                 )?;
             }
-            Ok::<_, rusqlite::Error>(queued)
+            Ok::<_, crate::db::Error>(queued)
         })
         .await??
         .ok_or(ConsoleError::NotFound)?;

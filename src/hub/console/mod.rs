@@ -43,6 +43,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use super::api::AppState;
 use super::store::Store;
+use crate::db::{self, Sql, params};
 
 /// How long a session lasts without being used.
 pub const SESSION_HOURS: i64 = 8;
@@ -65,9 +66,9 @@ pub struct Keys {
 impl Keys {
     /// From the hub's secrets (`hub_secret`); `secure` when the console is served over
     /// HTTPS (the hub's `public_url`).
-    pub fn load(conn: &rusqlite::Connection, secure: bool) -> rusqlite::Result<Keys> {
-        let secret = |name: &str| -> rusqlite::Result<Vec<u8>> {
-            conn.query_row("SELECT value FROM hub_secret WHERE name = ?1", [name], |r| r.get(0))
+    pub fn load(conn: &dyn Sql, secure: bool) -> db::Result<Keys> {
+        let secret = |name: &str| -> db::Result<Vec<u8>> {
+            conn.one("SELECT value FROM hub_secret WHERE name = ?1", params![name])
         };
         let key = Sha512::digest(secret("console_cookie_key")?);
         let salt = hex::encode(&secret("console_csrf_salt")?);

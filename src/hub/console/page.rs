@@ -367,8 +367,8 @@ impl From<crate::hub::store::StoreError> for ConsoleError {
     }
 }
 
-impl From<rusqlite::Error> for ConsoleError {
-    fn from(e: rusqlite::Error) -> ConsoleError {
+impl From<crate::db::Error> for ConsoleError {
+    fn from(e: crate::db::Error) -> ConsoleError {
         ConsoleError::Internal(e.to_string())
     }
 }

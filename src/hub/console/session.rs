@@ -12,10 +12,10 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_login::{AuthUser, AuthnBackend};
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
+use crate::db::{self, Sql, params};
 use crate::hub::accounts::{self, Account, Refused};
 use crate::hub::store::Store;
 
@@ -76,7 +76,7 @@ impl AuthnBackend for Backend {
         let claimed_for = email.clone();
         let claimed = self
             .store
-            .write(move |w| accounts::claim_attempt(w.catalog.connection(), &claimed_for, now))
+            .write(move |w| accounts::claim_attempt(w.db(), &claimed_for, now))
             .await?
             .map_err(|e| SignInError::Store(e.to_string()))?;
         let account = match claimed {
@@ -92,7 +92,7 @@ impl AuthnBackend for Backend {
             return Ok(None);
         };
         self.store
-            .write(move |w| accounts::signed_in(w.catalog.connection(), &email))
+            .write(move |w| accounts::signed_in(w.db(), &email))
             .await?
             .map_err(|e| SignInError::Store(e.to_string()))?;
         Ok(Some(account))
@@ -130,9 +130,10 @@ impl DbSessions {
                     "INSERT INTO console_session (id, record, expires_at) VALUES (?1, ?2, ?3)
                      ON CONFLICT (id) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at"
                 } else {
-                    "INSERT OR IGNORE INTO console_session (id, record, expires_at) VALUES (?1, ?2, ?3)"
+                    "INSERT INTO console_session (id, record, expires_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT DO NOTHING"
                 };
-                w.catalog.connection().execute(sql, params![id, json, expires])
+                w.db().execute(sql, params![id, json, expires])
             })
             .await
             .map_err(backend)?
@@ -161,12 +162,11 @@ impl SessionStore for DbSessions {
         let json: Option<String> = self
             .store
             .read(move |c| {
-                c.query_row(
+                c.query_opt(
                     "SELECT record FROM console_session WHERE id = ?1 AND expires_at > ?2",
                     params![id, now],
                     |r| r.get(0),
                 )
-                .optional()
             })
             .await
             .map_err(backend)?;
@@ -177,11 +177,7 @@ impl SessionStore for DbSessions {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         let id = id.to_string();
         self.store
-            .write(move |w| {
-                w.catalog
-                    .connection()
-                    .execute("DELETE FROM console_session WHERE id = ?1", [id])
-            })
+            .write(move |w| w.db().execute("DELETE FROM console_session WHERE id = ?1", params![id]))
             .await
             .map_err(backend)?
             .map_err(backend)?;
@@ -190,8 +186,11 @@ impl SessionStore for DbSessions {
 }
 
 /// Deletes the sessions past their expiry.
-pub fn prune(conn: &rusqlite::Connection, now: Timestamp) -> rusqlite::Result<usize> {
-    conn.execute("DELETE FROM console_session WHERE expires_at <= ?1", [now.as_second()])
+pub fn prune(conn: &dyn Sql, now: Timestamp) -> db::Result<u64> {
+    conn.execute(
+        "DELETE FROM console_session WHERE expires_at <= ?1",
+        params![now.as_second()],
+    )
 }
 
 pub type AuthSession = axum_login::AuthSession<Backend>;

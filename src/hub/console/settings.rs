@@ -192,16 +192,7 @@ async fn change(ctx: Ctx, state: AppState, target: Target, form: SettingForm) ->
     let actor = ctx.actor();
     let changed = state
         .store
-        .write(move |w| {
-            kiosk_settings::set(
-                w.catalog.connection(),
-                &actor,
-                &target,
-                name,
-                value.as_deref(),
-                Timestamp::now(),
-            )
-        })
+        .write(move |w| kiosk_settings::set(w.db(), &actor, &target, name, value.as_deref(), Timestamp::now()))
         .await??;
     let back = ctx.path.clone();
     Ok(match changed {

@@ -162,7 +162,7 @@ pub async fn add_staff(
     let shown = name.clone();
     let added = state
         .store
-        .write(move |w| admin::add_staff(w.catalog.connection(), &actor, &shop, &name, &hashed, Timestamp::now()))
+        .write(move |w| admin::add_staff(w.db(), &actor, &shop, &name, &hashed, Timestamp::now()))
         .await??;
     Ok(match added {
         Ok(_) => {
@@ -197,7 +197,7 @@ pub async fn remove_staff(
     let (actor, shop, who) = (ctx.actor(), code.clone(), name.clone());
     state
         .store
-        .write(move |w| admin::remove_staff(w.catalog.connection(), &actor, &shop, &who, Timestamp::now()))
+        .write(move |w| admin::remove_staff(w.db(), &actor, &shop, &who, Timestamp::now()))
         .await??
         .map_err(|_| ConsoleError::NotFound)?;
     let back = format!("/console/shops/{}", crate::protocol::params::segment(&code));
@@ -230,7 +230,7 @@ pub async fn reset_pin(
     let (actor, shop, who) = (ctx.actor(), code.clone(), name.clone());
     state
         .store
-        .write(move |w| admin::reset_pin(w.catalog.connection(), &actor, &shop, &who, &hashed, Timestamp::now()))
+        .write(move |w| admin::reset_pin(w.db(), &actor, &shop, &who, &hashed, Timestamp::now()))
         .await??
         .map_err(|_| ConsoleError::NotFound)?;
     Ok(ctx

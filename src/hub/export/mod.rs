@@ -20,11 +20,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use super::images::{self, Targets};
 use super::store::Store;
+use crate::db::{self, Sql, params};
 
 /// Events read per round.
 const BATCH: usize = 500;
@@ -60,54 +60,52 @@ fn pseudonym(key: &[u8], visit: &str) -> String {
 
 /// The events after `name`'s cursor, at most `max`; a new export starts with the events
 /// of the last [`FIRST_LOOK_BACK`] before `now` (those a kiosk sent late included).
-pub fn after_cursor(conn: &Connection, name: &str, now: Timestamp, max: usize) -> rusqlite::Result<Vec<Row>> {
-    let cursor: Option<i64> = conn
-        .query_row("SELECT seq FROM export_cursor WHERE name = ?1", [name], |r| r.get(0))
-        .optional()?;
+pub fn after_cursor(conn: &dyn Sql, name: &str, now: Timestamp, max: usize) -> db::Result<Vec<Row>> {
+    let cursor: Option<i64> = conn.query_opt("SELECT seq FROM export_cursor WHERE name = ?1", params![name], |r| {
+        r.get(0)
+    })?;
     let cursor = match cursor {
         Some(seq) => seq,
-        None => conn.query_row(
+        None => conn.one(
             "SELECT COALESCE((SELECT MIN(seq) - 1 FROM kiosk_event WHERE at >= ?1),
                              (SELECT MAX(seq) FROM kiosk_event), 0)",
-            [(now - FIRST_LOOK_BACK).as_millisecond()],
-            |r| r.get(0),
+            params![(now - FIRST_LOOK_BACK).as_millisecond()],
         )?,
     };
-    let key: Vec<u8> = conn.query_row(
+    let key: Vec<u8> = conn.one(
         "SELECT value FROM hub_secret WHERE name = 'export_visit_key'",
-        [],
-        |r| r.get(0),
+        params![],
     )?;
-    let mut stmt = conn.prepare_cached(
+    conn.query_map(
         "SELECT e.seq, e.store_code, e.device_id, e.at, e.visit, e.kind, e.sku, e.detail, e.value,
-             CASE WHEN c.measurement THEN v.customer END
+             CASE WHEN c.measurement <> 0 THEN v.customer END
          FROM kiosk_event e
          LEFT JOIN visit v ON v.session = e.visit
          LEFT JOIN consent c ON c.customer = v.customer
          WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?2",
-    )?;
-    stmt.query_map(params![cursor, max as i64], |r| {
-        Ok(Row {
-            seq: r.get(0)?,
-            store_code: r.get(1)?,
-            device_id: r.get(2)?,
-            at: Timestamp::from_millisecond(r.get(3)?).unwrap_or(Timestamp::UNIX_EPOCH),
-            visit: r.get::<_, Option<String>>(4)?.map(|v| pseudonym(&key, &v)),
-            kind: r.get(5)?,
-            sku: r.get(6)?,
-            detail: r.get(7)?,
-            value: r.get(8)?,
-            customer: r.get(9)?,
-        })
-    })?
-    .collect()
+        params![cursor, max as i64],
+        |r| {
+            Ok(Row {
+                seq: r.get(0)?,
+                store_code: r.get(1)?,
+                device_id: r.get(2)?,
+                at: Timestamp::from_millisecond(r.get(3)?).unwrap_or(Timestamp::UNIX_EPOCH),
+                visit: r.get::<Option<String>>(4)?.map(|v| pseudonym(&key, &v)),
+                kind: r.get(5)?,
+                sku: r.get(6)?,
+                detail: r.get(7)?,
+                value: r.get(8)?,
+                customer: r.get(9)?,
+            })
+        },
+    )
 }
 
-/// Records that `name` forwarded everything up to `seq`.
-pub fn advance(conn: &Connection, name: &str, seq: i64) -> rusqlite::Result<()> {
+/// Records that `name` forwarded everything up to `seq` (a cursor never moves back).
+pub fn advance(conn: &dyn Sql, name: &str, seq: i64) -> db::Result<()> {
     conn.execute(
         "INSERT INTO export_cursor (name, seq) VALUES (?1, ?2)
-         ON CONFLICT (name) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+         ON CONFLICT (name) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > export_cursor.seq",
         params![name, seq],
     )?;
     Ok(())
@@ -167,7 +165,7 @@ pub async fn run(store: Store, targets: Arc<Targets>, exporter: Arc<dyn Exporter
         match sent {
             Ok(()) | Err(Failure::Refused(_)) => {
                 failures = 0;
-                match store.write(move |w| advance(w.catalog.connection(), name, last)).await {
+                match store.write(move |w| advance(w.db(), name, last)).await {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => tracing::error!(export = name, error = %e, "cannot record the export's place"),
                     Err(_) => return,

@@ -7,8 +7,8 @@
 //! evaluating at once cannot open it twice.
 
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::{Connection, params};
 
+use crate::db::{self, Sql, params};
 use crate::hub::webhooks;
 use crate::protocol::fleet::{CameraState, Heartbeat};
 use crate::protocol::webhooks::{KIOSK_ALERT, KioskAlert};
@@ -124,23 +124,26 @@ pub fn conditions(facts: &Facts<'_>, now: Timestamp) -> Vec<(Kind, String)> {
 /// (nothing is known of them), and one cleared in the last [`QUIET_AFTER_CLEARING`] does
 /// not open again. Returns how many changed.
 pub fn apply(
-    conn: &Connection,
+    conn: &dyn Sql,
     device_id: i64,
     store_code: &str,
     holding: &[(Kind, String)],
     now: Timestamp,
-) -> rusqlite::Result<usize> {
-    let open: Vec<(i64, String, String)> = conn
-        .prepare_cached("SELECT id, kind, detail FROM kiosk_alert WHERE device_id = ?1 AND cleared_at IS NULL")?
-        .query_map([device_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+) -> db::Result<usize> {
+    let open: Vec<(i64, String, String)> = conn.query_map(
+        "SELECT id, kind, detail FROM kiosk_alert WHERE device_id = ?1 AND cleared_at IS NULL",
+        params![device_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     let mut changed = 0;
     let offline = holding.iter().any(|(k, _)| *k == Kind::Offline);
     for (id, kind, detail) in &open {
         let stale = offline && kind != Kind::Offline.as_str();
         if !stale && !holding.iter().any(|(k, _)| k.as_str() == kind) {
-            conn.prepare_cached("UPDATE kiosk_alert SET cleared_at = ?2 WHERE id = ?1")?
-                .execute(params![id, now.as_second()])?;
+            conn.execute(
+                "UPDATE kiosk_alert SET cleared_at = ?2 WHERE id = ?1",
+                params![id, now.as_second()],
+            )?;
             announce(conn, *id, device_id, store_code, kind, "cleared", detail, now)?;
             changed += 1;
         }
@@ -149,25 +152,20 @@ pub fn apply(
         if open.iter().any(|(_, k, _)| k == kind.as_str()) {
             continue;
         }
-        let cleared_lately: bool = conn
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM kiosk_alert WHERE device_id = ?1 AND kind = ?2 AND cleared_at > ?3)",
-            )?
-            .query_row(
-                params![device_id, kind.as_str(), (now - QUIET_AFTER_CLEARING).as_second()],
-                |r| r.get(0),
-            )?;
+        let cleared_lately: bool = conn.one(
+            "SELECT EXISTS (SELECT 1 FROM kiosk_alert WHERE device_id = ?1 AND kind = ?2 AND cleared_at > ?3)",
+            params![device_id, kind.as_str(), (now - QUIET_AFTER_CLEARING).as_second()],
+        )?;
         if cleared_lately {
             continue;
         }
-        let inserted = conn
-            .prepare_cached(
-                "INSERT OR IGNORE INTO kiosk_alert (device_id, store_code, kind, detail, opened_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![device_id, store_code, kind.as_str(), detail, now.as_second()])?;
-        if inserted == 1 {
-            let id = conn.last_insert_rowid();
+        let inserted: Option<i64> = conn.query_opt(
+            "INSERT INTO kiosk_alert (device_id, store_code, kind, detail, opened_at)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING RETURNING id",
+            params![device_id, store_code, kind.as_str(), detail, now.as_second()],
+            |r| r.get(0),
+        )?;
+        if let Some(id) = inserted {
             announce(conn, id, device_id, store_code, kind.as_str(), "opened", detail, now)?;
             changed += 1;
         }
@@ -177,7 +175,7 @@ pub fn apply(
 
 #[allow(clippy::too_many_arguments)]
 fn announce(
-    conn: &Connection,
+    conn: &dyn Sql,
     alert_id: i64,
     device_id: i64,
     store_code: &str,
@@ -185,7 +183,7 @@ fn announce(
     state: &str,
     detail: &str,
     now: Timestamp,
-) -> rusqlite::Result<()> {
+) -> db::Result<()> {
     let body = KioskAlert {
         alert_id,
         device_id,
@@ -312,33 +310,34 @@ mod applied {
     #[test]
     fn an_alert_clears_then_stays_quiet_a_while_and_going_offline_keeps_the_others() {
         let dir = tempfile::tempdir().unwrap();
-        let conn = crate::db::open(&dir.path().join("hub.sqlite"), crate::db::Schema::Hub).unwrap();
+        let file = crate::db::open(&dir.path().join("hub.sqlite"), crate::db::Schema::Hub).unwrap();
+        let conn: &dyn Sql = &file;
         let now = Timestamp::from_second(1_700_000_000).unwrap();
         let disk = vec![(Kind::DiskLow, "1 MB free".to_owned())];
         let offline = vec![(Kind::Offline, "no heartbeat".to_owned())];
-        let open = |conn: &Connection| -> Vec<String> {
-            conn.prepare("SELECT kind FROM kiosk_alert WHERE cleared_at IS NULL ORDER BY kind")
-                .unwrap()
-                .query_map([], |r| r.get(0))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect()
+        let open = |conn: &dyn Sql| -> Vec<String> {
+            conn.query_map(
+                "SELECT kind FROM kiosk_alert WHERE cleared_at IS NULL ORDER BY kind",
+                params![],
+                |r| r.get(0),
+            )
+            .unwrap()
         };
-        assert_eq!(apply(&conn, 1, "PARIS", &disk, now).unwrap(), 1);
+        assert_eq!(apply(conn, 1, "PARIS", &disk, now).unwrap(), 1);
         assert_eq!(
-            apply(&conn, 1, "PARIS", &offline, now).unwrap(),
+            apply(conn, 1, "PARIS", &offline, now).unwrap(),
             1,
             "offline opens, disk stays"
         );
-        assert_eq!(open(&conn), ["disk_low", "offline"]);
+        assert_eq!(open(conn), ["disk_low", "offline"]);
         assert_eq!(
-            apply(&conn, 1, "PARIS", &[], now).unwrap(),
+            apply(conn, 1, "PARIS", &[], now).unwrap(),
             2,
             "back, and the disk was freed"
         );
         let soon = now + SignedDuration::from_mins(1);
-        assert_eq!(apply(&conn, 1, "PARIS", &disk, soon).unwrap(), 0, "no flapping");
+        assert_eq!(apply(conn, 1, "PARIS", &disk, soon).unwrap(), 0, "no flapping");
         let later = now + QUIET_AFTER_CLEARING + SignedDuration::from_secs(1);
-        assert_eq!(apply(&conn, 1, "PARIS", &disk, later).unwrap(), 1);
+        assert_eq!(apply(conn, 1, "PARIS", &disk, later).unwrap(), 1);
     }
 }

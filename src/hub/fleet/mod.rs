@@ -10,8 +10,8 @@
 pub mod alerts;
 
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::db::{self, Dialect, Sql, params};
 use crate::protocol::fleet::{Heartbeat, MAX_HEARTBEAT_TEXT};
 
 /// A kiosk heard from within this is online.
@@ -54,74 +54,72 @@ pub fn check(beat: &Heartbeat) -> Result<(), String> {
 }
 
 /// The edits a kiosk had waiting at the end of `hour`, if the hub heard from it then.
-fn pending_in(conn: &Connection, device_id: i64, hour: i64) -> rusqlite::Result<Option<u64>> {
-    conn.prepare_cached("SELECT outbox_pending FROM kiosk_health_hour WHERE device_id = ?1 AND hour = ?2")?
-        .query_row(params![device_id, hour], |r| r.get(0))
-        .optional()
+fn pending_in(conn: &dyn Sql, device_id: i64, hour: i64) -> db::Result<Option<u64>> {
+    conn.query_opt(
+        "SELECT outbox_pending FROM kiosk_health_hour WHERE device_id = ?1 AND hour = ?2",
+        params![device_id, hour],
+        |r| r.get(0),
+    )
 }
 
 /// The shop of kiosk `id`, unless it is unknown or revoked.
-pub fn store_of(conn: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
-    conn.prepare_cached("SELECT store_code FROM device WHERE id = ?1 AND revoked_at IS NULL")?
-        .query_row([id], |r| r.get(0))
-        .optional()
+pub fn store_of(conn: &dyn Sql, id: i64) -> db::Result<Option<String>> {
+    conn.query_opt(
+        "SELECT store_code FROM device WHERE id = ?1 AND revoked_at IS NULL",
+        params![id],
+        |r| r.get(0),
+    )
 }
 
 /// Stores a kiosk's heartbeat and opens or clears its alerts. `now` is the hub's clock.
-pub fn record(
-    conn: &Connection,
-    device_id: i64,
-    store_code: &str,
-    beat: &Heartbeat,
-    now: Timestamp,
-) -> rusqlite::Result<()> {
+pub fn record(conn: &dyn Sql, device_id: i64, store_code: &str, beat: &Heartbeat, now: Timestamp) -> db::Result<()> {
     let offset = beat.sent_at.duration_since(now).as_millis();
     let offset = i64::try_from(offset).unwrap_or(if offset > 0 { i64::MAX } else { i64::MIN });
-    let report = serde_json::to_string(beat).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+    let report = serde_json::to_string(beat).map_err(db::Error::value)?;
     let hour = now.as_second().div_euclid(3600);
     let pending_hour_before = pending_in(conn, device_id, hour - 1)?;
-    let tx = conn.unchecked_transaction()?;
-    tx.prepare_cached(
+    let tx = conn.begin()?;
+    tx.execute(
         "INSERT INTO kiosk_health (device_id, received_at, app_version, settings_version, clock_offset_ms, report)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (device_id) DO UPDATE SET received_at = excluded.received_at,
              app_version = excluded.app_version, settings_version = excluded.settings_version,
              clock_offset_ms = excluded.clock_offset_ms, report = excluded.report",
-    )?
-    .execute(params![
-        device_id,
-        now.as_second(),
-        beat.app_version,
-        beat.settings_version,
-        offset,
-        report
-    ])?;
-    tx.prepare_cached(
+        params![
+            device_id,
+            now.as_second(),
+            beat.app_version,
+            beat.settings_version,
+            offset,
+            report
+        ],
+    )?;
+    tx.execute(
         "INSERT INTO kiosk_health_hour (device_id, hour, received_at, outbox_pending, outbox_rejected, camera,
              disk_free_mb, clock_offset_ms, heartbeats)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)
          ON CONFLICT (device_id, hour) DO UPDATE SET received_at = excluded.received_at,
              outbox_pending = excluded.outbox_pending, outbox_rejected = excluded.outbox_rejected,
              camera = excluded.camera, disk_free_mb = excluded.disk_free_mb,
-             clock_offset_ms = excluded.clock_offset_ms, heartbeats = heartbeats + 1",
-    )?
-    .execute(params![
-        device_id,
-        hour,
-        now.as_second(),
-        beat.outbox_pending,
-        beat.outbox_rejected,
-        beat.camera.state.as_str(),
-        beat.disk_free_bytes.map(|b| b / (1024 * 1024)),
-        offset
-    ])?;
+             clock_offset_ms = excluded.clock_offset_ms, heartbeats = kiosk_health_hour.heartbeats + 1",
+        params![
+            device_id,
+            hour,
+            now.as_second(),
+            beat.outbox_pending,
+            beat.outbox_rejected,
+            beat.camera.state.as_str(),
+            beat.disk_free_bytes.map(|b| b / (1024 * 1024)),
+            offset
+        ],
+    )?;
     let facts = alerts::Facts {
         heartbeat: beat,
         received_at: now,
         clock_offset_ms: offset,
         pending_hour_before,
     };
-    alerts::apply(&tx, device_id, store_code, &alerts::conditions(&facts, now), now)?;
+    alerts::apply(&*tx, device_id, store_code, &alerts::conditions(&facts, now), now)?;
     tx.commit()
 }
 
@@ -129,15 +127,14 @@ pub fn record(
 /// Silence counts from `since` at the earliest (the hub's start): a hub that was down
 /// heard nothing, and must not call its whole fleet offline. Returns how many alerts
 /// opened or cleared.
-pub fn evaluate_all(conn: &Connection, now: Timestamp, since: Timestamp) -> rusqlite::Result<usize> {
-    let rows: Vec<(i64, String, i64, i64, String)> = conn
-        .prepare(
-            "SELECT d.id, d.store_code, h.received_at, h.clock_offset_ms, h.report
-             FROM kiosk_health h JOIN device d ON d.id = h.device_id WHERE d.revoked_at IS NULL",
-        )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    let tx = conn.unchecked_transaction()?;
+pub fn evaluate_all(conn: &dyn Sql, now: Timestamp, since: Timestamp) -> db::Result<usize> {
+    let rows: Vec<(i64, String, i64, i64, String)> = conn.query_map(
+        "SELECT d.id, d.store_code, h.received_at, h.clock_offset_ms, h.report
+         FROM kiosk_health h JOIN device d ON d.id = h.device_id WHERE d.revoked_at IS NULL",
+        params![],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?;
+    let tx = conn.begin()?;
     let mut changed = 0;
     for (device_id, store, received_at, offset, report) in rows {
         let Ok(beat) = serde_json::from_str::<Heartbeat>(&report) else {
@@ -146,14 +143,14 @@ pub fn evaluate_all(conn: &Connection, now: Timestamp, since: Timestamp) -> rusq
         let received_at = Timestamp::from_second(received_at).unwrap_or(now);
         let hour = received_at.as_second().div_euclid(3600);
         let heard = received_at.max(since);
-        let pending_hour_before = pending_in(&tx, device_id, hour - 1)?;
+        let pending_hour_before = pending_in(&*tx, device_id, hour - 1)?;
         let facts = alerts::Facts {
             heartbeat: &beat,
             received_at: heard,
             clock_offset_ms: offset,
             pending_hour_before,
         };
-        changed += alerts::apply(&tx, device_id, &store, &alerts::conditions(&facts, now), now)?;
+        changed += alerts::apply(&*tx, device_id, &store, &alerts::conditions(&facts, now), now)?;
     }
     tx.commit()?;
     Ok(changed)
@@ -196,10 +193,10 @@ pub struct Kiosk {
 
 const KIOSK_COLUMNS: &str = "d.id, d.store_code, d.name, d.enrolled_at, h.received_at, h.clock_offset_ms, h.report";
 
-fn kiosk_row(r: &rusqlite::Row<'_>, now: Timestamp) -> rusqlite::Result<Kiosk> {
-    let last_seen = r.get::<_, Option<i64>>(4)?.and_then(|s| Timestamp::from_second(s).ok());
+fn kiosk_row(r: &db::Row<'_>, now: Timestamp) -> db::Result<Kiosk> {
+    let last_seen = r.get::<Option<i64>>(4)?.and_then(|s| Timestamp::from_second(s).ok());
     let heartbeat = r
-        .get::<_, Option<String>>(6)?
+        .get::<Option<String>>(6)?
         .and_then(|j| serde_json::from_str::<Heartbeat>(&j).ok());
     let presence = match last_seen {
         None => Presence::Never,
@@ -213,14 +210,14 @@ fn kiosk_row(r: &rusqlite::Row<'_>, now: Timestamp) -> rusqlite::Result<Kiosk> {
         enrolled_at: Timestamp::from_second(r.get(3)?).unwrap_or(Timestamp::UNIX_EPOCH),
         last_seen,
         heartbeat,
-        clock_offset_ms: r.get::<_, Option<i64>>(5)?.unwrap_or(0),
+        clock_offset_ms: r.get::<Option<i64>>(5)?.unwrap_or(0),
         presence,
         outdated: false,
         open_alerts: Vec::new(),
     })
 }
 
-fn alert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Alert>> {
+fn alert_row(r: &db::Row<'_>) -> db::Result<Option<Alert>> {
     let kind: String = r.get(1)?;
     Ok(alerts::Kind::parse(&kind).map(|kind| Alert {
         id: r.get(0).unwrap_or_default(),
@@ -228,7 +225,7 @@ fn alert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Alert>> {
         detail: r.get(2).unwrap_or_default(),
         opened_at: Timestamp::from_second(r.get(3).unwrap_or_default()).unwrap_or(Timestamp::UNIX_EPOCH),
         cleared_at: r
-            .get::<_, Option<i64>>(4)
+            .get::<Option<i64>>(4)
             .ok()
             .flatten()
             .and_then(|s| Timestamp::from_second(s).ok()),
@@ -237,23 +234,29 @@ fn alert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Alert>> {
 
 /// The kiosks (not revoked) of `shops` (every shop when `None`), by shop then id, with
 /// their open alerts and whether they run an older version than the fleet's newest.
-pub fn list(conn: &Connection, shops: Option<&[String]>, now: Timestamp) -> rusqlite::Result<Vec<Kiosk>> {
+pub fn list(conn: &dyn Sql, shops: Option<&[String]>, now: Timestamp) -> db::Result<Vec<Kiosk>> {
     let shops_json = shops.map(|s| serde_json::to_string(s).unwrap_or_default());
-    let mut kiosks: Vec<Kiosk> = conn
-        .prepare_cached(&format!(
+    let mut kiosks: Vec<Kiosk> = conn.query_map(
+        &format!(
             "SELECT {KIOSK_COLUMNS} FROM device d LEFT JOIN kiosk_health h ON h.device_id = d.id
-             WHERE d.revoked_at IS NULL AND (?1 IS NULL OR d.store_code IN (SELECT value FROM json_each(?1)))
-             ORDER BY d.store_code, d.id"
-        ))?
-        .query_map([&shops_json], |r| kiosk_row(r, now))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut by_device: std::collections::HashMap<i64, Vec<Alert>> = std::collections::HashMap::new();
-    let mut open = conn.prepare_cached(
-        "SELECT id, kind, detail, opened_at, cleared_at, device_id FROM kiosk_alert
-         WHERE cleared_at IS NULL AND (?1 IS NULL OR store_code IN (SELECT value FROM json_each(?1)))",
+             WHERE d.revoked_at IS NULL AND {} ORDER BY d.store_code, d.id",
+            in_shops(conn, "d.store_code")
+        ),
+        params![shops_json],
+        |r| kiosk_row(r, now),
     )?;
-    for row in open.query_map([&shops_json], |r| Ok((r.get::<_, i64>(5)?, alert_row(r)?)))? {
-        if let (device, Some(alert)) = row? {
+    let mut by_device: std::collections::HashMap<i64, Vec<Alert>> = std::collections::HashMap::new();
+    let open: Vec<(i64, Option<Alert>)> = conn.query_map(
+        &format!(
+            "SELECT id, kind, detail, opened_at, cleared_at, device_id FROM kiosk_alert
+             WHERE cleared_at IS NULL AND {}",
+            in_shops(conn, "store_code")
+        ),
+        params![shops_json],
+        |r| Ok((r.get(5)?, alert_row(r)?)),
+    )?;
+    for row in open {
+        if let (device, Some(alert)) = row {
             by_device.entry(device).or_default().push(alert);
         }
     }
@@ -269,15 +272,24 @@ pub fn list(conn: &Connection, shops: Option<&[String]>, now: Timestamp) -> rusq
     Ok(kiosks)
 }
 
+/// `column` is one of the shops listed in `?1` (JSON), or `?1` is NULL (every shop).
+fn in_shops(conn: &dyn Sql, column: &str) -> String {
+    match conn.dialect() {
+        Dialect::Sqlite => format!("(?1 IS NULL OR {column} IN (SELECT value FROM json_each(?1)))"),
+        Dialect::Postgres => format!(
+            "(CAST(?1 AS TEXT) IS NULL OR {column} IN (SELECT jsonb_array_elements_text(CAST(?1 AS TEXT)::jsonb)))"
+        ),
+    }
+}
+
 /// The newest app version any kiosk of the fleet runs.
-fn newest_version(conn: &Connection) -> rusqlite::Result<Option<semver::Version>> {
-    let versions: Vec<String> = conn
-        .prepare_cached(
-            "SELECT DISTINCT h.app_version FROM kiosk_health h JOIN device d ON d.id = h.device_id
-             WHERE d.revoked_at IS NULL",
-        )?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+fn newest_version(conn: &dyn Sql) -> db::Result<Option<semver::Version>> {
+    let versions: Vec<String> = conn.query_map(
+        "SELECT DISTINCT h.app_version FROM kiosk_health h JOIN device d ON d.id = h.device_id
+         WHERE d.revoked_at IS NULL",
+        params![],
+        |r| r.get(0),
+    )?;
     Ok(versions.iter().filter_map(|v| semver::Version::parse(v).ok()).max())
 }
 
@@ -289,14 +301,15 @@ fn is_older(version: Option<&str>, newest: Option<&semver::Version>) -> bool {
 }
 
 /// One kiosk, with its open alerts.
-pub fn kiosk(conn: &Connection, id: i64, now: Timestamp) -> rusqlite::Result<Option<Kiosk>> {
-    let found = conn
-        .prepare_cached(&format!(
+pub fn kiosk(conn: &dyn Sql, id: i64, now: Timestamp) -> db::Result<Option<Kiosk>> {
+    let found = conn.query_opt(
+        &format!(
             "SELECT {KIOSK_COLUMNS} FROM device d LEFT JOIN kiosk_health h ON h.device_id = d.id
              WHERE d.id = ?1 AND d.revoked_at IS NULL"
-        ))?
-        .query_row([id], |r| kiosk_row(r, now))
-        .optional()?;
+        ),
+        params![id],
+        |r| kiosk_row(r, now),
+    )?;
     let Some(mut kiosk) = found else {
         return Ok(None);
     };
@@ -312,14 +325,13 @@ pub fn kiosk(conn: &Connection, id: i64, now: Timestamp) -> rusqlite::Result<Opt
 }
 
 /// A kiosk's alerts, open and past, newest first.
-pub fn alerts_of(conn: &Connection, device_id: i64, limit: usize) -> rusqlite::Result<Vec<Alert>> {
-    let rows = conn
-        .prepare_cached(
-            "SELECT id, kind, detail, opened_at, cleared_at FROM kiosk_alert WHERE device_id = ?1
-             ORDER BY id DESC LIMIT ?2",
-        )?
-        .query_map(params![device_id, limit as i64], alert_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+pub fn alerts_of(conn: &dyn Sql, device_id: i64, limit: usize) -> db::Result<Vec<Alert>> {
+    let rows = conn.query_map(
+        "SELECT id, kind, detail, opened_at, cleared_at FROM kiosk_alert WHERE device_id = ?1
+         ORDER BY id DESC LIMIT ?2",
+        params![device_id, limit as i64],
+        alert_row,
+    )?;
     Ok(rows.into_iter().flatten().collect())
 }
 
@@ -336,32 +348,34 @@ pub struct Hour {
 }
 
 /// A kiosk's last `hours` of history, oldest first.
-pub fn history(conn: &Connection, device_id: i64, hours: i64, now: Timestamp) -> rusqlite::Result<Vec<Hour>> {
+pub fn history(conn: &dyn Sql, device_id: i64, hours: i64, now: Timestamp) -> db::Result<Vec<Hour>> {
     let since = now.as_second().div_euclid(3600) - hours;
-    conn.prepare_cached(
+    conn.query_map(
         "SELECT received_at, outbox_pending, outbox_rejected, camera, disk_free_mb, clock_offset_ms, heartbeats
          FROM kiosk_health_hour WHERE device_id = ?1 AND hour > ?2 ORDER BY hour",
-    )?
-    .query_map(params![device_id, since], |r| {
-        Ok(Hour {
-            at: Timestamp::from_second(r.get(0)?).unwrap_or(Timestamp::UNIX_EPOCH),
-            outbox_pending: r.get(1)?,
-            outbox_rejected: r.get(2)?,
-            camera: r.get(3)?,
-            disk_free_mb: r.get(4)?,
-            clock_offset_ms: r.get(5)?,
-            heartbeats: r.get(6)?,
-        })
-    })?
-    .collect()
+        params![device_id, since],
+        |r| {
+            Ok(Hour {
+                at: Timestamp::from_second(r.get(0)?).unwrap_or(Timestamp::UNIX_EPOCH),
+                outbox_pending: r.get(1)?,
+                outbox_rejected: r.get(2)?,
+                camera: r.get(3)?,
+                disk_free_mb: r.get(4)?,
+                clock_offset_ms: r.get(5)?,
+                heartbeats: r.get(6)?,
+            })
+        },
+    )
 }
 
 /// Deletes history and cleared alerts older than [`HISTORY_HOURS`].
-pub fn prune(conn: &Connection, now: Timestamp) -> rusqlite::Result<usize> {
+pub fn prune(conn: &dyn Sql, now: Timestamp) -> db::Result<u64> {
     let hour = now.as_second().div_euclid(3600) - HISTORY_HOURS;
-    Ok(conn.execute("DELETE FROM kiosk_health_hour WHERE hour < ?1", [hour])?
-        + conn.execute(
-            "DELETE FROM kiosk_alert WHERE cleared_at IS NOT NULL AND cleared_at < ?1",
-            [hour * 3600],
-        )?)
+    Ok(
+        conn.execute("DELETE FROM kiosk_health_hour WHERE hour < ?1", params![hour])?
+            + conn.execute(
+                "DELETE FROM kiosk_alert WHERE cleared_at IS NOT NULL AND cleared_at < ?1",
+                params![hour * 3600],
+            )?,
+    )
 }

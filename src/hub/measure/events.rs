@@ -2,9 +2,9 @@
 //! its count for the day, and its visit's summary, in one transaction per batch.
 
 use jiff::Timestamp;
-use rusqlite::{Connection, params};
 
 use super::Settings;
+use crate::db::{self, Sql, params};
 use crate::protocol::measure::{EventDetail, KioskEvent, KioskEvents, MAX_QUERY_CHARS, normalise_query};
 use crate::protocol::valid_ref;
 
@@ -74,49 +74,45 @@ fn columns(detail: &EventDetail) -> (Option<&'static str>, Option<i64>) {
 /// Stores a kiosk's batch of events (see the module documentation). An event dated
 /// after `now` is taken as of `now`: a kiosk's clock cannot put figures in the future.
 pub fn record(
-    conn: &mut Connection,
+    conn: &dyn Sql,
     settings: &Settings,
     device_id: i64,
     store: &str,
     batch: &KioskEvents,
     now: Timestamp,
-) -> rusqlite::Result<Recorded> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+) -> db::Result<Recorded> {
+    let tx = conn.begin()?;
+    // Seqs are the exports' cursor: they must commit in order, whichever hub inserts them.
+    db::lock_feed(&*tx, db::FEED_LOCK_EVENTS)?;
     let mut recorded = Recorded::default();
-    {
-        let mut insert = tx.prepare_cached(
-            "INSERT OR IGNORE INTO kiosk_event
-                 (device_id, event_id, store_code, day, at, visit, kind, sku, detail, value)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?;
-        let mut count = tx.prepare_cached(
-            "INSERT INTO event_count (day, store_code, device_id, kind, sku, n) VALUES (?1, ?2, ?3, ?4, ?5, 1)
-             ON CONFLICT DO UPDATE SET n = n + 1",
-        )?;
-        for event in &batch.events {
-            if let Some(why) = malformed(event, now) {
-                tracing::warn!(device_id, id = event.id, why, "a kiosk event was refused");
-                recorded.rejected += 1;
-                continue;
+    for event in &batch.events {
+        if let Some(why) = malformed(event, now) {
+            tracing::warn!(device_id, id = event.id, why, "a kiosk event was refused");
+            recorded.rejected += 1;
+            continue;
+        }
+        let at = event.at.min(now);
+        let day = settings.day(store, at);
+        // A search keeps only its hour: its time would tie it to the visit's events.
+        let at = match event.detail {
+            EventDetail::Searched { .. } => {
+                Timestamp::from_second(at.as_second() - at.as_second().rem_euclid(3600)).unwrap_or(at)
             }
-            let at = event.at.min(now);
-            let day = settings.day(store, at);
-            // A search keeps only its hour: its time would tie it to the visit's events.
-            let at = match event.detail {
-                EventDetail::Searched { .. } => {
-                    Timestamp::from_second(at.as_second() - at.as_second().rem_euclid(3600)).unwrap_or(at)
-                }
-                _ => at,
-            };
-            let kind = event.detail.kind();
-            let sku = event.detail.sku();
-            // A search is never tied to a visit; its text goes only to the shop's counts.
-            let visit = match event.detail {
-                EventDetail::Searched { .. } => None,
-                _ => event.visit.as_deref(),
-            };
-            let (detail, value) = columns(&event.detail);
-            let inserted = insert.execute(params![
+            _ => at,
+        };
+        let kind = event.detail.kind();
+        let sku = event.detail.sku();
+        // A search is never tied to a visit; its text goes only to the shop's counts.
+        let visit = match event.detail {
+            EventDetail::Searched { .. } => None,
+            _ => event.visit.as_deref(),
+        };
+        let (detail, value) = columns(&event.detail);
+        let inserted = tx.execute(
+            "INSERT INTO kiosk_event (device_id, event_id, store_code, day, at, visit, kind, sku, detail, value)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT DO NOTHING",
+            params![
                 device_id,
                 event.id,
                 store,
@@ -127,25 +123,29 @@ pub fn record(
                 sku,
                 detail,
                 value
-            ])?;
-            if inserted == 0 {
-                continue;
+            ],
+        )?;
+        if inserted == 0 {
+            continue;
+        }
+        recorded.stored += 1;
+        tx.execute(
+            "INSERT INTO event_count (day, store_code, device_id, kind, sku, n) VALUES (?1, ?2, ?3, ?4, ?5, 1)
+             ON CONFLICT (day, store_code, device_id, kind, sku) DO UPDATE SET n = event_count.n + 1",
+            params![day, store, device_id, kind, sku.unwrap_or("")],
+        )?;
+        if let EventDetail::Searched { query, .. } = &event.detail {
+            let query = normalise_query(query);
+            if !query.is_empty() {
+                tx.execute(
+                    "INSERT INTO search_term (day, store_code, query, n) VALUES (?1, ?2, ?3, 1)
+                     ON CONFLICT (day, store_code, query) DO UPDATE SET n = search_term.n + 1",
+                    params![day, store, query],
+                )?;
             }
-            recorded.stored += 1;
-            count.execute(params![day, store, device_id, kind, sku.unwrap_or("")])?;
-            if let EventDetail::Searched { query, .. } = &event.detail {
-                let query = normalise_query(query);
-                if !query.is_empty() {
-                    tx.prepare_cached(
-                        "INSERT INTO search_term (day, store_code, query, n) VALUES (?1, ?2, ?3, 1)
-                         ON CONFLICT DO UPDATE SET n = n + 1",
-                    )?
-                    .execute(params![day, store, query])?;
-                }
-            }
-            if let Some(visit) = visit {
-                summarise(&tx, device_id, store, &day, at, visit, &event.detail)?;
-            }
+        }
+        if let Some(visit) = visit {
+            summarise(&*tx, device_id, store, &day, at, visit, &event.detail)?;
         }
     }
     if batch.dropped > 0 {
@@ -156,7 +156,7 @@ pub fn record(
         );
         tx.execute(
             "INSERT INTO events_dropped (device_id, n, last_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT DO UPDATE SET n = n + excluded.n, last_at = excluded.last_at",
+             ON CONFLICT (device_id) DO UPDATE SET n = events_dropped.n + excluded.n, last_at = excluded.last_at",
             params![device_id, batch.dropped.min(MAX_DROPPED) as i64, now.as_millisecond()],
         )?;
     }
@@ -167,35 +167,36 @@ pub fn record(
 /// Keeps a visit's summary: started (its earliest event), how long and how it ended,
 /// whether someone signed in. A visit belongs to the kiosk that reported it first.
 fn summarise(
-    tx: &Connection,
+    tx: &dyn Sql,
     device_id: i64,
     store: &str,
     day: &str,
     at: Timestamp,
     visit: &str,
     detail: &EventDetail,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(
+) -> db::Result<()> {
+    // An earlier event moves the start (and its day); a later one leaves them.
+    tx.execute(
         "INSERT INTO kiosk_visit (visit, device_id, store_code, day, started_at) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (visit) DO UPDATE SET
-             day = CASE WHEN excluded.started_at < started_at THEN excluded.day ELSE day END,
-             started_at = MIN(started_at, excluded.started_at)
-         WHERE kiosk_visit.device_id = excluded.device_id",
-    )?
-    .execute(params![visit, device_id, store, day, at.as_millisecond()])?;
+         ON CONFLICT (visit) DO UPDATE SET day = excluded.day, started_at = excluded.started_at
+         WHERE kiosk_visit.device_id = excluded.device_id AND excluded.started_at < kiosk_visit.started_at",
+        params![visit, device_id, store, day, at.as_millisecond()],
+    )?;
     match detail {
         EventDetail::VisitEnded { seconds, reason } => {
-            tx.prepare_cached("UPDATE kiosk_visit SET seconds = ?1, reason = ?2 WHERE visit = ?3 AND device_id = ?4")?
-                .execute(params![seconds, reason.as_str(), visit, device_id])?;
+            tx.execute(
+                "UPDATE kiosk_visit SET seconds = ?1, reason = ?2 WHERE visit = ?3 AND device_id = ?4",
+                params![seconds, reason.as_str(), visit, device_id],
+            )?;
         }
         // Identified once the hub accepted the sign-in too (its token checked): whichever
         // of the event and the sign-in op comes second marks it.
         EventDetail::SignedIn { .. } => {
-            tx.prepare_cached(
+            tx.execute(
                 "UPDATE kiosk_visit SET signed_in = 1 WHERE visit = ?1 AND device_id = ?2
                      AND EXISTS (SELECT 1 FROM visit WHERE session = ?1 AND device_id = ?2)",
-            )?
-            .execute(params![visit, device_id])?;
+                params![visit, device_id],
+            )?;
         }
         _ => {}
     }
@@ -204,9 +205,11 @@ fn summarise(
 
 /// A sign-in the hub accepted (its token checked): the visit counts as identified once
 /// its events are in. Runs in the sign-in op's transaction.
-pub fn sign_in_accepted(conn: &Connection, visit: &str, device_id: i64) -> rusqlite::Result<()> {
-    conn.prepare_cached("UPDATE kiosk_visit SET signed_in = 1 WHERE visit = ?1 AND device_id = ?2")?
-        .execute(params![visit, device_id])?;
+pub fn sign_in_accepted(conn: &dyn Sql, visit: &str, device_id: i64) -> db::Result<()> {
+    conn.execute(
+        "UPDATE kiosk_visit SET signed_in = 1 WHERE visit = ?1 AND device_id = ?2",
+        params![visit, device_id],
+    )?;
     Ok(())
 }
 
@@ -227,7 +230,8 @@ mod tests {
     #[test]
     fn a_batch_counts_once_and_a_search_keeps_no_visit() {
         let dir = tempfile::tempdir().unwrap();
-        let mut conn = crate::db::open(&dir.path().join("hub.sqlite"), crate::db::Schema::Hub).unwrap();
+        let conn = crate::db::open(&dir.path().join("hub.sqlite"), crate::db::Schema::Hub).unwrap();
+        let db: &dyn Sql = &conn;
         let now: Timestamp = "2026-11-14T10:00:00Z".parse().unwrap();
         let settings = Settings::default();
         let batch = KioskEvents {
@@ -272,31 +276,30 @@ mod tests {
             ],
             dropped: 0,
         };
-        let first = record(&mut conn, &settings, 7, "PARIS", &batch, now).unwrap();
+        let first = record(db, &settings, 7, "PARIS", &batch, now).unwrap();
         assert_eq!(first, Recorded { stored: 5, rejected: 1 });
-        let again = record(&mut conn, &settings, 7, "PARIS", &batch, now).unwrap();
+        let again = record(db, &settings, 7, "PARIS", &batch, now).unwrap();
         assert_eq!(again, Recorded { stored: 0, rejected: 1 });
-        let views: i64 = conn
-            .query_row(
+        let views: i64 = db
+            .one(
                 "SELECT n FROM event_count WHERE kind = 'product_viewed' AND sku = 'S1'",
-                [],
-                |r| r.get(0),
+                params![],
             )
             .unwrap();
         assert_eq!(views, 1);
-        let (visit, query): (Option<String>, String) = conn
+        let (visit, query): (Option<String>, String) = db
             .query_row(
                 "SELECT e.visit, t.query FROM kiosk_event e, search_term t WHERE e.kind = 'searched'",
-                [],
+                params![],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap();
         assert_eq!((visit, query.as_str()), (None, "robe rouge"));
-        let (seconds, signed_in, ended_at_now): (i64, bool, i64) = conn
+        let (seconds, signed_in, ended_at_now): (i64, bool, i64) = db
             .query_row(
                 "SELECT v.seconds, v.signed_in, e.at FROM kiosk_visit v, kiosk_event e
                  WHERE v.visit = 'v1' AND e.event_id = '5'",
-                [],
+                params![],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .unwrap();
@@ -305,9 +308,9 @@ mod tests {
         // Dated after the hub's clock: taken as of the hub's clock.
         assert_eq!(ended_at_now, now.as_millisecond());
         // Once it does, the visit counts as identified.
-        sign_in_accepted(&conn, "v1", 7).unwrap();
-        let signed_in: bool = conn
-            .query_row("SELECT signed_in FROM kiosk_visit WHERE visit = 'v1'", [], |r| r.get(0))
+        sign_in_accepted(db, "v1", 7).unwrap();
+        let signed_in: bool = db
+            .one("SELECT signed_in FROM kiosk_visit WHERE visit = 'v1'", params![])
             .unwrap();
         assert!(signed_in);
     }

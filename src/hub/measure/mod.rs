@@ -27,9 +27,9 @@ use std::collections::HashMap;
 use anyhow::Context;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use rusqlite::Connection;
 
 use super::config::Config;
+use crate::db::{self, Sql, params};
 
 /// The rule's window and retention, and each shop's time zone.
 #[derive(Debug, Clone)]
@@ -102,7 +102,7 @@ impl Settings {
 /// Deletes what is older than the retention period: events, visits and sign-ins,
 /// counts, search counts and orders (with their lines and refunds). Returns the rows
 /// deleted.
-pub fn prune(conn: &mut Connection, settings: &Settings, now: Timestamp) -> rusqlite::Result<usize> {
+pub fn prune(conn: &dyn Sql, settings: &Settings, now: Timestamp) -> db::Result<u64> {
     let cutoff = now
         .to_zoned(TimeZone::UTC)
         .checked_sub(jiff::Span::new().months(i64::from(settings.retention_months)))
@@ -114,14 +114,14 @@ pub fn prune(conn: &mut Connection, settings: &Settings, now: Timestamp) -> rusq
         .date()
         .to_string();
     let ms = cutoff.as_millisecond();
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let mut deleted = tx.execute("DELETE FROM kiosk_event WHERE at < ?1", [ms])?;
-    deleted += tx.execute("DELETE FROM kiosk_visit WHERE day < ?1", [&day])?;
-    deleted += tx.execute("DELETE FROM event_count WHERE day < ?1", [&day])?;
-    deleted += tx.execute("DELETE FROM search_term WHERE day < ?1", [&day])?;
-    deleted += tx.execute("DELETE FROM web_order WHERE placed_at < ?1", [ms])?;
+    let tx = conn.begin()?;
+    let mut deleted = tx.execute("DELETE FROM kiosk_event WHERE at < ?1", params![ms])?;
+    deleted += tx.execute("DELETE FROM kiosk_visit WHERE day < ?1", params![day])?;
+    deleted += tx.execute("DELETE FROM event_count WHERE day < ?1", params![day])?;
+    deleted += tx.execute("DELETE FROM search_term WHERE day < ?1", params![day])?;
+    deleted += tx.execute("DELETE FROM web_order WHERE placed_at < ?1", params![ms])?;
     // Sign-ins: the visits feed's, the grants', and attribution's.
-    deleted += tx.execute("DELETE FROM visit WHERE signed_in_at < ?1", [ms])?;
+    deleted += tx.execute("DELETE FROM visit WHERE signed_in_at < ?1", params![ms])?;
     tx.commit()?;
     Ok(deleted)
 }
@@ -129,10 +129,14 @@ pub fn prune(conn: &mut Connection, settings: &Settings, now: Timestamp) -> rusq
 /// Erasure: the customer's consent and orders go, and the webhook messages that name
 /// them (the erasure's own notice is written after). Kiosk events never named them.
 /// Runs inside the erasure's transaction.
-pub fn forget(conn: &Connection, customer: &str) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM consent WHERE customer = ?1", [customer])?;
-    conn.execute("DELETE FROM web_order WHERE customer = ?1", [customer])?;
+pub fn forget(conn: &dyn Sql, customer: &str) -> db::Result<()> {
+    conn.execute("DELETE FROM consent WHERE customer = ?1", params![customer])?;
+    conn.execute("DELETE FROM web_order WHERE customer = ?1", params![customer])?;
     let named = format!("\"customer\":{}", serde_json::Value::from(customer));
-    conn.execute("DELETE FROM webhook_message WHERE instr(payload, ?1) > 0", [named])?;
+    let delete = conn.pick(
+        "DELETE FROM webhook_message WHERE instr(payload, ?1) > 0",
+        "DELETE FROM webhook_message WHERE strpos(payload, ?1) > 0",
+    );
+    conn.execute(delete, params![named])?;
     Ok(())
 }

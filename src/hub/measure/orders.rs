@@ -3,9 +3,9 @@
 //! content changes nothing, with different content is a conflict.
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
+use crate::db::{self, Sql, params};
 use crate::hub::store::is_erased;
 use crate::protocol::measure::{
     Consent, MAX_ORDER_LINES, OrderChannel, OrderRequest, Received, RefundLine, RefundRequest,
@@ -52,35 +52,30 @@ impl Refused {
 
 /// Records what the web store says of a customer's consent. A withdrawal also removes
 /// the kiosk references their orders carried.
-pub fn set_consent(
-    conn: &mut Connection,
-    customer: &str,
-    measurement: bool,
-    now: Timestamp,
-) -> Result<Consent, Refused> {
+pub fn set_consent(conn: &dyn Sql, customer: &str, measurement: bool, now: Timestamp) -> Result<Consent, Refused> {
     let stored = (|| {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        if is_erased(&tx, customer)? {
+        let tx = conn.begin()?;
+        if is_erased(&*tx, customer)? {
             return Ok(None);
         }
         tx.execute(
             "INSERT INTO consent (customer, measurement, updated_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT DO UPDATE SET measurement = excluded.measurement, updated_at = excluded.updated_at",
+             ON CONFLICT (customer) DO UPDATE SET measurement = excluded.measurement, updated_at = excluded.updated_at",
             params![customer, measurement, now.as_millisecond()],
         )?;
         if !measurement {
             tx.execute(
                 "UPDATE web_order SET store = NULL, visit = NULL WHERE customer = ?1",
-                [customer],
+                params![customer],
             )?;
         }
         let changed = ConsentChanged {
             customer: customer.to_owned(),
             measurement,
         };
-        crate::hub::webhooks::enqueue(&tx, CONSENT_CHANGED, &changed, now)?;
+        crate::hub::webhooks::enqueue(&*tx, CONSENT_CHANGED, &changed, now)?;
         tx.commit()?;
-        Ok::<_, rusqlite::Error>(Some(()))
+        Ok::<_, db::Error>(Some(()))
     })()
     .map_err(store_failed)?;
     stored.ok_or(Refused::Erased)?;
@@ -92,10 +87,10 @@ pub fn set_consent(
 }
 
 /// What the web store last said of a customer's consent.
-pub fn consent(conn: &Connection, customer: &str) -> rusqlite::Result<Option<Consent>> {
-    conn.query_row(
+pub fn consent(conn: &dyn Sql, customer: &str) -> db::Result<Option<Consent>> {
+    conn.query_opt(
         "SELECT measurement, updated_at FROM consent WHERE customer = ?1",
-        [customer],
+        params![customer],
         |r| {
             Ok(Consent {
                 customer: customer.to_owned(),
@@ -104,7 +99,6 @@ pub fn consent(conn: &Connection, customer: &str) -> rusqlite::Result<Option<Con
             })
         },
     )
-    .optional()
 }
 
 /// A decimal string in minor units of a currency with `exponent` decimals: digits, and
@@ -219,29 +213,26 @@ fn hash_of<T: serde::Serialize>(body: &T) -> Vec<u8> {
 }
 
 /// Stores an order (see the module documentation).
-pub fn record_order(conn: &mut Connection, order: &OrderRequest, now: Timestamp) -> Result<Received, Refused> {
+pub fn record_order(conn: &dyn Sql, order: &OrderRequest, now: Timestamp) -> Result<Received, Refused> {
     let lines = checked_lines(order, now)?;
     let hash = hash_of(order);
-    let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(store_failed)?;
+    let tx = conn.begin().map_err(store_failed)?;
     let known: Option<Vec<u8>> = tx
-        .query_row(
+        .query_opt(
             "SELECT body_hash FROM web_order WHERE order_id = ?1",
-            [&order.order_id],
+            params![order.order_id],
             |r| r.get(0),
         )
-        .optional()
         .map_err(store_failed)?;
     match known {
         Some(h) if h == hash => return Ok(Received::Duplicate),
         Some(_) => return Err(Refused::Conflict(format!("order {}", order.order_id))),
         None => {}
     }
-    if is_erased(&tx, &order.customer).map_err(store_failed)? {
+    if is_erased(&*tx, &order.customer).map_err(store_failed)? {
         return Err(Refused::Erased);
     }
-    let (store, visit) = landing(&tx, order).map_err(store_failed)?;
+    let (store, visit) = landing(&*tx, order).map_err(store_failed)?;
     (|| {
         tx.execute(
             "INSERT INTO web_order (order_id, customer, placed_at, currency, channel, utm_source, utm_medium,
@@ -267,13 +258,13 @@ pub fn record_order(conn: &mut Connection, order: &OrderRequest, now: Timestamp)
                 now.as_millisecond()
             ],
         )?;
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO web_order_line (order_id, line, sku, quantity, unit_minor) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
         for (i, (sku, quantity, minor)) in lines.iter().enumerate() {
-            insert.execute(params![order.order_id, i as i64, sku, quantity, minor])?;
+            tx.execute(
+                "INSERT INTO web_order_line (order_id, line, sku, quantity, unit_minor) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![order.order_id, i as i64, sku, quantity, minor],
+            )?;
         }
-        Ok::<_, rusqlite::Error>(())
+        Ok::<_, db::Error>(())
     })()
     .map_err(store_failed)?;
     tx.commit().map_err(store_failed)?;
@@ -283,7 +274,7 @@ pub fn record_order(conn: &mut Connection, order: &OrderRequest, now: Timestamp)
 /// What is kept of the landing's kiosk references: a `store` only if kiosks are enrolled
 /// there (not whatever a link was edited to say), and a `visit` only if the customer
 /// consents now (the link to a kiosk visit is theirs to give).
-fn landing(tx: &Connection, order: &OrderRequest) -> rusqlite::Result<(Option<String>, Option<String>)> {
+fn landing(tx: &dyn Sql, order: &OrderRequest) -> db::Result<(Option<String>, Option<String>)> {
     let store = match &order.store {
         Some(store) if crate::hub::store::devices::has_kiosks(tx, store)? => Some(store.clone()),
         _ => None,
@@ -294,12 +285,7 @@ fn landing(tx: &Connection, order: &OrderRequest) -> rusqlite::Result<(Option<St
 
 /// Applies a refund or a cancellation to an order (see the module documentation). A
 /// refund of more units than a SKU has left is refused whole.
-pub fn refund(
-    conn: &mut Connection,
-    order_id: &str,
-    refund: &RefundRequest,
-    now: Timestamp,
-) -> Result<Received, Refused> {
+pub fn refund(conn: &dyn Sql, order_id: &str, refund: &RefundRequest, now: Timestamp) -> Result<Received, Refused> {
     short_ref(&refund.refund_id, "refund_id")?;
     if let Some(lines) = &refund.lines {
         if lines.is_empty() || lines.len() > MAX_ORDER_LINES {
@@ -312,26 +298,22 @@ pub fn refund(
         }
     }
     let hash = hash_of(refund);
-    let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(store_failed)?;
+    let tx = conn.begin().map_err(store_failed)?;
     let exists: bool = tx
-        .query_row(
+        .one(
             "SELECT EXISTS (SELECT 1 FROM web_order WHERE order_id = ?1)",
-            [order_id],
-            |r| r.get(0),
+            params![order_id],
         )
         .map_err(store_failed)?;
     if !exists {
         return Err(Refused::UnknownOrder(order_id.to_owned()));
     }
     let known: Option<Vec<u8>> = tx
-        .query_row(
+        .query_opt(
             "SELECT body_hash FROM web_refund WHERE order_id = ?1 AND refund_id = ?2",
-            [order_id, &refund.refund_id],
+            params![order_id, refund.refund_id],
             |r| r.get(0),
         )
-        .optional()
         .map_err(store_failed)?;
     match known {
         Some(h) if h == hash => return Ok(Received::Duplicate),
@@ -342,13 +324,13 @@ pub fn refund(
         None => {
             tx.execute(
                 "UPDATE web_order_line SET refunded = quantity WHERE order_id = ?1",
-                [order_id],
+                params![order_id],
             )
             .map_err(store_failed)?;
         }
         Some(lines) => {
             for line in lines {
-                give_back(&tx, order_id, line)?;
+                give_back(&*tx, order_id, line)?;
             }
         }
     }
@@ -362,15 +344,13 @@ pub fn refund(
 }
 
 /// Refunds `line.quantity` units of a SKU, from the order's first lines of it on.
-fn give_back(tx: &Connection, order_id: &str, line: &RefundLine) -> Result<(), Refused> {
+fn give_back(tx: &dyn Sql, order_id: &str, line: &RefundLine) -> Result<(), Refused> {
     let rows: Vec<(i64, u32, u32)> = tx
-        .prepare_cached(
+        .query_map(
             "SELECT line, quantity, refunded FROM web_order_line WHERE order_id = ?1 AND sku = ?2 ORDER BY line",
+            params![order_id, line.sku],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
-        .and_then(|mut s| {
-            s.query_map([order_id, &line.sku], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()
-        })
         .map_err(store_failed)?;
     let left: u32 = rows.iter().map(|(_, q, r)| q - r).sum();
     if rows.is_empty() || line.quantity == 0 || line.quantity > left {
@@ -394,7 +374,7 @@ fn give_back(tx: &Connection, order_id: &str, line: &RefundLine) -> Result<(), R
     Ok(())
 }
 
-fn store_failed(e: rusqlite::Error) -> Refused {
+fn store_failed(e: db::Error) -> Refused {
     Refused::Store(e.to_string())
 }
 

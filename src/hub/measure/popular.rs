@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 
 use jiff::Timestamp;
-use rusqlite::{Connection, params};
 
 use super::Settings;
+use crate::db::{self, Sql, params};
 use crate::protocol::measure::PopularGroup;
 
 /// The shop's local days counted, today included.
@@ -24,12 +24,12 @@ pub const MIN_SCORE: u64 = 5;
 /// `limit`, each with at least [`MIN_SCORE`]. A SKU the catalog no longer has counts for
 /// nothing; a group's SKUs (in every language) add up to one score.
 pub fn popular(
-    conn: &Connection,
+    conn: &dyn Sql,
     settings: &Settings,
     store: &str,
     now: Timestamp,
     limit: usize,
-) -> rusqlite::Result<Vec<PopularGroup>> {
+) -> db::Result<Vec<PopularGroup>> {
     let today = settings.day(store, now);
     // Days are compared as text (`YYYY-MM-DD`).
     let first = now
@@ -38,18 +38,16 @@ pub fn popular(
         .checked_sub(jiff::Span::new().days(DAYS - 1))
         .map(|d| d.to_string())
         .unwrap_or_default();
-    let mut stmt = conn.prepare_cached(
-        "SELECT sku, SUM(CASE kind WHEN 'wishlist_added' THEN ?4 * n ELSE n END) FROM event_count
+    let rows = conn.query_map(
+        "SELECT sku, SUM(CASE kind WHEN 'wishlist_added' THEN CAST(?4 AS BIGINT) * n ELSE n END) FROM event_count
          WHERE day BETWEEN ?1 AND ?2 AND store_code = ?3 AND kind IN ('product_viewed', 'wishlist_added')
            AND sku <> ''
          GROUP BY sku",
+        params![first, today, store, ADD_WEIGHT as i64],
+        |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?)),
     )?;
-    let rows = stmt.query_map(params![first, today, store, ADD_WEIGHT as i64], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-    })?;
     let mut scores: HashMap<String, u64> = HashMap::new();
-    for row in rows {
-        let (sku, score) = row?;
+    for (sku, score) in rows {
         let Some(group) = crate::catalog::group_of_sku(conn, &sku)? else {
             continue;
         };
@@ -77,10 +75,10 @@ mod tests {
         C1\tPull\t10 EUR\tin stock\tC\thttps://shop.example/C\n\
         D1\tSac\t10 EUR\tin stock\tD\thttps://shop.example/D\n";
 
-    fn count(conn: &Connection, day: &str, store: &str, kind: &str, sku: &str, n: i64) {
+    fn count(conn: &dyn Sql, day: &str, store: &str, kind: &str, sku: &str, n: i64) {
         conn.execute(
             "INSERT INTO event_count (day, store_code, device_id, kind, sku, n) VALUES (?1, ?2, 1, ?3, ?4, ?5)
-             ON CONFLICT (day, store_code, device_id, kind, sku) DO UPDATE SET n = n + excluded.n",
+             ON CONFLICT (day, store_code, device_id, kind, sku) DO UPDATE SET n = event_count.n + excluded.n",
             params![day, store, kind, sku, n],
         )
         .unwrap();
@@ -97,7 +95,7 @@ mod tests {
             let feed = ProductFeed::parse(FEED.as_bytes(), &FeedOptions::lang(lang)).unwrap();
             catalog.import(Some(&feed), None, now).unwrap();
         }
-        let conn = catalog.connection();
+        let conn: &dyn Sql = catalog.connection();
         let settings = Settings::default();
         // A: 2 views of one SKU and 1 add of another, spread over the window.
         count(conn, "2026-11-14", "PARIS", "product_viewed", "A1", 1);

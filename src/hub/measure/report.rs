@@ -16,10 +16,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Settings;
 use super::orders::format_minor;
+use crate::db::{self, Sql, params};
 use crate::protocol::measure::{
     Attribution, DayFigures, DaysReport, Figures, KioskFigures, KiosksReport, Money, OrderCredit, ProductFigures,
     ProductsReport, SearchTerm, SearchesReport, ShopFigures, ShopSearches, ShopsReport, Touch as WireTouch,
@@ -106,24 +106,23 @@ impl Credit {
 
 /// Orders placed between `lo` and `hi` with at least one kiosk touch and something not
 /// refunded.
-pub fn credits(conn: &Connection, settings: &Settings, lo: Timestamp, hi: Timestamp) -> rusqlite::Result<Vec<Credit>> {
-    let mut orders = conn.prepare_cached(
+pub fn credits(conn: &dyn Sql, settings: &Settings, lo: Timestamp, hi: Timestamp) -> db::Result<Vec<Credit>> {
+    let rows = conn.query_map(
         "SELECT o.order_id, o.customer, o.placed_at, o.currency, o.store, o.visit FROM web_order o
-         JOIN consent c ON c.customer = o.customer AND c.measurement
+         JOIN consent c ON c.customer = o.customer AND c.measurement <> 0
          WHERE o.placed_at BETWEEN ?1 AND ?2",
-    )?;
-    let rows = orders
-        .query_map(params![lo.as_millisecond(), hi.as_millisecond()], |r| {
+        params![lo.as_millisecond(), hi.as_millisecond()],
+        |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, Option<String>>(5)?,
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get::<i64>(2)?,
+                r.get::<String>(3)?,
+                r.get::<Option<String>>(4)?,
+                r.get::<Option<String>>(5)?,
             ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        },
+    )?;
     let mut credits = Vec::new();
     for (order_id, customer, placed_ms, currency, store, visit) in rows {
         let placed_at = Timestamp::from_millisecond(placed_ms).unwrap_or(Timestamp::UNIX_EPOCH);
@@ -151,14 +150,12 @@ pub fn credits(conn: &Connection, settings: &Settings, lo: Timestamp, hi: Timest
 }
 
 /// How one order is credited now; `None` if the hub has no such order.
-pub fn order_credit(conn: &Connection, settings: &Settings, order_id: &str) -> rusqlite::Result<Option<OrderCredit>> {
-    let order: Option<(i64, String)> = conn
-        .query_row(
-            "SELECT placed_at, currency FROM web_order WHERE order_id = ?1",
-            [order_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+pub fn order_credit(conn: &dyn Sql, settings: &Settings, order_id: &str) -> db::Result<Option<OrderCredit>> {
+    let order: Option<(i64, String)> = conn.query_opt(
+        "SELECT placed_at, currency FROM web_order WHERE order_id = ?1",
+        params![order_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     let Some((placed, currency)) = order else {
         return Ok(None);
     };
@@ -188,48 +185,40 @@ pub fn order_credit(conn: &Connection, settings: &Settings, order_id: &str) -> r
 }
 
 fn touches(
-    conn: &Connection,
+    conn: &dyn Sql,
     settings: &Settings,
     customer: &str,
     placed_at: Timestamp,
     store: Option<String>,
     visit: Option<String>,
-) -> rusqlite::Result<Vec<Touch>> {
+) -> db::Result<Vec<Touch>> {
     let since = placed_at - SignedDuration::from_hours(24 * i64::from(settings.window_days));
-    let mut signed_in = conn.prepare_cached(
+    let mut touches = conn.query_map(
         "SELECT store_code, device_id, session, signed_in_at FROM visit
          WHERE customer = ?1 AND signed_in_at BETWEEN ?2 AND ?3",
+        params![customer, since.as_millisecond(), placed_at.as_millisecond()],
+        |r| {
+            Ok(Touch {
+                store: r.get(0)?,
+                device: r.get(1)?,
+                visit: r.get(2)?,
+                at: Timestamp::from_millisecond(r.get(3)?).unwrap_or(Timestamp::UNIX_EPOCH),
+            })
+        },
     )?;
-    let mut touches = signed_in
-        .query_map(
-            params![customer, since.as_millisecond(), placed_at.as_millisecond()],
+    let landed = match &visit {
+        Some(visit) => conn.query_opt(
+            "SELECT store_code, device_id FROM kiosk_visit WHERE visit = ?1 AND started_at BETWEEN ?2 AND ?3",
+            params![visit, since.as_millisecond(), placed_at.as_millisecond()],
             |r| {
                 Ok(Touch {
                     store: r.get(0)?,
                     device: r.get(1)?,
-                    visit: r.get(2)?,
-                    at: Timestamp::from_millisecond(r.get(3)?).unwrap_or(Timestamp::UNIX_EPOCH),
+                    visit: Some(visit.clone()),
+                    at: placed_at,
                 })
             },
-        )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let landed = match &visit {
-        Some(visit) => conn
-            .prepare_cached(
-                "SELECT store_code, device_id FROM kiosk_visit WHERE visit = ?1 AND started_at BETWEEN ?2 AND ?3",
-            )?
-            .query_row(
-                params![visit, since.as_millisecond(), placed_at.as_millisecond()],
-                |r| {
-                    Ok(Touch {
-                        store: r.get(0)?,
-                        device: r.get(1)?,
-                        visit: Some(visit.clone()),
-                        at: placed_at,
-                    })
-                },
-            )
-            .optional()?,
+        )?,
         None => None,
     };
     match (landed, store) {
@@ -245,15 +234,13 @@ fn touches(
     Ok(touches)
 }
 
-fn net_lines(conn: &Connection, order_id: &str) -> rusqlite::Result<Vec<(String, u64, i128)>> {
-    conn.prepare_cached(
+fn net_lines(conn: &dyn Sql, order_id: &str) -> db::Result<Vec<(String, u64, i128)>> {
+    conn.query_map(
         "SELECT sku, SUM(quantity - refunded), SUM((quantity - refunded) * unit_minor) FROM web_order_line
          WHERE order_id = ?1 AND quantity > refunded GROUP BY sku ORDER BY MIN(line)",
-    )?
-    .query_map([order_id], |r| {
-        Ok((r.get(0)?, r.get(1)?, i128::from(r.get::<_, i64>(2)?)))
-    })?
-    .collect()
+        params![order_id],
+        |r| Ok((r.get(0)?, r.get(1)?, i128::from(r.get::<i64>(2)?))),
+    )
 }
 
 /// What one row of a report adds up, before it is written out.
@@ -306,42 +293,44 @@ type KeyOf<K> = fn(&str, &str, Option<i64>) -> Option<K>;
 
 /// Adds up counts, visits and credits over `period` into rows keyed by `key`.
 fn tally<K: Ord + Clone>(
-    conn: &Connection,
+    conn: &dyn Sql,
     settings: &Settings,
     period: Period,
     store: Option<&str>,
     key: KeyOf<K>,
-) -> rusqlite::Result<BTreeMap<K, Tally>> {
+) -> db::Result<BTreeMap<K, Tally>> {
     let (from, to) = (period.from.to_string(), period.to.to_string());
     let mut rows: BTreeMap<K, Tally> = BTreeMap::new();
-    let mut counts = conn.prepare_cached(
+    conn.each(
         "SELECT day, store_code, device_id, kind, SUM(n) FROM event_count
-         WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR store_code = ?3)
+         WHERE day BETWEEN ?1 AND ?2 AND (CAST(?3 AS TEXT) IS NULL OR store_code = ?3)
          GROUP BY day, store_code, device_id, kind",
+        params![from, to, store],
+        &mut |r| {
+            let (day, shop, device, kind, n): (String, String, i64, String, u64) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+            if let Some(k) = key(&day, &shop, Some(device)) {
+                rows.entry(k).or_default().count(&kind, n);
+            }
+            Ok(())
+        },
     )?;
-    let mut query = counts.query(params![from, to, store])?;
-    while let Some(r) = query.next()? {
-        let (day, shop, device, kind, n): (String, String, i64, String, u64) =
-            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
-        if let Some(k) = key(&day, &shop, Some(device)) {
-            rows.entry(k).or_default().count(&kind, n);
-        }
-    }
-    let mut visits = conn.prepare_cached(
+    conn.each(
         "SELECT day, store_code, device_id, seconds, signed_in FROM kiosk_visit
-         WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR store_code = ?3)",
+         WHERE day BETWEEN ?1 AND ?2 AND (CAST(?3 AS TEXT) IS NULL OR store_code = ?3)",
+        params![from, to, store],
+        &mut |r| {
+            let (day, shop, device, seconds, signed_in): (String, String, i64, Option<u32>, bool) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+            if let Some(k) = key(&day, &shop, Some(device)) {
+                let row = rows.entry(k).or_default();
+                row.figures.visits += 1;
+                row.figures.identified_visits += u64::from(signed_in);
+                row.seconds.extend(seconds);
+            }
+            Ok(())
+        },
     )?;
-    let mut query = visits.query(params![from, to, store])?;
-    while let Some(r) = query.next()? {
-        let (day, shop, device, seconds, signed_in): (String, String, i64, Option<u32>, bool) =
-            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
-        if let Some(k) = key(&day, &shop, Some(device)) {
-            let row = rows.entry(k).or_default();
-            row.figures.visits += 1;
-            row.figures.identified_visits += u64::from(signed_in);
-            row.seconds.extend(seconds);
-        }
-    }
     for credit in credits_in(conn, settings, period)? {
         let revenue = credit.revenue();
         let mut credit_to = |touch: &Touch, attributed: bool| {
@@ -378,7 +367,7 @@ fn tally<K: Ord + Clone>(
 }
 
 /// Orders that may fall in `period` in some shop's time zone (a day either side).
-fn credits_in(conn: &Connection, settings: &Settings, period: Period) -> rusqlite::Result<Vec<Credit>> {
+fn credits_in(conn: &dyn Sql, settings: &Settings, period: Period) -> db::Result<Vec<Credit>> {
     let utc = |d: Date| {
         d.to_zoned(jiff::tz::TimeZone::UTC)
             .map(|z| z.timestamp())
@@ -389,12 +378,7 @@ fn credits_in(conn: &Connection, settings: &Settings, period: Period) -> rusqlit
     credits(conn, settings, lo, hi)
 }
 
-pub fn shops(
-    conn: &Connection,
-    settings: &Settings,
-    period: Period,
-    store: Option<&str>,
-) -> rusqlite::Result<ShopsReport> {
+pub fn shops(conn: &dyn Sql, settings: &Settings, period: Period, store: Option<&str>) -> db::Result<ShopsReport> {
     let rows = tally(conn, settings, period, store, |_, shop, _| Some(shop.to_owned()))?;
     Ok(ShopsReport {
         from: period.from.to_string(),
@@ -410,12 +394,7 @@ pub fn shops(
     })
 }
 
-pub fn kiosks(
-    conn: &Connection,
-    settings: &Settings,
-    period: Period,
-    store: Option<&str>,
-) -> rusqlite::Result<KiosksReport> {
+pub fn kiosks(conn: &dyn Sql, settings: &Settings, period: Period, store: Option<&str>) -> db::Result<KiosksReport> {
     let rows = tally(conn, settings, period, store, |_, shop, device| {
         device.map(|d| (shop.to_owned(), d))
     })?;
@@ -434,16 +413,11 @@ pub fn kiosks(
                     figures: t.finish(),
                 })
             })
-            .collect::<rusqlite::Result<_>>()?,
+            .collect::<db::Result<_>>()?,
     })
 }
 
-pub fn days(
-    conn: &Connection,
-    settings: &Settings,
-    period: Period,
-    store: Option<&str>,
-) -> rusqlite::Result<DaysReport> {
+pub fn days(conn: &dyn Sql, settings: &Settings, period: Period, store: Option<&str>) -> db::Result<DaysReport> {
     let rows = tally(conn, settings, period, store, |day, shop, _| {
         Some((day.to_owned(), shop.to_owned()))
     })?;
@@ -463,42 +437,45 @@ pub fn days(
 }
 
 /// How many events a kiosk said it dropped unsent, ever.
-fn dropped(conn: &Connection, device_id: i64) -> rusqlite::Result<u64> {
-    conn.prepare_cached("SELECT n FROM events_dropped WHERE device_id = ?1")?
-        .query_row([device_id], |r| r.get(0))
-        .optional()
-        .map(Option::unwrap_or_default)
+fn dropped(conn: &dyn Sql, device_id: i64) -> db::Result<u64> {
+    conn.query_opt(
+        "SELECT n FROM events_dropped WHERE device_id = ?1",
+        params![device_id],
+        |r| r.get(0),
+    )
+    .map(Option::unwrap_or_default)
 }
 
 /// Per SKU: views and saves at the kiosks, and the lines of the orders attributed to
 /// them.
 pub fn products(
-    conn: &Connection,
+    conn: &dyn Sql,
     settings: &Settings,
     period: Period,
     store: Option<&str>,
-) -> rusqlite::Result<ProductsReport> {
+) -> db::Result<ProductsReport> {
     #[derive(Default)]
     struct Row {
         figures: ProductFigures,
         revenue: BTreeMap<String, i128>,
     }
     let mut rows: BTreeMap<String, Row> = BTreeMap::new();
-    let mut counts = conn.prepare_cached(
+    conn.each(
         "SELECT sku, kind, SUM(n) FROM event_count
-         WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR store_code = ?3)
-             AND kind IN ('product_viewed', 'wishlist_added') AND sku != ''
+         WHERE day BETWEEN ?1 AND ?2 AND (CAST(?3 AS TEXT) IS NULL OR store_code = ?3)
+             AND kind IN ('product_viewed', 'wishlist_added') AND sku <> ''
          GROUP BY sku, kind",
+        params![period.from.to_string(), period.to.to_string(), store],
+        &mut |r| {
+            let (sku, kind, n): (String, String, u64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let row = rows.entry(sku).or_default();
+            match kind.as_str() {
+                "product_viewed" => row.figures.product_views += n,
+                _ => row.figures.wishlist_adds += n,
+            }
+            Ok(())
+        },
     )?;
-    let mut query = counts.query(params![period.from.to_string(), period.to.to_string(), store])?;
-    while let Some(r) = query.next()? {
-        let (sku, kind, n): (String, String, u64) = (r.get(0)?, r.get(1)?, r.get(2)?);
-        let row = rows.entry(sku).or_default();
-        match kind.as_str() {
-            "product_viewed" => row.figures.product_views += n,
-            _ => row.figures.wishlist_adds += n,
-        }
-    }
     for credit in credits_in(conn, settings, period)? {
         let touch = &credit.attributed;
         let day = settings.day(&touch.store, credit.placed_at);
@@ -535,37 +512,38 @@ const TOP_SEARCHES: usize = 50;
 /// Per shop, its most searched texts over `period`, those searched at least
 /// [`MIN_SEARCHES`] times.
 pub fn searches(
-    conn: &Connection,
+    conn: &dyn Sql,
     _settings: &Settings,
     period: Period,
     store: Option<&str>,
-) -> rusqlite::Result<SearchesReport> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT store_code, query, SUM(n) AS total FROM search_term
-         WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR store_code = ?3)
-         GROUP BY store_code, query HAVING total >= ?4
-         ORDER BY store_code, total DESC, query",
-    )?;
+) -> db::Result<SearchesReport> {
     let mut shops: Vec<ShopSearches> = Vec::new();
-    let mut rows = stmt.query(params![
-        period.from.to_string(),
-        period.to.to_string(),
-        store,
-        MIN_SEARCHES as i64
-    ])?;
-    while let Some(r) = rows.next()? {
-        let (shop, query, searches): (String, String, u64) = (r.get(0)?, r.get(1)?, r.get(2)?);
-        if shops.last().is_none_or(|s| s.store_code != shop) {
-            shops.push(ShopSearches {
-                store_code: shop,
-                terms: Vec::new(),
-            });
-        }
-        let terms = &mut shops.last_mut().expect("pushed above").terms;
-        if terms.len() < TOP_SEARCHES {
-            terms.push(SearchTerm { query, searches });
-        }
-    }
+    conn.each(
+        "SELECT store_code, query, SUM(n) AS total FROM search_term
+         WHERE day BETWEEN ?1 AND ?2 AND (CAST(?3 AS TEXT) IS NULL OR store_code = ?3)
+         GROUP BY store_code, query HAVING SUM(n) >= CAST(?4 AS BIGINT)
+         ORDER BY store_code, total DESC, query",
+        params![
+            period.from.to_string(),
+            period.to.to_string(),
+            store,
+            MIN_SEARCHES as i64
+        ],
+        &mut |r| {
+            let (shop, query, searches): (String, String, u64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            if shops.last().is_none_or(|s| s.store_code != shop) {
+                shops.push(ShopSearches {
+                    store_code: shop,
+                    terms: Vec::new(),
+                });
+            }
+            let terms = &mut shops.last_mut().expect("pushed above").terms;
+            if terms.len() < TOP_SEARCHES {
+                terms.push(SearchTerm { query, searches });
+            }
+            Ok(())
+        },
+    )?;
     Ok(SearchesReport {
         from: period.from.to_string(),
         to: period.to.to_string(),

@@ -1,7 +1,7 @@
 //! Kiosks: one-time enrollment codes per shop, exchanged for a device credential.
 
+use crate::db::{self, Sql, params};
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::hub::auth;
 use crate::protocol::EnrollResponse;
@@ -20,7 +20,7 @@ pub enum EnrollError {
 }
 
 /// Creates a one-time enrollment code for a shop and returns it.
-pub fn create_enroll_code(conn: &Connection, store_code: &str, now: Timestamp) -> rusqlite::Result<String> {
+pub fn create_enroll_code(conn: &dyn Sql, store_code: &str, now: Timestamp) -> db::Result<String> {
     let code = auth::new_enroll_code();
     conn.execute(
         "INSERT INTO enroll_code (code_hash, store_code, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
@@ -37,21 +37,19 @@ pub fn create_enroll_code(conn: &Connection, store_code: &str, now: Timestamp) -
 /// Exchanges an enrollment code for a device credential; with `expected_store`, only a
 /// code for that shop (another is left unused).
 pub fn enroll(
-    conn: &mut Connection,
+    conn: &dyn Sql,
     code: &str,
     name: Option<&str>,
     expected_store: Option<&str>,
     now: Timestamp,
-) -> Result<Result<EnrollResponse, EnrollError>, rusqlite::Error> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+) -> db::Result<Result<EnrollResponse, EnrollError>> {
+    let tx = conn.begin()?;
     let code_hash = auth::hash(&auth::normalise_enroll_code(code));
-    let found: Option<(String, i64, Option<i64>)> = tx
-        .query_row(
-            "SELECT store_code, expires_at, used_at FROM enroll_code WHERE code_hash = ?1",
-            [&code_hash],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
+    let found: Option<(String, i64, Option<i64>)> = tx.query_opt(
+        "SELECT store_code, expires_at, used_at FROM enroll_code WHERE code_hash = ?1",
+        params![code_hash],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     let store_code = match found {
         None => return Ok(Err(EnrollError::Unknown)),
         Some((_, _, Some(_))) => return Ok(Err(EnrollError::Used)),
@@ -62,15 +60,18 @@ pub fn enroll(
         Some((store, _, None)) => store,
     };
     let token = auth::new_token(auth::DEVICE_PREFIX);
-    tx.execute(
-        "UPDATE enroll_code SET used_at = ?1 WHERE code_hash = ?2",
+    // Only while still unused: two hubs given the same code at once enroll one kiosk.
+    let claimed = tx.execute(
+        "UPDATE enroll_code SET used_at = ?1 WHERE code_hash = ?2 AND used_at IS NULL",
         params![now.as_second(), code_hash],
     )?;
-    tx.execute(
-        "INSERT INTO device (store_code, name, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4)",
+    if claimed == 0 {
+        return Ok(Err(EnrollError::Used));
+    }
+    let device_id: i64 = tx.one(
+        "INSERT INTO device (store_code, name, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
         params![store_code, name, auth::hash(&token), now.as_second()],
     )?;
-    let device_id = tx.last_insert_rowid();
     tx.commit()?;
     Ok(Ok(EnrollResponse {
         device_id,
@@ -80,7 +81,9 @@ pub fn enroll(
 }
 
 /// Whether any kiosk is (or was) enrolled in `store`.
-pub fn has_kiosks(conn: &Connection, store: &str) -> rusqlite::Result<bool> {
-    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM device WHERE store_code = ?1)")?
-        .query_row([store], |r| r.get(0))
+pub fn has_kiosks(conn: &dyn Sql, store: &str) -> db::Result<bool> {
+    conn.one(
+        "SELECT EXISTS (SELECT 1 FROM device WHERE store_code = ?1)",
+        params![store],
+    )
 }

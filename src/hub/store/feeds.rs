@@ -48,13 +48,17 @@ pub async fn import_feed(
     let imported = store
         .write(move |w| {
             let now = Timestamp::now();
-            let report = w.catalog.import(products.as_ref(), inventory.as_ref(), now)?;
+            let keep = crate::catalog::import::Keep {
+                log_changes: true,
+                index: false,
+            };
+            let report = crate::catalog::import::import(w.db(), keep, products.as_ref(), inventory.as_ref(), now)?;
             let summary = report.products.or(report.inventory).unwrap_or_default();
             let outcome = Outcome::Imported(&summary);
             // Logged right after the import's own transaction: a crash between the two
             // leaves an import without its line, never a line without its import.
-            let id = imports::record(w.catalog.connection(), &origin, kind, lang.as_deref(), &outcome, now)?;
-            Ok::<_, rusqlite::Error>(Imported { summary, id })
+            let id = imports::record(w.db(), &origin, kind, lang.as_deref(), &outcome, now)?;
+            Ok::<_, crate::db::Error>(Imported { summary, id })
         })
         .await?
         .map_err(StoreError::from)?;

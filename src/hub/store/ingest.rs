@@ -2,8 +2,8 @@
 //! sequence, each op's facts looked up, the decision asked of `merge`, and the result
 //! written. Every decision is `merge`'s; this file only reads and writes.
 
+use crate::db::{self, Sql, params};
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::merge::{self, Decision, Facts, Line, Position, Sender};
 use super::{Principal, PushError, Rules};
@@ -38,14 +38,14 @@ fn sender(principal: &Principal) -> Sender<'_> {
 /// Applies one batch. On `Err`, the caller rolls the batch back; `counters` may have
 /// moved and must be restored with it.
 pub fn push(
-    tx: &Transaction<'_>,
+    tx: &dyn Sql,
     counters: &mut Counters,
     rules: &Rules,
     principal: &Principal,
     request: &PushRequest,
     now: Timestamp,
 ) -> Result<PushResponse, PushError> {
-    let sql = |e: rusqlite::Error| PushError::Store(e.to_string());
+    let sql = |e: db::Error| PushError::Store(e.to_string());
     if !valid_ref(&request.stream) {
         return Err(PushError::Invalid(
             "stream must be 1 to 128 printable characters".to_owned(),
@@ -56,18 +56,18 @@ pub fn push(
         Principal::Key { id, .. } => (None, Some(*id)),
     };
     let row: Option<(Option<i64>, Option<i64>, u64)> = tx
-        .prepare_cached("SELECT device_id, key_id, acked_seq FROM stream WHERE id = ?1")
-        .and_then(|mut s| {
-            s.query_row([&request.stream], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()
-        })
+        .query_opt(
+            "SELECT device_id, key_id, acked_seq FROM stream WHERE id = ?1",
+            params![request.stream],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .map_err(sql)?;
     let mut acked = match row {
         None => {
-            tx.prepare_cached(
+            tx.execute(
                 "INSERT INTO stream (id, device_id, key_id, acked_seq, created_at) VALUES (?1, ?2, ?3, 0, ?4)",
+                params![request.stream, device_id, key_id, now.as_second()],
             )
-            .and_then(|mut s| s.execute(params![request.stream, device_id, key_id, now.as_second()]))
             .map_err(sql)?;
             0
         }
@@ -84,8 +84,11 @@ pub fn push(
             Position::Gap { expected } => return Err(PushError::Gap { expected }),
             Position::Acknowledged => {
                 let stored: Option<i64> = tx
-                    .prepare_cached("SELECT hash FROM op WHERE stream = ?1 AND seq = ?2")
-                    .and_then(|mut s| s.query_row(params![request.stream, op.seq], |r| r.get(0)).optional())
+                    .query_opt(
+                        "SELECT hash FROM op WHERE stream = ?1 AND seq = ?2",
+                        params![request.stream, op.seq],
+                        |r| r.get(0),
+                    )
                     .map_err(sql)?;
                 if !merge::is_duplicate(stored, hash) {
                     return Err(PushError::Diverged { seq: op.seq });
@@ -105,12 +108,12 @@ pub fn push(
         } else {
             OpStatus::Rejected
         };
-        tx.prepare_cached("INSERT INTO op (stream, seq, hash, status, reason) VALUES (?1, ?2, ?3, ?4, ?5)")
-            .and_then(|mut s| {
-                let recorded = if reason.is_none() { "applied" } else { "rejected" };
-                s.execute(params![request.stream, op.seq, hash, recorded, reason])
-            })
-            .map_err(sql)?;
+        let recorded = if reason.is_none() { "applied" } else { "rejected" };
+        tx.execute(
+            "INSERT INTO op (stream, seq, hash, status, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![request.stream, op.seq, hash, recorded, reason],
+        )
+        .map_err(sql)?;
         if reason.is_none() {
             counters.hlc = hlc::observe(counters.hlc, op.hlc);
         }
@@ -121,9 +124,11 @@ pub fn push(
             reason: reason.map(str::to_owned),
         });
     }
-    tx.prepare_cached("UPDATE stream SET acked_seq = ?1 WHERE id = ?2")
-        .and_then(|mut s| s.execute(params![acked, request.stream]))
-        .map_err(sql)?;
+    tx.execute(
+        "UPDATE stream SET acked_seq = ?1 WHERE id = ?2",
+        params![acked, request.stream],
+    )
+    .map_err(sql)?;
     if counters.next_change > first_change {
         let changed = WishlistChanged {
             from_cursor: super::encode_cursor(super::Feed::Wishlist, first_change - 1),
@@ -141,14 +146,14 @@ pub fn push(
 /// Looks up what `merge::decide` needs, applies its decision, and returns the reason
 /// when the op was refused.
 fn apply_op(
-    tx: &Transaction<'_>,
+    tx: &dyn Sql,
     counters: &mut Counters,
     rules: &Rules,
     principal: &Principal,
     stream: &str,
     op: &Op,
     now: Timestamp,
-) -> rusqlite::Result<Option<merge::Reason>> {
+) -> db::Result<Option<merge::Reason>> {
     let sender = sender(principal);
     if let Err(reason) = merge::validate(op, sender) {
         return Ok(Some(reason));
@@ -225,23 +230,20 @@ fn apply_op(
 
 /// Writes `line` if it wins over the hub's, with a new change id.
 fn upsert(
-    tx: &Transaction<'_>,
+    tx: &dyn Sql,
     counters: &mut Counters,
     principal: &Principal,
     stream: &str,
     line: &Line,
     session: Option<&str>,
     now: Timestamp,
-) -> rusqlite::Result<()> {
+) -> db::Result<()> {
     let key = &line.key;
-    let current: Option<(u64, String, u64, bool)> = tx
-        .prepare_cached(
-            "SELECT hlc, stream, seq, present FROM wishlist WHERE owner_kind = ?1 AND owner = ?2 AND sku = ?3",
-        )?
-        .query_row(params![key.owner_kind, key.owner, key.sku], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()?;
+    let current: Option<(u64, String, u64, bool)> = tx.query_opt(
+        "SELECT hlc, stream, seq, present FROM wishlist WHERE owner_kind = ?1 AND owner = ?2 AND sku = ?3",
+        params![key.owner_kind, key.owner, key.sku],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
     if merge::is_resend((line.hlc, line.present), current.as_ref().map(|c| (c.0, c.3))) {
         return Ok(());
     }
@@ -253,7 +255,7 @@ fn upsert(
         Principal::Device { id, store_code } => ("kiosk", Some(store_code.as_str()), Some(*id)),
         Principal::Key { .. } => ("webstore", None, None),
     };
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO wishlist (owner_kind, owner, sku, present, hlc, stream, seq, channel, store_code,
              device_id, session, change_id, changed_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
@@ -262,22 +264,22 @@ fn upsert(
              seq = excluded.seq, channel = excluded.channel, store_code = excluded.store_code,
              device_id = excluded.device_id, session = excluded.session,
              change_id = excluded.change_id, changed_at = excluded.changed_at",
-    )?
-    .execute(params![
-        key.owner_kind,
-        key.owner,
-        key.sku,
-        line.present,
-        line.hlc,
-        stream,
-        line.seq,
-        channel,
-        store,
-        device,
-        session,
-        counters.next_change,
-        now.as_millisecond(),
-    ])?;
+        params![
+            key.owner_kind,
+            key.owner,
+            key.sku,
+            line.present,
+            line.hlc,
+            stream,
+            line.seq,
+            channel,
+            store,
+            device,
+            session,
+            counters.next_change,
+            now.as_millisecond(),
+        ],
+    )?;
     counters.next_change += 1;
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! The hub's SQLite file: one writer thread, a small pool of readers.
+//! The hub's database (a SQLite file, or PostgreSQL for a chain): one writer thread, a
+//! small pool of readers.
 //!
 //! - [`writer`]: the writer thread and its group commit of pushes;
 //! - [`ingest`]: a pushed batch applied (stream, sequence, each op's facts and result);
@@ -9,9 +10,11 @@
 //! - [`wishlist`]: the web store's changes feed and snapshot, a customer's list, erasure;
 //! - [`cursors`]: the feeds' opaque cursors.
 //!
-//! Every write goes through the writer thread, which owns the only writing connection.
-//! Reads (changes feeds, credentials) use pooled read-only connections; WAL lets them
-//! run beside the writer.
+//! Every write of this hub goes through its writer thread, which owns its writing
+//! connection. Reads (changes feeds, credentials) use pooled connections: read-only
+//! SQLite ones beside the writer (WAL), or PostgreSQL ones. On PostgreSQL several hubs
+//! share the database; what keeps them apart is in the database (locks, claims), never
+//! in one hub's memory.
 
 pub mod cursors;
 pub mod devices;
@@ -27,7 +30,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 pub use cursors::{Feed, decode_cursor, decode_snapshot_cursor, encode_cursor, encode_snapshot_cursor};
@@ -38,8 +40,7 @@ pub use writer::Writer;
 
 use super::auth::Scope;
 use super::customers;
-use crate::catalog::Catalog;
-use crate::db::{self, DbError, Schema};
+use crate::db::{self, Conn, DbError, Schema, Sql};
 use crate::protocol::{PushRequest, PushResponse};
 use writer::{Job, PushJob, WriteJob};
 
@@ -49,6 +50,8 @@ pub enum StoreError {
     Db(#[from] DbError),
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("database error: {0}")]
+    Query(#[from] db::Error),
     #[error("the hub's database is unavailable: {0}")]
     Pool(#[from] r2d2::Error),
     #[error("the hub is shutting down")]
@@ -152,26 +155,77 @@ impl Drop for AliveWhileHeld {
     }
 }
 
-pub struct Manager {
-    path: PathBuf,
+/// Where the hub keeps its state.
+#[derive(Debug, Clone)]
+pub enum Place {
+    /// The embedded SQLite file.
+    File(PathBuf),
+    /// A PostgreSQL database other hubs may share.
+    Postgres(Box<postgres::Config>),
+}
+
+impl Place {
+    /// Reads `--database`: a `postgres://` URL.
+    pub fn postgres(url: &str) -> Result<Place, String> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(
+                "the database must be a postgres:// URL (without it, the hub keeps a SQLite file in --data)".to_owned(),
+            );
+        }
+        Ok(Place::Postgres(Box::new(db::pg::config(url)?)))
+    }
+
+    /// A connection of its own (created and migrated if needed), for the admin
+    /// commands and what a hub reads as it starts.
+    pub fn connect(&self) -> Result<Conn, DbError> {
+        match self {
+            Place::File(path) => Ok(Conn::Sqlite(db::open(path, Schema::Hub)?)),
+            Place::Postgres(config) => Ok(Conn::Postgres(Box::new(db::open_postgres(config)?))),
+        }
+    }
+
+    /// Where it is, without a password: for logs and messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Place::File(path) => path.display().to_string(),
+            Place::Postgres(config) => db::pg::describe(config),
+        }
+    }
+}
+
+pub enum Manager {
+    Sqlite(PathBuf),
+    Postgres(Box<postgres::Config>),
 }
 
 impl r2d2::ManageConnection for Manager {
-    type Connection = Connection;
+    type Connection = Conn;
     type Error = DbError;
 
-    fn connect(&self) -> Result<Connection, DbError> {
-        let conn = db::open(&self.path, Schema::Hub)?;
-        conn.pragma_update(None, "query_only", true)?;
-        Ok(conn)
+    fn connect(&self) -> Result<Conn, DbError> {
+        match self {
+            Manager::Sqlite(path) => {
+                let conn = db::open(path, Schema::Hub)?;
+                conn.pragma_update(None, "query_only", true)?;
+                Ok(Conn::Sqlite(conn))
+            }
+            Manager::Postgres(config) => {
+                db::pg::Client::connect(config)
+                    .map(|c| Conn::Postgres(Box::new(c)))
+                    .map_err(|e| DbError::Connect {
+                        url: db::pg::describe(config),
+                        why: e.to_string(),
+                    })
+            }
+        }
     }
 
-    fn is_valid(&self, conn: &mut Connection) -> Result<(), DbError> {
-        Ok(conn.execute_batch("SELECT 1")?)
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), DbError> {
+        Ok(conn.sql().batch("SELECT 1")?)
     }
 
-    fn has_broken(&self, _: &mut Connection) -> bool {
-        false
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.is_broken()
     }
 }
 
@@ -184,17 +238,29 @@ pub struct Store {
     writer_alive: Arc<AtomicBool>,
     /// Signalled after each commit: what waits for changes (webhook deliveries) looks.
     committed: Arc<tokio::sync::Notify>,
+    dialect: db::Dialect,
 }
 
 impl Store {
     /// Opens (creating and migrating) the database and starts the writer thread, which
-    /// applies `rules` to what is pushed.
-    pub fn open(path: &Path, rules: Rules) -> Result<Store, StoreError> {
-        let lock = writer_lock(path)?;
-        let conn = db::open(path, Schema::Hub)?;
-        customers::ensure_hub_key(&conn, Timestamp::now())?;
-        let next_change = writer::next_change_id(&conn)?;
-        let mut writer = Writer::new(Catalog::with_connection(conn, true), next_change, rules);
+    /// applies `rules` to what is pushed. A PostgreSQL server that cannot be reached is
+    /// an error here; one that goes away later is waited for.
+    pub fn open(place: &Place, rules: Rules) -> Result<Store, StoreError> {
+        let (conn, lock, manager, reconnect) = match place {
+            Place::File(path) => {
+                let lock = writer_lock(path)?;
+                let conn = Conn::Sqlite(db::open(path, Schema::Hub)?);
+                (conn, Some(lock), Manager::Sqlite(path.clone()), None)
+            }
+            Place::Postgres(config) => {
+                let conn = Conn::Postgres(Box::new(db::open_postgres(config)?));
+                (conn, None, Manager::Postgres(config.clone()), Some((**config).clone()))
+            }
+        };
+        let dialect = conn.sql().dialect();
+        customers::ensure_hub_key(conn.sql(), Timestamp::now())?;
+        let next_change = writer::next_change_id(conn.sql())?;
+        let mut writer = Writer::new(conn, reconnect, next_change, rules);
         let (jobs, queue) = mpsc::channel();
         let writer_alive = Arc::new(AtomicBool::new(true));
         let alive = AliveWhileHeld(writer_alive.clone());
@@ -212,13 +278,20 @@ impl Store {
         let pool = r2d2::Pool::builder()
             .max_size(8)
             .min_idle(Some(1))
-            .build(Manager { path: path.to_owned() })?;
+            .connection_timeout(std::time::Duration::from_secs(5))
+            .build(manager)?;
         Ok(Store {
             jobs,
             pool,
             writer_alive,
             committed,
+            dialect,
         })
+    }
+
+    /// Which database this is.
+    pub fn dialect(&self) -> db::Dialect {
+        self.dialect
     }
 
     /// Whether the writer thread still runs: without it every write fails, so the hub
@@ -263,15 +336,15 @@ impl Store {
         answer.await.map_err(|_| StoreError::Closed)
     }
 
-    /// Runs `f` on a pooled read-only connection, off the async threads.
+    /// Runs `f` on a pooled connection, off the async threads.
     pub async fn read<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+        f: impl FnOnce(&dyn Sql) -> db::Result<T> + Send + 'static,
     ) -> Result<T, StoreError> {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             let conn = pool.get()?;
-            Ok(f(&conn)?)
+            Ok(f(conn.sql())?)
         })
         .await
         .map_err(|_| StoreError::Closed)?

@@ -1,8 +1,8 @@
 //! The web store's view of the wishlists: the changes feed and its snapshot, one
 //! customer's list, and erasure.
 
+use crate::db::{self, Sql, params};
 use jiff::Timestamp;
-use rusqlite::{Connection, params};
 
 use crate::hub::{auth, customers, grants};
 use crate::protocol::webhooks::{CUSTOMER_ERASED, CustomerErased};
@@ -10,31 +10,32 @@ use crate::protocol::{Origin, Owner, WishlistLine};
 
 /// Erases a customer's wishlist lines and refuses their later ops; their alias goes on
 /// the list kiosks pull to delete what they hold. One transaction.
-pub fn erase_customer(conn: &mut Connection, customer: &str, now: Timestamp) -> rusqlite::Result<u64> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+pub fn erase_customer(conn: &dyn Sql, customer: &str, now: Timestamp) -> db::Result<u64> {
+    let tx = conn.begin()?;
+    db::lock_feed(&*tx, db::FEED_LOCK_WISHLIST)?;
     let removed = tx.execute(
         "DELETE FROM wishlist WHERE owner_kind = 'customer' AND owner = ?1",
-        [customer],
+        params![customer],
     )?;
-    grants::note_erased(&tx, customer, now)?;
-    customers::forget(&tx, customer)?;
-    crate::hub::measure::forget(&tx, customer)?;
+    grants::note_erased(&*tx, customer, now)?;
+    customers::forget(&*tx, customer)?;
+    crate::hub::measure::forget(&*tx, customer)?;
     let erased = CustomerErased {
         customer: customer.to_owned(),
     };
-    crate::hub::webhooks::enqueue(&tx, CUSTOMER_ERASED, &erased, now)?;
+    crate::hub::webhooks::enqueue(&*tx, CUSTOMER_ERASED, &erased, now)?;
     tx.execute(
-        "INSERT OR IGNORE INTO erased_customer (ref_hash, erased_at) VALUES (?1, ?2)",
+        "INSERT INTO erased_customer (ref_hash, erased_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
         params![auth::hash(customer), now.as_second()],
     )?;
     tx.commit()?;
-    Ok(removed as u64)
+    Ok(removed)
 }
 
 const LINE_COLUMNS: &str = "owner_kind, owner, sku, present, hlc, stream, seq, channel, store_code, device_id,
     session, changed_at, change_id";
 
-fn line(r: &rusqlite::Row<'_>) -> rusqlite::Result<(WishlistLine, i64)> {
+fn line(r: &db::Row<'_>) -> db::Result<(WishlistLine, i64)> {
     let kind: String = r.get(0)?;
     let owner: String = r.get(1)?;
     let changed: i64 = r.get(11)?;
@@ -62,13 +63,12 @@ fn line(r: &rusqlite::Row<'_>) -> rusqlite::Result<(WishlistLine, i64)> {
 
 /// A page of the wishlist changes feed after `after`: lines in change order, the id of
 /// the last one, and whether more follow.
-pub fn wishlist_page(conn: &Connection, after: i64, limit: usize) -> rusqlite::Result<(Vec<WishlistLine>, i64, bool)> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {LINE_COLUMNS} FROM wishlist WHERE change_id > ?1 ORDER BY change_id LIMIT ?2"
-    ))?;
-    let mut rows: Vec<(WishlistLine, i64)> = stmt
-        .query_map(params![after, limit as i64 + 1], line)?
-        .collect::<rusqlite::Result<_>>()?;
+pub fn wishlist_page(conn: &dyn Sql, after: i64, limit: usize) -> db::Result<(Vec<WishlistLine>, i64, bool)> {
+    let mut rows: Vec<(WishlistLine, i64)> = conn.query_map(
+        &format!("SELECT {LINE_COLUMNS} FROM wishlist WHERE change_id > ?1 ORDER BY change_id LIMIT ?2"),
+        params![after, limit as i64 + 1],
+        line,
+    )?;
     let has_more = rows.len() > limit;
     rows.truncate(limit);
     let last = rows.last().map_or(after, |(_, id)| *id);
@@ -91,21 +91,21 @@ pub struct SnapshotPage {
 
 /// A page of a snapshot (see [`SnapshotPage`]); `end` is `None` on the first page, which
 /// takes the feed's end now.
-pub fn snapshot_page(conn: &Connection, after: i64, end: Option<i64>, limit: usize) -> rusqlite::Result<SnapshotPage> {
-    let tx = conn.unchecked_transaction()?;
+pub fn snapshot_page(conn: &dyn Sql, after: i64, end: Option<i64>, limit: usize) -> db::Result<SnapshotPage> {
+    let tx = conn.begin_read()?;
     let end = match end {
         Some(end) => end,
-        None => tx.query_row("SELECT COALESCE(MAX(change_id), 0) FROM wishlist", [], |r| r.get(0))?,
+        None => tx.one("SELECT COALESCE(MAX(change_id), 0) FROM wishlist", params![])?,
     };
-    let mut stmt = tx.prepare_cached(&format!(
-        "SELECT {LINE_COLUMNS} FROM wishlist WHERE change_id > ?1 AND change_id <= ?2 AND present
-         ORDER BY change_id LIMIT ?3"
-    ))?;
-    let mut rows: Vec<(WishlistLine, i64)> = stmt
-        .query_map(params![after, end, limit as i64 + 1], line)?
-        .collect::<rusqlite::Result<_>>()?;
-    drop(stmt);
-    tx.finish()?;
+    let mut rows: Vec<(WishlistLine, i64)> = tx.query_map(
+        &format!(
+            "SELECT {LINE_COLUMNS} FROM wishlist WHERE change_id > ?1 AND change_id <= ?2 AND present = 1
+             ORDER BY change_id LIMIT ?3"
+        ),
+        params![after, end, limit as i64 + 1],
+        line,
+    )?;
+    tx.commit()?;
     let has_more = rows.len() > limit;
     rows.truncate(limit);
     let position = rows.last().map_or(after, |(_, id)| *id);
@@ -118,16 +118,21 @@ pub fn snapshot_page(conn: &Connection, after: i64, end: Option<i64>, limit: usi
 }
 
 /// A customer's current wishlist (present lines), most recent first.
-pub fn customer_wishlist(conn: &Connection, customer: &str) -> rusqlite::Result<Vec<WishlistLine>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {LINE_COLUMNS} FROM wishlist WHERE owner_kind = 'customer' AND owner = ?1 AND present
-         ORDER BY hlc DESC"
-    ))?;
-    stmt.query_map([customer], |r| line(r).map(|(l, _)| l))?.collect()
+pub fn customer_wishlist(conn: &dyn Sql, customer: &str) -> db::Result<Vec<WishlistLine>> {
+    conn.query_map(
+        &format!(
+            "SELECT {LINE_COLUMNS} FROM wishlist WHERE owner_kind = 'customer' AND owner = ?1 AND present = 1
+             ORDER BY hlc DESC"
+        ),
+        params![customer],
+        |r| line(r).map(|(l, _)| l),
+    )
 }
 
 /// Whether the web store erased this customer (their reference is kept only hashed).
-pub fn is_erased(conn: &Connection, customer: &str) -> rusqlite::Result<bool> {
-    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM erased_customer WHERE ref_hash = ?1)")?
-        .query_row([auth::hash(customer)], |r| r.get(0))
+pub fn is_erased(conn: &dyn Sql, customer: &str) -> db::Result<bool> {
+    conn.one(
+        "SELECT EXISTS (SELECT 1 FROM erased_customer WHERE ref_hash = ?1)",
+        params![auth::hash(customer)],
+    )
 }

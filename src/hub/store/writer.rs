@@ -7,6 +7,11 @@
 //! transaction as the lines that use it: ids only ever grow, even when an erasure
 //! deletes the newest lines and the hub restarts.
 //!
+//! On PostgreSQL other hubs write too: a group of pushes first takes the wishlist feed's
+//! lock (see [`crate::db::FEED_LOCK_WISHLIST`]) and reads the next change id from the
+//! database, so ids stay unique and commit in order across instances. A connection the
+//! server dropped is opened again before the next job.
+//!
 //! A job that panics is caught: the transaction it had open rolls back (a job that
 //! writes without one keeps the statements that ran: such jobs are idempotent), its
 //! caller gets no answer (so a 503), and the writer goes on with the next job.
@@ -15,12 +20,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 
 use jiff::Timestamp;
-use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
 
 use super::ingest::{self, Counters};
 use super::{Principal, PushError, Rules};
-use crate::catalog::Catalog;
+use crate::db::{self, Conn, Dialect, Sql, params};
 use crate::protocol::{PushRequest, PushResponse};
 
 /// Most pushes committed in one transaction.
@@ -28,38 +32,69 @@ const GROUP_COMMIT: usize = 64;
 
 /// The writer's connection and what it keeps in memory between jobs.
 pub struct Writer {
-    pub catalog: Catalog,
+    conn: Conn,
+    /// How to connect again (PostgreSQL); `None` for SQLite's file.
+    reconnect: Option<postgres::Config>,
     counters: Counters,
     rules: Rules,
 }
 
 impl Writer {
-    pub(super) fn new(catalog: Catalog, next_change: i64, rules: Rules) -> Writer {
+    pub(super) fn new(conn: Conn, reconnect: Option<postgres::Config>, next_change: i64, rules: Rules) -> Writer {
         Writer {
-            catalog,
+            conn,
+            reconnect,
             counters: Counters { next_change, hlc: 0 },
             rules,
+        }
+    }
+
+    /// The writing connection.
+    pub fn db(&self) -> &dyn Sql {
+        self.conn.sql()
+    }
+
+    /// Connects again when the server dropped the connection; on failure the next job
+    /// fails at once (a 503) and the next one tries again.
+    fn heal(&mut self) {
+        let Some(config) = &self.reconnect else { return };
+        if !self.conn.is_broken() {
+            return;
+        }
+        match db::pg::Client::connect(config) {
+            Ok(client) => {
+                tracing::info!("the hub's database is back; writing again");
+                self.conn = Conn::Postgres(Box::new(client));
+            }
+            Err(e) => tracing::warn!(error = %e, "the hub's database is still out of reach"),
         }
     }
 }
 
 /// The change id the next wishlist line gets: past every id ever given, as recorded,
 /// and past every line held (a database from before the counter was kept).
-pub(super) fn next_change_id(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row(
-        "SELECT MAX((SELECT COALESCE(MAX(change_id), 0) + 1 FROM wishlist),
-                    COALESCE((SELECT value FROM hub_counter WHERE name = 'next_change_id'), 1))",
-        [],
-        |r| r.get(0),
+pub(super) fn next_change_id(conn: &dyn Sql) -> db::Result<i64> {
+    conn.one(
+        conn.pick(
+            "SELECT MAX((SELECT COALESCE(MAX(change_id), 0) + 1 FROM wishlist),
+                        COALESCE((SELECT value FROM hub_counter WHERE name = 'next_change_id'), 1))",
+            "SELECT GREATEST((SELECT COALESCE(MAX(change_id), 0) + 1 FROM wishlist),
+                             COALESCE((SELECT value FROM hub_counter WHERE name = 'next_change_id'), 1))",
+        ),
+        params![],
     )
 }
 
-fn save_next_change_id(conn: &Connection, next: i64) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO hub_counter (name, value) VALUES ('next_change_id', ?1)
-         ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)",
-    )?
-    .execute(params![next])?;
+fn save_next_change_id(conn: &dyn Sql, next: i64) -> db::Result<()> {
+    conn.execute(
+        conn.pick(
+            "INSERT INTO hub_counter (name, value) VALUES ('next_change_id', ?1)
+             ON CONFLICT (name) DO UPDATE SET value = MAX(hub_counter.value, excluded.value)",
+            "INSERT INTO hub_counter (name, value) VALUES ('next_change_id', ?1)
+             ON CONFLICT (name) DO UPDATE SET value = GREATEST(hub_counter.value, excluded.value)",
+        ),
+        params![next],
+    )?;
     Ok(())
 }
 
@@ -82,11 +117,9 @@ pub(super) enum Job {
 fn guarded(writer: &mut Writer, f: WriteJob) {
     if catch_unwind(AssertUnwindSafe(|| f(writer))).is_err() {
         tracing::error!("a write job panicked; its changes were rolled back and the writer goes on");
-        if !writer.catalog.connection().is_autocommit() {
-            let _ = writer.catalog.connection().execute_batch("ROLLBACK");
-        }
+        let _ = writer.db().batch("ROLLBACK");
         // What the counters said may have moved with the rolled-back work.
-        if let Ok(next) = next_change_id(writer.catalog.connection()) {
+        if let Ok(next) = next_change_id(writer.db()) {
             writer.counters.next_change = next;
         }
     }
@@ -95,6 +128,7 @@ fn guarded(writer: &mut Writer, f: WriteJob) {
 /// Runs jobs until every sender is gone, signalling `committed` after each.
 pub(super) fn run(writer: &mut Writer, queue: &mpsc::Receiver<Job>, committed: &tokio::sync::Notify) {
     while let Ok(job) = queue.recv() {
+        writer.heal();
         match job {
             Job::Write(f) => guarded(writer, f),
             Job::Push(first) => {
@@ -124,42 +158,39 @@ pub(super) fn run(writer: &mut Writer, queue: &mpsc::Receiver<Job>, committed: &
 fn commit_pushes(writer: &mut Writer, group: Vec<PushJob>) {
     let before = writer.counters;
     let mut results = Vec::with_capacity(group.len());
-    let outcome = catch_unwind(AssertUnwindSafe(|| -> rusqlite::Result<()> {
+    let outcome = catch_unwind(AssertUnwindSafe(|| -> db::Result<()> {
         let Writer {
-            catalog,
-            counters,
-            rules,
+            conn, counters, rules, ..
         } = writer;
-        let tx = catalog
-            .connection()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = conn.sql().begin()?;
+        if tx.dialect() == Dialect::Postgres {
+            db::lock_feed(&*tx, db::FEED_LOCK_WISHLIST)?;
+            counters.next_change = next_change_id(&*tx)?;
+        }
+        let first = counters.next_change;
         for job in &group {
             // A savepoint per push: a refused batch is rolled back alone, counters too.
             let saved = *counters;
-            tx.execute_batch("SAVEPOINT push")?;
-            let result = ingest::push(&tx, counters, rules, &job.principal, &job.request, job.now);
+            tx.batch("SAVEPOINT push")?;
+            let result = ingest::push(&*tx, counters, rules, &job.principal, &job.request, job.now);
             match &result {
-                Ok(_) => tx.execute_batch("RELEASE push")?,
+                Ok(_) => tx.batch("RELEASE push")?,
                 Err(_) => {
-                    tx.execute_batch("ROLLBACK TO push; RELEASE push")?;
+                    tx.batch("ROLLBACK TO push; RELEASE push")?;
                     counters.next_change = saved.next_change;
                 }
             }
             results.push(result);
         }
-        if counters.next_change != before.next_change {
-            save_next_change_id(&tx, counters.next_change)?;
+        if counters.next_change != first {
+            save_next_change_id(&*tx, counters.next_change)?;
         }
         tx.commit()
     }))
     .unwrap_or_else(|_| {
         tracing::error!("a push panicked; its group was rolled back and the writer goes on");
-        if !writer.catalog.connection().is_autocommit() {
-            let _ = writer.catalog.connection().execute_batch("ROLLBACK");
-        }
-        Err(rusqlite::Error::ToSqlConversionFailure(
-            "a push panicked; the group was rolled back".into(),
-        ))
+        let _ = writer.db().batch("ROLLBACK");
+        Err(db::Error::value("a push panicked; the group was rolled back"))
     });
     if let Err(e) = outcome {
         tracing::error!(error = %e, "a group of pushes could not be committed");

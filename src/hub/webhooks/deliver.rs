@@ -1,6 +1,6 @@
 //! The task that posts due deliveries: woken after each commit (the writer's signal) or
-//! every second, it reads what is due, posts it signed, and records each outcome on the
-//! writer.
+//! every second, it takes what is due (claimed from other hubs on PostgreSQL, see
+//! [`super::due`]), posts it signed, and records each outcome on the writer.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -39,7 +39,13 @@ pub async fn run(store: Store, targets: Arc<Targets>, schedule: Arc<Schedule>, w
     let mut attempts = tokio::task::JoinSet::new();
     loop {
         if in_flight.len() < IN_FLIGHT {
-            let due = match store.read(|c| super::due(c, Timestamp::now(), IN_FLIGHT * 8)).await {
+            // Chosen inside `due`, so that on PostgreSQL only what is posted is claimed (a
+            // write, through this pooled connection: only SQLite's are read-only).
+            let mut taking = in_flight.clone();
+            let due = store
+                .read(move |c| super::due(c, Timestamp::now(), IN_FLIGHT * 8, |d| take(&mut taking, d)))
+                .await;
+            let due = match due {
                 Ok(due) => due,
                 Err(crate::hub::store::StoreError::Closed) => return,
                 Err(e) => {
@@ -48,12 +54,7 @@ pub async fn run(store: Store, targets: Arc<Targets>, schedule: Arc<Schedule>, w
                 }
             };
             for delivery in due {
-                let key = (delivery.message, delivery.endpoint);
-                let to_endpoint = in_flight.values().filter(|e| **e == delivery.endpoint).count();
-                if in_flight.len() >= IN_FLIGHT || in_flight.contains_key(&key) || to_endpoint >= PER_ENDPOINT {
-                    continue;
-                }
-                in_flight.insert(key, delivery.endpoint);
+                in_flight.insert((delivery.message, delivery.endpoint), delivery.endpoint);
                 let http = http.clone();
                 attempts.spawn(async move {
                     let outcome = attempt(&http, &delivery).await;
@@ -83,7 +84,7 @@ pub async fn run(store: Store, targets: Arc<Targets>, schedule: Arc<Schedule>, w
         let recorded = store
             .write(move |w| {
                 super::record(
-                    w.catalog.connection(),
+                    w.db(),
                     &delivery,
                     &outcome,
                     &schedule.retries,
@@ -98,6 +99,19 @@ pub async fn run(store: Store, targets: Arc<Targets>, schedule: Arc<Schedule>, w
             Err(_) => return,
         }
     }
+}
+
+/// Whether to post `delivery` now, noting it in `in_flight` if so: it is not being
+/// posted already, and fewer than [`IN_FLIGHT`] are, fewer than [`PER_ENDPOINT`] to its
+/// endpoint.
+fn take(in_flight: &mut HashMap<(i64, i64), i64>, delivery: &Due) -> bool {
+    let key = (delivery.message, delivery.endpoint);
+    let to_endpoint = in_flight.values().filter(|e| **e == delivery.endpoint).count();
+    if in_flight.len() >= IN_FLIGHT || in_flight.contains_key(&key) || to_endpoint >= PER_ENDPOINT {
+        return false;
+    }
+    in_flight.insert(key, delivery.endpoint);
+    true
 }
 
 /// The `webhook-signature` header: one `v1,` signature per secret, space separated.

@@ -22,11 +22,11 @@ pub mod deliver;
 use base64::Engine as _;
 use jiff::{SignedDuration, Timestamp};
 use rand::Rng as _;
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::auth::Scope;
 use super::images::Targets;
+use crate::db::{self, Dialect, Sql, params};
 use crate::protocol::webhooks::{
     CONSENT_CHANGED, CUSTOMER_ERASED, Delivery, EVENT_TYPES, Endpoint, EndpointRequest, EndpointSecret, KIOSK_ALERT,
     MAX_ENDPOINTS, VISIT_SIGNED_IN, WISHLIST_CHANGED, WebhookBody,
@@ -36,6 +36,10 @@ use crate::protocol::webhooks::{
 pub const ROTATION_OVERLAP: SignedDuration = SignedDuration::from_hours(24);
 /// How long messages (and their deliveries) are kept for replays.
 pub const KEPT_DAYS: i64 = 30;
+/// How long a delivery one hub took is hidden from the others sharing its PostgreSQL
+/// database: well past an attempt (a 15 s timeout) and its record, and a hub that stops
+/// mid-attempt leaves it to another after this.
+pub const CLAIM_LEASE: SignedDuration = SignedDuration::from_secs(60);
 
 /// Why an endpoint was not registered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -74,7 +78,7 @@ fn ms(value: Option<i64>) -> Option<Timestamp> {
 
 const ENDPOINT_COLUMNS: &str = "id, url, events, created_at, failing_since, disabled_at, disabled_reason";
 
-fn endpoint(r: &rusqlite::Row<'_>) -> rusqlite::Result<Endpoint> {
+fn endpoint(r: &db::Row<'_>) -> db::Result<Endpoint> {
     let events: String = r.get(2)?;
     Ok(Endpoint {
         id: r.get(0)?,
@@ -91,13 +95,13 @@ fn endpoint(r: &rusqlite::Row<'_>) -> rusqlite::Result<Endpoint> {
 /// may reach when it is one; a host name is checked on what it resolves to, at each
 /// delivery), its event types known.
 pub fn register(
-    conn: &Connection,
+    conn: &dyn Sql,
     targets: &Targets,
     api_key: i64,
     scopes: &[Scope],
     request: &EndpointRequest,
     now: Timestamp,
-) -> rusqlite::Result<Result<EndpointSecret, Refused>> {
+) -> db::Result<Result<EndpointSecret, Refused>> {
     if request.url.len() > 2048 {
         return Ok(Err(Refused::Invalid("a URL is at most 2048 characters".to_owned())));
     }
@@ -132,17 +136,17 @@ pub fn register(
     let mut events = request.events.clone();
     events.sort();
     events.dedup();
-    let count: usize = conn.query_row(
+    let count: usize = conn.one(
         "SELECT COUNT(*) FROM webhook_endpoint WHERE api_key_id = ?1",
-        [api_key],
-        |r| r.get(0),
+        params![api_key],
     )?;
     if count >= MAX_ENDPOINTS {
         return Ok(Err(Refused::TooMany));
     }
     let secret = new_secret();
-    conn.execute(
-        "INSERT INTO webhook_endpoint (api_key_id, url, events, secret, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    let id: i64 = conn.one(
+        "INSERT INTO webhook_endpoint (api_key_id, url, events, secret, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         RETURNING id",
         params![
             api_key,
             url.as_str(),
@@ -151,7 +155,6 @@ pub fn register(
             now.as_millisecond()
         ],
     )?;
-    let id = conn.last_insert_rowid();
     let endpoint = find(conn, api_key, id)?.expect("just inserted");
     Ok(Ok(EndpointSecret {
         endpoint,
@@ -161,26 +164,25 @@ pub fn register(
 }
 
 /// An endpoint of `api_key`.
-pub fn find(conn: &Connection, api_key: i64, id: i64) -> rusqlite::Result<Option<Endpoint>> {
-    conn.query_row(
+pub fn find(conn: &dyn Sql, api_key: i64, id: i64) -> db::Result<Option<Endpoint>> {
+    conn.query_opt(
         &format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoint WHERE id = ?1 AND api_key_id = ?2"),
         params![id, api_key],
         endpoint,
     )
-    .optional()
 }
 
 /// The endpoints `api_key` registered.
-pub fn list(conn: &Connection, api_key: i64) -> rusqlite::Result<Vec<Endpoint>> {
-    conn.prepare(&format!(
-        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoint WHERE api_key_id = ?1 ORDER BY id"
-    ))?
-    .query_map([api_key], endpoint)?
-    .collect()
+pub fn list(conn: &dyn Sql, api_key: i64) -> db::Result<Vec<Endpoint>> {
+    conn.query_map(
+        &format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoint WHERE api_key_id = ?1 ORDER BY id"),
+        params![api_key],
+        endpoint,
+    )
 }
 
 /// Deletes an endpoint of `api_key` and its deliveries; whether there was one.
-pub fn remove(conn: &Connection, api_key: i64, id: i64) -> rusqlite::Result<bool> {
+pub fn remove(conn: &dyn Sql, api_key: i64, id: i64) -> db::Result<bool> {
     Ok(conn.execute(
         "DELETE FROM webhook_endpoint WHERE id = ?1 AND api_key_id = ?2",
         params![id, api_key],
@@ -188,7 +190,7 @@ pub fn remove(conn: &Connection, api_key: i64, id: i64) -> rusqlite::Result<bool
 }
 
 /// A new secret for an endpoint; the old one keeps signing beside it for a day.
-pub fn rotate(conn: &Connection, api_key: i64, id: i64, now: Timestamp) -> rusqlite::Result<Option<EndpointSecret>> {
+pub fn rotate(conn: &dyn Sql, api_key: i64, id: i64, now: Timestamp) -> db::Result<Option<EndpointSecret>> {
     let secret = new_secret();
     let until = now + ROTATION_OVERLAP;
     let changed = conn.execute(
@@ -215,20 +217,18 @@ fn subscribed(events: &str, kind: &str) -> bool {
 /// Announces a change: a message and a delivery per enabled endpoint that wants it, in
 /// the caller's transaction. Nothing is written when no endpoint wants it. Returns the
 /// deliveries queued.
-pub fn enqueue(conn: &Connection, kind: &str, data: &impl Serialize, now: Timestamp) -> rusqlite::Result<usize> {
-    let endpoints: Vec<i64> = conn
-        .prepare_cached(
-            "SELECT e.id, e.events, k.scopes FROM webhook_endpoint e JOIN api_key k ON k.id = e.api_key_id
-             WHERE e.disabled_at IS NULL AND k.revoked_at IS NULL",
-        )?
-        .query_map([], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
-        })?
-        .filter_map(|row| match row {
-            Ok((id, events, scopes)) => (subscribed(&events, kind) && allowed(&scopes, kind)).then_some(Ok(id)),
-            Err(e) => Some(Err(e)),
-        })
-        .collect::<rusqlite::Result<_>>()?;
+pub fn enqueue(conn: &dyn Sql, kind: &str, data: &impl Serialize, now: Timestamp) -> db::Result<usize> {
+    let enabled: Vec<(i64, String, String)> = conn.query_map(
+        "SELECT e.id, e.events, k.scopes FROM webhook_endpoint e JOIN api_key k ON k.id = e.api_key_id
+         WHERE e.disabled_at IS NULL AND k.revoked_at IS NULL",
+        params![],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let endpoints: Vec<i64> = enabled
+        .into_iter()
+        .filter(|(_, events, scopes)| subscribed(events, kind) && allowed(scopes, kind))
+        .map(|(id, _, _)| id)
+        .collect();
     if endpoints.is_empty() {
         return Ok(0);
     }
@@ -237,35 +237,35 @@ pub fn enqueue(conn: &Connection, kind: &str, data: &impl Serialize, now: Timest
         timestamp: now,
         data: serde_json::to_value(data).unwrap_or_default(),
     };
-    conn.prepare_cached("INSERT INTO webhook_message (msg_id, type, payload, created_at) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![
+    let message: i64 = conn.one(
+        "INSERT INTO webhook_message (msg_id, type, payload, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+        params![
             format!("msg_{}", crate::protocol::new_id()),
             kind,
             serde_json::to_string(&body).unwrap_or_default(),
             now.as_millisecond()
-        ])?;
-    let message = conn.last_insert_rowid();
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO webhook_delivery (message_id, endpoint_id, state, next_at) VALUES (?1, ?2, 'pending', ?3)",
+        ],
     )?;
     for endpoint in &endpoints {
-        insert.execute(params![message, endpoint, now.as_millisecond()])?;
+        conn.execute(
+            "INSERT INTO webhook_delivery (message_id, endpoint_id, state, next_at) VALUES (?1, ?2, 'pending', ?3)",
+            params![message, endpoint, now.as_millisecond()],
+        )?;
     }
     Ok(endpoints.len())
 }
 
 /// The latest deliveries to an endpoint of `api_key`, newest first.
-pub fn deliveries(conn: &Connection, api_key: i64, id: i64, limit: usize) -> rusqlite::Result<Option<Vec<Delivery>>> {
+pub fn deliveries(conn: &dyn Sql, api_key: i64, id: i64, limit: usize) -> db::Result<Option<Vec<Delivery>>> {
     if find(conn, api_key, id)?.is_none() {
         return Ok(None);
     }
-    let mut stmt = conn.prepare(
+    let rows = conn.query_map(
         "SELECT m.msg_id, m.type, m.created_at, d.state, d.attempts, d.last_status, d.last_error, d.next_at
          FROM webhook_delivery d JOIN webhook_message m ON m.id = d.message_id
          WHERE d.endpoint_id = ?1 ORDER BY m.id DESC LIMIT ?2",
-    )?;
-    let rows = stmt
-        .query_map(params![id, limit as i64], |r| {
+        params![id, limit as i64],
+        |r| {
             Ok(Delivery {
                 message_id: r.get(0)?,
                 kind: r.get(1)?,
@@ -276,49 +276,43 @@ pub fn deliveries(conn: &Connection, api_key: i64, id: i64, limit: usize) -> rus
                 last_error: r.get(6)?,
                 next_at: ms(r.get(7)?),
             })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        },
+    )?;
     Ok(Some(rows))
 }
 
 /// Sends every message since `since` (and since the endpoint was registered) to an
 /// endpoint of `api_key` again, those it wants and its key may read, and starts it again
 /// if it was disabled. Returns the deliveries queued.
-pub fn replay(
-    conn: &mut Connection,
-    api_key: i64,
-    id: i64,
-    since: Timestamp,
-    now: Timestamp,
-) -> rusqlite::Result<Option<usize>> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let endpoint: Option<(String, String, i64)> = tx
-        .query_row(
-            "SELECT e.events, k.scopes, e.created_at FROM webhook_endpoint e JOIN api_key k ON k.id = e.api_key_id
-             WHERE e.id = ?1 AND e.api_key_id = ?2",
-            params![id, api_key],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
+pub fn replay(conn: &dyn Sql, api_key: i64, id: i64, since: Timestamp, now: Timestamp) -> db::Result<Option<usize>> {
+    let tx = conn.begin()?;
+    let endpoint: Option<(String, String, i64)> = tx.query_opt(
+        "SELECT e.events, k.scopes, e.created_at FROM webhook_endpoint e JOIN api_key k ON k.id = e.api_key_id
+         WHERE e.id = ?1 AND e.api_key_id = ?2",
+        params![id, api_key],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     let Some((events, scopes, created_at)) = endpoint else {
         return Ok(None);
     };
     tx.execute(
         "UPDATE webhook_endpoint SET disabled_at = NULL, disabled_reason = NULL, failing_since = NULL,
              last_failure_at = NULL WHERE id = ?1",
-        [id],
+        params![id],
     )?;
-    let messages: Vec<(i64, String)> = tx
-        .prepare("SELECT id, type FROM webhook_message WHERE created_at >= ?1 ORDER BY id")?
-        .query_map([since.as_millisecond().max(created_at)], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+    let messages: Vec<(i64, String)> = tx.query_map(
+        "SELECT id, type FROM webhook_message WHERE created_at >= ?1 ORDER BY id",
+        params![since.as_millisecond().max(created_at)],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     let mut queued = 0;
     let wanted = |kind: &String| subscribed(&events, kind) && allowed(&scopes, kind);
     for (message, _) in messages.iter().filter(|(_, kind)| wanted(kind)) {
         tx.execute(
             "INSERT INTO webhook_delivery (message_id, endpoint_id, state, attempts, next_at)
              VALUES (?1, ?2, 'pending', 0, ?3)
-             ON CONFLICT DO UPDATE SET state = 'pending', attempts = 0, next_at = excluded.next_at",
+             ON CONFLICT (message_id, endpoint_id) DO UPDATE SET state = 'pending', attempts = 0,
+                 next_at = excluded.next_at",
             params![message, id, now.as_millisecond()],
         )?;
         queued += 1;
@@ -340,38 +334,61 @@ pub struct Due {
     pub attempts: u32,
 }
 
-/// Deliveries due at `now`, at most `max`, oldest first.
-pub fn due(conn: &Connection, now: Timestamp, max: usize) -> rusqlite::Result<Vec<Due>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT d.message_id, d.endpoint_id, m.msg_id, e.url, m.payload, e.secret, e.previous_secret,
+/// The deliveries due at `now` (at most `max` looked at, oldest first) that `take`
+/// wants to post now.
+///
+/// Several hubs may share one PostgreSQL database: there the rows looked at are locked
+/// (`FOR UPDATE SKIP LOCKED`: those another hub is taking are passed over) and the ones
+/// taken are claimed for [`CLAIM_LEASE`] (their `next_at` pushed past it) before the
+/// transaction ends, so no other hub posts them meanwhile; [`record`] then sets the
+/// real next time. SQLite has one hub (its writer lock): nothing is claimed there.
+pub fn due(conn: &dyn Sql, now: Timestamp, max: usize, mut take: impl FnMut(&Due) -> bool) -> db::Result<Vec<Due>> {
+    const DUE: &str = "SELECT d.message_id, d.endpoint_id, m.msg_id, e.url, m.payload, e.secret, e.previous_secret,
              e.previous_until, d.attempts
          FROM webhook_delivery d
          JOIN webhook_message m ON m.id = d.message_id
          JOIN webhook_endpoint e ON e.id = d.endpoint_id
          JOIN api_key k ON k.id = e.api_key_id
          WHERE d.state = 'pending' AND d.next_at <= ?1 AND e.disabled_at IS NULL AND k.revoked_at IS NULL
-         ORDER BY d.next_at LIMIT ?2",
+         ORDER BY d.next_at LIMIT ?2";
+    let claiming = conn.dialect() == Dialect::Postgres;
+    let tx = if claiming { Some(conn.begin()?) } else { None };
+    let locked = format!("{DUE} FOR UPDATE OF d SKIP LOCKED");
+    let found = conn.query_map(
+        conn.pick(DUE, &locked),
+        params![now.as_millisecond(), max as i64],
+        |r| {
+            let mut secrets = vec![r.get::<String>(5)?];
+            let previous: Option<String> = r.get(6)?;
+            let until: Option<i64> = r.get(7)?;
+            if let (Some(previous), Some(until)) = (previous, until)
+                && until > now.as_millisecond()
+            {
+                secrets.push(previous);
+            }
+            Ok(Due {
+                message: r.get(0)?,
+                endpoint: r.get(1)?,
+                msg_id: r.get(2)?,
+                url: r.get(3)?,
+                payload: r.get(4)?,
+                secrets,
+                attempts: r.get(8)?,
+            })
+        },
     )?;
-    stmt.query_map(params![now.as_millisecond(), max as i64], |r| {
-        let mut secrets = vec![r.get::<_, String>(5)?];
-        let previous: Option<String> = r.get(6)?;
-        let until: Option<i64> = r.get(7)?;
-        if let (Some(previous), Some(until)) = (previous, until)
-            && until > now.as_millisecond()
-        {
-            secrets.push(previous);
+    let taken: Vec<Due> = found.into_iter().filter(|d| take(d)).collect();
+    if let Some(tx) = tx {
+        let until = (now + CLAIM_LEASE).as_millisecond();
+        for d in &taken {
+            tx.execute(
+                "UPDATE webhook_delivery SET next_at = ?1 WHERE message_id = ?2 AND endpoint_id = ?3",
+                params![until, d.message, d.endpoint],
+            )?;
         }
-        Ok(Due {
-            message: r.get(0)?,
-            endpoint: r.get(1)?,
-            msg_id: r.get(2)?,
-            url: r.get(3)?,
-            payload: r.get(4)?,
-            secrets,
-            attempts: r.get(8)?,
-        })
-    })?
-    .collect()
+        tx.commit()?;
+    }
+    Ok(taken)
 }
 
 /// What an attempt came to.
@@ -402,14 +419,14 @@ pub fn next_wait(schedule: &[u32], attempts: u32, retry_after: Option<SignedDura
 /// Records an attempt's outcome: the delivery's state, and the endpoint's health
 /// (disabled on 410, or when it has failed for longer than `disable_after`).
 pub fn record(
-    conn: &mut Connection,
+    conn: &dyn Sql,
     due: &Due,
     outcome: &Outcome,
     schedule: &[u32],
     disable_after: SignedDuration,
     now: Timestamp,
-) -> rusqlite::Result<()> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+) -> db::Result<()> {
+    let tx = conn.begin()?;
     let attempts = due.attempts + 1;
     let at = now.as_millisecond();
     match outcome {
@@ -421,7 +438,7 @@ pub fn record(
             )?;
             tx.execute(
                 "UPDATE webhook_endpoint SET failing_since = NULL, last_failure_at = NULL WHERE id = ?1",
-                [due.endpoint],
+                params![due.endpoint],
             )?;
         }
         Outcome::Gone => {
@@ -454,19 +471,19 @@ pub fn record(
             )?;
             tx.execute(
                 "UPDATE webhook_endpoint SET
-                     failing_since = CASE WHEN failing_since IS NULL OR last_failure_at < ?1 - 86400000
-                         THEN ?1 ELSE failing_since END,
+                     failing_since = CASE WHEN failing_since IS NULL OR last_failure_at < CAST(?1 AS BIGINT) - 86400000
+                         THEN CAST(?1 AS BIGINT) ELSE failing_since END,
                      last_failure_at = ?1
                  WHERE id = ?2",
                 params![at, due.endpoint],
             )?;
             let disabled = tx.execute(
                 "UPDATE webhook_endpoint SET disabled_at = ?1,
-                     disabled_reason = 'every delivery failed for ' || ?2 || ' hours'
-                 WHERE id = ?3 AND disabled_at IS NULL AND failing_since <= ?1 - ?4",
+                     disabled_reason = 'every delivery failed for ' || CAST(?2 AS TEXT) || ' hours'
+                 WHERE id = ?3 AND disabled_at IS NULL AND failing_since <= CAST(?1 AS BIGINT) - CAST(?4 AS BIGINT)",
                 params![
                     at,
-                    disable_after.as_hours(),
+                    disable_after.as_hours().to_string(),
                     due.endpoint,
                     disable_after.as_millis() as i64
                 ],
@@ -480,11 +497,11 @@ pub fn record(
 }
 
 /// Deletes messages older than [`KEPT_DAYS`], with their deliveries.
-pub fn prune(conn: &Connection, now: Timestamp) -> rusqlite::Result<usize> {
+pub fn prune(conn: &dyn Sql, now: Timestamp) -> db::Result<u64> {
     let cutoff = now - SignedDuration::from_hours(24 * KEPT_DAYS);
     conn.execute(
         "DELETE FROM webhook_message WHERE created_at < ?1",
-        [cutoff.as_millisecond()],
+        params![cutoff.as_millisecond()],
     )
 }
 
