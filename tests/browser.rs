@@ -189,7 +189,7 @@ fn store_ops_run_their_shops_from_the_console_in_a_real_browser() {
     .unwrap();
     // A month of anonymous visits in the demo's shops, for the figures.
     let settings = vitrine::hub::measure::Settings::from_config(&vitrine::hub::Config::default()).unwrap();
-    vitrine::demo::history::seed(&mut hub_conn(&world.hub_data()), &settings, Timestamp::now()).unwrap();
+    vitrine::demo::history::seed(&hub_conn(&world.hub_data()), &settings, Timestamp::now()).unwrap();
     let base = world.hub.url();
     let driver = start_driver();
     let profiles = tempfile::tempdir().unwrap();

@@ -11,7 +11,7 @@ fn vitrine(args: &[&str]) -> (bool, String, String) {
 /// stderr.
 pub(crate) fn vitrine_with_input(args: &[&str], input: &str) -> (bool, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_vitrine"))
-        .args(args)
+        .args(crate::world::cli_args(args))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

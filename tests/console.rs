@@ -485,18 +485,20 @@ fn the_fleet_shows_each_kiosks_heartbeat_and_its_alerts_open_and_clear() {
     assert_eq!(beat(&world, &paris_token, &heartbeat(env!("CARGO_PKG_VERSION"))), 200);
     let conn = hub_conn(&world.hub_data());
     let open: i64 = conn
-        .query_row("SELECT COUNT(*) FROM kiosk_alert WHERE cleared_at IS NULL", [], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT COUNT(*) FROM kiosk_alert WHERE cleared_at IS NULL",
+            vitrine::db::params![],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(open, 0, "both alerts cleared themselves");
     let announced: Vec<String> = conn
-        .prepare("SELECT payload FROM webhook_message WHERE type = 'kiosk.alert' ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+        .query_map(
+            "SELECT payload FROM webhook_message WHERE type = 'kiosk.alert' ORDER BY id",
+            vitrine::db::params![],
+            |r| r.get(0),
+        )
+        .unwrap();
     assert_eq!(announced.len(), 4, "two opened, two cleared: {announced:?}");
     assert!(announced[3].contains("\"cleared\""));
 
@@ -595,7 +597,11 @@ fn an_admin_creates_a_key_that_works_once_shown_and_revokes_it() {
     );
     let conn = hub_conn(&world.hub_data());
     let id: i64 = conn
-        .query_row("SELECT id FROM api_key WHERE name = 'analytics'", [], |r| r.get(0))
+        .query_row(
+            "SELECT id FROM api_key WHERE name = 'analytics'",
+            vitrine::db::params![],
+            |r| r.get(0),
+        )
         .unwrap();
     admin.post(&format!("/console/keys/{id}/revoke"), &[]);
     assert_eq!(shops(&world), 401);
@@ -619,7 +625,7 @@ fn a_session_outlives_its_hub_and_works_on_the_next_one_on_the_same_database() {
     let mut admin = Browser::signed_in(&world.hub.url(), "admin@chain.fr");
     let World { hub, dir, .. } = world;
     drop(hub);
-    let next = hub::spawn(&data).unwrap();
+    let next = crate::world::spawn_hub(&data, vitrine::hub::Config::default());
     admin.base = next.url();
     let page = admin.get("/console/fleet");
     assert_eq!(

@@ -42,7 +42,7 @@ fn a_feed_uploaded_from_the_console_lists_its_rejected_line() {
     assert!(admin.get("/console/feeds").body.contains("Refused whole"));
     let conn = hub_conn(&world.hub_data());
     let skus: i64 = conn
-        .query_row("SELECT COUNT(*) FROM variant", [], |r| r.get(0))
+        .query_row("SELECT COUNT(*) FROM variant", vitrine::db::params![], |r| r.get(0))
         .unwrap();
     assert_eq!(skus, 2, "the refused feed changed nothing");
 
@@ -101,7 +101,11 @@ fn an_export_with_bare_prices_lands_in_the_currency_given_and_its_warnings_are_k
     assert!(admin.get("/console/feeds").body.contains("Imported, 3 warnings"));
     let conn = hub_conn(&world.hub_data());
     let price: i64 = conn
-        .query_row("SELECT price_minor FROM variant WHERE sku = 'W-1'", [], |r| r.get(0))
+        .query_row(
+            "SELECT price_minor FROM variant WHERE sku = 'W-1'",
+            vitrine::db::params![],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(price, 6990);
 }

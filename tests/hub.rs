@@ -86,9 +86,11 @@ fn enrollment_codes_work_once_and_only_for_their_shop() {
     assert_eq!(status, 403);
     // The hub keeps only the token's hash.
     let count = |value: Vec<u8>| -> i64 {
-        conn.query_row("SELECT COUNT(*) FROM device WHERE token_hash = ?1", [value], |r| {
-            r.get(0)
-        })
+        conn.query_row(
+            "SELECT COUNT(*) FROM device WHERE token_hash = ?1",
+            vitrine::db::params![value],
+            |r| r.get(0),
+        )
         .unwrap()
     };
     assert_eq!(count(token.clone().into_bytes()), 0);
@@ -387,7 +389,7 @@ fn a_kiosk_pulls_the_catalog_and_then_only_what_changed() {
     let hub_count: i64 = crate::world::hub_conn(&world.hub_data())
         .query_row(
             "SELECT (SELECT COUNT(*) FROM variant) + (SELECT COUNT(*) FROM stock)",
-            [],
+            vitrine::db::params![],
             |r| r.get(0),
         )
         .unwrap();

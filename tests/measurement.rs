@@ -216,7 +216,7 @@ fn the_window_consent_and_erasure_decide_what_is_linked() {
         crate::world::hub_conn(&world.hub_data())
             .execute(
                 "UPDATE visit SET signed_in_at = ?1 WHERE customer = 'c-carol'",
-                [(now - day * days).as_millisecond()],
+                vitrine::db::params![(now - day * days).as_millisecond()],
             )
             .unwrap();
     };
@@ -249,7 +249,7 @@ fn the_window_consent_and_erasure_decide_what_is_linked() {
         .query_row(
             "SELECT (SELECT COUNT(*) FROM consent WHERE customer = 'c-carol')
                   + (SELECT COUNT(*) FROM web_order WHERE customer = 'c-carol')",
-            [],
+            vitrine::db::params![],
             |r| r.get(0),
         )
         .unwrap();
@@ -508,7 +508,7 @@ fn search_texts_are_reported_per_shop_only_once_common() {
     let tied: i64 = crate::world::hub_conn(&world.hub_data())
         .query_row(
             "SELECT COUNT(*) FROM kiosk_event WHERE kind = 'searched' AND visit IS NOT NULL",
-            [],
+            vitrine::db::params![],
             |r| r.get(0),
         )
         .unwrap();

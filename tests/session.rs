@@ -24,12 +24,12 @@ use crate::world::{Kiosk, World, hub_conn, wait_until};
 /// The hub's events of one kind: their SKU, detail and value.
 fn hub_events(world: &World, kind: &str) -> Vec<(Option<String>, Option<String>, Option<i64>)> {
     hub_conn(&world.hub_data())
-        .prepare("SELECT sku, detail, value FROM kiosk_event WHERE kind = ?1 ORDER BY seq")
+        .query_map(
+            "SELECT sku, detail, value FROM kiosk_event WHERE kind = ?1 ORDER BY seq",
+            vitrine::db::params![kind],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .unwrap()
-        .query_map([kind], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
 }
 
 /// A few blank frames, then `text` held up to the camera for a few frames.
@@ -232,7 +232,7 @@ fn a_product_code_opens_its_sheet() {
         let (sku, gtin): (String, String) = hub_conn(&shop.world.hub_data())
             .query_row(
                 "SELECT sku, gtin FROM variant WHERE gtin IS NOT NULL ORDER BY sku LIMIT 1 OFFSET 7",
-                [],
+                vitrine::db::params![],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap();
@@ -573,12 +573,12 @@ fn codes_to_take_a_product_or_the_list_away() {
                 && hub_events(world, "product_code_shown") == [(Some(skus[0].clone()), None, None)]
         });
         let visits: Vec<String> = hub_conn(&world.hub_data())
-            .prepare("SELECT DISTINCT visit FROM kiosk_event WHERE kind LIKE '%code_shown'")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+            .query_map(
+                "SELECT DISTINCT visit FROM kiosk_event WHERE kind LIKE '%code_shown'",
+                vitrine::db::params![],
+                |r| r.get(0),
+            )
+            .unwrap();
         assert_eq!(visits, [visit.unwrap()], "the links name the visit their events do");
     });
 }
@@ -596,12 +596,12 @@ fn a_visit_is_measured_from_its_start_to_its_end_and_reaches_the_hub() {
         ui.tap("I'm done");
         let hub = hub_conn(&shop.world.hub_data());
         let ended = || -> Vec<(String, String)> {
-            hub.prepare("SELECT visit, detail FROM kiosk_event WHERE kind = 'visit_ended' ORDER BY seq")
-                .unwrap()
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect()
+            hub.query_map(
+                "SELECT visit, detail FROM kiosk_event WHERE kind = 'visit_ended' ORDER BY seq",
+                vitrine::db::params![],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
         };
         wait_until("both visits' ends at the hub", Duration::from_secs(20), || {
             ended().len() == 2
@@ -610,15 +610,19 @@ fn a_visit_is_measured_from_its_start_to_its_end_and_reaches_the_hub() {
         let reasons: Vec<&str> = ends.iter().map(|(_, reason)| reason.as_str()).collect();
         assert_eq!(reasons, ["next_shopper", "done"]);
         let kinds: Vec<String> = hub
-            .prepare("SELECT kind FROM kiosk_event WHERE visit = ?1 ORDER BY seq")
-            .unwrap()
-            .query_map([&ends[0].0], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+            .query_map(
+                "SELECT kind FROM kiosk_event WHERE visit = ?1 ORDER BY seq",
+                vitrine::db::params![&ends[0].0],
+                |r| r.get(0),
+            )
+            .unwrap();
         assert_eq!(kinds, ["visit_started", "signed_in", "wishlist_added", "visit_ended"]);
         let identified: i64 = hub
-            .query_row("SELECT COUNT(*) FROM kiosk_visit WHERE signed_in", [], |r| r.get(0))
+            .query_row(
+                "SELECT COUNT(*) FROM kiosk_visit WHERE signed_in = 1",
+                vitrine::db::params![],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(identified, 2);
         // The kiosk keeps none of them once the hub has them.

@@ -249,8 +249,11 @@ fn a_sign_in_that_reaches_the_hub_after_the_offline_grace_is_refused() {
         let minted = world.mint("c-late");
         // A token issued three hours ago, read then by a kiosk that was offline since.
         let conn = crate::world::hub_conn(&world.hub_data());
-        conn.execute("UPDATE signing_key SET not_before = not_before - 86400", [])
-            .unwrap();
+        conn.execute(
+            "UPDATE signing_key SET not_before = not_before - 86400",
+            vitrine::db::params![],
+        )
+        .unwrap();
         let issued = Timestamp::now() - jiff::SignedDuration::from_hours(3);
         let (key_id, key) = vitrine::hub::customers::hub_key(&conn, Timestamp::now())
             .unwrap()

@@ -243,7 +243,11 @@ fn faults_lose_nothing_double_nothing_and_back_off() {
     assert_eq!(world.hub_state(), kiosk.local_state());
     let conn = crate::world::hub_conn(&world.hub_data());
     let applied: i64 = conn
-        .query_row("SELECT COUNT(*) FROM op WHERE status = 'applied'", [], |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM op WHERE status = 'applied'",
+            vitrine::db::params![],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(applied, n as i64 + 1, "each op (and the sign-in) applied exactly once");
 }
@@ -297,7 +301,7 @@ fn a_hub_restored_from_backup_gets_back_what_it_lost() {
     world.rt.block_on(syncer.drain()).unwrap();
     // The hub loses the last two ops, as if restored from an older backup.
     let conn = crate::world::hub_conn(&world.hub_data());
-    conn.execute_batch(
+    conn.batch(
         "UPDATE stream SET acked_seq = 1; DELETE FROM op WHERE seq > 1;
          DELETE FROM wishlist WHERE seq > 1;",
     )
@@ -471,12 +475,12 @@ fn killed_at_random_points_nothing_saved_is_lost_or_doubled() {
 
     let conn = crate::world::hub_conn(&world.hub_data());
     let at_hub: Vec<u64> = conn
-        .prepare("SELECT seq FROM op WHERE status = 'applied' ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+        .query_map(
+            "SELECT seq FROM op WHERE status = 'applied' ORDER BY seq",
+            vitrine::db::params![],
+            |r| r.get(0),
+        )
+        .unwrap();
     let unique: std::collections::BTreeSet<u64> = at_hub.iter().copied().collect();
     assert_eq!(unique.len(), at_hub.len(), "no op applied twice");
     let missing: Vec<_> = reported.difference(&unique).collect();

@@ -299,7 +299,9 @@ fn endpoints_are_checked_scoped_to_their_key_and_announce_only_what_committed() 
     );
     assert_eq!(status, 409);
     let messages: i64 = crate::world::hub_conn(&world.hub_data())
-        .query_row("SELECT COUNT(*) FROM webhook_message", [], |r| r.get(0))
+        .query_row("SELECT COUNT(*) FROM webhook_message", vitrine::db::params![], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(messages, 0);
     assert_eq!(
@@ -365,8 +367,8 @@ fn a_key_is_sent_only_what_its_scopes_read_and_nothing_once_revoked() {
     world.erase("c-eve");
     let named: i64 = crate::world::hub_conn(&world.hub_data())
         .query_row(
-            "SELECT COUNT(*) FROM webhook_message WHERE instr(payload, 'c-eve') > 0 AND type != 'customer.erased'",
-            [],
+            "SELECT COUNT(*) FROM webhook_message WHERE payload LIKE '%c-eve%' AND type != 'customer.erased'",
+            vitrine::db::params![],
             |r| r.get(0),
         )
         .unwrap();
@@ -374,7 +376,10 @@ fn a_key_is_sent_only_what_its_scopes_read_and_nothing_once_revoked() {
 
     // Revoked: nothing more, and a replay sends nothing.
     crate::world::hub_conn(&world.hub_data())
-        .execute("UPDATE api_key SET revoked_at = 1 WHERE name = 'consent'", [])
+        .execute(
+            "UPDATE api_key SET revoked_at = 1 WHERE name = 'consent'",
+            vitrine::db::params![],
+        )
         .unwrap();
     consent("c-fay");
     std::thread::sleep(Duration::from_millis(1500));

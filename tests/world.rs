@@ -1,6 +1,10 @@
 //! A hub on `127.0.0.1:0` with the demo catalog, a web store key, and kiosks enrolled
 //! with one-time codes: the world the sync tests run in. Everything is real: SQLite files
 //! in a temp dir, HTTP on loopback, the same code paths as production.
+//!
+//! With `VITRINE_TEST_DATABASE=postgres` every hub the tests start keeps its state in a
+//! database of its own on a PostgreSQL cluster the tests start (`db::cluster`): `.ci/test`
+//! runs the hub's tests that way too, so both backends pass the same suite.
 
 use std::path::{Path, PathBuf};
 
@@ -40,8 +44,77 @@ pub fn wait_until(what: &str, within: std::time::Duration, mut done: impl FnMut(
     }
 }
 
-pub fn hub_conn(data: &Path) -> rusqlite::Connection {
-    vitrine::db::open(&hub::db_path(data), vitrine::db::Schema::Hub).unwrap()
+/// Whether the tests' hubs run on PostgreSQL (`VITRINE_TEST_DATABASE=postgres`).
+pub fn on_postgres() -> bool {
+    std::env::var("VITRINE_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
+/// Where the test hub whose data directory is `data` keeps its state: its SQLite file, or
+/// a fresh PostgreSQL database given to that directory on first use (and kept, so a hub
+/// started again on it finds what it had).
+pub fn hub_place(data: &Path) -> hub::Place {
+    match database_url(data) {
+        Some(url) => hub::Place::postgres(&url).unwrap(),
+        None => hub::Place::File(hub::db_path(data)),
+    }
+}
+
+/// Each test hub's PostgreSQL database, by data directory.
+static URLS: std::sync::Mutex<std::collections::BTreeMap<PathBuf, String>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// The PostgreSQL database of the test hub whose data directory is `data`, when the
+/// tests run on PostgreSQL (made on first use).
+pub fn database_url(data: &Path) -> Option<String> {
+    if !on_postgres() {
+        return None;
+    }
+    let mut urls = URLS.lock().unwrap();
+    let url = urls.entry(data.to_owned()).or_insert_with(|| {
+        let cluster = vitrine::db::cluster::shared()
+            .unwrap_or_else(|e| panic!("VITRINE_TEST_DATABASE=postgres, but no cluster: {e}"));
+        cluster.hub_database().unwrap()
+    });
+    Some(url.clone())
+}
+
+/// A command line as the tests' backend needs it: on PostgreSQL, a hub admin command's
+/// (or `token mint`'s) `--data DIR` of a hub the tests started becomes `--database` with
+/// its database. (Commands on a directory no hub was started on stay on SQLite.)
+pub fn cli_args(args: &[&str]) -> Vec<String> {
+    let admin = match args {
+        ["hub", command, ..] => !command.starts_with("--"),
+        ["token", ..] => true,
+        _ => false,
+    };
+    let mut out: Vec<String> = Vec::with_capacity(args.len());
+    let mut i = 0;
+    while i < args.len() {
+        if admin
+            && args[i] == "--data"
+            && let Some(url) = args
+                .get(i + 1)
+                .and_then(|dir| URLS.lock().unwrap().get(Path::new(dir)).cloned())
+        {
+            out.extend(["--database".to_owned(), url]);
+            i += 2;
+            continue;
+        }
+        out.push(args[i].to_owned());
+        i += 1;
+    }
+    out
+}
+
+/// A hub on `127.0.0.1:0` with its data in `data`, on the tests' backend.
+pub fn spawn_hub(data: &Path, config: hub::Config) -> hub::Running {
+    hub::spawn_at(data, &hub_place(data), config).unwrap()
+}
+
+/// A connection to the test hub's database, beside the running hub.
+pub fn hub_conn(data: &Path) -> vitrine::db::Conn {
+    std::fs::create_dir_all(data).unwrap();
+    hub_place(data).connect().unwrap()
 }
 
 impl World {
@@ -67,7 +140,7 @@ impl World {
     /// A hub with no catalog and this configuration.
     pub fn empty_with(config: hub::Config) -> World {
         let dir = tempfile::tempdir().unwrap();
-        let hub = hub::spawn_with(&dir.path().join("hub"), config).unwrap();
+        let hub = spawn_hub(&dir.path().join("hub"), config);
         let key = store::create_key(
             &hub_conn(&dir.path().join("hub")),
             "test",
@@ -155,13 +228,12 @@ impl World {
     /// SKUs of the catalog, for tests to put on wishlists.
     pub fn skus(&self, n: usize) -> Vec<String> {
         let conn = hub_conn(&self.hub_data());
-        let mut stmt = conn
-            .prepare("SELECT DISTINCT sku FROM variant ORDER BY sku LIMIT ?1")
-            .unwrap();
-        stmt.query_map([n as i64], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
+        conn.query_map(
+            "SELECT DISTINCT sku FROM variant ORDER BY sku LIMIT ?1",
+            vitrine::db::params![n as i64],
+            |r| r.get(0),
+        )
+        .unwrap()
     }
 
     /// A kiosk enrolled in `store` with `hub_url` (the hub itself, or a proxy in front).

@@ -474,32 +474,39 @@ fn rebuild_group(tx: &dyn Sql, lang: &str, group_id: &str, delta: Option<&mut De
     let search_text: String = first.description.chars().take(search::DESCRIPTION_CHARS).collect();
 
     // A group keeps its id (the index's postings name it); a new one gets the next.
-    let id: i64 = tx.one(
-        if old_id.is_some() {
-            "INSERT INTO product (id, lang, group_id, title, brand, category, price_min, sale_min, currency,
-                 image_link, colors, variant_count, search_text)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id"
-        } else {
+    let count = rows.len() as i64;
+    let fields = params![
+        lang,
+        group_id,
+        title,
+        first.brand,
+        first.category,
+        price_min,
+        sale_min,
+        first.currency,
+        image,
+        colors,
+        count,
+        search_text,
+    ];
+    let id: i64 = match &old_id {
+        Some(old) => {
+            let mut values = fields.to_vec();
+            values.push(old);
+            tx.one(
+                "INSERT INTO product (id, lang, group_id, title, brand, category, price_min, sale_min, currency,
+                     image_link, colors, variant_count, search_text)
+                 VALUES (?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
+                &values,
+            )?
+        }
+        None => tx.one(
             "INSERT INTO product (lang, group_id, title, brand, category, price_min, sale_min, currency,
                  image_link, colors, variant_count, search_text)
-             VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id"
-        },
-        params![
-            old_id,
-            lang,
-            group_id,
-            title,
-            first.brand,
-            first.category,
-            price_min,
-            sale_min,
-            first.currency,
-            image,
-            colors,
-            rows.len() as i64,
-            search_text,
-        ],
-    )?;
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
+            fields,
+        )?,
+    };
     if let Some(delta) = delta {
         let id = id as u32;
         let doc = search::Doc {

@@ -1,7 +1,7 @@
 //! `vitrine hub` (serve, and the admin commands that work on its data directory) and
 //! `vitrine token`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -11,14 +11,55 @@ use vitrine::hub::audit::Actor;
 use vitrine::hub::{self, admin, auth::Scope, customers, kiosk_settings, staff};
 use vitrine::protocol::valid_ref;
 
+/// Where a hub keeps its state: a data directory (its SQLite file) or a PostgreSQL
+/// database the chain's hubs share.
+#[derive(Args, Clone)]
+pub struct Database {
+    /// The hub's data directory (its SQLite file lives there).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// A PostgreSQL database instead of the SQLite file: postgres://user:password@host/db.
+    #[arg(long, env = "VITRINE_DATABASE_URL", conflicts_with = "data", hide_env_values = true)]
+    database: Option<String>,
+}
+
+impl Database {
+    fn place(&self) -> anyhow::Result<hub::Place> {
+        match (&self.database, &self.data) {
+            (Some(url), _) => hub::Place::postgres(url).map_err(anyhow::Error::msg),
+            (None, Some(data)) => {
+                std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+                Ok(hub::Place::File(hub::db_path(data)))
+            }
+            (None, None) => anyhow::bail!(
+                "say where the hub's data is: --data DIR (a SQLite file), or --database postgres://… \
+                 (or VITRINE_DATABASE_URL)"
+            ),
+        }
+    }
+
+    /// A connection to it (created and migrated if needed).
+    fn open(&self) -> anyhow::Result<vitrine::db::Conn> {
+        let place = self.place()?;
+        place
+            .connect()
+            .with_context(|| format!("cannot open the hub's database {}", place.describe()))
+    }
+}
+
 #[derive(Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct HubArgs {
     #[command(subcommand)]
     command: Option<HubCommand>,
-    /// The hub's data directory (its SQLite file lives there).
+    /// The hub's data directory: its SQLite file, or with --database only what stays
+    /// local (feeds being imported).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// A PostgreSQL database the chain's hubs share, instead of the SQLite file:
+    /// postgres://user:password@host/db.
+    #[arg(long, env = "VITRINE_DATABASE_URL", hide_env_values = true)]
+    database: Option<String>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: std::net::SocketAddr,
@@ -35,8 +76,8 @@ pub struct HubArgs {
 enum HubCommand {
     /// Prints a one-time code that enrolls one kiosk in a shop.
     EnrollCode {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Database,
         /// The shop's code, as in the local inventory feed.
         #[arg(long)]
         store: String,
@@ -57,8 +98,8 @@ enum HubCommand {
     /// Starts the hub's next key for customer tokens, and ends the current one at the same
     /// moment. Kiosks fetch keys every few minutes: no redeploy is needed.
     RotateTokenKey {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Database,
         /// When the new key starts signing, from now.
         #[arg(long, default_value_t = 60)]
         ahead_minutes: u32,
@@ -68,8 +109,8 @@ enum HubCommand {
 /// Where a setting applies: the chain, unless a shop or a kiosk is named.
 #[derive(Args)]
 struct SettingTarget {
-    #[arg(long)]
-    data: PathBuf,
+    #[command(flatten)]
+    db: Database,
     /// A shop's code.
     #[arg(long, conflicts_with = "kiosk")]
     store: Option<String>,
@@ -117,8 +158,8 @@ enum OpsCommand {
     /// without echo, or read from the first line of standard input when it is not a
     /// terminal.
     Add {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Database,
         #[arg(long)]
         email: String,
         /// admin (the whole chain), manager (their shops), viewer (reads only).
@@ -130,22 +171,22 @@ enum OpsCommand {
     },
     /// Sets an account's password (and unlocks it); its sessions end.
     Password {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Database,
         #[arg(long)]
         email: String,
     },
     /// Removes an account; its sessions end.
     Remove {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Database,
         #[arg(long)]
         email: String,
     },
     /// Lists the accounts: email, role, shops.
     List {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Database,
     },
 }
 
@@ -153,8 +194,8 @@ enum OpsCommand {
 enum KeyCommand {
     /// Creates a key and prints it (once) on the last line.
     Create {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Database,
         #[arg(long)]
         name: String,
         /// Limit the key to these scopes (default: all). Repeatable.
@@ -163,13 +204,13 @@ enum KeyCommand {
     },
     /// Lists the live keys: id, name, scopes (never a key).
     List {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Database,
     },
     /// Revokes a key: it opens nothing from its next request.
     Revoke {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Database,
         #[arg(long)]
         id: i64,
     },
@@ -184,8 +225,8 @@ enum StaffCommand {
     Remove(Assistant),
     /// Lists the assistants: shop, name, date added (never a PIN or its hash).
     List {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Database,
     },
     /// Writes an assistant's badge: a QR code (SVG) that picks their name on a kiosk's
     /// staff keypad. Not a credential: the PIN is still asked.
@@ -197,8 +238,8 @@ enum StaffCommand {
     },
     /// Prints the staff keypads' audit log (logins, wrong PINs, lockouts), oldest first.
     Log {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Database,
         /// Only this shop.
         #[arg(long)]
         store: Option<String>,
@@ -208,11 +249,11 @@ enum StaffCommand {
     },
 }
 
-/// One assistant of one shop, in the hub at `data`.
+/// One assistant of one shop, in the hub at `db`.
 #[derive(Args)]
 struct Assistant {
-    #[arg(long)]
-    data: PathBuf,
+    #[command(flatten)]
+    db: Database,
     /// The shop's code, as in the local inventory feed.
     #[arg(long)]
     store: String,
@@ -225,9 +266,8 @@ pub enum TokenCommand {
     /// Signs a customer token with the hub's current key and prints it (202 digits, for a
     /// QR code) and the customer's alias.
     Mint {
-        /// The hub's data directory.
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Database,
         /// The web store's customer reference.
         #[arg(long)]
         customer: String,
@@ -246,57 +286,74 @@ fn check_store(shop: &str) -> anyhow::Result<()> {
 
 pub fn run(args: HubArgs) -> anyhow::Result<()> {
     let Some(command) = args.command else {
-        let data = args.data.context("give the hub a data directory: --data DIR")?;
         let mut config = args
             .config
             .as_deref()
             .map(hub::Config::load)
             .transpose()?
             .unwrap_or_default();
+        let (data, place) = match (args.database, args.data) {
+            (Some(url), data) => {
+                let place = hub::Place::postgres(&url).map_err(anyhow::Error::msg)?;
+                // Only feeds being imported stay local; each instance has its own.
+                let data =
+                    data.unwrap_or_else(|| std::env::temp_dir().join(format!("vitrine-hub-{}", std::process::id())));
+                (data, place)
+            }
+            (None, Some(data)) => {
+                let place = hub::Place::File(hub::db_path(&data));
+                (data, place)
+            }
+            (None, None) => anyhow::bail!(
+                "give the hub a data directory (--data DIR) or a PostgreSQL database (--database postgres://…)"
+            ),
+        };
         if args.demo {
-            config = vitrine::demo::prepare_hub(&data, config)?;
+            std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
+            config = vitrine::demo::prepare_hub_at(&place, config)?;
         }
-        return hub::run(&data, args.listen, config);
+        return hub::run(&data, &place, args.listen, config);
     };
     match command {
-        HubCommand::EnrollCode { data, store: shop } => {
+        HubCommand::EnrollCode { db, store: shop } => {
             check_store(&shop)?;
-            let code = admin::create_enroll_code(&hub::open_db(&data)?, &Actor::Cli, &shop, Timestamp::now())?;
+            let code = admin::create_enroll_code(db.open()?.sql(), &Actor::Cli, &shop, Timestamp::now())?;
             println!(
                 "one-time enrollment code for store {shop}, valid {} hours:",
                 hub::auth::ENROLL_CODE_HOURS
             );
             println!("{code}");
         }
-        HubCommand::Key(KeyCommand::Create { data, name, scopes }) => create_key(&data, &name, &scopes)?,
-        HubCommand::Key(KeyCommand::List { data }) => {
-            for key in hub::store::keys::list_keys(&hub::open_db(&data)?)? {
+        HubCommand::Key(KeyCommand::Create { db, name, scopes }) => create_key(&db, &name, &scopes)?,
+        HubCommand::Key(KeyCommand::List { db }) => {
+            for key in hub::store::keys::list_keys(db.open()?.sql())? {
                 let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
                 println!("{}\t{}\t{}", key.id, key.name, scopes.join(" "));
             }
         }
-        HubCommand::Key(KeyCommand::Revoke { data, id }) => {
-            let revoked = admin::revoke_key(&hub::open_db(&data)?, &Actor::Cli, id, Timestamp::now())?;
+        HubCommand::Key(KeyCommand::Revoke { db, id }) => {
+            let revoked = admin::revoke_key(db.open()?.sql(), &Actor::Cli, id, Timestamp::now())?;
             anyhow::ensure!(revoked, "there is no live key with id {id}");
             println!("key {id} revoked");
         }
         HubCommand::Staff(command) => staff(command)?,
         HubCommand::Ops(command) => ops(command)?,
         HubCommand::Settings(command) => settings(command)?,
-        HubCommand::RotateTokenKey { data, ahead_minutes } => {
-            let conn = hub::open_db(&data)?;
+        HubCommand::RotateTokenKey { db, ahead_minutes } => {
+            let conn = db.open()?;
+            let conn = conn.sql();
             let ahead = jiff::SignedDuration::from_mins(i64::from(ahead_minutes));
             let now = Timestamp::now();
-            customers::ensure_hub_key(&conn, now)?;
-            let id = customers::rotate(&conn, now, ahead)?;
-            admin::record(&conn, &Actor::Cli, "token_key.rotate", None, &id.to_string(), now)?;
+            customers::ensure_hub_key(conn, now)?;
+            let id = customers::rotate(conn, now, ahead)?;
+            admin::record(conn, &Actor::Cli, "token_key.rotate", None, &id.to_string(), now)?;
             println!("token key {id} signs from {}", now + ahead);
         }
     }
     Ok(())
 }
 
-fn create_key(data: &Path, name: &str, scopes: &[String]) -> anyhow::Result<()> {
+fn create_key(db: &Database, name: &str, scopes: &[String]) -> anyhow::Result<()> {
     let scopes = if scopes.is_empty() {
         Scope::ALL.to_vec()
     } else {
@@ -310,7 +367,7 @@ fn create_key(data: &Path, name: &str, scopes: &[String]) -> anyhow::Result<()> 
             })
             .collect::<anyhow::Result<_>>()?
     };
-    let key = admin::create_key(&hub::open_db(data)?, &Actor::Cli, name, &scopes, Timestamp::now())??;
+    let key = admin::create_key(db.open()?.sql(), &Actor::Cli, name, &scopes, Timestamp::now())??;
     let shown: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
     println!(
         "web store key '{name}' with scopes {}; it is shown only once:",
@@ -322,31 +379,24 @@ fn create_key(data: &Path, name: &str, scopes: &[String]) -> anyhow::Result<()> 
 
 fn staff(command: StaffCommand) -> anyhow::Result<()> {
     match command {
-        StaffCommand::Add(Assistant { data, store, name }) => {
+        StaffCommand::Add(Assistant { db, store, name }) => {
             check_store(&store)?;
             let pin = read_secret("PIN (6 to 12 digits): ", "The same PIN again: ", "PINs")?;
             let hash = staff::hash_pin(&pin)?;
-            let id = admin::add_staff(
-                &hub::open_db(&data)?,
-                &Actor::Cli,
-                &store,
-                &name,
-                &hash,
-                Timestamp::now(),
-            )??;
+            let id = admin::add_staff(db.open()?.sql(), &Actor::Cli, &store, &name, &hash, Timestamp::now())??;
             println!("assistant {name} added to {store} (id {id}); the shop's kiosks learn the PIN at their next pull");
         }
-        StaffCommand::Remove(Assistant { data, store, name }) => {
-            admin::remove_staff(&hub::open_db(&data)?, &Actor::Cli, &store, &name, Timestamp::now())??;
+        StaffCommand::Remove(Assistant { db, store, name }) => {
+            admin::remove_staff(db.open()?.sql(), &Actor::Cli, &store, &name, Timestamp::now())??;
             println!("assistant {name} removed from {store}");
         }
-        StaffCommand::List { data } => {
-            for (shop, name, added) in staff::list(&hub::open_db(&data)?)? {
+        StaffCommand::List { db } => {
+            for (shop, name, added) in staff::list(db.open()?.sql())? {
                 println!("{shop}\t{name}\t{}", added.strftime("%Y-%m-%d"));
             }
         }
         StaffCommand::Badge { assistant, out } => {
-            let id = staff::id_of(&hub::open_db(&assistant.data)?, &assistant.store, &assistant.name)??;
+            let id = staff::id_of(assistant.db.open()?.sql(), &assistant.store, &assistant.name)??;
             std::fs::write(&out, staff::badge_svg(id)?).with_context(|| format!("cannot write {}", out.display()))?;
             println!(
                 "badge of {} ({}) written to {}",
@@ -355,8 +405,8 @@ fn staff(command: StaffCommand) -> anyhow::Result<()> {
                 out.display()
             );
         }
-        StaffCommand::Log { data, store, limit } => {
-            for line in staff::log(&hub::open_db(&data)?, store.as_deref(), limit.clamp(1, 100_000))? {
+        StaffCommand::Log { db, store, limit } => {
+            for line in staff::log(db.open()?.sql(), store.as_deref(), limit.clamp(1, 100_000))? {
                 let until = line
                     .locked_until
                     .map(|t| format!("\tlocked until {t}"))
@@ -403,16 +453,17 @@ fn settings(command: SettingsCommand) -> anyhow::Result<()> {
         SettingsCommand::Unset { at, name: n } => (at, Some((name(n)?, None))),
         SettingsCommand::Show { at } => (at, None),
     };
-    let conn = hub::open_db(&at.data)?;
+    let conn = at.db.open()?;
+    let conn = conn.sql();
     let target = at.target();
     match change {
         Some((name, value)) => {
-            kiosk_settings::set(&conn, &Actor::Cli, &target, name, value, Timestamp::now())?
+            kiosk_settings::set(conn, &Actor::Cli, &target, name, value, Timestamp::now())?
                 .map_err(anyhow::Error::msg)?;
             println!("{} set; kiosks take it at their next pull", name.as_str());
         }
         None => {
-            for (name, value) in kiosk_settings::at(&conn, &target)? {
+            for (name, value) in kiosk_settings::at(conn, &target)? {
                 println!("{}\t{}", name.as_str(), kiosk_settings::shown(name, &value));
             }
         }
@@ -432,7 +483,7 @@ fn ops(command: OpsCommand) -> anyhow::Result<()> {
     };
     match command {
         OpsCommand::Add {
-            data,
+            db,
             email,
             role,
             stores,
@@ -442,20 +493,20 @@ fn ops(command: OpsCommand) -> anyhow::Result<()> {
                 check_store(shop)?;
             }
             let hashed = password()?;
-            admin::add_account(&hub::open_db(&data)?, &Actor::Cli, &email, role, &stores, &hashed, now)??;
+            admin::add_account(db.open()?.sql(), &Actor::Cli, &email, role, &stores, &hashed, now)??;
             println!("console account {email} added ({})", role.as_str());
         }
-        OpsCommand::Password { data, email } => {
+        OpsCommand::Password { db, email } => {
             let hashed = password()?;
-            admin::set_password(&hub::open_db(&data)?, &Actor::Cli, &email, &hashed, now)??;
+            admin::set_password(db.open()?.sql(), &Actor::Cli, &email, &hashed, now)??;
             println!("password of {email} set; its sessions have ended");
         }
-        OpsCommand::Remove { data, email } => {
-            admin::remove_account(&hub::open_db(&data)?, &Actor::Cli, &email, now)??;
+        OpsCommand::Remove { db, email } => {
+            admin::remove_account(db.open()?.sql(), &Actor::Cli, &email, now)??;
             println!("console account {email} removed");
         }
-        OpsCommand::List { data } => {
-            for account in accounts::list(&hub::open_db(&data)?)? {
+        OpsCommand::List { db } => {
+            for account in accounts::list(db.open()?.sql())? {
                 println!(
                     "{}\t{}\t{}",
                     account.email,
@@ -470,7 +521,7 @@ fn ops(command: OpsCommand) -> anyhow::Result<()> {
 
 pub fn token(command: TokenCommand) -> anyhow::Result<()> {
     let TokenCommand::Mint {
-        data,
+        db,
         customer,
         minutes,
         audience,
@@ -479,10 +530,11 @@ pub fn token(command: TokenCommand) -> anyhow::Result<()> {
         valid_ref(&customer),
         "a customer reference is 1 to 128 printable characters"
     );
-    let conn = hub::open_db(&data)?;
+    let conn = db.open()?;
+    let conn = conn.sql();
     let now = Timestamp::now();
-    customers::ensure_hub_key(&conn, now)?;
-    let minted = customers::mint(&conn, &customer, &audience, minutes, now)??;
+    customers::ensure_hub_key(conn, now)?;
+    let minted = customers::mint(conn, &customer, &audience, minutes, now)??;
     println!(
         "customer {customer} alias {} key {} expires {}",
         minted.customer_alias, minted.key_id, minted.expires_at

@@ -35,13 +35,36 @@ pub enum Conn {
     Postgres(Box<pg::Client>),
 }
 
-impl Conn {
-    /// The connection as the shared queries take it.
-    pub fn sql(&self) -> &dyn Sql {
+impl Sql for Conn {
+    fn dialect(&self) -> Dialect {
+        (**self).dialect()
+    }
+    fn execute(&self, sql: &str, params: &[&dyn Param]) -> Result<u64> {
+        (**self).execute(sql, params)
+    }
+    fn each(&self, sql: &str, params: &[&dyn Param], each: &mut dyn FnMut(&Row<'_>) -> Result<()>) -> Result<()> {
+        (**self).each(sql, params, each)
+    }
+    fn batch(&self, sql: &str) -> Result<()> {
+        (**self).batch(sql)
+    }
+}
+
+/// A `Conn` is used as the [`Sql`] it holds.
+impl std::ops::Deref for Conn {
+    type Target = dyn Sql;
+    fn deref(&self) -> &(dyn Sql + 'static) {
         match self {
             Conn::Sqlite(c) => c,
             Conn::Postgres(c) => &**c,
         }
+    }
+}
+
+impl Conn {
+    /// The connection as the shared queries take it.
+    pub fn sql(&self) -> &dyn Sql {
+        &**self
     }
 
     /// Whether it can no longer be used (a PostgreSQL server that went away).
@@ -201,9 +224,23 @@ pub fn open_postgres(config: &postgres::Config) -> std::result::Result<pg::Clien
     let shown = pg::describe(config);
     let client = pg::Client::connect(config).map_err(|e| DbError::Connect {
         url: shown.clone(),
-        why: e.to_string(),
+        why: pg::explain(&e),
     })?;
     pg::migrate(&mut client.raw(), POSTGRES_STEPS).map_err(|why| DbError::MigratePostgres { url: shown, why })?;
+    // SQLite's steps make these secrets with randomblob(); PostgreSQL has no such
+    // function without an extension, so the first hub to start makes them, for all.
+    for (name, len) in [
+        ("export_visit_key", 32),
+        ("console_cookie_key", 64),
+        ("console_csrf_salt", 32),
+    ] {
+        let mut value = vec![0_u8; len];
+        rand::fill(&mut value[..]);
+        client.execute(
+            "INSERT INTO hub_secret (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+            params![name, value],
+        )?;
+    }
     Ok(client)
 }
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
-use super::sql::{Dialect, Param, Result, Row, Sql, Value};
+use super::sql::{Dialect, Error, Param, Result, Row, Sql, Value};
 
 type BoxError = Box<dyn StdError + Sync + Send>;
 
@@ -78,7 +78,20 @@ impl Client {
         if let Some(stmt) = self.statements.borrow().get(sql) {
             return Ok(stmt.clone());
         }
-        let stmt = self.client.borrow_mut().prepare(&placeholders(sql))?;
+        let stmt = self
+            .client
+            .borrow_mut()
+            .prepare(&placeholders(sql))
+            .map_err(|source| Error::Prepare {
+                sql: sql
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .chars()
+                    .take(160)
+                    .collect(),
+                source,
+            })?;
         let mut cache = self.statements.borrow_mut();
         if cache.len() >= STATEMENTS {
             cache.clear();
@@ -168,6 +181,21 @@ pub fn placeholders(sql: &str) -> String {
         }
     }
     out
+}
+
+/// An error with its causes: the driver's own words ("error connecting to server")
+/// say little without the system's ("Connection refused").
+pub fn explain(e: &dyn StdError) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// Whether an error means the database is out of reach, restarting or overloaded,

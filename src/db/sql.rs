@@ -23,8 +23,12 @@ pub enum Dialect {
 pub enum Error {
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
-    #[error(transparent)]
+    /// The driver's words with the server's ("db error" alone says nothing).
+    #[error("{}", super::pg::explain(.0))]
     Postgres(#[from] postgres::Error),
+    /// PostgreSQL refused a statement's text (or the connection broke preparing it).
+    #[error("{}; the statement began: {sql}", super::pg::explain(.source))]
+    Prepare { sql: String, source: postgres::Error },
     #[error("the query returned no rows")]
     NoRows,
     #[error("column {column}: {message}")]
@@ -52,7 +56,7 @@ impl Error {
                     rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
                 )
             }
-            Error::Postgres(e) => super::pg::is_unavailable(e),
+            Error::Postgres(e) | Error::Prepare { source: e, .. } => super::pg::is_unavailable(e),
             _ => false,
         }
     }

@@ -3,10 +3,10 @@
 //! each viewing and sometimes saving pieces of the demo catalog, all anonymous and
 //! reported by a kiosk numbered 0 that no tablet is. Deterministic: the same every run.
 
+use crate::db::{Sql, params};
 use jiff::{SignedDuration, Timestamp};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rusqlite::Connection;
 
 use crate::hub::measure::{self, Settings};
 use crate::protocol::measure::{EventDetail, KioskEvent, KioskEvents, ViewSource, VisitEnd};
@@ -15,8 +15,8 @@ use crate::protocol::measure::{EventDetail, KioskEvent, KioskEvents, ViewSource,
 pub const HISTORY_DEVICE: i64 = 0;
 
 /// Records the history unless the hub already has events (a demo directory reused).
-pub fn seed(conn: &mut Connection, settings: &Settings, now: Timestamp) -> anyhow::Result<usize> {
-    let any: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM kiosk_event)", [], |r| r.get(0))?;
+pub fn seed(conn: &dyn Sql, settings: &Settings, now: Timestamp) -> anyhow::Result<usize> {
+    let any: bool = conn.one("SELECT EXISTS (SELECT 1 FROM kiosk_event)", params![])?;
     let skus: Vec<String> = crate::catalog::variant_codes(conn, "fr")?
         .into_iter()
         .map(|(sku, _)| sku)

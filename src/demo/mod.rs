@@ -533,28 +533,52 @@ pub fn write_assets(dir: &Path) -> std::io::Result<()> {
 
 /// Imports the embedded demo feeds into a catalog.
 pub fn import_into(catalog: &mut crate::catalog::Catalog, now: jiff::Timestamp) -> anyhow::Result<()> {
-    use crate::catalog::{FeedOptions, InventoryFeed, ProductFeed};
-    let file = |name: &str| asset(name).ok_or_else(|| anyhow::anyhow!("demo asset {name} is missing from the build"));
-    let fr = ProductFeed::parse(file(PRODUCTS_FR)?, &FeedOptions::default())?;
-    let en = ProductFeed::parse(file(PRODUCTS_EN)?, &FeedOptions::lang("en"))?;
-    let inventory = InventoryFeed::parse(file(INVENTORY)?, &FeedOptions::default())?;
+    let (fr, en, inventory) = demo_feeds()?;
     catalog.import(Some(&fr), Some(&inventory), now)?;
     catalog.import(Some(&en), None, now)?;
     Ok(())
+}
+
+/// The demo store's feeds: products in French and English, and the shops' stock.
+fn demo_feeds() -> anyhow::Result<(
+    crate::catalog::ProductFeed,
+    crate::catalog::ProductFeed,
+    crate::catalog::InventoryFeed,
+)> {
+    use crate::catalog::{FeedOptions, InventoryFeed, ProductFeed};
+    let file = |name: &str| asset(name).ok_or_else(|| anyhow::anyhow!("demo asset {name} is missing from the build"));
+    Ok((
+        ProductFeed::parse(file(PRODUCTS_FR)?, &FeedOptions::default())?,
+        ProductFeed::parse(file(PRODUCTS_EN)?, &FeedOptions::lang("en"))?,
+        InventoryFeed::parse(file(INVENTORY)?, &FeedOptions::default())?,
+    ))
 }
 
 /// Imports the demo store (catalog, stock, staff) into the hub data directory `data`,
 /// and gives `config` the demo's customer passes and, unless it names its own, its
 /// shops. For `vitrine demo` and `vitrine hub --demo`; reusing `data` is fine.
 #[cfg(feature = "hub")]
-pub fn prepare_hub(data: &Path, mut config: crate::hub::Config) -> anyhow::Result<crate::hub::Config> {
-    let conn = crate::hub::open_db(data)?;
-    let mut catalog = crate::catalog::Catalog::with_connection(conn, true);
+pub fn prepare_hub(data: &Path, config: crate::hub::Config) -> anyhow::Result<crate::hub::Config> {
+    std::fs::create_dir_all(data)?;
+    prepare_hub_at(&crate::hub::Place::File(crate::hub::db_path(data)), config)
+}
+
+/// [`prepare_hub`] on any of the hub's databases (`vitrine hub --demo --database …`).
+#[cfg(feature = "hub")]
+pub fn prepare_hub_at(place: &crate::hub::Place, mut config: crate::hub::Config) -> anyhow::Result<crate::hub::Config> {
+    let conn = place.connect()?;
+    let conn = conn.sql();
     let now = jiff::Timestamp::now();
-    import_into(&mut catalog, now)?;
+    let (fr, en, inventory) = demo_feeds()?;
+    let keep = crate::catalog::import::Keep {
+        log_changes: true,
+        index: false,
+    };
+    crate::catalog::import::import(conn, keep, Some(&fr), Some(&inventory), now)?;
+    crate::catalog::import::import(conn, keep, Some(&en), None, now)?;
     for (store, name, pin) in DEMO_STAFF {
         // Already there when the demo's data directory is reused.
-        let _ = crate::hub::staff::add(catalog.connection(), store, name, pin, now)?;
+        let _ = crate::hub::staff::add(conn, store, name, pin, now)?;
     }
     config.demo_passes = DEMO_CUSTOMERS.iter().map(|c| (*c).to_owned()).collect();
     config.local_pictures = Some(hub_pictures());
@@ -565,13 +589,13 @@ pub fn prepare_hub(data: &Path, mut config: crate::hub::Config) -> anyhow::Resul
         config.measurement.time_zone = Some("Europe/Paris".to_owned());
     }
     let settings = crate::hub::measure::Settings::from_config(&config)?;
-    history::seed(catalog.connection(), &settings, now)?;
+    history::seed(conn, &settings, now)?;
     // The console may change it; a reused data directory keeps what it was given.
-    if crate::hub::brand::saved(catalog.connection())?.is_none() {
+    if crate::hub::brand::saved(conn)?.is_none() {
         let branding = crate::hub::brand::Branding::new(brand(), None)?;
-        crate::hub::brand::save(catalog.connection(), &branding, now)?;
+        crate::hub::brand::save(conn, &branding, now)?;
     }
-    let password = demo_console_account(catalog.connection(), now)?;
+    let password = demo_console_account(conn, now)?;
     tracing::info!(
         "demo console at /console: sign in as {DEMO_CONSOLE_EMAIL} with the password {password} \
          (a new one at each start; `vitrine hub ops add` makes real accounts)"
@@ -593,7 +617,7 @@ pub const DEMO_CONSOLE_EMAIL: &str = "ops@demo.vitrine";
 /// needed, and returns the password: a demo hub may listen beyond loopback, so no fixed
 /// password opens it.
 #[cfg(feature = "hub")]
-fn demo_console_account(conn: &rusqlite::Connection, now: jiff::Timestamp) -> anyhow::Result<String> {
+fn demo_console_account(conn: &dyn crate::db::Sql, now: jiff::Timestamp) -> anyhow::Result<String> {
     use crate::hub::{accounts, admin, audit::Actor};
     let password = crate::hub::auth::new_token("")[..16].to_owned();
     let hashed = accounts::Hashed::new(&password)?;

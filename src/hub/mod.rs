@@ -178,15 +178,16 @@ impl Hub {
     }
 }
 
-/// `vitrine hub --data DIR --listen ADDR [--config FILE]`: serves until Ctrl-C or SIGTERM.
-pub fn run(data: &Path, listen: SocketAddr, config: Config) -> anyhow::Result<()> {
-    let hub = Hub::open(data, config)?;
+/// `vitrine hub --data DIR | --database URL --listen ADDR [--config FILE]`: serves until
+/// Ctrl-C or SIGTERM.
+pub fn run(data: &Path, place: &Place, listen: SocketAddr, config: Config) -> anyhow::Result<()> {
+    let hub = Hub::open_at(data, place, config)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
-        tracing::info!(addr = %listener.local_addr()?, data = %data.display(), "hub listening");
+        tracing::info!(addr = %listener.local_addr()?, database = %place.describe(), "hub listening");
         hub.serve(listener, shutdown_signal()).await?;
         tracing::info!("hub stopped");
         Ok(())

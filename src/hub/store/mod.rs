@@ -209,14 +209,12 @@ impl r2d2::ManageConnection for Manager {
                 conn.pragma_update(None, "query_only", true)?;
                 Ok(Conn::Sqlite(conn))
             }
-            Manager::Postgres(config) => {
-                db::pg::Client::connect(config)
-                    .map(|c| Conn::Postgres(Box::new(c)))
-                    .map_err(|e| DbError::Connect {
-                        url: db::pg::describe(config),
-                        why: e.to_string(),
-                    })
-            }
+            Manager::Postgres(config) => db::pg::Client::connect(config)
+                .map(|c| Conn::Postgres(Box::new(c)))
+                .map_err(|e| DbError::Connect {
+                    url: db::pg::describe(config),
+                    why: db::pg::explain(&e),
+                }),
         }
     }
 
