@@ -173,6 +173,7 @@ fn migrations(schema: Schema) -> Migrations<'static> {
             M::up(include_str!("hub_v9.sql")),
             M::up(include_str!("hub_v10.sql")),
             M::up(include_str!("hub_v11.sql")),
+            M::up(include_str!("hub_v12.sql")),
         ],
     })
 }
@@ -216,7 +217,10 @@ pub fn open(path: &Path, schema: Schema) -> std::result::Result<Connection, DbEr
 }
 
 /// PostgreSQL's steps of the hub's schema, oldest first. Append; never edit a released step.
-const POSTGRES_STEPS: &[(&str, &str)] = &[("V1__hub", include_str!("postgres_v1.sql"))];
+const POSTGRES_STEPS: &[(&str, &str)] = &[
+    ("V1__hub", include_str!("postgres_v1.sql")),
+    ("V2__shared_state", include_str!("postgres_v2.sql")),
+];
 
 /// Connects to a hub's PostgreSQL database and brings it to the current schema (once,
 /// however many hubs start together).

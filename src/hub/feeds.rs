@@ -28,8 +28,14 @@ pub async fn fetch_on_schedule(store: Store, source: FeedSource, spool: Spool) {
         .expect("an HTTP client");
     let mut etag: Option<String> = None;
     let mut every = tokio::time::interval(Duration::from_secs(source.every_minutes * 60));
+    // One hub of several fetches each feed: the one holding its lease, renewed each time.
+    let lease = format!("feed:{}:{}", source.kind.as_str(), source.url);
+    let length = jiff::SignedDuration::from_secs(i64::try_from(source.every_minutes * 60).unwrap_or(i64::MAX) + 60);
     loop {
         every.tick().await;
+        if !store.lease(&lease, length).await {
+            continue;
+        }
         match fetch_once(&client, &store, &source, &spool, &mut etag).await {
             Ok(Some(line)) => tracing::info!(url = source.url, "{line}"),
             Ok(None) => tracing::debug!(url = source.url, "feed unchanged"),

@@ -157,9 +157,7 @@ impl Hub {
             demo_passes: self.config.demo_passes.clone().into(),
             pages: Arc::new(self.config.webstore.clone()),
             shops: self.config.shops.iter().map(config::ShopConfig::shop).collect(),
-            pairings: Arc::new(std::sync::Mutex::new(pairing::Pairings::new(
-                jiff::SignedDuration::from_secs(i64::from(self.config.pairing_seconds)),
-            ))),
+            pairing_lifetime: jiff::SignedDuration::from_secs(i64::from(self.config.pairing_seconds)),
             limits: Arc::new(api::limits::Limits::new(&self.config.limits)),
             measure: self.measure.clone(),
             webhook_targets,
@@ -200,6 +198,10 @@ async fn prune_on_schedule(store: Store, settings: Arc<measure::Settings>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
     loop {
         every.tick().await;
+        // One hub of several sweeps.
+        if !store.lease("prune", jiff::SignedDuration::from_hours(5)).await {
+            continue;
+        }
         let settings = settings.clone();
         match store
             .write(move |w| {
@@ -230,6 +232,10 @@ async fn watch_fleet(store: Store) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         every.tick().await;
+        // One hub of several judges the alerts (each would open the same ones).
+        if !store.lease("fleet", jiff::SignedDuration::from_secs(150)).await {
+            continue;
+        }
         match store
             .write(move |w| fleet::evaluate_all(w.db(), jiff::Timestamp::now(), started))
             .await

@@ -3,16 +3,13 @@
 //! the web store's page (signed in there), which tells the hub; the kiosk, polling, gets
 //! a customer token and signs the shopper in exactly as if they had scanned their app.
 //!
-//! Pairings live in memory only: they last minutes, and a hub restart just means the
-//! shopper taps "new code". This module is the bookkeeping, with `now` as input; the
-//! routes are in [`super::api`].
-
-use std::collections::HashMap;
-use std::num::NonZeroU32;
+//! Pairings are kept in the hub's database (`hub::store::pairings`), so whichever hub of
+//! a chain a kiosk's poll or the web store's confirmation reaches knows them. This module
+//! is the rules, with `now` as input: codes, and what a poll or a confirmation finds;
+//! the routes are in [`super::api`].
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use jiff::{SignedDuration, Timestamp};
 use rand::Rng;
 
@@ -29,30 +26,46 @@ const ALPHABET: &[u8; 20] = b"BCDFGHJKLMNPQRSTVWXZ";
 const USER_CODE_LEN: usize = 8;
 
 /// Where a pairing stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Decision {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
     Pending,
-    /// Confirmed: the token the kiosk signs the customer in with.
-    Approved {
-        token: String,
-    },
+    /// Confirmed: the token waits for the kiosk's next poll.
+    Approved,
     Denied,
 }
 
-#[derive(Debug)]
-struct Pairing {
-    device_id: i64,
-    store_code: String,
-    user_code: String,
-    expires_at: Timestamp,
-    last_poll: Option<Timestamp>,
-    decision: Decision,
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Pending => "pending",
+            Decision::Approved => "approved",
+            Decision::Denied => "denied",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Decision> {
+        [Decision::Pending, Decision::Approved, Decision::Denied]
+            .into_iter()
+            .find(|d| d.as_str() == text)
+    }
+}
+
+/// A pairing as the database keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub device_id: i64,
+    pub store_code: String,
+    pub expires_at: Timestamp,
+    pub last_poll: Option<Timestamp>,
+    pub decision: Decision,
+    /// The customer token, once approved and until the kiosk collects it.
+    pub token: Option<String>,
 }
 
 /// A pairing just started, for the kiosk to show.
 #[derive(Debug, Clone)]
 pub struct Started {
-    /// The kiosk's secret handle, for polling.
+    /// The kiosk's secret handle, for polling (the database keeps only its hash).
     pub device_code: String,
     /// Eight letters, shown as `BCDF-GHJK`.
     pub user_code: String,
@@ -101,21 +114,6 @@ pub struct Pending {
     pub expires_at: Timestamp,
 }
 
-/// Every pairing the hub knows of, with the limits on starting them.
-pub struct Pairings {
-    by_device_code: HashMap<String, Pairing>,
-    /// User code → device code.
-    by_user_code: HashMap<String, String>,
-    starts: DefaultKeyedRateLimiter<i64>,
-    lifetime: SignedDuration,
-}
-
-impl Default for Pairings {
-    fn default() -> Pairings {
-        Pairings::new(LIFETIME)
-    }
-}
-
 /// `bcdf-ghjk`, `BCDF GHJK` → `BCDFGHJK`; `None` unless eight letters of the alphabet.
 pub fn normalise_user_code(text: &str) -> Option<String> {
     if text.len() > 32 {
@@ -137,162 +135,71 @@ pub fn display_user_code(code: &str) -> String {
     }
 }
 
-impl Pairings {
-    pub fn new(lifetime: SignedDuration) -> Pairings {
-        let per_minute = NonZeroU32::new(STARTS_PER_MINUTE).expect("a positive quota");
-        Pairings {
-            by_device_code: HashMap::new(),
-            by_user_code: HashMap::new(),
-            starts: RateLimiter::keyed(Quota::per_minute(per_minute)),
-            lifetime,
-        }
-    }
+/// A new user code (the store retries on the rare one already in use).
+pub fn new_user_code() -> String {
+    let mut rng = rand::rng();
+    (0..USER_CODE_LEN)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
 
-    /// A new pairing for a kiosk; any pairing it had pending is dropped (it shows one code).
-    pub fn start(&mut self, device_id: i64, store_code: &str, now: Timestamp) -> Result<Started, StartRefused> {
-        self.sweep(now);
-        if self.starts.check_key(&device_id).is_err() {
-            return Err(StartRefused::TooMany);
-        }
-        self.drop_device(device_id);
-        if self.by_device_code.len() >= MAX_PENDING {
-            return Err(StartRefused::Full);
-        }
-        let mut rng = rand::rng();
-        let user_code = loop {
-            let code: String = (0..USER_CODE_LEN)
-                .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
-                .collect();
-            if !self.by_user_code.contains_key(&code) {
-                break code;
-            }
-        };
-        let device_code = URL_SAFE_NO_PAD.encode(rng.random::<[u8; 32]>());
-        let expires_at = now + self.lifetime;
-        self.by_user_code.insert(user_code.clone(), device_code.clone());
-        self.by_device_code.insert(
-            device_code.clone(),
-            Pairing {
-                device_id,
-                store_code: store_code.to_owned(),
-                user_code: user_code.clone(),
-                expires_at,
-                last_poll: None,
-                decision: Decision::Pending,
-            },
-        );
-        Ok(Started {
-            device_code,
-            user_code,
-            expires_at,
-        })
-    }
+/// A new device code: 256 random bits, URL-safe.
+pub fn new_device_code() -> String {
+    URL_SAFE_NO_PAD.encode(rand::rng().random::<[u8; 32]>())
+}
 
-    /// The kiosk asks how its pairing stands. An approval is handed over once.
-    pub fn poll(&mut self, device_id: i64, device_code: &str, now: Timestamp) -> Poll {
-        let Some(pairing) = self.by_device_code.get_mut(device_code) else {
-            return Poll::Unknown;
-        };
-        if pairing.device_id != device_id {
-            return Poll::Unknown;
-        }
-        if now >= pairing.expires_at {
-            return Poll::Expired;
-        }
-        let too_soon = pairing
-            .last_poll
-            // Half a second of slack: timers jitter.
-            .is_some_and(|last| now < last + SignedDuration::from_millis(i64::from(INTERVAL_SECONDS) * 1000 - 500));
-        pairing.last_poll = Some(now);
-        match pairing.decision.clone() {
-            Decision::Pending if too_soon => Poll::SlowDown,
-            Decision::Pending => Poll::Pending,
-            Decision::Denied => Poll::Denied,
-            Decision::Approved { token } => {
-                self.remove(device_code);
-                Poll::Approved { token }
-            }
-        }
+/// Whether a kiosk that started `recent` pairings in the last minute, on a hub with
+/// `pending` unexpired ones, may start another.
+pub fn may_start(recent: u64, pending: u64) -> Result<(), StartRefused> {
+    if recent >= u64::from(STARTS_PER_MINUTE) {
+        Err(StartRefused::TooMany)
+    } else if pending >= MAX_PENDING as u64 {
+        Err(StartRefused::Full)
+    } else {
+        Ok(())
     }
+}
 
-    /// The pairing a user code names, if it is still waiting for the shopper.
-    pub fn pending(&self, user_code: &str, now: Timestamp) -> Result<Pending, DecideRefused> {
-        let pairing = self.find(user_code, now)?;
+/// What a kiosk's poll finds in `stored` (its own pairing, or another's, or none). An
+/// approval's token is for the store to hand over once.
+pub fn poll(stored: Option<&Stored>, device_id: i64, now: Timestamp) -> Poll {
+    let Some(pairing) = stored.filter(|p| p.device_id == device_id) else {
+        return Poll::Unknown;
+    };
+    if now >= pairing.expires_at {
+        return Poll::Expired;
+    }
+    let too_soon = pairing
+        .last_poll
+        // Half a second of slack: timers jitter.
+        .is_some_and(|last| now < last + SignedDuration::from_millis(i64::from(INTERVAL_SECONDS) * 1000 - 500));
+    match (pairing.decision, &pairing.token) {
+        (Decision::Pending, _) if too_soon => Poll::SlowDown,
+        (Decision::Pending, _) => Poll::Pending,
+        (Decision::Denied, _) => Poll::Denied,
+        (Decision::Approved, Some(token)) => Poll::Approved { token: token.clone() },
+        (Decision::Approved, None) => Poll::Unknown,
+    }
+}
+
+/// The pairing a user code names, if it is still waiting for the shopper.
+pub fn pending(stored: Option<&Stored>, now: Timestamp) -> Result<Pending, DecideRefused> {
+    let pairing = stored.ok_or(DecideRefused::Unknown)?;
+    if now >= pairing.expires_at {
+        Err(DecideRefused::Expired)
+    } else if pairing.decision != Decision::Pending {
+        Err(DecideRefused::Decided)
+    } else {
         Ok(Pending {
             store_code: pairing.store_code.clone(),
             expires_at: pairing.expires_at,
         })
     }
+}
 
-    /// The shopper confirmed (with the token to sign them in with) or declined.
-    pub fn decide(&mut self, user_code: &str, token: Option<String>, now: Timestamp) -> Result<(), DecideRefused> {
-        self.find(user_code, now)?;
-        let device_code = &self.by_user_code[user_code];
-        let pairing = self.by_device_code.get_mut(device_code).ok_or(DecideRefused::Unknown)?;
-        pairing.decision = match token {
-            Some(token) => Decision::Approved { token },
-            None => Decision::Denied,
-        };
-        Ok(())
-    }
-
-    /// The kiosk gave up (the shopper closed the code, or left).
-    pub fn cancel(&mut self, device_id: i64, device_code: &str) -> bool {
-        match self.by_device_code.get(device_code) {
-            Some(p) if p.device_id == device_id => {
-                self.remove(device_code);
-                true
-            }
-            _ => false,
-        }
-    }
-
-    fn find(&self, user_code: &str, now: Timestamp) -> Result<&Pairing, DecideRefused> {
-        let pairing = self
-            .by_user_code
-            .get(user_code)
-            .and_then(|d| self.by_device_code.get(d))
-            .ok_or(DecideRefused::Unknown)?;
-        if now >= pairing.expires_at {
-            Err(DecideRefused::Expired)
-        } else if pairing.decision != Decision::Pending {
-            Err(DecideRefused::Decided)
-        } else {
-            Ok(pairing)
-        }
-    }
-
-    fn remove(&mut self, device_code: &str) {
-        if let Some(p) = self.by_device_code.remove(device_code) {
-            self.by_user_code.remove(&p.user_code);
-        }
-    }
-
-    fn drop_device(&mut self, device_id: i64) {
-        let mine: Vec<String> = self
-            .by_device_code
-            .iter()
-            .filter(|(_, p)| p.device_id == device_id)
-            .map(|(code, _)| code.clone())
-            .collect();
-        for code in mine {
-            self.remove(&code);
-        }
-    }
-
-    /// Forgets pairings expired long enough that no kiosk still asks about them.
-    fn sweep(&mut self, now: Timestamp) {
-        let stale: Vec<String> = self
-            .by_device_code
-            .iter()
-            .filter(|(_, p)| now >= p.expires_at + self.lifetime)
-            .map(|(code, _)| code.clone())
-            .collect();
-        for code in stale {
-            self.remove(&code);
-        }
-        self.starts.retain_recent();
-    }
+/// When a pairing that ended may be forgotten: no kiosk still asks about it.
+pub fn forgotten_after(expires_at: Timestamp, lifetime: SignedDuration) -> Timestamp {
+    expires_at + lifetime
 }
 
 #[cfg(test)]
@@ -303,56 +210,52 @@ mod tests {
         Timestamp::from_second(1_800_000_000 + s).unwrap()
     }
 
-    #[test]
-    fn a_confirmed_pairing_hands_its_token_over_once() {
-        let mut p = Pairings::default();
-        let started = p.start(1, "PARIS", at(0)).unwrap();
-        assert_eq!(
-            normalise_user_code(&display_user_code(&started.user_code)),
-            Some(started.user_code.clone())
-        );
-        assert_eq!(p.poll(1, &started.device_code, at(0)), Poll::Pending);
-        assert_eq!(p.poll(1, &started.device_code, at(1)), Poll::SlowDown);
-        assert_eq!(p.pending(&started.user_code, at(3)).unwrap().store_code, "PARIS");
-        p.decide(&started.user_code, Some("0123".into()), at(3)).unwrap();
-        assert_eq!(p.decide(&started.user_code, None, at(3)), Err(DecideRefused::Decided));
-        // Another kiosk cannot collect it.
-        assert_eq!(p.poll(2, &started.device_code, at(4)), Poll::Unknown);
-        assert_eq!(
-            p.poll(1, &started.device_code, at(4)),
-            Poll::Approved { token: "0123".into() }
-        );
-        assert_eq!(p.poll(1, &started.device_code, at(6)), Poll::Unknown);
+    fn stored(decision: Decision, last_poll: Option<i64>) -> Stored {
+        Stored {
+            device_id: 1,
+            store_code: "PARIS".into(),
+            expires_at: at(300),
+            last_poll: last_poll.map(at),
+            decision,
+            token: (decision == Decision::Approved).then(|| "0123".into()),
+        }
     }
 
     #[test]
-    fn pairings_expire_and_a_new_one_replaces_the_old() {
-        let mut p = Pairings::default();
-        let first = p.start(1, "PARIS", at(0)).unwrap();
-        let late = at(LIFETIME.as_secs());
-        assert_eq!(p.poll(1, &first.device_code, late), Poll::Expired);
+    fn a_poll_finds_how_its_own_pairing_stands() {
+        let pending = stored(Decision::Pending, None);
+        assert_eq!(poll(Some(&pending), 1, at(0)), Poll::Pending);
         assert_eq!(
-            p.decide(&first.user_code, Some("t".into()), late),
-            Err(DecideRefused::Expired)
+            poll(Some(&stored(Decision::Pending, Some(0))), 1, at(1)),
+            Poll::SlowDown
         );
-        let second = p.start(1, "PARIS", late).unwrap();
-        assert_eq!(p.poll(1, &first.device_code, late), Poll::Unknown);
-        assert_eq!(p.pending(&second.user_code, late).unwrap().expires_at, late + LIFETIME);
-        p.decide(&second.user_code, None, late).unwrap();
-        assert_eq!(p.poll(1, &second.device_code, late), Poll::Denied);
-        assert!(p.cancel(1, &second.device_code));
-        assert_eq!(p.pending(&second.user_code, late), Err(DecideRefused::Unknown));
+        assert_eq!(poll(Some(&stored(Decision::Pending, Some(0))), 1, at(2)), Poll::Pending);
+        // Another kiosk cannot collect it.
+        let approved = stored(Decision::Approved, None);
+        assert_eq!(poll(Some(&approved), 2, at(4)), Poll::Unknown);
+        assert_eq!(poll(Some(&approved), 1, at(4)), Poll::Approved { token: "0123".into() });
+        assert_eq!(poll(Some(&stored(Decision::Denied, None)), 1, at(4)), Poll::Denied);
+        assert_eq!(poll(Some(&pending), 1, at(300)), Poll::Expired);
+        assert_eq!(poll(None, 1, at(0)), Poll::Unknown);
+    }
+
+    #[test]
+    fn a_confirmation_needs_a_pending_unexpired_pairing() {
+        let pending = stored(Decision::Pending, None);
+        assert_eq!(super::pending(Some(&pending), at(3)).unwrap().store_code, "PARIS");
+        assert_eq!(super::pending(Some(&pending), at(300)), Err(DecideRefused::Expired));
+        assert_eq!(
+            super::pending(Some(&stored(Decision::Denied, None)), at(3)),
+            Err(DecideRefused::Decided)
+        );
+        assert_eq!(super::pending(None, at(3)), Err(DecideRefused::Unknown));
     }
 
     #[test]
     fn a_kiosk_cannot_start_pairings_without_end() {
-        let mut p = Pairings::default();
-        for _ in 0..STARTS_PER_MINUTE {
-            p.start(1, "PARIS", at(0)).unwrap();
-        }
-        assert_eq!(p.start(1, "PARIS", at(0)).unwrap_err(), StartRefused::TooMany);
-        // Other kiosks are not held back by it.
-        p.start(2, "PARIS", at(0)).unwrap();
+        assert_eq!(may_start(u64::from(STARTS_PER_MINUTE) - 1, 0), Ok(()));
+        assert_eq!(may_start(u64::from(STARTS_PER_MINUTE), 0), Err(StartRefused::TooMany));
+        assert_eq!(may_start(0, MAX_PENDING as u64), Err(StartRefused::Full));
     }
 
     #[test]
@@ -362,5 +265,7 @@ mod tests {
         for bad in ["", "BCDFGHJ", "BCDFGHJKL", "ABCDEFGH", "BCDF-GHJ1", &"B".repeat(100)] {
             assert_eq!(normalise_user_code(bad), None, "{bad}");
         }
+        let code = new_user_code();
+        assert_eq!(normalise_user_code(&display_user_code(&code)), Some(code));
     }
 }

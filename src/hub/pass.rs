@@ -149,12 +149,15 @@ async fn pair_page(State(state): State<AppState>, Query(query): Query<PairQuery>
             None,
         ));
     };
-    let pending = match state.pairings().pending(&code, jiff::Timestamp::now()) {
+    let pending = match state.pairing_pending(&code).await {
         Ok(pending) => pending,
         Err(e) => {
             return Ok(page(
                 "Sign in at the kiosk",
-                &format!("<h1>Sorry</h1><p>{e}.</p>{CODE_FORM}"),
+                &format!(
+                    "<h1>Sorry</h1><p>{}.</p>{CODE_FORM}",
+                    escape(e.message().trim_end_matches('.'))
+                ),
                 None,
             ));
         }
@@ -195,10 +198,7 @@ async fn pair_answer(State(state): State<AppState>, Form(answer): Form<PairAnswe
     };
     let outcome = match (answer.customer, answer.deny) {
         (Some(customer), None) if state.demo_passes.contains(&customer) => approve(&state, &code, customer).await,
-        (None, Some(_)) => state
-            .pairings()
-            .decide(&code, None, jiff::Timestamp::now())
-            .map_err(ApiError::from),
+        (None, Some(_)) => state.pairing_decide(&code, None).await,
         _ => {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,

@@ -27,8 +27,8 @@ pub mod pairing;
 pub mod webhooks;
 pub mod webstore;
 
+use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
-use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::extract::DefaultBodyLimit;
@@ -41,7 +41,6 @@ pub use error::ApiError;
 
 use super::WebStorePages;
 use super::images;
-use super::pairing::Pairings;
 use super::store::{self, Feed, Store};
 use crate::protocol::MAX_PAGE;
 use crate::protocol::params::PageQuery;
@@ -77,8 +76,8 @@ pub struct AppState {
     pub demo_passes: Arc<[String]>,
     /// The web store's pages kiosks send shoppers to.
     pub pages: Arc<WebStorePages>,
-    /// Sign-ins with the phone under way.
-    pub pairings: Arc<Mutex<Pairings>>,
+    /// How long a sign-in with the phone waits for the shopper.
+    pub pairing_lifetime: jiff::SignedDuration,
     /// The chain's shops, as configured.
     pub shops: Arc<[crate::protocol::Shop]>,
     /// Requests counted per client, refused past the configured limits.
@@ -110,9 +109,24 @@ impl AppState {
         reqwest::Url::parse(&format!("http://{host}{stand_in}")).ok()
     }
 
-    pub(crate) fn pairings(&self) -> std::sync::MutexGuard<'_, Pairings> {
-        // The bookkeeping cannot be left half-done by a panic: take it back as it is.
-        self.pairings.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// The pairing a user code names, if it still waits for the shopper.
+    pub(crate) async fn pairing_pending(&self, code: &str) -> Result<crate::hub::pairing::Pending, ApiError> {
+        let code = code.to_owned();
+        let now = jiff::Timestamp::now();
+        Ok(self
+            .store
+            .read(move |c| crate::hub::store::pairings::pending(c, &code, now))
+            .await??)
+    }
+
+    /// The shopper confirmed (with a token) or declined a pairing.
+    pub(crate) async fn pairing_decide(&self, code: &str, token: Option<String>) -> Result<(), ApiError> {
+        let code = code.to_owned();
+        let now = jiff::Timestamp::now();
+        Ok(self
+            .store
+            .write(move |w| crate::hub::store::pairings::decide(w.db(), &code, token.as_deref(), now))
+            .await???)
     }
 }
 

@@ -15,6 +15,7 @@ use super::webstore::{check_customer, mint_for};
 use super::{ApiError, AppState};
 use crate::hub::auth::Scope;
 use crate::hub::pairing::{self, DecideRefused, Poll, StartRefused};
+use crate::hub::store::pairings;
 use crate::protocol::params::{DeviceCodePath, UserCodePath};
 use crate::protocol::{ApproveRequest, PairingInfo, PairingStarted, PairingState, PairingStatus, Problem};
 
@@ -48,9 +49,11 @@ async fn start_pairing(
                 "this hub has no web store page to confirm a sign-in on (webstore.pair_url)",
             )
         })?;
+    let (id, shop, lifetime) = (device.id, device.store_code.clone(), state.pairing_lifetime);
     let started = state
-        .pairings()
-        .start(device.id, &device.store_code, Timestamp::now())
+        .store
+        .write(move |w| pairings::start(w.db(), id, &shop, lifetime, Timestamp::now()))
+        .await??
         .map_err(|e| match e {
             StartRefused::TooMany => {
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_pairings", e.to_string()).retry_after(10)
@@ -86,7 +89,12 @@ async fn poll_pairing(
     ApiPath(DeviceCodePath { device_code }): ApiPath<DeviceCodePath>,
 ) -> Result<Json<PairingStatus>, ApiError> {
     let status = |status| Json(PairingStatus { status, token: None });
-    match state.pairings().poll(device.id, &device_code, Timestamp::now()) {
+    let id = device.id;
+    let polled = state
+        .store
+        .write(move |w| pairings::poll(w.db(), id, &device_code, Timestamp::now()))
+        .await??;
+    match polled {
         Poll::Pending => Ok(status(PairingState::Pending)),
         Poll::Denied => Ok(status(PairingState::Denied)),
         Poll::Expired => Ok(status(PairingState::Expired)),
@@ -113,7 +121,12 @@ async fn cancel_pairing(
     device: DeviceAuth,
     ApiPath(DeviceCodePath { device_code }): ApiPath<DeviceCodePath>,
 ) -> Result<StatusCode, ApiError> {
-    if state.pairings().cancel(device.id, &device_code) {
+    let id = device.id;
+    if state
+        .store
+        .write(move |w| pairings::cancel(w.db(), id, &device_code))
+        .await??
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(unknown_pairing())
@@ -161,7 +174,7 @@ async fn pairing_info(
 ) -> Result<Json<PairingInfo>, ApiError> {
     key.require(Scope::TokensIssue)?;
     let code = user_code(&code)?;
-    let pending = state.pairings().pending(&code, Timestamp::now())?;
+    let pending = state.pairing_pending(&code).await?;
     Ok(Json(PairingInfo {
         user_code: pairing::display_user_code(&code),
         store_code: pending.store_code,
@@ -188,9 +201,9 @@ async fn approve_pairing(
 
 /// Confirms a pairing for `customer`: a one-minute token for the kiosk to collect.
 pub async fn approve(state: &AppState, code: &str, customer: String) -> Result<(), ApiError> {
-    state.pairings().pending(code, Timestamp::now())?;
+    state.pairing_pending(code).await?;
     let minted = mint_for(state, customer, 1).await?;
-    state.pairings().decide(code, Some(minted.token), Timestamp::now())?;
+    state.pairing_decide(code, Some(minted.token)).await?;
     Ok(())
 }
 
@@ -206,6 +219,6 @@ async fn deny_pairing(
 ) -> Result<StatusCode, ApiError> {
     key.require(Scope::TokensIssue)?;
     let code = user_code(&code)?;
-    state.pairings().decide(&code, None, Timestamp::now())?;
+    state.pairing_decide(&code, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }

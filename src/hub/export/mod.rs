@@ -136,6 +136,14 @@ pub async fn run(store: Store, targets: Arc<Targets>, exporter: Arc<dyn Exporter
     let mut failures = 0u32;
     loop {
         let name = exporter.name();
+        // One hub of several exports: the one holding the lease (a batch takes seconds).
+        if !store
+            .lease(&format!("export:{name}"), jiff::SignedDuration::from_secs(120))
+            .await
+        {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            continue;
+        }
         let rows = match store
             .read(move |c| after_cursor(c, name, Timestamp::now(), BATCH))
             .await

@@ -8,7 +8,9 @@
 //! - [`keys`]: web store API keys, and who holds a bearer token;
 //! - [`feeds`]: a feed parsed off the async threads and imported on the writer;
 //! - [`wishlist`]: the web store's changes feed and snapshot, a customer's list, erasure;
-//! - [`cursors`]: the feeds' opaque cursors.
+//! - [`cursors`]: the feeds' opaque cursors;
+//! - [`pairings`]: sign-in with the phone's pairings;
+//! - [`leases`]: work one hub of several does for all.
 //!
 //! Every write of this hub goes through its writer thread, which owns its writing
 //! connection. Reads (changes feeds, credentials) use pooled connections: read-only
@@ -21,7 +23,9 @@ pub mod devices;
 pub mod feeds;
 pub mod ingest;
 pub mod keys;
+pub mod leases;
 pub mod merge;
+pub mod pairings;
 pub mod wishlist;
 mod writer;
 
@@ -237,6 +241,8 @@ pub struct Store {
     /// Signalled after each commit: what waits for changes (webhook deliveries) looks.
     committed: Arc<tokio::sync::Notify>,
     dialect: db::Dialect,
+    /// This hub process among those sharing the database: who holds its leases.
+    instance: Arc<str>,
 }
 
 impl Store {
@@ -284,6 +290,7 @@ impl Store {
             writer_alive,
             committed,
             dialect,
+            instance: crate::protocol::new_id().into(),
         })
     }
 
@@ -332,6 +339,23 @@ impl Store {
         };
         self.jobs.send(Job::Push(job)).map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)
+    }
+
+    /// Takes or renews the lease `name` for this hub (see [`leases`]): whether it is
+    /// this hub's turn to do that work. A database that cannot say means no.
+    pub async fn lease(&self, name: &str, length: SignedDuration) -> bool {
+        let (name, holder) = (name.to_owned(), self.instance.clone());
+        match self
+            .write(move |w| leases::take(w.db(), &name, &holder, length, Timestamp::now()))
+            .await
+        {
+            Ok(Ok(held)) => held,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot take a lease; the work waits");
+                false
+            }
+            Err(_) => false,
+        }
     }
 
     /// Runs `f` on a pooled connection, off the async threads.
