@@ -20,6 +20,7 @@ mod hardening;
 mod hub;
 mod identify;
 mod importer;
+mod instances;
 mod limits;
 mod measurement;
 mod pairing;

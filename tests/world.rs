@@ -66,10 +66,10 @@ static URLS: std::sync::Mutex<std::collections::BTreeMap<PathBuf, String>> =
 /// The PostgreSQL database of the test hub whose data directory is `data`, when the
 /// tests run on PostgreSQL (made on first use).
 pub fn database_url(data: &Path) -> Option<String> {
-    if !on_postgres() {
-        return None;
-    }
     let mut urls = URLS.lock().unwrap();
+    if !on_postgres() {
+        return urls.get(data).cloned();
+    }
     let url = urls.entry(data.to_owned()).or_insert_with(|| {
         let cluster = vitrine::db::cluster::shared()
             .unwrap_or_else(|e| panic!("VITRINE_TEST_DATABASE=postgres, but no cluster: {e}"));
@@ -139,7 +139,40 @@ impl World {
 
     /// A hub with no catalog and this configuration.
     pub fn empty_with(config: hub::Config) -> World {
+        World::empty_in(tempfile::tempdir().unwrap(), config)
+    }
+
+    /// A hub with the demo catalog that keeps its state in PostgreSQL whatever the tests'
+    /// backend: for what only several hubs on one database show ([`World::second_hub`]).
+    pub fn shared(config: hub::Config) -> World {
+        let cluster = vitrine::db::cluster::shared().expect("a PostgreSQL cluster for the tests");
+        World::shared_on(cluster.hub_database().unwrap(), config)
+    }
+
+    /// [`World::shared`], on the PostgreSQL database at `url`.
+    pub fn shared_on(url: String, mut config: hub::Config) -> World {
         let dir = tempfile::tempdir().unwrap();
+        URLS.lock().unwrap().insert(dir.path().join("hub"), url);
+        config.local_pictures = Some(vitrine::demo::hub_pictures());
+        let world = World::empty_in(dir, config);
+        world.upload("products", vitrine::demo::products_fr().into_bytes(), Some("fr"));
+        world.upload("inventory", vitrine::demo::inventory().into_bytes(), None);
+        world
+    }
+
+    /// Another hub process on this world's database, as a chain runs several behind a
+    /// load balancer (its own data directory for what stays local).
+    pub fn second_hub(&self, config: hub::Config) -> hub::Running {
+        let place = hub_place(&self.hub_data());
+        assert!(
+            matches!(place, hub::Place::Postgres(_)),
+            "several hubs share PostgreSQL only"
+        );
+        let data = self.dir.path().join(format!("hub-{}", vitrine::protocol::new_id()));
+        hub::spawn_at(&data, &place, config).unwrap()
+    }
+
+    fn empty_in(dir: tempfile::TempDir, config: hub::Config) -> World {
         let hub = spawn_hub(&dir.path().join("hub"), config);
         let key = store::create_key(
             &hub_conn(&dir.path().join("hub")),

@@ -194,10 +194,14 @@ impl Cluster {
     /// Stops the server at once (connections are cut), keeping its files.
     pub fn stop(&mut self) {
         if let Some(mut server) = self.server.take() {
-            if let Ok(pid) = i32::try_from(server.id())
-                && let Some(pid) = rustix::process::Pid::from_raw(pid)
-            {
-                // SIGINT: PostgreSQL's fast shutdown (runuser passes it on).
+            // SIGINT to the postmaster itself: PostgreSQL's fast shutdown, which ends the
+            // sessions (runuser, between us and it, does not pass SIGINT on, and SIGTERM
+            // would wait for every client to leave).
+            let postmaster = std::fs::read_to_string(self.data().join("postmaster.pid"))
+                .ok()
+                .and_then(|text| text.lines().next()?.trim().parse::<i32>().ok())
+                .or_else(|| i32::try_from(server.id()).ok());
+            if let Some(pid) = postmaster.and_then(rustix::process::Pid::from_raw) {
                 let _ = rustix::process::kill_process(pid, rustix::process::Signal::INT);
             }
             let _ = server.wait();
