@@ -195,60 +195,16 @@ fn a_console_session_works_on_both_hubs() {
 }
 
 /// The kill -9 test of `sync`, with the kiosk reaching the two hubs in turn: each run of
-/// the exercise goes to the other hub.
+/// the exercise goes to the other hub, and the last drain to the second.
 #[test]
 fn killed_at_random_points_through_alternating_hubs_nothing_is_lost_or_doubled() {
-    use std::io::{BufRead, BufReader};
     let world = World::shared(hub::Config::default());
     let b = world.second_hub(hub::Config::default());
     let proxy = vitrine::bench::proxy::Proxy::start(world.hub.addr).unwrap();
     let kiosk = world.kiosk_at("tablet", vitrine::demo::HOME_STORE, &proxy.url());
-    let skus = world.skus(6).join(",");
-    let data = kiosk.db.parent().unwrap().to_owned();
-    let mut reported = std::collections::BTreeSet::new();
-    let iterations = 60;
-    for i in 0..iterations {
+    crate::sync::killed_at_random_points(&world, &kiosk, 60, |i| {
         proxy.set_upstream(if i % 2 == 0 { world.hub.addr } else { b.addr });
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vitrine"))
-            .args(["internal", "exercise", "--customer", "c-crash", "--steps", "40"])
-            .args(["--skus", &skus, "--data"])
-            .arg(&data)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let reader =
-            std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<_>>());
-        std::thread::sleep(Duration::from_millis(2 + (i * 7919 % 40) as u64));
-        let _ = child.kill();
-        let _ = child.wait();
-        for line in reader.join().unwrap() {
-            let seq: u64 = line.split(' ').nth(1).unwrap().parse().unwrap();
-            assert!(reported.insert(seq), "seq {seq} reported twice");
-        }
-    }
-    assert!(reported.len() > iterations, "the kiosk got work done between kills");
-    proxy.set_upstream(b.addr);
-    assert_eq!(
-        world.rt.block_on(kiosk.syncer(quick_policy()).drain()).unwrap(),
-        Step::Idle
-    );
-
-    let conn = crate::world::hub_conn(&world.hub_data());
-    let at_hub: Vec<u64> = conn
-        .query_map(
-            "SELECT seq FROM op WHERE status = 'applied' ORDER BY seq",
-            params![],
-            |r| r.get(0),
-        )
-        .unwrap();
-    let unique: std::collections::BTreeSet<u64> = at_hub.iter().copied().collect();
-    assert_eq!(unique.len(), at_hub.len(), "no op applied twice");
-    let missing: Vec<_> = reported.difference(&unique).collect();
-    assert!(missing.is_empty(), "ops saved locally but lost: {missing:?}");
-    assert_eq!(at_hub.len() as u64, *unique.last().unwrap(), "gap-free");
-    assert_eq!(world.hub_state(), kiosk.local_state());
+    });
 }
 
 /// Two hubs' transactions interleaved by hand: the second asks for a change id while the

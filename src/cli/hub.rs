@@ -295,9 +295,16 @@ pub fn run(args: HubArgs) -> anyhow::Result<()> {
         let (data, place) = match (args.database, args.data) {
             (Some(url), data) => {
                 let place = hub::Place::postgres(&url).map_err(anyhow::Error::msg)?;
-                // Only feeds being imported stay local; each instance has its own.
-                let data =
-                    data.unwrap_or_else(|| std::env::temp_dir().join(format!("vitrine-hub-{}", std::process::id())));
+                // Only feeds being imported stay local; each instance has its own, a
+                // private temporary directory unless --data names one.
+                let data = match data {
+                    Some(data) => data,
+                    None => tempfile::Builder::new()
+                        .prefix("vitrine-hub-")
+                        .tempdir()
+                        .context("cannot make a directory for the feeds being imported")?
+                        .keep(),
+                };
                 (data, place)
             }
             (None, Some(data)) => {

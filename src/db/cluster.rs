@@ -158,7 +158,9 @@ impl Cluster {
         let config = super::pg::config(&self.url("postgres")).map_err(|e| e.to_string())?;
         loop {
             match config.connect(postgres::NoTls) {
-                Ok(_) => return Ok(()),
+                // Ours, not another server that took the port between the check and the start.
+                Ok(_) if self.running() => return Ok(()),
+                Ok(_) => return Err(format!("port {} was taken by another server", self.port)),
                 Err(_) if Instant::now() < deadline && self.running() => std::thread::sleep(Duration::from_millis(50)),
                 Err(e) => {
                     let log = std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();

@@ -21,7 +21,11 @@ pub const FEED_LOCK_WISHLIST: i64 = 0x5654_4657; // "VTFW"
 pub const FEED_LOCK_CATALOG: i64 = 0x5654_4643; // "VTFC"
 pub const FEED_LOCK_EVENTS: i64 = 0x5654_4645; // "VTFE"
 
+/// The hub's own signing keys: two hubs starting together on an empty database make one.
+pub const LOCK_SIGNING_KEYS: i64 = 0x5654_4b53; // "VTKS"
+
 /// Takes a feed's lock for the rest of the transaction (PostgreSQL only; see above).
+/// Outside a transaction it would be let go at once: call it after `begin`.
 pub fn lock_feed(conn: &dyn Sql, lock: i64) -> Result<()> {
     if conn.dialect() == Dialect::Postgres {
         conn.query_row("SELECT pg_advisory_xact_lock(?1)", params![lock], |_| Ok(()))?;

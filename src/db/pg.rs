@@ -42,6 +42,15 @@ pub fn config(url: &str) -> Result<postgres::Config, String> {
         config.application_name("vitrine-hub");
     }
     config.keepalives_idle(Duration::from_secs(30));
+    // A hub that stalls holding a lock (a paused machine, a lost network) must not stop
+    // the others for long: its idle transaction is ended, and a wait for a lock gives up
+    // (the request is answered 503, to be tried again).
+    let limits = "-c lock_timeout=10s -c idle_in_transaction_session_timeout=60s";
+    let options = match config.get_options() {
+        Some(given) if !given.is_empty() => format!("{given} {limits}"),
+        _ => limits.to_owned(),
+    };
+    config.options(&options);
     Ok(config)
 }
 
@@ -207,12 +216,12 @@ pub fn is_unavailable(e: &postgres::Error) -> bool {
     e.code().is_some_and(|c| {
         let code = c.code();
         // 08: connection exception; 57P0x: shutting down, cannot connect now; 53:
-        // insufficient resources; 40001 / 40P01: a serialization failure or deadlock.
+        // insufficient resources; 40001 / 40P01: a serialization failure or deadlock;
+        // 55P03: a lock not had within lock_timeout; 25P03: an idle transaction ended.
         code.starts_with("08")
             || code.starts_with("57P")
             || code.starts_with("53")
-            || code == "40001"
-            || code == "40P01"
+            || ["40001", "40P01", "55P03", "25P03"].contains(&code)
     })
 }
 
@@ -405,6 +414,10 @@ pub fn migrate(client: &mut postgres::Client, steps: &[(&str, &str)]) -> Result<
         .map(|(name, sql)| refinery::Migration::unapplied(name, sql))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
+    // However long another hub's migration takes, this one waits for it.
+    client
+        .batch_execute("SET lock_timeout = 0")
+        .map_err(|e| e.to_string())?;
     client
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
         .map_err(|e| e.to_string())?;
@@ -414,6 +427,7 @@ pub fn migrate(client: &mut postgres::Client, steps: &[(&str, &str)]) -> Result<
         .map(|_| ())
         .map_err(|e| e.to_string());
     let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]);
+    let _ = client.batch_execute("RESET lock_timeout");
     ran?;
     unlocked.map(|_| ()).map_err(|e| e.to_string())
 }

@@ -101,16 +101,19 @@ fn insert_hub_key(conn: &dyn Sql, not_before: Timestamp, now: Timestamp) -> db::
 
 /// Makes sure the hub has a key of its own to sign with; called when the hub opens.
 pub fn ensure_hub_key(conn: &dyn Sql, now: Timestamp) -> db::Result<()> {
-    if hub_key(conn, now)?.is_none() {
-        insert_hub_key(conn, now, now)?;
+    let tx = conn.begin()?;
+    db::lock_feed(&*tx, db::LOCK_SIGNING_KEYS)?;
+    if hub_key(&*tx, now)?.is_none() {
+        insert_hub_key(&*tx, now, now)?;
     }
-    Ok(())
+    tx.commit()
 }
 
 /// Starts a new hub key at `now + ahead` and ends the current one there. Tokens signed
 /// before stay good until they expire. Returns the new key's id.
 pub fn rotate(conn: &dyn Sql, now: Timestamp, ahead: SignedDuration) -> db::Result<u16> {
     let tx = conn.begin()?;
+    db::lock_feed(&*tx, db::LOCK_SIGNING_KEYS)?;
     let switch = now + ahead;
     tx.execute(
         "UPDATE signing_key SET not_after = ?1
@@ -176,7 +179,7 @@ pub fn mint(
     lifetime_minutes: u8,
     now: Timestamp,
 ) -> db::Result<Result<MintResponse, MintRefused>> {
-    let Some(alias) = alias_for(conn, customer, now)? else {
+    let Some(alias) = alias(conn, customer, now)? else {
         return Ok(Err(MintRefused::Erased));
     };
     let Some((key_id, key)) = hub_key(conn, now)? else {
@@ -217,10 +220,12 @@ pub fn register(
     if not_after <= not_before || not_after <= now || not_after - longest > not_before {
         return Ok(Err(KeyError::Window));
     }
-    let Some(id) = next_id(conn)? else {
+    let tx = conn.begin()?;
+    db::lock_feed(&*tx, db::LOCK_SIGNING_KEYS)?;
+    let Some(id) = next_id(&*tx)? else {
         return Ok(Err(KeyError::Exhausted));
     };
-    conn.execute(
+    tx.execute(
         "INSERT INTO signing_key (id, public_key, api_key_id, not_before, not_after, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
@@ -232,6 +237,7 @@ pub fn register(
             now.as_second()
         ],
     )?;
+    tx.commit()?;
     Ok(Ok(TokenKey {
         key_id: id,
         public_key: public_key.to_owned(),
@@ -250,6 +256,17 @@ pub fn revoke(conn: &dyn Sql, api_key_id: i64, key_id: u16, now: Timestamp) -> d
 }
 
 /// The alias of a customer, made on first use. `None` if the customer was erased.
+/// [`alias_for`] in a transaction of its own, under the lock an erasure takes: on
+/// PostgreSQL another hub's erasure cannot slip between the check and the new alias,
+/// and two hubs cannot make two aliases for one customer.
+pub fn alias(conn: &dyn Sql, customer: &str, now: Timestamp) -> db::Result<Option<Alias>> {
+    let tx = conn.begin()?;
+    db::lock_feed(&*tx, db::FEED_LOCK_WISHLIST)?;
+    let alias = alias_for(&*tx, customer, now)?;
+    tx.commit()?;
+    Ok(alias)
+}
+
 pub fn alias_for(conn: &dyn Sql, customer: &str, now: Timestamp) -> db::Result<Option<Alias>> {
     if store::is_erased(conn, customer)? {
         return Ok(None);

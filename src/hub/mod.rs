@@ -212,7 +212,8 @@ async fn prune_on_schedule(store: Store, settings: Arc<measure::Settings>) {
                         + webhooks::prune(conn, now)?
                         + fleet::prune(conn, now)?
                         + imports::prune(conn, now)?
-                        + console::session::prune(conn, now)?,
+                        + console::session::prune(conn, now)?
+                        + store::pairings::prune(conn, now)?,
                 )
             })
             .await

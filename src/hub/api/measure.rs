@@ -51,6 +51,7 @@ impl From<Refused> for ApiError {
             Refused::Conflict(_) | Refused::Erased => StatusCode::CONFLICT,
             Refused::UnknownOrder(_) => StatusCode::NOT_FOUND,
             Refused::Store(_) => return ApiError::internal(&e),
+            Refused::Unavailable(_) => return ApiError::unavailable(&e, 5),
         };
         ApiError::new(status, e.code(), e.to_string())
     }

@@ -213,7 +213,7 @@ async fn customer_alias(
     let target = customer.clone();
     let alias = state
         .store
-        .write(move |w| customers::alias_for(w.db(), &target, Timestamp::now()))
+        .write(move |w| customers::alias(w.db(), &target, Timestamp::now()))
         .await??
         .ok_or_else(erased)?;
     Ok(Json(AliasResponse {

@@ -136,9 +136,10 @@ pub async fn run(store: Store, targets: Arc<Targets>, exporter: Arc<dyn Exporter
     let mut failures = 0u32;
     loop {
         let name = exporter.name();
-        // One hub of several exports: the one holding the lease (a batch takes seconds).
+        // One hub of several exports: the one holding the lease. It outlasts a batch's
+        // posts and the longest back-off, so it does not run out under a hub at work.
         if !store
-            .lease(&format!("export:{name}"), jiff::SignedDuration::from_secs(120))
+            .lease(&format!("export:{name}"), jiff::SignedDuration::from_secs(900))
             .await
         {
             tokio::time::sleep(Duration::from_secs(10)).await;

@@ -83,6 +83,9 @@ pub fn record(
 ) -> db::Result<Recorded> {
     let tx = conn.begin()?;
     // Seqs are the exports' cursor: they must commit in order, whichever hub inserts them.
+    // The wishlist's lock first (the order every transaction takes them in): a visit's
+    // sign-in, recorded by a push, and its kiosk event each see the other's row.
+    db::lock_feed(&*tx, db::FEED_LOCK_WISHLIST)?;
     db::lock_feed(&*tx, db::FEED_LOCK_EVENTS)?;
     let mut recorded = Recorded::default();
     for event in &batch.events {

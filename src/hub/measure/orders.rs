@@ -35,6 +35,9 @@ pub enum Refused {
     /// The database failed: the cause, for the hub's log only.
     #[error("the hub could not store this: {0}")]
     Store(String),
+    /// The database is out of reach or busy: nothing was stored, try again later.
+    #[error("the hub's database is unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl Refused {
@@ -46,6 +49,7 @@ impl Refused {
             Refused::Erased => "customer_erased",
             Refused::UnknownOrder(_) => "unknown_order",
             Refused::Store(_) => "internal",
+            Refused::Unavailable(_) => "unavailable",
         }
     }
 }
@@ -55,6 +59,8 @@ impl Refused {
 pub fn set_consent(conn: &dyn Sql, customer: &str, measurement: bool, now: Timestamp) -> Result<Consent, Refused> {
     let stored = (|| {
         let tx = conn.begin()?;
+        // On PostgreSQL, an erasure on another hub waits for this (or this for it).
+        db::lock_feed(&*tx, db::FEED_LOCK_WISHLIST)?;
         if is_erased(&*tx, customer)? {
             return Ok(None);
         }
@@ -217,6 +223,9 @@ pub fn record_order(conn: &dyn Sql, order: &OrderRequest, now: Timestamp) -> Res
     let lines = checked_lines(order, now)?;
     let hash = hash_of(order);
     let tx = conn.begin().map_err(store_failed)?;
+    // On PostgreSQL: one hub at a time records an order (the same one posted to two
+    // hubs is recorded once), and never beside an erasure.
+    db::lock_feed(&*tx, db::FEED_LOCK_WISHLIST).map_err(store_failed)?;
     let known: Option<Vec<u8>> = tx
         .query_opt(
             "SELECT body_hash FROM web_order WHERE order_id = ?1",
@@ -299,6 +308,8 @@ pub fn refund(conn: &dyn Sql, order_id: &str, refund: &RefundRequest, now: Times
     }
     let hash = hash_of(refund);
     let tx = conn.begin().map_err(store_failed)?;
+    // On PostgreSQL: one refund at a time, so two hubs cannot both give back the last item.
+    db::lock_feed(&*tx, db::FEED_LOCK_WISHLIST).map_err(store_failed)?;
     let exists: bool = tx
         .one(
             "SELECT EXISTS (SELECT 1 FROM web_order WHERE order_id = ?1)",
@@ -352,7 +363,7 @@ fn give_back(tx: &dyn Sql, order_id: &str, line: &RefundLine) -> Result<(), Refu
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .map_err(store_failed)?;
-    let left: u32 = rows.iter().map(|(_, q, r)| q - r).sum();
+    let left: u32 = rows.iter().map(|(_, q, r)| q.saturating_sub(*r)).sum();
     if rows.is_empty() || line.quantity == 0 || line.quantity > left {
         return Err(Refused::Invalid(format!(
             "the order has {left} unit(s) of {} left to refund, not {}",
@@ -361,7 +372,7 @@ fn give_back(tx: &dyn Sql, order_id: &str, line: &RefundLine) -> Result<(), Refu
     }
     let mut wanted = line.quantity;
     for (number, quantity, refunded) in rows {
-        let take = wanted.min(quantity - refunded);
+        let take = wanted.min(quantity.saturating_sub(refunded));
         if take > 0 {
             tx.execute(
                 "UPDATE web_order_line SET refunded = refunded + ?1 WHERE order_id = ?2 AND line = ?3",
@@ -375,7 +386,11 @@ fn give_back(tx: &dyn Sql, order_id: &str, line: &RefundLine) -> Result<(), Refu
 }
 
 fn store_failed(e: db::Error) -> Refused {
-    Refused::Store(e.to_string())
+    if e.is_unavailable() {
+        Refused::Unavailable(e.to_string())
+    } else {
+        Refused::Store(e.to_string())
+    }
 }
 
 #[cfg(test)]

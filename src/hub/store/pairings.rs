@@ -161,3 +161,12 @@ pub fn cancel(conn: &dyn Sql, device_id: i64, device_code: &str) -> db::Result<b
     )?;
     Ok(removed > 0)
 }
+
+/// Forgets pairings a day past their expiry, with any token a kiosk never collected (a
+/// new pairing also sweeps; this is for hubs where none starts).
+pub fn prune(conn: &dyn Sql, now: Timestamp) -> db::Result<u64> {
+    conn.execute(
+        "DELETE FROM pairing WHERE expires_at < ?1",
+        params![(now - SignedDuration::from_hours(24)).as_millisecond()],
+    )
+}
