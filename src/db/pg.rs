@@ -175,6 +175,18 @@ pub fn placeholders(sql: &str) -> String {
                     }
                 }
             }
+            '/' if chars.peek() == Some(&'*') => {
+                out.push(c);
+                out.extend(chars.next());
+                let mut last = ' ';
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if last == '*' && d == '/' {
+                        break;
+                    }
+                    last = d;
+                }
+            }
             '?' => {
                 out.push('$');
                 if chars.peek().is_some_and(char::is_ascii_digit) {
@@ -499,8 +511,8 @@ mod tests {
     #[test]
     fn placeholders_become_dollars_outside_quotes() {
         assert_eq!(
-            placeholders("SELECT ?1, '?2', \"a?\", ? -- ?3\n, ?12"),
-            "SELECT $1, '?2', \"a?\", $1 -- ?3\n, $12"
+            placeholders("SELECT ?1, '?2', \"a?\", ? -- ?3\n, ?12 /*/ ?4 */ ?5"),
+            "SELECT $1, '?2', \"a?\", $1 -- ?3\n, $12 /*/ ?4 */ $5"
         );
     }
 
