@@ -100,29 +100,14 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
-        let busy = |e: &rusqlite::Error| {
-            matches!(
-                e.sqlite_error_code(),
-                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-            )
-        };
         match &e {
             // The pool is exhausted, the database busy or out of reach, or the hub
             // stopping: worth a retry.
             StoreError::Pool(_) | StoreError::Closed => ApiError::unavailable(&e, 5),
-            StoreError::Sql(sql) if busy(sql) => ApiError::unavailable(&e, 5),
             StoreError::Query(q) if q.is_unavailable() => ApiError::unavailable(&e, 5),
             StoreError::Db(crate::db::DbError::Query(q)) if q.is_unavailable() => ApiError::unavailable(&e, 5),
-            StoreError::Db(_) | StoreError::Sql(_) | StoreError::Query(_) | StoreError::Locked(_) => {
-                ApiError::internal(&e)
-            }
+            StoreError::Db(_) | StoreError::Query(_) | StoreError::Locked(_) => ApiError::internal(&e),
         }
-    }
-}
-
-impl From<rusqlite::Error> for ApiError {
-    fn from(e: rusqlite::Error) -> ApiError {
-        StoreError::from(e).into()
     }
 }
 

@@ -53,8 +53,6 @@ pub enum StoreError {
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("database error: {0}")]
-    Sql(#[from] rusqlite::Error),
-    #[error("database error: {0}")]
     Query(#[from] db::Error),
     #[error("the hub's database is unavailable: {0}")]
     Pool(#[from] r2d2::Error),
