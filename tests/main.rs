@@ -23,6 +23,7 @@ mod importer;
 mod instances;
 mod limits;
 mod measurement;
+mod migrate;
 mod pairing;
 mod pictures;
 #[cfg(feature = "kiosk")]

@@ -24,7 +24,7 @@ fn world() -> World {
 /// A visit at `kiosk` as a shopper makes it: they look at `sku` and save it, then sign
 /// in as `customer` (their saved line moves to their list), and are done. Returns the
 /// visit's id.
-fn visit(world: &World, kiosk: &Kiosk, customer: Option<&str>, sku: &str) -> String {
+pub(crate) fn visit(world: &World, kiosk: &Kiosk, customer: Option<&str>, sku: &str) -> String {
     let mut catalog = vitrine::catalog::Catalog::open(&kiosk.db).unwrap();
     let conn = catalog.connection();
     let id = vitrine::protocol::new_id();
@@ -68,7 +68,7 @@ fn visit(world: &World, kiosk: &Kiosk, customer: Option<&str>, sku: &str) -> Str
     id
 }
 
-fn consent(world: &World, customer: &str, yes: bool) {
+pub(crate) fn consent(world: &World, customer: &str, yes: bool) {
     let (status, body) = world.json(
         Method::PUT,
         &format!("/v1/webstore/customers/{customer}/consent"),
@@ -78,12 +78,12 @@ fn consent(world: &World, customer: &str, yes: bool) {
     assert_eq!(status, 200, "{body}");
 }
 
-fn order(id: &str, customer: &str, placed_at: Timestamp, sku: &str, quantity: u32) -> Value {
+pub(crate) fn order(id: &str, customer: &str, placed_at: Timestamp, sku: &str, quantity: u32) -> Value {
     json!({ "order_id": id, "customer": customer, "placed_at": placed_at.to_string(), "currency": "EUR",
         "lines": [{ "sku": sku, "quantity": quantity, "unit_price": "59.90" }] })
 }
 
-fn post_order(world: &World, body: &Value) -> (u16, Value) {
+pub(crate) fn post_order(world: &World, body: &Value) -> (u16, Value) {
     world.json(Method::POST, "/v1/webstore/orders", Some(&world.key), body)
 }
 
@@ -102,7 +102,7 @@ fn report(world: &World, from: &str, to: &str) -> ShopsReport {
     serde_json::from_value(body).unwrap()
 }
 
-fn around_now() -> (String, String) {
+pub(crate) fn around_now() -> (String, String) {
     let today = Timestamp::now()
         .to_zoned(jiff::tz::TimeZone::get("Europe/Paris").unwrap())
         .date();

@@ -59,23 +59,32 @@ pub fn hub_place(data: &Path) -> hub::Place {
     }
 }
 
-/// Each test hub's PostgreSQL database, by data directory.
-static URLS: std::sync::Mutex<std::collections::BTreeMap<PathBuf, String>> =
+/// Each test hub's database, by data directory: a PostgreSQL database, or `None` for a
+/// hub kept in its SQLite file whatever the tests' backend.
+static URLS: std::sync::Mutex<std::collections::BTreeMap<PathBuf, Option<String>>> =
     std::sync::Mutex::new(std::collections::BTreeMap::new());
 
+/// Keeps the test hub whose data directory is `data` in the PostgreSQL database `url`,
+/// or with `None` in its SQLite file, whatever the tests' backend.
+pub fn keep_hub_in(data: &Path, url: Option<String>) {
+    URLS.lock().unwrap().insert(data.to_owned(), url);
+}
+
 /// The PostgreSQL database of the test hub whose data directory is `data`, when the
-/// tests run on PostgreSQL (made on first use).
+/// tests run on PostgreSQL (made on first use) or it was given one.
 pub fn database_url(data: &Path) -> Option<String> {
     let mut urls = URLS.lock().unwrap();
-    if !on_postgres() {
-        return urls.get(data).cloned();
+    if let Some(url) = urls.get(data) {
+        return url.clone();
     }
-    let url = urls.entry(data.to_owned()).or_insert_with(|| {
-        let cluster = vitrine::db::cluster::shared()
-            .unwrap_or_else(|e| panic!("VITRINE_TEST_DATABASE=postgres, but no cluster: {e}"));
-        cluster.hub_database().unwrap()
-    });
-    Some(url.clone())
+    if !on_postgres() {
+        return None;
+    }
+    let cluster = vitrine::db::cluster::shared()
+        .unwrap_or_else(|e| panic!("VITRINE_TEST_DATABASE=postgres, but no cluster: {e}"));
+    let url = cluster.hub_database().unwrap();
+    urls.insert(data.to_owned(), Some(url.clone()));
+    Some(url)
 }
 
 /// A command line as the tests' backend needs it: on PostgreSQL, a hub admin command's
@@ -94,7 +103,7 @@ pub fn cli_args(args: &[&str]) -> Vec<String> {
             && args[i] == "--data"
             && let Some(url) = args
                 .get(i + 1)
-                .and_then(|dir| URLS.lock().unwrap().get(Path::new(dir)).cloned())
+                .and_then(|dir| URLS.lock().unwrap().get(Path::new(dir)).cloned().flatten())
         {
             out.extend(["--database".to_owned(), url]);
             i += 2;
@@ -129,12 +138,16 @@ impl World {
     }
 
     /// A hub with the demo catalog (and its pictures) and this configuration.
-    pub fn with_config(mut config: hub::Config) -> World {
-        config.local_pictures = Some(vitrine::demo::hub_pictures());
-        let world = World::empty_with(config);
-        world.upload("products", vitrine::demo::products_fr().into_bytes(), Some("fr"));
-        world.upload("inventory", vitrine::demo::inventory().into_bytes(), None);
-        world
+    pub fn with_config(config: hub::Config) -> World {
+        World::demo_in(tempfile::tempdir().unwrap(), config)
+    }
+
+    /// A hub with the demo catalog kept in its SQLite file whatever the tests' backend:
+    /// an embedded hub, as `vitrine hub migrate` moves one.
+    pub fn embedded(config: hub::Config) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        keep_hub_in(&dir.path().join("hub"), None);
+        World::demo_in(dir, config)
     }
 
     /// A hub with no catalog and this configuration.
@@ -150,9 +163,13 @@ impl World {
     }
 
     /// [`World::shared`], on the PostgreSQL database at `url`.
-    pub fn shared_on(url: String, mut config: hub::Config) -> World {
+    pub fn shared_on(url: String, config: hub::Config) -> World {
         let dir = tempfile::tempdir().unwrap();
-        URLS.lock().unwrap().insert(dir.path().join("hub"), url);
+        keep_hub_in(&dir.path().join("hub"), Some(url));
+        World::demo_in(dir, config)
+    }
+
+    fn demo_in(dir: tempfile::TempDir, mut config: hub::Config) -> World {
         config.local_pictures = Some(vitrine::demo::hub_pictures());
         let world = World::empty_in(dir, config);
         world.upload("products", vitrine::demo::products_fr().into_bytes(), Some("fr"));

@@ -104,6 +104,17 @@ enum HubCommand {
         #[arg(long, default_value_t = 60)]
         ahead_minutes: u32,
     },
+    /// Moves an embedded hub's whole state (its SQLite file) into an empty PostgreSQL
+    /// database, in one transaction, and checks every table's rows arrived. Stop the hub
+    /// first; its data directory is left as it was.
+    Migrate {
+        /// The embedded hub's data directory.
+        #[arg(long)]
+        from_data: PathBuf,
+        /// The empty PostgreSQL database: postgres://user:password@host/db.
+        #[arg(long, env = "VITRINE_DATABASE_URL", hide_env_values = true)]
+        to: String,
+    },
 }
 
 /// Where a setting applies: the chain, unless a shop or a kiosk is named.
@@ -356,7 +367,31 @@ pub fn run(args: HubArgs) -> anyhow::Result<()> {
             admin::record(conn, &Actor::Cli, "token_key.rotate", None, &id.to_string(), now)?;
             println!("token key {id} signs from {}", now + ahead);
         }
+        HubCommand::Migrate { from_data, to } => migrate(&from_data, &to)?,
     }
+    Ok(())
+}
+
+fn migrate(from_data: &std::path::Path, to: &str) -> anyhow::Result<()> {
+    let target = hub::store::postgres_config(to).map_err(anyhow::Error::msg)?;
+    let from = hub::db_path(from_data);
+    let mut total = 0;
+    let moved = hub::store::migrate::migrate(&from, &target, &mut |moved| {
+        total += moved.rows;
+        println!("{:<24} {:>10} rows", moved.table, moved.rows);
+    })
+    .with_context(|| {
+        format!(
+            "cannot move {} to {}",
+            from.display(),
+            vitrine::db::pg::describe(&target)
+        )
+    })?;
+    println!(
+        "moved {total} rows in {} tables to {}; start the hubs with --database",
+        moved.len(),
+        vitrine::db::pg::describe(&target)
+    );
     Ok(())
 }
 

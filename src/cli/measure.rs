@@ -31,6 +31,11 @@ pub enum BenchCommand {
         groups: usize,
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Also on PostgreSQL, with one hub and with two, beside SQLite: a server's
+        /// postgres://… URL (the bench makes and drops databases of its own there), or
+        /// `local` for a throwaway cluster from the machine's PostgreSQL.
+        #[arg(long)]
+        database: Option<String>,
     },
     /// Measurement: kiosk events ingested over HTTP, the reports over 90 days of a
     /// filled hub, an event recorded on a kiosk.
@@ -184,12 +189,14 @@ pub fn bench(command: BenchCommand) -> anyhow::Result<()> {
             batch_ops,
             groups,
             dir,
+            database,
         } => {
             let options = vitrine::bench::sync::Options {
                 kiosks,
                 batches,
                 batch_ops,
                 groups,
+                database,
             };
             print(vitrine::bench::sync::run(&workdir(dir, &mut temp)?, &options)?);
         }

@@ -418,6 +418,9 @@ impl ToSql for Value<'_> {
     to_sql_checked!();
 }
 
+/// The table that records which steps of the schema a database has had.
+pub const HISTORY_TABLE: &str = "vitrine_schema_history";
+
 /// Brings the database to the latest schema, once however many hubs start together:
 /// each waits on an advisory lock while another migrates.
 pub fn migrate(client: &mut postgres::Client, steps: &[(&str, &str)]) -> Result<(), String> {
@@ -434,7 +437,7 @@ pub fn migrate(client: &mut postgres::Client, steps: &[(&str, &str)]) -> Result<
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
         .map_err(|e| e.to_string())?;
     let ran = refinery::Runner::new(&migrations)
-        .set_migration_table_name("vitrine_schema_history")
+        .set_migration_table_name(HISTORY_TABLE)
         .run(client)
         .map(|_| ())
         .map_err(|e| e.to_string());

@@ -156,6 +156,20 @@ impl Param for Value<'_> {
     }
 }
 
+/// A value read from SQLite, bound as it was (moving a hub to PostgreSQL).
+impl Param for rusqlite::types::Value {
+    fn value(&self) -> Value<'_> {
+        use rusqlite::types::Value as Sqlite;
+        match self {
+            Sqlite::Null => Value::Null,
+            Sqlite::Integer(v) => Value::Int(*v),
+            Sqlite::Real(v) => Value::Real(*v),
+            Sqlite::Text(v) => Value::Text(v),
+            Sqlite::Blob(v) => Value::Blob(v),
+        }
+    }
+}
+
 /// `params![a, b]`: a query's parameters, in order.
 #[macro_export]
 macro_rules! sql_params {

@@ -10,7 +10,8 @@
 //! - [`wishlist`]: the web store's changes feed and snapshot, a customer's list, erasure;
 //! - [`cursors`]: the feeds' opaque cursors;
 //! - [`pairings`]: sign-in with the phone's pairings;
-//! - [`leases`]: work one hub of several does for all.
+//! - [`leases`]: work one hub of several does for all;
+//! - [`migrate`]: an embedded hub moved into PostgreSQL.
 //!
 //! Every write of this hub goes through its writer thread, which owns its writing
 //! connection. Reads (changes feeds, credentials) use pooled connections: read-only
@@ -25,6 +26,7 @@ pub mod ingest;
 pub mod keys;
 pub mod leases;
 pub mod merge;
+pub mod migrate;
 pub mod pairings;
 pub mod wishlist;
 mod writer;
@@ -166,15 +168,20 @@ pub enum Place {
     Postgres(Box<postgres::Config>),
 }
 
+/// Reads a PostgreSQL database's `postgres://` URL (`--database`, `--to`).
+pub fn postgres_config(url: &str) -> Result<postgres::Config, String> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(
+            "the database must be a postgres:// URL (without it, the hub keeps a SQLite file in --data)".to_owned(),
+        );
+    }
+    db::pg::config(url)
+}
+
 impl Place {
     /// Reads `--database`: a `postgres://` URL.
     pub fn postgres(url: &str) -> Result<Place, String> {
-        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return Err(
-                "the database must be a postgres:// URL (without it, the hub keeps a SQLite file in --data)".to_owned(),
-            );
-        }
-        Ok(Place::Postgres(Box::new(db::pg::config(url)?)))
+        Ok(Place::Postgres(Box::new(postgres_config(url)?)))
     }
 
     /// A connection of its own (created and migrated if needed), for the admin
