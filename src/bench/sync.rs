@@ -125,7 +125,8 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
         format!("kiosks={}", options.kiosks),
         format!("batch_ops={}", options.batch_ops),
     ];
-    let sqlite = |dir: &Path| Place::File(hub::db_path(&dir.join("hub")));
+    // The first hub's data directory, where `measure` starts it.
+    let sqlite = |dir: &Path| Place::File(hub::db_path(&dir.join("hub0")));
     let Some(database) = &options.database else {
         lines.extend(measure(dir, &sqlite(dir), 1, options)?.lines(""));
         return Ok(lines);
@@ -184,9 +185,8 @@ impl Scratch {
             .connect(postgres::NoTls)
             .context("cannot reach the PostgreSQL server")?;
         client
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS \"{name}\"; CREATE DATABASE \"{name}\""
-            ))
+            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+            .and_then(|()| client.batch_execute(&format!("CREATE DATABASE \"{name}\"")))
             .with_context(|| format!("cannot create the database {name} (the bench needs CREATEDB)"))?;
         let mut config = server.clone();
         config.dbname(&name);
