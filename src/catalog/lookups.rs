@@ -3,6 +3,8 @@
 //! Stock levels, the inventory's and the last pull's times, whether a SKU exists and its
 //! product group, counts.
 
+use std::collections::HashSet;
+
 use crate::db::{self, Sql, params};
 use jiff::Timestamp;
 
@@ -66,6 +68,25 @@ fn meta_time(conn: &dyn Sql, key: &str) -> db::Result<Option<Timestamp>> {
 /// Whether any language of the catalog has this SKU.
 pub fn has_sku(conn: &dyn Sql, sku: &str) -> db::Result<bool> {
     conn.one("SELECT EXISTS (SELECT 1 FROM variant WHERE sku = ?1)", params![sku])
+}
+
+/// Which of `skus` the catalog has, in a few statements however many are asked.
+pub fn known_skus<'a>(conn: &dyn Sql, skus: impl IntoIterator<Item = &'a str>) -> db::Result<HashSet<String>> {
+    let asked: Vec<&str> = skus.into_iter().collect();
+    let params: Vec<&dyn db::Param> = asked.iter().map(|s| s as &dyn db::Param).collect();
+    let mut known = HashSet::new();
+    db::chunked(&params, 1, |rows, chunk| {
+        conn.each(
+            // A join with the values: both databases walk the SKU index once per value.
+            &format!("SELECT DISTINCT v.sku FROM variant v JOIN (VALUES {rows}) AS asked ON v.sku = asked.column1"),
+            chunk,
+            &mut |r| {
+                known.insert(r.get(0)?);
+                Ok(())
+            },
+        )
+    })?;
+    Ok(known)
 }
 
 /// The product group of a SKU, as the first language that has it says (feeds in several

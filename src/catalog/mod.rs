@@ -35,8 +35,8 @@ pub use changes::{changes_page, names_image};
 pub use import::{FeedOptions, ImportReport, InventoryFeed, ProductFeed, Summary};
 use lookups::{STOCK_OF_SKU, shop_stock};
 pub use lookups::{
-    describe_sku, group_of_sku, has_sku, inventory_as_of, product_count, pulled_at, set_inventory_as_of, stock_levels,
-    variant_codes,
+    describe_sku, group_of_sku, has_sku, inventory_as_of, known_skus, product_count, pulled_at, set_inventory_as_of,
+    stock_levels, variant_codes,
 };
 
 /// Longest search text accepted; longer input is cut, never an error on screen.

@@ -9,7 +9,7 @@ pub mod cluster;
 pub mod pg;
 pub mod sql;
 
-pub use sql::{Column, Dialect, Error, Param, Result, Row, Sql, Tx, params};
+pub use sql::{Column, Dialect, Error, Param, Result, Row, Sql, Tx, chunked, params};
 
 /// The PostgreSQL advisory locks a transaction takes before it appends to a feed that
 /// readers follow with a cursor. PostgreSQL hands out sequence values when rows are

@@ -197,6 +197,36 @@ impl rusqlite::ToSql for Value<'_> {
     }
 }
 
+/// Runs a statement over many rows in a few executions: `run` gets the statement's
+/// `{rows}` part, `(?1, ?2), (?3, ?4)…`, and the parameters of one chunk of `params`
+/// (`width` to a row). Chunks are powers of two up to 64 rows, so a handful of texts are
+/// prepared (and cached) whatever the count. For `INSERT … VALUES {rows}` and
+/// `WHERE (a, b) IN (VALUES {rows})`.
+pub fn chunked(
+    params: &[&dyn Param],
+    width: usize,
+    mut run: impl FnMut(&str, &[&dyn Param]) -> Result<()>,
+) -> Result<()> {
+    const MOST: usize = 64;
+    assert!(width > 0 && params.len().is_multiple_of(width), "params come in rows of {width}");
+    let mut rest = params;
+    while !rest.is_empty() {
+        let rows = (rest.len() / width).min(MOST);
+        let chunk = 1 << rows.ilog2();
+        let (now, later) = rest.split_at(chunk * width);
+        let text = (0..chunk)
+            .map(|r| {
+                let cells: Vec<String> = (1..=width).map(|c| format!("?{}", r * width + c)).collect();
+                format!("({})", cells.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        run(&text, now)?;
+        rest = later;
+    }
+    Ok(())
+}
+
 /// A row of a result, from either database.
 pub enum Row<'a> {
     Sqlite(&'a rusqlite::Row<'a>),

@@ -6,6 +6,7 @@ use crate::db::{self, Sql, params};
 use jiff::Timestamp;
 
 use super::merge::{self, Decision, Facts, Line, Position, Sender};
+use super::pending::{Current, NewLine, OpRecord, Pending};
 use super::{Principal, PushError, Rules};
 use crate::hlc;
 use crate::hub::{customers, grants, webhooks};
@@ -35,10 +36,12 @@ fn sender(principal: &Principal) -> Sender<'_> {
     }
 }
 
-/// Applies one batch. On `Err`, the caller rolls the batch back; `counters` may have
-/// moved and must be restored with it.
+/// Applies one batch; its wishlist lines and op records go to `pending`, which the
+/// caller writes when the group is done. On `Err`, the caller rolls the batch back;
+/// `counters` and `pending` may have moved and must be restored with it.
 pub fn push(
     tx: &dyn Sql,
+    pending: &mut Pending,
     counters: &mut Counters,
     rules: &Rules,
     principal: &Principal,
@@ -83,13 +86,7 @@ pub fn push(
             Position::Zero => return Err(PushError::Invalid("sequence numbers start at 1".to_owned())),
             Position::Gap { expected } => return Err(PushError::Gap { expected }),
             Position::Acknowledged => {
-                let stored: Option<i64> = tx
-                    .query_opt(
-                        "SELECT hash FROM op WHERE stream = ?1 AND seq = ?2",
-                        params![request.stream, op.seq],
-                        |r| r.get(0),
-                    )
-                    .map_err(sql)?;
+                let stored = pending.op_hash(tx, &request.stream, op.seq).map_err(sql)?;
                 if !merge::is_duplicate(stored, hash) {
                     return Err(PushError::Diverged { seq: op.seq });
                 }
@@ -102,18 +99,20 @@ pub fn push(
             }
             Position::Next => {}
         }
-        let reason = apply_op(tx, counters, rules, principal, &request.stream, op, now).map_err(sql)?;
+        let reason = apply_op(tx, pending, counters, rules, principal, &request.stream, op, now).map_err(sql)?;
         let status = if reason.is_none() {
             OpStatus::Applied
         } else {
             OpStatus::Rejected
         };
         let recorded = if reason.is_none() { "applied" } else { "rejected" };
-        tx.execute(
-            "INSERT INTO op (stream, seq, hash, status, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![request.stream, op.seq, hash, recorded, reason],
-        )
-        .map_err(sql)?;
+        pending.record_op(OpRecord {
+            stream: request.stream.clone(),
+            seq: op.seq,
+            hash,
+            status: recorded,
+            reason,
+        });
         if reason.is_none() {
             counters.hlc = hlc::observe(counters.hlc, op.hlc);
         }
@@ -145,8 +144,10 @@ pub fn push(
 
 /// Looks up what `merge::decide` needs, applies its decision, and returns the reason
 /// when the op was refused.
+#[allow(clippy::too_many_arguments)]
 fn apply_op(
     tx: &dyn Sql,
+    pending: &mut Pending,
     counters: &mut Counters,
     rules: &Rules,
     principal: &Principal,
@@ -180,7 +181,7 @@ fn apply_op(
         Owner::Customer(customer) => (Some(customer.clone()), super::is_erased(tx, customer)?),
         Owner::Visit(_) => (None, false),
     };
-    let sku_known = op.action == Action::Add && crate::catalog::has_sku(tx, &op.sku)?;
+    let sku_known = op.action == Action::Add && pending.known_sku(tx, &op.sku)?;
     let (proof, grant) = match (principal, &op.owner, &customer) {
         (Principal::Device { id, .. }, Owner::Alias(alias), Some(customer)) => {
             let session = op.session.as_deref().unwrap_or_default();
@@ -222,15 +223,26 @@ fn apply_op(
             Ok(None)
         }
         Decision::Upsert(line) => {
-            upsert(tx, counters, principal, stream, &line, op.session.as_deref(), now)?;
+            upsert(
+                tx,
+                pending,
+                counters,
+                principal,
+                stream,
+                &line,
+                op.session.as_deref(),
+                now,
+            )?;
             Ok(None)
         }
     }
 }
 
 /// Writes `line` if it wins over the hub's, with a new change id.
+#[allow(clippy::too_many_arguments)]
 fn upsert(
     tx: &dyn Sql,
+    pending: &mut Pending,
     counters: &mut Counters,
     principal: &Principal,
     stream: &str,
@@ -238,48 +250,33 @@ fn upsert(
     session: Option<&str>,
     now: Timestamp,
 ) -> db::Result<()> {
-    let key = &line.key;
-    let current: Option<(u64, String, u64, bool)> = tx.query_opt(
-        "SELECT hlc, stream, seq, present FROM wishlist WHERE owner_kind = ?1 AND owner = ?2 AND sku = ?3",
-        params![key.owner_kind, key.owner, key.sku],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-    )?;
-    if merge::is_resend((line.hlc, line.present), current.as_ref().map(|c| (c.0, c.3))) {
+    let current = pending.line(tx, &line.key)?;
+    if merge::is_resend((line.hlc, line.present), current.as_ref().map(|c| (c.hlc, c.present))) {
         return Ok(());
     }
-    let current = current.as_ref().map(|(h, s, q, _)| (*h, s.as_str(), *q));
-    if !merge::wins((line.hlc, stream, line.seq), current) {
+    let compared = current.as_ref().map(|c| (c.hlc, c.stream.as_str(), c.seq));
+    if !merge::wins((line.hlc, stream, line.seq), compared) {
         return Ok(());
     }
-    let (channel, store, device) = match principal {
-        Principal::Device { id, store_code } => ("kiosk", Some(store_code.as_str()), Some(*id)),
+    let (channel, store_code, device_id) = match principal {
+        Principal::Device { id, store_code } => ("kiosk", Some(store_code.clone()), Some(*id)),
         Principal::Key { .. } => ("webstore", None, None),
     };
-    tx.execute(
-        "INSERT INTO wishlist (owner_kind, owner, sku, present, hlc, stream, seq, channel, store_code,
-             device_id, session, change_id, changed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-         ON CONFLICT (owner_kind, owner, sku) DO UPDATE SET
-             present = excluded.present, hlc = excluded.hlc, stream = excluded.stream,
-             seq = excluded.seq, channel = excluded.channel, store_code = excluded.store_code,
-             device_id = excluded.device_id, session = excluded.session,
-             change_id = excluded.change_id, changed_at = excluded.changed_at",
-        params![
-            key.owner_kind,
-            key.owner,
-            key.sku,
-            line.present,
-            line.hlc,
-            stream,
-            line.seq,
-            channel,
-            store,
-            device,
-            session,
-            counters.next_change,
-            now.as_millisecond(),
-        ],
-    )?;
+    pending.write_line(NewLine {
+        key: line.key.clone(),
+        current: Current {
+            hlc: line.hlc,
+            stream: stream.to_owned(),
+            seq: line.seq,
+            present: line.present,
+        },
+        channel,
+        store_code,
+        device_id,
+        session: session.map(str::to_owned),
+        change_id: counters.next_change,
+        changed_at: now.as_millisecond(),
+    });
     counters.next_change += 1;
     Ok(())
 }

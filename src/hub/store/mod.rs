@@ -3,6 +3,7 @@
 //!
 //! - [`writer`]: the writer thread and its group commit of pushes;
 //! - [`ingest`]: a pushed batch applied (stream, sequence, each op's facts and result);
+//! - [`pending`]: what a group of pushes reads and writes, a few statements at a time;
 //! - [`merge`]: what to do with an op, as pure functions (no SQLite, `now` passed in);
 //! - [`devices`]: enrollment codes and kiosks;
 //! - [`keys`]: web store API keys, and who holds a bearer token;
@@ -28,6 +29,7 @@ pub mod leases;
 pub mod merge;
 pub mod migrate;
 pub mod pairings;
+pub mod pending;
 pub mod wishlist;
 mod writer;
 

@@ -23,6 +23,7 @@ use jiff::Timestamp;
 use tokio::sync::oneshot;
 
 use super::ingest::{self, Counters};
+use super::pending::Pending;
 use super::{Principal, PushError, Rules};
 use crate::db::{self, Conn, Dialect, Sql, params};
 use crate::protocol::{PushRequest, PushResponse};
@@ -168,20 +169,33 @@ fn commit_pushes(writer: &mut Writer, group: Vec<PushJob>) {
             counters.next_change = next_change_id(&*tx)?;
         }
         let first = counters.next_change;
+        let mut pending = Pending::prefetch(&*tx, group.iter().map(|job| &job.request))?;
         for job in &group {
-            // A savepoint per push: a refused batch is rolled back alone, counters too.
+            // A savepoint per push: a refused batch is rolled back alone, counters and
+            // its pending writes too.
             let saved = *counters;
+            let mark = pending.mark();
             tx.batch("SAVEPOINT push")?;
-            let result = ingest::push(&*tx, counters, rules, &job.principal, &job.request, job.now);
+            let result = ingest::push(
+                &*tx,
+                &mut pending,
+                counters,
+                rules,
+                &job.principal,
+                &job.request,
+                job.now,
+            );
             match &result {
                 Ok(_) => tx.batch("RELEASE push")?,
                 Err(_) => {
                     tx.batch("ROLLBACK TO push; RELEASE push")?;
                     counters.next_change = saved.next_change;
+                    pending.undo(mark);
                 }
             }
             results.push(result);
         }
+        pending.flush(&*tx)?;
         if counters.next_change != first {
             save_next_change_id(&*tx, counters.next_change)?;
         }

@@ -1,0 +1,380 @@
+//! What a group of pushes reads and writes, kept in memory while the group is applied.
+//!
+//! Applied one statement at a time, an op costs four or five round trips to the
+//! database: nothing on SQLite, most of the time on PostgreSQL. So the SKUs and the
+//! wishlist lines a group's ops name are read before its first op, a few statements in
+//! all, and the lines and op records its ops write are written after its last, the same
+//! way ([`Pending::flush`]). Lookups see the group's own writes first. A push refused
+//! half-way takes its writes back ([`Pending::undo`]) as its savepoint takes back the
+//! database's.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::db::{self, Param, Sql, params};
+use crate::protocol::{Action, Owner, PushRequest};
+
+use super::merge::LineKey;
+
+/// A wishlist line as the hub holds it, for `merge` to compare an op with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Current {
+    pub hlc: u64,
+    pub stream: String,
+    pub seq: u64,
+    pub present: bool,
+}
+
+/// A wishlist line to write, every column.
+#[derive(Debug, Clone)]
+pub struct NewLine {
+    pub key: LineKey,
+    pub current: Current,
+    pub channel: &'static str,
+    pub store_code: Option<String>,
+    pub device_id: Option<i64>,
+    pub session: Option<String>,
+    pub change_id: i64,
+    pub changed_at: i64,
+}
+
+/// An op's record: its stream and sequence, content hash, and what came of it.
+#[derive(Debug, Clone)]
+pub struct OpRecord {
+    pub stream: String,
+    pub seq: u64,
+    pub hash: i64,
+    pub status: &'static str,
+    pub reason: Option<&'static str>,
+}
+
+/// Where a push's writes start, to take them back.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    lines: usize,
+    ops: usize,
+}
+
+#[derive(Default)]
+pub struct Pending {
+    /// The SKUs the catalog has, of those asked (`asked`).
+    known: HashSet<String>,
+    asked: HashSet<String>,
+    /// Lines as the database holds them (`None`: no line), of those read.
+    stored: HashMap<LineKey, Option<Current>>,
+    /// Lines written, in order, each with the index of the previous write of its key.
+    lines: Vec<(NewLine, Option<usize>)>,
+    last: HashMap<LineKey, usize>,
+    ops: Vec<OpRecord>,
+    op_at: HashMap<(String, u64), usize>,
+}
+
+impl Pending {
+    /// Reads what the group's ops will ask: the SKUs they add, and the lines of the
+    /// owners named without an alias (an alias is resolved op by op).
+    pub fn prefetch<'a>(tx: &dyn Sql, requests: impl IntoIterator<Item = &'a PushRequest>) -> db::Result<Pending> {
+        let mut pending = Pending::default();
+        let mut keys: HashSet<LineKey> = HashSet::new();
+        for op in requests.into_iter().flat_map(|r| &r.ops) {
+            if op.action == Action::Add {
+                pending.asked.insert(op.sku.clone());
+            }
+            if !matches!(op.owner, Owner::Alias(_)) {
+                let (kind, owner) = op.owner.parts();
+                keys.insert(LineKey {
+                    owner_kind: kind.to_owned(),
+                    owner: owner.to_owned(),
+                    sku: op.sku.clone(),
+                });
+            }
+        }
+        pending.known = crate::catalog::known_skus(tx, pending.asked.iter().map(String::as_str))?;
+        let keys: Vec<LineKey> = keys.into_iter().collect();
+        let params: Vec<&dyn Param> = keys
+            .iter()
+            .flat_map(|k| [&k.owner_kind as &dyn Param, &k.owner, &k.sku])
+            .collect();
+        let mut found = HashMap::new();
+        db::chunked(&params, 3, |rows, chunk| {
+            // A join with the values: both databases walk the key's index once per key
+            // (PostgreSQL plans an `IN` list of rows slowly, and scans more).
+            tx.each(
+                &format!(
+                    "SELECT w.owner_kind, w.owner, w.sku, w.hlc, w.stream, w.seq, w.present
+                     FROM wishlist w JOIN (VALUES {rows}) AS asked
+                         ON w.owner_kind = asked.column1 AND w.owner = asked.column2 AND w.sku = asked.column3"
+                ),
+                chunk,
+                &mut |r| {
+                    let key = LineKey {
+                        owner_kind: r.get(0)?,
+                        owner: r.get(1)?,
+                        sku: r.get(2)?,
+                    };
+                    found.insert(key, current(r, 3)?);
+                    Ok(())
+                },
+            )
+        })?;
+        for key in keys {
+            let line = found.remove(&key);
+            pending.stored.insert(key, line);
+        }
+        Ok(pending)
+    }
+
+    /// Whether the catalog has `sku`.
+    pub fn known_sku(&mut self, tx: &dyn Sql, sku: &str) -> db::Result<bool> {
+        if !self.asked.contains(sku) {
+            if crate::catalog::has_sku(tx, sku)? {
+                self.known.insert(sku.to_owned());
+            }
+            self.asked.insert(sku.to_owned());
+        }
+        Ok(self.known.contains(sku))
+    }
+
+    /// The line at `key` as this group left it, or as the database holds it.
+    pub fn line(&mut self, tx: &dyn Sql, key: &LineKey) -> db::Result<Option<Current>> {
+        if let Some(&at) = self.last.get(key) {
+            return Ok(Some(self.lines[at].0.current.clone()));
+        }
+        if let Some(stored) = self.stored.get(key) {
+            return Ok(stored.clone());
+        }
+        let stored = tx.query_opt(
+            "SELECT hlc, stream, seq, present FROM wishlist WHERE owner_kind = ?1 AND owner = ?2 AND sku = ?3",
+            params![key.owner_kind, key.owner, key.sku],
+            |r| current(r, 0),
+        )?;
+        self.stored.insert(key.clone(), stored.clone());
+        Ok(stored)
+    }
+
+    pub fn write_line(&mut self, line: NewLine) {
+        let previous = self.last.insert(line.key.clone(), self.lines.len());
+        self.lines.push((line, previous));
+    }
+
+    /// The hash recorded for `seq` on `stream`, by this group or before it.
+    pub fn op_hash(&self, tx: &dyn Sql, stream: &str, seq: u64) -> db::Result<Option<i64>> {
+        if let Some(&at) = self.op_at.get(&(stream.to_owned(), seq)) {
+            return Ok(Some(self.ops[at].hash));
+        }
+        tx.query_opt(
+            "SELECT hash FROM op WHERE stream = ?1 AND seq = ?2",
+            params![stream, seq],
+            |r| r.get(0),
+        )
+    }
+
+    pub fn record_op(&mut self, op: OpRecord) {
+        self.op_at.insert((op.stream.clone(), op.seq), self.ops.len());
+        self.ops.push(op);
+    }
+
+    pub fn mark(&self) -> Mark {
+        Mark {
+            lines: self.lines.len(),
+            ops: self.ops.len(),
+        }
+    }
+
+    /// Takes back every write since `mark`.
+    pub fn undo(&mut self, mark: Mark) {
+        while self.lines.len() > mark.lines {
+            let (line, previous) = self.lines.pop().expect("a line past the mark");
+            match previous {
+                Some(at) => self.last.insert(line.key, at),
+                None => self.last.remove(&line.key),
+            };
+        }
+        for op in self.ops.drain(mark.ops..) {
+            self.op_at.remove(&(op.stream, op.seq));
+        }
+    }
+
+    /// Writes the group's lines (each key's last) and op records.
+    pub fn flush(self, tx: &dyn Sql) -> db::Result<()> {
+        let mut finals: Vec<&NewLine> = self.last.values().map(|&at| &self.lines[at].0).collect();
+        // In change order, as one statement at a time would have left them.
+        finals.sort_by_key(|l| l.change_id);
+        let params: Vec<&dyn Param> = finals
+            .iter()
+            .flat_map(|l| {
+                [
+                    &l.key.owner_kind as &dyn Param,
+                    &l.key.owner,
+                    &l.key.sku,
+                    &l.current.present,
+                    &l.current.hlc,
+                    &l.current.stream,
+                    &l.current.seq,
+                    &l.channel,
+                    &l.store_code,
+                    &l.device_id,
+                    &l.session,
+                    &l.change_id,
+                    &l.changed_at,
+                ]
+            })
+            .collect();
+        db::chunked(&params, 13, |rows, chunk| {
+            tx.execute(
+                &format!(
+                    "INSERT INTO wishlist (owner_kind, owner, sku, present, hlc, stream, seq, channel, store_code,
+                         device_id, session, change_id, changed_at)
+                     VALUES {rows}
+                     ON CONFLICT (owner_kind, owner, sku) DO UPDATE SET
+                         present = excluded.present, hlc = excluded.hlc, stream = excluded.stream,
+                         seq = excluded.seq, channel = excluded.channel, store_code = excluded.store_code,
+                         device_id = excluded.device_id, session = excluded.session,
+                         change_id = excluded.change_id, changed_at = excluded.changed_at"
+                ),
+                chunk,
+            )
+            .map(drop)
+        })?;
+        let params: Vec<&dyn Param> = self
+            .ops
+            .iter()
+            .flat_map(|o| [&o.stream as &dyn Param, &o.seq, &o.hash, &o.status, &o.reason])
+            .collect();
+        db::chunked(&params, 5, |rows, chunk| {
+            tx.execute(
+                &format!("INSERT INTO op (stream, seq, hash, status, reason) VALUES {rows}"),
+                chunk,
+            )
+            .map(drop)
+        })
+    }
+}
+
+fn current(r: &db::Row<'_>, from: usize) -> db::Result<Current> {
+    Ok(Current {
+        hlc: r.get(from)?,
+        stream: r.get(from + 1)?,
+        seq: r.get(from + 2)?,
+        present: r.get(from + 3)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Op;
+
+    fn key(owner: &str, sku: &str) -> LineKey {
+        LineKey {
+            owner_kind: "visit".to_owned(),
+            owner: owner.to_owned(),
+            sku: sku.to_owned(),
+        }
+    }
+
+    fn line(owner: &str, sku: &str, hlc: u64, change_id: i64) -> NewLine {
+        NewLine {
+            key: key(owner, sku),
+            current: Current {
+                hlc,
+                stream: "s".to_owned(),
+                seq: hlc,
+                present: true,
+            },
+            channel: "kiosk",
+            store_code: None,
+            device_id: None,
+            session: None,
+            change_id,
+            changed_at: 0,
+        }
+    }
+
+    fn op(seq: u64) -> OpRecord {
+        OpRecord {
+            stream: "s".to_owned(),
+            seq,
+            hash: seq as i64 * 10,
+            status: "applied",
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn lookups_see_the_groups_writes_an_undo_takes_them_back_and_flush_writes_the_last() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::db::open(&dir.path().join("hub.sqlite"), crate::db::Schema::Hub).unwrap();
+        let tx: &dyn Sql = &conn;
+        tx.execute(
+            "INSERT INTO wishlist (owner_kind, owner, sku, present, hlc, stream, seq, channel, change_id, changed_at)
+             VALUES ('visit', 'v1', 'A', 0, 5, 'old', 5, 'kiosk', 1, 0)",
+            params![],
+        )
+        .unwrap();
+        let request = PushRequest {
+            stream: "s".to_owned(),
+            ops: ["A", "B"]
+                .iter()
+                .map(|sku| Op {
+                    seq: 1,
+                    hlc: 1,
+                    owner: Owner::Visit("v1".to_owned()),
+                    sku: (*sku).to_owned(),
+                    action: Action::Add,
+                    session: None,
+                    token: None,
+                })
+                .collect(),
+        };
+        let mut pending = Pending::prefetch(tx, [&request]).unwrap();
+        assert_eq!(pending.line(tx, &key("v1", "A")).unwrap().map(|c| c.hlc), Some(5));
+        assert_eq!(pending.line(tx, &key("v1", "B")).unwrap(), None);
+        assert!(!pending.known_sku(tx, "A").unwrap(), "the catalog is empty");
+
+        pending.write_line(line("v1", "A", 7, 2));
+        pending.record_op(op(1));
+        let mark = pending.mark();
+        pending.write_line(line("v1", "A", 9, 3));
+        pending.write_line(line("v1", "B", 9, 4));
+        pending.record_op(op(2));
+        assert_eq!(pending.line(tx, &key("v1", "A")).unwrap().map(|c| c.hlc), Some(9));
+        assert_eq!(pending.op_hash(tx, "s", 2).unwrap(), Some(20));
+        pending.undo(mark);
+        assert_eq!(pending.line(tx, &key("v1", "A")).unwrap().map(|c| c.hlc), Some(7));
+        assert_eq!(pending.line(tx, &key("v1", "B")).unwrap(), None);
+        assert_eq!(pending.op_hash(tx, "s", 2).unwrap(), None);
+        assert_eq!(pending.op_hash(tx, "s", 1).unwrap(), Some(10));
+
+        pending.flush(tx).unwrap();
+        let rows: Vec<(String, i64, i64)> = tx
+            .query_map(
+                "SELECT sku, hlc, change_id FROM wishlist ORDER BY sku",
+                params![],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(rows, [("A".to_owned(), 7, 2)]);
+        let ops: i64 = tx.one("SELECT count(*) FROM op", params![]).unwrap();
+        assert_eq!(ops, 1);
+    }
+
+    #[test]
+    fn chunks_cover_every_row_in_few_statements() {
+        for n in [0_usize, 1, 2, 3, 25, 64, 65, 200] {
+            let values: Vec<i64> = (0..n as i64 * 2).collect();
+            let params: Vec<&dyn Param> = values.iter().map(|v| v as &dyn Param).collect();
+            let (mut rows, mut statements) = (0, 0);
+            db::chunked(&params, 2, |text, chunk| {
+                assert_eq!(text.matches('(').count() * 2, chunk.len());
+                rows += chunk.len() / 2;
+                statements += 1;
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(rows, n);
+            assert!(
+                statements <= n.div_ceil(64) + 6,
+                "{n} rows took {statements} statements"
+            );
+        }
+    }
+}
