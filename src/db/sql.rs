@@ -208,7 +208,10 @@ pub fn chunked(
     mut run: impl FnMut(&str, &[&dyn Param]) -> Result<()>,
 ) -> Result<()> {
     const MOST: usize = 64;
-    assert!(width > 0 && params.len().is_multiple_of(width), "params come in rows of {width}");
+    assert!(
+        width > 0 && params.len().is_multiple_of(width),
+        "params come in rows of {width}"
+    );
     let mut rest = params;
     while !rest.is_empty() {
         let rows = (rest.len() / width).min(MOST);
