@@ -336,3 +336,27 @@ fn a_hub_whose_database_goes_away_answers_503_and_recovers_on_its_own() {
     });
     assert_eq!(world.hub_state(), kiosk.local_state(), "every edit, once");
 }
+
+#[test]
+fn a_malformed_op_is_refused_alone_and_its_batch_stored() {
+    // The group's reads are made before its ops are checked; a NUL byte PostgreSQL
+    // cannot hold must not reach them and fail every push of the group.
+    let world = World::shared(hub::Config::default());
+    let sku = world.skus(1).remove(0);
+    let hlc = vitrine::hlc::from_wall(jiff::Timestamp::now());
+    let ops = json!({ "stream": "web-nul", "ops": [
+        { "seq": 1, "hlc": hlc, "owner": { "customer": "c-1" }, "sku": sku, "action": "add" },
+        { "seq": 2, "hlc": hlc + 1, "owner": { "customer": "c-1" }, "sku": "A\0B", "action": "add" },
+        { "seq": 3, "hlc": hlc + 2, "owner": { "customer": "c-\0" }, "sku": sku, "action": "add" }
+    ]});
+    let (status, body) = world.json(Method::POST, "/v1/webstore/ops", Some(&world.key), &ops);
+    assert_eq!(status, 200, "{body}");
+    let statuses: Vec<&str> = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["applied", "rejected", "rejected"], "{body}");
+    assert_eq!(world.hub_state().len(), 1);
+}

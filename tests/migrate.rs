@@ -149,8 +149,51 @@ fn an_embedded_hub_moved_to_postgres_serves_the_same_answers_and_goes_on() {
         http,
     } = world;
     drop(hub);
+    // The retention sweep has taken the newest kiosk event: SQLite remembers its id.
+    let sqlite = rusqlite::Connection::open(vitrine::hub::db_path(&data)).unwrap();
+    sqlite
+        .execute(
+            "DELETE FROM kiosk_event WHERE seq = (SELECT max(seq) FROM kiosk_event)",
+            [],
+        )
+        .unwrap();
+    let handed_out: i64 = sqlite
+        .query_row("SELECT seq FROM sqlite_sequence WHERE name = 'kiosk_event'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
     let (ok, out, err) = vitrine(&["hub", "migrate", "--from-data", from_data, "--to", &url]);
     assert!(ok, "{err}");
+    // Every table arrived whole (but what belongs to a running hub), and ids go on past
+    // every one SQLite handed out.
+    let postgres = hub::Place::postgres(&url).unwrap().connect().unwrap();
+    let tables: Vec<String> = sqlite
+        .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%'
+             AND name NOT LIKE 'product_fts%' AND name NOT IN ('hub_lease', 'signin_attempt')",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(tables.len() > 40, "{tables:?}");
+    for table in &tables {
+        let count = format!("SELECT count(*) FROM {table}");
+        let before: i64 = sqlite.query_row(&count, [], |r| r.get(0)).unwrap();
+        let after: i64 = postgres.one(&count, vitrine::db::params![]).unwrap();
+        assert_eq!(before, after, "{table}");
+    }
+    let next: i64 = postgres
+        .one(
+            "SELECT nextval(pg_get_serial_sequence('kiosk_event', 'seq'))",
+            vitrine::db::params![],
+        )
+        .unwrap();
+    assert!(
+        next > handed_out,
+        "kiosk_event's next id {next} was handed out before ({handed_out})"
+    );
     assert!(out.lines().any(|l| l.starts_with("variant ")), "{out}");
     assert!(out.lines().last().unwrap().starts_with("moved "), "{out}");
     let (ok, _, err) = vitrine(&["hub", "migrate", "--from-data", from_data, "--to", &url]);

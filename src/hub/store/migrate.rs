@@ -11,15 +11,17 @@ use std::path::Path;
 
 use crate::db::{self, Sql, params};
 
-/// What lives only while a hub runs, and is not moved: the leases of the running hubs.
-const NOT_MOVED: &[&str] = &["hub_lease"];
+/// What is not moved: the leases of the running hubs, and the console's recent failed
+/// sign-ins (a lockout in progress starts over; PostgreSQL's case-insensitive emails
+/// fold more than SQLite's ASCII `NOCASE`, so two of SQLite's rows could be one key).
+const NOT_MOVED: &[&str] = &["hub_lease", "signin_attempt"];
 
 /// Secrets a hub makes when it first opens an empty PostgreSQL database; a target that
 /// holds only these is still empty, and the source's replace them.
 const SEEDED_SECRETS: &[&str] = &["export_visit_key", "console_cookie_key", "console_csrf_salt"];
 
-/// Rows per `INSERT`, below PostgreSQL's 65,535 parameters for the widest table.
-const ROWS_PER_INSERT: usize = 500;
+/// Rows read before they are written (64 to an `INSERT`).
+const ROWS_AT_ONCE: usize = 512;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateError {
@@ -53,8 +55,9 @@ pub struct Moved {
 
 /// Moves the embedded hub at `from` (its `hub.sqlite`) into the empty PostgreSQL
 /// database `to`, calling `progress` after each table. The source is locked as a
-/// running hub locks it, so no hub writes to it meanwhile, and is left as it was: the
-/// way back is to start the hub on it again.
+/// running hub locks it, so no hub writes to it meanwhile. It is brought to this
+/// version's schema, as starting this version's hub on it would, and otherwise left as
+/// it was: the way back is to start the hub on it again.
 pub fn migrate(
     from: &Path,
     to: &postgres::Config,
@@ -81,10 +84,14 @@ pub fn migrate(
 
     let mut moved = Vec::new();
     for table in &tables {
-        let rows = copy(&read, &*write, table).map_err(|source| MigrateError::Copy {
+        copy(&read, &*write, table).map_err(|source| MigrateError::Copy {
             table: table.clone(),
             source,
         })?;
+        // Counted apart from the copy, on both sides.
+        let rows: u64 = read
+            .query_row(&format!("SELECT count(*) FROM {}", quoted(table)), [], |r| r.get(0))
+            .map_err(db::Error::from)?;
         let landed: i64 = write.one(&format!("SELECT count(*) FROM {}", quoted(table)), params![])?;
         let landed = u64::try_from(landed).unwrap_or(0);
         if landed != rows {
@@ -162,9 +169,9 @@ fn refuse_unless_empty(target: &dyn Sql, tables: &[String]) -> Result<(), Migrat
     Ok(())
 }
 
-/// Copies one table's rows, returning how many. Its triggers are off meanwhile: the
+/// Copies one table's rows. Its triggers are off meanwhile: the
 /// rows they would add (the pictures a variant names) are copied as they were.
-fn copy(source: &rusqlite::Connection, target: &dyn Sql, table: &str) -> db::Result<u64> {
+fn copy(source: &rusqlite::Connection, target: &dyn Sql, table: &str) -> db::Result<()> {
     let columns: Vec<String> = target.query_map(
         "SELECT column_name::text FROM information_schema.columns \
          WHERE table_schema = current_schema() AND table_name = ?1 ORDER BY ordinal_position",
@@ -181,22 +188,14 @@ fn copy(source: &rusqlite::Connection, target: &dyn Sql, table: &str) -> db::Res
     let table_q = quoted(table);
     target.batch(&format!("ALTER TABLE {table_q} DISABLE TRIGGER USER"))?;
     let width = columns.len();
-    let mut batch: Vec<rusqlite::types::Value> = Vec::with_capacity(ROWS_PER_INSERT * width);
-    let mut rows = 0_u64;
+    let mut batch: Vec<rusqlite::types::Value> = Vec::with_capacity(ROWS_AT_ONCE * width);
     let flush = |batch: &mut Vec<rusqlite::types::Value>| -> db::Result<()> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let count = batch.len() / width;
-        let values = (0..count)
-            .map(|r| {
-                let cells = (1..=width).map(|c| format!("?{}", r * width + c)).collect::<Vec<_>>();
-                format!("({})", cells.join(", "))
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
         let bound: Vec<&dyn db::Param> = batch.iter().map(|v| v as &dyn db::Param).collect();
-        target.execute(&format!("INSERT INTO {table_q} ({names}) VALUES {values}"), &bound)?;
+        db::chunked(&bound, width, |rows, chunk| {
+            target
+                .execute(&format!("INSERT INTO {table_q} ({names}) VALUES {rows}"), chunk)
+                .map(drop)
+        })?;
         batch.clear();
         Ok(())
     };
@@ -206,14 +205,13 @@ fn copy(source: &rusqlite::Connection, target: &dyn Sql, table: &str) -> db::Res
         for i in 0..width {
             batch.push(row.get(i)?);
         }
-        rows += 1;
-        if batch.len() == ROWS_PER_INSERT * width {
+        if batch.len() == ROWS_AT_ONCE * width {
             flush(&mut batch)?;
         }
     }
     flush(&mut batch)?;
     target.batch(&format!("ALTER TABLE {table_q} ENABLE TRIGGER USER"))?;
-    Ok(rows)
+    Ok(())
 }
 
 /// Sets each identity column's next value past every id SQLite handed out, including

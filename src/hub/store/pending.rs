@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::db::{self, Param, Sql, params};
-use crate::protocol::{Action, Owner, PushRequest};
+use crate::protocol::{Action, Owner, PushRequest, valid_ref};
 
 use super::merge::LineKey;
 
@@ -75,6 +75,11 @@ impl Pending {
         let mut pending = Pending::default();
         let mut keys: HashSet<LineKey> = HashSet::new();
         for op in requests.into_iter().flat_map(|r| &r.ops) {
+            // Only what `merge::validate` could let through: a malformed op is refused
+            // without a read, and a NUL byte would fail the whole group on PostgreSQL.
+            if !(valid_ref(&op.sku) && valid_ref(op.owner.parts().1)) {
+                continue;
+            }
             if op.action == Action::Add {
                 pending.asked.insert(op.sku.clone());
             }
