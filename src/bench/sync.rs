@@ -159,7 +159,7 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
         ingest(&on_postgres[1]) / ingest(&on_postgres[0])
     ));
     // What an op costs the machine (its cores busy for the whole saturated run), from
-    // which a chain's needs are estimated (docs/benchmarks.md).
+    // which a chain's needs are estimated (README, "bench sync").
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     for (prefix, figures) in [
         ("sqlite_", &on_sqlite),

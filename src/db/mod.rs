@@ -226,6 +226,15 @@ const POSTGRES_STEPS: &[(&str, &str)] = &[
     ("V2__shared_state", include_str!("postgres_v2.sql")),
 ];
 
+/// The secrets, and their lengths in bytes, that SQLite's steps make with randomblob().
+/// PostgreSQL has no such function without an extension, so the first hub to open the
+/// database makes them, for all.
+pub const SEEDED_SECRETS: &[(&str, usize)] = &[
+    ("export_visit_key", 32),
+    ("console_cookie_key", 64),
+    ("console_csrf_salt", 32),
+];
+
 /// Connects to a hub's PostgreSQL database and brings it to the current schema (once,
 /// however many hubs start together).
 pub fn open_postgres(config: &postgres::Config) -> std::result::Result<pg::Client, DbError> {
@@ -235,13 +244,7 @@ pub fn open_postgres(config: &postgres::Config) -> std::result::Result<pg::Clien
         why: pg::explain(&e),
     })?;
     pg::migrate(&mut client.raw(), POSTGRES_STEPS).map_err(|why| DbError::MigratePostgres { url: shown, why })?;
-    // SQLite's steps make these secrets with randomblob(); PostgreSQL has no such
-    // function without an extension, so the first hub to start makes them, for all.
-    for (name, len) in [
-        ("export_visit_key", 32),
-        ("console_cookie_key", 64),
-        ("console_csrf_salt", 32),
-    ] {
+    for &(name, len) in SEEDED_SECRETS {
         let mut value = vec![0_u8; len];
         rand::fill(&mut value[..]);
         client.execute(

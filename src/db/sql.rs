@@ -200,8 +200,9 @@ impl rusqlite::ToSql for Value<'_> {
 /// Runs a statement over many rows in a few executions: `run` gets the statement's
 /// `{rows}` part, `(?1, ?2), (?3, ?4)…`, and the parameters of one chunk of `params`
 /// (`width` to a row). Chunks are powers of two up to 64 rows, so a handful of texts are
-/// prepared (and cached) whatever the count. For `INSERT … VALUES {rows}` and
-/// `WHERE (a, b) IN (VALUES {rows})`.
+/// prepared (and cached) whatever the count. For `INSERT … VALUES {rows}`, and for
+/// lookups as `JOIN (VALUES {rows}) AS asked ON t.a = asked.column1 …` (both databases
+/// name the columns so; PostgreSQL plans `(a, b) IN (…)` slowly or scans the table).
 pub fn chunked(
     params: &[&dyn Param],
     width: usize,

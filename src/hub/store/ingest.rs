@@ -1,6 +1,7 @@
 //! Applying a pushed batch inside the writer's transaction: the stream's ownership and
-//! sequence, each op's facts looked up, the decision asked of `merge`, and the result
-//! written. Every decision is `merge`'s; this file only reads and writes.
+//! sequence, each op's facts looked up, the decision asked of `merge`, and the lines and
+//! op records handed to `pending`, which writes them when the group is done. Every
+//! decision is `merge`'s; this file only reads and writes.
 
 use crate::db::{self, Sql, params};
 use jiff::Timestamp;
@@ -238,7 +239,7 @@ fn apply_op(
     }
 }
 
-/// Writes `line` if it wins over the hub's, with a new change id.
+/// Hands `line` to `pending` if it wins over the hub's, with a new change id.
 #[allow(clippy::too_many_arguments)]
 fn upsert(
     tx: &dyn Sql,

@@ -4,7 +4,12 @@
 //! Both schemas describe the same tables with the same columns (PostgreSQL's first steps
 //! are SQLite's, translated), so the move is generic: every table, every column, in one
 //! PostgreSQL transaction. Either everything arrives and the counts match, or nothing
-//! does and the target is as it was.
+//! does: the target then holds only the schema and the secrets a hub makes on first
+//! open, and can be moved into again.
+//!
+//! Tables are copied in the order PostgreSQL's steps created them, which puts a table
+//! before those whose foreign keys name it; a later step that makes an older table
+//! point at a newer one must keep that true (or this must order by `pg_constraint`).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -13,12 +18,9 @@ use crate::db::{self, Sql, params};
 
 /// What is not moved: the leases of the running hubs, and the console's recent failed
 /// sign-ins (a lockout in progress starts over; PostgreSQL's case-insensitive emails
-/// fold more than SQLite's ASCII `NOCASE`, so two of SQLite's rows could be one key).
-const NOT_MOVED: &[&str] = &["hub_lease", "signin_attempt"];
-
-/// Secrets a hub makes when it first opens an empty PostgreSQL database; a target that
-/// holds only these is still empty, and the source's replace them.
-const SEEDED_SECRETS: &[&str] = &["export_visit_key", "console_cookie_key", "console_csrf_salt"];
+/// fold more than SQLite's ASCII `NOCASE`, so two of SQLite's rows could be one key —
+/// for console accounts, which are moved, such a pair stops the move on `operator`).
+pub const NOT_MOVED: &[&str] = &["hub_lease", "signin_attempt"];
 
 /// Rows read before they are written (64 to an `INSERT`).
 const ROWS_AT_ONCE: usize = 512;
@@ -145,9 +147,11 @@ fn tables(source: &rusqlite::Connection, target: &dyn Sql) -> Result<Vec<String>
 }
 
 fn refuse_unless_empty(target: &dyn Sql, tables: &[String]) -> Result<(), MigrateError> {
-    let seeded = SEEDED_SECRETS
+    // A target that holds only the secrets a hub makes on first open is still empty; the
+    // source's replace them.
+    let seeded = db::SEEDED_SECRETS
         .iter()
-        .map(|s| format!("'{s}'"))
+        .map(|(s, _)| format!("'{s}'"))
         .collect::<Vec<_>>()
         .join(", ");
     for table in tables.iter().map(String::as_str).chain(NOT_MOVED.iter().copied()) {

@@ -173,9 +173,7 @@ pub enum Place {
 /// Reads a PostgreSQL database's `postgres://` URL (`--database`, `--to`).
 pub fn postgres_config(url: &str) -> Result<postgres::Config, String> {
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        return Err(
-            "the database must be a postgres:// URL (without it, the hub keeps a SQLite file in --data)".to_owned(),
-        );
+        return Err("the database must be a postgres:// URL".to_owned());
     }
     db::pg::config(url)
 }
@@ -183,7 +181,9 @@ pub fn postgres_config(url: &str) -> Result<postgres::Config, String> {
 impl Place {
     /// Reads `--database`: a `postgres://` URL.
     pub fn postgres(url: &str) -> Result<Place, String> {
-        Ok(Place::Postgres(Box::new(postgres_config(url)?)))
+        let config =
+            postgres_config(url).map_err(|e| format!("{e} (without one, the hub keeps a SQLite file in --data)"))?;
+        Ok(Place::Postgres(Box::new(config)))
     }
 
     /// A connection of its own (created and migrated if needed), for the admin

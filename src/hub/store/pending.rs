@@ -127,7 +127,8 @@ impl Pending {
         Ok(pending)
     }
 
-    /// Whether the catalog has `sku`.
+    /// Whether the catalog has `sku` (asked of the database only for a SKU the prefetch
+    /// did not see, which a validated op should never be).
     pub fn known_sku(&mut self, tx: &dyn Sql, sku: &str) -> db::Result<bool> {
         if !self.asked.contains(sku) {
             if crate::catalog::has_sku(tx, sku)? {
