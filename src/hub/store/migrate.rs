@@ -91,10 +91,9 @@ pub fn migrate(
             source,
         })?;
         // Counted apart from the copy, on both sides.
-        let rows: u64 = read
-            .query_row(&format!("SELECT count(*) FROM {}", quoted(table)), [], |r| r.get(0))
-            .map_err(db::Error::from)?;
-        let landed: i64 = write.one(&format!("SELECT count(*) FROM {}", quoted(table)), params![])?;
+        let count = format!("SELECT count(*) FROM {}", quoted(table));
+        let rows: u64 = sql(&read).one(&count, params![])?;
+        let landed: i64 = write.one(&count, params![])?;
         let landed = u64::try_from(landed).unwrap_or(0);
         if landed != rows {
             return Err(MigrateError::Count {
@@ -125,12 +124,15 @@ fn tables(source: &rusqlite::Connection, target: &dyn Sql) -> Result<Vec<String>
         |r| r.get(0),
     )?;
     // The kiosk's search index is SQLite's own (FTS5) and the hub never fills it.
-    let in_source = names(
-        source,
-        "SELECT name FROM sqlite_schema WHERE type = 'table' \
-         AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'product\\_fts%' ESCAPE '\\'",
-        [],
-    )?;
+    let in_source: BTreeSet<String> = sql(source)
+        .query_map(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'product\\_fts%' ESCAPE '\\'",
+            params![],
+            |r| r.get(0),
+        )?
+        .into_iter()
+        .collect();
     let in_target: BTreeSet<String> = ordered.iter().cloned().collect();
     if in_source != in_target {
         let only = |a: &BTreeSet<String>, b: &BTreeSet<String>| a.difference(b).cloned().collect::<Vec<_>>().join(", ");
@@ -182,7 +184,10 @@ fn copy(source: &rusqlite::Connection, target: &dyn Sql, table: &str) -> db::Res
         params![table],
         |r| r.get(0),
     )?;
-    let in_source = names(source, "SELECT name FROM pragma_table_info(?1)", [table])?;
+    let in_source: BTreeSet<String> = sql(source)
+        .query_map("SELECT name FROM pragma_table_info(?1)", params![table], |r| r.get(0))?
+        .into_iter()
+        .collect();
     if in_source != columns.iter().cloned().collect() {
         return Err(db::Error::value(format!(
             "its columns differ: SQLite has {in_source:?}, PostgreSQL {columns:?}"
@@ -234,11 +239,8 @@ fn continue_identities(source: &rusqlite::Connection, target: &dyn Sql) -> db::R
             params![],
         )?;
         // `sqlite_sequence` exists once a table with `AUTOINCREMENT` does, as in every hub.
-        let handed_out: Option<i64> = source
-            .query_row("SELECT max(seq) FROM sqlite_sequence WHERE name = ?1", [&table], |r| {
-                r.get(0)
-            })
-            .map_err(db::Error::from)?;
+        let handed_out: Option<i64> =
+            sql(source).one("SELECT max(seq) FROM sqlite_sequence WHERE name = ?1", params![table])?;
         let last = copied.max(handed_out);
         // `setval(…, n, false)`: the next value is n; with nothing ever handed out, 1.
         let next = last.map_or(1, |l| l + 1);
@@ -251,11 +253,9 @@ fn continue_identities(source: &rusqlite::Connection, target: &dyn Sql) -> db::R
     Ok(())
 }
 
-/// The first column of a query's rows, for the names SQLite lists.
-fn names(source: &rusqlite::Connection, sql: &str, params: impl rusqlite::Params) -> db::Result<BTreeSet<String>> {
-    let mut statement = source.prepare(sql)?;
-    let names = statement.query_map(params, |r| r.get(0))?.collect::<Result<_, _>>()?;
-    Ok(names)
+/// The source as the shared queries take it (only the copy reads its rows raw).
+fn sql(source: &rusqlite::Connection) -> &dyn Sql {
+    source
 }
 
 fn quoted(name: &str) -> String {
