@@ -1,13 +1,11 @@
 //! Extractors that answer what they cannot read as a [`Problem`](crate::protocol::Problem)
-//! (`ApiJson`, `ApiQuery`, `ApiPath`), and the layer that closes a connection
-//! after a 413.
+//! (`ApiJson`, `ApiQuery`, `ApiPath`).
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
 
 use super::ApiError;
 
@@ -77,16 +75,4 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> 
                 }
             })
     }
-}
-
-/// A 413's body may not have been read to its end, so its connection cannot carry
-/// another request: `Connection: close` keeps a client from pooling it and seeing its
-/// next request cut off.
-pub async fn close_after_too_large(mut response: Response) -> Response {
-    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        response
-            .headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    }
-    response
 }

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::Clock;
@@ -161,38 +161,26 @@ pub async fn limit(State(limits): State<Arc<Limits>>, request: Request, next: Ne
     let verdict = limits.check(request.method(), request.uri().path(), request.headers(), peer);
     match verdict {
         Ok(()) => next.run(request).await,
-        Err(refusal) => refused(refusal, carries_body(request.headers())),
+        Err(refusal) => refused(refusal),
     }
 }
 
-/// 429 with `Retry-After` in whole seconds. A request body left unread closes the
-/// connection, as after a 413: the rest of it would be read as the next request.
-fn refused(refusal: Refusal, close: bool) -> Response {
+/// 429 with `Retry-After` in whole seconds.
+fn refused(refusal: Refusal) -> Response {
     let seconds = retry_seconds(refusal.wait);
-    let mut response = ApiError::new(
+    ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "rate_limited",
         format!("too many requests {}; retry in {seconds} s", refusal.counted),
     )
     .retry_after(seconds)
-    .into_response();
-    if close {
-        response
-            .headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    }
-    response
+    .into_response()
 }
 
 /// `wait` rounded up to whole seconds, at least one.
 fn retry_seconds(wait: Duration) -> u32 {
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     u32::try_from(seconds).unwrap_or(u32::MAX).max(1)
-}
-
-fn carries_body(headers: &HeaderMap) -> bool {
-    let length = headers.get(header::CONTENT_LENGTH).map(HeaderValue::as_bytes);
-    headers.contains_key(header::TRANSFER_ENCODING) || length.is_some_and(|length| length != b"0")
 }
 
 /// The bearer token of a request, by its SHA-256, if it has the shape of one of ours
@@ -223,6 +211,8 @@ fn client_address(peer: IpAddr) -> IpAddr {
 
 #[cfg(test)]
 mod tests {
+    use axum::http::HeaderValue;
+
     use super::*;
 
     fn limits(anonymous_burst: u32, credential_burst: u32) -> Limits {
@@ -384,15 +374,11 @@ mod tests {
 
     #[test]
     fn a_refusal_is_a_problem_with_retry_after() {
-        let response = refused(
-            Refusal {
-                wait: Duration::from_millis(2_500),
-                counted: "with this credential",
-            },
-            true,
-        );
+        let response = refused(Refusal {
+            wait: Duration::from_millis(2_500),
+            counted: "with this credential",
+        });
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()[header::RETRY_AFTER], "3");
-        assert_eq!(response.headers()[header::CONNECTION], "close");
     }
 }

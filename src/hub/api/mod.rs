@@ -21,6 +21,7 @@ pub mod extract;
 pub mod health;
 pub mod kiosk;
 pub mod limits;
+pub mod linger;
 pub mod measure;
 pub mod ops;
 pub mod pairing;
@@ -210,8 +211,9 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
             )
             .into_response()
         })
-        .layer(axum::middleware::map_response(extract::close_after_too_large))
-        // Outermost: a client over its limit is refused before anything reads its request.
-        .layer(axum::middleware::from_fn_with_state(counted, limits::limit));
+        // A client over its limit is refused before anything reads its request.
+        .layer(axum::middleware::from_fn_with_state(counted, limits::limit))
+        // Outermost: whatever refused a body, the rest of it is read before the answer.
+        .layer(axum::middleware::from_fn(linger::linger));
     (router, api)
 }
