@@ -273,8 +273,12 @@ pub fn import(
 ) -> db::Result<ImportReport> {
     let products = products.map(|feed| (feed.lang.as_str(), &feed.validated));
     let inventory = inventory.map(|feed| &feed.validated);
-    if db.dialect() != db::Dialect::Sqlite {
-        return import_validated(db, keep, products, inventory, now);
+    if db.dialect() == db::Dialect::Postgres {
+        let report = import_validated(db, keep, products, inventory, now)?;
+        // The planner's statistics, current after the change: without them PostgreSQL
+        // guesses a SKU matches thousands of rows and scans the catalog to find 64.
+        db.batch("ANALYZE variant, product, stock")?;
+        return Ok(report);
     }
     // A full import touches every index page; with the kiosk's small page cache SQLite
     // would re-read them from the WAL for every row. Borrow more for the import only.

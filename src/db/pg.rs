@@ -45,7 +45,12 @@ pub fn config(url: &str) -> Result<postgres::Config, String> {
     // A hub that stalls holding a lock (a paused machine, a lost network) must not stop
     // the others for long: its idle transaction is ended, and a wait for a lock gives up
     // (the request is answered 503, to be tried again).
-    let limits = "-c lock_timeout=10s -c idle_in_transaction_session_timeout=60s";
+    //
+    // Every statement is planned for its values (`force_custom_plan`): a plan PostgreSQL
+    // cached while a table was empty (a new hub, a first import) would otherwise scan
+    // the whole table on every later call until the next autovacuum, and a lookup of
+    // 64 keys walks an index where a stale plan reads 50,000 rows.
+    let limits = "-c lock_timeout=10s -c idle_in_transaction_session_timeout=60s -c plan_cache_mode=force_custom_plan";
     let options = match config.get_options() {
         Some(given) if !given.is_empty() => format!("{given} {limits}"),
         _ => limits.to_owned(),
