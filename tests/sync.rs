@@ -634,3 +634,159 @@ mod convergence {
         }
     }
 }
+
+/// Pushes that queue while the hub's writer is busy are committed as one group, on
+/// either database.
+mod groups {
+    use jiff::Timestamp;
+    use vitrine::db::params;
+    use vitrine::hub::store::{Principal, PushError, Rules, Store};
+    use vitrine::protocol::{Action, Op, OpStatus, Owner, PushRequest, PushResponse};
+
+    use crate::world::{hub_conn, hub_place, on_postgres};
+
+    fn batch(stream: &str, seqs: std::ops::RangeInclusive<u64>, sku: &str, now: Timestamp) -> PushRequest {
+        let base = vitrine::hlc::from_wall(now);
+        let ops = seqs
+            .map(|seq| Op {
+                seq,
+                hlc: base + seq,
+                owner: Owner::Visit("v1".into()),
+                sku: sku.into(),
+                action: Action::Add,
+                session: Some("visit-1".into()),
+                token: None,
+            })
+            .collect();
+        PushRequest {
+            stream: stream.into(),
+            ops,
+        }
+    }
+
+    /// A refused batch, a resent one, a stream taken in the same group and a batch the
+    /// database fails each get their own answer; the good batches around them land, and
+    /// a later batch of the group sees what an earlier one wrote.
+    #[test]
+    fn a_group_refuses_its_bad_batches_alone_and_keeps_the_good_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&hub_place(dir.path()), Rules::default()).unwrap();
+        let conn = hub_conn(dir.path());
+        let db = conn.sql();
+        db.execute(
+            "INSERT INTO device (id, store_code, token_hash, enrolled_at) VALUES (1, 'A', ?1, 0), (2, 'A', ?2, 0)",
+            params![vec![1_u8], vec![2_u8]],
+        )
+        .unwrap();
+        db.batch(
+            "INSERT INTO variant (lang, sku, group_id, title, description, price_minor, currency, availability,
+                 additional_images, content_hash)
+             VALUES ('fr', 'S0', 'G', 't', 'd', 1, 'EUR', 'in_stock', '[]', 0),
+                    ('fr', 'S1', 'G', 't', 'd', 1, 'EUR', 'in_stock', '[]', 0)",
+        )
+        .unwrap();
+        // The database refuses to record one stream, as it may refuse any write.
+        db.batch(if on_postgres() {
+            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN IF NEW.id = 'poison' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$;
+             CREATE TRIGGER poison BEFORE INSERT ON stream FOR EACH ROW EXECUTE FUNCTION poison();"
+        } else {
+            "CREATE TRIGGER poison BEFORE INSERT ON stream WHEN NEW.id = 'poison'
+             BEGIN SELECT RAISE(ABORT, 'poisoned'); END;"
+        })
+        .unwrap();
+        let one = Principal::Device {
+            id: 1,
+            store_code: "A".into(),
+        };
+        let two = Principal::Device {
+            id: 2,
+            store_code: "A".into(),
+        };
+        let now = Timestamp::now();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let seeded = rt.block_on(store.push(one.clone(), batch("s1", 1..=2, "S0", now), now));
+        assert_eq!(seeded.unwrap().unwrap().acked_seq, 2);
+
+        let mut changed = batch("s1", 3..=3, "S1", now);
+        changed.ops[0].action = Action::Remove;
+        let group = vec![
+            (one.clone(), batch("s1", 3..=3, "S0", now)),
+            (one.clone(), batch("s1", 4..=5, "S1", now)),
+            (one.clone(), batch("s1", 7..=7, "S0", now)),
+            (one.clone(), batch("s1", 2..=2, "S0", now)),
+            (one.clone(), changed),
+            (two.clone(), batch("s2", 1..=1, "S0", now)),
+            (one.clone(), batch("s2", 1..=1, "S1", now)),
+            (one.clone(), batch("poison", 1..=1, "S1", now)),
+            (one.clone(), batch("s3", 1..=1, "S1", now)),
+        ];
+        let store = std::sync::Arc::new(store);
+        let results: Vec<Result<PushResponse, PushError>> = rt.block_on(async {
+            // The writer sleeps while every push queues behind it, in order (one thread
+            // runs the tasks as they were spawned): they make one group.
+            let writer = store.clone();
+            let sleep = || std::thread::sleep(std::time::Duration::from_millis(300));
+            let busy = tokio::spawn(async move { writer.write(move |_| sleep()).await });
+            let pushes: Vec<_> = group
+                .into_iter()
+                .map(|(who, request)| {
+                    let store = store.clone();
+                    tokio::spawn(async move { store.push(who, request, now).await })
+                })
+                .collect();
+            busy.await.unwrap().unwrap();
+            let mut results = Vec::new();
+            for push in pushes {
+                results.push(push.await.unwrap().unwrap());
+            }
+            results
+        });
+        let acked = |r: &Result<PushResponse, PushError>| r.as_ref().map(|r| r.acked_seq).ok();
+        assert_eq!(acked(&results[0]), Some(3));
+        assert_eq!(acked(&results[1]), Some(5));
+        assert!(
+            matches!(results[2], Err(PushError::Gap { expected: 6 })),
+            "{:?}",
+            results[2]
+        );
+        let resent = results[3].as_ref().unwrap();
+        assert_eq!((resent.acked_seq, resent.results[0].status), (5, OpStatus::Duplicate));
+        assert!(
+            matches!(results[4], Err(PushError::Diverged { seq: 3 })),
+            "{:?}",
+            results[4]
+        );
+        assert_eq!(acked(&results[5]), Some(1));
+        assert!(matches!(results[6], Err(PushError::StreamTaken)), "{:?}", results[6]);
+        assert!(matches!(results[7], Err(PushError::Store(_))), "{:?}", results[7]);
+        assert_eq!(acked(&results[8]), Some(1));
+
+        let streams = db
+            .query_map(
+                "SELECT id, device_id, acked_seq FROM stream ORDER BY id",
+                params![],
+                |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?, r.get::<i64>(2)?)),
+            )
+            .unwrap();
+        let expected = [("s1", 1, 5), ("s2", 2, 1), ("s3", 1, 1)].map(|(s, d, a)| (s.to_owned(), d, a));
+        assert_eq!(streams, expected);
+        let ops: i64 = db.one("SELECT COUNT(*) FROM op", params![]).unwrap();
+        assert_eq!(ops, 2 + 3 + 1 + 1);
+        // The lines' change ids follow one another: the feed has no hole where the
+        // refused batches were.
+        let ids = db
+            .query_map("SELECT change_id FROM wishlist ORDER BY change_id", params![], |r| {
+                r.get::<i64>(0)
+            })
+            .unwrap();
+        assert_eq!(ids.len(), 2, "one line per SKU of visit v1: {ids:?}");
+        let changes: i64 = db
+            .one("SELECT value FROM hub_counter WHERE name = 'next_change_id'", params![])
+            .unwrap();
+        assert!(ids.iter().all(|id| *id < changes), "{ids:?} before {changes}");
+    }
+}

@@ -2,8 +2,10 @@
 //! loopback, with the hub's state on disk: its SQLite file, or with `--database` side by
 //! side on SQLite, on PostgreSQL with one hub and on PostgreSQL with two.
 //!
-//! - `ingest_ops_per_s`, `push_p50_ms`, `push_p99_ms`: 100 kiosks push batches at once
-//!   (with two hubs, every other kiosk through each);
+//! - `ingest_ops_per_s`, `push_saturated_p50_ms`, `push_saturated_p99_ms`: 100 kiosks
+//!   push batches at once (with two hubs, every other kiosk through each), the median of
+//!   [`ROUNDS`] rounds taken in turn with the other setups;
+//! - `push_p50_ms`, `push_p99_ms`: the same kiosks at 5,000 ops/s in all;
 //! - `drain_10k_s`: one kiosk sends 10,000 queued ops;
 //! - `pull_changes_per_s`: the web store pages through every change;
 //! - `catalog_pull_s`: an empty kiosk pulls the generated catalog.
@@ -119,16 +121,30 @@ impl Load<'_> {
     }
 }
 
+/// Saturated ingest runs per setup, taken in turn (SQLite, PostgreSQL, two hubs on
+/// PostgreSQL, and again), so that a noisy moment of the machine falls on all of them:
+/// rates are the rounds' medians, ratios the medians of each round's ratio.
+const ROUNDS: usize = 5;
+
 /// Runs every measurement and returns the `name=value` lines.
 pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
     let mut lines = vec![
         format!("kiosks={}", options.kiosks),
         format!("batch_ops={}", options.batch_ops),
+        format!("rounds={ROUNDS}"),
     ];
-    // The first hub's data directory, where `measure` starts it.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    // The first hub's data directory, where `Rig::start` starts it.
     let sqlite = |dir: &Path| Place::File(hub::db_path(&dir.join("hub0")));
     let Some(database) = &options.database else {
-        lines.extend(measure(dir, &sqlite(dir), 1, options)?.lines(""));
+        let rig = Rig::start(dir, &sqlite(dir), 1, options)?;
+        let mut figures = rig.figures.clone();
+        saturate(&rt, &[&rig], options, &mut [&mut figures])?;
+        rig.measure_the_rest(&rt, dir, options, &mut figures)?;
+        lines.extend(figures.lines(""));
         return Ok(lines);
     };
     let local;
@@ -139,36 +155,86 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
         store::postgres_config(database).map_err(anyhow::Error::msg)?
     };
     lines.push(format!("postgres={}", crate::db::pg::describe(&server)));
-    let on_sqlite = measure(&dir.join("sqlite"), &sqlite(&dir.join("sqlite")), 1, options)?;
-    let mut on_postgres = Vec::new();
-    for hubs in [1, 2] {
-        let database = Scratch::create(&server, hubs)?;
-        let place = Place::Postgres(Box::new(database.config.clone()));
-        on_postgres.push(measure(&dir.join(format!("pg{hubs}")), &place, hubs, options)?);
+    let scratch = [Scratch::create(&server, 1)?, Scratch::create(&server, 2)?];
+    let places = [
+        sqlite(&dir.join("sqlite")),
+        Place::Postgres(Box::new(scratch[0].config.clone())),
+        Place::Postgres(Box::new(scratch[1].config.clone())),
+    ];
+    let prefixes = ["sqlite_", "pg_", "pg2_"];
+    let dirs = ["sqlite", "pg1", "pg2"].map(|name| dir.join(name));
+    let rigs = [
+        Rig::start(&dirs[0], &places[0], 1, options)?,
+        Rig::start(&dirs[1], &places[1], 1, options)?,
+        Rig::start(&dirs[2], &places[2], 2, options)?,
+    ];
+    let mut figures: Vec<Figures> = rigs.iter().map(|rig| rig.figures.clone()).collect();
+    let rates = {
+        let [a, b, c] = &mut figures[..] else {
+            unreachable!("three setups")
+        };
+        saturate(&rt, &[&rigs[0], &rigs[1], &rigs[2]], options, &mut [a, b, c])?
+    };
+    for ((rig, dir), figures) in rigs.iter().zip(&dirs).zip(&mut figures) {
+        rig.measure_the_rest(&rt, dir, options, figures)?;
     }
-    lines.extend(on_sqlite.lines("sqlite_"));
-    lines.extend(on_postgres[0].lines("pg_"));
-    lines.extend(on_postgres[1].lines("pg2_"));
-    let ingest = |f: &Figures| f.get("ingest_ops_per_s");
-    lines.push(format!(
-        "pg_ingest_vs_sqlite={:.2}",
-        ingest(&on_postgres[0]) / ingest(&on_sqlite)
-    ));
-    lines.push(format!(
-        "pg2_ingest_vs_pg={:.2}",
-        ingest(&on_postgres[1]) / ingest(&on_postgres[0])
-    ));
+    for (prefix, figures) in prefixes.iter().zip(&figures) {
+        lines.extend(figures.lines(prefix));
+    }
+    // Each round's ratio: their median, and their spread (how far the machine's noise
+    // moves one round).
+    for (name, over, under) in [("pg_ingest_vs_sqlite", 1, 0), ("pg2_ingest_vs_pg", 2, 1)] {
+        let each: Vec<f64> = (0..ROUNDS).map(|r| rates[over][r] / rates[under][r]).collect();
+        let (low, high) = each
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
+        lines.push(format!("{name}={:.2}", median(each)));
+        lines.push(format!("{name}_min={low:.2}"));
+        lines.push(format!("{name}_max={high:.2}"));
+    }
     // What an op costs the machine (its cores busy for the whole saturated run), from
     // which a chain's needs are estimated (README, "bench sync").
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-    for (prefix, figures) in [
-        ("sqlite_", &on_sqlite),
-        ("pg_", &on_postgres[0]),
-        ("pg2_", &on_postgres[1]),
-    ] {
-        lines.push(format!("{prefix}core_ms_per_op={:.3}", cores * 1e3 / ingest(figures)));
+    for (prefix, figures) in prefixes.iter().zip(&figures) {
+        let ingest = figures.get("ingest_ops_per_s");
+        lines.push(format!("{prefix}core_ms_per_op={:.3}", cores * 1e3 / ingest));
     }
+    drop(rigs);
+    drop(scratch);
     Ok(lines)
+}
+
+/// The saturated ingest, [`ROUNDS`] times on each rig in turn: each rig's median rate and
+/// its pushes' latencies go to its figures; returns each rig's rate per round.
+fn saturate(
+    rt: &tokio::runtime::Runtime,
+    rigs: &[&Rig],
+    options: &Options,
+    figures: &mut [&mut Figures],
+) -> anyhow::Result<Vec<Vec<f64>>> {
+    let mut rates = vec![Vec::new(); rigs.len()];
+    let mut latencies = vec![Vec::new(); rigs.len()];
+    let total = options.kiosks * options.batches * options.batch_ops;
+    for round in 0..ROUNDS {
+        for (n, rig) in rigs.iter().enumerate() {
+            let started = Instant::now();
+            latencies[n].extend(rt.block_on(rig.load(options).run(&format!("saturated{round}"), None))?);
+            rates[n].push(total as f64 / started.elapsed().as_secs_f64());
+        }
+    }
+    for ((figures, rates), latencies) in figures.iter_mut().zip(&rates).zip(latencies) {
+        let (p50, p99) = percentiles(latencies);
+        figures.push("ingest_ops", total);
+        figures.push("ingest_ops_per_s", format!("{:.0}", median(rates.clone())));
+        figures.push("push_saturated_p50_ms", format!("{p50:.1}"));
+        figures.push("push_saturated_p99_ms", format!("{p99:.1}"));
+    }
+    Ok(rates)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// A database of the bench's own on the PostgreSQL server, dropped when done.
@@ -206,7 +272,8 @@ impl Drop for Scratch {
     }
 }
 
-/// One run's figures, by name, in the order measured.
+/// One setup's figures, by name, in the order measured.
+#[derive(Clone)]
 struct Figures(Vec<(&'static str, String)>);
 
 impl Figures {
@@ -230,143 +297,168 @@ impl Figures {
     }
 }
 
-/// Every measurement on `hubs` hubs keeping their state at `place`.
-fn measure(dir: &Path, place: &Place, hubs: usize, options: &Options) -> anyhow::Result<Figures> {
-    let mut figures = Figures(Vec::new());
-    std::fs::create_dir_all(dir)?;
-    let running = (0..hubs)
-        .map(|n| hub::spawn_at(&dir.join(format!("hub{n}")), place, hub::Config::default()))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let conn = place.connect()?;
-    let key = store::create_key(&conn, "bench", &Scope::ALL, Timestamp::now())?;
+/// Hubs keeping their state at one place, with the generated catalog imported and the
+/// kiosks enrolled.
+struct Rig {
+    /// The hubs, kept running while the rig lives.
+    _running: Vec<hub::Running>,
+    conn: crate::db::Conn,
+    key: String,
+    tokens: Vec<String>,
+    skus: Arc<Vec<String>>,
+    urls: Vec<String>,
+    http: reqwest::Client,
+    /// What was measured while setting up (the import).
+    figures: Figures,
+}
 
-    // The catalog, imported straight into the hub's database (as an upload would).
-    let generated = generate(options.groups, 5);
-    let started = Instant::now();
-    import(
-        &conn,
-        Keep {
-            log_changes: true,
-            index: false,
-        },
-        Some(&ProductFeed::parse(generated.tsv.as_bytes(), &FeedOptions::lang("fr"))?),
-        Some(&InventoryFeed::parse(
-            generated.inventory.as_bytes(),
-            &FeedOptions::default(),
-        )?),
-        Timestamp::now(),
-    )?;
-    figures.push("hub_import_s", format!("{:.1}", started.elapsed().as_secs_f64()));
-    let skus = Arc::new(generated.skus);
+impl Rig {
+    /// Starts `hubs` hubs keeping their state at `place`.
+    fn start(dir: &Path, place: &Place, hubs: usize, options: &Options) -> anyhow::Result<Rig> {
+        let mut figures = Figures(Vec::new());
+        std::fs::create_dir_all(dir)?;
+        let running = (0..hubs)
+            .map(|n| hub::spawn_at(&dir.join(format!("hub{n}")), place, hub::Config::default()))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let conn = place.connect()?;
+        let key = store::create_key(&conn, "bench", &Scope::ALL, Timestamp::now())?;
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let tokens: Vec<String> = (0..options.kiosks)
-        .map(|i| {
-            let store_code = super::catalog::STORES[i % super::catalog::STORES.len()];
-            let code = store::create_enroll_code(&conn, store_code, Timestamp::now())?;
-            let enrolled = store::enroll(&conn, &code, None, None, Timestamp::now())?.map_err(anyhow::Error::msg)?;
-            Ok(enrolled.token)
+        // The catalog, imported straight into the hub's database (as an upload would).
+        let generated = generate(options.groups, 5);
+        let started = Instant::now();
+        import(
+            &conn,
+            Keep {
+                log_changes: true,
+                index: false,
+            },
+            Some(&ProductFeed::parse(generated.tsv.as_bytes(), &FeedOptions::lang("fr"))?),
+            Some(&InventoryFeed::parse(
+                generated.inventory.as_bytes(),
+                &FeedOptions::default(),
+            )?),
+            Timestamp::now(),
+        )?;
+        figures.push("hub_import_s", format!("{:.1}", started.elapsed().as_secs_f64()));
+        let tokens: Vec<String> = (0..options.kiosks)
+            .map(|i| {
+                let store_code = super::catalog::STORES[i % super::catalog::STORES.len()];
+                let code = store::create_enroll_code(&conn, store_code, Timestamp::now())?;
+                let enrolled =
+                    store::enroll(&conn, &code, None, None, Timestamp::now())?.map_err(anyhow::Error::msg)?;
+                Ok(enrolled.token)
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let urls = running.iter().map(hub::Running::url).collect();
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(options.kiosks)
+            .build()?;
+        Ok(Rig {
+            _running: running,
+            conn,
+            key,
+            tokens,
+            skus: Arc::new(generated.skus),
+            urls,
+            http,
+            figures,
         })
-        .collect::<anyhow::Result<_>>()?;
+    }
 
-    // Ingest, saturated: every kiosk pushes its batches back to back, all at once.
-    let urls: Vec<String> = running.iter().map(hub::Running::url).collect();
-    let url = urls[0].clone();
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(options.kiosks)
-        .build()?;
-    let load = Load {
-        http: &http,
-        urls: &urls,
-        tokens: &tokens,
-        skus: &skus,
-        options,
-    };
-    let started = Instant::now();
-    let latencies = rt.block_on(load.run("saturated", None))?;
-    let elapsed = started.elapsed().as_secs_f64();
-    let total = options.kiosks * options.batches * options.batch_ops;
-    let (p50, p99) = percentiles(latencies);
-    figures.push("ingest_ops", total);
-    figures.push("ingest_ops_per_s", format!("{:.0}", total as f64 / elapsed));
-    figures.push("push_saturated_p50_ms", format!("{p50:.1}"));
-    figures.push("push_saturated_p99_ms", format!("{p99:.1}"));
-
-    // Push latency at the target rate of 5,000 ops/s, spread over the kiosks as a shop's
-    // traffic is (each kiosk on its own clock), not at saturation.
-    let interval = std::time::Duration::from_secs_f64((options.kiosks * options.batch_ops) as f64 / TARGET_OPS_PER_S);
-    let latencies = rt.block_on(load.run("paced", Some(interval)))?;
-    let (p50, p99) = percentiles(latencies);
-    figures.push("paced_ops_per_s", format!("{TARGET_OPS_PER_S:.0}"));
-    figures.push("push_p50_ms", format!("{p50:.1}"));
-    figures.push("push_p99_ms", format!("{p99:.1}"));
-
-    // The web store pulls every change, 5,000 a page (from each hub in turn).
-    let started = Instant::now();
-    let pulled = rt.block_on(async {
-        let mut cursor = String::new();
-        let mut count = 0;
-        for page in 0.. {
-            let page: WishlistPage = http
-                .get(format!("{}/v1/webstore/wishlist/changes", urls[page % urls.len()]))
-                .bearer_auth(&key)
-                .query(&[("cursor", cursor.as_str()), ("limit", "5000")])
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await?;
-            count += page.changes.len();
-            cursor = page.next_cursor;
-            if !page.has_more {
-                break;
-            }
-        }
-        anyhow::Ok(count)
-    })?;
-    figures.push("pull_changes", pulled);
-    figures.push(
-        "pull_changes_per_s",
-        format!("{:.0}", pulled as f64 / started.elapsed().as_secs_f64()),
-    );
-
-    // One kiosk with 10,000 ops queued (say, after a day offline).
-    let kiosk_db = dir.join("kiosk.sqlite");
-    rt.block_on(crate::sync::driver::enroll(
-        &kiosk_db,
-        &url,
-        &store::create_enroll_code(&conn, super::catalog::STORES[0], Timestamp::now())?,
-        None,
-    ))?;
-    {
-        let mut kiosk = Catalog::open(&kiosk_db)?;
-        let now = Timestamp::now();
-        for n in 0..10_000 {
-            let owner = Owner::Visit(format!("offline-{}", n % 500));
-            outbox::edit(
-                kiosk.connection(),
-                now,
-                &owner,
-                &skus[n % skus.len()],
-                Action::Add,
-                None,
-            )?;
+    fn load<'a>(&'a self, options: &'a Options) -> Load<'a> {
+        Load {
+            http: &self.http,
+            urls: &self.urls,
+            tokens: &self.tokens,
+            skus: &self.skus,
+            options,
         }
     }
-    let syncer = Syncer::open(&kiosk_db, Policy::default())?;
-    let started = Instant::now();
-    let step = rt.block_on(syncer.drain())?;
-    anyhow::ensure!(step == Step::Idle, "the drain stopped early: {step:?}");
-    figures.push("drain_10k_s", format!("{:.2}", started.elapsed().as_secs_f64()));
 
-    // The same kiosk pulls the whole catalog into its empty database.
-    let started = Instant::now();
-    let changes = rt.block_on(syncer.pull_catalog()).context("catalog pull")?;
-    figures.push("catalog_changes", changes);
-    figures.push("catalog_pull_s", format!("{:.1}", started.elapsed().as_secs_f64()));
-    drop(running);
-    Ok(figures)
+    /// Everything but the saturated ingest, into `figures`.
+    fn measure_the_rest(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        dir: &Path,
+        options: &Options,
+        figures: &mut Figures,
+    ) -> anyhow::Result<()> {
+        let (conn, key, skus, urls, http) = (&self.conn, &self.key, &self.skus, &self.urls, &self.http);
+        let url = urls[0].clone();
+        let load = self.load(options);
+        // Push latency at the target rate of 5,000 ops/s, spread over the kiosks as a shop's
+        // traffic is (each kiosk on its own clock), not at saturation.
+        let interval =
+            std::time::Duration::from_secs_f64((options.kiosks * options.batch_ops) as f64 / TARGET_OPS_PER_S);
+        let latencies = rt.block_on(load.run("paced", Some(interval)))?;
+        let (p50, p99) = percentiles(latencies);
+        figures.push("paced_ops_per_s", format!("{TARGET_OPS_PER_S:.0}"));
+        figures.push("push_p50_ms", format!("{p50:.1}"));
+        figures.push("push_p99_ms", format!("{p99:.1}"));
+
+        // The web store pulls every change, 5,000 a page (from each hub in turn).
+        let started = Instant::now();
+        let pulled = rt.block_on(async {
+            let mut cursor = String::new();
+            let mut count = 0;
+            for page in 0.. {
+                let page: WishlistPage = http
+                    .get(format!("{}/v1/webstore/wishlist/changes", urls[page % urls.len()]))
+                    .bearer_auth(key)
+                    .query(&[("cursor", cursor.as_str()), ("limit", "5000")])
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .json()
+                    .await?;
+                count += page.changes.len();
+                cursor = page.next_cursor;
+                if !page.has_more {
+                    break;
+                }
+            }
+            anyhow::Ok(count)
+        })?;
+        figures.push("pull_changes", pulled);
+        figures.push(
+            "pull_changes_per_s",
+            format!("{:.0}", pulled as f64 / started.elapsed().as_secs_f64()),
+        );
+
+        // One kiosk with 10,000 ops queued (say, after a day offline).
+        let kiosk_db = dir.join("kiosk.sqlite");
+        rt.block_on(crate::sync::driver::enroll(
+            &kiosk_db,
+            &url,
+            &store::create_enroll_code(conn, super::catalog::STORES[0], Timestamp::now())?,
+            None,
+        ))?;
+        {
+            let mut kiosk = Catalog::open(&kiosk_db)?;
+            let now = Timestamp::now();
+            for n in 0..10_000 {
+                let owner = Owner::Visit(format!("offline-{}", n % 500));
+                outbox::edit(
+                    kiosk.connection(),
+                    now,
+                    &owner,
+                    &skus[n % skus.len()],
+                    Action::Add,
+                    None,
+                )?;
+            }
+        }
+        let syncer = Syncer::open(&kiosk_db, Policy::default())?;
+        let started = Instant::now();
+        let step = rt.block_on(syncer.drain())?;
+        anyhow::ensure!(step == Step::Idle, "the drain stopped early: {step:?}");
+        figures.push("drain_10k_s", format!("{:.2}", started.elapsed().as_secs_f64()));
+
+        // The same kiosk pulls the whole catalog into its empty database.
+        let started = Instant::now();
+        let changes = rt.block_on(syncer.pull_catalog()).context("catalog pull")?;
+        figures.push("catalog_changes", changes);
+        figures.push("catalog_pull_s", format!("{:.1}", started.elapsed().as_secs_f64()));
+        Ok(())
+    }
 }

@@ -1,13 +1,13 @@
 //! Applying a pushed batch inside the writer's transaction: the stream's ownership and
-//! sequence, each op's facts looked up, the decision asked of `merge`, and the lines and
-//! op records handed to `pending`, which writes them when the group is done. Every
+//! sequence, each op's facts looked up, the decision asked of `merge`, and the stream,
+//! lines and op records handed to `pending`, which writes them when the group is done. Every
 //! decision is `merge`'s; this file only reads and writes.
 
-use crate::db::{self, Sql, params};
+use crate::db::{self, Sql};
 use jiff::Timestamp;
 
 use super::merge::{self, Decision, Facts, Line, Position, Sender};
-use super::pending::{Current, NewLine, OpRecord, Pending};
+use super::pending::{Current, NewLine, OpRecord, Pending, Stream};
 use super::{Principal, PushError, Rules};
 use crate::hlc;
 use crate::hub::{customers, grants, webhooks};
@@ -37,9 +37,11 @@ fn sender(principal: &Principal) -> Sender<'_> {
     }
 }
 
-/// Applies one batch; its wishlist lines and op records go to `pending`, which the
-/// caller writes when the group is done. On `Err`, the caller rolls the batch back;
-/// `counters` and `pending` may have moved and must be restored with it.
+/// Applies one batch; its stream, wishlist lines and op records go to `pending`, which
+/// the caller writes when the group is done. Every refusal of the batch (its stream, its
+/// sequence) is found before anything is written, so a refused batch leaves nothing
+/// behind but what `pending` read. `Err(PushError::Store)` may leave writes: the caller
+/// rolls the batch back (its savepoint, or the whole group) with `counters` and `pending`.
 pub fn push(
     tx: &dyn Sql,
     pending: &mut Pending,
@@ -59,46 +61,24 @@ pub fn push(
         Principal::Device { id, .. } => (Some(*id), None),
         Principal::Key { id, .. } => (None, Some(*id)),
     };
-    let row: Option<(Option<i64>, Option<i64>, u64)> = tx
-        .query_opt(
-            "SELECT device_id, key_id, acked_seq FROM stream WHERE id = ?1",
-            params![request.stream],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .map_err(sql)?;
-    let mut acked = match row {
-        None => {
-            tx.execute(
-                "INSERT INTO stream (id, device_id, key_id, acked_seq, created_at) VALUES (?1, ?2, ?3, 0, ?4)",
-                params![request.stream, device_id, key_id, now.as_second()],
-            )
-            .map_err(sql)?;
-            0
-        }
-        Some((d, k, acked)) if d == device_id && k == key_id => acked,
+    let stored = pending.stream(tx, &request.stream).map_err(sql)?;
+    let start = match stored {
+        None => 0,
+        Some(s) if (s.device_id, s.key_id) == (device_id, key_id) => s.acked,
         Some(_) => return Err(PushError::StreamTaken),
     };
+    let hashes = check_sequence(tx, pending, &request.stream, start, &request.ops)?;
     counters.hlc = hlc::tick(counters.hlc, now);
-    let first_change = counters.next_change;
+    let mut acked = start;
     let mut results = Vec::with_capacity(request.ops.len());
-    for op in &request.ops {
-        let hash = op_hash(op);
-        match merge::sequence(acked, op.seq) {
-            Position::Zero => return Err(PushError::Invalid("sequence numbers start at 1".to_owned())),
-            Position::Gap { expected } => return Err(PushError::Gap { expected }),
-            Position::Acknowledged => {
-                let stored = pending.op_hash(tx, &request.stream, op.seq).map_err(sql)?;
-                if !merge::is_duplicate(stored, hash) {
-                    return Err(PushError::Diverged { seq: op.seq });
-                }
-                results.push(OpResult {
-                    seq: op.seq,
-                    status: OpStatus::Duplicate,
-                    reason: None,
-                });
-                continue;
-            }
-            Position::Next => {}
+    for (op, hash) in request.ops.iter().zip(hashes) {
+        if merge::sequence(acked, op.seq) != Position::Next {
+            results.push(OpResult {
+                seq: op.seq,
+                status: OpStatus::Duplicate,
+                reason: None,
+            });
+            continue;
         }
         let reason = apply_op(tx, pending, counters, rules, principal, &request.stream, op, now).map_err(sql)?;
         let status = if reason.is_none() {
@@ -124,23 +104,63 @@ pub fn push(
             reason: reason.map(str::to_owned),
         });
     }
-    tx.execute(
-        "UPDATE stream SET acked_seq = ?1 WHERE id = ?2",
-        params![acked, request.stream],
-    )
-    .map_err(sql)?;
-    if counters.next_change > first_change {
-        let changed = WishlistChanged {
-            from_cursor: super::encode_cursor(super::Feed::Wishlist, first_change - 1),
-            changes: (counters.next_change - first_change) as u64,
+    if stored.is_none() || acked != start {
+        let stream = Stream {
+            device_id,
+            key_id,
+            acked,
         };
-        webhooks::enqueue(tx, WISHLIST_CHANGED, &changed, now).map_err(sql)?;
+        pending.write_stream(&request.stream, stream, now.as_second());
     }
     Ok(PushResponse {
         acked_seq: acked,
         results,
         hub_hlc: counters.hlc,
     })
+}
+
+/// Walks the batch's sequence numbers from `acked`, as [`push`] will apply them: each
+/// op's content hash, or the refusal of the whole batch (a zero, a gap, a resent op
+/// whose content changed).
+fn check_sequence(
+    tx: &dyn Sql,
+    pending: &Pending,
+    stream: &str,
+    mut acked: u64,
+    ops: &[Op],
+) -> Result<Vec<i64>, PushError> {
+    let mut hashes = Vec::with_capacity(ops.len());
+    for op in ops {
+        let hash = op_hash(op);
+        match merge::sequence(acked, op.seq) {
+            Position::Zero => return Err(PushError::Invalid("sequence numbers start at 1".to_owned())),
+            Position::Gap { expected } => return Err(PushError::Gap { expected }),
+            Position::Acknowledged => {
+                let stored = pending
+                    .op_hash(tx, stream, op.seq)
+                    .map_err(|e| PushError::Store(e.to_string()))?;
+                if !merge::is_duplicate(stored, hash) {
+                    return Err(PushError::Diverged { seq: op.seq });
+                }
+            }
+            Position::Next => acked = op.seq,
+        }
+        hashes.push(hash);
+    }
+    Ok(hashes)
+}
+
+/// Tells the web store's endpoints that a group committed `first..next` change ids:
+/// one `wishlist.changed` per group, however many pushes it held.
+pub fn announce(tx: &dyn Sql, first: i64, next: i64, now: Timestamp) -> db::Result<()> {
+    if next <= first {
+        return Ok(());
+    }
+    let changed = WishlistChanged {
+        from_cursor: super::encode_cursor(super::Feed::Wishlist, first - 1),
+        changes: (next - first) as u64,
+    };
+    webhooks::enqueue(tx, WISHLIST_CHANGED, &changed, now).map(drop)
 }
 
 /// Looks up what `merge::decide` needs, applies its decision, and returns the reason

@@ -1,17 +1,17 @@
 //! What a group of pushes reads and writes, kept in memory while the group is applied.
 //!
 //! Applied one statement at a time, an op costs four or five round trips to the
-//! database: nothing on SQLite, most of the time on PostgreSQL. So the SKUs and the
-//! wishlist lines a group's ops name are read before its first op, a few statements in
-//! all, and the lines and op records its ops write are written after its last, the same
-//! way ([`Pending::flush`]). Lookups see the group's own writes first. A push refused
-//! half-way takes its writes back ([`Pending::undo`]) as its savepoint takes back the
-//! database's.
+//! database: nothing on SQLite, most of the time on PostgreSQL. So the streams, SKUs and
+//! wishlist lines a group's pushes name are read before its first push, a few statements
+//! in all, and the streams, lines and op records they write are written after its last,
+//! the same way ([`Pending::flush`]). Lookups see the group's own writes first. A push
+//! that fails half-way takes its writes back ([`Pending::undo`]) as its savepoint takes
+//! back the database's.
 
 use std::collections::{HashMap, HashSet};
 
 use crate::db::{self, Param, Sql, params};
-use crate::protocol::{Action, Owner, PushRequest, valid_ref};
+use crate::protocol::{Action, Op, Owner, PushRequest, valid_ref};
 
 use super::merge::LineKey;
 
@@ -47,11 +47,20 @@ pub struct OpRecord {
     pub reason: Option<&'static str>,
 }
 
+/// A stream as the hub holds it: who sends on it, and its last acknowledged sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stream {
+    pub device_id: Option<i64>,
+    pub key_id: Option<i64>,
+    pub acked: u64,
+}
+
 /// Where a push's writes start, to take them back.
 #[derive(Debug, Clone, Copy)]
 pub struct Mark {
     lines: usize,
     ops: usize,
+    streams: usize,
 }
 
 #[derive(Default)]
@@ -66,24 +75,51 @@ pub struct Pending {
     last: HashMap<LineKey, usize>,
     ops: Vec<OpRecord>,
     op_at: HashMap<(String, u64), usize>,
+    /// Streams as the group left them (`None`: no such stream), of those read.
+    streams: HashMap<String, Option<Stream>>,
+    /// Streams written, in order, each with what it was before and whether it was the
+    /// stream's first write in the group.
+    stream_writes: Vec<(String, Option<Stream>, bool)>,
+    /// The streams to write, with the time to date a new one by.
+    dirty: HashMap<String, i64>,
 }
 
 impl Pending {
-    /// Reads what the group's ops will ask: the SKUs they add, and the lines of the
-    /// owners named without an alias (an alias is resolved op by op).
-    pub fn prefetch<'a>(tx: &dyn Sql, requests: impl IntoIterator<Item = &'a PushRequest>) -> db::Result<Pending> {
+    /// Reads what the group's ops will ask: [`Pending::catalog`], then
+    /// [`Pending::wishlist`].
+    pub fn prefetch(tx: &dyn Sql, requests: &[&PushRequest]) -> db::Result<Pending> {
+        let mut pending = Pending::catalog(tx, requests)?;
+        pending.wishlist(tx, requests)?;
+        Ok(pending)
+    }
+
+    /// Reads which of the SKUs the group's ops add the catalog has. The catalog is no
+    /// writer's (imports change it under a lock of their own), so this may be read
+    /// before the wishlist's lock, which other hubs wait on.
+    pub fn catalog(tx: &dyn Sql, requests: &[&PushRequest]) -> db::Result<Pending> {
         let mut pending = Pending::default();
+        pending.asked = requests
+            .iter()
+            .flat_map(|r| &r.ops)
+            .filter(|op| op.action == Action::Add && readable(op))
+            .map(|op| op.sku.clone())
+            .collect();
+        pending.known = crate::catalog::known_skus(tx, pending.asked.iter().map(String::as_str))?;
+        Ok(pending)
+    }
+
+    /// Reads the group's streams, and the lines of the owners its ops name without an
+    /// alias (an alias is resolved op by op).
+    pub fn wishlist(&mut self, tx: &dyn Sql, requests: &[&PushRequest]) -> db::Result<()> {
+        let streams: HashSet<&str> = requests
+            .iter()
+            .map(|r| r.stream.as_str())
+            .filter(|s| valid_ref(s))
+            .collect();
+        self.read_streams(tx, &streams)?;
         let mut keys: HashSet<LineKey> = HashSet::new();
-        for op in requests.into_iter().flat_map(|r| &r.ops) {
-            // Only what `merge::validate` could let through: a malformed op is refused
-            // without a read, and a NUL byte would fail the whole group on PostgreSQL.
-            if !(valid_ref(&op.sku) && valid_ref(op.owner.parts().1)) {
-                continue;
-            }
-            if op.action == Action::Add {
-                pending.asked.insert(op.sku.clone());
-            }
-            if !matches!(op.owner, Owner::Alias(_)) {
+        for op in requests.iter().flat_map(|r| &r.ops) {
+            if readable(op) && !matches!(op.owner, Owner::Alias(_)) {
                 let (kind, owner) = op.owner.parts();
                 keys.insert(LineKey {
                     owner_kind: kind.to_owned(),
@@ -92,7 +128,6 @@ impl Pending {
                 });
             }
         }
-        pending.known = crate::catalog::known_skus(tx, pending.asked.iter().map(String::as_str))?;
         let keys: Vec<LineKey> = keys.into_iter().collect();
         let params: Vec<&dyn Param> = keys
             .iter()
@@ -122,9 +157,63 @@ impl Pending {
         })?;
         for key in keys {
             let line = found.remove(&key);
-            pending.stored.insert(key, line);
+            self.stored.insert(key, line);
         }
-        Ok(pending)
+        Ok(())
+    }
+
+    fn read_streams(&mut self, tx: &dyn Sql, ids: &HashSet<&str>) -> db::Result<()> {
+        let params: Vec<&dyn Param> = ids.iter().map(|id| id as &dyn Param).collect();
+        db::chunked(&params, 1, |rows, chunk| {
+            tx.each(
+                &format!(
+                    "SELECT s.id, s.device_id, s.key_id, s.acked_seq
+                     FROM stream s JOIN (VALUES {rows}) AS asked ON s.id = asked.column1"
+                ),
+                chunk,
+                &mut |r| {
+                    let stream = Stream {
+                        device_id: r.get(1)?,
+                        key_id: r.get(2)?,
+                        acked: r.get(3)?,
+                    };
+                    self.streams.insert(r.get(0)?, Some(stream));
+                    Ok(())
+                },
+            )
+        })?;
+        for id in ids {
+            self.streams.entry((*id).to_owned()).or_insert(None);
+        }
+        Ok(())
+    }
+
+    /// The stream `id` as this group left it, or as the database holds it.
+    pub fn stream(&mut self, tx: &dyn Sql, id: &str) -> db::Result<Option<Stream>> {
+        if let Some(stream) = self.streams.get(id) {
+            return Ok(*stream);
+        }
+        let stored = tx.query_opt(
+            "SELECT device_id, key_id, acked_seq FROM stream WHERE id = ?1",
+            params![id],
+            |r| {
+                Ok(Stream {
+                    device_id: r.get(0)?,
+                    key_id: r.get(1)?,
+                    acked: r.get(2)?,
+                })
+            },
+        )?;
+        self.streams.insert(id.to_owned(), stored);
+        Ok(stored)
+    }
+
+    /// Records `stream` as it now is; `now` dates it if it is new.
+    pub fn write_stream(&mut self, id: &str, stream: Stream, now: i64) {
+        let before = self.streams.insert(id.to_owned(), Some(stream)).flatten();
+        let first = !self.dirty.contains_key(id);
+        self.dirty.entry(id.to_owned()).or_insert(now);
+        self.stream_writes.push((id.to_owned(), before, first));
     }
 
     /// Whether the catalog has `sku` (asked of the database only for a SKU the prefetch
@@ -182,6 +271,7 @@ impl Pending {
         Mark {
             lines: self.lines.len(),
             ops: self.ops.len(),
+            streams: self.stream_writes.len(),
         }
     }
 
@@ -197,10 +287,35 @@ impl Pending {
         for op in self.ops.drain(mark.ops..) {
             self.op_at.remove(&(op.stream, op.seq));
         }
+        for (id, before, first) in self.stream_writes.drain(mark.streams..).rev() {
+            if first {
+                self.dirty.remove(&id);
+            }
+            self.streams.insert(id, before);
+        }
     }
 
-    /// Writes the group's lines (each key's last) and op records.
+    /// Writes the group's streams and lines (each one's last state) and op records.
     pub fn flush(self, tx: &dyn Sql) -> db::Result<()> {
+        let written: Vec<(&String, Stream, &i64)> = self
+            .dirty
+            .iter()
+            .filter_map(|(id, created)| Some((id, self.streams.get(id).copied().flatten()?, created)))
+            .collect();
+        let params: Vec<&dyn Param> = written
+            .iter()
+            .flat_map(|(id, s, created)| [*id as &dyn Param, &s.device_id, &s.key_id, &s.acked, *created])
+            .collect();
+        db::chunked(&params, 5, |rows, chunk| {
+            tx.execute(
+                &format!(
+                    "INSERT INTO stream (id, device_id, key_id, acked_seq, created_at) VALUES {rows}
+                     ON CONFLICT (id) DO UPDATE SET acked_seq = excluded.acked_seq"
+                ),
+                chunk,
+            )
+            .map(drop)
+        })?;
         let mut finals: Vec<&NewLine> = self.last.values().map(|&at| &self.lines[at].0).collect();
         // In change order, as one statement at a time would have left them.
         finals.sort_by_key(|l| l.change_id);
@@ -253,6 +368,12 @@ impl Pending {
             .map(drop)
         })
     }
+}
+
+/// Whether `op` names what `merge::validate` could let through: a malformed op is
+/// refused without a read, and a NUL byte would fail the whole group on PostgreSQL.
+fn readable(op: &Op) -> bool {
+    valid_ref(&op.sku) && valid_ref(op.owner.parts().1)
 }
 
 fn current(r: &db::Row<'_>, from: usize) -> db::Result<Current> {
@@ -331,7 +452,7 @@ mod tests {
                 })
                 .collect(),
         };
-        let mut pending = Pending::prefetch(tx, [&request]).unwrap();
+        let mut pending = Pending::prefetch(tx, &[&request]).unwrap();
         assert_eq!(pending.line(tx, &key("v1", "A")).unwrap().map(|c| c.hlc), Some(5));
         assert_eq!(pending.line(tx, &key("v1", "B")).unwrap(), None);
         assert!(!pending.known_sku(tx, "A").unwrap(), "the catalog is empty");
@@ -361,6 +482,52 @@ mod tests {
         assert_eq!(rows, [("A".to_owned(), 7, 2)]);
         let ops: i64 = tx.one("SELECT count(*) FROM op", params![]).unwrap();
         assert_eq!(ops, 1);
+    }
+
+    #[test]
+    fn streams_read_once_written_last_and_an_undo_forgets_a_new_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::db::open(&dir.path().join("hub.sqlite"), crate::db::Schema::Hub).unwrap();
+        let tx: &dyn Sql = &conn;
+        tx.batch(
+            "INSERT INTO device (id, store_code, token_hash, enrolled_at) VALUES (1, 'A', x'01', 0);
+             INSERT INTO stream (id, device_id, acked_seq, created_at) VALUES ('old', 1, 4, 100);",
+        )
+        .unwrap();
+        let request = |stream: &str| PushRequest {
+            stream: stream.to_owned(),
+            ops: Vec::new(),
+        };
+        let (old, new) = (request("old"), request("new"));
+        let mut pending = Pending::prefetch(tx, &[&old, &new]).unwrap();
+        let device = |acked| Stream {
+            device_id: Some(1),
+            key_id: None,
+            acked,
+        };
+        assert_eq!(pending.stream(tx, "old").unwrap(), Some(device(4)));
+        assert_eq!(pending.stream(tx, "new").unwrap(), None);
+
+        pending.write_stream("old", device(6), 200);
+        let mark = pending.mark();
+        pending.write_stream("old", device(9), 200);
+        pending.write_stream("new", device(1), 200);
+        assert_eq!(pending.stream(tx, "new").unwrap(), Some(device(1)));
+        pending.undo(mark);
+        assert_eq!(pending.stream(tx, "old").unwrap(), Some(device(6)));
+        assert_eq!(pending.stream(tx, "new").unwrap(), None);
+
+        pending.flush(tx).unwrap();
+        let rows: Vec<(String, i64, i64)> = tx
+            .query_map("SELECT id, acked_seq, created_at FROM stream", params![], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(
+            rows,
+            [("old".to_owned(), 6, 100)],
+            "a stream keeps the date it was made"
+        );
     }
 
     #[test]

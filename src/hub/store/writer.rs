@@ -1,7 +1,8 @@
 //! The writer thread: it owns the hub's only writing connection and runs the jobs sent
 //! to it in order. Pushes that queue while it is busy are committed together (group
-//! commit), each in its own savepoint, so a refused batch leaves no trace and one flush
-//! covers them all. Replies go only after the commit: an acknowledged op is on disk.
+//! commit): a refused batch writes nothing, and one flush covers them all (a batch the
+//! database fails sends the group round again, a savepoint per push). Replies go only
+//! after the commit: an acknowledged op is on disk.
 //!
 //! The next change id is kept in the database (`hub_counter`), written in the same
 //! transaction as the lines that use it: ids only ever grow, even when an erasure
@@ -156,67 +157,133 @@ pub(super) fn run(writer: &mut Writer, queue: &mpsc::Receiver<Job>, committed: &
     tracing::info!("hub writer stopped");
 }
 
+/// Each push's outcome in a group that committed.
+type Outcomes = Vec<Result<PushResponse, PushError>>;
+
+/// Commits a group of pushes in one transaction. A refused push writes nothing, so the
+/// group reads and writes together ([`Pending`]) without savepoints. A push the database
+/// fails (a constraint, a value it refuses) fails the group, which then runs again one
+/// push at a time, each in a savepoint with its own reads and writes, so that push alone
+/// fails.
 fn commit_pushes(writer: &mut Writer, group: Vec<PushJob>) {
     let before = writer.counters;
-    let mut results = Vec::with_capacity(group.len());
-    let outcome = catch_unwind(AssertUnwindSafe(|| -> db::Result<()> {
+    let mut outcome = apply_group(writer, &group, false);
+    if outcome.is_err() && group.len() > 1 && !writer.conn.is_broken() {
+        writer.counters.next_change = before.next_change;
+        outcome = apply_group(writer, &group, true);
+    }
+    match outcome {
+        Ok(results) => {
+            for (job, result) in group.into_iter().zip(results) {
+                let _ = job.reply.send(result);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a group of pushes could not be committed");
+            writer.counters.next_change = before.next_change;
+            for job in group {
+                let _ = job
+                    .reply
+                    .send(Err(PushError::Store(format!("the group commit failed: {e}"))));
+            }
+        }
+    }
+}
+
+/// Applies and commits `group`, together or `one_by_one`.
+fn apply_group(writer: &mut Writer, group: &[PushJob], one_by_one: bool) -> db::Result<Outcomes> {
+    catch_unwind(AssertUnwindSafe(|| -> db::Result<Outcomes> {
         let Writer {
             conn, counters, rules, ..
         } = writer;
         let tx = conn.sql().begin()?;
+        let requests: Vec<&PushRequest> = group.iter().map(|job| &job.request).collect();
+        let catalog = if one_by_one {
+            None
+        } else {
+            Some(Pending::catalog(&*tx, &requests)?)
+        };
         if tx.dialect() == Dialect::Postgres {
             db::lock_feed(&*tx, db::FEED_LOCK_WISHLIST)?;
             counters.next_change = next_change_id(&*tx)?;
         }
         let first = counters.next_change;
-        let mut pending = Pending::prefetch(&*tx, group.iter().map(|job| &job.request))?;
-        for job in &group {
-            // A savepoint per push: a refused batch is rolled back alone, counters and
-            // its pending writes too.
-            let saved = *counters;
-            let mark = pending.mark();
-            tx.batch("SAVEPOINT push")?;
-            let result = ingest::push(
-                &*tx,
-                &mut pending,
-                counters,
-                rules,
-                &job.principal,
-                &job.request,
-                job.now,
-            );
-            match &result {
-                Ok(_) => tx.batch("RELEASE push")?,
-                Err(_) => {
-                    tx.batch("ROLLBACK TO push; RELEASE push")?;
-                    counters.next_change = saved.next_change;
-                    pending.undo(mark);
-                }
+        let results = match catalog {
+            Some(mut pending) => {
+                pending.wishlist(&*tx, &requests)?;
+                push_together(&*tx, counters, rules, group, pending)?
             }
-            results.push(result);
-        }
-        pending.flush(&*tx)?;
+            None => group
+                .iter()
+                .map(|job| push_alone(&*tx, counters, rules, job))
+                .collect::<db::Result<Outcomes>>()?,
+        };
+        let now = group.iter().map(|job| job.now).max().unwrap_or_else(Timestamp::now);
+        ingest::announce(&*tx, first, counters.next_change, now)?;
         if counters.next_change != first {
             save_next_change_id(&*tx, counters.next_change)?;
         }
-        tx.commit()
+        tx.commit()?;
+        Ok(results)
     }))
     .unwrap_or_else(|_| {
         tracing::error!("a push panicked; its group was rolled back and the writer goes on");
         let _ = writer.db().batch("ROLLBACK");
         Err(db::Error::value("a push panicked; the group was rolled back"))
-    });
-    if let Err(e) = outcome {
-        tracing::error!(error = %e, "a group of pushes could not be committed");
-        writer.counters.next_change = before.next_change;
-        for job in group {
-            let _ = job
-                .reply
-                .send(Err(PushError::Store(format!("the group commit failed: {e}"))));
+    })
+}
+
+/// The group's pushes on one [`Pending`], read before: a refused push is taken back
+/// from it; one the database failed fails the group.
+fn push_together(
+    tx: &dyn Sql,
+    counters: &mut Counters,
+    rules: &Rules,
+    group: &[PushJob],
+    mut pending: Pending,
+) -> db::Result<Outcomes> {
+    let mut results = Vec::with_capacity(group.len());
+    for job in group {
+        let saved = *counters;
+        let mark = pending.mark();
+        let result = ingest::push(tx, &mut pending, counters, rules, &job.principal, &job.request, job.now);
+        match &result {
+            Err(PushError::Store(e)) => return Err(db::Error::value(e)),
+            Err(_) => {
+                counters.next_change = saved.next_change;
+                pending.undo(mark);
+            }
+            Ok(_) => {}
         }
-        return;
+        results.push(result);
     }
-    for (job, result) in group.into_iter().zip(results) {
-        let _ = job.reply.send(result);
+    pending.flush(tx)?;
+    Ok(results)
+}
+
+/// One push in its own savepoint, with its own reads and writes: whatever fails, the
+/// push alone is taken back.
+fn push_alone(
+    tx: &dyn Sql,
+    counters: &mut Counters,
+    rules: &Rules,
+    job: &PushJob,
+) -> db::Result<Result<PushResponse, PushError>> {
+    let saved = *counters;
+    tx.batch("SAVEPOINT push")?;
+    let result = Pending::prefetch(tx, &[&job.request])
+        .map_err(|e| PushError::Store(e.to_string()))
+        .and_then(|mut pending| {
+            let response = ingest::push(tx, &mut pending, counters, rules, &job.principal, &job.request, job.now)?;
+            pending.flush(tx).map_err(|e| PushError::Store(e.to_string()))?;
+            Ok(response)
+        });
+    match &result {
+        Ok(_) => tx.batch("RELEASE push")?,
+        Err(_) => {
+            tx.batch("ROLLBACK TO push; RELEASE push")?;
+            counters.next_change = saved.next_change;
+        }
     }
+    Ok(result)
 }
