@@ -18,6 +18,7 @@ use super::Catalog;
 use super::feed::{self, FeedError, Notice, RawItem};
 use super::normalise::{self, Defaults, Normalised};
 use super::search::{self, Delta};
+use super::write::{self, ChangeLog};
 use crate::domain::{StockLevel, Variant};
 use crate::protocol::CatalogChange;
 
@@ -156,10 +157,6 @@ pub struct ImportReport {
 fn content_hash<T: Serialize>(value: &T) -> i64 {
     let bytes = serde_json::to_vec(value).expect("catalog types serialise to JSON");
     xxhash_rust::xxh3::xxh3_64(&bytes) as i64
-}
-
-fn unix(ts: Option<Timestamp>) -> Option<i64> {
-    ts.map(|t| t.as_second())
 }
 
 /// Items given their meaning, and what was said about the feed's items.
@@ -362,6 +359,8 @@ fn apply_products(
 
     let mut summary = Summary::default();
     let mut touched: BTreeSet<String> = BTreeSet::new();
+    let mut changed = Vec::new();
+    let mut changes = ChangeLog::default();
     for v in variants {
         let hash = content_hash(v);
         match existing.remove(&v.sku) {
@@ -376,20 +375,22 @@ fn apply_products(
             None => summary.imported += 1,
         }
         touched.insert(v.group_id.clone());
-        upsert_variant(tx, lang, v, hash)?;
+        changed.push((v, hash));
         if log {
-            log_change(tx, "variant", lang, &v.sku, Some(v))?;
+            changes.record(tx, "variant", lang, &v.sku, Some(v))?;
         }
     }
+    write::upsert_variants(tx, lang, &changed)?;
 
     for (sku, (_, group)) in existing {
         tx.execute("DELETE FROM variant WHERE lang = ?1 AND sku = ?2", params![lang, sku])?;
         if log {
-            log_change::<Variant>(tx, "variant", lang, &sku, None)?;
+            changes.record::<Variant>(tx, "variant", lang, &sku, None)?;
         }
         touched.insert(group);
         summary.removed += 1;
     }
+    changes.flush(tx)?;
 
     for group in &touched {
         rebuild_group(tx, lang, group, delta.as_deref_mut())?;
@@ -536,6 +537,8 @@ fn apply_inventory(tx: &dyn Sql, levels: &[StockLevel], now: Timestamp, log: boo
         Ok(())
     })?;
     let mut summary = Summary::default();
+    let mut changed = Vec::new();
+    let mut changes = ChangeLog::default();
     for level in levels {
         let hash = content_hash(level);
         match existing.remove(&(level.store_code.clone(), level.sku.clone())) {
@@ -546,121 +549,24 @@ fn apply_inventory(tx: &dyn Sql, levels: &[StockLevel], now: Timestamp, log: boo
             Some(_) => summary.updated += 1,
             None => summary.imported += 1,
         }
-        upsert_stock(tx, level, hash, now)?;
+        changed.push((level, hash));
         if log {
-            log_change(tx, "stock", &level.store_code, &level.sku, Some(level))?;
+            changes.record(tx, "stock", &level.store_code, &level.sku, Some(level))?;
         }
     }
+    write::upsert_stock(tx, &changed, now.as_second())?;
     for ((store, sku), _) in existing {
         tx.execute(
             "DELETE FROM stock WHERE store_code = ?1 AND sku = ?2",
             params![store, sku],
         )?;
         if log {
-            log_change::<StockLevel>(tx, "stock", &store, &sku, None)?;
+            changes.record::<StockLevel>(tx, "stock", &store, &sku, None)?;
         }
         summary.removed += 1;
     }
+    changes.flush(tx)?;
     Ok(summary)
-}
-
-const UPSERT_VARIANT: &str = "INSERT INTO variant (lang, sku, group_id, title, description, brand, gtin, mpn,
-         category, size, color, gender, age_group, price_minor, currency, sale_minor, sale_starts,
-         sale_ends, availability, link, image_link, additional_images, content_hash)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-         ?18, ?19, ?20, ?21, ?22, ?23)
-     ON CONFLICT (lang, sku) DO UPDATE SET
-         group_id = excluded.group_id, title = excluded.title,
-         description = excluded.description, brand = excluded.brand, gtin = excluded.gtin,
-         mpn = excluded.mpn, category = excluded.category, size = excluded.size,
-         color = excluded.color, gender = excluded.gender, age_group = excluded.age_group,
-         price_minor = excluded.price_minor, currency = excluded.currency,
-         sale_minor = excluded.sale_minor, sale_starts = excluded.sale_starts,
-         sale_ends = excluded.sale_ends, availability = excluded.availability,
-         link = excluded.link, image_link = excluded.image_link,
-         additional_images = excluded.additional_images,
-         content_hash = excluded.content_hash";
-
-fn upsert_variant(tx: &dyn Sql, lang: &str, v: &Variant, hash: i64) -> db::Result<()> {
-    let sale = v.sale.as_ref();
-    let images = serde_json::to_string(&v.additional_images).expect("strings serialise");
-    tx.execute(
-        UPSERT_VARIANT,
-        params![
-            lang,
-            v.sku,
-            v.group_id,
-            v.title,
-            v.description,
-            v.brand,
-            v.gtin.as_ref().map(|g| g.as_str()),
-            v.mpn,
-            v.category,
-            v.size,
-            v.color,
-            v.gender,
-            v.age_group,
-            v.price.minor,
-            v.price.currency,
-            sale.map(|s| s.price.minor),
-            sale.and_then(|s| unix(s.starts)),
-            sale.and_then(|s| unix(s.ends)),
-            v.availability.as_str(),
-            v.link,
-            v.image_link,
-            images,
-            hash,
-        ],
-    )?;
-    Ok(())
-}
-
-const UPSERT_STOCK: &str = "INSERT INTO stock (store_code, sku, quantity, availability, price_minor, currency,
-         sale_minor, sale_starts, sale_ends, content_hash, updated_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-     ON CONFLICT (store_code, sku) DO UPDATE SET
-         quantity = excluded.quantity, availability = excluded.availability,
-         price_minor = excluded.price_minor, currency = excluded.currency,
-         sale_minor = excluded.sale_minor, sale_starts = excluded.sale_starts,
-         sale_ends = excluded.sale_ends, content_hash = excluded.content_hash,
-         updated_at = excluded.updated_at";
-
-fn upsert_stock(tx: &dyn Sql, level: &StockLevel, hash: i64, now: Timestamp) -> db::Result<()> {
-    let sale = level.sale.as_ref();
-    tx.execute(
-        UPSERT_STOCK,
-        params![
-            level.store_code,
-            level.sku,
-            level.quantity,
-            level.availability.as_str(),
-            level.price.as_ref().map(|p| p.minor),
-            level.price.as_ref().map(|p| p.currency.as_str()),
-            sale.map(|s| s.price.minor),
-            sale.and_then(|s| unix(s.starts)),
-            sale.and_then(|s| unix(s.ends)),
-            hash,
-            now.as_second(),
-        ],
-    )?;
-    Ok(())
-}
-
-/// Records a row's new state (or its removal, `None`) in the hub's change log. A key has
-/// one entry, the latest: replacing it gives it a new, higher id, so "changes since id N"
-/// is every key whose latest state came after N.
-fn log_change<T: Serialize>(tx: &dyn Sql, kind: &str, scope: &str, sku: &str, body: Option<&T>) -> db::Result<()> {
-    let body = body.map(|b| serde_json::to_string(b).expect("catalog types serialise to JSON"));
-    tx.execute(
-        tx.pick(
-            "INSERT OR REPLACE INTO catalog_log (kind, scope, sku, body) VALUES (?1, ?2, ?3, ?4)",
-            "INSERT INTO catalog_log (kind, scope, sku, body) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (kind, scope, sku) DO UPDATE
-             SET id = nextval(pg_get_serial_sequence('catalog_log', 'id')), body = excluded.body",
-        ),
-        params![kind, scope, sku, body],
-    )?;
-    Ok(())
 }
 
 impl Catalog {
@@ -685,7 +591,7 @@ impl Catalog {
                         touched.insert((lang.clone(), old));
                     }
                     touched.insert((lang.clone(), variant.group_id.clone()));
-                    upsert_variant(db, lang, variant, content_hash(variant))?;
+                    write::upsert_variants(db, lang, &[(variant, content_hash(variant))])?;
                 }
                 CatalogChange::VariantRemoved { lang, sku } => {
                     if let Some(old) = group_of(lang, sku)? {
@@ -695,7 +601,7 @@ impl Catalog {
                 }
                 CatalogChange::Stock { stock } => {
                     stock_changed = true;
-                    upsert_stock(db, stock, content_hash(stock), now)?;
+                    write::upsert_stock(db, &[(stock, content_hash(stock))], now.as_second())?;
                 }
                 CatalogChange::StockRemoved { store_code, sku } => {
                     stock_changed = true;

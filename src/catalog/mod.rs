@@ -20,6 +20,7 @@ pub mod normalise;
 mod popular;
 mod repair;
 pub mod search;
+mod write;
 mod xml;
 
 use std::path::Path;
