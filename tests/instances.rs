@@ -360,3 +360,69 @@ fn a_malformed_op_is_refused_alone_and_its_batch_stored() {
     assert_eq!(statuses, ["applied", "rejected", "rejected"], "{body}");
     assert_eq!(world.hub_state().len(), 1);
 }
+
+/// A managed PostgreSQL speaks TLS and may refuse anything else. The hub reads libpq's
+/// `sslmode` and `sslrootcert`; a certificate that does not prove what the mode asks is
+/// refused before any query, in words that name the cause.
+#[test]
+fn the_database_is_reached_over_tls_as_sslmode_asks() {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(rcgen::DnType::CommonName, "Vitrine test CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let server_key = rcgen::KeyPair::generate().unwrap();
+    let server = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&server_key, &rcgen::Issuer::new(ca, ca_key))
+        .unwrap();
+    let mut cluster = db::cluster::Cluster::start(false).unwrap();
+    cluster.require_tls(&server.pem(), &server_key.serialize_pem()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca_cert.pem()).unwrap();
+
+    let base = cluster.url("postgres");
+    let url = |host: &str, query: &str| format!("{}?{query}", base.replace("127.0.0.1", host));
+    let encrypted = |url: &str| -> Result<bool, String> {
+        let target = db::pg::config(url)?;
+        let conn = db::pg::Client::connect(&target).map_err(|e| db::pg::explain(&e))?;
+        let conn: &dyn Sql = &conn;
+        conn.one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", params![])
+            .map_err(|e| e.to_string())
+    };
+    let ca = ca_file.display();
+    let checked = format!("sslrootcert={ca}");
+    assert_eq!(
+        encrypted(&url("localhost", &format!("sslmode=verify-full&{checked}"))),
+        Ok(true)
+    );
+    assert_eq!(
+        encrypted(&url("127.0.0.1", &format!("sslmode=verify-ca&{checked}"))),
+        Ok(true)
+    );
+    assert_eq!(encrypted(&url("127.0.0.1", "sslmode=require")), Ok(true));
+    assert_eq!(
+        encrypted(&url("127.0.0.1", "")),
+        Ok(true),
+        "prefer, the default, encrypts when offered"
+    );
+
+    let wrong_name = encrypted(&url("127.0.0.1", &format!("sslmode=verify-full&{checked}"))).unwrap_err();
+    assert!(wrong_name.to_lowercase().contains("not valid for name"), "{wrong_name}");
+    let unknown_ca = encrypted(&url("localhost", "sslmode=verify-full")).unwrap_err();
+    assert!(unknown_ca.contains("UnknownIssuer"), "{unknown_ca}");
+    let unknown_ca = encrypted(&url(
+        "localhost",
+        "sslmode=require&sslrootcert=/etc/ssl/certs/ca-certificates.crt",
+    ));
+    assert!(unknown_ca.is_err(), "require with a CA file checks the chain");
+    let plain = encrypted(&url("127.0.0.1", "sslmode=disable")).unwrap_err();
+    assert!(plain.contains("pg_hba.conf"), "{plain}");
+
+    // A hub's store on that server: migrated and written over TLS.
+    let place = hub::Place::postgres(&url("localhost", &format!("sslmode=verify-full&{checked}"))).unwrap();
+    let conn = place.connect().unwrap();
+    let key = hub::store::create_key(&conn, "web", &[], jiff::Timestamp::now()).unwrap();
+    assert!(key.starts_with("vws_"), "{key}");
+}

@@ -239,17 +239,15 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 /// A database of the bench's own on the PostgreSQL server, dropped when done.
 struct Scratch {
-    server: postgres::Config,
+    server: crate::db::pg::Target,
     name: String,
-    config: postgres::Config,
+    config: crate::db::pg::Target,
 }
 
 impl Scratch {
-    fn create(server: &postgres::Config, n: usize) -> anyhow::Result<Scratch> {
+    fn create(server: &crate::db::pg::Target, n: usize) -> anyhow::Result<Scratch> {
         let name = format!("vitrine_bench_{}_{n}", std::process::id());
-        let mut client = server
-            .connect(postgres::NoTls)
-            .context("cannot reach the PostgreSQL server")?;
+        let mut client = server.connect_raw().context("cannot reach the PostgreSQL server")?;
         client
             .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\""))
             .and_then(|()| client.batch_execute(&format!("CREATE DATABASE \"{name}\"")))
@@ -266,7 +264,7 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        if let Ok(mut client) = self.server.connect(postgres::NoTls) {
+        if let Ok(mut client) = self.server.connect_raw() {
             let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
         }
     }

@@ -157,7 +157,7 @@ impl Cluster {
         let deadline = Instant::now() + Duration::from_secs(60);
         let config = super::pg::config(&self.url("postgres")).map_err(|e| e.to_string())?;
         loop {
-            match config.connect(postgres::NoTls) {
+            match config.connect_raw() {
                 // Ours, not another server that took the port between the check and the start.
                 Ok(_) if self.running() => return Ok(()),
                 Ok(_) => return Err(format!("port {} was taken by another server", self.port)),
@@ -186,7 +186,7 @@ impl Cluster {
     /// Creates an empty database.
     pub fn create_database(&self, name: &str) -> Result<String, String> {
         let config = super::pg::config(&self.url("postgres"))?;
-        let mut client = config.connect(postgres::NoTls).map_err(|e| e.to_string())?;
+        let mut client = config.connect_raw().map_err(|e| e.to_string())?;
         client
             .batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0"))
             .map_err(|e| format!("cannot create the database {name}: {e}"))?;
@@ -214,6 +214,40 @@ impl Cluster {
     pub fn restart(&mut self) -> Result<(), String> {
         self.stop();
         self.run()
+    }
+
+    /// Serves TLS with the PEM `certificate` and `key`, and refuses TCP connections
+    /// without it (for the TLS tests).
+    pub fn require_tls(&mut self, certificate: &str, key: &str) -> Result<(), String> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let data = self.data();
+        let write = |name: &str, text: &str| {
+            let path = data.join(name);
+            std::fs::write(&path, text)
+                .and_then(|()| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)))
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        };
+        write("server.crt", certificate)?;
+        write("server.key", key)?;
+        let hba = std::fs::read_to_string(data.join("pg_hba.conf")).map_err(|e| e.to_string())?;
+        write("pg_hba.conf", &format!("hostnossl all all all reject\n{hba}"))?;
+        if let Some(user) = &self.run_as {
+            let status = Command::new("chown")
+                .arg(format!("{user}:"))
+                .args(["server.crt", "server.key", "pg_hba.conf"].map(|name| data.join(name)))
+                .status()
+                .map_err(|e| format!("cannot run chown: {e}"))?;
+            if !status.success() {
+                return Err("cannot give the certificate to the server's user".to_owned());
+            }
+        }
+        let config = super::pg::config(&self.url("postgres"))?;
+        let mut client = config.connect_raw().map_err(|e| e.to_string())?;
+        client
+            .batch_execute("ALTER SYSTEM SET ssl = on")
+            .map_err(|e| format!("cannot turn TLS on: {e}"))?;
+        drop(client);
+        self.restart()
     }
 
     /// Where the cluster lives.
@@ -269,7 +303,7 @@ impl Cluster {
             NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
         );
         let config = super::pg::config(&self.url("postgres"))?;
-        let mut client = config.connect(postgres::NoTls).map_err(|e| e.to_string())?;
+        let mut client = config.connect_raw().map_err(|e| e.to_string())?;
         client
             .batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE vitrine_template"))
             .map_err(|e| format!("cannot create the database {name}: {e}"))?;

@@ -8,6 +8,7 @@
 pub mod cluster;
 pub mod pg;
 pub mod sql;
+pub mod tls;
 
 pub use sql::{Column, Dialect, Error, Param, Result, Row, Sql, Tx, chunked, params};
 
@@ -237,7 +238,7 @@ pub const SEEDED_SECRETS: &[(&str, usize)] = &[
 
 /// Connects to a hub's PostgreSQL database and brings it to the current schema (once,
 /// however many hubs start together).
-pub fn open_postgres(config: &postgres::Config) -> std::result::Result<pg::Client, DbError> {
+pub fn open_postgres(config: &pg::Target) -> std::result::Result<pg::Client, DbError> {
     let shown = pg::describe(config);
     let client = pg::Client::connect(config).map_err(|e| DbError::Connect {
         url: shown.clone(),

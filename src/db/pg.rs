@@ -16,6 +16,7 @@ use bytes::BytesMut;
 use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
 use super::sql::{Dialect, Error, Param, Result, Row, Sql, Value};
+use super::tls::{Mode, Tls};
 
 type BoxError = Box<dyn StdError + Sync + Send>;
 
@@ -31,10 +32,44 @@ pub struct Client {
     statements: RefCell<HashMap<String, postgres::Statement>>,
 }
 
+/// A PostgreSQL database to connect to: the settings rust-postgres reads, and the TLS
+/// the URL asked for (see [`super::tls`]).
+#[derive(Debug, Clone)]
+pub struct Target {
+    config: postgres::Config,
+    pub tls: Tls,
+}
+
+impl std::ops::Deref for Target {
+    type Target = postgres::Config;
+
+    fn deref(&self) -> &postgres::Config {
+        &self.config
+    }
+}
+
+impl std::ops::DerefMut for Target {
+    fn deref_mut(&mut self) -> &mut postgres::Config {
+        &mut self.config
+    }
+}
+
+impl Target {
+    /// A connection without [`Client`]'s statement cache, for what runs outside the hub's
+    /// store (the bench's databases, the tests' clusters).
+    pub fn connect_raw(&self) -> Result<postgres::Client> {
+        Ok(match self.tls.mode {
+            Mode::Disable => self.config.connect(postgres::NoTls)?,
+            _ => self.config.connect(self.tls.connector().map_err(Error::Value)?)?,
+        })
+    }
+}
+
 /// Reads a `postgres://` URL (or a `key=value` string), with a connect timeout and the
 /// hub's name in `pg_stat_activity`.
-pub fn config(url: &str) -> Result<postgres::Config, String> {
-    let mut config = postgres::Config::from_str(url).map_err(|e| format!("the database URL is not valid: {e}"))?;
+pub fn config(url: &str) -> Result<Target, String> {
+    let (url, tls) = super::tls::split(url)?;
+    let mut config = postgres::Config::from_str(&url).map_err(|e| format!("the database URL is not valid: {e}"))?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(5));
     }
@@ -56,7 +91,7 @@ pub fn config(url: &str) -> Result<postgres::Config, String> {
         _ => limits.to_owned(),
     };
     config.options(&options);
-    Ok(config)
+    Ok(Target { config, tls })
 }
 
 /// Where a URL points, without its password: for messages and logs.
@@ -75,8 +110,8 @@ pub fn describe(config: &postgres::Config) -> String {
 }
 
 impl Client {
-    pub fn connect(config: &postgres::Config) -> Result<Client> {
-        let client = config.connect(postgres::NoTls)?;
+    pub fn connect(target: &Target) -> Result<Client> {
+        let client = target.connect_raw()?;
         Ok(Client {
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),

@@ -62,7 +62,7 @@ pub struct Moved {
 /// it was: the way back is to start the hub on it again.
 pub fn migrate(
     from: &Path,
-    to: &postgres::Config,
+    to: &crate::db::pg::Target,
     progress: &mut dyn FnMut(&Moved),
 ) -> Result<Vec<Moved>, MigrateError> {
     if !from.is_file() {

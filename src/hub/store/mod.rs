@@ -167,11 +167,11 @@ pub enum Place {
     /// The embedded SQLite file.
     File(PathBuf),
     /// A PostgreSQL database other hubs may share.
-    Postgres(Box<postgres::Config>),
+    Postgres(Box<db::pg::Target>),
 }
 
 /// Reads a PostgreSQL database's `postgres://` URL (`--database`, `--to`).
-pub fn postgres_config(url: &str) -> Result<postgres::Config, String> {
+pub fn postgres_config(url: &str) -> Result<db::pg::Target, String> {
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         return Err("the database must be a postgres:// URL".to_owned());
     }
@@ -206,7 +206,7 @@ impl Place {
 
 pub enum Manager {
     Sqlite(PathBuf),
-    Postgres(Box<postgres::Config>),
+    Postgres(Box<db::pg::Target>),
 }
 
 impl r2d2::ManageConnection for Manager {

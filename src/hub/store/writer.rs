@@ -36,13 +36,13 @@ const GROUP_COMMIT: usize = 64;
 pub struct Writer {
     conn: Conn,
     /// How to connect again (PostgreSQL); `None` for SQLite's file.
-    reconnect: Option<postgres::Config>,
+    reconnect: Option<db::pg::Target>,
     counters: Counters,
     rules: Rules,
 }
 
 impl Writer {
-    pub(super) fn new(conn: Conn, reconnect: Option<postgres::Config>, next_change: i64, rules: Rules) -> Writer {
+    pub(super) fn new(conn: Conn, reconnect: Option<db::pg::Target>, next_change: i64, rules: Rules) -> Writer {
         Writer {
             conn,
             reconnect,

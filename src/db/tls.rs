@@ -1,0 +1,286 @@
+//! TLS to the hub's PostgreSQL, as libpq's `sslmode` and `sslrootcert` ask, over rustls.
+//!
+//! rust-postgres reads `sslmode` up to `require` and leaves what a certificate must prove
+//! to the TLS connector; managed servers (and their IT) write libpq's URLs, with
+//! `verify-full` and a CA file. So both are taken out of the URL here and given the
+//! meaning libpq gives them:
+//!
+//! | `sslmode` | encrypted | certificate checked |
+//! |---|---|---|
+//! | `disable` | no | — |
+//! | `prefer` (the default) | when the server offers it | no |
+//! | `require` | yes | no; against `sslrootcert` when one is given (as `verify-ca`) |
+//! | `verify-ca` | yes | signed by a trusted CA |
+//! | `verify-full` | yes | signed by a trusted CA, for the host connected to |
+//!
+//! The trusted CAs are `sslrootcert`'s (a PEM file), or the system's when it is absent or
+//! `system`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rustls::DigitallySignedStruct;
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+/// What a certificate must prove.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Disable,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+/// The TLS a connection asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tls {
+    pub mode: Mode,
+    /// `sslrootcert`: a PEM file of trusted CAs (`None`: the system's).
+    pub root_cert: Option<PathBuf>,
+}
+
+impl Default for Tls {
+    fn default() -> Tls {
+        Tls {
+            mode: Mode::Prefer,
+            root_cert: None,
+        }
+    }
+}
+
+/// Takes `sslmode` and `sslrootcert` out of `url`: the URL rust-postgres reads (with
+/// `sslmode` as it understands it), and the TLS they ask for.
+pub fn split(url: &str) -> Result<(String, Tls), String> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), Tls::default()));
+    };
+    let mut tls = Tls::default();
+    let mut kept = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        match &*key {
+            "sslmode" => {
+                tls.mode = match &*value {
+                    "disable" => Mode::Disable,
+                    "allow" | "prefer" => Mode::Prefer,
+                    "require" => Mode::Require,
+                    "verify-ca" => Mode::VerifyCa,
+                    "verify-full" => Mode::VerifyFull,
+                    other => {
+                        return Err(format!(
+                            "sslmode={other} is not one of disable, prefer, require, verify-ca, verify-full"
+                        ));
+                    }
+                }
+            }
+            "sslrootcert" if value == "system" => tls.root_cert = None,
+            "sslrootcert" => tls.root_cert = Some(PathBuf::from(&*value)),
+            _ => {
+                kept.append_pair(&key, &value);
+            }
+        }
+    }
+    // libpq: with a CA file, `require` checks the certificate as `verify-ca` does.
+    if tls.mode == Mode::Require && tls.root_cert.is_some() {
+        tls.mode = Mode::VerifyCa;
+    }
+    let postgres_mode = match tls.mode {
+        Mode::Disable => "disable",
+        Mode::Prefer => "prefer",
+        _ => "require",
+    };
+    kept.append_pair("sslmode", postgres_mode);
+    Ok((format!("{base}?{}", kept.finish()), tls))
+}
+
+impl Tls {
+    /// The connector for rust-postgres (with `disable`, one that is never asked).
+    pub fn connector(&self) -> Result<MakeRustlsConnect, String> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?;
+        let verifier: Arc<dyn ServerCertVerifier> = match self.mode {
+            Mode::Disable | Mode::Prefer | Mode::Require => Arc::new(Unchecked(provider)),
+            Mode::VerifyCa | Mode::VerifyFull => {
+                let roots = Arc::new(self.roots()?);
+                let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider)
+                    .build()
+                    .map_err(|e| format!("cannot check the database's certificate: {e}"))?;
+                if self.mode == Mode::VerifyFull {
+                    webpki
+                } else {
+                    Arc::new(AnyName(webpki))
+                }
+            }
+        };
+        let config = builder
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth();
+        Ok(MakeRustlsConnect::new(config))
+    }
+
+    fn roots(&self) -> Result<rustls::RootCertStore, String> {
+        let mut roots = rustls::RootCertStore::empty();
+        match &self.root_cert {
+            Some(path) => {
+                let read = |e: &dyn std::fmt::Display| format!("cannot read sslrootcert {}: {e}", path.display());
+                for cert in CertificateDer::pem_file_iter(path).map_err(|e| read(&e))? {
+                    roots.add(cert.map_err(|e| read(&e))?).map_err(|e| read(&e))?;
+                }
+                if roots.is_empty() {
+                    return Err(read(&"no certificate in it"));
+                }
+            }
+            None => {
+                let found = rustls_native_certs::load_native_certs();
+                roots.add_parsable_certificates(found.certs);
+                if roots.is_empty() {
+                    return Err("the system has no trusted certificates; give sslrootcert=FILE".to_owned());
+                }
+            }
+        }
+        Ok(roots)
+    }
+}
+
+/// `verify-ca`: the chain is checked, not the name (libpq's meaning).
+#[derive(Debug)]
+struct AnyName(Arc<WebPkiServerVerifier>);
+
+impl ServerCertVerifier for AnyName {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::NotValidForName | rustls::CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+/// `prefer` and `require`: encrypted, the certificate taken as it comes (libpq's
+/// meaning); the handshake's signatures are still checked.
+#[derive(Debug)]
+struct Unchecked(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for Unchecked {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libpq_modes_are_read_and_the_rest_of_the_url_kept() {
+        let (url, tls) =
+            split("postgres://u:p%40ss@db.example:5432/hub?sslmode=verify-full&application_name=x").unwrap();
+        assert_eq!(
+            url,
+            "postgres://u:p%40ss@db.example:5432/hub?application_name=x&sslmode=require"
+        );
+        assert_eq!(tls.mode, Mode::VerifyFull);
+        let (_, tls) = split("postgres://h/d?sslmode=require&sslrootcert=/etc/ca.pem").unwrap();
+        assert_eq!(
+            tls,
+            Tls {
+                mode: Mode::VerifyCa,
+                root_cert: Some("/etc/ca.pem".into())
+            }
+        );
+        let (url, tls) = split("postgres://h/d").unwrap();
+        assert_eq!((url.as_str(), tls), ("postgres://h/d", Tls::default()));
+        let (url, tls) = split("postgres://h/d?sslmode=disable").unwrap();
+        assert_eq!(
+            (url.as_str(), tls.mode),
+            ("postgres://h/d?sslmode=disable", Mode::Disable)
+        );
+        let refused = split("postgres://h/d?sslmode=sometimes").unwrap_err();
+        assert!(refused.contains("sslmode=sometimes"), "{refused}");
+    }
+
+    #[test]
+    fn a_missing_or_empty_ca_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "").unwrap();
+        for path in [dir.path().join("missing.pem"), empty] {
+            let tls = Tls {
+                mode: Mode::VerifyFull,
+                root_cert: Some(path.clone()),
+            };
+            let e = tls.connector().err().expect("refused");
+            assert!(e.contains(&path.display().to_string()), "{e}");
+        }
+    }
+}
