@@ -664,13 +664,45 @@ mod groups {
         }
     }
 
+    /// Runs `pushes` as one group: the writer is held busy while they queue, in order
+    /// (one thread runs the tasks as they were spawned).
+    fn as_one_group(
+        store: &std::sync::Arc<Store>,
+        now: Timestamp,
+        pushes: Vec<(Principal, PushRequest)>,
+    ) -> Vec<Result<PushResponse, PushError>> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let writer = store.clone();
+            let sleep = || std::thread::sleep(std::time::Duration::from_millis(300));
+            let busy = tokio::spawn(async move { writer.write(move |_| sleep()).await });
+            let pushes: Vec<_> = pushes
+                .into_iter()
+                .map(|(who, request)| {
+                    let store = store.clone();
+                    tokio::spawn(async move { store.push(who, request, now).await })
+                })
+                .collect();
+            busy.await.unwrap().unwrap();
+            let mut results = Vec::new();
+            for push in pushes {
+                results.push(push.await.unwrap().unwrap());
+            }
+            results
+        })
+    }
+
     /// A refused batch, a resent one, a stream taken in the same group and a batch the
-    /// database fails each get their own answer; the good batches around them land, and
-    /// a later batch of the group sees what an earlier one wrote.
+    /// database fails each get their own answer; the good batches around them land, a
+    /// later batch of the group sees what an earlier one wrote, and the web store hears
+    /// of the group once.
     #[test]
     fn a_group_refuses_its_bad_batches_alone_and_keeps_the_good_ones() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&hub_place(dir.path()), Rules::default()).unwrap();
+        let store = std::sync::Arc::new(Store::open(&hub_place(dir.path()), Rules::default()).unwrap());
         let conn = hub_conn(dir.path());
         let db = conn.sql();
         db.execute(
@@ -678,8 +710,15 @@ mod groups {
             params![vec![1_u8], vec![2_u8]],
         )
         .unwrap();
+        db.execute(
+            "INSERT INTO api_key (id, name, key_hash, scopes, created_at) VALUES (1, 'web', ?1, 'wishlist:read', 0)",
+            params![vec![3_u8]],
+        )
+        .unwrap();
         db.batch(
-            "INSERT INTO variant (lang, sku, group_id, title, description, price_minor, currency, availability,
+            "INSERT INTO webhook_endpoint (id, api_key_id, url, events, secret, created_at)
+             VALUES (1, 1, 'http://127.0.0.1:9/hook', '[\"wishlist.changed\"]', 'whsec_x', 0);
+             INSERT INTO variant (lang, sku, group_id, title, description, price_minor, currency, availability,
                  additional_images, content_hash)
              VALUES ('fr', 'S0', 'G', 't', 'd', 1, 'EUR', 'in_stock', '[]', 0),
                     ('fr', 'S1', 'G', 't', 'd', 1, 'EUR', 'in_stock', '[]', 0)",
@@ -704,47 +743,32 @@ mod groups {
             store_code: "A".into(),
         };
         let now = Timestamp::now();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let seeded = rt.block_on(store.push(one.clone(), batch("s1", 1..=2, "S0", now), now));
-        assert_eq!(seeded.unwrap().unwrap().acked_seq, 2);
+        let seeded = as_one_group(&store, now, vec![(one.clone(), batch("s1", 1..=2, "S0", now))]);
+        assert_eq!(seeded[0].as_ref().unwrap().acked_seq, 2);
+        let messages = || -> i64 { db.one("SELECT COUNT(*) FROM webhook_message", params![]).unwrap() };
+        assert_eq!(messages(), 1);
 
+        // Read and written together: every refusal found before anything is written.
         let mut changed = batch("s1", 3..=3, "S1", now);
         changed.ops[0].action = Action::Remove;
-        let group = vec![
-            (one.clone(), batch("s1", 3..=3, "S0", now)),
-            (one.clone(), batch("s1", 4..=5, "S1", now)),
-            (one.clone(), batch("s1", 7..=7, "S0", now)),
-            (one.clone(), batch("s1", 2..=2, "S0", now)),
-            (one.clone(), changed),
-            (two.clone(), batch("s2", 1..=1, "S0", now)),
-            (one.clone(), batch("s2", 1..=1, "S1", now)),
-            (one.clone(), batch("poison", 1..=1, "S1", now)),
-            (one.clone(), batch("s3", 1..=1, "S1", now)),
-        ];
-        let store = std::sync::Arc::new(store);
-        let results: Vec<Result<PushResponse, PushError>> = rt.block_on(async {
-            // The writer sleeps while every push queues behind it, in order (one thread
-            // runs the tasks as they were spawned): they make one group.
-            let writer = store.clone();
-            let sleep = || std::thread::sleep(std::time::Duration::from_millis(300));
-            let busy = tokio::spawn(async move { writer.write(move |_| sleep()).await });
-            let pushes: Vec<_> = group
-                .into_iter()
-                .map(|(who, request)| {
-                    let store = store.clone();
-                    tokio::spawn(async move { store.push(who, request, now).await })
-                })
-                .collect();
-            busy.await.unwrap().unwrap();
-            let mut results = Vec::new();
-            for push in pushes {
-                results.push(push.await.unwrap().unwrap());
-            }
-            results
-        });
+        let mut twice = batch("s4", 1..=1, "S0", now);
+        let mut again = twice.ops[0].clone();
+        again.action = Action::Remove;
+        twice.ops.push(again);
+        let results = as_one_group(
+            &store,
+            now,
+            vec![
+                (one.clone(), batch("s1", 3..=3, "S0", now)),
+                (one.clone(), batch("s1", 4..=5, "S1", now)),
+                (one.clone(), batch("s1", 7..=7, "S0", now)),
+                (one.clone(), batch("s1", 2..=2, "S0", now)),
+                (one.clone(), changed),
+                (two.clone(), batch("s2", 1..=1, "S0", now)),
+                (one.clone(), batch("s2", 1..=1, "S1", now)),
+                (one.clone(), twice),
+            ],
+        );
         let acked = |r: &Result<PushResponse, PushError>| r.as_ref().map(|r| r.acked_seq).ok();
         assert_eq!(acked(&results[0]), Some(3));
         assert_eq!(acked(&results[1]), Some(5));
@@ -762,8 +786,36 @@ mod groups {
         );
         assert_eq!(acked(&results[5]), Some(1));
         assert!(matches!(results[6], Err(PushError::StreamTaken)), "{:?}", results[6]);
-        assert!(matches!(results[7], Err(PushError::Store(_))), "{:?}", results[7]);
-        assert_eq!(acked(&results[8]), Some(1));
+        assert!(
+            matches!(results[7], Err(PushError::Diverged { seq: 1 })),
+            "{:?}",
+            results[7]
+        );
+        // One message for the group, from where it started, counting its changes.
+        assert_eq!(messages(), 2);
+        let payload: String = db
+            .one(
+                "SELECT payload FROM webhook_message ORDER BY id DESC LIMIT 1",
+                params![],
+            )
+            .unwrap();
+        let payload: serde_json::Value = serde_json::from_str(&payload).unwrap();
+        // s1's 3, 4 and 5 (s2's older op on S0 loses to s1's 3).
+        assert_eq!(payload["data"]["changes"], 3, "{payload}");
+
+        // A batch the database fails: the group again one push at a time.
+        let results = as_one_group(
+            &store,
+            now,
+            vec![
+                (one.clone(), batch("s1", 6..=6, "S0", now)),
+                (one.clone(), batch("poison", 1..=1, "S1", now)),
+                (one.clone(), batch("s3", 1..=1, "S1", now)),
+            ],
+        );
+        assert_eq!(acked(&results[0]), Some(6));
+        assert!(matches!(results[1], Err(PushError::Store(_))), "{:?}", results[1]);
+        assert_eq!(acked(&results[2]), Some(1));
 
         let streams = db
             .query_map(
@@ -772,21 +824,20 @@ mod groups {
                 |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?, r.get::<i64>(2)?)),
             )
             .unwrap();
-        let expected = [("s1", 1, 5), ("s2", 2, 1), ("s3", 1, 1)].map(|(s, d, a)| (s.to_owned(), d, a));
+        let expected = [("s1", 1, 6), ("s2", 2, 1), ("s3", 1, 1)].map(|(s, d, a)| (s.to_owned(), d, a));
         assert_eq!(streams, expected);
         let ops: i64 = db.one("SELECT COUNT(*) FROM op", params![]).unwrap();
-        assert_eq!(ops, 2 + 3 + 1 + 1);
-        // The lines' change ids follow one another: the feed has no hole where the
-        // refused batches were.
+        assert_eq!(ops, 2 + 3 + 1 + 1 + 1);
+        // Change ids follow one another: no hole where refused batches were.
         let ids = db
             .query_map("SELECT change_id FROM wishlist ORDER BY change_id", params![], |r| {
                 r.get::<i64>(0)
             })
             .unwrap();
-        assert_eq!(ids.len(), 2, "one line per SKU of visit v1: {ids:?}");
-        let changes: i64 = db
+        let next: i64 = db
             .one("SELECT value FROM hub_counter WHERE name = 'next_change_id'", params![])
             .unwrap();
-        assert!(ids.iter().all(|id| *id < changes), "{ids:?} before {changes}");
+        // S1's line last changed by s1's op 5, S0's by op 6: the last two ids given.
+        assert_eq!(ids, [next - 2, next - 1]);
     }
 }

@@ -22,6 +22,9 @@ use super::write::{self, ChangeLog};
 use crate::domain::{StockLevel, Variant};
 use crate::protocol::CatalogChange;
 
+/// Rows an import changes past which PostgreSQL's statistics are gathered at once.
+const ANALYZE_AFTER: usize = 1_000;
+
 /// Page cache while an import runs, in KiB.
 const IMPORT_CACHE_KIB: i64 = 512 * 1024;
 
@@ -272,9 +275,20 @@ pub fn import(
     let inventory = inventory.map(|feed| &feed.validated);
     if db.dialect() == db::Dialect::Postgres {
         let report = import_validated(db, keep, products, inventory, now)?;
-        // The planner's statistics, current after the change: without them PostgreSQL
-        // guesses a SKU matches thousands of rows and scans the catalog to find 64.
-        db.batch("ANALYZE variant, product, stock")?;
+        // The planner's statistics, current after a large change: without them
+        // PostgreSQL guesses a SKU matches thousands of rows and scans the catalog to
+        // find 64. The import is committed; statistics that could not be gathered now
+        // are autovacuum's to gather.
+        let changed: usize = [&report.products, &report.inventory]
+            .into_iter()
+            .flatten()
+            .map(|s| s.imported + s.updated + s.removed)
+            .sum();
+        if changed >= ANALYZE_AFTER
+            && let Err(e) = db.batch("ANALYZE variant, product, stock")
+        {
+            tracing::warn!(error = %e, "the catalog's statistics were not gathered after an import");
+        }
         return Ok(report);
     }
     // A full import touches every index page; with the kiosk's small page cache SQLite

@@ -10,6 +10,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -17,6 +18,7 @@ use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
 use super::sql::{Dialect, Error, Param, Result, Row, Sql, Value};
 use super::tls::{Mode, Tls};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 type BoxError = Box<dyn StdError + Sync + Send>;
 
@@ -34,10 +36,22 @@ pub struct Client {
 
 /// A PostgreSQL database to connect to: the settings rust-postgres reads, and the TLS
 /// the URL asked for (see [`super::tls`]).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Target {
     config: postgres::Config,
-    pub tls: Tls,
+    tls: Tls,
+    /// Made on the first connection and shared by the clones (the CA files and the
+    /// system's store are read once).
+    connector: Arc<OnceLock<std::result::Result<MakeRustlsConnect, String>>>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("config", &self.config)
+            .field("tls", &self.tls)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::ops::Deref for Target {
@@ -58,10 +72,16 @@ impl Target {
     /// A connection without [`Client`]'s statement cache, for what runs outside the hub's
     /// store (the bench's databases, the tests' clusters).
     pub fn connect_raw(&self) -> Result<postgres::Client> {
-        Ok(match self.tls.mode {
-            Mode::Disable => self.config.connect(postgres::NoTls)?,
-            _ => self.config.connect(self.tls.connector().map_err(Error::Value)?)?,
-        })
+        if self.tls.mode == Mode::Disable {
+            return Ok(self.config.connect(postgres::NoTls)?);
+        }
+        let connector = self.connector.get_or_init(|| self.tls.connector()).clone();
+        Ok(self.config.connect(connector.map_err(Error::Value)?)?)
+    }
+
+    /// The TLS the URL asked for.
+    pub fn tls(&self) -> &Tls {
+        &self.tls
     }
 }
 
@@ -91,7 +111,11 @@ pub fn config(url: &str) -> Result<Target, String> {
         _ => limits.to_owned(),
     };
     config.options(&options);
-    Ok(Target { config, tls })
+    Ok(Target {
+        config,
+        tls,
+        connector: Arc::default(),
+    })
 }
 
 /// Where a URL points, without its password: for messages and logs.

@@ -54,18 +54,26 @@ impl Default for Tls {
     }
 }
 
-/// Takes `sslmode` and `sslrootcert` out of `url`: the URL rust-postgres reads (with
-/// `sslmode` as it understands it), and the TLS they ask for.
+/// Takes `sslmode` and `sslrootcert` out of a `postgres://` URL: the URL rust-postgres
+/// reads (its other parameters byte for byte, `sslmode` as it understands it), and the
+/// TLS they ask for. A `key=value` string is left as it is (rust-postgres reads its
+/// `sslmode`, up to `require`).
 pub fn split(url: &str) -> Result<(String, Tls), String> {
-    let Some((base, query)) = url.split_once('?') else {
+    let is_url = url.starts_with("postgres://") || url.starts_with("postgresql://");
+    let Some((base, query)) = url.split_once('?').filter(|_| is_url) else {
         return Ok((url.to_owned(), Tls::default()));
     };
-    let mut tls = Tls::default();
-    let mut kept = url::form_urlencoded::Serializer::new(String::new());
-    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
-        match &*key {
+    let mut mode = None;
+    let mut root = None;
+    let mut kept: Vec<&str> = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = percent_encoding::percent_decode_str(value)
+            .decode_utf8()
+            .map_err(|_| format!("{key} in the database URL is not UTF-8"))?;
+        match key {
             "sslmode" => {
-                tls.mode = match &*value {
+                mode = Some(match &*value {
                     "disable" => Mode::Disable,
                     "allow" | "prefer" => Mode::Prefer,
                     "require" => Mode::Require,
@@ -76,26 +84,43 @@ pub fn split(url: &str) -> Result<(String, Tls), String> {
                             "sslmode={other} is not one of disable, prefer, require, verify-ca, verify-full"
                         ));
                     }
-                }
+                });
             }
-            "sslrootcert" if value == "system" => tls.root_cert = None,
-            "sslrootcert" => tls.root_cert = Some(PathBuf::from(&*value)),
-            _ => {
-                kept.append_pair(&key, &value);
-            }
+            "sslrootcert" => root = Some(value.into_owned()),
+            _ => kept.push(pair),
         }
     }
-    // libpq: with a CA file, `require` checks the certificate as `verify-ca` does.
-    if tls.mode == Mode::Require && tls.root_cert.is_some() {
-        tls.mode = Mode::VerifyCa;
-    }
-    let postgres_mode = match tls.mode {
-        Mode::Disable => "disable",
-        Mode::Prefer => "prefer",
-        _ => "require",
+    let tls = match (mode, root.as_deref()) {
+        // libpq 16: the system's CAs are for checking the name, which is then the default.
+        (None | Some(Mode::VerifyFull), Some("system")) => Tls {
+            mode: Mode::VerifyFull,
+            root_cert: None,
+        },
+        (Some(_), Some("system")) => {
+            return Err("sslrootcert=system checks the server's name: it needs sslmode=verify-full".to_owned());
+        }
+        // libpq: with a CA file, `require` checks the certificate as `verify-ca` does.
+        (Some(Mode::Require), Some(file)) => Tls {
+            mode: Mode::VerifyCa,
+            root_cert: Some(file.into()),
+        },
+        // Any public CA would do, for any name: no check at all.
+        (Some(Mode::VerifyCa), None) => {
+            return Err(
+                "sslmode=verify-ca needs sslrootcert=FILE, the CA that signs the server's certificate".to_owned(),
+            );
+        }
+        (mode, file) => Tls {
+            mode: mode.unwrap_or(Mode::Prefer),
+            root_cert: file.map(PathBuf::from),
+        },
     };
-    kept.append_pair("sslmode", postgres_mode);
-    Ok((format!("{base}?{}", kept.finish()), tls))
+    kept.push(match tls.mode {
+        Mode::Disable => "sslmode=disable",
+        Mode::Prefer => "sslmode=prefer",
+        _ => "sslmode=require",
+    });
+    Ok((format!("{base}?{}", kept.join("&")), tls))
 }
 
 impl Tls {
@@ -243,13 +268,28 @@ mod tests {
 
     #[test]
     fn libpq_modes_are_read_and_the_rest_of_the_url_kept() {
-        let (url, tls) =
-            split("postgres://u:p%40ss@db.example:5432/hub?sslmode=verify-full&application_name=x").unwrap();
+        let (url, tls) = split(
+            "postgres://u:p%40ss@db.example:5432/hub?sslmode=verify-full&options=-c%20x%3Dy+z&application_name=x",
+        )
+        .unwrap();
         assert_eq!(
             url,
-            "postgres://u:p%40ss@db.example:5432/hub?application_name=x&sslmode=require"
+            "postgres://u:p%40ss@db.example:5432/hub?options=-c%20x%3Dy+z&application_name=x&sslmode=require"
         );
         assert_eq!(tls.mode, Mode::VerifyFull);
+        let (_, tls) = split("postgres://h/d?sslrootcert=system").unwrap();
+        assert_eq!((tls.mode, tls.root_cert), (Mode::VerifyFull, None));
+        for weaker in ["require", "verify-ca", "prefer"] {
+            let refused = split(&format!("postgres://h/d?sslrootcert=system&sslmode={weaker}")).unwrap_err();
+            assert!(refused.contains("verify-full"), "{refused}");
+        }
+        let refused = split("postgres://h/d?sslmode=verify-ca").unwrap_err();
+        assert!(refused.contains("sslrootcert"), "{refused}");
+        let (_, tls) = split("postgres://h/d?sslmode=verify-ca&sslrootcert=%2Fetc%2Fca%2Bdb.pem").unwrap();
+        assert_eq!(tls.root_cert, Some("/etc/ca+db.pem".into()));
+        let kv = "host=h password=a?b sslmode=require";
+        assert_eq!(split(kv).unwrap(), (kv.to_owned(), Tls::default()));
+
         let (_, tls) = split("postgres://h/d?sslmode=require&sslrootcert=/etc/ca.pem").unwrap();
         assert_eq!(
             tls,

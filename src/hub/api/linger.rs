@@ -8,9 +8,12 @@
 //! answered, reads and drops the rest of it, up to [`LINGER_BYTES`] and [`LINGER_TIME`],
 //! before the answer goes out. A body that ends within those keeps its connection (unless
 //! the answer is a 413: that client sends too much, let it reconnect); one that does not
-//! closes it, as it must.
+//! closes it, as it must. A client still waiting for `100 Continue` has sent nothing
+//! and is not invited to (its connection closes), nor is a body that says it is longer
+//! than we would read.
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -32,14 +35,15 @@ pub const LINGER_TIME: Duration = Duration::from_secs(10);
 /// The request body, in a slot the layer shares with the route.
 type Slot = Arc<Mutex<Option<Body>>>;
 
-/// The route's view of the body: reads through the shared slot.
-struct Shared(Slot);
+/// The route's view of the body: reads through the shared slot, and says it did.
+struct Shared(Slot, Arc<AtomicBool>);
 
 impl HttpBody for Shared {
     type Data = Bytes;
     type Error = axum::Error;
 
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        self.1.store(true, Ordering::Relaxed);
         let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         match slot.as_mut() {
             Some(body) => Pin::new(body).poll_frame(cx),
@@ -65,13 +69,27 @@ pub async fn linger(request: Request, next: Next) -> Response {
     if body.is_end_stream() {
         return next.run(Request::from_parts(parts, body)).await;
     }
+    // A client that asked to be told to go on (`Expect: 100-continue`) has sent nothing
+    // while the route did not read: reading now would invite the upload. A body that
+    // says it is longer than we would read is not read either.
+    let waits = parts
+        .headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let too_long = body.size_hint().lower() > LINGER_BYTES;
     let slot: Slot = Arc::new(Mutex::new(Some(body)));
-    let mut response = next
-        .run(Request::from_parts(parts, Body::new(Shared(slot.clone()))))
-        .await;
+    let polled = Arc::new(AtomicBool::new(false));
+    let shared = Shared(slot.clone(), polled.clone());
+    let mut response = next.run(Request::from_parts(parts, Body::new(shared))).await;
     let rest = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
     let read_to_end = match rest {
-        Some(rest) if !rest.is_end_stream() => tokio::time::timeout(LINGER_TIME, drain(rest)).await.unwrap_or(false),
+        Some(rest) if !rest.is_end_stream() => {
+            if too_long || (waits && !polled.load(Ordering::Relaxed)) {
+                false
+            } else {
+                tokio::time::timeout(LINGER_TIME, drain(rest)).await.unwrap_or(false)
+            }
+        }
         _ => true,
     };
     if !read_to_end || response.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -99,7 +117,7 @@ async fn drain(mut body: Body) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::AtomicUsize;
 
     use axum::Router;
     use axum::routing::post;
@@ -167,6 +185,18 @@ mod tests {
         let chunks = usize::try_from(LINGER_BYTES).unwrap() / chunk + 10;
         let response = send(refusing(StatusCode::UNAUTHORIZED), counted(chunks, chunk, read.clone())).await;
         assert!(read.load(Ordering::SeqCst) < chunks);
+        assert_eq!(response.headers()[header::CONNECTION], "close");
+    }
+
+    #[tokio::test]
+    async fn a_client_waiting_for_100_continue_is_not_invited_to_send() {
+        let read = Arc::new(AtomicUsize::new(0));
+        let request = Request::post("/")
+            .header(header::EXPECT, "100-continue")
+            .body(counted(8, 1024, read.clone()))
+            .unwrap();
+        let response = refusing(StatusCode::UNAUTHORIZED).oneshot(request).await.unwrap();
+        assert_eq!(read.load(Ordering::SeqCst), 0);
         assert_eq!(response.headers()[header::CONNECTION], "close");
     }
 

@@ -130,20 +130,29 @@ fn check_sequence(
     ops: &[Op],
 ) -> Result<Vec<i64>, PushError> {
     let mut hashes = Vec::with_capacity(ops.len());
+    // The batch's own new ops, which `pending` records only once they are applied: a
+    // batch may carry an op twice.
+    let mut new: std::collections::HashMap<u64, i64> = std::collections::HashMap::new();
     for op in ops {
         let hash = op_hash(op);
         match merge::sequence(acked, op.seq) {
             Position::Zero => return Err(PushError::Invalid("sequence numbers start at 1".to_owned())),
             Position::Gap { expected } => return Err(PushError::Gap { expected }),
             Position::Acknowledged => {
-                let stored = pending
-                    .op_hash(tx, stream, op.seq)
-                    .map_err(|e| PushError::Store(e.to_string()))?;
+                let stored = match new.get(&op.seq) {
+                    Some(&hash) => Some(hash),
+                    None => pending
+                        .op_hash(tx, stream, op.seq)
+                        .map_err(|e| PushError::Store(e.to_string()))?,
+                };
                 if !merge::is_duplicate(stored, hash) {
                     return Err(PushError::Diverged { seq: op.seq });
                 }
             }
-            Position::Next => acked = op.seq,
+            Position::Next => {
+                acked = op.seq;
+                new.insert(op.seq, hash);
+            }
         }
         hashes.push(hash);
     }

@@ -168,7 +168,9 @@ type Outcomes = Vec<Result<PushResponse, PushError>>;
 fn commit_pushes(writer: &mut Writer, group: Vec<PushJob>) {
     let before = writer.counters;
     let mut outcome = apply_group(writer, &group, false);
-    if outcome.is_err() && group.len() > 1 && !writer.conn.is_broken() {
+    // A database out of reach or busy (a lock not granted) would refuse every push alike.
+    let one_failed = outcome.as_ref().is_err_and(|e| !e.is_unavailable());
+    if one_failed && group.len() > 1 && !writer.conn.is_broken() {
         writer.counters.next_change = before.next_change;
         outcome = apply_group(writer, &group, true);
     }
