@@ -16,6 +16,7 @@ mod console_brand;
 mod console_catalog;
 mod export;
 mod generated_client;
+mod group_commit;
 mod hardening;
 mod hub;
 mod identify;

@@ -199,6 +199,8 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
         let ingest = figures.get("ingest_ops_per_s");
         lines.push(format!("{prefix}core_ms_per_op={:.3}", cores * 1e3 / ingest));
     }
+    // The hubs first: a scratch database is dropped with its connections forced out,
+    // which a running hub would see as the database going away.
     drop(rigs);
     drop(scratch);
     Ok(lines)

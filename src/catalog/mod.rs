@@ -2,7 +2,8 @@
 //!
 //! - [`feed`], [`repair`], [`xml`], [`delimited`], [`fields`], [`normalise`]: reading feeds
 //!   into validated items, repairing what can be repaired;
-//! - [`import`]: applying them to SQLite in one transaction;
+//! - [`import`]: applying them in one transaction (a kiosk's or hub's SQLite, or the
+//!   hub's PostgreSQL), with `write`'s multi-row statements;
 //! - [`search`]: the kiosk's search index, typo-tolerant and ranked, and the queries
 //!   with text and filters;
 //! - `popular`: what is popular in the kiosk's shop, for its home screen and search;

@@ -69,19 +69,13 @@ impl std::ops::DerefMut for Target {
 }
 
 impl Target {
-    /// A connection without [`Client`]'s statement cache, for what runs outside the hub's
-    /// store (the bench's databases, the tests' clusters).
+    /// A rust-postgres client with the URL's TLS, without [`Client`]'s statement cache.
     pub fn connect_raw(&self) -> Result<postgres::Client> {
         if self.tls.mode == Mode::Disable {
             return Ok(self.config.connect(postgres::NoTls)?);
         }
         let connector = self.connector.get_or_init(|| self.tls.connector()).clone();
         Ok(self.config.connect(connector.map_err(Error::Value)?)?)
-    }
-
-    /// The TLS the URL asked for.
-    pub fn tls(&self) -> &Tls {
-        &self.tls
     }
 }
 

@@ -13,8 +13,9 @@
 //! | `verify-ca` | yes | signed by a trusted CA |
 //! | `verify-full` | yes | signed by a trusted CA, for the host connected to |
 //!
-//! The trusted CAs are `sslrootcert`'s (a PEM file), or the system's when it is absent or
-//! `system`.
+//! The trusted CAs are `sslrootcert`'s (a PEM file); `verify-full` without one (or with
+//! `sslrootcert=system`) trusts the system's; `verify-ca` needs a file, since any public
+//! CA would otherwise do, for any name.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -36,15 +36,18 @@ pub const LINGER_TIME: Duration = Duration::from_secs(10);
 type Slot = Arc<Mutex<Option<Body>>>;
 
 /// The route's view of the body: reads through the shared slot, and says it did.
-struct Shared(Slot, Arc<AtomicBool>);
+struct Shared {
+    slot: Slot,
+    polled: Arc<AtomicBool>,
+}
 
 impl HttpBody for Shared {
     type Data = Bytes;
     type Error = axum::Error;
 
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        self.1.store(true, Ordering::Relaxed);
-        let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        self.polled.store(true, Ordering::Relaxed);
+        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
         match slot.as_mut() {
             Some(body) => Pin::new(body).poll_frame(cx),
             None => Poll::Ready(None),
@@ -52,12 +55,12 @@ impl HttpBody for Shared {
     }
 
     fn is_end_stream(&self) -> bool {
-        let slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
         slot.as_ref().is_none_or(HttpBody::is_end_stream)
     }
 
     fn size_hint(&self) -> SizeHint {
-        let slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
         slot.as_ref()
             .map_or_else(|| SizeHint::with_exact(0), HttpBody::size_hint)
     }
@@ -79,7 +82,10 @@ pub async fn linger(request: Request, next: Next) -> Response {
     let too_long = body.size_hint().lower() > LINGER_BYTES;
     let slot: Slot = Arc::new(Mutex::new(Some(body)));
     let polled = Arc::new(AtomicBool::new(false));
-    let shared = Shared(slot.clone(), polled.clone());
+    let shared = Shared {
+        slot: slot.clone(),
+        polled: polled.clone(),
+    };
     let mut response = next.run(Request::from_parts(parts, Body::new(shared))).await;
     let rest = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
     let read_to_end = match rest {

@@ -5,8 +5,8 @@
 //! wishlist lines a group's pushes name are read before its first push, a few statements
 //! in all, and the streams, lines and op records they write are written after its last,
 //! the same way ([`Pending::flush`]). Lookups see the group's own writes first. A push
-//! that fails half-way takes its writes back ([`Pending::undo`]) as its savepoint takes
-//! back the database's.
+//! is refused before it writes anything here (see `ingest::push`), so there is nothing
+//! to take back; a push the database failed fails the whole group.
 
 use std::collections::{HashMap, HashSet};
 
@@ -55,14 +55,6 @@ pub struct Stream {
     pub acked: u64,
 }
 
-/// Where a push's writes start, to take them back.
-#[derive(Debug, Clone, Copy)]
-pub struct Mark {
-    lines: usize,
-    ops: usize,
-    streams: usize,
-}
-
 #[derive(Default)]
 pub struct Pending {
     /// The SKUs the catalog has, of those asked (`asked`).
@@ -70,33 +62,29 @@ pub struct Pending {
     asked: HashSet<String>,
     /// Lines as the database holds them (`None`: no line), of those read.
     stored: HashMap<LineKey, Option<Current>>,
-    /// Lines written, in order, each with the index of the previous write of its key.
-    lines: Vec<(NewLine, Option<usize>)>,
-    last: HashMap<LineKey, usize>,
+    /// Each line's last write.
+    lines: HashMap<LineKey, NewLine>,
     ops: Vec<OpRecord>,
     op_at: HashMap<(String, u64), usize>,
     /// Streams as the group left them (`None`: no such stream), of those read.
     streams: HashMap<String, Option<Stream>>,
-    /// Streams written, in order, each with what it was before and whether it was the
-    /// stream's first write in the group.
-    stream_writes: Vec<(String, Option<Stream>, bool)>,
-    /// The streams to write, with the time to date a new one by.
-    dirty: HashMap<String, i64>,
+    /// The streams written, with the time to date a new one by.
+    created_at: HashMap<String, i64>,
 }
 
 impl Pending {
-    /// Reads what the group's ops will ask: [`Pending::catalog`], then
-    /// [`Pending::wishlist`].
+    /// Reads what the group's ops will ask: [`Pending::with_known_skus`], then
+    /// [`Pending::read_streams_and_lines`].
     pub fn prefetch(tx: &dyn Sql, requests: &[&PushRequest]) -> db::Result<Pending> {
-        let mut pending = Pending::catalog(tx, requests)?;
-        pending.wishlist(tx, requests)?;
+        let mut pending = Pending::with_known_skus(tx, requests)?;
+        pending.read_streams_and_lines(tx, requests)?;
         Ok(pending)
     }
 
     /// Reads which of the SKUs the group's ops add the catalog has. The catalog is no
     /// writer's (imports change it under a lock of their own), so this may be read
     /// before the wishlist's lock, which other hubs wait on.
-    pub fn catalog(tx: &dyn Sql, requests: &[&PushRequest]) -> db::Result<Pending> {
+    pub fn with_known_skus(tx: &dyn Sql, requests: &[&PushRequest]) -> db::Result<Pending> {
         let mut pending = Pending::default();
         pending.asked = requests
             .iter()
@@ -110,7 +98,7 @@ impl Pending {
 
     /// Reads the group's streams, and the lines of the owners its ops name without an
     /// alias (an alias is resolved op by op).
-    pub fn wishlist(&mut self, tx: &dyn Sql, requests: &[&PushRequest]) -> db::Result<()> {
+    pub fn read_streams_and_lines(&mut self, tx: &dyn Sql, requests: &[&PushRequest]) -> db::Result<()> {
         let streams: HashSet<&str> = requests
             .iter()
             .map(|r| r.stream.as_str())
@@ -172,12 +160,7 @@ impl Pending {
                 ),
                 chunk,
                 &mut |r| {
-                    let stream = Stream {
-                        device_id: r.get(1)?,
-                        key_id: r.get(2)?,
-                        acked: r.get(3)?,
-                    };
-                    self.streams.insert(r.get(0)?, Some(stream));
+                    self.streams.insert(r.get(0)?, Some(stream(r, 1)?));
                     Ok(())
                 },
             )
@@ -196,13 +179,7 @@ impl Pending {
         let stored = tx.query_opt(
             "SELECT device_id, key_id, acked_seq FROM stream WHERE id = ?1",
             params![id],
-            |r| {
-                Ok(Stream {
-                    device_id: r.get(0)?,
-                    key_id: r.get(1)?,
-                    acked: r.get(2)?,
-                })
-            },
+            |r| stream(r, 0),
         )?;
         self.streams.insert(id.to_owned(), stored);
         Ok(stored)
@@ -210,10 +187,8 @@ impl Pending {
 
     /// Records `stream` as it now is; `now` dates it if it is new.
     pub fn write_stream(&mut self, id: &str, stream: Stream, now: i64) {
-        let before = self.streams.insert(id.to_owned(), Some(stream)).flatten();
-        let first = !self.dirty.contains_key(id);
-        self.dirty.entry(id.to_owned()).or_insert(now);
-        self.stream_writes.push((id.to_owned(), before, first));
+        self.streams.insert(id.to_owned(), Some(stream));
+        self.created_at.entry(id.to_owned()).or_insert(now);
     }
 
     /// Whether the catalog has `sku` (asked of the database only for a SKU the prefetch
@@ -230,8 +205,8 @@ impl Pending {
 
     /// The line at `key` as this group left it, or as the database holds it.
     pub fn line(&mut self, tx: &dyn Sql, key: &LineKey) -> db::Result<Option<Current>> {
-        if let Some(&at) = self.last.get(key) {
-            return Ok(Some(self.lines[at].0.current.clone()));
+        if let Some(line) = self.lines.get(key) {
+            return Ok(Some(line.current.clone()));
         }
         if let Some(stored) = self.stored.get(key) {
             return Ok(stored.clone());
@@ -246,8 +221,7 @@ impl Pending {
     }
 
     pub fn write_line(&mut self, line: NewLine) {
-        let previous = self.last.insert(line.key.clone(), self.lines.len());
-        self.lines.push((line, previous));
+        self.lines.insert(line.key.clone(), line);
     }
 
     /// The hash recorded for `seq` on `stream`, by this group or before it.
@@ -267,38 +241,10 @@ impl Pending {
         self.ops.push(op);
     }
 
-    pub fn mark(&self) -> Mark {
-        Mark {
-            lines: self.lines.len(),
-            ops: self.ops.len(),
-            streams: self.stream_writes.len(),
-        }
-    }
-
-    /// Takes back every write since `mark`.
-    pub fn undo(&mut self, mark: Mark) {
-        while self.lines.len() > mark.lines {
-            let (line, previous) = self.lines.pop().expect("a line past the mark");
-            match previous {
-                Some(at) => self.last.insert(line.key, at),
-                None => self.last.remove(&line.key),
-            };
-        }
-        for op in self.ops.drain(mark.ops..) {
-            self.op_at.remove(&(op.stream, op.seq));
-        }
-        for (id, before, first) in self.stream_writes.drain(mark.streams..).rev() {
-            if first {
-                self.dirty.remove(&id);
-            }
-            self.streams.insert(id, before);
-        }
-    }
-
     /// Writes the group's streams and lines (each one's last state) and op records.
     pub fn flush(self, tx: &dyn Sql) -> db::Result<()> {
         let written: Vec<(&String, Stream, &i64)> = self
-            .dirty
+            .created_at
             .iter()
             .filter_map(|(id, created)| Some((id, self.streams.get(id).copied().flatten()?, created)))
             .collect();
@@ -316,7 +262,7 @@ impl Pending {
             )
             .map(drop)
         })?;
-        let mut finals: Vec<&NewLine> = self.last.values().map(|&at| &self.lines[at].0).collect();
+        let mut finals: Vec<&NewLine> = self.lines.values().collect();
         // In change order, as one statement at a time would have left them.
         finals.sort_by_key(|l| l.change_id);
         let params: Vec<&dyn Param> = finals
@@ -376,6 +322,14 @@ fn readable(op: &Op) -> bool {
     valid_ref(&op.sku) && valid_ref(op.owner.parts().1)
 }
 
+fn stream(r: &db::Row<'_>, from: usize) -> db::Result<Stream> {
+    Ok(Stream {
+        device_id: r.get(from)?,
+        key_id: r.get(from + 1)?,
+        acked: r.get(from + 2)?,
+    })
+}
+
 fn current(r: &db::Row<'_>, from: usize) -> db::Result<Current> {
     Ok(Current {
         hlc: r.get(from)?,
@@ -427,7 +381,7 @@ mod tests {
     }
 
     #[test]
-    fn lookups_see_the_groups_writes_an_undo_takes_them_back_and_flush_writes_the_last() {
+    fn lookups_see_the_groups_writes_and_flush_writes_the_last() {
         let dir = tempfile::tempdir().unwrap();
         let conn = crate::db::open(&dir.path().join("hub.sqlite"), crate::db::Schema::Hub).unwrap();
         let tx: &dyn Sql = &conn;
@@ -459,17 +413,12 @@ mod tests {
 
         pending.write_line(line("v1", "A", 7, 2));
         pending.record_op(op(1));
-        let mark = pending.mark();
         pending.write_line(line("v1", "A", 9, 3));
         pending.write_line(line("v1", "B", 9, 4));
         pending.record_op(op(2));
         assert_eq!(pending.line(tx, &key("v1", "A")).unwrap().map(|c| c.hlc), Some(9));
         assert_eq!(pending.op_hash(tx, "s", 2).unwrap(), Some(20));
-        pending.undo(mark);
-        assert_eq!(pending.line(tx, &key("v1", "A")).unwrap().map(|c| c.hlc), Some(7));
-        assert_eq!(pending.line(tx, &key("v1", "B")).unwrap(), None);
-        assert_eq!(pending.op_hash(tx, "s", 2).unwrap(), None);
-        assert_eq!(pending.op_hash(tx, "s", 1).unwrap(), Some(10));
+        assert_eq!(pending.op_hash(tx, "s", 3).unwrap(), None);
 
         pending.flush(tx).unwrap();
         let rows: Vec<(String, i64, i64)> = tx
@@ -479,13 +428,13 @@ mod tests {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .unwrap();
-        assert_eq!(rows, [("A".to_owned(), 7, 2)]);
+        assert_eq!(rows, [("A".to_owned(), 9, 3), ("B".to_owned(), 9, 4)]);
         let ops: i64 = tx.one("SELECT count(*) FROM op", params![]).unwrap();
-        assert_eq!(ops, 1);
+        assert_eq!(ops, 2);
     }
 
     #[test]
-    fn streams_read_once_written_last_and_an_undo_forgets_a_new_one() {
+    fn streams_read_once_written_last_and_dated_when_made() {
         let dir = tempfile::tempdir().unwrap();
         let conn = crate::db::open(&dir.path().join("hub.sqlite"), crate::db::Schema::Hub).unwrap();
         let tx: &dyn Sql = &conn;
@@ -509,23 +458,23 @@ mod tests {
         assert_eq!(pending.stream(tx, "new").unwrap(), None);
 
         pending.write_stream("old", device(6), 200);
-        let mark = pending.mark();
-        pending.write_stream("old", device(9), 200);
+        pending.write_stream("old", device(9), 300);
         pending.write_stream("new", device(1), 200);
-        assert_eq!(pending.stream(tx, "new").unwrap(), Some(device(1)));
-        pending.undo(mark);
-        assert_eq!(pending.stream(tx, "old").unwrap(), Some(device(6)));
-        assert_eq!(pending.stream(tx, "new").unwrap(), None);
+        pending.write_stream("new", device(2), 300);
+        assert_eq!(pending.stream(tx, "old").unwrap(), Some(device(9)));
+        assert_eq!(pending.stream(tx, "new").unwrap(), Some(device(2)));
 
         pending.flush(tx).unwrap();
         let rows: Vec<(String, i64, i64)> = tx
-            .query_map("SELECT id, acked_seq, created_at FROM stream", params![], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
+            .query_map(
+                "SELECT id, acked_seq, created_at FROM stream ORDER BY id",
+                params![],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .unwrap();
         assert_eq!(
             rows,
-            [("old".to_owned(), 6, 100)],
+            [("new".to_owned(), 2, 200), ("old".to_owned(), 9, 100)],
             "a stream keeps the date it was made"
         );
     }

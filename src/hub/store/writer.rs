@@ -8,10 +8,11 @@
 //! transaction as the lines that use it: ids only ever grow, even when an erasure
 //! deletes the newest lines and the hub restarts.
 //!
-//! On PostgreSQL other hubs write too: a group of pushes first takes the wishlist feed's
-//! lock (see [`crate::db::FEED_LOCK_WISHLIST`]) and reads the next change id from the
-//! database, so ids stay unique and commit in order across instances. A connection the
-//! server dropped is opened again before the next job.
+//! On PostgreSQL other hubs write too: a group of pushes reads the SKUs it checks (the
+//! catalog, no writer's), then takes the wishlist feed's lock (see
+//! [`crate::db::FEED_LOCK_WISHLIST`]) and reads the next change id from the database, so
+//! ids stay unique and commit in order across instances. A connection the server
+//! dropped is opened again before the next job.
 //!
 //! A job that panics is caught: the transaction it had open rolls back (a job that
 //! writes without one keeps the statements that ran: such jobs are idempotent), its
@@ -168,7 +169,9 @@ type Outcomes = Vec<Result<PushResponse, PushError>>;
 fn commit_pushes(writer: &mut Writer, group: Vec<PushJob>) {
     let before = writer.counters;
     let mut outcome = apply_group(writer, &group, false);
-    // A database out of reach or busy (a lock not granted) would refuse every push alike.
+    // A database out of reach, or busy before the group began (its lock not granted),
+    // would refuse every push alike. (A failure inside a push arrives as text and is
+    // retried one push at a time.)
     let one_failed = outcome.as_ref().is_err_and(|e| !e.is_unavailable());
     if one_failed && group.len() > 1 && !writer.conn.is_broken() {
         writer.counters.next_change = before.next_change;
@@ -200,19 +203,19 @@ fn apply_group(writer: &mut Writer, group: &[PushJob], one_by_one: bool) -> db::
         } = writer;
         let tx = conn.sql().begin()?;
         let requests: Vec<&PushRequest> = group.iter().map(|job| &job.request).collect();
-        let catalog = if one_by_one {
+        let prefetched = if one_by_one {
             None
         } else {
-            Some(Pending::catalog(&*tx, &requests)?)
+            Some(Pending::with_known_skus(&*tx, &requests)?)
         };
         if tx.dialect() == Dialect::Postgres {
             db::lock_feed(&*tx, db::FEED_LOCK_WISHLIST)?;
             counters.next_change = next_change_id(&*tx)?;
         }
         let first = counters.next_change;
-        let results = match catalog {
+        let results = match prefetched {
             Some(mut pending) => {
-                pending.wishlist(&*tx, &requests)?;
+                pending.read_streams_and_lines(&*tx, &requests)?;
                 push_together(&*tx, counters, rules, group, pending)?
             }
             None => group
@@ -235,8 +238,8 @@ fn apply_group(writer: &mut Writer, group: &[PushJob], one_by_one: bool) -> db::
     })
 }
 
-/// The group's pushes on one [`Pending`], read before: a refused push is taken back
-/// from it; one the database failed fails the group.
+/// The group's pushes on one [`Pending`], read before: a refused push has written
+/// nothing; one the database failed fails the group.
 fn push_together(
     tx: &dyn Sql,
     counters: &mut Counters,
@@ -246,16 +249,9 @@ fn push_together(
 ) -> db::Result<Outcomes> {
     let mut results = Vec::with_capacity(group.len());
     for job in group {
-        let saved = *counters;
-        let mark = pending.mark();
         let result = ingest::push(tx, &mut pending, counters, rules, &job.principal, &job.request, job.now);
-        match &result {
-            Err(PushError::Store(e)) => return Err(db::Error::value(e)),
-            Err(_) => {
-                counters.next_change = saved.next_change;
-                pending.undo(mark);
-            }
-            Ok(_) => {}
+        if let Err(PushError::Store(e)) = &result {
+            return Err(db::Error::value(e));
         }
         results.push(result);
     }
