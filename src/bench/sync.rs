@@ -188,7 +188,7 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
         let (low, high) = each
             .iter()
             .fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
-        lines.push(format!("{name}={:.2}", median(each)));
+        lines.push(format!("{name}={:.2}", percentiles(each).0));
         lines.push(format!("{name}_min={low:.2}"));
         lines.push(format!("{name}_max={high:.2}"));
     }
@@ -227,16 +227,11 @@ fn saturate(
     for ((figures, rates), latencies) in figures.iter_mut().zip(&rates).zip(latencies) {
         let (p50, p99) = percentiles(latencies);
         figures.push("ingest_ops", total);
-        figures.push("ingest_ops_per_s", format!("{:.0}", median(rates.clone())));
+        figures.push("ingest_ops_per_s", format!("{:.0}", percentiles(rates.clone()).0));
         figures.push("push_saturated_p50_ms", format!("{p50:.1}"));
         figures.push("push_saturated_p99_ms", format!("{p99:.1}"));
     }
     Ok(rates)
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// A database of the bench's own on the PostgreSQL server, dropped when done.
